@@ -1,0 +1,73 @@
+"""Read an article written as Markdown with a front matter block of `key: value` lines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rejoinder.core.errors import Invalid
+from rejoinder.core.models import ArticleDraft
+from rejoinder.core.validation import check_slug, clean_line, clean_text, slugify
+
+FIELDS = (
+    "slug", "title", "dek", "author", "published", "comments_open", "source_name", "source_url",
+)  # fmt: skip
+
+
+def parse_article_file(text: str, *, default_published: datetime) -> ArticleDraft:
+    """The article in `text`; `default_published` (the caller's clock) when none is given."""
+    text = clean_text(text).lstrip("\ufeff")
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise Invalid("front_matter", "The file must start with a '---' line and front matter.")
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        raise Invalid("front_matter", "The front matter has no closing '---' line.") from None
+    fields: dict[str, str] = {}
+    for number, line in enumerate(lines[1:end], start=2):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, sep, value = line.partition(":")
+        key = key.strip().lower()
+        if not sep or key not in FIELDS:
+            raise Invalid("front_matter", f"Line {number}: expected one of {', '.join(FIELDS)}.")
+        fields[key] = clean_line(value).strip("\"'")
+    body = "\n".join(lines[end + 1 :]).strip()
+    return draft_from_fields(fields, body, default_published=default_published)
+
+
+def draft_from_fields(
+    fields: dict[str, str], body: str, *, default_published: datetime
+) -> ArticleDraft:
+    """Check an article's fields (from a file or the API) and make the draft."""
+    title = clean_line(fields.get("title", ""))
+    if not title:
+        raise Invalid("title", "An article needs a title.")
+    if not body.strip():
+        raise Invalid("body", "An article needs a body.")
+    slug = check_slug(fields.get("slug") or slugify(title))
+    published = default_published
+    if fields.get("published"):
+        try:
+            published = datetime.fromisoformat(fields["published"].replace("Z", "+00:00"))
+        except ValueError:
+            raise Invalid("published", "The published time must be ISO 8601.") from None
+        if published.tzinfo is None:
+            published = published.replace(tzinfo=UTC)
+    open_value = fields.get("comments_open", "true").strip().lower()
+    if open_value not in ("true", "false", "yes", "no", "1", "0"):
+        raise Invalid("comments_open", "comments_open is true or false.")
+    source_url = fields.get("source_url") or None
+    if source_url and not source_url.startswith(("http://", "https://")):
+        raise Invalid("source_url", "The source URL must be an http:// or https:// address.")
+    return ArticleDraft(
+        slug=slug,
+        title=title,
+        dek=clean_line(fields.get("dek", "")),
+        author=clean_line(fields.get("author", "")),
+        body_markdown=clean_text(body).strip(),
+        published_at=published,
+        comments_open=open_value in ("true", "yes", "1"),
+        source_name=clean_line(fields.get("source_name", "")) or None,
+        source_url=source_url,
+    )

@@ -1,0 +1,164 @@
+"""Frozen values the whole program passes around: sites, articles, comments, thread pages."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class Status(enum.StrEnum):
+    """Where a comment stands. Only PUBLISHED is shown to readers and counted."""
+
+    PUBLISHED = "published"
+    HELD = "held"  # waits for a moderator
+    REJECTED = "rejected"  # a moderator said no; kept for the audit
+    DELETED = "deleted"  # removed by its writer after replies came: "[deleted]" holds its place
+    WITHDRAWN = "withdrawn"  # removed by its writer before any reply: not shown at all
+
+
+class Sort(enum.StrEnum):
+    OLDEST = "oldest"
+    NEWEST = "newest"
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    id: int
+    name: str
+    title: str
+    domain: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    id: int
+    site_id: int
+    slug: str
+    title: str
+    dek: str
+    author: str
+    body_markdown: str
+    body_html: str
+    published_at: datetime
+    comments_open: bool
+    source_name: str | None
+    source_url: str | None
+    comment_count: int
+    version: int
+
+    @property
+    def is_syndicated(self) -> bool:
+        return self.source_name is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleDraft:
+    """An article as written, before it is stored."""
+
+    slug: str
+    title: str
+    dek: str
+    author: str
+    body_markdown: str
+    published_at: datetime
+    comments_open: bool = True
+    source_name: str | None = None
+    source_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublicComment:
+    """A comment as readers may see it. It has no email field at all, on purpose."""
+
+    id: int
+    article_id: int
+    parent_id: int | None
+    depth: int
+    number: int
+    author_name: str
+    author_website: str | None
+    body_html: str
+    status: Status
+    created_at: datetime
+    edited_at: datetime | None
+    imported: bool
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.status is Status.DELETED
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A stored comment with its private fields, for use cases and moderators only."""
+
+    id: int
+    article_id: int
+    parent_id: int | None
+    root_id: int | None
+    depth: int
+    number: int
+    author_name: str
+    author_email: str
+    author_website: str | None
+    body_markdown: str
+    body_html: str
+    status: Status
+    created_at: datetime
+    edited_at: datetime | None
+    imported: bool
+    notify_replies: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CommentInput:
+    """What a commenter submitted, raw, before validation."""
+
+    body: str
+    name: str
+    email: str
+    website: str = ""
+    parent_id: int | None = None
+    notify_replies: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CleanComment:
+    """A submission that passed validation: normalised text and checked fields."""
+
+    body: str
+    name: str
+    email: str
+    website: str | None
+    parent_id: int | None
+    notify_replies: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The per-site limits that validation applies."""
+
+    body_max: int = 5000
+    name_max: int = 100
+    email_max: int = 254
+    website_max: int = 500
+
+
+@dataclass(slots=True)
+class ThreadNode:
+    """One comment placed in the displayed tree."""
+
+    comment: PublicComment
+    level: int  # shown nesting level, capped
+    in_reply_to: str | None = None  # set when the real parent is deeper than the cap
+    children: list[ThreadNode] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadPage:
+    """One page of top-level comments, each with all its replies."""
+
+    nodes: list[ThreadNode]
+    next_cursor: int | None
+    top_level_total: int

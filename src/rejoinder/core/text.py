@@ -1,0 +1,54 @@
+"""Markdown to sanitised HTML: a small subset for comments, a fuller one for articles."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import nh3
+from markdown_it import MarkdownIt
+
+_COMMENT_TAGS = {"p", "br", "em", "strong", "a", "blockquote", "code"}
+_ARTICLE_TAGS = _COMMENT_TAGS | {"h2", "h3", "ul", "ol", "li", "pre", "hr"}
+_ATTRIBUTES = {"a": {"href"}}
+_SCHEMES = {"http", "https", "mailto"}
+
+
+@lru_cache(maxsize=1)
+def _comment_parser() -> MarkdownIt:
+    # "zero" turns every rule off; enable only the subset commenters get. Raw HTML stays text.
+    md = MarkdownIt("zero", {"breaks": True, "linkify": False, "html": False})
+    md.enable(["paragraph", "emphasis", "link", "blockquote", "backticks", "newline", "escape"])
+    return md
+
+
+@lru_cache(maxsize=1)
+def _article_parser() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False}).disable("image")
+
+
+def render_comment(markdown: str) -> str:
+    """A comment's Markdown subset as safe HTML; links get rel="nofollow ugc noopener"."""
+    html = _comment_parser().render(markdown)
+    return str(
+        nh3.clean(
+            html,
+            tags=_COMMENT_TAGS,
+            attributes=_ATTRIBUTES,
+            url_schemes=_SCHEMES,
+            link_rel="nofollow ugc noopener",
+        )
+    ).strip()
+
+
+def render_article(markdown: str) -> str:
+    """An article body (trusted writers, but sanitised all the same)."""
+    html = _article_parser().render(markdown)
+    return str(
+        nh3.clean(html, tags=_ARTICLE_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES, link_rel="noopener")
+    ).strip()
+
+
+def plain_excerpt(markdown: str, length: int = 200) -> str:
+    """A short plain-text excerpt for feeds and previews."""
+    text = " ".join(markdown.replace(">", " ").replace("*", "").replace("`", "").split())
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"

@@ -1,0 +1,184 @@
+"""Use cases of the discussion: post, edit, delete, read a page. One transaction each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rejoinder.core.errors import Closed, Forbidden, Invalid, NotFound
+from rejoinder.core.models import (
+    Article,
+    Comment,
+    CommentInput,
+    Limits,
+    Sort,
+    Status,
+    ThreadPage,
+)
+from rejoinder.core.text import render_comment
+from rejoinder.core.threads import build_tree
+from rejoinder.core.validation import check_body, validate_comment
+from rejoinder.events import COMMENT_DELETED, COMMENT_EDITED, COMMENT_POSTED, Events
+from rejoinder.store import articles as article_store
+from rejoinder.store import comments as comment_store
+from rejoinder.store.database import Database
+
+
+@dataclass(frozen=True)
+class Posted:
+    comment: Comment
+    article: Article
+
+
+def post_comment(
+    db: Database,
+    events: Events,
+    *,
+    site_id: int,
+    slug: str,
+    raw: CommentInput,
+    limits: Limits,
+    now: datetime,
+) -> Posted:
+    """Validate, then store a new comment with its number and count, all or nothing."""
+    clean = validate_comment(raw, limits)
+    body_html = render_comment(clean.body)  # rendered once, here, never on a read
+    with db.write() as conn:
+        article = article_store.lock_article(conn, site_id, slug)
+        if article is None:
+            raise NotFound("There is no such article.")
+        if not article.comments_open:
+            raise Closed("Comments are closed on this article.")
+        parent = None
+        if clean.parent_id is not None:
+            parent = comment_store.get_comment(conn, clean.parent_id)
+            if parent is None or parent.status is not Status.PUBLISHED:
+                raise Invalid("parent_id", "The comment you are replying to does not exist.")
+            if parent.article_id != article.id:
+                raise Invalid("parent_id", "The comment you are replying to is on another article.")
+        comment = comment_store.add_comment(
+            conn,
+            article_id=article.id,
+            parent=parent,
+            number=comment_store.next_number(conn, article.id, clean.parent_id),
+            name=clean.name,
+            email=clean.email,
+            website=clean.website,
+            body_markdown=clean.body,
+            body_html=body_html,
+            status=Status.PUBLISHED,
+            created_at=now,
+            notify_replies=clean.notify_replies,
+        )
+        article_store.touch_article(conn, article.id, +1, now)
+    events.fire(COMMENT_POSTED, comment=comment, article=article)
+    return Posted(comment=comment, article=article)
+
+
+def _own_comment(
+    conn_comment: Comment | None, owned: frozenset[int], now: datetime, window: timedelta
+) -> Comment:
+    if conn_comment is None or conn_comment.status not in (Status.PUBLISHED, Status.HELD):
+        raise NotFound("There is no such comment.")
+    if conn_comment.id not in owned:
+        raise Forbidden("Only the writer of a comment can change it, from the same browser.")
+    if now - conn_comment.created_at > window:
+        minutes = int(window.total_seconds() // 60)
+        raise Forbidden(f"Comments can be changed for {minutes} minutes after posting; that time has passed.")
+    return conn_comment
+
+
+def edit_comment(
+    db: Database,
+    events: Events,
+    *,
+    comment_id: int,
+    body: str,
+    owned: frozenset[int],
+    limits: Limits,
+    window: timedelta,
+    now: datetime,
+) -> Comment:
+    """The writer changes their own comment's text within the window; it shows "edited"."""
+    clean_body = check_body(body, limits)
+    body_html = render_comment(clean_body)
+    with db.write() as conn:
+        comment = _own_comment(comment_store.get_comment(conn, comment_id), owned, now, window)
+        comment_store.update_body(conn, comment.id, clean_body, body_html, now)
+        article_store.touch_article(conn, comment.article_id, 0, now)
+        article = article_store.get_article_by_id(conn, comment.article_id)
+        edited = comment_store.get_comment(conn, comment.id)
+    assert article is not None and edited is not None
+    events.fire(COMMENT_EDITED, comment=edited, article=article)
+    return edited
+
+
+def delete_comment(
+    db: Database,
+    events: Events,
+    *,
+    comment_id: int,
+    owned: frozenset[int],
+    window: timedelta,
+    now: datetime,
+) -> Article:
+    """The writer removes their comment; with replies under it, "[deleted]" keeps its place."""
+    with db.write() as conn:
+        comment = _own_comment(comment_store.get_comment(conn, comment_id), owned, now, window)
+        keeps_place = comment_store.has_shown_replies(conn, comment.id)
+        status = Status.DELETED if keeps_place else Status.WITHDRAWN
+        comment_store.erase_comment(conn, comment.id, status, now)
+        delta = -1 if comment.status is Status.PUBLISHED else 0
+        article_store.touch_article(conn, comment.article_id, delta, now)
+        article = article_store.get_article_by_id(conn, comment.article_id)
+    assert article is not None
+    events.fire(COMMENT_DELETED, comment_id=comment.id, article=article)
+    return article
+
+
+def read_thread_page(
+    db: Database,
+    *,
+    site_id: int,
+    slug: str,
+    sort: Sort,
+    cursor: int | None,
+    page_size: int,
+    max_level: int,
+) -> tuple[Article, ThreadPage]:
+    """The article and one page of its top-level comments with all their replies.
+
+    Four queries whatever the thread's size: the article, the page of top-level comments,
+    their replies, and the number of top-level comments.
+    """
+    with db.read() as conn:
+        article = article_store.get_article(conn, site_id, slug)
+        if article is None:
+            raise NotFound("There is no such article.")
+        roots = comment_store.list_top_level(
+            conn, article.id, sort=sort, after=cursor, limit=page_size + 1
+        )
+        more = len(roots) > page_size
+        roots = roots[:page_size]
+        replies = comment_store.list_replies(conn, [root.id for root in roots])
+        total = comment_store.count_top_level(conn, article.id)
+    nodes = build_tree(roots, replies, max_level=max_level)
+    next_cursor = roots[-1].number if more and roots else None
+    return article, ThreadPage(nodes=nodes, next_cursor=next_cursor, top_level_total=total)
+
+
+def get_article(db: Database, site_id: int, slug: str) -> Article:
+    with db.read() as conn:
+        article = article_store.get_article(conn, site_id, slug)
+    if article is None:
+        raise NotFound("There is no such article.")
+    return article
+
+
+def get_public_comment_owner_check(db: Database, comment_id: int) -> Comment:
+    """A comment with its private fields, for the writer's own edit form."""
+    with db.read() as conn:
+        comment = comment_store.get_comment(conn, comment_id)
+    if comment is None:
+        raise NotFound("There is no such comment.")
+    return comment

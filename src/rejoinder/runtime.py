@@ -1,0 +1,84 @@
+"""Everything one running server or command needs, built once from the settings."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from rejoinder.changes import AlwaysChanged, ChangeCounter, RedisChanges, SqliteChanges
+from rejoinder.core.models import Limits, Site
+from rejoinder.events import NAMES, Events
+from rejoinder.settings import Settings
+from rejoinder.store import sites as site_store
+from rejoinder.store.database import Database, SqliteChangeCounter
+
+
+def utcnow() -> datetime:
+    """The one clock of the program; the core never reads it, it is handed the time."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    events: Events
+    changes: ChangeCounter
+    secret_key: str
+    default_site: Site
+    limits: Limits
+    _sites_by_host: dict[str, Site] = field(default_factory=dict)
+
+    def site_for_host(self, host: str | None) -> Site:
+        """The site a request's Host belongs to; the default site for any other host."""
+        if not host:
+            return self.default_site
+        name = host.split(":")[0].lower()
+        site = self._sites_by_host.get(name)
+        return site or self.default_site
+
+    def close(self) -> None:
+        self.changes.close()
+        self.db.dispose()
+
+
+def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
+    """Open the database (migrating it if asked), the default site, the secret and the signals."""
+    db = Database(settings.database_url)
+    if settings.migrate_on_start if migrate is None else migrate:
+        from rejoinder.store.migrate import upgrade
+
+        upgrade(db)
+    now = utcnow()
+    with db.write() as conn:
+        default_site = site_store.ensure_default_site(conn, settings.site_title, now)
+        secret = settings.secret_key or site_store.get_or_add_secret(
+            conn, "cookie_key", lambda: secrets.token_urlsafe(32)
+        )
+        sites = site_store.list_sites(conn)
+    events = Events()
+    changes: ChangeCounter
+    if settings.redis_url:
+        changes = RedisChanges(settings.redis_url)
+    elif db.is_sqlite and db.url.database not in (None, "", ":memory:"):
+        changes = SqliteChanges(SqliteChangeCounter(str(db.url.database)))
+    else:
+        changes = AlwaysChanged()
+
+    def announce(_name: str, **_arguments: Any) -> None:
+        changes.announce()
+
+    for name in NAMES:
+        events.connect(name, announce)
+    return Runtime(
+        settings=settings,
+        db=db,
+        events=events,
+        changes=changes,
+        secret_key=secret,
+        default_site=default_site,
+        limits=Limits(body_max=settings.body_max),
+        _sites_by_host={site.domain: site for site in sites if site.domain},
+    )

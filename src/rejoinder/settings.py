@@ -1,0 +1,90 @@
+"""Every setting, typed, from REJOINDER_* variables or a TOML file; built once, passed in."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """The server's settings. Each field's description feeds `rejoinder settings` and the docs."""
+
+    model_config = SettingsConfigDict(env_prefix="REJOINDER_", extra="forbid")
+
+    database_url: str = Field(
+        "sqlite:///./rejoinder.db",
+        description="SQLAlchemy URL: sqlite:///PATH or postgresql+psycopg://user@host/db.",
+    )
+    redis_url: str | None = Field(
+        None, description="Redis URL; when set, workers share cache invalidation through it."
+    )
+    secret_key: str | None = Field(
+        None,
+        description="Signs cookies. When unset, a random key is made once and kept in the database.",
+    )
+    site_title: str = Field("Rejoinder", description="Title of the default site.")
+    base_url: str = Field(
+        "http://127.0.0.1:8000", description="Public address, used in feeds and absolute links."
+    )
+    host: str = Field("127.0.0.1", description="Address `rejoinder serve` listens on.")
+    port: int = Field(8000, description="Port `rejoinder serve` listens on.")
+    workers: int = Field(
+        default_factory=lambda: max(1, min(os.cpu_count() or 1, 4)),
+        description="Worker processes for `rejoinder serve` (default: cores, at most 4).",
+    )
+    body_max: int = Field(5000, ge=1, description="Longest comment, in characters.")
+    display_depth: int = Field(
+        5, ge=2, description="Reply levels shown; deeper replies show at the last level."
+    )
+    edit_window_minutes: int = Field(
+        15, ge=0, description="How long a commenter may edit or delete their own comment."
+    )
+    page_size: int = Field(50, ge=1, le=500, description="Top-level comments per page.")
+    admin_token: str | None = Field(
+        None, description="Bearer token for the article-writing API (until accounts exist)."
+    )
+    migrate_on_start: bool = Field(
+        True, description="Apply database migrations when the app starts."
+    )
+    secure_cookies: bool = Field(
+        False, description="Mark cookies Secure (set this when served over HTTPS)."
+    )
+    config_file: Path | None = Field(
+        None, description="Optional TOML file with any of these settings (lower-case keys)."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml = os.environ.get("REJOINDER_CONFIG_FILE")
+        if toml:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml)))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment (and REJOINDER_CONFIG_FILE), then `overrides`."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,134 @@
+"""Articles: add, find, list, lock for a write, and keep their counters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, Row, func, insert, select, update
+
+from rejoinder.core.errors import Conflict
+from rejoinder.core.models import Article, ArticleDraft
+from rejoinder.store.schema import articles
+
+_COLUMNS = (
+    articles.c.id,
+    articles.c.site_id,
+    articles.c.slug,
+    articles.c.title,
+    articles.c.dek,
+    articles.c.author,
+    articles.c.body_markdown,
+    articles.c.body_html,
+    articles.c.published_at,
+    articles.c.comments_open,
+    articles.c.source_name,
+    articles.c.source_url,
+    articles.c.comment_count,
+    articles.c.version,
+)
+
+
+def _article(row: Row[tuple[object, ...]]) -> Article:
+    return Article(**row._asdict())
+
+
+def add_article(
+    conn: Connection, site_id: int, draft: ArticleDraft, body_html: str, now: datetime
+) -> Article:
+    exists = conn.execute(
+        select(articles.c.id).where(articles.c.site_id == site_id, articles.c.slug == draft.slug)
+    ).first()
+    if exists:
+        raise Conflict(f"An article with the slug {draft.slug!r} already exists.")
+    values = {
+        "site_id": site_id,
+        "slug": draft.slug,
+        "title": draft.title,
+        "dek": draft.dek,
+        "author": draft.author,
+        "body_markdown": draft.body_markdown,
+        "body_html": body_html,
+        "published_at": draft.published_at,
+        "comments_open": draft.comments_open,
+        "source_name": draft.source_name,
+        "source_url": draft.source_url,
+        "comment_count": 0,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    article_id = conn.execute(insert(articles).values(values).returning(articles.c.id)).scalar_one()
+    return get_article_by_id(conn, article_id)  # type: ignore[return-value]
+
+
+def get_article(conn: Connection, site_id: int, slug: str) -> Article | None:
+    row = conn.execute(
+        select(*_COLUMNS).where(articles.c.site_id == site_id, articles.c.slug == slug)
+    ).first()
+    return _article(row) if row else None
+
+
+def get_article_by_id(conn: Connection, article_id: int) -> Article | None:
+    row = conn.execute(select(*_COLUMNS).where(articles.c.id == article_id)).first()
+    return _article(row) if row else None
+
+
+def lock_article(conn: Connection, site_id: int, slug: str) -> Article | None:
+    """The article, locked until the transaction ends (SQLite holds its lock already)."""
+    query = select(*_COLUMNS).where(articles.c.site_id == site_id, articles.c.slug == slug)
+    if conn.dialect.name != "sqlite":
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    return _article(row) if row else None
+
+
+def get_article_version(conn: Connection, site_id: int, slug: str) -> int | None:
+    return conn.execute(
+        select(articles.c.version).where(articles.c.site_id == site_id, articles.c.slug == slug)
+    ).scalar_one_or_none()
+
+
+def list_articles(
+    conn: Connection, site_id: int, *, limit: int = 50, offset: int = 0
+) -> list[Article]:
+    rows = conn.execute(
+        select(*_COLUMNS)
+        .where(articles.c.site_id == site_id)
+        .order_by(articles.c.published_at.desc(), articles.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_article(row) for row in rows]
+
+
+def count_articles(conn: Connection, site_id: int) -> int:
+    return conn.execute(
+        select(func.count()).select_from(articles).where(articles.c.site_id == site_id)
+    ).scalar_one()
+
+
+def count_comments_for(conn: Connection, site_id: int, slugs: Sequence[str]) -> dict[str, int]:
+    rows = conn.execute(
+        select(articles.c.slug, articles.c.comment_count).where(
+            articles.c.site_id == site_id, articles.c.slug.in_(list(slugs))
+        )
+    )
+    return {row.slug: row.comment_count for row in rows}
+
+
+def touch_article(conn: Connection, article_id: int, count_delta: int, now: datetime) -> None:
+    """Record a change to the article's discussion: the count moves, the version goes up."""
+    conn.execute(
+        update(articles)
+        .where(articles.c.id == article_id)
+        .values(
+            comment_count=articles.c.comment_count + count_delta,
+            version=articles.c.version + 1,
+            updated_at=now,
+        )
+    )
+
+
+def max_version(conn: Connection) -> int:
+    return int(conn.execute(select(func.coalesce(func.sum(articles.c.version), 0))).scalar_one())

@@ -1,0 +1,193 @@
+"""Comments: add with their number, find, change, and load a page of a thread."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, Row, exists, func, insert, select, update
+
+from rejoinder.core.models import Comment, PublicComment, Sort, Status
+from rejoinder.store.schema import comments
+
+# What readers may see: the email column is simply not selected.
+_PUBLIC = (
+    comments.c.id,
+    comments.c.article_id,
+    comments.c.parent_id,
+    comments.c.depth,
+    comments.c.number,
+    comments.c.author_name,
+    comments.c.author_website,
+    comments.c.body_html,
+    comments.c.status,
+    comments.c.created_at,
+    comments.c.edited_at,
+    comments.c.imported,
+)
+_SHOWN = (Status.PUBLISHED.value, Status.DELETED.value)
+
+
+def _public(row: Row[tuple[object, ...]]) -> PublicComment:
+    values = row._asdict()
+    values["status"] = Status(values["status"])
+    return PublicComment(**values)
+
+
+def _comment(row: Row[tuple[object, ...]]) -> Comment:
+    values = row._asdict()
+    values["status"] = Status(values["status"])
+    return Comment(**values)
+
+
+def next_number(conn: Connection, article_id: int, parent_id: int | None) -> int:
+    """The next number among siblings; the caller holds the article's lock."""
+    condition = (
+        comments.c.parent_id.is_(None) if parent_id is None else comments.c.parent_id == parent_id
+    )
+    query = select(func.coalesce(func.max(comments.c.number), 0)).where(
+        comments.c.article_id == article_id, condition
+    )
+    return int(conn.execute(query).scalar_one()) + 1
+
+
+def add_comment(
+    conn: Connection,
+    *,
+    article_id: int,
+    parent: Comment | None,
+    number: int,
+    name: str,
+    email: str,
+    website: str | None,
+    body_markdown: str,
+    body_html: str,
+    status: Status,
+    created_at: datetime,
+    imported: bool = False,
+    notify_replies: bool = False,
+) -> Comment:
+    root_id = None if parent is None else (parent.root_id or parent.id)
+    comment_id = conn.execute(
+        insert(comments)
+        .values(
+            article_id=article_id,
+            parent_id=None if parent is None else parent.id,
+            root_id=root_id,
+            depth=0 if parent is None else parent.depth + 1,
+            number=number,
+            author_name=name,
+            author_email=email,
+            author_website=website,
+            body_markdown=body_markdown,
+            body_html=body_html,
+            status=status.value,
+            created_at=created_at,
+            imported=imported,
+            notify_replies=notify_replies,
+        )
+        .returning(comments.c.id)
+    ).scalar_one()
+    comment = get_comment(conn, comment_id)
+    assert comment is not None
+    return comment
+
+
+def get_comment(conn: Connection, comment_id: int) -> Comment | None:
+    row = conn.execute(select(comments).where(comments.c.id == comment_id)).first()
+    return _comment(row) if row else None
+
+
+def has_shown_replies(conn: Connection, comment_id: int) -> bool:
+    query = select(
+        exists().where(comments.c.parent_id == comment_id, comments.c.status.in_(_SHOWN))
+    )
+    return bool(conn.execute(query).scalar_one())
+
+
+def update_body(
+    conn: Connection, comment_id: int, body_markdown: str, body_html: str, now: datetime
+) -> None:
+    conn.execute(
+        update(comments)
+        .where(comments.c.id == comment_id)
+        .values(body_markdown=body_markdown, body_html=body_html, edited_at=now)
+    )
+
+
+def update_status(conn: Connection, comment_id: int, status: Status) -> None:
+    conn.execute(update(comments).where(comments.c.id == comment_id).values(status=status.value))
+
+
+def erase_comment(conn: Connection, comment_id: int, status: Status, now: datetime) -> None:
+    """Remove what the writer wrote and who they are; the row stays for the thread's shape."""
+    conn.execute(
+        update(comments)
+        .where(comments.c.id == comment_id)
+        .values(
+            status=status.value,
+            author_name="",
+            author_email="",
+            author_website=None,
+            body_markdown="",
+            body_html="",
+            edited_at=now,
+        )
+    )
+
+
+def list_top_level(
+    conn: Connection, article_id: int, *, sort: Sort, after: int | None, limit: int
+) -> list[PublicComment]:
+    """Up to `limit` top-level comments readers may see, from the cursor on."""
+    query = select(*_PUBLIC).where(
+        comments.c.article_id == article_id,
+        comments.c.depth == 0,
+        comments.c.status.in_(_SHOWN),
+    )
+    if sort is Sort.OLDEST:
+        if after is not None:
+            query = query.where(comments.c.number > after)
+        query = query.order_by(comments.c.number.asc())
+    else:
+        if after is not None:
+            query = query.where(comments.c.number < after)
+        query = query.order_by(comments.c.number.desc())
+    return [_public(row) for row in conn.execute(query.limit(limit))]
+
+
+def list_replies(conn: Connection, root_ids: Sequence[int]) -> list[PublicComment]:
+    """Every shown reply, at any depth, under the given top-level comments."""
+    if not root_ids:
+        return []
+    query = select(*_PUBLIC).where(
+        comments.c.root_id.in_(list(root_ids)), comments.c.status.in_(_SHOWN)
+    )
+    return [_public(row) for row in conn.execute(query)]
+
+
+def count_top_level(conn: Connection, article_id: int) -> int:
+    query = select(func.count()).where(
+        comments.c.article_id == article_id,
+        comments.c.depth == 0,
+        comments.c.status.in_(_SHOWN),
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def list_recent_public(conn: Connection, article_id: int, limit: int) -> list[PublicComment]:
+    """The newest published comments of an article, for its feed."""
+    query = (
+        select(*_PUBLIC)
+        .where(comments.c.article_id == article_id, comments.c.status == Status.PUBLISHED.value)
+        .order_by(comments.c.created_at.desc(), comments.c.id.desc())
+        .limit(limit)
+    )
+    return [_public(row) for row in conn.execute(query)]
+
+
+def count_published(conn: Connection, article_id: int) -> int:
+    query = select(func.count()).where(
+        comments.c.article_id == article_id, comments.c.status == Status.PUBLISHED.value
+    )
+    return int(conn.execute(query).scalar_one())

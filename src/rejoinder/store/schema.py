@@ -1,0 +1,121 @@
+"""The tables, as SQLAlchemy Core metadata; Alembic migrations create them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite stores them without a zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", String(200), nullable=False),
+)
+
+sites = Table(
+    "sites",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(60), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("domain", String(255), nullable=True, unique=True),
+    Column("settings", Text, nullable=False, server_default="{}"),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site_id", Integer, ForeignKey("sites.id"), nullable=False),
+    Column("slug", String(120), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("dek", String(600), nullable=False, server_default=""),
+    Column("author", String(200), nullable=False, server_default=""),
+    Column("body_markdown", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("comments_open", Boolean, nullable=False, server_default="1"),
+    Column("source_name", String(200), nullable=True),
+    Column("source_url", String(500), nullable=True),
+    Column("comment_count", Integer, nullable=False, server_default="0"),
+    # Bumped by every change to the article or its comments: the cache key and the ETag.
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("site_id", "slug", name="uq_articles_site_slug"),
+    Index("ix_articles_site_published", "site_id", "published_at"),
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id"), nullable=False),
+    Column("parent_id", Integer, ForeignKey("comments.id"), nullable=True),
+    # The top-level comment of the branch (NULL for a top-level comment): one query loads
+    # every reply of a page of top-level comments, whatever their depth.
+    Column("root_id", Integer, ForeignKey("comments.id"), nullable=True),
+    Column("depth", Integer, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("author_name", String(100), nullable=False),
+    Column("author_email", String(254), nullable=False),
+    Column("author_website", String(500), nullable=True),
+    Column("body_markdown", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("edited_at", UTCDateTime, nullable=True),
+    Column("imported", Boolean, nullable=False, server_default="0"),
+    Column("notify_replies", Boolean, nullable=False, server_default="0"),
+    Index("ix_comments_article_depth_number", "article_id", "depth", "number"),
+    Index("ix_comments_root", "root_id"),
+    Index("ix_comments_parent", "parent_id"),
+)

@@ -1,0 +1,64 @@
+"""Sites and the server's own secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Connection, Row, insert, select
+
+from rejoinder.core.models import Site
+from rejoinder.store.schema import server_secrets, sites
+
+DEFAULT_SITE = "default"
+
+
+def _site(row: Row[tuple[int, str, str, str | None]]) -> Site:
+    return Site(id=row.id, name=row.name, title=row.title, domain=row.domain)
+
+
+def get_site(conn: Connection, name: str) -> Site | None:
+    row = conn.execute(
+        select(sites.c.id, sites.c.name, sites.c.title, sites.c.domain).where(sites.c.name == name)
+    ).first()
+    return _site(row) if row else None
+
+
+def get_site_for_host(conn: Connection, host: str) -> Site | None:
+    row = conn.execute(
+        select(sites.c.id, sites.c.name, sites.c.title, sites.c.domain).where(sites.c.domain == host)
+    ).first()
+    return _site(row) if row else None
+
+
+def list_sites(conn: Connection) -> list[Site]:
+    rows = conn.execute(
+        select(sites.c.id, sites.c.name, sites.c.title, sites.c.domain).order_by(sites.c.id)
+    )
+    return [_site(row) for row in rows]
+
+
+def add_site(
+    conn: Connection, name: str, title: str, now: datetime, domain: str | None = None
+) -> Site:
+    site_id = conn.execute(
+        insert(sites)
+        .values(name=name, title=title, domain=domain, settings="{}", created_at=now)
+        .returning(sites.c.id)
+    ).scalar_one()
+    return Site(id=site_id, name=name, title=title, domain=domain)
+
+
+def ensure_default_site(conn: Connection, title: str, now: datetime) -> Site:
+    return get_site(conn, DEFAULT_SITE) or add_site(conn, DEFAULT_SITE, title, now)
+
+
+def get_or_add_secret(conn: Connection, name: str, make: Callable[[], str]) -> str:
+    """The named secret, created on first use and shared by every worker from then on."""
+    value = conn.execute(
+        select(server_secrets.c.value).where(server_secrets.c.name == name)
+    ).scalar_one_or_none()
+    if value is None:
+        value = make()
+        conn.execute(insert(server_secrets).values(name=name, value=value))
+    return value

@@ -1,0 +1,130 @@
+"""The one error shape, {"error", "field", "message"}, built here and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from rejoinder.core.errors import (
+    Closed,
+    Conflict,
+    Forbidden,
+    Invalid,
+    InvalidMany,
+    NotFound,
+    RejoinderError,
+)
+
+log = logging.getLogger("rejoinder.web")
+
+STATUS: dict[type[RejoinderError], int] = {
+    Invalid: 422,
+    InvalidMany: 422,
+    NotFound: 404,
+    Closed: 403,
+    Forbidden: 403,
+    Conflict: 409,
+}
+_HTTP_NAMES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+}
+
+
+class ApiError(Exception):
+    """An error the web layer itself finds (wrong content type, bad token, bad JSON)."""
+
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+
+def error_body(error: str, message: str, field: str | None = None) -> dict[str, Any]:
+    return {"error": error, "field": field, "message": message}
+
+
+def json_error(status: int, error: str, message: str, field: str | None = None) -> Response:
+    return Response(
+        orjson.dumps(error_body(error, message, field)),
+        status_code=status,
+        media_type="application/json",
+    )
+
+
+def status_of(error: RejoinderError) -> int:
+    return STATUS.get(type(error), 400)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _html_error(request: Request, status: int, message: str) -> Response:
+    render = request.app.state.render
+    return HTMLResponse(render("error.html", status=status, message=message), status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RejoinderError)
+    async def _domain(request: Request, exc: RejoinderError) -> Response:
+        status = status_of(exc)
+        if _wants_json(request):
+            return json_error(status, exc.code, exc.message, exc.field)
+        return _html_error(request, status, exc.message)
+
+    @app.exception_handler(ApiError)
+    async def _api(request: Request, exc: ApiError) -> Response:
+        return json_error(exc.status, _HTTP_NAMES.get(exc.status, "error"), exc.message, exc.field)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        kind = str(first.get("type", ""))
+        location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+        field = location[-1] if location else None
+        if kind == "json_invalid":
+            return json_error(400, "bad_request", "The request body is not valid JSON.", None)
+        if kind == "missing":
+            message = f"{field or 'A field'} is required."
+        else:
+            message = f"{field or 'The request'}: {first.get('msg', 'is invalid')}."
+        if not _wants_json(request):
+            return _html_error(request, 422, message)
+        return json_error(422, "invalid", message, field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        message = str(exc.detail) if exc.detail else "Error."
+        if exc.status_code == 404:
+            message = "There is nothing at this address."
+        elif exc.status_code == 405:
+            message = "This address does not accept that method."
+        if _wants_json(request) or exc.status_code == 405:
+            response = json_error(exc.status_code, _HTTP_NAMES.get(exc.status_code, "error"), message)
+        else:
+            response = _html_error(request, exc.status_code, message)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return json_error(500, "internal", "Something went wrong on our side; nothing was saved.")
