@@ -10,6 +10,7 @@ from rejoinder.core.models import (
     Article,
     Comment,
     CommentInput,
+    PublicComment,
     Limits,
     Sort,
     Status,
@@ -175,10 +176,60 @@ def get_article(db: Database, site_id: int, slug: str) -> Article:
     return article
 
 
-def get_public_comment_owner_check(db: Database, comment_id: int) -> Comment:
-    """A comment with its private fields, for the writer's own edit form."""
+def get_article_by_id(db: Database, article_id: int) -> Article:
     with db.read() as conn:
-        comment = comment_store.get_comment(conn, comment_id)
+        article = article_store.get_article_by_id(conn, article_id)
+    if article is None:
+        raise NotFound("There is no such article.")
+    return article
+
+
+def article_version(db: Database, site_id: int, slug: str) -> int | None:
+    """The article's version: it changes with every change to the article or its comments."""
+    with db.read() as conn:
+        return article_store.get_article_version(conn, site_id, slug)
+
+
+def get_public_comment(db: Database, comment_id: int) -> PublicComment:
+    with db.read() as conn:
+        comment = comment_store.get_public_comment(conn, comment_id)
     if comment is None:
         raise NotFound("There is no such comment.")
     return comment
+
+
+def find_reply_target(db: Database, article_id: int, comment_id: int) -> PublicComment | None:
+    """The published comment on this article a reader wants to reply to, if there is one."""
+    with db.read() as conn:
+        comment = comment_store.get_public_comment(conn, comment_id)
+    if comment is None or comment.article_id != article_id or comment.status is not Status.PUBLISHED:
+        return None
+    return comment
+
+
+def root_number(db: Database, comment: Comment) -> int:
+    """The number of the top-level comment whose branch holds `comment`."""
+    if comment.root_id is None:
+        return comment.number
+    with db.read() as conn:
+        root = comment_store.get_public_comment(conn, comment.root_id)
+    return root.number if root else 1
+
+
+@dataclass(frozen=True)
+class OwnComment:
+    comment: Comment
+    article: Article
+    has_replies: bool
+
+
+def get_own_comment(db: Database, comment_id: int) -> OwnComment:
+    """A comment with its private fields, for its writer's edit form."""
+    with db.read() as conn:
+        comment = comment_store.get_comment(conn, comment_id)
+        if comment is None or comment.status not in (Status.PUBLISHED, Status.HELD):
+            raise NotFound("There is no such comment.")
+        article = article_store.get_article_by_id(conn, comment.article_id)
+        has_replies = comment_store.has_shown_replies(conn, comment.id)
+    assert article is not None
+    return OwnComment(comment=comment, article=article, has_replies=has_replies)

@@ -98,6 +98,11 @@ def get_comment(conn: Connection, comment_id: int) -> Comment | None:
     return _comment(row) if row else None
 
 
+def get_public_comment(conn: Connection, comment_id: int) -> PublicComment | None:
+    row = conn.execute(select(*_PUBLIC).where(comments.c.id == comment_id)).first()
+    return _public(row) if row else None
+
+
 def has_shown_replies(conn: Connection, comment_id: int) -> bool:
     query = select(
         exists().where(comments.c.parent_id == comment_id, comments.c.status.in_(_SHOWN))

@@ -114,6 +114,8 @@ def install_error_handlers(app: FastAPI) -> None:
         message = str(exc.detail) if exc.detail else "Error."
         if exc.status_code == 404:
             message = "There is nothing at this address."
+        elif exc.status_code == 400 and _wants_json(request):
+            message = "The request body could not be read: it must be JSON in UTF-8."
         elif exc.status_code == 405:
             message = "This address does not accept that method."
         if _wants_json(request) or exc.status_code == 405:

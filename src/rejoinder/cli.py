@@ -1,0 +1,201 @@
+"""The `rejoinder` command: serve, demo, database, articles, imports."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="Rejoinder: the discussion under news and opinion articles, on your own machine.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="The database: apply migrations, show the schema's revision.")
+article_app = typer.Typer(help="Articles: add them from Markdown files.")
+app.add_typer(db_app, name="db")
+app.add_typer(article_app, name="article")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Overrides REJOINDER_DATABASE_URL.", show_default=False),
+]
+
+
+def _settings(database_url: str | None = None, **overrides: object):  # type: ignore[no-untyped-def]
+    from rejoinder.settings import load_settings
+
+    return load_settings(database_url=database_url, **overrides)
+
+
+def _runtime(database_url: str | None = None):  # type: ignore[no-untyped-def]
+    from rejoinder.runtime import open_runtime
+
+    return open_runtime(_settings(database_url))
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: cores, at most 4).")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Run the site and the API: migrate the database, then serve with uvicorn."""
+    settings = _settings(database_url, host=host, port=port, workers=workers)
+    _run_server(settings)
+
+
+def _run_server(settings) -> None:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    from rejoinder.store.database import Database
+    from rejoinder.store.migrate import upgrade
+
+    db = Database(settings.database_url)
+    upgrade(db)  # once, here, before the workers start
+    db.dispose()
+    # Workers build their own settings from the environment: hand ours over through it.
+    os.environ["REJOINDER_DATABASE_URL"] = settings.database_url
+    os.environ["REJOINDER_MIGRATE_ON_START"] = "false"
+    if settings.secret_key:
+        os.environ["REJOINDER_SECRET_KEY"] = settings.secret_key
+    typer.echo(f"Rejoinder on http://{settings.host}:{settings.port}/ ({settings.workers} workers)")
+    uvicorn.run(
+        "rejoinder.web.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+    )
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    database: Annotated[Path, typer.Option(help="SQLite file for the demo.")] = Path("rejoinder-demo.db"),
+) -> None:
+    """Serve a demo site on http://127.0.0.1:PORT with sample articles and discussions."""
+    from rejoinder.demo.content import load_demo
+    from rejoinder.runtime import open_runtime
+
+    url = f"sqlite:///{database}"
+    settings = _settings(url, port=port, host="127.0.0.1", base_url=f"http://127.0.0.1:{port}")
+    runtime = open_runtime(settings)
+    try:
+        added = load_demo(runtime)
+    finally:
+        runtime.close()
+    if added:
+        typer.echo(f"Demo content written to {database}: {', '.join(added)}")
+    typer.echo(f"Open http://127.0.0.1:{port}/ (Ctrl+C stops it)")
+    _run_server(settings)
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseOption = None) -> None:
+    """Apply every migration the database does not have yet."""
+    from rejoinder.store.database import Database
+    from rejoinder.store.migrate import current, upgrade
+
+    db = Database(_settings(database_url).database_url)
+    upgrade(db)
+    typer.echo(f"Database at revision {current(db)}")
+    db.dispose()
+
+
+@db_app.command("current")
+def db_current(database_url: DatabaseOption = None) -> None:
+    """Print the schema revision the database is at."""
+    from rejoinder.store.database import Database
+    from rejoinder.store.migrate import current
+
+    db = Database(_settings(database_url).database_url)
+    typer.echo(current(db) or "empty (no migrations applied)")
+    db.dispose()
+
+
+@article_app.command("add")
+def article_add(
+    file: Annotated[Path, typer.Argument(help="Markdown with front matter: title, slug, dek, ...")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Publish an article from a Markdown file with front matter."""
+    from rejoinder.core.articlefile import parse_article_file
+    from rejoinder.core.errors import RejoinderError
+    from rejoinder.publishing import add_article
+    from rejoinder.runtime import utcnow
+
+    if not file.is_file():
+        _fail(f"No such file: {file}")
+    runtime = _runtime(database_url)
+    try:
+        draft = parse_article_file(file.read_text(encoding="utf-8"), default_published=utcnow())
+        article = add_article(runtime.db, runtime.events, runtime.default_site.id, draft, utcnow())
+    except RejoinderError as error:
+        _fail(f"{file}: {error.message}")
+    except UnicodeDecodeError:
+        _fail(f"{file} is not UTF-8 text.")
+    finally:
+        runtime.close()
+    typer.echo(f"Published /articles/{article.slug}")
+
+
+@app.command("import-page")
+def import_page(
+    file: Annotated[Path, typer.Argument(help="A page dump: title, dek, body, Source:, N. Name says ...")],
+    slug: Annotated[str | None, typer.Option(help="Slug (default: from the title).")] = None,
+    source_url: Annotated[str | None, typer.Option(help="Canonical URL of the original.")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Import an article and its comments, with their order and nesting, from a page dump."""
+    from rejoinder.core.errors import RejoinderError
+    from rejoinder.core.pagedump import PageDumpError, parse_page_dump
+    from rejoinder.publishing import import_page as run_import
+    from rejoinder.runtime import utcnow
+
+    if not file.is_file():
+        _fail(f"No such file: {file}")
+    runtime = _runtime(database_url)
+    try:
+        dump = parse_page_dump(file.read_text(encoding="utf-8"))
+        article, comments = run_import(
+            runtime.db, runtime.events, runtime.default_site.id, dump, utcnow(),
+            slug=slug, source_url=source_url,
+        )  # fmt: skip
+    except (PageDumpError, UnicodeDecodeError) as error:
+        _fail(f"{file}: {error}")
+    except RejoinderError as error:
+        _fail(f"{file}: {error.message}")
+    finally:
+        runtime.close()
+    typer.echo(f"Imported /articles/{article.slug} with {len(comments)} comments")
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """List every setting with its environment variable, default and meaning."""
+    from rejoinder.settings import Settings
+
+    for name, field in Settings.model_fields.items():
+        default = "(computed)" if field.default_factory else repr(field.default)
+        typer.echo(f"REJOINDER_{name.upper():<28} {default:<28} {field.description}")
+
+
+def main() -> None:
+    app(prog_name="rejoinder")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

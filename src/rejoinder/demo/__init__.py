@@ -1,0 +1,1 @@
+"""Sample content for `rejoinder demo`: fictional articles and discussions."""

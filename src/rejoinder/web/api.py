@@ -1,0 +1,206 @@
+"""The JSON API under /api/v1: articles, comment threads, posting, editing, counts."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from rejoinder import discussion, publishing
+from rejoinder.core.articlefile import draft_from_fields
+from rejoinder.core.models import CommentInput, PublicComment, Site, Sort, ThreadNode
+from rejoinder.runtime import Runtime, utcnow
+from rejoinder.web.errors import ApiError
+from rejoinder.web.identity import Identity
+from rejoinder.web.readcache import ReadCache
+from rejoinder.web.requests import parse_cursor, parse_sort
+from rejoinder.web.schemas import (
+    ArticleIn,
+    ArticleList,
+    ArticleOut,
+    CommentEdit,
+    CommentIn,
+    CommentOut,
+    Counts,
+    ErrorOut,
+    ThreadOut,
+    article_out,
+    comment_out,
+    thread_out,
+)
+
+
+def require_json(request: Request) -> None:
+    """A body we cannot read as JSON is refused before anything else looks at it."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise ApiError(415, "Send the body as JSON with Content-Type: application/json.")
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (400, 403, 404, 409, 415, 422)
+}
+router = APIRouter(prefix="/api/v1", tags=["discussion"], responses=ERRORS)
+JsonBody = Depends(require_json)
+
+
+def _rt(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _site(request: Request) -> Site:
+    return _rt(request).site_for_host(request.headers.get("host"))
+
+
+def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(content), status_code=status, media_type="application/json", headers=headers)
+
+
+def _base_url(request: Request) -> str:
+    return _rt(request).settings.base_url.rstrip("/")
+
+
+@router.get("/articles", response_model=ArticleList, summary="Articles, newest first")
+async def list_articles(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    rt, site = _rt(request), _site(request)
+    articles = await run_in_threadpool(publishing.list_articles, rt.db, site.id, limit=limit, offset=offset)
+    return _json({"articles": [article_out(a, _base_url(request)) for a in articles]})
+
+
+@router.get("/articles/{slug}", response_model=ArticleOut, summary="One article")
+async def get_article(request: Request, slug: str) -> Response:
+    rt, site = _rt(request), _site(request)
+    article = await run_in_threadpool(discussion.get_article, rt.db, site.id, slug)
+    return _json(article_out(article, _base_url(request)))
+
+
+@router.post(
+    "/articles", status_code=201, response_model=ArticleOut, summary="Publish an article (admin token)",
+    dependencies=[JsonBody],
+)  # fmt: skip
+async def add_article(request: Request, payload: ArticleIn) -> Response:
+    rt, site = _rt(request), _site(request)
+    expected = rt.settings.admin_token
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not expected or not given or not secrets.compare_digest(given, expected):
+        raise ApiError(401, "An admin token is required: Authorization: Bearer <token>.")
+    fields = {
+        "title": payload.title, "slug": payload.slug or "", "dek": payload.dek,
+        "author": payload.author, "source_name": payload.source_name or "",
+        "source_url": payload.source_url or "",
+        "comments_open": "true" if payload.comments_open else "false",
+        "published": payload.published_at.isoformat() if payload.published_at else "",
+    }  # fmt: skip
+    draft = draft_from_fields(fields, payload.body, default_published=utcnow())
+    article = await run_in_threadpool(publishing.add_article, rt.db, rt.events, site.id, draft, utcnow())
+    return _json(article_out(article, _base_url(request)), status=201)
+
+
+@router.get(
+    "/articles/{slug}/comments", response_model=ThreadOut,
+    summary="A page of top-level comments, each with all its replies",
+)  # fmt: skip
+async def list_comments(
+    request: Request,
+    slug: str,
+    sort: Annotated[str, Query(description="oldest or newest")] = "oldest",
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> Response:
+    rt, site = _rt(request), _site(request)
+    order, after = parse_sort(sort), parse_cursor(cursor)
+    cache: ReadCache[bytes] = request.app.state.api_cache
+
+    def version() -> int | None:
+        return discussion.article_version(rt.db, site.id, slug)
+
+    def build() -> tuple[int, bytes]:
+        article, page = discussion.read_thread_page(
+            rt.db, site_id=site.id, slug=slug, sort=order, cursor=after,
+            page_size=rt.settings.page_size, max_level=rt.settings.display_depth,
+        )  # fmt: skip
+        return article.version, orjson.dumps(thread_out(article, page, order.value))
+
+    version_now, body = await cache.get(("api", site.id, slug, order, after), version, build)
+    etag = f'"{version_now}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _single(comment: PublicComment, slug: str) -> dict[str, Any]:
+    return comment_out(ThreadNode(comment=comment, level=min(comment.depth, 4)), slug)
+
+
+@router.post(
+    "/articles/{slug}/comments", status_code=201, response_model=CommentOut,
+    summary="Post a comment or a reply", dependencies=[JsonBody],
+)  # fmt: skip
+async def post_comment(request: Request, slug: str, payload: CommentIn) -> Response:
+    rt, site = _rt(request), _site(request)
+    identity: Identity = request.app.state.identity
+    raw = CommentInput(
+        body=payload.body, name=payload.name, email=payload.email, website=payload.website,
+        parent_id=payload.parent_id, notify_replies=payload.notify_replies,
+    )  # fmt: skip
+    posted = await run_in_threadpool(
+        discussion.post_comment, rt.db, rt.events,
+        site_id=site.id, slug=slug, raw=raw, limits=rt.limits, now=utcnow(),
+    )  # fmt: skip
+    public = await run_in_threadpool(discussion.get_public_comment, rt.db, posted.comment.id)
+    response = _json(_single(public, slug), status=201)
+    identity.add_owned(request, response, posted.comment.id)
+    return response
+
+
+@router.patch(
+    "/comments/{comment_id}", response_model=CommentOut,
+    summary="Edit your own comment within the edit window", dependencies=[JsonBody],
+)  # fmt: skip
+async def edit_comment(request: Request, comment_id: int, payload: CommentEdit) -> Response:
+    rt = _rt(request)
+    identity: Identity = request.app.state.identity
+    edited = await run_in_threadpool(
+        discussion.edit_comment, rt.db, rt.events, comment_id=comment_id, body=payload.body,
+        owned=identity.owned(request), limits=rt.limits,
+        window=timedelta(minutes=rt.settings.edit_window_minutes), now=utcnow(),
+    )  # fmt: skip
+    public = await run_in_threadpool(discussion.get_public_comment, rt.db, edited.id)
+    article = await run_in_threadpool(discussion.get_article_by_id, rt.db, edited.article_id)
+    return _json(_single(public, article.slug))
+
+
+@router.delete(
+    "/comments/{comment_id}", status_code=204, summary="Delete your own comment within the window"
+)
+async def delete_comment(request: Request, comment_id: int) -> Response:
+    rt = _rt(request)
+    identity: Identity = request.app.state.identity
+    await run_in_threadpool(
+        discussion.delete_comment, rt.db, rt.events, comment_id=comment_id,
+        owned=identity.owned(request),
+        window=timedelta(minutes=rt.settings.edit_window_minutes), now=utcnow(),
+    )  # fmt: skip
+    return Response(status_code=204)
+
+
+@router.get("/counts", response_model=Counts, summary="Comment counts for many articles at once")
+async def counts(
+    request: Request,
+    slug: Annotated[list[str], Query(description="Repeat for each article: ?slug=a&slug=b")] = [],  # noqa: B006
+) -> Response:
+    rt, site = _rt(request), _site(request)
+    if len(slug) > 200:
+        raise ApiError(422, "Ask for at most 200 articles at once.", "slug")
+    found = await run_in_threadpool(publishing.count_comments, rt.db, site.id, slug)
+    return _json({"counts": found})

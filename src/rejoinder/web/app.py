@@ -1,0 +1,59 @@
+"""The app factory: settings in, a FastAPI app out. Nothing happens at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from rejoinder import __version__
+from rejoinder.runtime import Runtime, open_runtime
+from rejoinder.settings import Settings, load_settings
+from rejoinder.web import api, feeds, pages
+from rejoinder.web.errors import install_error_handlers
+from rejoinder.web.identity import Identity
+from rejoinder.web.readcache import ReadCache
+from rejoinder.web.rendering import make_renderer
+
+STATIC = Path(__file__).with_name("static")
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app. With no arguments (as uvicorn's factory), settings come from the env."""
+    settings = settings or (runtime.settings if runtime else load_settings())
+    rt = runtime or open_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if runtime is None:
+            rt.close()
+
+    app = FastAPI(
+        title="Rejoinder API",
+        version=__version__,
+        summary="Articles, threaded comments and counts for the discussion under the news.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    _env, render = make_renderer({"asset_version": __version__, "base_url": settings.base_url.rstrip("/")})
+    app.state.runtime = rt
+    app.state.render = lambda name, **ctx: render(name, site=rt.default_site, **ctx)
+    app.state.identity = Identity(
+        rt.secret_key,
+        window_seconds=settings.edit_window_minutes * 60,
+        secure=settings.secure_cookies,
+    )
+    app.state.api_cache = ReadCache(rt.changes)
+    app.state.html_cache = ReadCache(rt.changes)
+    install_error_handlers(app)
+    app.include_router(api.router)
+    app.include_router(feeds.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

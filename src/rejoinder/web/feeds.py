@@ -1,0 +1,84 @@
+"""Atom feeds of the articles and of each article's comments, made with feedgen."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from rejoinder import publishing
+from rejoinder.core.errors import NotFound
+from rejoinder.core.models import Article, PublicComment, Site
+from rejoinder.runtime import Runtime
+
+router = APIRouter(include_in_schema=False)
+ATOM = "application/atom+xml; charset=utf-8"
+
+
+def _articles_feed(site: Site, base: str, articles: list[Article]) -> bytes:
+    from feedgen.feed import FeedGenerator  # lxml is heavy: load it only when a feed is asked for
+
+    feed = FeedGenerator()
+    feed.id(f"{base}/")
+    feed.title(f"{site.title}: articles")
+    feed.link(href=f"{base}/", rel="alternate")
+    feed.link(href=f"{base}/feed.atom", rel="self")
+    feed.updated(max((a.published_at for a in articles), default=None))
+    for article in reversed(articles):
+        entry = feed.add_entry()
+        url = f"{base}/articles/{article.slug}"
+        entry.id(url)
+        entry.title(article.title)
+        entry.link(href=url, rel="alternate")
+        if article.source_url:
+            entry.link(href=article.source_url, rel="via")
+        entry.author(name=article.author or site.title)
+        entry.published(article.published_at)
+        entry.updated(article.published_at)
+        entry.summary(article.dek or article.title)
+        entry.content(article.body_html, type="html")
+    return bytes(feed.atom_str(pretty=True))
+
+
+def _comments_feed(site: Site, base: str, article: Article, comments: list[PublicComment]) -> bytes:
+    from feedgen.feed import FeedGenerator
+
+    url = f"{base}/articles/{article.slug}"
+    feed = FeedGenerator()
+    feed.id(f"{url}#comments")
+    feed.title(f"Comments on {article.title}")
+    feed.link(href=url, rel="alternate")
+    feed.link(href=f"{url}/comments.atom", rel="self")
+    feed.updated(max((c.created_at for c in comments), default=article.published_at))
+    for comment in reversed(comments):
+        entry = feed.add_entry()
+        entry.id(f"{url}#comment-{comment.id}")
+        entry.title(f"{comment.author_name} on {article.title}")
+        entry.link(href=f"{url}#comment-{comment.id}", rel="alternate")
+        entry.author(name=comment.author_name or "[deleted]")  # a name only: never an email
+        entry.published(comment.created_at)
+        entry.updated(comment.edited_at or comment.created_at)
+        entry.content(comment.body_html or "<p></p>", type="html")
+    return bytes(feed.atom_str(pretty=True))
+
+
+@router.get("/feed.atom")
+async def articles_feed(request: Request) -> Response:
+    rt: Runtime = request.app.state.runtime
+    site = rt.site_for_host(request.headers.get("host"))
+    articles = await run_in_threadpool(publishing.list_articles, rt.db, site.id, limit=30)
+    body = await run_in_threadpool(_articles_feed, site, rt.settings.base_url.rstrip("/"), articles)
+    return Response(body, media_type=ATOM)
+
+
+@router.get("/articles/{slug}/comments.atom")
+async def comments_feed(request: Request, slug: str) -> Response:
+    rt: Runtime = request.app.state.runtime
+    site = rt.site_for_host(request.headers.get("host"))
+    article, comments = await run_in_threadpool(publishing.article_feed, rt.db, site.id, slug)
+    if article is None:
+        raise NotFound("There is no such article.")
+    body = await run_in_threadpool(
+        _comments_feed, site, rt.settings.base_url.rstrip("/"), article, comments
+    )
+    return Response(body, media_type=ATOM)

@@ -1,0 +1,269 @@
+"""The HTML pages: front page, article with its discussion, the reply form, edit and delete."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from rejoinder import discussion, publishing
+from rejoinder.core.errors import Closed, Invalid, InvalidMany, NotFound
+from rejoinder.core.models import Article, CommentInput, Site, Sort, ThreadPage
+from rejoinder.runtime import Runtime, utcnow
+from rejoinder.web.identity import AUTHOR_COOKIE, OWN_COOKIE, Author, Identity
+from rejoinder.web.readcache import ReadCache
+from rejoinder.web.requests import parse_cursor, parse_sort
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass
+class FormValues:
+    body: str = ""
+    name: str = ""
+    email: str = ""
+    website: str = ""
+    notify: bool = False
+
+
+@dataclass(frozen=True)
+class CachedThread:
+    article: Article
+    page: ThreadPage
+    comments_html: str
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _site(request: Request) -> Site:
+    return _runtime(request).site_for_host(request.headers.get("host"))
+
+
+def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(request.app.state.render(name, **context), status_code=status)
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/")
+async def index(request: Request) -> Response:
+    rt, site = _runtime(request), _site(request)
+    articles = await run_in_threadpool(publishing.list_articles, rt.db, site.id, limit=50)
+    return _render(request, "index.html", articles=articles)
+
+
+async def _thread(request: Request, site: Site, slug: str, sort: Sort, cursor: int | None) -> tuple[int, CachedThread]:
+    rt = _runtime(request)
+    cache: ReadCache[CachedThread] = request.app.state.html_cache
+    render = request.app.state.render
+
+    def version() -> int | None:
+        return discussion.article_version(rt.db, site.id, slug)
+
+    def build() -> tuple[int, CachedThread]:
+        article, page = discussion.read_thread_page(
+            rt.db, site_id=site.id, slug=slug, sort=sort, cursor=cursor,
+            page_size=rt.settings.page_size, max_level=rt.settings.display_depth,
+        )  # fmt: skip
+        html = render("_comments.html", article=article, page=page)
+        return article.version, CachedThread(article=article, page=page, comments_html=html)
+
+    return await cache.get(("html", site.id, slug, sort, cursor), version, build)
+
+
+def _own_links(html: str, owned: frozenset[int]) -> str:
+    """Give the writer Edit links on their own comments (the cached HTML is the same for all)."""
+    for comment_id in owned:
+        marker = f"<!--own:{comment_id}-->"
+        if marker in html:
+            link = f' <a class="edit" href="/comments/{comment_id}/edit">Edit or delete</a>'
+            html = html.replace(marker, link)
+    return html
+
+
+async def _article_page(
+    request: Request,
+    slug: str,
+    *,
+    sort: Sort = Sort.OLDEST,
+    cursor: int | None = None,
+    form: FormValues | None = None,
+    errors: dict[str, str] | None = None,
+    reply_to_id: int | None = None,
+    status: int = 200,
+) -> Response:
+    rt, site = _runtime(request), _site(request)
+    identity: Identity = request.app.state.identity
+    version, thread = await _thread(request, site, slug, sort, cursor)
+    personal = "|".join(
+        (request.cookies.get(OWN_COOKIE, ""), request.cookies.get(AUTHOR_COOKIE, ""), str(reply_to_id))
+    )
+    etag = f'W/"{version}-{hashlib.blake2b(personal.encode(), digest_size=8).hexdigest()}"'
+    if status == 200 and form is None and request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    if form is None:
+        author = identity.author(request)
+        form = FormValues(name=author.name, email=author.email, website=author.website)
+    reply_to = None
+    if reply_to_id is not None:
+        reply_to = await run_in_threadpool(discussion.find_reply_target, rt.db, thread.article.id, reply_to_id)
+    response = _render(
+        request,
+        "article.html",
+        status=status,
+        article=thread.article,
+        page=thread.page,
+        comments_html=_own_links(thread.comments_html, identity.owned(request)),
+        sort=sort.value,
+        cursor=cursor,
+        form=form,
+        errors=errors or {},
+        reply_to=reply_to,
+        limits=rt.limits,
+    )
+    if status == 200:
+        response.headers["ETag"] = etag
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["Vary"] = "Cookie"
+    return response
+
+
+@router.get("/articles/{slug}")
+async def article_page(request: Request, slug: str) -> Response:
+    params = request.query_params
+    reply = params.get("replytocom")
+    return await _article_page(
+        request,
+        slug,
+        sort=parse_sort(params.get("sort")),
+        cursor=parse_cursor(params.get("cursor")),
+        reply_to_id=int(reply) if reply and reply.isdigit() else None,
+    )
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _undecodable(values: dict[str, str]) -> dict[str, str]:
+    # Starlette decodes form bytes leniently: invalid UTF-8 arrives as U+FFFD.
+    return {
+        name: "This text has bytes that are not valid UTF-8; please type it again."
+        for name, value in values.items()
+        if "\ufffd" in value
+    }
+
+
+@router.post("/articles/{slug}/comments")
+async def post_comment_form(request: Request, slug: str) -> Response:
+    rt, site = _runtime(request), _site(request)
+    identity: Identity = request.app.state.identity
+    form_data = await request.form()
+    values = FormValues(
+        body=_text(form_data, "body"),
+        name=_text(form_data, "name"),
+        email=_text(form_data, "email"),
+        website=_text(form_data, "website"),
+        notify=bool(_text(form_data, "notify")),
+    )
+    parent_raw = _text(form_data, "parent_id").strip()
+    parent_id = int(parent_raw) if parent_raw.isdigit() else None
+    errors = _undecodable({k: v for k, v in asdict(values).items() if isinstance(v, str)})
+    if parent_raw and parent_id is None:
+        errors["parent_id"] = "The comment you are replying to does not exist."
+    if not errors:
+        raw = CommentInput(
+            body=values.body, name=values.name, email=values.email, website=values.website,
+            parent_id=parent_id, notify_replies=values.notify,
+        )  # fmt: skip
+        try:
+            posted = await run_in_threadpool(
+                discussion.post_comment, rt.db, rt.events,
+                site_id=site.id, slug=slug, raw=raw, limits=rt.limits, now=utcnow(),
+            )  # fmt: skip
+        except InvalidMany as error:
+            errors = {e.field or "body": e.message for e in error.errors}
+        except (Invalid, Closed) as error:
+            errors = {error.field or "body": error.message}
+        else:
+            comment = posted.comment
+            root_number = await run_in_threadpool(discussion.root_number, rt.db, comment)
+            cursor = f"?cursor={root_number - 1}" if root_number > rt.settings.page_size else ""
+            response = RedirectResponse(
+                f"/articles/{slug}{cursor}#comment-{comment.id}", status_code=303
+            )
+            identity.add_owned(request, response, comment.id)
+            identity.remember_author(
+                response, Author(name=comment.author_name, email=comment.author_email, website=comment.author_website or "")
+            )
+            return response
+    return await _article_page(
+        request, slug, form=values, errors=errors, reply_to_id=parent_id,
+        status=403 if "closed" in errors.get("body", "").lower() else 422,
+    )  # fmt: skip
+
+
+async def _own(request: Request, comment_id: int) -> discussion.OwnComment:
+    rt = _runtime(request)
+    identity: Identity = request.app.state.identity
+    if comment_id not in identity.owned(request):
+        raise NotFound("There is no comment of yours here to change, or its time to change has passed.")
+    return await run_in_threadpool(discussion.get_own_comment, rt.db, comment_id)
+
+
+def _edit_page(request: Request, own: discussion.OwnComment, body: str, error: str | None) -> Response:
+    rt = _runtime(request)
+    window = timedelta(minutes=rt.settings.edit_window_minutes)
+    return _render(
+        request, "edit.html", status=422 if error else 200, comment=own.comment,
+        article=own.article, body=body, error=error, limits=rt.limits,
+        has_replies=own.has_replies, deadline=own.comment.created_at + window,
+    )  # fmt: skip
+
+
+@router.get("/comments/{comment_id}/edit")
+async def edit_form(request: Request, comment_id: int) -> Response:
+    own = await _own(request, comment_id)
+    return _edit_page(request, own, own.comment.body_markdown, None)
+
+
+@router.post("/comments/{comment_id}/edit")
+async def edit_save(request: Request, comment_id: int) -> Response:
+    rt = _runtime(request)
+    identity: Identity = request.app.state.identity
+    body = _text(await request.form(), "body")
+    try:
+        edited = await run_in_threadpool(
+            discussion.edit_comment, rt.db, rt.events, comment_id=comment_id, body=body,
+            owned=identity.owned(request), limits=rt.limits,
+            window=timedelta(minutes=rt.settings.edit_window_minutes), now=utcnow(),
+        )  # fmt: skip
+    except Invalid as error:
+        return _edit_page(request, await _own(request, comment_id), body, error.message)
+    article = await run_in_threadpool(discussion.get_article_by_id, rt.db, edited.article_id)
+    return RedirectResponse(f"/articles/{article.slug}#comment-{edited.id}", status_code=303)
+
+
+@router.post("/comments/{comment_id}/delete")
+async def delete_save(request: Request, comment_id: int) -> Response:
+    rt = _runtime(request)
+    identity: Identity = request.app.state.identity
+    article = await run_in_threadpool(
+        discussion.delete_comment, rt.db, rt.events, comment_id=comment_id,
+        owned=identity.owned(request),
+        window=timedelta(minutes=rt.settings.edit_window_minutes), now=utcnow(),
+    )  # fmt: skip
+    return RedirectResponse(f"/articles/{article.slug}#comments", status_code=303)

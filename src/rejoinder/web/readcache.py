@@ -1,0 +1,59 @@
+"""What readers read, kept per worker and revalidated only when something was written.
+
+Each entry remembers the article version it was built from and the change token under which
+it was last checked. While the token is unchanged, nothing has been written anywhere and the
+entry is served as it is; after a write, one small query compares versions, and only an
+entry whose article changed is built again.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+
+from rejoinder.changes import ChangeCounter
+
+T = TypeVar("T")
+
+
+@dataclass
+class Entry(Generic[T]):
+    version: int
+    token: int
+    value: T
+
+
+class ReadCache(Generic[T]):
+    def __init__(self, changes: ChangeCounter, *, max_entries: int = 256) -> None:
+        self._changes = changes
+        self._entries: OrderedDict[Hashable, Entry[T]] = OrderedDict()
+        self._max = max_entries
+
+    async def get(
+        self,
+        key: Hashable,
+        current_version: Callable[[], int | None],
+        build: Callable[[], tuple[int, T]],
+    ) -> tuple[int, T]:
+        """The value for `key` as (version, value); `build` reads both in one transaction."""
+        token = self._changes.token()  # read first: a write after this moves the next token
+        entry = self._entries.get(key)
+        if entry is not None:
+            if entry.token == token:
+                self._entries.move_to_end(key)
+                return entry.version, entry.value
+            version = await run_in_threadpool(current_version)
+            if version == entry.version:
+                entry.token = token
+                self._entries.move_to_end(key)
+                return entry.version, entry.value
+        version, value = await run_in_threadpool(build)
+        self._entries[key] = Entry(version=version, token=token, value=value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+        return version, value

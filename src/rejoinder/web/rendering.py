@@ -1,0 +1,45 @@
+"""The Jinja environment: templates shipped in the package, autoescaped, with date filters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+
+def iso(value: datetime) -> str:
+    return value.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def human_date(value: datetime) -> str:
+    return f"{value:%B} {value.day}, {value:%Y}"
+
+
+def human_time(value: datetime) -> str:
+    hour = value.hour % 12 or 12
+    return f"{value:%B} {value.day}, {value:%Y} at {hour}:{value:%M} {'am' if value.hour < 12 else 'pm'} UTC"
+
+
+def comment_count(value: int) -> str:
+    if value == 0:
+        return "No comments yet"
+    return "1 Comment" if value == 1 else f"{value:,} Comments"
+
+
+def make_renderer(globals_: dict[str, Any]) -> tuple[Environment, Callable[..., str]]:
+    env = Environment(
+        loader=PackageLoader("rejoinder.web", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=False,
+        lstrip_blocks=False,
+        auto_reload=False,
+    )
+    env.filters.update(iso=iso, human_date=human_date, human_time=human_time, comment_count=comment_count)
+    env.globals.update(globals_)
+
+    def render(name: str, **context: Any) -> str:
+        return env.get_template(name).render(**context)
+
+    return env, render

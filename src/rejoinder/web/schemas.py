@@ -1,0 +1,162 @@
+"""The API's request and response models; the OpenAPI schema is built from them.
+
+The public comment model has no email field at all: an email cannot leak from a model that
+cannot hold it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rejoinder.core.models import Article, PublicComment, ThreadNode, ThreadPage
+
+
+class CommentIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    body: str = Field(description="The comment: plain text or the Markdown subset.")
+    name: str = Field(description="Shown as the comment's author.")
+    email: str = Field(description="Never published; used for replies and moderation.")
+    website: str = Field("", description="Optional http(s) address; the name links to it.")
+    parent_id: int | None = Field(None, description="The comment this one replies to.")
+    notify_replies: bool = Field(False, description="Email me when someone replies.")
+
+
+class CommentEdit(BaseModel):
+    body: str = Field(description="The new text of the comment.")
+
+
+class AuthorOut(BaseModel):
+    name: str
+    website: str | None
+
+
+class CommentOut(BaseModel):
+    id: int
+    parent_id: int | None
+    number: int = Field(description="Position among its siblings: 1, 2, 3...")
+    depth: int = Field(description="Stored depth: 0 for a top-level comment.")
+    level: int = Field(description="Displayed level, capped; deeper replies carry in_reply_to.")
+    in_reply_to: str | None
+    author: AuthorOut
+    body_html: str = Field(description="Sanitised HTML, rendered when the comment was written.")
+    created_at: datetime
+    edited_at: datetime | None
+    deleted: bool
+    imported: bool
+    permalink: str
+    replies: list[CommentOut]
+
+
+class ArticleSummary(BaseModel):
+    slug: str
+    title: str
+    comment_count: int
+    comments_open: bool
+
+
+class ThreadOut(BaseModel):
+    article: ArticleSummary
+    sort: str
+    comments: list[CommentOut]
+    next_cursor: int | None = Field(description="Pass as ?cursor= for the next page; null at the end.")
+    top_level_total: int
+
+
+class SourceOut(BaseModel):
+    name: str
+    url: str | None
+
+
+class ArticleOut(BaseModel):
+    slug: str
+    title: str
+    dek: str
+    author: str
+    url: str
+    published_at: datetime
+    comments_open: bool
+    comment_count: int
+    source: SourceOut | None = Field(description="For a syndicated piece: where it first ran.")
+    body_html: str
+
+
+class ArticleList(BaseModel):
+    articles: list[ArticleOut]
+
+
+class ArticleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    body: str = Field(description="Markdown.")
+    slug: str | None = None
+    dek: str = ""
+    author: str = ""
+    published_at: datetime | None = None
+    comments_open: bool = True
+    source_name: str | None = None
+    source_url: str | None = None
+
+
+class Counts(BaseModel):
+    counts: dict[str, int] = Field(description="Published comments per slug; unknown slugs left out.")
+
+
+class ErrorOut(BaseModel):
+    error: str
+    field: str | None
+    message: str
+
+
+def comment_out(node: ThreadNode, slug: str) -> dict[str, Any]:
+    c: PublicComment = node.comment
+    return {
+        "id": c.id,
+        "parent_id": c.parent_id,
+        "number": c.number,
+        "depth": c.depth,
+        "level": node.level,
+        "in_reply_to": node.in_reply_to,
+        "author": {"name": c.author_name if not c.is_deleted else "[deleted]", "website": c.author_website},
+        "body_html": c.body_html,
+        "created_at": c.created_at,
+        "edited_at": c.edited_at,
+        "deleted": c.is_deleted,
+        "imported": c.imported,
+        "permalink": f"/articles/{slug}#comment-{c.id}",
+        "replies": [comment_out(child, slug) for child in node.children],
+    }
+
+
+def thread_out(article: Article, page: ThreadPage, sort: str) -> dict[str, Any]:
+    return {
+        "article": {
+            "slug": article.slug,
+            "title": article.title,
+            "comment_count": article.comment_count,
+            "comments_open": article.comments_open,
+        },
+        "sort": sort,
+        "comments": [comment_out(node, article.slug) for node in page.nodes],
+        "next_cursor": page.next_cursor,
+        "top_level_total": page.top_level_total,
+    }
+
+
+def article_out(article: Article, base_url: str) -> dict[str, Any]:
+    return {
+        "slug": article.slug,
+        "title": article.title,
+        "dek": article.dek,
+        "author": article.author,
+        "url": f"{base_url}/articles/{article.slug}",
+        "published_at": article.published_at,
+        "comments_open": article.comments_open,
+        "comment_count": article.comment_count,
+        "source": {"name": article.source_name, "url": article.source_url} if article.source_name else None,
+        "body_html": article.body_html,
+    }
