@@ -105,6 +105,8 @@ class Server:
             "REJOINDER_DATABASE_URL": db_url,
             "REJOINDER_BASE_URL": self.url,
             "REJOINDER_ADMIN_TOKEN": "test-admin-token",
+            # On the PostgreSQL run, workers share cache invalidation through Redis.
+            **({"REJOINDER_REDIS_URL": REDIS_URL} if REDIS_URL else {}),
             **(env or {}),
         }
         self.log_path = log
