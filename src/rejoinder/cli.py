@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -46,7 +45,9 @@ def _fail(message: str) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: cores, at most 4).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: cores, at most 4).")
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Run the site and the API: migrate the database, then serve with uvicorn."""
@@ -84,7 +85,9 @@ def _run_server(settings) -> None:  # type: ignore[no-untyped-def]
 @app.command()
 def demo(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    database: Annotated[Path, typer.Option(help="SQLite file for the demo.")] = Path("rejoinder-demo.db"),
+    database: Annotated[Path, typer.Option(help="SQLite file for the demo.")] = Path(
+        "rejoinder-demo.db"
+    ),
 ) -> None:
     """Serve a demo site on http://127.0.0.1:PORT with sample articles and discussions."""
     from rejoinder.demo.content import load_demo
@@ -154,7 +157,9 @@ def article_add(
 
 @app.command("import-page")
 def import_page(
-    file: Annotated[Path, typer.Argument(help="A page dump: title, dek, body, Source:, N. Name says ...")],
+    file: Annotated[
+        Path, typer.Argument(help="A page dump: title, dek, body, Source:, N. Name says ...")
+    ],
     slug: Annotated[str | None, typer.Option(help="Slug (default: from the title).")] = None,
     source_url: Annotated[str | None, typer.Option(help="Canonical URL of the original.")] = None,
     database_url: DatabaseOption = None,
@@ -198,4 +203,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

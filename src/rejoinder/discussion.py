@@ -10,8 +10,8 @@ from rejoinder.core.models import (
     Article,
     Comment,
     CommentInput,
-    PublicComment,
     Limits,
+    PublicComment,
     Sort,
     Status,
     ThreadPage,
@@ -85,7 +85,9 @@ def _own_comment(
         raise Forbidden("Only the writer of a comment can change it, from the same browser.")
     if now - conn_comment.created_at > window:
         minutes = int(window.total_seconds() // 60)
-        raise Forbidden(f"Comments can be changed for {minutes} minutes after posting; that time has passed.")
+        raise Forbidden(
+            f"Comments can be changed for {minutes} minutes after posting; that time has passed."
+        )
     return conn_comment
 
 
@@ -202,7 +204,11 @@ def find_reply_target(db: Database, article_id: int, comment_id: int) -> PublicC
     """The published comment on this article a reader wants to reply to, if there is one."""
     with db.read() as conn:
         comment = comment_store.get_public_comment(conn, comment_id)
-    if comment is None or comment.article_id != article_id or comment.status is not Status.PUBLISHED:
+    if (
+        comment is None
+        or comment.article_id != article_id
+        or comment.status is not Status.PUBLISHED
+    ):
         return None
     return comment
 

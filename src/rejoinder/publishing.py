@@ -15,7 +15,9 @@ from rejoinder.store import comments as comment_store
 from rejoinder.store.database import Database
 
 
-def add_article(db: Database, events: Events, site_id: int, draft: ArticleDraft, now: datetime) -> Article:
+def add_article(
+    db: Database, events: Events, site_id: int, draft: ArticleDraft, now: datetime
+) -> Article:
     body_html = render_article(draft.body_markdown)
     with db.write() as conn:
         article = article_store.add_article(conn, site_id, draft, body_html, now)
@@ -50,7 +52,9 @@ def import_page(
     )
     stored: list[Comment] = []
     with db.write() as conn:
-        article = article_store.add_article(conn, site_id, draft, render_article(draft.body_markdown), now)
+        article = article_store.add_article(
+            conn, site_id, draft, render_article(draft.body_markdown), now
+        )
         for index, item in enumerate(dump.comments):
             parent = None if item.parent_index is None else stored[item.parent_index]
             body = clean_text(item.body).strip()
@@ -59,7 +63,9 @@ def import_page(
                     conn,
                     article_id=article.id,
                     parent=parent,
-                    number=comment_store.next_number(conn, article.id, parent.id if parent else None),
+                    number=comment_store.next_number(
+                        conn, article.id, parent.id if parent else None
+                    ),
                     name=clean_line(item.author)[:100],
                     email="",
                     website=None,
@@ -89,7 +95,9 @@ def count_comments(db: Database, site_id: int, slugs: Sequence[str]) -> dict[str
         return article_store.count_comments_for(conn, site_id, slugs)
 
 
-def article_feed(db: Database, site_id: int, slug: str, limit: int = 50) -> tuple[Article | None, list]:  # type: ignore[type-arg]
+def article_feed(
+    db: Database, site_id: int, slug: str, limit: int = 50
+) -> tuple[Article | None, list]:  # type: ignore[type-arg]
     with db.read() as conn:
         article = article_store.get_article(conn, site_id, slug)
         if article is None:

@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     )
     secret_key: str | None = Field(
         None,
-        description="Signs cookies. When unset, a random key is made once and kept in the database.",
+        description="Signs cookies. Unset: a random key is made once and kept in the database.",
     )
     site_title: str = Field("Rejoinder", description="Title of the default site.")
     base_url: str = Field(

@@ -1,11 +1,11 @@
 """The one exception tree of the domain; the web layer maps it to one error shape.
 
-    RejoinderError
-     ├── Invalid(field, message)      bad input, tied to a form field       -> 422 / 400
-     ├── NotFound(what)               no such article or comment            -> 404
-     ├── Closed(message)              comments closed on this article       -> 403 (field "body")
-     ├── Forbidden(message)           not yours, or the edit window passed  -> 403
-     └── Conflict(message)            the state changed under you           -> 409
+RejoinderError
+ ├── Invalid(field, message)      bad input, tied to a form field       -> 422 / 400
+ ├── NotFound(what)               no such article or comment            -> 404
+ ├── Closed(message)              comments closed on this article       -> 403 (field "body")
+ ├── Forbidden(message)           not yours, or the edit window passed  -> 403
+ └── Conflict(message)            the state changed under you           -> 409
 """
 
 from __future__ import annotations

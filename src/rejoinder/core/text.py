@@ -44,7 +44,13 @@ def render_article(markdown: str) -> str:
     """An article body (trusted writers, but sanitised all the same)."""
     html = _article_parser().render(markdown)
     return str(
-        nh3.clean(html, tags=_ARTICLE_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES, link_rel="noopener")
+        nh3.clean(
+            html,
+            tags=_ARTICLE_TAGS,
+            attributes=_ATTRIBUTES,
+            url_schemes=_SCHEMES,
+            link_rel="noopener",
+        )
     ).strip()
 
 

@@ -32,7 +32,9 @@ def check_website(value: str, limits: Limits) -> str | None:
     if not website:
         return None
     if len(website) > limits.website_max:
-        raise Invalid("website", f"The website address is too long (at most {limits.website_max} characters).")
+        raise Invalid(
+            "website", f"The website address is too long (at most {limits.website_max} characters)."
+        )
     if "://" not in website and not website.lower().startswith(("http:", "https:")):
         website = "https://" + website
     parts = urlsplit(website)
@@ -47,7 +49,8 @@ def check_body(value: str, limits: Limits) -> str:
         raise Invalid("body", "Please write a comment before posting.")
     if len(body) > limits.body_max:
         raise Invalid(
-            "body", f"The comment is {len(body):,} characters long; the limit is {limits.body_max:,}."
+            "body",
+            f"The comment is {len(body):,} characters long; the limit is {limits.body_max:,}.",
         )
     return body
 

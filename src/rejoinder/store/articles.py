@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
 from rejoinder.core.errors import Conflict
 from rejoinder.core.models import Article, ArticleDraft
@@ -29,8 +29,8 @@ _COLUMNS = (
 )
 
 
-def _article(row: Row[tuple[object, ...]]) -> Article:
-    return Article(**row._asdict())
+def _article(row: RowMapping) -> Article:
+    return Article(**row)
 
 
 def add_article(
@@ -63,14 +63,18 @@ def add_article(
 
 
 def get_article(conn: Connection, site_id: int, slug: str) -> Article | None:
-    row = conn.execute(
-        select(*_COLUMNS).where(articles.c.site_id == site_id, articles.c.slug == slug)
-    ).first()
+    row = (
+        conn.execute(
+            select(*_COLUMNS).where(articles.c.site_id == site_id, articles.c.slug == slug)
+        )
+        .mappings()
+        .first()
+    )
     return _article(row) if row else None
 
 
 def get_article_by_id(conn: Connection, article_id: int) -> Article | None:
-    row = conn.execute(select(*_COLUMNS).where(articles.c.id == article_id)).first()
+    row = conn.execute(select(*_COLUMNS).where(articles.c.id == article_id)).mappings().first()
     return _article(row) if row else None
 
 
@@ -79,7 +83,7 @@ def lock_article(conn: Connection, site_id: int, slug: str) -> Article | None:
     query = select(*_COLUMNS).where(articles.c.site_id == site_id, articles.c.slug == slug)
     if conn.dialect.name != "sqlite":
         query = query.with_for_update()
-    row = conn.execute(query).first()
+    row = conn.execute(query).mappings().first()
     return _article(row) if row else None
 
 
@@ -99,7 +103,7 @@ def list_articles(
         .limit(limit)
         .offset(offset)
     )
-    return [_article(row) for row in rows]
+    return [_article(row) for row in rows.mappings()]
 
 
 def count_articles(conn: Connection, site_id: int) -> int:

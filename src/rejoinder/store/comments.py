@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, exists, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, exists, func, insert, select, update
 
 from rejoinder.core.models import Comment, PublicComment, Sort, Status
 from rejoinder.store.schema import comments
@@ -28,14 +28,14 @@ _PUBLIC = (
 _SHOWN = (Status.PUBLISHED.value, Status.DELETED.value)
 
 
-def _public(row: Row[tuple[object, ...]]) -> PublicComment:
-    values = row._asdict()
+def _public(row: RowMapping) -> PublicComment:
+    values = dict(row)
     values["status"] = Status(values["status"])
     return PublicComment(**values)
 
 
-def _comment(row: Row[tuple[object, ...]]) -> Comment:
-    values = row._asdict()
+def _comment(row: RowMapping) -> Comment:
+    values = dict(row)
     values["status"] = Status(values["status"])
     return Comment(**values)
 
@@ -94,12 +94,12 @@ def add_comment(
 
 
 def get_comment(conn: Connection, comment_id: int) -> Comment | None:
-    row = conn.execute(select(comments).where(comments.c.id == comment_id)).first()
+    row = conn.execute(select(comments).where(comments.c.id == comment_id)).mappings().first()
     return _comment(row) if row else None
 
 
 def get_public_comment(conn: Connection, comment_id: int) -> PublicComment | None:
-    row = conn.execute(select(*_PUBLIC).where(comments.c.id == comment_id)).first()
+    row = conn.execute(select(*_PUBLIC).where(comments.c.id == comment_id)).mappings().first()
     return _public(row) if row else None
 
 
@@ -158,7 +158,7 @@ def list_top_level(
         if after is not None:
             query = query.where(comments.c.number < after)
         query = query.order_by(comments.c.number.desc())
-    return [_public(row) for row in conn.execute(query.limit(limit))]
+    return [_public(row) for row in conn.execute(query.limit(limit)).mappings()]
 
 
 def list_replies(conn: Connection, root_ids: Sequence[int]) -> list[PublicComment]:
@@ -168,7 +168,7 @@ def list_replies(conn: Connection, root_ids: Sequence[int]) -> list[PublicCommen
     query = select(*_PUBLIC).where(
         comments.c.root_id.in_(list(root_ids)), comments.c.status.in_(_SHOWN)
     )
-    return [_public(row) for row in conn.execute(query)]
+    return [_public(row) for row in conn.execute(query).mappings()]
 
 
 def count_top_level(conn: Connection, article_id: int) -> int:
@@ -188,7 +188,7 @@ def list_recent_public(conn: Connection, article_id: int, limit: int) -> list[Pu
         .order_by(comments.c.created_at.desc(), comments.c.id.desc())
         .limit(limit)
     )
-    return [_public(row) for row in conn.execute(query)]
+    return [_public(row) for row in conn.execute(query).mappings()]
 
 
 def count_published(conn: Connection, article_id: int) -> int:

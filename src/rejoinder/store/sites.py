@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy import Connection, RowMapping, insert, select
 
 from rejoinder.core.models import Site
 from rejoinder.store.schema import server_secrets, sites
@@ -13,21 +13,33 @@ from rejoinder.store.schema import server_secrets, sites
 DEFAULT_SITE = "default"
 
 
-def _site(row: Row[tuple[int, str, str, str | None]]) -> Site:
-    return Site(id=row.id, name=row.name, title=row.title, domain=row.domain)
+def _site(row: RowMapping) -> Site:
+    return Site(id=row["id"], name=row["name"], title=row["title"], domain=row["domain"])
 
 
 def get_site(conn: Connection, name: str) -> Site | None:
-    row = conn.execute(
-        select(sites.c.id, sites.c.name, sites.c.title, sites.c.domain).where(sites.c.name == name)
-    ).first()
+    row = (
+        conn.execute(
+            select(sites.c.id, sites.c.name, sites.c.title, sites.c.domain).where(
+                sites.c.name == name
+            )
+        )
+        .mappings()
+        .first()
+    )
     return _site(row) if row else None
 
 
 def get_site_for_host(conn: Connection, host: str) -> Site | None:
-    row = conn.execute(
-        select(sites.c.id, sites.c.name, sites.c.title, sites.c.domain).where(sites.c.domain == host)
-    ).first()
+    row = (
+        conn.execute(
+            select(sites.c.id, sites.c.name, sites.c.title, sites.c.domain).where(
+                sites.c.domain == host
+            )
+        )
+        .mappings()
+        .first()
+    )
     return _site(row) if row else None
 
 
@@ -35,7 +47,7 @@ def list_sites(conn: Connection) -> list[Site]:
     rows = conn.execute(
         select(sites.c.id, sites.c.name, sites.c.title, sites.c.domain).order_by(sites.c.id)
     )
-    return [_site(row) for row in rows]
+    return [_site(row) for row in rows.mappings()]
 
 
 def add_site(

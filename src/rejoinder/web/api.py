@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from rejoinder import discussion, publishing
 from rejoinder.core.articlefile import draft_from_fields
-from rejoinder.core.models import CommentInput, PublicComment, Site, Sort, ThreadNode
+from rejoinder.core.models import CommentInput, PublicComment, Site, ThreadNode
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.web.errors import ApiError
 from rejoinder.web.identity import Identity
@@ -59,7 +59,9 @@ def _site(request: Request) -> Site:
 
 
 def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(content), status_code=status, media_type="application/json", headers=headers)
+    return Response(
+        orjson.dumps(content), status_code=status, media_type="application/json", headers=headers
+    )
 
 
 def _base_url(request: Request) -> str:
@@ -73,7 +75,9 @@ async def list_articles(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
     rt, site = _rt(request), _site(request)
-    articles = await run_in_threadpool(publishing.list_articles, rt.db, site.id, limit=limit, offset=offset)
+    articles = await run_in_threadpool(
+        publishing.list_articles, rt.db, site.id, limit=limit, offset=offset
+    )
     return _json({"articles": [article_out(a, _base_url(request)) for a in articles]})
 
 
@@ -85,8 +89,8 @@ async def get_article(request: Request, slug: str) -> Response:
 
 
 @router.post(
-    "/articles", status_code=201, response_model=ArticleOut, summary="Publish an article (admin token)",
-    dependencies=[JsonBody],
+    "/articles", status_code=201, response_model=ArticleOut,
+    summary="Publish an article (admin token)", dependencies=[JsonBody],
 )  # fmt: skip
 async def add_article(request: Request, payload: ArticleIn) -> Response:
     rt, site = _rt(request), _site(request)
@@ -102,7 +106,9 @@ async def add_article(request: Request, payload: ArticleIn) -> Response:
         "published": payload.published_at.isoformat() if payload.published_at else "",
     }  # fmt: skip
     draft = draft_from_fields(fields, payload.body, default_published=utcnow())
-    article = await run_in_threadpool(publishing.add_article, rt.db, rt.events, site.id, draft, utcnow())
+    article = await run_in_threadpool(
+        publishing.add_article, rt.db, rt.events, site.id, draft, utcnow()
+    )
     return _json(article_out(article, _base_url(request)), status=201)
 
 

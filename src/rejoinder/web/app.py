@@ -41,7 +41,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         redoc_url=None,
         lifespan=lifespan,
     )
-    _env, render = make_renderer({"asset_version": __version__, "base_url": settings.base_url.rstrip("/")})
+    _env, render = make_renderer(
+        {"asset_version": __version__, "base_url": settings.base_url.rstrip("/")}
+    )
     app.state.runtime = rt
     app.state.render = lambda name, **ctx: render(name, site=rt.default_site, **ctx)
     app.state.identity = Identity(

@@ -97,7 +97,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         kind = str(first.get("type", ""))
-        location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+        location = [
+            str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")
+        ]
         field = location[-1] if location else None
         if kind == "json_invalid":
             return json_error(400, "bad_request", "The request body is not valid JSON.", None)
@@ -119,7 +121,9 @@ def install_error_handlers(app: FastAPI) -> None:
         elif exc.status_code == 405:
             message = "This address does not accept that method."
         if _wants_json(request) or exc.status_code == 405:
-            response = json_error(exc.status_code, _HTTP_NAMES.get(exc.status_code, "error"), message)
+            response = json_error(
+                exc.status_code, _HTTP_NAMES.get(exc.status_code, "error"), message
+            )
         else:
             response = _html_error(request, exc.status_code, message)
         for name, value in (exc.headers or {}).items():

@@ -66,7 +66,9 @@ class Identity:
     def remember_author(self, response: Response, author: Author) -> None:
         response.set_cookie(
             AUTHOR_COOKIE,
-            self._author.dumps({"name": author.name, "email": author.email, "website": author.website}),
+            self._author.dumps(
+                {"name": author.name, "email": author.email, "website": author.website}
+            ),
             max_age=365 * 86400,
             httponly=True,
             samesite="lax",

@@ -64,7 +64,9 @@ async def index(request: Request) -> Response:
     return _render(request, "index.html", articles=articles)
 
 
-async def _thread(request: Request, site: Site, slug: str, sort: Sort, cursor: int | None) -> tuple[int, CachedThread]:
+async def _thread(
+    request: Request, site: Site, slug: str, sort: Sort, cursor: int | None
+) -> tuple[int, CachedThread]:
     rt = _runtime(request)
     cache: ReadCache[CachedThread] = request.app.state.html_cache
     render = request.app.state.render
@@ -108,7 +110,11 @@ async def _article_page(
     identity: Identity = request.app.state.identity
     version, thread = await _thread(request, site, slug, sort, cursor)
     personal = "|".join(
-        (request.cookies.get(OWN_COOKIE, ""), request.cookies.get(AUTHOR_COOKIE, ""), str(reply_to_id))
+        (
+            request.cookies.get(OWN_COOKIE, ""),
+            request.cookies.get(AUTHOR_COOKIE, ""),
+            str(reply_to_id),
+        )
     )
     etag = f'W/"{version}-{hashlib.blake2b(personal.encode(), digest_size=8).hexdigest()}"'
     if status == 200 and form is None and request.headers.get("if-none-match") == etag:
@@ -118,7 +124,9 @@ async def _article_page(
         form = FormValues(name=author.name, email=author.email, website=author.website)
     reply_to = None
     if reply_to_id is not None:
-        reply_to = await run_in_threadpool(discussion.find_reply_target, rt.db, thread.article.id, reply_to_id)
+        reply_to = await run_in_threadpool(
+            discussion.find_reply_target, rt.db, thread.article.id, reply_to_id
+        )
     response = _render(
         request,
         "article.html",
@@ -207,7 +215,12 @@ async def post_comment_form(request: Request, slug: str) -> Response:
             )
             identity.add_owned(request, response, comment.id)
             identity.remember_author(
-                response, Author(name=comment.author_name, email=comment.author_email, website=comment.author_website or "")
+                response,
+                Author(
+                    name=comment.author_name,
+                    email=comment.author_email,
+                    website=comment.author_website or "",
+                ),
             )
             return response
     return await _article_page(
@@ -220,11 +233,15 @@ async def _own(request: Request, comment_id: int) -> discussion.OwnComment:
     rt = _runtime(request)
     identity: Identity = request.app.state.identity
     if comment_id not in identity.owned(request):
-        raise NotFound("There is no comment of yours here to change, or its time to change has passed.")
+        raise NotFound(
+            "There is no comment of yours here to change, or its time to change has passed."
+        )
     return await run_in_threadpool(discussion.get_own_comment, rt.db, comment_id)
 
 
-def _edit_page(request: Request, own: discussion.OwnComment, body: str, error: str | None) -> Response:
+def _edit_page(
+    request: Request, own: discussion.OwnComment, body: str, error: str | None
+) -> Response:
     rt = _runtime(request)
     window = timedelta(minutes=rt.settings.edit_window_minutes)
     return _render(

@@ -46,8 +46,8 @@ class ReadCache(Generic[T]):
             if entry.token == token:
                 self._entries.move_to_end(key)
                 return entry.version, entry.value
-            version = await run_in_threadpool(current_version)
-            if version == entry.version:
+            current = await run_in_threadpool(current_version)
+            if current == entry.version:
                 entry.token = token
                 self._entries.move_to_end(key)
                 return entry.version, entry.value

@@ -19,7 +19,8 @@ def human_date(value: datetime) -> str:
 
 def human_time(value: datetime) -> str:
     hour = value.hour % 12 or 12
-    return f"{value:%B} {value.day}, {value:%Y} at {hour}:{value:%M} {'am' if value.hour < 12 else 'pm'} UTC"
+    half = "am" if value.hour < 12 else "pm"
+    return f"{value:%B} {value.day}, {value:%Y} at {hour}:{value:%M} {half} UTC"
 
 
 def comment_count(value: int) -> str:
@@ -36,7 +37,9 @@ def make_renderer(globals_: dict[str, Any]) -> tuple[Environment, Callable[..., 
         lstrip_blocks=False,
         auto_reload=False,
     )
-    env.filters.update(iso=iso, human_date=human_date, human_time=human_time, comment_count=comment_count)
+    env.filters.update(
+        iso=iso, human_date=human_date, human_time=human_time, comment_count=comment_count
+    )
     env.globals.update(globals_)
 
     def render(name: str, **context: Any) -> str:

@@ -62,7 +62,9 @@ class ThreadOut(BaseModel):
     article: ArticleSummary
     sort: str
     comments: list[CommentOut]
-    next_cursor: int | None = Field(description="Pass as ?cursor= for the next page; null at the end.")
+    next_cursor: int | None = Field(
+        description="Pass as ?cursor= for the next page; null at the end."
+    )
     top_level_total: int
 
 
@@ -103,7 +105,9 @@ class ArticleIn(BaseModel):
 
 
 class Counts(BaseModel):
-    counts: dict[str, int] = Field(description="Published comments per slug; unknown slugs left out.")
+    counts: dict[str, int] = Field(
+        description="Published comments per slug; unknown slugs left out."
+    )
 
 
 class ErrorOut(BaseModel):
@@ -121,7 +125,10 @@ def comment_out(node: ThreadNode, slug: str) -> dict[str, Any]:
         "depth": c.depth,
         "level": node.level,
         "in_reply_to": node.in_reply_to,
-        "author": {"name": c.author_name if not c.is_deleted else "[deleted]", "website": c.author_website},
+        "author": {
+            "name": c.author_name if not c.is_deleted else "[deleted]",
+            "website": c.author_website,
+        },
         "body_html": c.body_html,
         "created_at": c.created_at,
         "edited_at": c.edited_at,
@@ -157,6 +164,8 @@ def article_out(article: Article, base_url: str) -> dict[str, Any]:
         "published_at": article.published_at,
         "comments_open": article.comments_open,
         "comment_count": article.comment_count,
-        "source": {"name": article.source_name, "url": article.source_url} if article.source_name else None,
+        "source": {"name": article.source_name, "url": article.source_url}
+        if article.source_name
+        else None,
         "body_html": article.body_html,
     }
