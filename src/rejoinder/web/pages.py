@@ -32,11 +32,13 @@ class FormValues:
     notify: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass
 class CachedThread:
     article: Article
     page: ThreadPage
     comments_html: str
+    # The whole page as a reader without cookies sees it, made on the first such request.
+    anonymous_page: bytes | None = None
 
 
 def _runtime(request: Request) -> Runtime:
@@ -119,6 +121,9 @@ async def _article_page(
     etag = f'W/"{version}-{hashlib.blake2b(personal.encode(), digest_size=8).hexdigest()}"'
     if status == 200 and form is None and request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"ETag": etag})
+    anonymous = form is None and reply_to_id is None and personal == "||None"
+    if anonymous and thread.anonymous_page is not None:
+        return _page_response(thread.anonymous_page, etag)
     if form is None:
         author = identity.author(request)
         form = FormValues(name=author.name, email=author.email, website=author.website)
@@ -141,11 +146,16 @@ async def _article_page(
         reply_to=reply_to,
         limits=rt.limits,
     )
-    if status == 200:
-        response.headers["ETag"] = etag
-        response.headers["Cache-Control"] = "no-cache"
-        response.headers["Vary"] = "Cookie"
-    return response
+    if status != 200:
+        return response
+    if anonymous:
+        thread.anonymous_page = bytes(response.body)
+    return _page_response(bytes(response.body), etag)
+
+
+def _page_response(body: bytes, etag: str) -> Response:
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Cookie"}
+    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
 
 
 @router.get("/articles/{slug}")
