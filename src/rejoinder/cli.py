@@ -15,9 +15,12 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The database: apply migrations, show the schema's revision.")
 article_app = typer.Typer(help="Articles: add them from Markdown files.")
+site_app = typer.Typer(help="Sites: one server can host the discussions of several sites.")
 app.add_typer(db_app, name="db")
+app.add_typer(site_app, name="site")
 app.add_typer(article_app, name="article")
 
+SiteOption = Annotated[str, typer.Option("--site", help="The site's name.")]
 DatabaseOption = Annotated[
     str | None,
     typer.Option("--database-url", help="Overrides REJOINDER_DATABASE_URL.", show_default=False),
@@ -94,7 +97,10 @@ def demo(
     from rejoinder.runtime import open_runtime
 
     url = f"sqlite:///{database}"
-    settings = _settings(url, port=port, host="127.0.0.1", base_url=f"http://127.0.0.1:{port}")
+    settings = _settings(
+        url, port=port, host="127.0.0.1", base_url=f"http://127.0.0.1:{port}",
+        site_title="The Callowmere Ledger",
+    )  # fmt: skip
     runtime = open_runtime(settings)
     try:
         added = load_demo(runtime)
@@ -132,6 +138,7 @@ def db_current(database_url: DatabaseOption = None) -> None:
 @article_app.command("add")
 def article_add(
     file: Annotated[Path, typer.Argument(help="Markdown with front matter: title, slug, dek, ...")],
+    site: SiteOption = "default",
     database_url: DatabaseOption = None,
 ) -> None:
     """Publish an article from a Markdown file with front matter."""
@@ -145,7 +152,8 @@ def article_add(
     runtime = _runtime(database_url)
     try:
         draft = parse_article_file(file.read_text(encoding="utf-8"), default_published=utcnow())
-        article = add_article(runtime.db, runtime.events, runtime.default_site.id, draft, utcnow())
+        target = runtime.site_named(site)
+        article = add_article(runtime.db, runtime.events, target.id, draft, utcnow())
     except RejoinderError as error:
         _fail(f"{file}: {error.message}")
     except UnicodeDecodeError:
@@ -162,6 +170,7 @@ def import_page(
     ],
     slug: Annotated[str | None, typer.Option(help="Slug (default: from the title).")] = None,
     source_url: Annotated[str | None, typer.Option(help="Canonical URL of the original.")] = None,
+    site: SiteOption = "default",
     database_url: DatabaseOption = None,
 ) -> None:
     """Import an article and its comments, with their order and nesting, from a page dump."""
@@ -176,7 +185,7 @@ def import_page(
     try:
         dump = parse_page_dump(file.read_text(encoding="utf-8"))
         article, comments = run_import(
-            runtime.db, runtime.events, runtime.default_site.id, dump, utcnow(),
+            runtime.db, runtime.events, runtime.site_named(site).id, dump, utcnow(),
             slug=slug, source_url=source_url,
         )  # fmt: skip
     except (PageDumpError, UnicodeDecodeError) as error:
@@ -186,6 +195,43 @@ def import_page(
     finally:
         runtime.close()
     typer.echo(f"Imported /articles/{article.slug} with {len(comments)} comments")
+
+
+@site_app.command("add")
+def site_add(
+    name: Annotated[str, typer.Argument(help="Short name: lowercase letters, digits, hyphens.")],
+    title: Annotated[str, typer.Option(help="Shown in the masthead and feeds.")],
+    domain: Annotated[
+        str | None, typer.Option(help="Host name whose requests belong to it.")
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Add a site; requests whose Host is its domain see its articles."""
+    from rejoinder.core.errors import RejoinderError
+    from rejoinder.publishing import add_site
+    from rejoinder.runtime import utcnow
+
+    runtime = _runtime(database_url)
+    try:
+        added = add_site(runtime.db, name, title, domain, utcnow())
+    except RejoinderError as error:
+        _fail(error.message)
+    finally:
+        runtime.close()
+    typer.echo(f"Added site {added.name} ({added.domain or 'no domain'})")
+
+
+@site_app.command("list")
+def site_list(database_url: DatabaseOption = None) -> None:
+    """List the sites with their domains."""
+    from rejoinder.publishing import list_sites
+
+    runtime = _runtime(database_url)
+    try:
+        for site in list_sites(runtime.db):
+            typer.echo(f"{site.name}\t{site.domain or '-'}\t{site.title}")
+    finally:
+        runtime.close()
 
 
 @app.command("settings")

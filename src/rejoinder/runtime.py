@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rejoinder.changes import AlwaysChanged, ChangeCounter, RedisChanges, SqliteChanges
+from rejoinder.core.errors import NotFound
 from rejoinder.core.models import Limits, Site
 from rejoinder.events import NAMES, Events
 from rejoinder.settings import Settings
@@ -38,6 +39,14 @@ class Runtime:
         name = host.split(":")[0].lower()
         site = self._sites_by_host.get(name)
         return site or self.default_site
+
+    def site_named(self, name: str) -> Site:
+        """A site by its name, read fresh (sites are few and rarely added)."""
+        with self.db.read() as conn:
+            site = site_store.get_site(conn, name)
+        if site is None:
+            raise NotFound(f"There is no site named {name!r}.")
+        return site
 
     def close(self) -> None:
         self.changes.close()

@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         {"asset_version": __version__, "base_url": settings.base_url.rstrip("/")}
     )
     app.state.runtime = rt
-    app.state.render = lambda name, **ctx: render(name, site=rt.default_site, **ctx)
+    app.state.render = lambda name, **ctx: render(name, **{"site": rt.default_site, **ctx})
     app.state.identity = Identity(
         rt.secret_key,
         window_seconds=settings.edit_window_minutes * 60,

@@ -51,6 +51,7 @@ def _site(request: Request) -> Site:
 
 
 def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("site", _site(request))
     return HTMLResponse(request.app.state.render(name, **context), status_code=status)
 
 
