@@ -31,14 +31,19 @@ def check_website(value: str, limits: Limits) -> str | None:
     website = clean_line(value)
     if not website:
         return None
-    if len(website) > limits.website_max:
+    if "://" not in website and not website.lower().startswith(("http:", "https:")):
+        website = "https://" + website
+    if len(website) > limits.website_max:  # counted with the scheme: that is what is stored
         raise Invalid(
             "website", f"The website address is too long (at most {limits.website_max} characters)."
         )
-    if "://" not in website and not website.lower().startswith(("http:", "https:")):
-        website = "https://" + website
-    parts = urlsplit(website)
-    if parts.scheme not in ("http", "https") or not parts.hostname or "." not in parts.hostname:
+    try:  # urlsplit and .port raise ValueError on "[" without "]" or a port out of range
+        parts = urlsplit(website)
+        ok = parts.scheme in ("http", "https") and "." in (parts.hostname or "")
+        ok = ok and parts.port != 0 and not any(c.isspace() for c in parts.netloc)
+    except ValueError:
+        ok = False
+    if not ok:
         raise Invalid("website", "The website must be an http:// or https:// address.")
     return website
 
