@@ -11,6 +11,8 @@ from rejoinder.core.validation import check_slug, clean_line, clean_text, slugif
 FIELDS = (
     "slug", "title", "dek", "author", "published", "comments_open", "source_name", "source_url",
 )  # fmt: skip
+# The store's column sizes: a longer value must be refused here, not fail in the database.
+_LONGEST = {"title": 300, "dek": 600, "author": 200, "source_name": 200, "source_url": 500}
 
 
 def parse_article_file(text: str, *, default_published: datetime) -> ArticleDraft:
@@ -31,7 +33,10 @@ def parse_article_file(text: str, *, default_published: datetime) -> ArticleDraf
         key = key.strip().lower()
         if not sep or key not in FIELDS:
             raise Invalid("front_matter", f"Line {number}: expected one of {', '.join(FIELDS)}.")
-        fields[key] = clean_line(value).strip("\"'")
+        value = clean_line(value)
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]  # a matching pair only: 'The word "yes"' keeps its quote
+        fields[key] = value
     body = "\n".join(lines[end + 1 :]).strip()
     return draft_from_fields(fields, body, default_published=default_published)
 
@@ -58,9 +63,11 @@ def draft_from_fields(
     if open_value not in ("true", "false", "yes", "no", "1", "0"):
         raise Invalid("comments_open", "comments_open is true or false.")
     source_url = fields.get("source_url") or None
-    if source_url and not source_url.startswith(("http://", "https://")):
+    if source_url and (
+        not source_url.startswith(("http://", "https://")) or not source_url.split("/")[2]
+    ):
         raise Invalid("source_url", "The source URL must be an http:// or https:// address.")
-    return ArticleDraft(
+    draft = ArticleDraft(
         slug=slug,
         title=title,
         dek=clean_line(fields.get("dek", "")),
@@ -71,3 +78,7 @@ def draft_from_fields(
         source_name=clean_line(fields.get("source_name", "")) or None,
         source_url=source_url,
     )
+    for key, most in _LONGEST.items():
+        if len(getattr(draft, key) or "") > most:
+            raise Invalid(key, f"The {key.replace('_', ' ')} is too long (at most {most}).")
+    return draft
