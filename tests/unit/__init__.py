@@ -1,0 +1,1 @@
+"""Fast tests of the pure core, settings and events: no server, no database."""
