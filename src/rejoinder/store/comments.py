@@ -93,12 +93,21 @@ def add_comment(
     return comment
 
 
+# Ids come from URLs and forms; one the id column cannot hold (INTEGER is 32-bit on
+# PostgreSQL; SQLite overflows past 64) names no comment, rather than failing the query.
+_MAX_ID = 2**31 - 1
+
+
 def get_comment(conn: Connection, comment_id: int) -> Comment | None:
+    if not 0 < comment_id <= _MAX_ID:
+        return None
     row = conn.execute(select(comments).where(comments.c.id == comment_id)).mappings().first()
     return _comment(row) if row else None
 
 
 def get_public_comment(conn: Connection, comment_id: int) -> PublicComment | None:
+    if not 0 < comment_id <= _MAX_ID:
+        return None
     row = conn.execute(select(*_PUBLIC).where(comments.c.id == comment_id)).mappings().first()
     return _public(row) if row else None
 
