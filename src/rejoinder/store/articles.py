@@ -62,7 +62,14 @@ def add_article(
     return get_article_by_id(conn, article_id)  # type: ignore[return-value]
 
 
+def _can_exist(slug: str) -> bool:
+    """A slug from a URL with a NUL names no article (PostgreSQL refuses NUL in text)."""
+    return "\x00" not in slug
+
+
 def get_article(conn: Connection, site_id: int, slug: str) -> Article | None:
+    if not _can_exist(slug):
+        return None
     row = (
         conn.execute(
             select(*_COLUMNS).where(articles.c.site_id == site_id, articles.c.slug == slug)
@@ -80,6 +87,8 @@ def get_article_by_id(conn: Connection, article_id: int) -> Article | None:
 
 def lock_article(conn: Connection, site_id: int, slug: str) -> Article | None:
     """The article, locked until the transaction ends (SQLite holds its lock already)."""
+    if not _can_exist(slug):
+        return None
     query = select(*_COLUMNS).where(articles.c.site_id == site_id, articles.c.slug == slug)
     if conn.dialect.name != "sqlite":
         query = query.with_for_update()
@@ -88,6 +97,8 @@ def lock_article(conn: Connection, site_id: int, slug: str) -> Article | None:
 
 
 def get_article_version(conn: Connection, site_id: int, slug: str) -> int | None:
+    if not _can_exist(slug):
+        return None
     return conn.execute(
         select(articles.c.version).where(articles.c.site_id == site_id, articles.c.slug == slug)
     ).scalar_one_or_none()
@@ -115,7 +126,7 @@ def count_articles(conn: Connection, site_id: int) -> int:
 def count_comments_for(conn: Connection, site_id: int, slugs: Sequence[str]) -> dict[str, int]:
     rows = conn.execute(
         select(articles.c.slug, articles.c.comment_count).where(
-            articles.c.site_id == site_id, articles.c.slug.in_(list(slugs))
+            articles.c.site_id == site_id, articles.c.slug.in_([s for s in slugs if _can_exist(s)])
         )
     )
     return {row.slug: row.comment_count for row in rows}
