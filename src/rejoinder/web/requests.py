@@ -18,6 +18,6 @@ def parse_sort(value: str | None) -> Sort:
 def parse_cursor(value: str | None) -> int | None:
     if value in (None, ""):
         return None
-    if not value.isdigit() or len(value) > 9:
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:  # "²".isdigit() is True
         raise Invalid("cursor", "cursor is the number given as next_cursor by the previous page.")
     return int(value)
