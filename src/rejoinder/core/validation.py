@@ -11,7 +11,10 @@ from rejoinder.core.models import CleanComment, CommentInput, Limits
 
 # C0/C1 controls and the Unicode "format" characters that hide text (bidi overrides,
 # zero-width joiners at the ends); newline and tab are the only controls a comment keeps.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates (a JSON "\ud800" escape) are no characters and cannot be stored as UTF-8.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 
 
