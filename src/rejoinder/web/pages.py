@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -168,7 +169,7 @@ async def article_page(request: Request, slug: str) -> Response:
         slug,
         sort=parse_sort(params.get("sort")),
         cursor=parse_cursor(params.get("cursor")),
-        reply_to_id=int(reply) if reply and reply.isdigit() else None,
+        reply_to_id=int(reply) if reply and reply.isascii() and reply.isdigit() else None,
     )
 
 
@@ -186,10 +187,25 @@ def _undecodable(values: dict[str, str]) -> dict[str, str]:
     }
 
 
+def _raw_undecodable(request: Request, body: bytes) -> set[str]:
+    """Fields sent as raw bytes that are not UTF-8 (Starlette reads those as Latin-1)."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return set()
+    names: set[str] = set()
+    for pair in body.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        try:
+            value.decode("utf-8")
+        except UnicodeDecodeError:
+            names.add(unquote_plus(name.decode("latin-1")))
+    return names
+
+
 @router.post("/articles/{slug}/comments")
 async def post_comment_form(request: Request, slug: str) -> Response:
     rt, site = _runtime(request), _site(request)
     identity: Identity = request.app.state.identity
+    raw_bad = _raw_undecodable(request, await request.body())  # read first: form() reuses it
     form_data = await request.form()
     values = FormValues(
         body=_text(form_data, "body"),
@@ -199,8 +215,9 @@ async def post_comment_form(request: Request, slug: str) -> Response:
         notify=bool(_text(form_data, "notify")),
     )
     parent_raw = _text(form_data, "parent_id").strip()
-    parent_id = int(parent_raw) if parent_raw.isdigit() else None
-    errors = _undecodable({k: v for k, v in asdict(values).items() if isinstance(v, str)})
+    parent_id = int(parent_raw) if parent_raw.isascii() and parent_raw.isdigit() else None
+    strings = {k: v for k, v in asdict(values).items() if isinstance(v, str)}
+    errors = _undecodable({k: "\ufffd" if k in raw_bad else v for k, v in strings.items()})
     if parent_raw and parent_id is None:
         errors["parent_id"] = "The comment you are replying to does not exist."
     if not errors:
