@@ -47,7 +47,8 @@ def import_page(
         title=clean_line(dump.title),
         dek=clean_line(dump.dek),
         author="",
-        body_markdown=clean_text(dump.body_markdown),
+        # Page dumps keep non-breaking spaces where links were; they only break lines badly.
+        body_markdown=clean_text(dump.body_markdown).replace("\u00a0", " "),
         published_at=now,
         source_name=dump.source_name,
         source_url=source_url,

@@ -85,8 +85,9 @@ def test_reply_with_script_moves_form_under_comment_and_posts_nested_reply(
 
     page.click(f"#comment-{parent} a.reply")
     assert page.url == f"{server.url}/articles/{slug}"  # the script kept the page; no navigation
-    assert page.locator(f"#comment-{parent} > #commentform").count() == 1
-    assert page.locator("#respond #commentform").count() == 0
+    # The whole "Leave a Reply" box (heading, tint and form) moves under the comment.
+    assert page.locator(f"#comment-{parent} > #respond > #commentform").count() == 1
+    assert page.locator("#comments > #respond").count() == 0
     expect(page.locator("#replying-to")).to_be_visible()
     expect(page.locator("#replying-to")).to_contain_text("Replying to Alice Example")
     assert page.input_value("#parent_id") == str(parent)
@@ -118,6 +119,7 @@ def test_cancel_reply_and_escape_put_the_form_back_under_leave_a_reply(
     assert page.locator(f"#comment-{parent} #commentform").count() == 1
     page.click("#cancel-reply")
     assert page.url == f"{server.url}/articles/{slug}"
+    assert page.locator("#comments > #respond").count() == 1  # back in its place
     expect(page.locator("#respond-title")).to_have_text("Leave a Reply")
     assert page.locator("#respond > #respond-title + #commentform").count() == 1
     expect(page.locator("#replying-to")).to_be_hidden()
