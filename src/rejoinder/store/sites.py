@@ -5,12 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, insert, select
+from sqlalchemy import Connection, RowMapping, func, insert, select
 
 from rejoinder.core.models import Site
 from rejoinder.store.schema import server_secrets, sites
 
 DEFAULT_SITE = "default"
+_FIRST_START_LOCK = 7270701  # PostgreSQL advisory lock: one worker makes the first rows
+
+
+def _one_at_a_time(conn: Connection) -> None:
+    """Workers starting together on a new PostgreSQL database would each insert the default
+    site and the secret, and all but one would die on the unique key: they take turns, until
+    the transaction ends. (On SQLite, BEGIN IMMEDIATE already makes them take turns.)"""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(_FIRST_START_LOCK)))
 
 
 def _site(row: RowMapping) -> Site:
@@ -62,7 +71,11 @@ def add_site(
 
 
 def ensure_default_site(conn: Connection, title: str, now: datetime) -> Site:
-    return get_site(conn, DEFAULT_SITE) or add_site(conn, DEFAULT_SITE, title, now)
+    site = get_site(conn, DEFAULT_SITE)
+    if site is None:
+        _one_at_a_time(conn)  # then look again: another worker may have just made it
+        site = get_site(conn, DEFAULT_SITE) or add_site(conn, DEFAULT_SITE, title, now)
+    return site
 
 
 def get_or_add_secret(conn: Connection, name: str, make: Callable[[], str]) -> str:
@@ -70,6 +83,11 @@ def get_or_add_secret(conn: Connection, name: str, make: Callable[[], str]) -> s
     value = conn.execute(
         select(server_secrets.c.value).where(server_secrets.c.name == name)
     ).scalar_one_or_none()
+    if value is None:
+        _one_at_a_time(conn)
+        value = conn.execute(
+            select(server_secrets.c.value).where(server_secrets.c.name == name)
+        ).scalar_one_or_none()
     if value is None:
         value = make()
         conn.execute(insert(server_secrets).values(name=name, value=value))
