@@ -26,19 +26,10 @@ MakeArticle = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture(scope="module")
-def paged_server(databases: Databases) -> Iterator[Server]:
-    """A server that shows five top-level comments a page."""
-    running = Server(databases.new(), env={"REJOINDER_PAGE_SIZE": "5"}).start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
-def closed_window_server(databases: Databases) -> Iterator[Server]:
-    """A server where comments can never be changed after posting."""
-    running = Server(databases.new(), env={"REJOINDER_EDIT_WINDOW_MINUTES": "0"}).start()
+def strict_server(databases: Databases) -> Iterator[Server]:
+    """A server that shows five top-level comments a page and never lets a comment change."""
+    env = {"REJOINDER_PAGE_SIZE": "5", "REJOINDER_EDIT_WINDOW_MINUTES": "0"}
+    running = Server(databases.new(), env=env).start()
     try:
         yield running
     finally:
@@ -153,10 +144,10 @@ def test_newest_first_reverses_top_level_but_replies_stay_oldest_first(
 
 @pytest.mark.parametrize("sort", ["oldest", "newest"])
 def test_cursor_walks_every_top_level_comment_once_with_its_replies(
-    paged_server: Server, sort: str
+    strict_server: Server, sort: str
 ) -> None:
-    with httpx.Client(base_url=paged_server.url, timeout=10) as http:
-        slug = str(publish(paged_server.url)["slug"])
+    with httpx.Client(base_url=strict_server.url, timeout=10) as http:
+        slug = str(publish(strict_server.url)["slug"])
         tops = [post(http, slug, body=f"Top {n}") for n in range(12)]
         reply_of = {
             t["id"]: post(http, slug, body="Re", parent_id=t["id"])["id"] for t in tops[::3]
@@ -349,9 +340,9 @@ def test_deleting_a_comment_with_replies_leaves_a_placeholder_holding_them(
     assert li.xpath(f'./ol[{has_class("children")}]/li[@id="comment-{reply["id"]}"]')
 
 
-def test_edit_is_refused_once_the_window_has_passed(closed_window_server: Server) -> None:
-    with httpx.Client(base_url=closed_window_server.url, timeout=10) as http:
-        slug = str(publish(closed_window_server.url)["slug"])
+def test_edit_is_refused_once_the_window_has_passed(strict_server: Server) -> None:
+    with httpx.Client(base_url=strict_server.url, timeout=10) as http:
+        slug = str(publish(strict_server.url)["slug"])
         mine = post(http, slug, body="Frozen")
         assert_error(http.patch(f"/api/v1/comments/{mine['id']}", json={"body": "Thawed"}), 403)
         assert_error(http.delete(f"/api/v1/comments/{mine['id']}"), 403)
