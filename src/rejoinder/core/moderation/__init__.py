@@ -1,0 +1,48 @@
+"""Moderation as a pure, ordered pipeline of phases and one policy that decides; see README.md."""
+
+from __future__ import annotations
+
+from rejoinder.core.moderation.duplicates import fingerprint
+from rejoinder.core.moderation.model import scores_from
+from rejoinder.core.moderation.models import (
+    Action,
+    ArticleRef,
+    Ban,
+    BanKind,
+    Decision,
+    History,
+    Mode,
+    ModelScore,
+    Policy,
+    RecentActivity,
+    Signal,
+    Span,
+    Submission,
+    Threshold,
+    Verdict,
+)
+from rejoinder.core.moderation.policy import PHASES, combine, decide, explain
+
+__all__ = [
+    "PHASES",
+    "Action",
+    "ArticleRef",
+    "Ban",
+    "BanKind",
+    "Decision",
+    "History",
+    "Mode",
+    "ModelScore",
+    "Policy",
+    "RecentActivity",
+    "Signal",
+    "Span",
+    "Submission",
+    "Threshold",
+    "Verdict",
+    "combine",
+    "decide",
+    "explain",
+    "fingerprint",
+    "scores_from",
+]

@@ -1,0 +1,20 @@
+"""Phase "empty": a comment with nothing visible in it is refused, whatever else it has."""
+
+from __future__ import annotations
+
+from rejoinder.core.moderation.models import Action, Policy, Signal, Submission
+from rejoinder.core.moderation.normalise import fold
+
+PHASE = "empty"
+
+
+def check(sub: Submission, policy: Policy) -> list[Signal]:
+    """Refuse a text that is empty once spaces and invisible characters are taken away.
+
+    Validation refuses an empty body before moderation runs; this phase makes ``decide``
+    complete on its own (imports, the check API) and also catches text made only of
+    zero-width characters, which validation lets through.
+    """
+    if fold(sub.text, words=False).text.strip():
+        return []
+    return [Signal(PHASE, "empty", "the comment is empty", Action.REFUSE)]

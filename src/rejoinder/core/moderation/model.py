@@ -1,0 +1,78 @@
+"""Phase "model": the classifier's per-category scores against the site's thresholds.
+
+The scores are computed before the pipeline runs (by ``rejoinder.classifier``) and passed
+in the submission, so this phase stays pure and cheap. A category at or above its hold
+threshold holds the comment; at or above its refuse threshold (if the site set one) it
+refuses. The spans the classifier gave for a category are passed through, so the message
+quotes the words that drove the score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from rejoinder.core.moderation.models import Action, ModelScore, Policy, Signal, Span, Submission
+from rejoinder.core.moderation.phrasing import quoted
+
+PHASE = "model"
+
+_NAMES = {
+    "toxicity": "toxic",
+    "insult": "an insult",
+    "threat": "a threat",
+    "identity_attack": "an attack on people for who they are",
+    "obscenity": "obscene",
+    "spam": "spam",
+}
+
+
+def code_for(category: str) -> str:
+    """The code of the signal a category raises: ``model_insult``."""
+    return f"model_{category}"
+
+
+def check(sub: Submission, policy: Policy) -> list[Signal]:
+    if not sub.model_scores:
+        return []
+    signals = []
+    for category, threshold in policy.thresholds.items():
+        result = sub.model_scores.get(category)
+        if result is None or result.score < threshold.hold:
+            continue
+        refuse = threshold.refuse is not None and result.score >= threshold.refuse
+        name = _NAMES.get(category, category.replace("_", " "))
+        message = f"the model reads it as {name} ({result.score:.2f})"
+        if result.spans:
+            message += f", mostly for {quoted(result.spans, limit=3)}"
+        signals.append(
+            Signal(
+                PHASE,
+                code_for(category),
+                message,
+                Action.REFUSE if refuse else Action.HOLD,
+                score=result.score,
+                spans=result.spans,
+            )
+        )
+    return signals
+
+
+def scores_from(results: Mapping[str, object], text: str) -> dict[str, ModelScore]:
+    """Convert the classifier's output (objects with ``score`` and ``spans``) to ModelScores.
+
+    Spans may be objects with ``start`` and ``end`` or ``(start, end)`` pairs; their text is
+    taken from ``text``, the submission's original text.
+    """
+    converted = {}
+    for category, result in results.items():
+        score = float(getattr(result, "score"))  # noqa: B009 - duck-typed on purpose
+        raw_spans: Iterable[object] = getattr(result, "spans", ()) or ()
+        spans = []
+        for raw in raw_spans:
+            if isinstance(raw, tuple):
+                start, end = int(raw[0]), int(raw[1])
+            else:
+                start, end = int(getattr(raw, "start")), int(getattr(raw, "end"))  # noqa: B009
+            spans.append(Span(start, end, text[start:end]))
+        converted[category] = ModelScore(score, tuple(spans))
+    return converted

@@ -1,0 +1,326 @@
+"""The values moderation passes around: a submission, the signals its phases raise, the decision."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class Verdict(enum.StrEnum):
+    """What happens to a submission."""
+
+    PUBLISH = "publish"
+    HOLD = "hold"  # stored, waits for a moderator, shown to its writer only
+    REFUSE = "refuse"  # not stored as a comment; the writer is told why and may revise
+
+
+class Action(enum.StrEnum):
+    """What one signal asks for. The policy turns the signals into one verdict."""
+
+    NOTE = "note"  # shown to moderators, changes nothing
+    HOLD = "hold"
+    REFUSE = "refuse"
+    EXCUSE = "excuse"  # lifts the HOLD signals whose codes it names (trust margin)
+
+
+class BanKind(enum.StrEnum):
+    EMAIL = "email"
+    EMAIL_DOMAIN = "email_domain"
+    IP = "ip"  # the HMAC of the address
+    IP_GROUP = "ip_group"  # the HMAC of its /24 (IPv4) or /48 (IPv6)
+    NAME = "name"
+
+
+class Mode(enum.StrEnum):
+    """When a site reviews comments before they appear."""
+
+    POST_MODERATE = "post_moderate"  # publish unless a phase objects
+    PREMODERATE_NEW = "premoderate_new"  # hold comments from commenters with nothing approved
+    PREMODERATE_LINKS = "premoderate_links"  # hold every comment that has a link
+    PREMODERATE_ALL = "premoderate_all"  # hold everything
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Characters ``start:end`` of a field of the ORIGINAL submission, and the text there."""
+
+    start: int
+    end: int
+    text: str
+    field: str = "text"  # "text", "name", "email" or "website"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "text": self.text, "field": self.field}
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One thing a phase noticed, with the words that made it notice (``spans``)."""
+
+    phase: str
+    code: str
+    message: str  # a clause that reads after "because": 'it calls people "halfwits"'
+    action: Action
+    score: float | None = None
+    spans: tuple[Span, ...] = ()
+    excuses: tuple[str, ...] = ()  # for EXCUSE: the codes of the HOLD signals it lifts
+    retry_after: int | None = None  # seconds after which the same post would not be refused
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "phase": self.phase,
+            "code": self.code,
+            "message": self.message,
+            "action": self.action.value,
+            "score": self.score,
+            "spans": [span.to_dict() for span in self.spans],
+            "excuses": list(self.excuses),
+            "retry_after": self.retry_after,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The verdict, every signal raised (in phase order), and the ones that caused the verdict."""
+
+    verdict: Verdict
+    signals: tuple[Signal, ...]
+    reasons: tuple[Signal, ...]
+
+    @property
+    def retry_after(self) -> int | None:
+        """For a refusal by rate limits: seconds until the same post would be accepted."""
+        waits = [s.retry_after for s in self.reasons if s.retry_after is not None]
+        return max(waits) if waits else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.value,
+            "reasons": [s.to_dict() for s in self.reasons],
+            "signals": [s.to_dict() for s in self.signals],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ModelScore:
+    """The classifier's score for one category, and the spans of the text that drove it."""
+
+    score: float
+    spans: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRef:
+    """What moderation needs to know of the article commented on."""
+
+    id: int
+    is_open: bool = True
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """This commenter's earlier comments on the site, by outcome."""
+
+    approved: int = 0  # published (automatically or by a moderator)
+    held: int = 0  # still waiting for a moderator
+    refused: int = 0  # refused by the pipeline
+    rejected: int = 0  # held, then rejected by a moderator
+
+
+@dataclass(frozen=True, slots=True)
+class RecentActivity:
+    """Recent activity the rate and duplicate phases look at; the store fills it.
+
+    Count published and held comments, not refused attempts: a writer who revises a refused
+    comment must not then be refused for posting too fast.
+    """
+
+    by_ip: tuple[datetime, ...] = ()  # when this hashed IP posted, at least the last hour
+    by_email: tuple[datetime, ...] = ()  # when this email posted, at least the last hour
+    top_level_in_thread: int = 0  # top-level comments by this commenter on this article
+    site_last_minute: int = 0  # comments posted on the whole site in the last 60 seconds
+    own_texts: tuple[str, ...] = ()  # texts of this commenter's recent comments (say 24 hours)
+    same_text_site_wide: int = 0  # comments in the last hour with this text's fingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class Ban:
+    """A ban; ``until=None`` is for good. Expired bans are ignored, so the store may pass them."""
+
+    kind: BanKind
+    value: str  # an email, a domain, an IP or IP-group HMAC, or a name
+    until: datetime | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """Everything the phases look at, all passed in: no phase reads a clock, a store or a file."""
+
+    text: str
+    name: str
+    email: str
+    article: ArticleRef
+    now: datetime
+    website: str | None = None
+    parent_id: int | None = None
+    ip_hash: str = ""
+    ip_group_hash: str = ""
+    via_form: bool = True  # False for channels without our form (API clients, imports)
+    form_issued_at: datetime | None = None  # from the form's signed timestamp; None if missing
+    honeypot: str = ""  # the hidden field a person never fills in
+    history: History = field(default_factory=History)
+    recent: RecentActivity = field(default_factory=RecentActivity)
+    bans: tuple[Ban, ...] = ()
+    model_scores: Mapping[str, ModelScore] | None = None  # None: no model ran
+
+    @property
+    def is_top_level(self) -> bool:
+        return self.parent_id is None
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    """Model scores at or above ``hold`` hold a comment; at or above ``refuse`` refuse it."""
+
+    hold: float
+    refuse: float | None = None
+
+
+# Starting points, to be set from `rejoinder moderation eval` on the site's own comments.
+# The model only ever refuses an explicit threat; otherwise a person decides.
+DEFAULT_THRESHOLDS: Mapping[str, Threshold] = {
+    "toxicity": Threshold(0.80),
+    "insult": Threshold(0.75),
+    "threat": Threshold(0.60, refuse=0.95),
+    "identity_attack": Threshold(0.70),
+    "obscenity": Threshold(0.90),
+    "spam": Threshold(0.80),
+}
+
+WordLists = Mapping[str, tuple[str, ...]]  # category ("slur", "insult", ...) -> phrases
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One site's moderation rules. A limit set to None (or 0) is switched off.
+
+    Stored as JSON with :meth:`to_dict` and read back with :meth:`from_dict`. Word lists
+    left as None use the lists shipped in ``rejoinder/core/moderation/data/``.
+    """
+
+    mode: Mode = Mode.POST_MODERATE
+    thresholds: Mapping[str, Threshold] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    trust_margin: float = 0.10  # model holds this close above the threshold are excused...
+    trust_min_approved: int = 3  # ...for commenters with at least this many approved comments
+    close_after_days: int | None = None  # comments close this long after publication
+    flood_seconds: int | None = 15  # WordPress's flood interval, per IP and per email
+    per_minute: int | None = 5
+    per_hour: int | None = 30
+    top_level_per_thread: int | None = 5
+    surge_per_minute: int | None = 120  # site-wide brake: above it, new comments wait
+    duplicate_site_limit: int | None = 3  # the same text this often site-wide in an hour
+    duplicate_min_chars: int = 20  # shorter texts ("Agreed!") may repeat across the site
+    min_form_seconds: float | None = 3.0
+    max_form_age_seconds: int | None = 24 * 3600
+    link_limit: int | None = 2
+    spam_signs_to_hold: int | None = 2  # money, work from home, "click here", a link
+    pattern_actions: Mapping[str, Action] = field(default_factory=dict)  # e.g. shouting -> hold
+    refuse_words: WordLists | None = None
+    hold_words: WordLists | None = None
+    shortener_domains: tuple[str, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict that :meth:`from_dict` reads back to an equal policy."""
+        return {
+            "mode": self.mode.value,
+            "thresholds": {
+                category: {"hold": t.hold, "refuse": t.refuse}
+                for category, t in self.thresholds.items()
+            },
+            **{name: getattr(self, name) for name in _PLAIN_FIELDS},
+            "pattern_actions": {code: a.value for code, a in self.pattern_actions.items()},
+            "refuse_words": _words_out(self.refuse_words),
+            "hold_words": _words_out(self.hold_words),
+            "shortener_domains": (
+                None if self.shortener_domains is None else list(self.shortener_domains)
+            ),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Policy:
+        """Read a stored policy; missing keys keep their defaults, unknown keys are an error.
+
+        A word list may be given as a plain list of phrases (one category, "word") or as
+        ``{category: [phrases]}``.
+        """
+        known = {"mode", "thresholds", "pattern_actions", "refuse_words", "hold_words",
+                 "shortener_domains", *_PLAIN_FIELDS}  # fmt: skip
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown moderation policy settings: {', '.join(unknown)}")
+        values: dict[str, Any] = {name: data[name] for name in _PLAIN_FIELDS if name in data}
+        if "mode" in data:
+            values["mode"] = Mode(data["mode"])
+        if "thresholds" in data:
+            values["thresholds"] = {
+                str(category): _threshold_in(str(category), t)
+                for category, t in data["thresholds"].items()
+            }
+        if "pattern_actions" in data:
+            values["pattern_actions"] = {
+                str(code): Action(action) for code, action in data["pattern_actions"].items()
+            }
+        for name in ("refuse_words", "hold_words"):
+            if name in data:
+                values[name] = _words_in(data[name])
+        if data.get("shortener_domains") is not None:
+            values["shortener_domains"] = tuple(str(d).lower() for d in data["shortener_domains"])
+        policy = cls(**values)
+        policy.check()
+        return policy
+
+    def check(self) -> None:
+        """Raise ValueError when a setting is out of range."""
+        for category, t in self.thresholds.items():
+            if not 0 <= t.hold <= 1 or (t.refuse is not None and not t.hold <= t.refuse <= 1):
+                raise ValueError(f"threshold for {category!r}: need 0 <= hold <= refuse <= 1")
+        if not 0 <= self.trust_margin <= 1:
+            raise ValueError("trust_margin must be between 0 and 1")
+        for name in _PLAIN_FIELDS:
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int | float) or value < 0):
+                raise ValueError(f"{name} must be a number >= 0 or null")
+
+
+_PLAIN_FIELDS = (
+    "trust_margin", "trust_min_approved", "close_after_days", "flood_seconds", "per_minute",
+    "per_hour", "top_level_per_thread", "surge_per_minute", "duplicate_site_limit",
+    "duplicate_min_chars", "min_form_seconds", "max_form_age_seconds", "link_limit",
+    "spam_signs_to_hold",
+)  # fmt: skip
+
+
+def _threshold_in(category: str, value: Any) -> Threshold:
+    if isinstance(value, int | float):
+        return Threshold(float(value))
+    if not isinstance(value, Mapping) or "hold" not in value:
+        raise ValueError(f"threshold for {category!r} must be a number or {{hold, refuse}}")
+    refuse = value.get("refuse")
+    return Threshold(float(value["hold"]), None if refuse is None else float(refuse))
+
+
+def _words_in(value: Any) -> WordLists | None:
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        return {"word": tuple(str(p) for p in value)}
+    return {str(category): tuple(str(p) for p in phrases) for category, phrases in value.items()}
+
+
+def _words_out(value: WordLists | None) -> dict[str, list[str]] | None:
+    return None if value is None else {k: list(v) for k, v in value.items()}

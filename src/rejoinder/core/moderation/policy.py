@@ -1,0 +1,93 @@
+"""Run the phases in order and combine their signals into one verdict, with its reasons.
+
+The combination is declarative: any REFUSE signal refuses; otherwise any HOLD signal that
+no EXCUSE signal lifts holds; otherwise the comment is published. The reasons kept on the
+decision are exactly the signals that caused the verdict; the others stay in ``signals``
+for the moderator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from types import ModuleType
+
+from rejoinder.core.moderation import (
+    bans,
+    bots,
+    closed,
+    duplicates,
+    empty,
+    links,
+    model,
+    rates,
+    spam,
+    trust,
+    words,
+)
+from rejoinder.core.moderation.models import (
+    Action,
+    Decision,
+    Policy,
+    Signal,
+    Submission,
+    Verdict,
+)
+
+# The order is the order of the reasons shown: first what no revision can fix (closed,
+# banned, too fast), then the writer's words, then the model, then the site's trust rules.
+PHASES: Sequence[ModuleType] = (
+    closed,
+    empty,
+    bans,
+    rates,
+    duplicates,
+    bots,
+    links,
+    spam,
+    words,
+    model,
+    trust,
+)
+
+
+def decide(sub: Submission, policy: Policy | None = None) -> Decision:
+    """Judge one submission under ``policy`` (the defaults when None)."""
+    policy = policy or Policy()
+    signals = tuple(signal for phase in PHASES for signal in phase.check(sub, policy))
+    return combine(signals)
+
+
+def combine(signals: Sequence[Signal]) -> Decision:
+    """The verdict for a set of signals: refuse beats hold, hold beats publish."""
+    signals = tuple(signals)
+    refusals = tuple(s for s in signals if s.action is Action.REFUSE)
+    if refusals:
+        return Decision(Verdict.REFUSE, signals, refusals)
+    excuses = [s for s in signals if s.action is Action.EXCUSE]
+    excused = {code for s in excuses for code in s.excuses}
+    holds = tuple(s for s in signals if s.action is Action.HOLD and s.code not in excused)
+    if holds:
+        return Decision(Verdict.HOLD, signals, holds)
+    used = tuple(s for s in excuses if any(x.code in s.excuses for x in signals))
+    return Decision(Verdict.PUBLISH, signals, used)
+
+
+def explain(decision: Decision) -> str:
+    """One or two sentences for the writer, naming the words that caused the verdict."""
+    if decision.verdict is Verdict.PUBLISH:
+        return "Your comment is published."
+    because = "; ".join(_dedupe(s.message for s in decision.reasons))
+    if decision.verdict is Verdict.HOLD:
+        return (
+            f"Your comment is held for a moderator because {because}. "
+            "Only you can see it until it is approved."
+        )
+    return f"Your comment was not posted because {because}."
+
+
+def _dedupe(messages: Iterable[str]) -> list[str]:
+    seen: list[str] = []
+    for message in messages:
+        if message not in seen:
+            seen.append(message)
+    return seen

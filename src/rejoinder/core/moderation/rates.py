@@ -1,0 +1,70 @@
+"""Phase "rates": flood and rate limits per hashed IP and per email, and a site-wide brake.
+
+WordPress refuses a second comment from the same address within 15 seconds; we do the
+same per IP and per email, and add per-minute and per-hour limits. These refuse with
+"try again in N seconds", since waiting is all it takes. Too many top-level comments by
+one person in one thread, or a surge of comments across the whole site (a raid), hold
+instead: a moderator looks before they appear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rejoinder.core.moderation.models import Action, Policy, Signal, Submission
+from rejoinder.core.moderation.times import elapsed, plural, whole_seconds
+
+PHASE = "rates"
+
+
+def check(sub: Submission, policy: Policy) -> list[Signal]:
+    signals: list[Signal] = []
+    keys = (sub.recent.by_ip, sub.recent.by_email)
+    if policy.flood_seconds:
+        wait = max(_flood_wait(times, sub.now, policy.flood_seconds) for times in keys)
+        if wait > 0:
+            signals.append(_refuse("flood", "you are posting too quickly", wait))
+    for code, limit, window, label in (
+        ("per_minute", policy.per_minute, 60, "a minute"),
+        ("per_hour", policy.per_hour, 3600, "an hour"),
+    ):
+        if not limit:
+            continue
+        wait = max(_window_wait(times, sub.now, limit, window) for times in keys)
+        if wait > 0:
+            reason = f"you have posted {plural(limit, 'comment')} in less than {label}"
+            signals.append(_refuse(code, reason, wait))
+    limit = policy.top_level_per_thread
+    if limit and sub.is_top_level and sub.recent.top_level_in_thread >= limit:
+        message = (
+            f"you have already started {plural(sub.recent.top_level_in_thread, 'thread')} "
+            "under this article; reply in one of them, or wait for a moderator"
+        )
+        signals.append(Signal(PHASE, "top_level_per_thread", message, Action.HOLD))
+    limit = policy.surge_per_minute
+    if limit and sub.recent.site_last_minute >= limit:
+        message = "comments are arriving unusually fast across the site, so new ones wait"
+        signals.append(Signal(PHASE, "surge", message, Action.HOLD))
+    return signals
+
+
+def _flood_wait(times: Sequence[datetime], now: datetime, flood: int) -> float:
+    """Seconds still to wait since the latest earlier comment, or 0."""
+    ages = [max(0.0, elapsed(t, now)) for t in times]
+    return flood - min(ages) if ages and min(ages) < flood else 0.0
+
+
+def _window_wait(times: Sequence[datetime], now: datetime, limit: int, window: int) -> float:
+    """Seconds until fewer than ``limit`` comments remain in the last ``window`` seconds."""
+    ages = sorted(age for t in times if (age := max(0.0, elapsed(t, now))) < window)
+    if len(ages) < limit:
+        return 0.0
+    # The newest `limit - 1` may stay; the one just older than them must leave the window.
+    return window - ages[limit - 1]
+
+
+def _refuse(code: str, reason: str, wait: float) -> Signal:
+    seconds = whole_seconds(wait)
+    message = f"{reason}; please try again in {plural(seconds, 'second')}"
+    return Signal(PHASE, code, message, Action.REFUSE, retry_after=seconds)

@@ -1,0 +1,78 @@
+"""Phase "words": the site's refuse and hold lists, group-name blends, dehumanising metaphors.
+
+Everything is matched on the folded text (normalise.py), so one plain spelling in a list
+covers leetspeak, spaced-out letters, lookalike letters, repeats and a plural, while
+whole-word matching keeps "class", "Scunthorpe" and "therapist" clean. Each signal quotes
+the writer's own words: adjacent matches are joined and an adjective before them is
+kept, so the message says 'it calls people "brain dead halfwits"', not "idiot detected".
+The name is checked against the refuse list too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rejoinder.core.moderation import lexicon
+from rejoinder.core.moderation.blends import find_blends
+from rejoinder.core.moderation.metaphors import adjective_before, find_metaphors
+from rejoinder.core.moderation.models import Action, Policy, Signal, Span, Submission, WordLists
+from rejoinder.core.moderation.normalise import Folded, find_phrases, fold
+from rejoinder.core.moderation.phrasing import quoted
+
+PHASE = "words"
+
+_DEFAULT_MESSAGE = {
+    "refuse": "it uses {words}, which this site does not allow",
+    "hold": "it uses {words}, which this site looks at before publishing",
+}
+
+
+def check(sub: Submission, policy: Policy) -> list[Signal]:
+    folded = fold(sub.text)
+    signals = []
+    for kind, action, lists in (
+        ("refuse", Action.REFUSE, policy.refuse_words),
+        ("hold", Action.HOLD, policy.hold_words),
+    ):
+        for category, phrases in _lists(kind, lists).items():
+            spans = _phrase_spans(folded, phrases)
+            if spans:
+                template = lexicon.message(kind, category, _DEFAULT_MESSAGE[kind])
+                message = template.format(words=quoted(spans))
+                signals.append(Signal(PHASE, category, message, action, spans=tuple(spans)))
+    signals.extend(_name_signals(sub, policy))
+    blends = find_blends(folded)
+    for group in dict.fromkeys(group for _, group in blends):
+        twisted = tuple(span for span, g in blends if g == group)
+        message = lexicon.load("blends")["message"].format(group=group, words=quoted(twisted))
+        signals.append(Signal(PHASE, "blend", message, Action.HOLD, spans=twisted))
+    if metaphors := find_metaphors(folded):
+        message = lexicon.load("metaphors")["message"].format(words=quoted(metaphors))
+        signals.append(Signal(PHASE, "dehumanising", message, Action.HOLD, spans=tuple(metaphors)))
+    return signals
+
+
+def _lists(kind: str, lists: WordLists | None) -> WordLists:
+    return lexicon.word_lists(kind) if lists is None else lists
+
+
+def _phrase_spans(folded: Folded, phrases: tuple[str, ...], field: str = "text") -> list[Span]:
+    """Matches joined when only spaces or hyphens part them, each with its adjective."""
+    ranges: list[list[int]] = []
+    for start, end in find_phrases(folded, phrases):
+        if ranges and re.fullmatch(r"[\s\-]*", folded.text[ranges[-1][1] : start]):
+            ranges[-1][1] = end
+        else:
+            ranges.append([adjective_before(folded.text, start), end])
+    return [folded.span(start, end, field) for start, end in ranges]
+
+
+def _name_signals(sub: Submission, policy: Policy) -> list[Signal]:
+    folded = fold(sub.name)
+    signals = []
+    for category, phrases in _lists("refuse", policy.refuse_words).items():
+        if spans := _phrase_spans(folded, phrases, "name"):
+            message = f"the name uses words this site does not allow: {quoted(spans)}"
+            signals.append(Signal(PHASE, f"name_{category}", message, Action.REFUSE,
+                                  spans=tuple(spans)))  # fmt: skip
+    return signals
