@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from rejoinder.core.errors import Closed, Forbidden, Invalid, NotFound
 from rejoinder.core.models import (
@@ -16,19 +18,26 @@ from rejoinder.core.models import (
     Status,
     ThreadPage,
 )
+from rejoinder.core.moderation import Verdict
 from rejoinder.core.text import render_comment
 from rejoinder.core.threads import build_tree
 from rejoinder.core.validation import check_body, validate_comment
 from rejoinder.events import COMMENT_DELETED, COMMENT_EDITED, COMMENT_POSTED, Events
+from rejoinder.moderation import Judgement, Moderator, Screening, is_refused, refusal
 from rejoinder.store import articles as article_store
 from rejoinder.store import comments as comment_store
+from rejoinder.store import moderation as moderation_store
 from rejoinder.store.database import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
 @dataclass(frozen=True)
 class Posted:
     comment: Comment
     article: Article
+    judgement: Judgement | None = None
 
 
 def post_comment(
@@ -40,40 +49,86 @@ def post_comment(
     raw: CommentInput,
     limits: Limits,
     now: datetime,
+    moderator: Moderator | None = None,
+    screening: Screening = Screening(),
 ) -> Posted:
-    """Validate, then store a new comment with its number and count, all or nothing."""
+    """Validate, judge, then store the comment with its number and count, all or nothing.
+
+    With a moderator, the pipeline runs before the write transaction (it reads history and
+    scores the text: nothing to hold a lock for): a refusal is recorded and raised, a hold
+    is stored unnumbered and uncounted, shown only to its writer.
+    """
     clean = validate_comment(raw, limits)
     body_html = render_comment(clean.body)  # rendered once, here, never on a read
+    with db.read() as conn:
+        article = _open_article(conn, site_id, slug)
+        _check_parent(conn, article, clean.parent_id)
+    judgement = None
+    status = Status.PUBLISHED
+    if moderator is not None:
+        judgement = moderator.judge(
+            site_id=site_id, article=article, comment=clean, screening=screening, now=now
+        )
+        if is_refused(judgement):
+            with db.write() as conn:
+                moderation_store.add_refused(
+                    conn, site_id=site_id, article_id=article.id, parent_id=clean.parent_id,
+                    name=clean.name, email=clean.email, website=clean.website, body=clean.body,
+                    ip_hash=screening.ip_hash or None,
+                    ip_group_hash=screening.ip_group_hash or None,
+                    decision=json.loads(judgement.record()), now=now,
+                )  # fmt: skip
+            raise refusal(judgement)
+        if judgement.decision.verdict is Verdict.HOLD:
+            status = Status.HELD
     with db.write() as conn:
-        article = article_store.lock_article(conn, site_id, slug)
-        if article is None:
-            raise NotFound("There is no such article.")
-        if not article.comments_open:
-            raise Closed("Comments are closed on this article.")
-        parent = None
-        if clean.parent_id is not None:
-            parent = comment_store.get_comment(conn, clean.parent_id)
-            if parent is None or parent.status is not Status.PUBLISHED:
-                raise Invalid("parent_id", "The comment you are replying to does not exist.")
-            if parent.article_id != article.id:
-                raise Invalid("parent_id", "The comment you are replying to is on another article.")
+        article = _open_article(conn, site_id, slug, lock=True)
+        parent = _check_parent(conn, article, clean.parent_id)
+        published = status is Status.PUBLISHED
         comment = comment_store.add_comment(
             conn,
             article_id=article.id,
             parent=parent,
-            number=comment_store.next_number(conn, article.id, clean.parent_id),
+            # A held comment gets its number when a moderator publishes it.
+            number=comment_store.next_number(conn, article.id, clean.parent_id) if published else 0,
             name=clean.name,
             email=clean.email,
             website=clean.website,
             body_markdown=clean.body,
             body_html=body_html,
-            status=Status.PUBLISHED,
+            status=status,
             created_at=now,
             notify_replies=clean.notify_replies,
+            ip_hash=screening.ip_hash or None,
+            ip_group_hash=screening.ip_group_hash or None,
+            fingerprint=judgement.fingerprint if judgement else None,
+            moderation=judgement.record() if judgement else None,
         )
-        article_store.touch_article(conn, article.id, +1, now)
+        if published:
+            article_store.touch_article(conn, article.id, +1, now)
     events.fire(COMMENT_POSTED, comment=comment, article=article)
-    return Posted(comment=comment, article=article)
+    return Posted(comment=comment, article=article, judgement=judgement)
+
+
+def _open_article(conn: Connection, site_id: int, slug: str, *, lock: bool = False) -> Article:
+    find = article_store.lock_article if lock else article_store.get_article
+    article = find(conn, site_id, slug)
+    if article is None:
+        raise NotFound("There is no such article.")
+    if not article.comments_open:
+        raise Closed("Comments are closed on this article.")
+    return article
+
+
+def _check_parent(conn: Connection, article: Article, parent_id: int | None) -> Comment | None:
+    if parent_id is None:
+        return None
+    parent = comment_store.get_comment(conn, parent_id)
+    if parent is None or parent.status is not Status.PUBLISHED:
+        raise Invalid("parent_id", "The comment you are replying to does not exist.")
+    if parent.article_id != article.id:
+        raise Invalid("parent_id", "The comment you are replying to is on another article.")
+    return parent
 
 
 def _own_comment(

@@ -56,3 +56,24 @@ class Forbidden(RejoinderError):
 
 class Conflict(RejoinderError):
     code = "conflict"
+
+
+class Refused(RejoinderError):
+    """The moderation pipeline refused a submission; `reasons` name the words or the rule."""
+
+    code = "refused"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str = "body",
+        reasons: tuple[dict[str, object], ...] = (),
+        retry_after: int | None = None,
+        banned: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.reasons = reasons
+        self.retry_after = retry_after
+        self.banned = banned

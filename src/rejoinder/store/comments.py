@@ -25,6 +25,21 @@ _PUBLIC = (
     comments.c.edited_at,
     comments.c.imported,
 )
+# A stored comment's fields (the Comment model), without what only moderation reads.
+_PRIVATE = (
+    *_PUBLIC[:5],
+    comments.c.root_id,
+    comments.c.author_name,
+    comments.c.author_email,
+    comments.c.author_website,
+    comments.c.body_markdown,
+    comments.c.body_html,
+    comments.c.status,
+    comments.c.created_at,
+    comments.c.edited_at,
+    comments.c.imported,
+    comments.c.notify_replies,
+)
 _SHOWN = (Status.PUBLISHED.value, Status.DELETED.value)
 
 
@@ -66,6 +81,10 @@ def add_comment(
     created_at: datetime,
     imported: bool = False,
     notify_replies: bool = False,
+    ip_hash: str | None = None,
+    ip_group_hash: str | None = None,
+    fingerprint: str | None = None,
+    moderation: str | None = None,
 ) -> Comment:
     root_id = None if parent is None else (parent.root_id or parent.id)
     comment_id = conn.execute(
@@ -85,6 +104,10 @@ def add_comment(
             created_at=created_at,
             imported=imported,
             notify_replies=notify_replies,
+            ip_hash=ip_hash,
+            ip_group_hash=ip_group_hash,
+            fingerprint=fingerprint,
+            moderation=moderation,
         )
         .returning(comments.c.id)
     ).scalar_one()
@@ -101,7 +124,7 @@ _MAX_ID = 2**31 - 1
 def get_comment(conn: Connection, comment_id: int) -> Comment | None:
     if not 0 < comment_id <= _MAX_ID:
         return None
-    row = conn.execute(select(comments).where(comments.c.id == comment_id)).mappings().first()
+    row = conn.execute(select(*_PRIVATE).where(comments.c.id == comment_id)).mappings().first()
     return _comment(row) if row else None
 
 

@@ -115,7 +115,50 @@ comments = Table(
     Column("edited_at", UTCDateTime, nullable=True),
     Column("imported", Boolean, nullable=False, server_default="0"),
     Column("notify_replies", Boolean, nullable=False, server_default="0"),
+    # Keyed HMACs of the address and of its /24 or /48: never the address itself.
+    Column("ip_hash", String(64), nullable=True),
+    Column("ip_group_hash", String(64), nullable=True),
+    Column("fingerprint", String(64), nullable=True),  # for "the same text site-wide"
+    Column("moderation", Text, nullable=True),  # the pipeline's decision, as JSON
     Index("ix_comments_article_depth_number", "article_id", "depth", "number"),
     Index("ix_comments_root", "root_id"),
     Index("ix_comments_parent", "parent_id"),
+    Index("ix_comments_ip_created", "ip_hash", "created_at"),
+    Index("ix_comments_email_created", "author_email", "created_at"),
+    Index("ix_comments_fingerprint_created", "fingerprint", "created_at"),
+    Index("ix_comments_created", "created_at"),
+    Index("ix_comments_status_created", "status", "created_at"),
+)
+
+bans = Table(
+    "bans",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site_id", Integer, ForeignKey("sites.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("value", String(254), nullable=False),
+    Column("until", UTCDateTime, nullable=True),
+    Column("reason", String(500), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_bans_site", "site_id"),
+)
+
+# Submissions the pipeline refused: kept for the audit for a retention period, then purged.
+refused = Table(
+    "refused",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site_id", Integer, ForeignKey("sites.id"), nullable=False),
+    Column("article_id", Integer, ForeignKey("articles.id"), nullable=True),
+    Column("parent_id", Integer, nullable=True),
+    Column("author_name", String(100), nullable=False),
+    Column("author_email", String(254), nullable=False),
+    Column("author_website", String(500), nullable=True),
+    Column("body", Text, nullable=False),
+    Column("ip_hash", String(64), nullable=True),
+    Column("ip_group_hash", String(64), nullable=True),
+    Column("moderation", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_refused_created", "created_at"),
+    Index("ix_refused_email", "author_email"),
 )

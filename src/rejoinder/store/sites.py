@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, insert, select
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
 from rejoinder.core.models import Site
 from rejoinder.store.schema import server_secrets, sites
@@ -92,3 +94,14 @@ def get_or_add_secret(conn: Connection, name: str, make: Callable[[], str]) -> s
         value = make()
         conn.execute(insert(server_secrets).values(name=name, value=value))
     return value
+
+
+def get_site_settings(conn: Connection, site_id: int) -> dict[str, Any]:
+    """The site's own settings (its moderation policy among them), as stored JSON."""
+    raw = conn.execute(select(sites.c.settings).where(sites.c.id == site_id)).scalar_one_or_none()
+    value = json.loads(raw) if raw else {}
+    return value if isinstance(value, dict) else {}
+
+
+def update_site_settings(conn: Connection, site_id: int, values: dict[str, Any]) -> None:
+    conn.execute(update(sites).where(sites.c.id == site_id).values(settings=json.dumps(values)))

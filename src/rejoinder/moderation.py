@@ -1,0 +1,152 @@
+"""Use cases of moderation: judge a submission with everything the pipeline needs, purge.
+
+The pipeline itself is pure (`rejoinder.core.moderation`); this module gathers what it looks
+at (the site's policy, bans, the commenter's history and recent activity, the model's
+scores) and records what it decided.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from rejoinder.core.errors import Refused
+from rejoinder.core.models import Article, CleanComment
+from rejoinder.core.moderation import (
+    ArticleRef,
+    Decision,
+    ModelScore,
+    Policy,
+    Submission,
+    Verdict,
+    decide,
+    explain,
+    fingerprint,
+)
+from rejoinder.store import moderation as moderation_store
+from rejoinder.store import sites as site_store
+from rejoinder.store.database import Database
+
+Scorer = Callable[[str], Mapping[str, ModelScore]]
+
+
+@dataclass(frozen=True)
+class Screening:
+    """How a submission arrived: the hashed address, and the form's timing and honeypot."""
+
+    ip_hash: str = ""
+    ip_group_hash: str = ""
+    via_form: bool = False
+    form_issued_at: datetime | None = None
+    honeypot: str = ""
+
+
+@dataclass(frozen=True)
+class Judgement:
+    decision: Decision
+    scores: Mapping[str, ModelScore]
+    fingerprint: str
+
+    def record(self) -> str:
+        """What is kept on the comment (or the refusal): verdict, reasons, signals, scores."""
+        data: dict[str, Any] = self.decision.to_dict()
+        data["scores"] = {k: round(v.score, 4) for k, v in self.scores.items()}
+        return json.dumps(data)
+
+
+class Moderator:
+    """Judges submissions for one running server or command."""
+
+    def __init__(self, db: Database, scorer: Scorer | None) -> None:
+        self._db = db
+        self._scorer = scorer
+
+    def policy(self, site_id: int) -> Policy:
+        with self._db.read() as conn:
+            stored = site_store.get_site_settings(conn, site_id).get("policy", {})
+        return Policy.from_dict(stored)
+
+    def scores(self, text: str) -> Mapping[str, ModelScore]:
+        return self._scorer(text) if self._scorer and text.strip() else {}
+
+    def judge(
+        self,
+        *,
+        site_id: int,
+        article: Article,
+        comment: CleanComment,
+        screening: Screening,
+        now: datetime,
+        policy: Policy | None = None,
+    ) -> Judgement:
+        """Everything the phases need, read in one transaction; then the model; then decide."""
+        text_print = fingerprint(comment.body)
+        with self._db.read() as conn:
+            stored = site_store.get_site_settings(conn, site_id).get("policy", {})
+            bans = moderation_store.list_bans(conn, site_id, now)
+            history = moderation_store.get_history(conn, site_id, comment.email)
+            recent = moderation_store.get_recent_activity(
+                conn, site_id=site_id, article_id=article.id, ip_hash=screening.ip_hash,
+                email=comment.email, fingerprint=text_print, now=now,
+            )  # fmt: skip
+        scores = self.scores(comment.body)
+        submission = Submission(
+            text=comment.body, name=comment.name, email=comment.email,
+            website=comment.website, parent_id=comment.parent_id,
+            article=ArticleRef(article.id, article.comments_open, article.published_at),
+            now=now, ip_hash=screening.ip_hash, ip_group_hash=screening.ip_group_hash,
+            via_form=screening.via_form, form_issued_at=screening.form_issued_at,
+            honeypot=screening.honeypot, history=history, recent=recent, bans=bans,
+            model_scores=scores if self._scorer else None,
+        )  # fmt: skip
+        decision = decide(submission, policy or Policy.from_dict(stored))
+        return Judgement(decision=decision, scores=scores, fingerprint=text_print)
+
+
+def refusal(judgement: Judgement) -> Refused:
+    """The error a refused submission raises: the sentence for the writer, and why."""
+    decision = judgement.decision
+    fields = [span.field for reason in decision.reasons for span in reason.spans]
+    field = "body" if not fields or "text" in fields else fields[0]
+    field = {"text": "body"}.get(field, field)
+    return Refused(
+        explain(decision),
+        field=field,
+        reasons=tuple(reason_out(r) for r in decision.reasons),
+        retry_after=decision.retry_after,
+        banned=any(r.phase == "bans" for r in decision.reasons),
+    )
+
+
+def reason_out(signal: Any) -> dict[str, object]:
+    """A reason as the machine contract shows it: code, message, spans."""
+    return {
+        "code": signal.code,
+        "message": signal.message,
+        "spans": [
+            {"start": s.start, "end": s.end, "text": s.text, "field": s.field} for s in signal.spans
+        ],
+    }
+
+
+def verdict_out(judgement: Judgement) -> dict[str, object]:
+    """`{"verdict", "reasons", "scores"}`: the contract of `moderation check`."""
+    decision = judgement.decision
+    return {
+        "verdict": decision.verdict.value,
+        "reasons": [reason_out(r) for r in decision.reasons],
+        "scores": {k: round(v.score, 4) for k, v in judgement.scores.items()},
+    }
+
+
+def is_refused(judgement: Judgement) -> bool:
+    return judgement.decision.verdict is Verdict.REFUSE
+
+
+def purge_refused(db: Database, *, now: datetime, retention_days: int) -> int:
+    """Delete refused submissions older than the retention period."""
+    with db.write() as conn:
+        return moderation_store.purge_refused(conn, now - timedelta(days=retention_days))
