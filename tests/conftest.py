@@ -105,6 +105,9 @@ class Server:
             "REJOINDER_DATABASE_URL": db_url,
             "REJOINDER_BASE_URL": self.url,
             "REJOINDER_ADMIN_TOKEN": "test-admin-token",
+            # Discussion tests post many comments a second from one address: the moderation
+            # pipeline (flood limits, form timing) is off unless a test turns it on.
+            "REJOINDER_MODERATION": "false",
             # On the PostgreSQL run, workers share cache invalidation through Redis.
             **({"REJOINDER_REDIS_URL": REDIS_URL} if REDIS_URL else {}),
             **(env or {}),

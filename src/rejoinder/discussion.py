@@ -255,6 +255,12 @@ def get_public_comment(db: Database, comment_id: int) -> PublicComment:
     return comment
 
 
+def list_own_held(db: Database, article_id: int, owned: frozenset[int]) -> list[PublicComment]:
+    """This browser's comments on the article that wait for a moderator (shown to it alone)."""
+    with db.read() as conn:
+        return comment_store.list_held_among(conn, article_id, sorted(owned))
+
+
 def find_reply_target(db: Database, article_id: int, comment_id: int) -> PublicComment | None:
     """The published comment on this article a reader wants to reply to, if there is one."""
     with db.read() as conn:

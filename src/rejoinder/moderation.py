@@ -26,6 +26,7 @@ from rejoinder.core.moderation import (
     explain,
     fingerprint,
 )
+from rejoinder.core.validation import clean_line, clean_text
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
@@ -69,6 +70,12 @@ class Moderator:
             stored = site_store.get_site_settings(conn, site_id).get("policy", {})
         return Policy.from_dict(stored)
 
+    def warm(self, now: datetime) -> None:
+        """Load the model and compile the word lists now rather than on the first comment."""
+        text = "A first comment, to load what judging needs."
+        self.scores(text)
+        decide(Submission(text=text, name="A reader", email="", article=ArticleRef(0), now=now))
+
     def scores(self, text: str) -> Mapping[str, ModelScore]:
         return self._scorer(text) if self._scorer and text.strip() else {}
 
@@ -104,6 +111,24 @@ class Moderator:
         )  # fmt: skip
         decision = decide(submission, policy or Policy.from_dict(stored))
         return Judgement(decision=decision, scores=scores, fingerprint=text_print)
+
+    def check(
+        self, *, site_id: int, text: str, name: str, email: str, website: str, now: datetime
+    ) -> Judgement:
+        """A new comment on an open article under the site's policy, with no history: what
+        the pipeline would say. Reads the policy, stores nothing."""
+        comment = CleanComment(
+            body=clean_text(text).strip(), name=clean_line(name), email=clean_line(email),
+            website=clean_line(website) or None, parent_id=None, notify_replies=False,
+        )  # fmt: skip
+        scores = self.scores(comment.body)
+        submission = Submission(
+            text=comment.body, name=comment.name, email=comment.email, website=comment.website,
+            article=ArticleRef(0, True, None), now=now, via_form=False,
+            model_scores=scores if self._scorer else None,
+        )  # fmt: skip
+        decision = decide(submission, self.policy(site_id))
+        return Judgement(decision=decision, scores=scores, fingerprint=fingerprint(comment.body))
 
 
 def refusal(judgement: Judgement) -> Refused:

@@ -10,7 +10,9 @@ from typing import Any
 from rejoinder.changes import AlwaysChanged, ChangeCounter, RedisChanges, SqliteChanges
 from rejoinder.core.errors import NotFound
 from rejoinder.core.models import Limits, Site
+from rejoinder.core.moderation import ModelScore, scores_from
 from rejoinder.events import NAMES, Events
+from rejoinder.moderation import Moderator, Scorer
 from rejoinder.settings import Settings
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database, SqliteChangeCounter
@@ -30,6 +32,7 @@ class Runtime:
     secret_key: str
     default_site: Site
     limits: Limits
+    moderator: Moderator | None = None
     _sites_by_host: dict[str, Site] = field(default_factory=dict)
 
     def site_for_host(self, host: str | None) -> Site:
@@ -51,6 +54,18 @@ class Runtime:
     def close(self) -> None:
         self.changes.close()
         self.db.dispose()
+
+
+def model_scorer() -> Scorer:
+    """The shipped model as the pipeline's model phase wants it, loaded on first use (the
+    server warms it at start; commands that never judge a comment never load it)."""
+
+    def score(text: str) -> dict[str, ModelScore]:
+        from rejoinder.classifier import get_classifier
+
+        return scores_from(get_classifier().score(text), text)
+
+    return score
 
 
 def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
@@ -81,7 +96,11 @@ def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
 
     for name in NAMES:
         events.connect(name, announce)
+    moderator = None
+    if settings.moderation:
+        moderator = Moderator(db, model_scorer() if settings.moderation_model else None)
     return Runtime(
+        moderator=moderator,
         settings=settings,
         db=db,
         events=events,

@@ -51,6 +51,16 @@ class Settings(BaseSettings):
         15, ge=0, description="How long a commenter may edit or delete their own comment."
     )
     page_size: int = Field(50, ge=1, le=500, description="Top-level comments per page.")
+    moderation: bool = Field(
+        True,
+        description="Judge new comments with the moderation pipeline (off: validation only).",
+    )
+    moderation_model: bool = Field(
+        True, description="Score comments with the local model shipped in the package."
+    )
+    retention_days: int = Field(
+        30, ge=1, description="Days refused submissions are kept for the audit before a purge."
+    )
     admin_token: str | None = Field(
         None, description="Bearer token for the article-writing API (until accounts exist)."
     )

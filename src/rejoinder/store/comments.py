@@ -228,3 +228,19 @@ def count_published(conn: Connection, article_id: int) -> int:
         comments.c.article_id == article_id, comments.c.status == Status.PUBLISHED.value
     )
     return int(conn.execute(query).scalar_one())
+
+
+def list_held_among(conn: Connection, article_id: int, ids: Sequence[int]) -> list[PublicComment]:
+    """Those of `ids` that are held on this article, oldest first."""
+    if not ids:
+        return []
+    query = (
+        select(*_PUBLIC)
+        .where(
+            comments.c.id.in_(list(ids)),
+            comments.c.article_id == article_id,
+            comments.c.status == Status.HELD.value,
+        )
+        .order_by(comments.c.created_at)
+    )
+    return [_public(row) for row in conn.execute(query).mappings()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -13,16 +14,21 @@ from starlette.responses import Response
 
 from rejoinder import discussion, publishing
 from rejoinder.core.articlefile import draft_from_fields
-from rejoinder.core.models import CommentInput, PublicComment, Site, ThreadNode
+from rejoinder.core.models import CommentInput, PublicComment, Site, Status, ThreadNode
+from rejoinder.moderation import Screening, verdict_out
 from rejoinder.runtime import Runtime, utcnow
+from rejoinder.web.addresses import address_hashes
 from rejoinder.web.errors import ApiError
 from rejoinder.web.identity import Identity
+from rejoinder.web.limits import CheckLimiter
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.requests import parse_cursor, parse_sort
 from rejoinder.web.schemas import (
     ArticleIn,
     ArticleList,
     ArticleOut,
+    CheckIn,
+    CheckOut,
     CommentEdit,
     CommentIn,
     CommentOut,
@@ -150,7 +156,8 @@ def _single(comment: PublicComment, slug: str) -> dict[str, Any]:
 
 @router.post(
     "/articles/{slug}/comments", status_code=201, response_model=CommentOut,
-    summary="Post a comment or a reply", dependencies=[JsonBody],
+    summary="Post a comment or a reply (202 when it is held for a moderator)",
+    dependencies=[JsonBody], responses={202: {"model": CommentOut}, 429: {"model": ErrorOut}},
 )  # fmt: skip
 async def post_comment(request: Request, slug: str, payload: CommentIn) -> Response:
     rt, site = _rt(request), _site(request)
@@ -159,12 +166,15 @@ async def post_comment(request: Request, slug: str, payload: CommentIn) -> Respo
         body=payload.body, name=payload.name, email=payload.email, website=payload.website,
         parent_id=payload.parent_id, notify_replies=payload.notify_replies,
     )  # fmt: skip
+    ip_hash, group_hash = address_hashes(rt.secret_key, request)
     posted = await run_in_threadpool(
         discussion.post_comment, rt.db, rt.events,
         site_id=site.id, slug=slug, raw=raw, limits=rt.limits, now=utcnow(),
+        moderator=rt.moderator, screening=Screening(ip_hash=ip_hash, ip_group_hash=group_hash),
     )  # fmt: skip
     public = await run_in_threadpool(discussion.get_public_comment, rt.db, posted.comment.id)
-    response = _json(_single(public, slug), status=201)
+    held = public.status is Status.HELD
+    response = _json(_single(public, slug), status=202 if held else 201)
     identity.add_owned(request, response, posted.comment.id)
     return response
 
@@ -210,3 +220,28 @@ async def counts(
         raise ApiError(422, "Ask for at most 200 articles at once.", "slug")
     found = await run_in_threadpool(publishing.count_comments, rt.db, site.id, slug)
     return _json({"counts": found})
+
+
+@router.post(
+    "/moderation/check", response_model=CheckOut, tags=["moderation"],
+    summary="What moderation would say of a comment; stores nothing", dependencies=[JsonBody],
+    responses={429: {"model": ErrorOut}},
+)  # fmt: skip
+async def check(request: Request, payload: CheckIn) -> Response:
+    rt, site = _rt(request), _site(request)
+    if rt.moderator is None:
+        raise ApiError(404, "Moderation is switched off on this server.")
+    ip_hash, _group = address_hashes(rt.secret_key, request)
+    limiter: CheckLimiter = request.app.state.check_limiter
+    wait = limiter.wait(ip_hash, time.monotonic())
+    if wait:
+        raise ApiError(
+            429,
+            f"Too many checks; try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+    result = await run_in_threadpool(
+        rt.moderator.check, site_id=site.id, text=payload.text, name=payload.name,
+        email=payload.email, website=payload.website, now=utcnow(),
+    )  # fmt: skip
+    return _json(verdict_out(result))

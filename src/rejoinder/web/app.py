@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,11 +11,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from rejoinder import __version__
-from rejoinder.runtime import Runtime, open_runtime
+from rejoinder.runtime import Runtime, open_runtime, utcnow
 from rejoinder.settings import Settings, load_settings
 from rejoinder.web import api, feeds, pages
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.identity import Identity
+from rejoinder.web.limits import CheckLimiter
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.rendering import make_renderer
 
@@ -28,6 +30,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if rt.moderator is not None:
+            # Load the model in the background: the server answers readers meanwhile.
+            warm = rt.moderator.warm
+            threading.Thread(target=warm, args=(utcnow(),), name="warm", daemon=True).start()
         yield
         if runtime is None:
             rt.close()
@@ -53,6 +59,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.api_cache = ReadCache(rt.changes)
     app.state.html_cache = ReadCache(rt.changes)
+    app.state.check_limiter = CheckLimiter()
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(feeds.router)

@@ -19,6 +19,7 @@ from rejoinder.core.errors import (
     Invalid,
     InvalidMany,
     NotFound,
+    Refused,
     RejoinderError,
 )
 
@@ -49,11 +50,18 @@ _HTTP_NAMES = {
 class ApiError(Exception):
     """An error the web layer itself finds (wrong content type, bad token, bad JSON)."""
 
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.field = field
+        self.headers = headers or {}
 
 
 def error_body(error: str, message: str, field: str | None = None) -> dict[str, Any]:
@@ -69,6 +77,8 @@ def json_error(status: int, error: str, message: str, field: str | None = None) 
 
 
 def status_of(error: RejoinderError) -> int:
+    if isinstance(error, Refused):
+        return 429 if error.retry_after else 403 if error.banned else 422
     return STATUS.get(type(error), 400)
 
 
@@ -86,12 +96,20 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: RejoinderError) -> Response:
         status = status_of(exc)
         if _wants_json(request):
-            return json_error(status, exc.code, exc.message, exc.field)
-        return _html_error(request, status, exc.message)
+            response = json_error(status, exc.code, exc.message, exc.field)
+        else:
+            response = _html_error(request, status, exc.message)
+        if isinstance(exc, Refused) and exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(ApiError)
     async def _api(request: Request, exc: ApiError) -> Response:
-        return json_error(exc.status, _HTTP_NAMES.get(exc.status, "error"), exc.message, exc.field)
+        response = json_error(
+            exc.status, _HTTP_NAMES.get(exc.status, "error"), exc.message, exc.field
+        )
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
@@ -24,10 +25,28 @@ class Author:
 
 class Identity:
     def __init__(self, secret: str, *, window_seconds: int, secure: bool) -> None:
+        self._form = URLSafeTimedSerializer(secret, salt="rejoinder.form")
         self._own = URLSafeTimedSerializer(secret, salt="rejoinder.own")
         self._author = URLSafeTimedSerializer(secret, salt="rejoinder.author")
         self._window = window_seconds
         self._secure = secure
+
+    def form_token(self, now: datetime) -> str:
+        """A signed timestamp for the comment form: a form posted seconds after it was made
+        was filled in by a program. Works without JavaScript."""
+        return self._form.dumps(int(now.timestamp()))
+
+    def form_issued_at(self, token: str) -> datetime | None:
+        """When the form was made, or None if the token is missing or forged."""
+        if not token:
+            return None
+        try:
+            seconds = self._form.loads(token)
+        except BadSignature:
+            return None
+        if not isinstance(seconds, int):
+            return None
+        return datetime.fromtimestamp(seconds, UTC)
 
     def owned(self, request: Request) -> frozenset[int]:
         """Comment ids this browser wrote within the edit window (a bad cookie owns nothing)."""

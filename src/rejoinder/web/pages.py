@@ -14,14 +14,21 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from rejoinder import discussion, publishing
-from rejoinder.core.errors import Closed, Invalid, InvalidMany, NotFound
+from rejoinder.core.errors import Closed, Invalid, InvalidMany, NotFound, Refused
 from rejoinder.core.models import Article, CommentInput, Site, Sort, ThreadPage
+from rejoinder.moderation import Screening
 from rejoinder.runtime import Runtime, utcnow
+from rejoinder.web.addresses import address_hashes
 from rejoinder.web.identity import AUTHOR_COOKIE, OWN_COOKIE, Author, Identity
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.requests import parse_cursor, parse_sort
 
 router = APIRouter(include_in_schema=False)
+# The form's signed timestamp is made per request; the cached page holds this marker instead.
+FORM_TOKEN = b"@@rejoinder-form-token@@"
+
+
+HONEYPOT = "homepage"  # a field people never see or fill in; programs fill in every field
 
 
 @dataclass
@@ -124,8 +131,9 @@ async def _article_page(
     if status == 200 and form is None and request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"ETag": etag})
     anonymous = form is None and reply_to_id is None and personal == "||None"
+    token = identity.form_token(utcnow()).encode()
     if anonymous and thread.anonymous_page is not None:
-        return _page_response(thread.anonymous_page, etag)
+        return _page_response(thread.anonymous_page.replace(FORM_TOKEN, token), etag)
     if form is None:
         author = identity.author(request)
         form = FormValues(name=author.name, email=author.email, website=author.website)
@@ -134,6 +142,10 @@ async def _article_page(
         reply_to = await run_in_threadpool(
             discussion.find_reply_target, rt.db, thread.article.id, reply_to_id
         )
+    owned = identity.owned(request)
+    held = []
+    if owned:
+        held = await run_in_threadpool(discussion.list_own_held, rt.db, thread.article.id, owned)
     response = _render(
         request,
         "article.html",
@@ -147,12 +159,17 @@ async def _article_page(
         errors=errors or {},
         reply_to=reply_to,
         limits=rt.limits,
+        held=held,
+        form_token=FORM_TOKEN.decode(),
     )
+    body = bytes(response.body)
     if status != 200:
+        response.body = body.replace(FORM_TOKEN, token)
+        response.headers["content-length"] = str(len(response.body))
         return response
     if anonymous:
-        thread.anonymous_page = bytes(response.body)
-    return _page_response(bytes(response.body), etag)
+        thread.anonymous_page = body
+    return _page_response(body.replace(FORM_TOKEN, token), etag)
 
 
 def _page_response(body: bytes, etag: str) -> Response:
@@ -220,20 +237,31 @@ async def post_comment_form(request: Request, slug: str) -> Response:
     errors = _undecodable({k: "\ufffd" if k in raw_bad else v for k, v in strings.items()})
     if parent_raw and parent_id is None:
         errors["parent_id"] = "The comment you are replying to does not exist."
+    status = 0
     if not errors:
         raw = CommentInput(
             body=values.body, name=values.name, email=values.email, website=values.website,
             parent_id=parent_id, notify_replies=values.notify,
         )  # fmt: skip
+        ip_hash, group_hash = address_hashes(rt.secret_key, request)
+        screening = Screening(
+            ip_hash=ip_hash, ip_group_hash=group_hash, via_form=True,
+            form_issued_at=identity.form_issued_at(_text(form_data, "issued")),
+            honeypot=_text(form_data, HONEYPOT),
+        )  # fmt: skip
         try:
             posted = await run_in_threadpool(
                 discussion.post_comment, rt.db, rt.events,
                 site_id=site.id, slug=slug, raw=raw, limits=rt.limits, now=utcnow(),
+                moderator=rt.moderator, screening=screening,
             )  # fmt: skip
         except InvalidMany as error:
             errors = {e.field or "body": e.message for e in error.errors}
         except (Invalid, Closed) as error:
             errors = {error.field or "body": error.message}
+        except Refused as error:
+            errors = {error.field or "body": error.message}
+            status = 429 if error.retry_after else 403 if error.banned else 422
         else:
             comment = posted.comment
             root_number = await run_in_threadpool(discussion.root_number, rt.db, comment)
@@ -251,10 +279,11 @@ async def post_comment_form(request: Request, slug: str) -> Response:
                 ),
             )
             return response
+    if status == 0:
+        status = 403 if "closed" in errors.get("body", "").lower() else 422
     return await _article_page(
-        request, slug, form=values, errors=errors, reply_to_id=parent_id,
-        status=403 if "closed" in errors.get("body", "").lower() else 422,
-    )  # fmt: skip
+        request, slug, form=values, errors=errors, reply_to_id=parent_id, status=status
+    )
 
 
 async def _own(request: Request, comment_id: int) -> discussion.OwnComment:

@@ -47,6 +47,7 @@ class CommentOut(BaseModel):
     edited_at: datetime | None
     deleted: bool
     imported: bool
+    status: str = Field(description="published, or held: waiting for a moderator (writer only).")
     permalink: str
     replies: list[CommentOut]
 
@@ -134,6 +135,7 @@ def comment_out(node: ThreadNode, slug: str) -> dict[str, Any]:
         "edited_at": c.edited_at,
         "deleted": c.is_deleted,
         "imported": c.imported,
+        "status": "deleted" if c.is_deleted else c.status.value,
         "permalink": f"/articles/{slug}#comment-{c.id}",
         "replies": [comment_out(child, slug) for child in node.children],
     }
@@ -169,3 +171,31 @@ def article_out(article: Article, base_url: str) -> dict[str, Any]:
         else None,
         "body_html": article.body_html,
     }
+
+
+class CheckIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    text: str = Field(description="The comment as it would be posted.")
+    name: str = ""
+    email: str = ""
+    website: str = ""
+
+
+class ReasonSpan(BaseModel):
+    start: int
+    end: int
+    text: str
+    field: str = Field(description="text, name or website: where start and end point.")
+
+
+class ReasonOut(BaseModel):
+    code: str
+    message: str = Field(description="Reads after 'because': names the words or the rule.")
+    spans: list[ReasonSpan]
+
+
+class CheckOut(BaseModel):
+    verdict: str = Field(description="publish, hold or refuse")
+    reasons: list[ReasonOut]
+    scores: dict[str, float] = Field(description="The local model's score per category.")
