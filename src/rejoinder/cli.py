@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,10 @@ app = typer.Typer(
 db_app = typer.Typer(help="The database: apply migrations, show the schema's revision.")
 article_app = typer.Typer(help="Articles: add them from Markdown files.")
 site_app = typer.Typer(help="Sites: one server can host the discussions of several sites.")
+moderation_app = typer.Typer(
+    help="Moderation: judge comments from standard input, evaluate, retrain the local model."
+)
+app.add_typer(moderation_app, name="moderation")
 app.add_typer(db_app, name="db")
 app.add_typer(site_app, name="site")
 app.add_typer(article_app, name="article")
@@ -33,10 +38,10 @@ def _settings(database_url: str | None = None, **overrides: object):  # type: ig
     return load_settings(database_url=database_url, **overrides)
 
 
-def _runtime(database_url: str | None = None):  # type: ignore[no-untyped-def]
+def _runtime(database_url: str | None = None, **overrides: object):  # type: ignore[no-untyped-def]
     from rejoinder.runtime import open_runtime
 
-    return open_runtime(_settings(database_url))
+    return open_runtime(_settings(database_url, **overrides))
 
 
 def _fail(message: str) -> None:
@@ -171,6 +176,9 @@ def import_page(
     slug: Annotated[str | None, typer.Option(help="Slug (default: from the title).")] = None,
     source_url: Annotated[str | None, typer.Option(help="Canonical URL of the original.")] = None,
     site: SiteOption = "default",
+    moderate: Annotated[
+        bool, typer.Option("--moderate", help="Judge each comment as if newly posted.")
+    ] = False,
     database_url: DatabaseOption = None,
 ) -> None:
     """Import an article and its comments, with their order and nesting, from a page dump."""
@@ -186,7 +194,7 @@ def import_page(
         dump = parse_page_dump(file.read_text(encoding="utf-8"))
         article, comments = run_import(
             runtime.db, runtime.events, runtime.site_named(site).id, dump, utcnow(),
-            slug=slug, source_url=source_url,
+            slug=slug, source_url=source_url, moderator=runtime.moderator if moderate else None,
         )  # fmt: skip
     except (PageDumpError, UnicodeDecodeError) as error:
         _fail(f"{file}: {error}")
@@ -194,7 +202,9 @@ def import_page(
         _fail(f"{file}: {error.message}")
     finally:
         runtime.close()
-    typer.echo(f"Imported /articles/{article.slug} with {len(comments)} comments")
+    held = sum(1 for c in comments if c.status.value == "held")
+    note = f" ({held} held for a moderator)" if held else ""
+    typer.echo(f"Imported /articles/{article.slug} with {len(comments)} comments{note}")
 
 
 @site_app.command("add")
@@ -232,6 +242,69 @@ def site_list(database_url: DatabaseOption = None) -> None:
             typer.echo(f"{site.name}\t{site.domain or '-'}\t{site.title}")
     finally:
         runtime.close()
+
+
+@moderation_app.command("check")
+def moderation_check(
+    site: SiteOption = "default",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Judge JSON lines from standard input ({"text", "name"?, "email"?, "website"?}), each as
+    a new comment on an open article with no history; write one JSON line per input:
+    {"verdict", "reasons": [{"code", "message", "spans"}], "scores"}."""
+    import json
+
+    from rejoinder.moderation import verdict_out
+    from rejoinder.runtime import utcnow
+
+    runtime = _runtime(database_url, moderation=True)
+    assert runtime.moderator is not None
+    failures = 0
+    try:
+        site_id = runtime.site_named(site).id
+        for number, line in enumerate(sys.stdin, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                    raise ValueError("each line is an object with a string 'text'")
+                fields = {k: item.get(k) or "" for k in ("name", "email", "website")}
+                if not all(isinstance(v, str) for v in fields.values()):
+                    raise ValueError("name, email and website are strings")
+            except ValueError as error:
+                failures += 1
+                out = {"error": "invalid", "line": number, "message": str(error)}
+                typer.echo(json.dumps(out))
+                continue
+            judgement = runtime.moderator.check(
+                site_id=site_id, text=item["text"], now=utcnow(), **fields
+            )
+            typer.echo(json.dumps(verdict_out(judgement), ensure_ascii=False))
+    finally:
+        runtime.close()
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def purge(
+    days: Annotated[
+        int | None, typer.Option(help="Keep this many days (default: setting).")
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Delete refused submissions older than the retention period (the server runs this daily)."""
+    from rejoinder.moderation import purge_refused
+    from rejoinder.runtime import utcnow
+
+    runtime = _runtime(database_url)
+    try:
+        keep = days or runtime.settings.retention_days
+        gone = purge_refused(runtime.db, now=utcnow(), retention_days=keep)
+    finally:
+        runtime.close()
+    typer.echo(f"Purged {gone} refused submissions older than {keep} days")
 
 
 @app.command("settings")

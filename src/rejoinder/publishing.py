@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from rejoinder.core.errors import Conflict
 from rejoinder.core.models import Article, ArticleDraft, Comment, Site, Status
+from rejoinder.core.moderation import Verdict
 from rejoinder.core.pagedump import PageDump
 from rejoinder.core.text import render_article, render_comment
 from rejoinder.core.validation import check_slug, clean_line, clean_text, slugify
 from rejoinder.events import ARTICLE_PUBLISHED, Events
+from rejoinder.moderation import Moderator
 from rejoinder.store import articles as article_store
 from rejoinder.store import comments as comment_store
+from rejoinder.store import moderation as moderation_store
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 
@@ -36,11 +40,15 @@ def import_page(
     *,
     slug: str | None = None,
     source_url: str | None = None,
+    moderator: Moderator | None = None,
 ) -> tuple[Article, list[Comment]]:
     """Store an article and its comments as the dump shows them: authors, order, nesting.
 
-    Imported comments keep their text as it was, even when empty, and are marked imported;
-    nothing is validated away, since the dump is an archive of what was published.
+    Without a moderator the dump is an archive: every comment is kept as it was, even when
+    empty, marked imported. With one, each comment is judged as if newly posted: published,
+    held for a moderator (a refusal of an imported comment is held too, so nothing is lost,
+    except an empty comment, which is refused), and a reply under a comment that is not
+    published waits with it.
     """
     draft = ArticleDraft(
         slug=slug or slugify(dump.title),
@@ -53,38 +61,65 @@ def import_page(
         source_name=dump.source_name,
         source_url=source_url,
     )
-    stored: list[Comment] = []
+    bodies = [clean_text(item.body).strip() for item in dump.comments]
+    judgements = [
+        moderator.check(site_id=site_id, text=body, name=item.author, email="", website="", now=now)
+        if moderator
+        else None
+        for item, body in zip(dump.comments, bodies, strict=True)
+    ]
+    stored: list[Comment | None] = []
     with db.write() as conn:
         article = article_store.add_article(
             conn, site_id, draft, render_article(draft.body_markdown), now
         )
-        for index, item in enumerate(dump.comments):
+        published = 0
+        for index, (item, body, judgement) in enumerate(
+            zip(dump.comments, bodies, judgements, strict=True)
+        ):
             parent = None if item.parent_index is None else stored[item.parent_index]
-            body = clean_text(item.body).strip()
+            created = now + timedelta(seconds=index)  # a second apart: page order survives
+            name = clean_line(item.author)[:100]
+            verdict = judgement.decision.verdict if judgement else Verdict.PUBLISH
+            if judgement and verdict is Verdict.REFUSE and not body:
+                moderation_store.add_refused(
+                    conn, site_id=site_id, article_id=article.id,
+                    parent_id=parent.id if parent else None, name=name, email="", website=None,
+                    body=body, ip_hash=None, ip_group_hash=None,
+                    decision=json.loads(judgement.record()), now=created,
+                )  # fmt: skip
+                stored.append(None)
+                continue
+            status = Status.PUBLISHED
+            if verdict is not Verdict.PUBLISH or (parent and parent.status is not Status.PUBLISHED):
+                status = Status.HELD
+            number = 0
+            if status is Status.PUBLISHED:
+                number = comment_store.next_number(conn, article.id, parent.id if parent else None)
+                published += 1
             stored.append(
                 comment_store.add_comment(
                     conn,
                     article_id=article.id,
                     parent=parent,
-                    number=comment_store.next_number(
-                        conn, article.id, parent.id if parent else None
-                    ),
-                    name=clean_line(item.author)[:100],
+                    number=number,
+                    name=name,
                     email="",
                     website=None,
                     body_markdown=body,
                     body_html=render_comment(body) if body else "",
-                    status=Status.PUBLISHED,
-                    # A second apart, so page order survives any sort by time.
-                    created_at=now + timedelta(seconds=index),
+                    status=status,
+                    created_at=created,
                     imported=True,
+                    fingerprint=judgement.fingerprint if judgement else None,
+                    moderation=judgement.record() if judgement else None,
                 )
             )
-        article_store.touch_article(conn, article.id, len(stored), now)
+        article_store.touch_article(conn, article.id, published, now)
         article = article_store.get_article_by_id(conn, article.id)  # type: ignore[assignment]
     assert article is not None
     events.fire(ARTICLE_PUBLISHED, article=article)
-    return article, stored
+    return article, [comment for comment in stored if comment is not None]
 
 
 def add_site(db: Database, name: str, title: str, domain: str | None, now: datetime) -> Site:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,8 +11,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from rejoinder import __version__
+from rejoinder.moderation import purge_refused
 from rejoinder.runtime import Runtime, open_runtime, utcnow
 from rejoinder.settings import Settings, load_settings
 from rejoinder.web import api, feeds, pages
@@ -21,6 +25,20 @@ from rejoinder.web.readcache import ReadCache
 from rejoinder.web.rendering import make_renderer
 
 STATIC = Path(__file__).with_name("static")
+log = logging.getLogger("rejoinder.web")
+
+
+async def _purge_daily(rt: Runtime) -> None:
+    """Refused submissions are kept for the retention period, then go: checked once a day."""
+    while True:
+        await asyncio.sleep(60)
+        try:
+            await run_in_threadpool(
+                purge_refused, rt.db, now=utcnow(), retention_days=rt.settings.retention_days
+            )
+        except Exception:
+            log.exception("daily purge of refused submissions failed")
+        await asyncio.sleep(24 * 3600 - 60)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -34,7 +52,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             # Load the model in the background: the server answers readers meanwhile.
             warm = rt.moderator.warm
             threading.Thread(target=warm, args=(utcnow(),), name="warm", daemon=True).start()
+        purging = asyncio.create_task(_purge_daily(rt))
         yield
+        purging.cancel()
         if runtime is None:
             rt.close()
 
