@@ -56,4 +56,58 @@
   });
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
+
+  // Before posting, ask the server what moderation would say, so the writer can revise.
+  // The server still judges the real post; if the check fails, the form posts as usual.
+  var checked = null;
+  var submit = form.querySelector("button[type=submit]");
+  function notice(result) {
+    var box = document.getElementById("precheck");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "precheck";
+      box.className = "precheck";
+      box.setAttribute("role", "status");
+      submit.parentNode.parentNode.insertBefore(box, submit.parentNode);
+    }
+    box.textContent = "";
+    var text = document.createElement("p");
+    var why = result.reasons.map(function (r) { return r.message; }).join("; ");
+    text.textContent = (result.verdict === "refuse" ? "This would not be posted because " :
+      "This may be held for a moderator because ") + why + ". Edit your comment, or post it anyway.";
+    var edit = document.createElement("button");
+    edit.type = "button";
+    edit.textContent = "Edit";
+    edit.addEventListener("click", function () { body.focus(); });
+    var anyway = document.createElement("button");
+    anyway.type = "button";
+    anyway.textContent = "Post anyway";
+    anyway.addEventListener("click", function () { form.submit(); });
+    box.appendChild(text);
+    box.appendChild(edit);
+    box.appendChild(anyway);
+  }
+  form.addEventListener("submit", function (event) {
+    if (!window.fetch || !body.value.trim() || checked === body.value) return;
+    event.preventDefault();
+    checked = body.value;
+    fetch("/api/v1/moderation/check", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        text: body.value,
+        name: document.getElementById("name").value,
+        email: document.getElementById("email").value,
+        website: document.getElementById("website").value
+      })
+    }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (result) {
+      if (result && result.verdict !== "publish" && result.reasons.length) {
+        notice(result);
+      } else {
+        form.submit();
+      }
+    }).catch(function () { form.submit(); });
+  });
 })();
