@@ -19,7 +19,7 @@ from rejoinder.moderation import Screening, verdict_out
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.web.addresses import address_hashes
 from rejoinder.web.errors import ApiError
-from rejoinder.web.identity import Identity
+from rejoinder.web.identity import OWN_COOKIE, Identity
 from rejoinder.web.limits import CheckLimiter
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.requests import parse_cursor, parse_sort
@@ -142,7 +142,10 @@ async def list_comments(
         )  # fmt: skip
         return article.version, orjson.dumps(thread_out(article, page, order.value))
 
-    version_now, body = await cache.get(("api", site.id, slug, order, after), version, build)
+    version_now, body = await cache.get(
+        ("api", site.id, slug, order, after), version, build,
+        revalidate=OWN_COOKIE in request.cookies,  # a writer sees their own post at once
+    )  # fmt: skip
     etag = f'"{version_now}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if request.headers.get("if-none-match") == etag:

@@ -93,7 +93,8 @@ async def _thread(
         html = render("_comments.html", article=article, page=page)
         return article.version, CachedThread(article=article, page=page, comments_html=html)
 
-    return await cache.get(("html", site.id, slug, sort, cursor), version, build)
+    writer = OWN_COOKIE in request.cookies  # read-your-writes, whichever worker answers
+    return await cache.get(("html", site.id, slug, sort, cursor), version, build, revalidate=writer)
 
 
 def _own_links(html: str, owned: frozenset[int]) -> str:

@@ -38,12 +38,18 @@ class ReadCache(Generic[T]):
         key: Hashable,
         current_version: Callable[[], int | None],
         build: Callable[[], tuple[int, T]],
+        *,
+        revalidate: bool = False,
     ) -> tuple[int, T]:
-        """The value for `key` as (version, value); `build` reads both in one transaction."""
+        """The value for `key` as (version, value); `build` reads both in one transaction.
+
+        `revalidate` skips the token shortcut: a writer reading right after their own post
+        must see it even if the signal from Redis has not reached this worker yet.
+        """
         token = self._changes.token()  # read first: a write after this moves the next token
         entry = self._entries.get(key)
         if entry is not None:
-            if entry.token == token:
+            if entry.token == token and not revalidate:
                 self._entries.move_to_end(key)
                 return entry.version, entry.value
             current = await run_in_threadpool(current_version)
