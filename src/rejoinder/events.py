@@ -42,6 +42,8 @@ class Events:
             self.connect(name, listener)
 
     def fire(self, name: str, **arguments: Any) -> None:
+        if name not in NAMES:
+            raise ValueError(f"unknown event {name!r}")
         for listener in self._listeners.get(name, ()):
             try:
                 listener(name, **arguments)

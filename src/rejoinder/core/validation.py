@@ -15,7 +15,8 @@ from rejoinder.core.models import CleanComment, CommentInput, Limits
 _CONTROL = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+# local@domain.tld, with no empty label in the domain ("a@b..org", "a@.org").
+_EMAIL = re.compile(r"^[^@\s]+@(?:[^@\s.]+\.)+[^@\s.]{2,}$")
 
 
 def clean_text(value: str) -> str:
@@ -44,6 +45,8 @@ def check_website(value: str, limits: Limits) -> str | None:
         parts = urlsplit(website)
         ok = parts.scheme in ("http", "https") and "." in (parts.hostname or "")
         ok = ok and parts.port != 0 and not any(c.isspace() for c in parts.netloc)
+        # "user:password@host" hides the real host from a reader: not a homepage address.
+        ok = ok and "@" not in parts.netloc
     except ValueError:
         ok = False
     if not ok:
