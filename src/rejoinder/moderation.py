@@ -8,6 +8,7 @@ scores) and records what it decided.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from rejoinder.core.moderation import (
     explain,
     fingerprint,
 )
-from rejoinder.core.validation import clean_line, clean_text
+from rejoinder.core.validation import clean_line
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
@@ -118,7 +119,7 @@ class Moderator:
         """A new comment on an open article under the site's policy, with no history: what
         the pipeline would say. Reads the policy, stores nothing."""
         comment = CleanComment(
-            body=clean_text(text).strip(), name=clean_line(name), email=clean_line(email),
+            body=_as_sent(text), name=clean_line(name), email=clean_line(email),
             website=clean_line(website) or None, parent_id=None, notify_replies=False,
         )  # fmt: skip
         scores = self.scores(comment.body)
@@ -129,6 +130,12 @@ class Moderator:
         )  # fmt: skip
         decision = decide(submission, self.policy(site_id))
         return Judgement(decision=decision, scores=scores, fingerprint=fingerprint(comment.body))
+
+
+def _as_sent(text: str) -> str:
+    """The text as sent, so that spans index it (the web page highlights them in its
+    textarea); only lone surrogates, which cannot be encoded, become U+FFFD, one for one."""
+    return re.sub("[\ud800-\udfff]", "\ufffd", text)
 
 
 def refusal(judgement: Judgement) -> Refused:
