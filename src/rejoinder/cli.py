@@ -308,13 +308,27 @@ def purge(
 
 
 @app.command("settings")
-def show_settings() -> None:
+def show_settings(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the table docs/SETTINGS.md holds.")
+    ] = False,
+) -> None:
     """List every setting with its environment variable, default and meaning."""
-    from rejoinder.settings import Settings
+    from rejoinder.settings import settings_table
 
-    for name, field in Settings.model_fields.items():
-        default = "(computed)" if field.default_factory else repr(field.default)
-        typer.echo(f"REJOINDER_{name.upper():<28} {default:<28} {field.description}")
+    rows = settings_table()
+    if markdown:
+        typer.echo("# Settings\n")
+        typer.echo("Environment variables, or lower-case keys in the TOML file named by")
+        typer.echo("`REJOINDER_CONFIG_FILE`. Made by `rejoinder settings --markdown`; a test")
+        typer.echo("checks that this file and the code agree.\n")
+        typer.echo("| variable | default | meaning |")
+        typer.echo("|---|---|---|")
+        for variable, default, meaning in rows:
+            typer.echo(f"| `{variable}` | `{default}` | {meaning} |")
+        return
+    for variable, default, meaning in rows:
+        typer.echo(f"{variable:<34} {default:<28} {meaning}")
 
 
 def main() -> None:

@@ -106,3 +106,12 @@ def _default_workers(cores: int) -> int:
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment (and REJOINDER_CONFIG_FILE), then `overrides`."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(variable, default, description) for every setting: the CLI and the docs print it."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = "computed" if field.default_factory else repr(field.default)
+        rows.append((f"REJOINDER_{name.upper()}", default, field.description or ""))
+    return rows
