@@ -106,6 +106,8 @@ def post_comment(
         )
         if published:
             article_store.touch_article(conn, article.id, +1, now)
+    if moderator is not None:
+        moderator.accepted(site_id, comment.id, screening.ip_hash, clean.email, now)
     events.fire(COMMENT_POSTED, comment=comment, article=article)
     return Posted(comment=comment, article=article, judgement=judgement)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from rejoinder.core.validation import clean_line
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
+from rejoinder.store.ratebook import RedisRates
 
 Scorer = Callable[[str], Mapping[str, ModelScore]]
 
@@ -62,9 +63,12 @@ class Judgement:
 class Moderator:
     """Judges submissions for one running server or command."""
 
-    def __init__(self, db: Database, scorer: Scorer | None) -> None:
+    def __init__(
+        self, db: Database, scorer: Scorer | None, rates: RedisRates | None = None
+    ) -> None:
         self._db = db
         self._scorer = scorer
+        self._rates = rates  # with Redis, posting times come from there, shared by all workers
 
     def policy(self, site_id: int) -> Policy:
         with self._db.read() as conn:
@@ -100,6 +104,11 @@ class Moderator:
                 conn, site_id=site_id, article_id=article.id, ip_hash=screening.ip_hash,
                 email=comment.email, fingerprint=text_print, now=now,
             )  # fmt: skip
+        if self._rates is not None:
+            by_ip, by_email, site_minute = self._rates.recent(
+                site_id, screening.ip_hash, comment.email, now
+            )
+            recent = replace(recent, by_ip=by_ip, by_email=by_email, site_last_minute=site_minute)
         scores = self.scores(comment.body)
         submission = Submission(
             text=comment.body, name=comment.name, email=comment.email,
@@ -112,6 +121,13 @@ class Moderator:
         )  # fmt: skip
         decision = decide(submission, policy or Policy.from_dict(stored))
         return Judgement(decision=decision, scores=scores, fingerprint=text_print)
+
+    def accepted(
+        self, site_id: int, comment_id: int, ip_hash: str, email: str, at: datetime
+    ) -> None:
+        """Count a stored comment (published or held) towards its writer's rate limits."""
+        if self._rates is not None:
+            self._rates.record(site_id, ip_hash, email, at, str(comment_id))
 
     def check(
         self, *, site_id: int, text: str, name: str, email: str, website: str, now: datetime

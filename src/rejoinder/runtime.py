@@ -16,6 +16,7 @@ from rejoinder.moderation import Moderator, Scorer
 from rejoinder.settings import Settings
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database, SqliteChangeCounter
+from rejoinder.store.ratebook import RedisRates
 
 
 def utcnow() -> datetime:
@@ -98,7 +99,8 @@ def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
         events.connect(name, announce)
     moderator = None
     if settings.moderation:
-        moderator = Moderator(db, model_scorer() if settings.moderation_model else None)
+        rates = RedisRates(settings.redis_url, secret) if settings.redis_url else None
+        moderator = Moderator(db, model_scorer() if settings.moderation_model else None, rates)
     return Runtime(
         moderator=moderator,
         settings=settings,
