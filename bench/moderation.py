@@ -1,0 +1,231 @@
+"""Bench moderation: the model on one core (load, p50/p99, batch) and posting over HTTP.
+
+Posting is measured twice against the same kind of server, started as a user would
+(`rejoinder serve`, default workers) on a fresh SQLite file: once with moderation off and
+once with the full pipeline and the model. wrk posts with 8 connections; each request is a
+different comment from a different writer (a Lua script numbers them), so the duplicate
+phase has nothing to refuse. The site's flood and rate limits are switched off in its policy
+for this bench, since eight clients on 127.0.0.1 are one address: the rate phase still runs
+its reads, it just never says no. The last line is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import thread_read
+
+from rejoinder.core.models import ArticleDraft
+from rejoinder.core.text import render_article
+from rejoinder.store import articles as article_store
+from rejoinder.store import sites as site_store
+from rejoinder.store.database import Database
+from rejoinder.store.migrate import upgrade
+
+GOALS = {
+    "model_p50_ms_at_most": 10.0,
+    "model_p99_ms_at_most": 30.0,
+    "model_batch_per_s_at_least": 500.0,
+    "posting_full_pipeline_per_s_at_least": 172.0,  # Isso's posting rate here, no moderation
+}
+OPEN_LIMITS = {
+    "flood_seconds": None, "per_minute": None, "per_hour": None,
+    "top_level_per_thread": None, "surge_per_minute": None, "duplicate_site_limit": None,
+}  # fmt: skip
+
+LUA = textwrap.dedent("""
+    -- thread_id is a global that setup() gives each wrk thread, so no two threads repeat.
+    local counter = 0
+    local next_id = 0
+    setup = function(thread)
+      next_id = next_id + 1
+      thread:set("thread_id", next_id)
+    end
+    request = function()
+      counter = counter + 1
+      local n = (thread_id or 0) * 10000000 + counter
+      local body = string.format(
+        '{"body": "Comment %d on the council vote: the bus lane pilot deserves a fair test, '
+        .. 'and the figures in the report should be published before anyone decides.", '
+        .. '"name": "Reader %d", "email": "reader%d@example.org"}', n, n, n)
+      return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+    end
+""")
+
+MODEL_PROBE = textwrap.dedent("""
+    import json, os, statistics, sys, time
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    texts = json.loads(sys.stdin.read())
+    t0 = time.perf_counter()
+    from rejoinder.classifier import Classifier
+    clf = Classifier.load()
+    load_s = time.perf_counter() - t0
+    for text in texts[:20]:
+        clf.score(text)  # warm up
+    times = []
+    for text in texts:
+        t = time.perf_counter()
+        clf.score(text)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    t = time.perf_counter()
+    for start in range(0, len(texts), 64):
+        clf.score_batch(texts[start:start + 64])
+    batch_s = time.perf_counter() - t
+    print(json.dumps({
+        "load_s": round(load_s, 3),
+        "p50_ms": round(statistics.median(times), 3),
+        "p99_ms": round(times[int(len(times) * 0.99) - 1], 3),
+        "batch_per_s": round(len(texts) / batch_s, 1),
+        "comments": len(texts),
+    }))
+""")
+
+
+def sample_texts(count: int) -> list[str]:
+    """Comments to score: the project's labelled test split when present, else made up."""
+    texts: list[str] = []
+    test_split = Path(__file__).resolve().parents[1] / "data" / "labelled" / "test.jsonl"
+    if test_split.is_file():
+        for line in test_split.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                texts.append(json.loads(line)["text"])
+    words = [
+        "the",
+        "council",
+        "vote",
+        "bus",
+        "lane",
+        "report",
+        "figures",
+        "seems",
+        "fair",
+        "but",
+        "I",
+        "doubt",
+        "the",
+        "costs",
+    ]
+    while len(texts) < count:
+        n = len(texts)
+        texts.append(" ".join(words[(n + i) % len(words)] for i in range(8 + n % 40)))
+    return texts[:count]
+
+
+def bench_model(count: int) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, "-c", MODEL_PROBE], input=json.dumps(sample_texts(count)),
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise RuntimeError(f"the model probe failed:\n{result.stderr[-3000:]}")
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def prepare(url: str) -> str:
+    """A fresh database with one open article and a policy without rate limits."""
+    db = Database(url)
+    upgrade(db)
+    now = datetime.now(UTC)
+    with db.write() as conn:
+        site = site_store.ensure_default_site(conn, "Bench", now)
+        settings = site_store.get_site_settings(conn, site.id)
+        settings["policy"] = {**settings.get("policy", {}), **OPEN_LIMITS}
+        site_store.update_site_settings(conn, site.id, settings)
+        draft = ArticleDraft(
+            slug="posting-bench", title="Posting bench", dek="", author="",
+            body_markdown="An article to comment on.", published_at=now,
+        )  # fmt: skip
+        article_store.add_article(conn, site.id, draft, render_article(draft.body_markdown), now)
+    db.dispose()
+    return "posting-bench"
+
+
+def start(url: str, port: int, workdir: Path, moderation: bool) -> subprocess.Popen[bytes]:
+    os.environ["REJOINDER_MODERATION"] = "true" if moderation else "false"
+    try:
+        return thread_read.start_server(url, port, workdir, None)
+    finally:
+        del os.environ["REJOINDER_MODERATION"]
+
+
+def bench_posting(wrk: str, workdir: Path, moderation: bool, duration: int) -> dict[str, Any]:
+    url = f"sqlite:///{workdir / ('on.db' if moderation else 'off.db')}"
+    slug = prepare(url)
+    port = thread_read.free_port()
+    server = start(url, port, workdir, moderation)
+    try:
+        target = f"http://127.0.0.1:{port}/api/v1/articles/{slug}/comments"
+        if moderation:  # the model loads in the background at start: wait until it judges
+            check = f"http://127.0.0.1:{port}/api/v1/moderation/check"
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                scores = httpx.post(check, json={"text": "Warm up."}, timeout=30).json()
+                if scores.get("scores"):
+                    break
+                time.sleep(0.2)
+        script = workdir / "post.lua"
+        script.write_text(LUA)
+        base = [wrk, "-t2", "-c8", "--timeout", "10s", "-s", str(script)]
+        subprocess.run([*base, "-d1s", target], capture_output=True, timeout=60, check=True)
+        result = subprocess.run(
+            [*base, f"-d{duration}s", "--latency", target],
+            capture_output=True, text=True, timeout=duration + 60, check=True,
+        )  # fmt: skip
+        figures = thread_read.parse_wrk(result.stdout)
+        counts = httpx.get(f"http://127.0.0.1:{port}/api/v1/counts", params={"slug": slug}).json()
+        figures["published_total"] = counts["counts"].get(slug, 0)
+        return figures
+    finally:
+        thread_read.stop_server(server)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=int, default=5, help="seconds of each wrk run")
+    parser.add_argument("--comments", type=int, default=1000, help="comments the model scores")
+    args = parser.parse_args()
+    wrk = thread_read.ensure_wrk()
+    model = bench_model(args.comments)
+    print(f"model: load {model['load_s']} s; one core: p50 {model['p50_ms']} ms, "
+          f"p99 {model['p99_ms']} ms; batch {model['batch_per_s']} comments/s")  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="rejoinder-bench-") as tmp:
+        off = bench_posting(wrk, Path(tmp), False, args.duration)
+        print(f"posting, moderation off: {off['rps']} comments/s, p50 {off['p50_ms']} ms, "
+              f"p99 {off['p99_ms']} ms, non-2xx {off['non_2xx']}")  # fmt: skip
+        on = bench_posting(wrk, Path(tmp), True, args.duration)
+        print(f"posting, full pipeline:  {on['rps']} comments/s, p50 {on['p50_ms']} ms, "
+              f"p99 {on['p99_ms']} ms, non-2xx {on['non_2xx']}")  # fmt: skip
+    met = {
+        "model_p50_ms_at_most": model["p50_ms"] <= GOALS["model_p50_ms_at_most"],
+        "model_p99_ms_at_most": model["p99_ms"] <= GOALS["model_p99_ms_at_most"],
+        "model_batch_per_s_at_least": model["batch_per_s"] >= GOALS["model_batch_per_s_at_least"],
+        "posting_full_pipeline_per_s_at_least": on["rps"]
+        >= GOALS["posting_full_pipeline_per_s_at_least"],
+    }
+    for goal, ok in met.items():
+        print(f"goal {goal:<40} {GOALS[goal]:>8}  {'met' if ok else 'NOT met'}")
+    report = {
+        "model": model, "posting": {"moderation_off": off, "full_pipeline": on},
+        "cpus": os.cpu_count(), "load_before": os.getloadavg()[0], "goals": GOALS, "met": met,
+    }  # fmt: skip
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
