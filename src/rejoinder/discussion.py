@@ -25,6 +25,7 @@ from rejoinder.core.validation import check_body, validate_comment
 from rejoinder.events import COMMENT_DELETED, COMMENT_EDITED, COMMENT_POSTED, Events
 from rejoinder.moderation import Judgement, Moderator, Screening, is_refused, refusal
 from rejoinder.store import articles as article_store
+from rejoinder.store import audit as audit_store
 from rejoinder.store import comments as comment_store
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store.database import Database
@@ -71,13 +72,14 @@ def post_comment(
         )
         if is_refused(judgement):
             with db.write() as conn:
-                moderation_store.add_refused(
+                refused_id = moderation_store.add_refused(
                     conn, site_id=site_id, article_id=article.id, parent_id=clean.parent_id,
                     name=clean.name, email=clean.email, website=clean.website, body=clean.body,
                     ip_hash=screening.ip_hash or None,
                     ip_group_hash=screening.ip_group_hash or None,
                     decision=json.loads(judgement.record()), now=now,
                 )  # fmt: skip
+                _audit_verdict(conn, site_id, None, judgement, now, refused_id=refused_id)
             raise refusal(judgement)
         if judgement.decision.verdict is Verdict.HOLD:
             status = Status.HELD
@@ -106,10 +108,32 @@ def post_comment(
         )
         if published:
             article_store.touch_article(conn, article.id, +1, now)
+        if judgement is not None:
+            _audit_verdict(conn, site_id, comment.id, judgement, now)
     if moderator is not None:
         moderator.accepted(site_id, comment.id, screening.ip_hash, clean.email, now)
     events.fire(COMMENT_POSTED, comment=comment, article=article)
     return Posted(comment=comment, article=article, judgement=judgement)
+
+
+def _audit_verdict(
+    conn: Connection,
+    site_id: int,
+    comment_id: int | None,
+    judgement: Judgement,
+    now: datetime,
+    refused_id: int | None = None,
+) -> None:
+    """Every automatic verdict goes in the audit log, with its reasons and scores."""
+    record = json.loads(judgement.record())
+    audit_store.add_entry(
+        conn, at=now, actor_kind="machine", actor="pipeline", action="verdict",
+        site_id=site_id, comment_id=comment_id, after=judgement.decision.verdict.value,
+        data={
+            "reasons": record["reasons"], "scores": record["scores"],
+            **({"refused_id": refused_id} if refused_id else {}),
+        },
+    )  # fmt: skip
 
 
 def _open_article(conn: Connection, site_id: int, slug: str, *, lock: bool = False) -> Article:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -120,6 +121,11 @@ comments = Table(
     Column("ip_group_hash", String(64), nullable=True),
     Column("fingerprint", String(64), nullable=True),  # for "the same text site-wide"
     Column("moderation", Text, nullable=True),  # the pipeline's decision, as JSON
+    Column("featured", Boolean, nullable=False, server_default="0"),
+    Column("report_count", Integer, nullable=False, server_default="0"),
+    Column("hidden", Boolean, nullable=False, server_default="0"),  # by reports, until reviewed
+    Column("moderated_at", UTCDateTime, nullable=True),
+    Column("moderated_by", String(100), nullable=True),
     Index("ix_comments_article_depth_number", "article_id", "depth", "number"),
     Index("ix_comments_root", "root_id"),
     Index("ix_comments_parent", "parent_id"),
@@ -128,6 +134,7 @@ comments = Table(
     Index("ix_comments_fingerprint_created", "fingerprint", "created_at"),
     Index("ix_comments_created", "created_at"),
     Index("ix_comments_status_created", "status", "created_at"),
+    Index("ix_comments_reported", "report_count"),
 )
 
 bans = Table(
@@ -161,4 +168,98 @@ refused = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_refused_created", "created_at"),
     Index("ix_refused_email", "author_email"),
+)
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(60), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # SHA-256 of the cookie's token, never the token
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_sessions_user", "user_id"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("revoked", Boolean, nullable=False, server_default="0"),
+)
+
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(80), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_login_attempts_key_created", "key", "created_at"),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("comment_id", Integer, ForeignKey("comments.id"), nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("text", String(500), nullable=False, server_default=""),
+    Column("reporter", String(64), nullable=False),
+    Column("ip_hash", String(64), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("resolved", Boolean, nullable=False, server_default="0"),
+    UniqueConstraint("comment_id", "reporter", name="uq_reports_comment_reporter"),
+    Index("ix_reports_comment", "comment_id"),
+    Index("ix_reports_ip_created", "ip_hash", "created_at"),
+)
+
+# Append-only: the migration adds triggers that refuse UPDATE and DELETE on every backend.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("site_id", Integer, nullable=True),
+    Column("comment_id", Integer, nullable=True),
+    Column("actor_kind", String(16), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("before", Text, nullable=True),
+    Column("after", Text, nullable=True),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("data", Text, nullable=False, server_default="{}"),
+    Index("ix_audit_created", "created_at"),
+    Index("ix_audit_comment", "comment_id"),
+    Index("ix_audit_action", "action"),
+)
+
+site_models = Table(
+    "site_models",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site_id", Integer, ForeignKey("sites.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("active", Boolean, nullable=False, server_default="0"),
+    Column("heads", LargeBinary, nullable=False),
+    Column("metrics", Text, nullable=False, server_default="{}"),
+    UniqueConstraint("site_id", "version", name="uq_site_models_site_version"),
 )
