@@ -21,6 +21,26 @@ moderation_app = typer.Typer(
     help="Moderation: judge comments from standard input, evaluate, retrain the local model."
 )
 app.add_typer(moderation_app, name="moderation")
+user_app = typer.Typer(help="Desk accounts: moderators act on comments; admins also manage.")
+token_app = typer.Typer(help="API tokens for scripts using /api/v1/admin.")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+PasswordFile = Annotated[
+    Path | None,
+    typer.Option("--password-file", help="Read the password from this file (else a prompt)."),
+]
+
+
+def _password(password_file: Path | None) -> str:
+    if password_file is not None:
+        if not password_file.is_file():
+            _fail(f"No such file: {password_file}")
+        return password_file.read_text(encoding="utf-8").strip("\r\n")
+    if not sys.stdin.isatty():
+        _fail("No password: give --password-file, or run this in a terminal to be asked.")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
 app.add_typer(db_app, name="db")
 app.add_typer(site_app, name="site")
 app.add_typer(article_app, name="article")
@@ -305,6 +325,114 @@ def purge(
     finally:
         runtime.close()
     typer.echo(f"Purged {gone} refused submissions older than {keep} days")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option(help="admin or moderator.")] = "moderator",
+    password_file: PasswordFile = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Add a desk account; the password is hashed with argon2."""
+    from rejoinder.accounts import add_user
+    from rejoinder.core.errors import RejoinderError
+    from rejoinder.core.models import Role
+    from rejoinder.runtime import utcnow
+
+    if role not in ("admin", "moderator"):
+        _fail("--role is admin or moderator.")
+    password = _password(password_file)
+    runtime = _runtime(database_url)
+    try:
+        user = add_user(runtime.db, name, Role(role), password, utcnow())
+    except RejoinderError as error:
+        _fail(error.message)
+    finally:
+        runtime.close()
+    typer.echo(f"Added {user.role.value} {user.name}")
+
+
+@user_app.command("list")
+def user_list(database_url: DatabaseOption = None) -> None:
+    """List the desk accounts with their roles."""
+    from rejoinder.accounts import list_users
+
+    runtime = _runtime(database_url)
+    try:
+        for user in list_users(runtime.db):
+            state = "disabled" if user.disabled else "active"
+            typer.echo(f"{user.name}\t{user.role.value}\t{state}")
+    finally:
+        runtime.close()
+
+
+def _set_disabled(name: str, disabled: bool, database_url: str | None) -> None:
+    from rejoinder.accounts import set_disabled
+    from rejoinder.core.errors import RejoinderError
+    from rejoinder.runtime import utcnow
+
+    runtime = _runtime(database_url)
+    try:
+        set_disabled(runtime.db, name, disabled, utcnow())
+    except RejoinderError as error:
+        _fail(error.message)
+    finally:
+        runtime.close()
+    typer.echo(f"{'Disabled' if disabled else 'Enabled'} {name}")
+
+
+@user_app.command("disable")
+def user_disable(name: str, database_url: DatabaseOption = None) -> None:
+    """Disable an account and end its sessions."""
+    _set_disabled(name, True, database_url)
+
+
+@user_app.command("enable")
+def user_enable(name: str, database_url: DatabaseOption = None) -> None:
+    """Enable a disabled account again."""
+    _set_disabled(name, False, database_url)
+
+
+@user_app.command("passwd")
+def user_passwd(
+    name: str, password_file: PasswordFile = None, database_url: DatabaseOption = None
+) -> None:
+    """Set an account's password (its open sessions end)."""
+    from rejoinder.accounts import set_password
+    from rejoinder.core.errors import RejoinderError
+    from rejoinder.runtime import utcnow
+
+    password = _password(password_file)
+    runtime = _runtime(database_url)
+    try:
+        set_password(runtime.db, name, password, utcnow())
+    except RejoinderError as error:
+        _fail(error.message)
+    finally:
+        runtime.close()
+    typer.echo(f"Password of {name} changed")
+
+
+@token_app.command("add")
+def token_add(
+    user: Annotated[str, typer.Argument(help="The account the token acts as.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "script",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Make an API token for /api/v1/admin (printed once; only its hash is kept)."""
+    from rejoinder.accounts import add_token
+    from rejoinder.core.errors import RejoinderError
+    from rejoinder.runtime import utcnow
+
+    runtime = _runtime(database_url)
+    try:
+        token = add_token(runtime.db, user, name, utcnow())
+    except RejoinderError as error:
+        _fail(error.message)
+    finally:
+        runtime.close()
+    typer.echo(token)
 
 
 @app.command("settings")

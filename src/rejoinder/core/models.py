@@ -162,3 +162,25 @@ class ThreadPage:
     nodes: list[ThreadNode]
     next_cursor: int | None
     top_level_total: int
+
+
+class Role(enum.StrEnum):
+    """What a desk account may do: moderators act on comments; admins also manage users,
+    sites' policies and word lists."""
+
+    ADMIN = "admin"
+    MODERATOR = "moderator"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A desk account (never a commenter: commenters have no accounts)."""
+
+    id: int
+    name: str
+    role: Role
+    disabled: bool
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN

@@ -1,0 +1,172 @@
+"""Use cases of desk accounts: users, logins with sessions, API tokens. Passwords are argon2."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from rejoinder.core.errors import Conflict, Forbidden, Invalid, NotFound
+from rejoinder.core.models import Role, User
+from rejoinder.store import accounts as account_store
+from rejoinder.store import audit as audit_store
+from rejoinder.store.database import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+SESSION_HOURS = 12
+PASSWORD_MIN = 10
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")
+# Failed logins allowed in the window, per account and per address group.
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_LIMIT_ACCOUNT = 5
+LOGIN_LIMIT_ADDRESS = 20
+_hasher = PasswordHasher()
+# A real hash to verify against when the account does not exist: the answer takes as long.
+_DUMMY = _hasher.hash("not a password anyone has")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_password(password: str) -> str:
+    if len(password) < PASSWORD_MIN:
+        raise Invalid("password", f"A password has at least {PASSWORD_MIN} characters.")
+    if len(password) > 1000:
+        raise Invalid("password", "That password is too long.")
+    return password
+
+
+def add_user(db: Database, name: str, role: Role, password: str, now: datetime) -> User:
+    if not _NAME.match(name):
+        raise Invalid("name", "A user name is letters, digits, dots, hyphens or underscores.")
+    hashed = _hasher.hash(_check_password(password))
+    with db.write() as conn:
+        if account_store.get_user(conn, name):
+            raise Conflict(f"There is already a user named {name!r}.")
+        user = account_store.add_user(conn, name, role, hashed, now)
+        audit_store.add_entry(
+            conn,
+            at=now,
+            actor_kind="system",
+            actor="cli",
+            action="user_add",
+            after=f"{name} ({role})",
+        )
+    return user
+
+
+def list_users(db: Database) -> list[User]:
+    with db.read() as conn:
+        return account_store.list_users(conn)
+
+
+def _existing(conn: Connection, name: str) -> User:
+    user = account_store.get_user(conn, name)
+    if user is None:
+        raise NotFound(f"There is no user named {name!r}.")
+    return user
+
+
+def set_password(db: Database, name: str, password: str, now: datetime) -> None:
+    hashed = _hasher.hash(_check_password(password))
+    with db.write() as conn:
+        user = _existing(conn, name)
+        account_store.update_user(conn, user.id, now, password_hash=hashed)
+        account_store.delete_user_sessions(conn, user.id)  # a new password ends old sessions
+        audit_store.add_entry(
+            conn, at=now, actor_kind="system", actor="cli", action="user_passwd", after=name
+        )
+
+
+def set_disabled(db: Database, name: str, disabled: bool, now: datetime) -> None:
+    with db.write() as conn:
+        user = _existing(conn, name)
+        account_store.update_user(conn, user.id, now, disabled=disabled)
+        if disabled:
+            account_store.delete_user_sessions(conn, user.id)
+        action = "user_disable" if disabled else "user_enable"
+        audit_store.add_entry(
+            conn, at=now, actor_kind="system", actor="cli", action=action, after=name
+        )
+
+
+@dataclass(frozen=True)
+class Login:
+    user: User
+    token: str  # goes in the cookie; only its SHA-256 is stored
+    csrf: str
+    expires: datetime
+
+
+def log_in(db: Database, name: str, password: str, address: str, now: datetime) -> Login:
+    """Check the password (rate-limited per account and per address), open a session."""
+    keys = [f"account:{name.lower()[:60]}", f"addr:{address}"]
+    since = now - LOGIN_WINDOW
+    with db.read() as conn:
+        too_many = (
+            account_store.count_login_failures(conn, keys[0], since) >= LOGIN_LIMIT_ACCOUNT
+            or account_store.count_login_failures(conn, keys[1], since) >= LOGIN_LIMIT_ADDRESS
+        )
+        found = account_store.get_password_hash(conn, name)
+    if too_many:
+        raise Forbidden("Too many failed attempts; wait 15 minutes and try again.")
+    try:
+        _hasher.verify(found[1] if found else _DUMMY, password)
+        ok = found is not None and not found[0].disabled
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or found is None:
+        with db.write() as conn:
+            account_store.add_login_failure(conn, keys, now)
+        raise Invalid("password", "That name and password do not match an active account.")
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    expires = now + timedelta(hours=SESSION_HOURS)
+    with db.write() as conn:
+        account_store.add_session(conn, _digest(token), found[0].id, csrf, now, expires)
+    return Login(user=found[0], token=token, csrf=csrf, expires=expires)
+
+
+def session_user(db: Database, token: str, now: datetime) -> tuple[User, str] | None:
+    """The user and CSRF token of a live session, or None."""
+    if not token or len(token) > 200:
+        return None
+    with db.read() as conn:
+        return account_store.get_session(conn, _digest(token), now)
+
+
+def log_out(db: Database, token: str) -> None:
+    with db.write() as conn:
+        account_store.delete_session(conn, _digest(token))
+
+
+def add_token(db: Database, user_name: str, token_name: str, now: datetime) -> str:
+    """A new API token for the user; shown once, stored as its SHA-256."""
+    token = "rjt_" + secrets.token_urlsafe(32)
+    with db.write() as conn:
+        user = _existing(conn, user_name)
+        account_store.add_token(conn, user.id, token_name[:60] or "token", _digest(token), now)
+        audit_store.add_entry(
+            conn,
+            at=now,
+            actor_kind="system",
+            actor="cli",
+            action="token_add",
+            after=f"{user_name}: {token_name}",
+        )
+    return token
+
+
+def token_user(db: Database, token: str, now: datetime) -> User | None:
+    if not token.startswith("rjt_") or len(token) > 200:
+        return None
+    with db.write() as conn:
+        return account_store.get_token_user(conn, _digest(token), now)

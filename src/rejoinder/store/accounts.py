@@ -1,0 +1,122 @@
+"""Desk accounts, their sessions and API tokens, and failed login attempts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
+
+from rejoinder.core.models import Role, User
+from rejoinder.store.schema import api_tokens, login_attempts, sessions, users
+
+_USER = (users.c.id, users.c.name, users.c.role, users.c.disabled)
+
+
+def _user(row: RowMapping) -> User:
+    return User(id=row["id"], name=row["name"], role=Role(row["role"]), disabled=row["disabled"])
+
+
+def add_user(conn: Connection, name: str, role: Role, password_hash: str, now: datetime) -> User:
+    user_id = conn.execute(
+        insert(users)
+        .values(
+            name=name, role=role.value, password_hash=password_hash, created_at=now, updated_at=now
+        )
+        .returning(users.c.id)
+    ).scalar_one()
+    return User(id=user_id, name=name, role=role, disabled=False)
+
+
+def get_user(conn: Connection, name: str) -> User | None:
+    row = conn.execute(select(*_USER).where(users.c.name == name)).mappings().first()
+    return _user(row) if row else None
+
+
+def get_password_hash(conn: Connection, name: str) -> tuple[User, str] | None:
+    row = (
+        conn.execute(select(*_USER, users.c.password_hash).where(users.c.name == name))
+        .mappings()
+        .first()
+    )
+    return (_user(row), row["password_hash"]) if row else None
+
+
+def list_users(conn: Connection) -> list[User]:
+    return [_user(row) for row in conn.execute(select(*_USER).order_by(users.c.name)).mappings()]
+
+
+def update_user(conn: Connection, user_id: int, now: datetime, **values: object) -> None:
+    conn.execute(update(users).where(users.c.id == user_id).values(updated_at=now, **values))
+
+
+def add_session(
+    conn: Connection, session_id: str, user_id: int, csrf: str, now: datetime, expires: datetime
+) -> None:
+    conn.execute(
+        insert(sessions).values(
+            id=session_id, user_id=user_id, csrf=csrf, created_at=now, expires_at=expires
+        )
+    )
+
+
+def get_session(conn: Connection, session_id: str, now: datetime) -> tuple[User, str] | None:
+    """The live session's user and CSRF token; expired sessions and disabled users get none."""
+    row = (
+        conn.execute(
+            select(*_USER, sessions.c.csrf)
+            .join(users, users.c.id == sessions.c.user_id)
+            .where(sessions.c.id == session_id, sessions.c.expires_at > now)
+        )
+        .mappings()
+        .first()
+    )
+    if row is None or row["disabled"]:
+        return None
+    return _user(row), row["csrf"]
+
+
+def delete_session(conn: Connection, session_id: str) -> None:
+    conn.execute(delete(sessions).where(sessions.c.id == session_id))
+
+
+def delete_user_sessions(conn: Connection, user_id: int) -> None:
+    conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
+
+
+def add_token(conn: Connection, user_id: int, name: str, token_hash: str, now: datetime) -> int:
+    return int(
+        conn.execute(
+            insert(api_tokens)
+            .values(user_id=user_id, name=name, token_hash=token_hash, created_at=now)
+            .returning(api_tokens.c.id)
+        ).scalar_one()
+    )
+
+
+def get_token_user(conn: Connection, token_hash: str, now: datetime) -> User | None:
+    row = (
+        conn.execute(
+            select(*_USER, api_tokens.c.id.label("token_id"))
+            .join(users, users.c.id == api_tokens.c.user_id)
+            .where(api_tokens.c.token_hash == token_hash, api_tokens.c.revoked.is_(False))
+        )
+        .mappings()
+        .first()
+    )
+    if row is None or row["disabled"]:
+        return None
+    conn.execute(
+        update(api_tokens).where(api_tokens.c.id == row["token_id"]).values(last_used_at=now)
+    )
+    return _user(row)
+
+
+def add_login_failure(conn: Connection, keys: list[str], now: datetime) -> None:
+    conn.execute(insert(login_attempts), [{"key": key, "created_at": now} for key in keys])
+
+
+def count_login_failures(conn: Connection, key: str, since: datetime) -> int:
+    query = select(func.count()).where(
+        login_attempts.c.key == key, login_attempts.c.created_at > since
+    )
+    return int(conn.execute(query).scalar_one())
