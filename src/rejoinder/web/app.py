@@ -8,16 +8,19 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from rejoinder import __version__
 from rejoinder.moderation import purge_refused
 from rejoinder.runtime import Runtime, open_runtime, utcnow
 from rejoinder.settings import Settings, load_settings
-from rejoinder.web import api, feeds, pages
+from rejoinder.web import api, auth, feeds, pages
+from rejoinder.web.auth import LoginRequired
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.identity import Identity
 from rejoinder.web.limits import CheckLimiter
@@ -39,6 +42,10 @@ async def _purge_daily(rt: Runtime) -> None:
         except Exception:
             log.exception("daily purge of refused submissions failed")
         await asyncio.sleep(24 * 3600 - 60)
+
+
+async def _to_login(_request: Request, exc: LoginRequired) -> Response:
+    return auth.login_redirect(exc)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -71,7 +78,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         {"asset_version": __version__, "base_url": settings.base_url.rstrip("/")}
     )
     app.state.runtime = rt
-    app.state.render = lambda name, **ctx: render(name, **{"site": rt.default_site, **ctx})
+
+    def render_page(template: str, /, **ctx: Any) -> str:
+        return render(template, **{"site": rt.default_site, **ctx})
+
+    app.state.render = render_page
     app.state.identity = Identity(
         rt.secret_key,
         window_seconds=settings.edit_window_minutes * 60,
@@ -81,6 +92,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.html_cache = ReadCache(rt.changes)
     app.state.check_limiter = CheckLimiter()
     install_error_handlers(app)
+    app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
+    app.include_router(auth.router)
     app.include_router(api.router)
     app.include_router(feeds.router)
     app.include_router(pages.router)

@@ -58,9 +58,9 @@ def _site(request: Request) -> Site:
     return _runtime(request).site_for_host(request.headers.get("host"))
 
 
-def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+def _render(request: Request, template: str, /, status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("site", _site(request))
-    return HTMLResponse(request.app.state.render(name, **context), status_code=status)
+    return HTMLResponse(request.app.state.render(template, **context), status_code=status)
 
 
 @router.get("/healthz")

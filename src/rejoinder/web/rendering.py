@@ -42,7 +42,7 @@ def make_renderer(globals_: dict[str, Any]) -> tuple[Environment, Callable[..., 
     )
     env.globals.update(globals_)
 
-    def render(name: str, **context: Any) -> str:
-        return env.get_template(name).render(**context)
+    def render(template: str, /, **context: Any) -> str:
+        return env.get_template(template).render(**context)
 
     return env, render
