@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from rejoinder.cli_audit import audit_app
+
 app = typer.Typer(
     help="Rejoinder: the discussion under news and opinion articles, on your own machine.",
     no_args_is_help=True,
@@ -25,6 +27,7 @@ user_app = typer.Typer(help="Desk accounts: moderators act on comments; admins a
 token_app = typer.Typer(help="API tokens for scripts using /api/v1/admin.")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
 PasswordFile = Annotated[
     Path | None,
     typer.Option("--password-file", help="Read the password from this file (else a prompt)."),

@@ -1,0 +1,105 @@
+"""`rejoinder audit export`: the whole audit log, oldest first, as CSV or JSON lines."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+
+audit_app = typer.Typer(help="The audit log: every verdict and every desk action, append-only.")
+
+FIELDS = (
+    "id", "created_at", "site_id", "comment_id", "actor_kind", "actor", "action",
+    "before", "after", "note", "data",
+)  # fmt: skip
+
+
+class Format(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+def _row(entry: Any) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "created_at": entry.created_at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "site_id": entry.site_id,
+        "comment_id": entry.comment_id,
+        "actor_kind": entry.actor_kind,
+        "actor": entry.actor,
+        "action": entry.action,
+        "before": entry.before,
+        "after": entry.after,
+        "note": entry.note,
+        "data": entry.data,
+    }
+
+
+def write_export(entries: Any, out: IO[str], fmt: Format) -> int:
+    """Write the entries as they come (nothing is held in memory); returns how many."""
+    count = 0
+    if fmt is Format.csv:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(FIELDS)
+        for entry in entries:
+            row = _row(entry)
+            row["data"] = json.dumps(row["data"], ensure_ascii=False, separators=(",", ":"))
+            writer.writerow(["" if row[k] is None else row[k] for k in FIELDS])
+            count += 1
+    else:
+        for entry in entries:
+            out.write(json.dumps(_row(entry), ensure_ascii=False, separators=(",", ":")))
+            out.write("\n")
+            count += 1
+    return count
+
+
+@audit_app.command("export")
+def export(
+    fmt: Annotated[Format, typer.Option("--format", help="csv (with a header) or jsonl.")] = (
+        Format.jsonl
+    ),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of standard output.")
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url", help="Overrides REJOINDER_DATABASE_URL.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Every entry of the audit log, oldest first, streamed as CSV or JSON lines."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from rejoinder.settings import load_settings
+    from rejoinder.store.audit import iter_entries
+    from rejoinder.store.database import Database
+
+    db = Database(load_settings(database_url=database_url).database_url)
+    target: IO[str] = (
+        output.open("w", encoding="utf-8", newline="") if output is not None else sys.stdout
+    )
+    try:
+        # One read transaction: the export is a consistent snapshot even while the server writes.
+        with db.read() as conn:
+            count = write_export(iter_entries(conn), target, fmt)
+    except SQLAlchemyError as error:
+        typer.secho(
+            f"Could not read the audit log ({type(error).__name__}); "
+            "is the database migrated (`rejoinder db upgrade`)?",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(1) from None
+    finally:
+        if output is not None:
+            target.close()
+        db.dispose()
+    if output is not None:
+        typer.echo(f"Wrote {count} entries to {output}", err=True)

@@ -1,0 +1,170 @@
+"""The audit log at the desk (/admin/audit) and in the admin API: read-only, filtered, paged."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, Response
+
+from rejoinder.runtime import Runtime
+from rejoinder.store import audit as audit_store
+from rejoinder.store.audit import AuditEntry
+from rejoinder.web.auth import api_staff, desk_staff
+from rejoinder.web.errors import ApiError
+
+PAGE = 100
+router = APIRouter()
+
+
+@dataclass
+class AuditFilter:
+    """The filters of the form, as typed (to fill the form again) and as parsed."""
+
+    action: str = ""
+    actor: str = ""
+    comment: str = ""
+    since: str = ""
+    until: str = ""
+    before: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def query(self) -> dict[str, Any]:
+        """Arguments for `list_entries`; unparseable values were put in `errors` instead."""
+        args: dict[str, Any] = {
+            "action": self.action or None, "actor": self.actor or None,
+        }  # fmt: skip
+        for key, raw, target, message in (
+            ("comment", self.comment, "comment_id", "A comment number is digits only."),
+            ("before", self.before, "before_id", "That is not a position in the log."),
+        ):
+            if raw and raw.isdigit() and len(raw) < 16:
+                args[target] = int(raw)
+            elif raw:
+                self.errors[key] = message
+        for key, raw, shift in (("since", self.since, 0), ("until", self.until, 1)):
+            if raw:
+                try:
+                    day = date.fromisoformat(raw)
+                except ValueError:
+                    self.errors[key] = "A date is written YYYY-MM-DD."
+                    continue
+                # "until" includes the whole day it names.
+                moment = datetime.combine(day + timedelta(days=shift), time(), UTC)
+                args["since" if key == "since" else "until"] = moment
+        return args
+
+    def link(self, **changes: str) -> str:
+        values = {
+            "action": self.action, "actor": self.actor, "comment": self.comment,
+            "since": self.since, "until": self.until, "before": self.before, **changes,
+        }  # fmt: skip
+        kept = {k: v for k, v in values.items() if v}
+        return "/admin/audit" + (f"?{urlencode(kept)}" if kept else "")
+
+
+def _filter(request: Request) -> AuditFilter:
+    params = request.query_params
+    values = {
+        name: params.get(name, "").strip()[:200]
+        for name in ("action", "actor", "comment", "since", "until", "before")
+    }
+    return AuditFilter(**values)
+
+
+def _rt(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _list(request: Request, args: dict[str, Any]) -> list[AuditEntry]:
+    """One page and one entry more (to know whether there is an older page)."""
+    with _rt(request).db.read() as conn:
+        return audit_store.list_entries(conn, limit=PAGE + 1, **args)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def data_items(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The entry's data in a few short lines: reason codes, scores, then anything else."""
+    items: list[tuple[str, str]] = []
+    for key, value in data.items():
+        if key == "reasons" and isinstance(value, list):
+            codes = [str(r.get("code", "?")) if isinstance(r, dict) else str(r) for r in value]
+            items.append(("reasons", ", ".join(codes) or "none"))
+        elif key == "scores" and isinstance(value, dict):
+            parts = [
+                f"{name} {score:.2f}" if isinstance(score, int | float) else f"{name} {score}"
+                for name, score in sorted(value.items())
+            ]
+            items.append(("scores", ", ".join(parts) or "none"))
+        else:
+            text = value if isinstance(value, str) else _compact(value)
+            items.append((key, text if len(text) <= 300 else text[:299] + "…"))
+    return items
+
+
+@router.get("/admin/audit", include_in_schema=False)
+async def audit_page(request: Request) -> Response:
+    staff = await desk_staff(request)
+    wanted = _filter(request)
+    args = wanted.query()
+    entries = await run_in_threadpool(_list, request, args) if not wanted.errors else []
+    older = ""
+    if len(entries) > PAGE:
+        entries = entries[:PAGE]
+        older = wanted.link(before=str(entries[-1].id))
+    body = request.app.state.render(
+        "desk/audit.html", staff=staff, tab="audit", entries=entries, wanted=wanted,
+        older=older, newest=wanted.link(before="") if wanted.before else "",
+        data_items=data_items,
+    )  # fmt: skip
+    status = 422 if wanted.errors else 200
+    return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def entry_json(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "created_at": entry.created_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "site_id": entry.site_id,
+        "comment_id": entry.comment_id,
+        "actor_kind": entry.actor_kind,
+        "actor": entry.actor,
+        "action": entry.action,
+        "before": entry.before,
+        "after": entry.after,
+        "note": entry.note,
+        "data": entry.data,
+    }
+
+
+@router.get(
+    "/api/v1/admin/audit",
+    tags=["admin"],
+    summary="The audit log, newest first (filters as in the desk)",
+)
+async def audit_api(request: Request) -> Response:
+    await api_staff(request)
+    wanted = _filter(request)
+    args = wanted.query()
+    if wanted.errors:
+        key, message = next(iter(wanted.errors.items()))
+        raise ApiError(422, message, field=key)
+    entries = await run_in_threadpool(_list, request, args)
+    more = len(entries) > PAGE
+    entries = entries[:PAGE]
+    payload = {
+        "entries": [entry_json(e) for e in entries],
+        "next_before": entries[-1].id if more else None,
+    }
+    response = Response(json.dumps(payload, ensure_ascii=False), media_type="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    return response
