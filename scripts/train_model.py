@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Rebuild the shipped moderation model from ../shared/data and data/labelled, then evaluate it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--labelled", type=Path, default=ROOT / "data" / "labelled")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "src" / "rejoinder" / "classifier" / "weights"
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rejoinder-train",
+        help="encoder vectors of the training texts, reused between runs",
+    )
+    parser.add_argument("--threads", type=int, default=1, help="encoder threads while training")
+    parser.add_argument("--no-eval", action="store_true")
+    args = parser.parse_args()
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, str(args.threads))
+
+    from rejoinder.classifier.training import train
+
+    out = train(args.data, args.labelled, args.out, args.cache, threads=args.threads)
+    if not args.no_eval:
+        import eval_model
+
+        eval_model.run(
+            args.data,
+            args.labelled,
+            ROOT.parent / "shared" / "seed",
+            out,
+            "cascade",
+            ["own_test", "kaggle_insults", "ucc", "sfu"],
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""A disk cache of encoder vectors for training and evaluation runs (never used at run time)."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from rejoinder.classifier.encoder import MODEL_SHA256, Encoder
+from rejoinder.classifier.normalise import normalise
+
+
+def _key(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def embed(
+    encoder: Encoder, texts: Sequence[str], cache_dir: Path, chunk: int = 2048
+) -> npt.NDArray[np.float32]:
+    """Pooled vectors of the normalised texts, computing only those not cached yet."""
+    path = cache_dir / f"pooled-{MODEL_SHA256[:12]}-{encoder.max_tokens}.npz"
+    keys: dict[str, int] = {}
+    matrix = np.zeros((0, 384), dtype=np.float32)
+    if path.exists():
+        with np.load(path) as z:
+            matrix = z["vectors"]
+            keys = {str(k): i for i, k in enumerate(z["keys"])}
+    wanted = [_key(t) for t in texts]
+    missing = sorted({k: t for k, t in zip(wanted, texts, strict=True) if k not in keys}.items())
+    if missing:
+        started = time.monotonic()
+        new_vectors = []
+        for b in range(0, len(missing), chunk):
+            part = missing[b : b + chunk]
+            new_vectors.append(encoder.pooled([normalise(t).text for _, t in part]))
+            done = b + len(part)
+            rate = done / (time.monotonic() - started)
+            print(f"  encoded {done}/{len(missing)} ({rate:.0f}/s)", file=sys.stderr, flush=True)
+        for k, _ in missing:
+            keys[k] = len(keys)
+        matrix = np.vstack([matrix, *new_vectors])
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        key_array = np.array([k for k, _ in sorted(keys.items(), key=lambda kv: kv[1])])
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=key_array, vectors=matrix)
+        tmp.replace(path)
+    return matrix[[keys[k] for k in wanted]]

@@ -1,0 +1,222 @@
+"""The shipped classifier: n-gram heads always, the sentence encoder only when they are unsure."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from rejoinder.classifier.encoder import Encoded, Encoder
+from rejoinder.classifier.labels import CATEGORIES
+from rejoinder.classifier.ngrams import featurise
+from rejoinder.classifier.normalise import Normalised, normalise
+
+Mode = Literal["cascade", "full", "ngram"]
+NGRAM_CHARS = 2000  # the n-gram model reads at most this many characters (as in training)
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_MAX_SPANS = 4
+
+
+@dataclass(frozen=True)
+class Span:
+    """A part of the original text that drove a score: text == original[start:end];
+    weight is its share of the evidence for the category, the strongest span being 1."""
+
+    start: int
+    end: int
+    text: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class CategoryScore:
+    category: str
+    score: float
+    spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    hold: float
+    refuse: float
+
+
+def _sigmoid(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return np.asarray(1 / (1 + np.exp(-np.clip(z, -40, 40))), dtype=np.float64)
+
+
+class Classifier:
+    """Scores comments per category in [0, 1], with the spans that drove each score."""
+
+    def __init__(
+        self,
+        meta: Mapping[str, Any],
+        ngram_w: npt.NDArray[Any],
+        encoder_w: npt.NDArray[Any],
+        tokenizer_json: str,
+        mode: Mode = "cascade",
+    ) -> None:
+        if tuple(meta["categories"]) != CATEGORIES:
+            raise ValueError("the weights were trained for other categories")
+        self.meta = dict(meta)
+        self.mode: Mode = mode
+        self._bits = int(meta["bits"])
+        self._ngram_w = np.asarray(ngram_w, dtype=np.float32)
+        self._ngram_b = np.asarray(meta["ngram_bias"], dtype=np.float64)
+        self._enc_w = np.asarray(encoder_w, dtype=np.float32)
+        self._enc_b = np.asarray(meta["encoder_bias"], dtype=np.float64)
+        self._share = float(meta["ngram_share"])
+        self._low = np.array([meta["cascade"]["low"][c] for c in CATEGORIES])
+        self._high = np.array([meta["cascade"]["high"][c] for c in CATEGORIES])
+        self._span_floor = np.array([meta["span_floor"][c] for c in CATEGORIES])
+        self.thresholds = {
+            c: Thresholds(float(t["hold"]), float(t["refuse"]))
+            for c, t in meta["thresholds"].items()
+        }
+        self._encoder = (
+            Encoder(tokenizer_json, int(meta["max_tokens"])) if mode != "ngram" else None
+        )
+        #: how many texts went to the encoder since loading (for the benchmark)
+        self.encoder_calls = 0
+
+    @classmethod
+    def load(cls, mode: Mode = "cascade", weights: Traversable | None = None) -> Classifier:
+        """Load the weights shipped in the package (no network, no pickle), or those in
+        another folder (a fresh training run's)."""
+        if weights is None:
+            weights = resources.files("rejoinder.classifier").joinpath("weights")
+        meta = json.loads(weights.joinpath("meta.json").read_text(encoding="utf-8"))
+        with weights.joinpath("ngram_weights.npy").open("rb") as f:
+            ngram_w = np.load(f, allow_pickle=False)
+        with weights.joinpath("encoder_heads.npy").open("rb") as f:
+            encoder_w = np.load(f, allow_pickle=False)
+        tokenizer = weights.joinpath("tokenizer.json").read_text(encoding="utf-8")
+        return cls(meta, ngram_w, encoder_w, tokenizer, mode)
+
+    # --- scoring ------------------------------------------------------------------------------
+
+    def score(self, text: str) -> dict[str, CategoryScore]:
+        return self.score_batch([text])[0]
+
+    def score_batch(self, texts: Sequence[str]) -> list[dict[str, CategoryScore]]:
+        norms = [normalise(t[:NGRAM_CHARS]) for t in texts]
+        feats = [featurise(n.text, self._bits) for n in norms]
+        zn = (
+            np.array(
+                [
+                    f.values @ self._ngram_w[f.buckets] if len(f.buckets) else np.zeros(6)
+                    for f in feats
+                ],
+                dtype=np.float64,
+            ).reshape(len(texts), len(CATEGORIES))
+            + self._ngram_b
+        )
+        pn = _sigmoid(zn)
+        need: npt.NDArray[np.bool_]
+        if self.mode == "ngram":
+            need = np.zeros(len(texts), dtype=bool)
+        elif self.mode == "full":
+            need = np.array([bool(n.text.strip()) for n in norms], dtype=bool)
+        else:
+            need = np.asarray(((pn >= self._low) & (pn < self._high)).any(axis=1))
+        encoded: dict[int, Encoded] = {}
+        if need.any() and self._encoder is not None:
+            idx = [int(i) for i in np.flatnonzero(need)]
+            vectors = self._encoder.encode_batch([norms[i].text for i in idx])
+            encoded = dict(zip(idx, vectors, strict=True))
+            self.encoder_calls += len(idx)
+        out = []
+        for i, text in enumerate(texts):
+            e = encoded.get(i)
+            if e is None:
+                probs = pn[i]
+            else:
+                ze = e.pooled @ self._enc_w + self._enc_b
+                probs = _sigmoid(self._share * zn[i] + (1 - self._share) * ze)
+            out.append(self._result(text, norms[i], feats[i], e, probs))
+        return out
+
+    def _result(
+        self,
+        text: str,
+        norm: Normalised,
+        feats: Any,
+        e: Encoded | None,
+        probs: npt.NDArray[np.float64],
+    ) -> dict[str, CategoryScore]:
+        result = {}
+        for k, cat in enumerate(CATEGORIES):
+            spans: tuple[Span, ...] = ()
+            if probs[k] >= self._span_floor[k] and norm.text:
+                spans = self._spans(text, norm, feats, e, k)
+            result[cat] = CategoryScore(cat, float(probs[k]), spans)
+        return result
+
+    # --- explanations -------------------------------------------------------------------------
+
+    def _spans(
+        self, text: str, norm: Normalised, feats: Any, e: Encoded | None, k: int
+    ) -> tuple[Span, ...]:
+        """Per-character evidence in logit units: each n-gram occurrence spreads its weight over
+        its characters; with the encoder, each token adds (h_t . w) / T, its exact share of the
+        mean-pooled head. Words are summed, the strongest kept and joined when adjacent."""
+        n = len(norm.text)
+        diff = np.zeros(n + 1, dtype=np.float64)
+        if len(feats.occ_bucket):
+            share = self._share if e is not None else 1.0
+            contrib = share * feats.occ_share * self._ngram_w[feats.occ_bucket, k]
+            length = np.maximum(feats.occ_end - feats.occ_start, 1)
+            np.add.at(diff, feats.occ_start, contrib / length)
+            np.add.at(diff, feats.occ_end, -contrib / length)
+        per_char = np.cumsum(diff)[:n]
+        if e is not None and len(e.offsets):
+            token_contrib = (
+                (1 - self._share) * (e.tokens @ self._enc_w[:, k]) / (len(e.offsets) + 2)
+            )
+            for (s, t), c in zip(e.offsets, token_contrib, strict=True):
+                if t > s:
+                    per_char[s:t] += c / (t - s)
+        words = [(m.start(), m.end()) for m in _WORD.finditer(norm.text)]
+        if not words:
+            return ()
+        scores = np.array([per_char[s:t].sum() for s, t in words])
+        best = float(scores.max())
+        if best <= 0:
+            return ()
+        chosen = sorted(int(i) for i in np.argsort(-scores)[:_MAX_SPANS] if scores[i] >= 0.3 * best)
+        merged: list[list[float]] = []  # [first word, last word, evidence]
+        for i in chosen:
+            if merged and merged[-1][1] == i - 1:
+                merged[-1][1] = i
+                merged[-1][2] += float(scores[i])
+            else:
+                merged.append([i, i, float(scores[i])])
+        top = max(m[2] for m in merged)
+        spans = []
+        for first, last, weight in merged:
+            start, _ = norm.span(words[int(first)][0], words[int(first)][1])
+            _, end = norm.span(words[int(last)][0], words[int(last)][1])
+            spans.append(Span(start, end, text[start:end], round(weight / top, 3)))
+        return tuple(sorted(spans, key=lambda sp: -sp.weight))
+
+
+_instance: Classifier | None = None
+_lock = threading.Lock()
+
+
+def get_classifier() -> Classifier:
+    """The process-wide classifier, loaded on first use (thread-safe)."""
+    global _instance
+    if _instance is None:
+        with _lock:
+            if _instance is None:
+                _instance = Classifier.load()
+    return _instance
