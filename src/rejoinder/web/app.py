@@ -21,6 +21,7 @@ from rejoinder.runtime import Runtime, open_runtime, utcnow
 from rejoinder.settings import Settings, load_settings
 from rejoinder.web import api, auth, feeds, pages
 from rejoinder.web.audit_desk import router as audit_router
+from rejoinder.web.policy_desk import router as policy_router
 from rejoinder.web.auth import LoginRequired
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.identity import Identity
@@ -99,5 +100,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(feeds.router)
     app.include_router(pages.router)
     app.include_router(audit_router)
+    app.include_router(policy_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

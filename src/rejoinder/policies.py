@@ -1,0 +1,422 @@
+"""Use cases of a site's moderation policy in the desk: read it, check an edit, preview, save.
+
+The policy is stored as JSON under "policy" in the site's settings, beside the readers'
+reports settings ("reports_to_queue", "hide_reported"). The moderator reads it afresh for
+every comment, so a saved policy applies to the next comment. Every save is audited with
+the rules before and after. A preview re-judges the site's latest comments under the
+edited policy and under the current one, with the scores the model gave them when they
+were posted, and counts the verdicts that would change; it stores nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rejoinder.core.errors import Conflict, Invalid, InvalidMany
+from rejoinder.core.moderation import (
+    ArticleRef,
+    Decision,
+    Mode,
+    ModelScore,
+    Policy,
+    Submission,
+    Verdict,
+    decide,
+    lexicon,
+)
+from rejoinder.core.moderation.normalise import phrase_pattern
+from rejoinder.store import audit
+from rejoinder.store import sites as site_store
+from rejoinder.store.database import Database
+from rejoinder.store.policy_samples import Sample, latest_comments
+
+CATEGORIES = ("toxicity", "insult", "threat", "identity_attack", "obscenity", "spam")
+MODES = {
+    Mode.POST_MODERATE: "Post-moderate: publish unless something objects",
+    Mode.PREMODERATE_NEW: "Pre-moderate new commenters (nothing approved yet)",
+    Mode.PREMODERATE_LINKS: "Pre-moderate comments with links",
+    Mode.PREMODERATE_ALL: "Pre-moderate every comment",
+}
+# The whole-number limits the desk edits: name -> (label, hint, lowest, highest).
+LIMITS: dict[str, tuple[str, str, int, int]] = {
+    "link_limit": ("Link limit", "More links than this hold a comment (0: any link holds)",
+                   0, 1000),
+    "flood_seconds": ("Flood interval, seconds", "Between two comments from one address or "
+                      "email", 0, 86400),
+    "per_minute": ("Per minute", "Comments from one address or email in a minute", 0, 10000),
+    "per_hour": ("Per hour", "Comments from one address or email in an hour", 0, 100000),
+    "top_level_per_thread": ("Top-level comments per thread", "Then a commenter's new threads "
+                             "under one article are held", 0, 10000),
+    "close_after_days": ("Close comments after, days", "Counted from the article's "
+                         "publication", 1, 36500),
+}  # fmt: skip
+REPORTS_TO_QUEUE = 3  # readers' reports that send a comment to the Reported queue
+PREVIEW_SIZE = 500
+PREVIEW_EXAMPLES = 20
+MAX_PHRASES = 5000
+MAX_PHRASE_CHARS = 200
+
+
+@dataclass(frozen=True)
+class SiteRules:
+    """What the policy page edits: the moderation policy and the reports settings."""
+
+    policy: Policy = field(default_factory=Policy)
+    reports_to_queue: int = REPORTS_TO_QUEUE
+    hide_reported: bool = False
+    problem: str = ""  # when the stored policy could not be read (the defaults are shown)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy.to_dict(),
+            "reports_to_queue": self.reports_to_queue,
+            "hide_reported": self.hide_reported,
+        }
+
+    @property
+    def basis(self) -> str:
+        """A short digest of the rules: a form saved on an older basis is a conflict."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def rules_from_settings(settings: Mapping[str, Any]) -> SiteRules:
+    """The site's rules from its stored settings; the defaults for anything not set."""
+    problem = ""
+    try:
+        policy = Policy.from_dict(settings.get("policy") or {})
+    except (ValueError, TypeError, AttributeError, KeyError) as error:
+        policy, problem = Policy(), f"The stored policy could not be read ({error})."
+    reports = settings.get("reports_to_queue", REPORTS_TO_QUEUE)
+    if isinstance(reports, bool) or not isinstance(reports, int) or reports < 1:
+        reports = REPORTS_TO_QUEUE
+    return SiteRules(policy, reports, settings.get("hide_reported") is True, problem)
+
+
+def read_rules(db: Database, site_id: int) -> SiteRules:
+    with db.read() as conn:
+        return rules_from_settings(site_store.get_site_settings(conn, site_id))
+
+
+def default_sizes() -> dict[str, tuple[int, int]]:
+    """For each shipped word list (refuse, hold): how many phrases, in how many categories."""
+    sizes = {}
+    for kind in ("refuse", "hold"):
+        lists = lexicon.word_lists(kind)
+        sizes[kind] = (sum(len(p) for p in lists.values()), len(lists))
+    return sizes
+
+
+# The form: every value is text as typed, so a form with errors comes back as it was sent.
+
+
+def form_values(rules: SiteRules) -> dict[str, str]:
+    """The page's fields for ``rules``."""
+    policy = rules.policy
+    values = {"mode": policy.mode.value}
+    for category in CATEGORIES:
+        threshold = policy.thresholds.get(category)
+        values[f"hold_{category}"] = _number(threshold.hold) if threshold else ""
+        refuse = threshold.refuse if threshold else None
+        values[f"refuse_{category}"] = "" if refuse is None else _number(refuse)
+    values["refuse_words"] = _words_text(policy.refuse_words)
+    values["hold_words"] = _words_text(policy.hold_words)
+    for name in LIMITS:
+        value = getattr(policy, name)
+        values[name] = "" if value is None else _number(value)
+    values["reports_to_queue"] = str(rules.reports_to_queue)
+    values["hide_reported"] = "on" if rules.hide_reported else ""
+    return values
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _words_text(lists: Mapping[str, tuple[str, ...]] | None) -> str:
+    if lists is None:
+        return ""
+    lines: list[str] = []
+    for category, phrases in lists.items():
+        prefix = "" if category == "word" else f"{category}: "
+        lines.extend(prefix + phrase for phrase in phrases)
+    return "\n".join(lines)
+
+
+def rules_from_form(form: Mapping[str, str], base: SiteRules) -> SiteRules:
+    """The edited rules, or InvalidMany with one error per field. Settings the page does not
+    show (trust margin, surge brake...) keep their values from ``base``."""
+    errors: list[Invalid] = []
+    data = base.policy.to_dict()
+    mode = form.get("mode", "").strip()
+    if mode not in {m.value for m in Mode}:
+        errors.append(Invalid("mode", "Choose one of the moderation modes."))
+    else:
+        data["mode"] = mode
+    thresholds = dict(data["thresholds"])
+    for category in CATEGORIES:
+        hold = _fraction(form, f"hold_{category}", errors)
+        refuse = _fraction(form, f"refuse_{category}", errors)
+        if hold is None and refuse is not None:
+            errors.append(Invalid(f"hold_{category}", "Set a hold threshold too (at most the "
+                                  "refuse threshold), or clear both."))  # fmt: skip
+        elif hold is not None and refuse is not None and refuse < hold:
+            errors.append(Invalid(f"refuse_{category}", "The refuse threshold must be at least "
+                                  "the hold threshold."))  # fmt: skip
+        if hold is None:
+            thresholds.pop(category, None)
+        else:
+            thresholds[category] = {"hold": hold, "refuse": refuse}
+    data["thresholds"] = thresholds
+    for name in ("refuse_words", "hold_words"):
+        data[name] = _phrases(form.get(name, ""), name, errors)
+    for name, (_label, _hint, lowest, highest) in LIMITS.items():
+        data[name] = _whole(form, name, lowest, highest, errors)
+    reports = _whole(form, "reports_to_queue", 1, 1000, errors)
+    if reports is None and not any(e.field == "reports_to_queue" for e in errors):
+        errors.append(Invalid("reports_to_queue", "Enter how many reports send a comment to "
+                              "the Reported queue."))  # fmt: skip
+    if errors:
+        raise InvalidMany(errors)
+    try:
+        policy = Policy.from_dict(data)
+    except (ValueError, TypeError) as error:
+        raise InvalidMany([Invalid("mode", f"The policy is not valid: {error}")]) from error
+    hide = form.get("hide_reported", "") not in ("", "0", "off", "false")
+    return SiteRules(policy, reports or REPORTS_TO_QUEUE, hide)
+
+
+def _fraction(form: Mapping[str, str], name: str, errors: list[Invalid]) -> float | None:
+    text = form.get(name, "").strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        errors.append(Invalid(name, f"{text[:40]!r} is not a number; use one from 0 to 1."))
+        return None
+    if not math.isfinite(value) or not 0 <= value <= 1:
+        errors.append(Invalid(name, "A threshold is a score from 0 to 1."))
+        return None
+    return value
+
+
+def _whole(
+    form: Mapping[str, str], name: str, lowest: int, highest: int, errors: list[Invalid]
+) -> int | None:
+    text = form.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        errors.append(Invalid(name, f"{text[:40]!r} is not a whole number."))
+        return None
+    if not lowest <= value <= highest:
+        errors.append(Invalid(name, f"Enter a whole number from {lowest} to {highest}, or "
+                              "leave it empty."))  # fmt: skip
+        return None
+    return value
+
+
+def _phrases(text: str, name: str, errors: list[Invalid]) -> dict[str, list[str]] | None:
+    """One phrase a line, optionally ``category: phrase``; nothing at all: the shipped lists."""
+    lists: dict[str, list[str]] = {}
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return None
+    if len(lines) > MAX_PHRASES:
+        errors.append(Invalid(name, f"At most {MAX_PHRASES} phrases, please."))
+        return None
+    for line in lines:
+        category, phrase = "word", line
+        head, sep, rest = line.partition(":")
+        if sep and rest.strip() and head.strip().replace("_", "").isalnum() and " " not in head:
+            category, phrase = head.strip().lower(), rest.strip()
+        if len(phrase) > MAX_PHRASE_CHARS:
+            errors.append(Invalid(name, f"{phrase[:40]!r}... is longer than "
+                                  f"{MAX_PHRASE_CHARS} characters."))  # fmt: skip
+            return None
+        if not phrase_pattern(phrase):
+            errors.append(Invalid(name, f"{phrase[:40]!r} has no letters or digits to match."))
+            return None
+        lists.setdefault(category, [])
+        if phrase not in lists[category]:
+            lists[category].append(phrase)
+    return lists
+
+
+# The API: the same rules as JSON.
+
+
+def rules_out(rules: SiteRules, site_name: str) -> dict[str, Any]:
+    sizes = default_sizes()
+    return {
+        "site": site_name,
+        **rules.to_dict(),
+        "shipped_words": {kind: {"phrases": n, "categories": c} for kind, (n, c) in sizes.items()},
+    }
+
+
+def rules_from_json(data: Any, base: SiteRules) -> SiteRules:
+    """``{"policy": {...}, "reports_to_queue", "hide_reported"}``: the policy given replaces
+    the stored one (settings it leaves out take the defaults); the reports settings left out
+    keep their values."""
+    if not isinstance(data, Mapping):
+        raise Invalid("policy", "Send a JSON object with a 'policy' object in it.")
+    unknown = sorted(set(data) - {"policy", "reports_to_queue", "hide_reported", "note"})
+    if unknown:
+        raise Invalid(unknown[0], f"Unknown setting {unknown[0]!r}.")
+    policy = base.policy
+    if "policy" in data:
+        given = data["policy"]
+        if not isinstance(given, Mapping):
+            raise Invalid("policy", "'policy' must be an object.")
+        policy = _policy_from_json(given)
+    reports = data.get("reports_to_queue", base.reports_to_queue)
+    if isinstance(reports, bool) or not isinstance(reports, int) or not 1 <= reports <= 1000:
+        raise Invalid("reports_to_queue", "reports_to_queue must be a whole number, 1 to 1000.")
+    hide = data.get("hide_reported", base.hide_reported)
+    if not isinstance(hide, bool):
+        raise Invalid("hide_reported", "hide_reported must be true or false.")
+    return SiteRules(policy, reports, hide)
+
+
+_READ_ERRORS = (ValueError, TypeError, AttributeError, KeyError, OverflowError)
+
+
+def _policy_from_json(given: Mapping[str, Any]) -> Policy:
+    """The policy, or Invalid naming the first setting that is wrong."""
+    for key, value in given.items():
+        try:
+            Policy.from_dict({key: value})
+        except _READ_ERRORS as error:
+            raise Invalid(f"policy.{key}", f"policy.{key}: {error}") from error
+        if key in LIMITS and value is not None:
+            _label, _hint, lowest, highest = LIMITS[key]
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not (lowest <= value <= highest)
+            ):
+                raise Invalid(f"policy.{key}", f"policy.{key} must be a whole number from "
+                              f"{lowest} to {highest}, or null.")  # fmt: skip
+    for key in ("refuse_words", "hold_words"):
+        lists = getattr(Policy.from_dict({key: given.get(key)}), key)
+        for phrase in (p for phrases in (lists or {}).values() for p in phrases):
+            if not phrase_pattern(phrase) or len(phrase) > MAX_PHRASE_CHARS:
+                raise Invalid(f"policy.{key}", f"policy.{key}: {phrase[:40]!r} cannot be "
+                              "matched (no letters or digits, or too long).")  # fmt: skip
+    try:
+        return Policy.from_dict(given)
+    except _READ_ERRORS as error:
+        raise Invalid("policy", f"policy: {error}") from error
+
+
+# Saving.
+
+
+def save_rules(
+    db: Database,
+    site_id: int,
+    rules: SiteRules,
+    *,
+    actor_kind: str,
+    actor: str,
+    now: datetime,
+    note: str = "",
+    basis: str | None = None,
+) -> SiteRules:
+    """Store the rules and audit the change, in one transaction. With ``basis`` (the digest
+    of the rules the form was made from), a change made meanwhile by someone else is a
+    Conflict and nothing is saved."""
+    with db.write() as conn:
+        settings = site_store.get_site_settings(conn, site_id)
+        before = rules_from_settings(settings)
+        if basis is not None and basis != before.basis:
+            raise Conflict(
+                "Someone changed the policy after you opened this page: the form now shows "
+                "your edit over their version; check it and save again."
+            )
+        settings.update(rules.to_dict())
+        site_store.update_site_settings(conn, site_id, settings)
+        old, new = before.to_dict(), rules.to_dict()
+        changed = sorted(
+            [f"policy.{k}" for k in new["policy"] if old["policy"].get(k) != new["policy"][k]]
+            + [k for k in ("reports_to_queue", "hide_reported") if old[k] != new[k]]
+        )
+        audit.add_entry(
+            conn, at=now, actor_kind=actor_kind, actor=actor, action="policy",
+            site_id=site_id, before=json.dumps(old), after=json.dumps(new),
+            note=note.strip()[:2000], data={"changed": changed},
+        )  # fmt: skip
+    return rules
+
+
+# The preview.
+
+
+@dataclass(frozen=True)
+class Change:
+    sample: Sample
+    before: Decision
+    after: Decision
+
+
+@dataclass(frozen=True)
+class Preview:
+    judged: int
+    matrix: dict[tuple[str, str], int]  # (verdict now, verdict under the edit) -> comments
+    changes: list[Change]  # the first PREVIEW_EXAMPLES changed comments, newest first
+    changed: int
+
+    def count(self, before: str, after: str) -> int:
+        return self.matrix.get((before, after), 0)
+
+
+VERDICTS = tuple(v.value for v in Verdict)
+
+
+def _submission(sample: Sample) -> Submission:
+    scores = sample.moderation.get("scores")
+    model_scores = None
+    if isinstance(scores, Mapping) and scores:
+        model_scores = {
+            str(k): ModelScore(float(v))
+            for k, v in scores.items()
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        }
+    return Submission(
+        text=sample.body, name=sample.author_name, email=sample.author_email,
+        website=sample.author_website, parent_id=sample.parent_id,
+        article=ArticleRef(sample.article_id, True, sample.article_published_at),
+        now=sample.created_at, via_form=False, model_scores=model_scores or None,
+    )  # fmt: skip
+
+
+def preview(
+    db: Database, site_id: int, edited: Policy, current: Policy, limit: int = PREVIEW_SIZE
+) -> Preview:
+    """Re-judge the site's latest ``limit`` comments under both policies (no history, no
+    recent activity, not through the form) and count what would change. Stores nothing."""
+    with db.read() as conn:
+        samples = latest_comments(conn, site_id, limit)
+    matrix: dict[tuple[str, str], int] = {}
+    changes: list[Change] = []
+    changed = 0
+    for sample in samples:
+        submission = _submission(sample)
+        before, after = decide(submission, current), decide(submission, edited)
+        key = (before.verdict.value, after.verdict.value)
+        matrix[key] = matrix.get(key, 0) + 1
+        if before.verdict is not after.verdict:
+            changed += 1
+            if len(changes) < PREVIEW_EXAMPLES:
+                changes.append(Change(sample, before, after))
+    return Preview(judged=len(samples), matrix=matrix, changes=changes, changed=changed)
