@@ -181,6 +181,7 @@ def list_top_level(
         comments.c.article_id == article_id,
         comments.c.depth == 0,
         comments.c.status.in_(_SHOWN),
+        comments.c.hidden.is_(False),  # hidden by readers' reports until reviewed
     )
     if sort is Sort.OLDEST:
         if after is not None:
@@ -198,7 +199,9 @@ def list_replies(conn: Connection, root_ids: Sequence[int]) -> list[PublicCommen
     if not root_ids:
         return []
     query = select(*_PUBLIC).where(
-        comments.c.root_id.in_(list(root_ids)), comments.c.status.in_(_SHOWN)
+        comments.c.root_id.in_(list(root_ids)),
+        comments.c.status.in_(_SHOWN),
+        comments.c.hidden.is_(False),  # its replies go too: build_tree drops orphans
     )
     return [_public(row) for row in conn.execute(query).mappings()]
 
@@ -208,6 +211,7 @@ def count_top_level(conn: Connection, article_id: int) -> int:
         comments.c.article_id == article_id,
         comments.c.depth == 0,
         comments.c.status.in_(_SHOWN),
+        comments.c.hidden.is_(False),  # hidden by readers' reports until reviewed
     )
     return int(conn.execute(query).scalar_one())
 
@@ -216,7 +220,11 @@ def list_recent_public(conn: Connection, article_id: int, limit: int) -> list[Pu
     """The newest published comments of an article, for its feed."""
     query = (
         select(*_PUBLIC)
-        .where(comments.c.article_id == article_id, comments.c.status == Status.PUBLISHED.value)
+        .where(
+            comments.c.article_id == article_id,
+            comments.c.status == Status.PUBLISHED.value,
+            comments.c.hidden.is_(False),
+        )
         .order_by(comments.c.created_at.desc(), comments.c.id.desc())
         .limit(limit)
     )
@@ -225,7 +233,9 @@ def list_recent_public(conn: Connection, article_id: int, limit: int) -> list[Pu
 
 def count_published(conn: Connection, article_id: int) -> int:
     query = select(func.count()).where(
-        comments.c.article_id == article_id, comments.c.status == Status.PUBLISHED.value
+        comments.c.article_id == article_id,
+        comments.c.status == Status.PUBLISHED.value,
+        comments.c.hidden.is_(False),  # what comment_count counts: hiding takes one off
     )
     return int(conn.execute(query).scalar_one())
 

@@ -1,0 +1,145 @@
+"""The Report link's pages: a form to report a comment, and a thank-you. No JavaScript needed."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from rejoinder import reports
+from rejoinder.core.errors import InvalidMany, Refused
+from rejoinder.runtime import Runtime, utcnow
+from rejoinder.web.addresses import address_hashes
+
+router = APIRouter(include_in_schema=False)
+
+READER_COOKIE = "rj_reader"
+_YEAR = 365 * 86400
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _signer(rt: Runtime) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(rt.secret_key, salt="rejoinder.reader")
+
+
+def _reader_id(request: Request) -> str | None:
+    """The reader's random id from the signed cookie; None if missing or forged."""
+    raw = request.cookies.get(READER_COOKIE)
+    if not raw:
+        return None
+    try:
+        value = _signer(_runtime(request)).loads(raw, max_age=_YEAR)
+    except BadSignature:
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def _keep_reader(request: Request, response: Response, reader_id: str) -> None:
+    if _reader_id(request) == reader_id:
+        return  # the browser has it already
+    rt = _runtime(request)
+    response.set_cookie(
+        READER_COOKIE,
+        _signer(rt).dumps(reader_id),
+        max_age=_YEAR,
+        httponly=True,
+        samesite="lax",
+        secure=rt.settings.secure_cookies,
+    )
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _page(
+    request: Request,
+    target: reports.ReportTarget,
+    *,
+    status: int = 200,
+    reason: str = "",
+    text: str = "",
+    errors: dict[str, str] | None = None,
+    notice: str | None = None,
+) -> HTMLResponse:
+    context: dict[str, Any] = {
+        "site": _runtime(request).site_for_host(request.headers.get("host")),
+        "comment": target.comment,
+        "article": target.article,
+        "reasons": reports.REASONS,
+        "text_max": reports.TEXT_MAX,
+        "reason": reason,
+        "text": text,
+        "errors": errors or {},
+        "notice": notice,
+    }
+    return HTMLResponse(request.app.state.render("report.html", **context), status_code=status)
+
+
+@router.get("/comments/{comment_id}/report")
+async def report_form(request: Request, comment_id: int) -> Response:
+    rt = _runtime(request)
+    target = await run_in_threadpool(reports.get_target, rt.db, comment_id)
+    reader_id = _reader_id(request) or secrets.token_urlsafe(18)
+    done = await run_in_threadpool(
+        reports.has_reported, rt.db, comment_id, reports.reporter_key(rt.secret_key, reader_id)
+    )
+    notice = "You have already reported this comment. Thank you." if done else None
+    response = _page(request, target, notice=notice)
+    _keep_reader(request, response, reader_id)
+    return response
+
+
+@router.post("/comments/{comment_id}/report")
+async def report_save(request: Request, comment_id: int) -> Response:
+    rt = _runtime(request)
+    target = await run_in_threadpool(reports.get_target, rt.db, comment_id)
+    form = await request.form()
+    reason, text = _text(form, "reason"), _text(form, "text")
+    reader_id = _reader_id(request) or secrets.token_urlsafe(18)
+    ip_hash, _group = address_hashes(rt.secret_key, request)
+    try:
+        await run_in_threadpool(
+            reports.report_comment, rt.db, rt.events, comment_id=comment_id, reason=reason,
+            text=text, reporter=reports.reporter_key(rt.secret_key, reader_id),
+            ip_hash=ip_hash, now=utcnow(),
+        )  # fmt: skip
+    except InvalidMany as error:
+        errors = {e.field or "reason": e.message for e in error.errors}
+        response: Response = _page(
+            request, target, status=422, reason=reason, text=text, errors=errors
+        )
+    except reports.AlreadyReported as error:
+        response = _page(request, target, status=409, notice=error.message)
+    except Refused as error:
+        response = _page(
+            request, target, status=429, reason=reason, text=text,
+            errors={error.field or "reason": error.message},
+        )  # fmt: skip
+        if error.retry_after:
+            response.headers["Retry-After"] = str(error.retry_after)
+    else:
+        response = RedirectResponse(f"/comments/{comment_id}/reported", status_code=303)
+    _keep_reader(request, response, reader_id)
+    return response
+
+
+@router.get("/comments/{comment_id}/reported")
+async def report_thanks(request: Request, comment_id: int) -> Response:
+    rt = _runtime(request)
+    article, shown = await run_in_threadpool(reports.get_reported, rt.db, comment_id)
+    site = rt.site_for_host(request.headers.get("host"))
+    html = request.app.state.render(
+        "report.html", site=site, article=article, comment_id=comment_id, thanks=True, shown=shown
+    )
+    return HTMLResponse(html)
