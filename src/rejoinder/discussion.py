@@ -28,6 +28,7 @@ from rejoinder.store import articles as article_store
 from rejoinder.store import audit as audit_store
 from rejoinder.store import comments as comment_store
 from rejoinder.store import moderation as moderation_store
+from rejoinder.store import reports as report_store
 from rejoinder.store.database import Database
 
 if TYPE_CHECKING:
@@ -212,7 +213,10 @@ def delete_comment(
         keeps_place = comment_store.has_shown_replies(conn, comment.id)
         status = Status.DELETED if keeps_place else Status.WITHDRAWN
         comment_store.erase_comment(conn, comment.id, status, now)
-        delta = -1 if comment.status is Status.PUBLISHED else 0
+        # A comment hidden by readers' reports was already taken off the count.
+        state = report_store.get_reportable(conn, comment.id)
+        counted = comment.status is Status.PUBLISHED and not (state and state.hidden)
+        delta = -1 if counted else 0
         article_store.touch_article(conn, comment.article_id, delta, now)
         article = article_store.get_article_by_id(conn, comment.article_id)
     assert article is not None
