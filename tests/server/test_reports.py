@@ -340,3 +340,23 @@ def test_no_raw_address_or_reader_id_is_stored(desk: Desk, address: str) -> None
     assert re.fullmatch(r"[0-9a-f]{32}", row["ip_hash"])
     for entry in desk.audit(comment["id"]):
         assert address not in json.dumps({k: str(v) for k, v in entry.items()})
+
+
+def test_a_hidden_comment_deleted_by_its_writer_is_not_uncounted_twice(
+    desk: Desk, address: str
+) -> None:
+    article = publish(desk.server.url)
+    slug = str(article["slug"])
+    with httpx.Client(base_url=desk.server.url, timeout=10) as writer:
+        comment = post(writer, slug, body="Reported, then withdrawn.")
+        post(writer, slug, body="Stays.")
+        desk.set_site(hide_reported=True)
+        try:
+            for _ in range(3):
+                with desk.reader(address) as reader:
+                    assert _report(reader, comment["id"]).status_code == 303
+        finally:
+            desk.set_site(hide_reported=False)
+        assert article_count(writer, slug) == 1
+        assert writer.delete(f"/api/v1/comments/{comment['id']}").status_code == 204
+        assert article_count(writer, slug) == 1
