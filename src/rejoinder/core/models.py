@@ -83,6 +83,7 @@ class PublicComment:
     created_at: datetime
     edited_at: datetime | None
     imported: bool
+    featured: bool = False  # marked by a moderator; readers see a badge
 
     @property
     def is_deleted(self) -> bool:

@@ -24,6 +24,7 @@ _PUBLIC = (
     comments.c.created_at,
     comments.c.edited_at,
     comments.c.imported,
+    comments.c.featured,
 )
 # A stored comment's fields (the Comment model), without what only moderation reads.
 _PRIVATE = (

@@ -1,0 +1,445 @@
+"""Use cases of the moderators' desk: read a queue, approve, reject, edit, feature, ban.
+
+Every action is one transaction: a conditional transition (the second moderator to act on a
+comment finds it already handled and changes nothing), the article's version and count, and
+an audit entry with who, what, before -> after and the note. Events fire after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from rejoinder.core.errors import Conflict, Invalid, NotFound
+from rejoinder.core.models import Limits, Status
+from rejoinder.core.moderation import Ban, BanKind
+from rejoinder.core.text import render_comment
+from rejoinder.core.validation import check_body
+from rejoinder.events import COMMENT_DELETED, COMMENT_EDITED, COMMENT_POSTED, Events
+from rejoinder.store import articles as article_store
+from rejoinder.store import audit as audit_store
+from rejoinder.store import comments as comment_store
+from rejoinder.store import desk as desk_store
+from rejoinder.store import moderation as moderation_store
+from rejoinder.store.database import Database
+from rejoinder.store.desk import DeskItem, Filters, Parent
+
+RECENT_DAYS = 7  # "Recently published" covers this many days
+NOTE_MAX = 1000
+ACTIONS = ("approve", "reject", "edit", "feature", "unfeature", "ban")
+BULK_ACTIONS = ("approve", "reject")
+BAN_KINDS = {
+    "email": BanKind.EMAIL,
+    "email_domain": BanKind.EMAIL_DOMAIN,
+    "ip_group": BanKind.IP_GROUP,
+    "name": BanKind.NAME,
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a person at the desk ("user") or a script with a token ("token")."""
+
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Reason:
+    message: str
+    code: str
+    action: str
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A queue item ready to show: the stored item and what is worked out for the page."""
+
+    item: DeskItem
+    text_html: Markup  # the raw text, escaped, with the triggering spans in <mark>
+    marked: tuple[str, ...]
+    reasons: tuple[Reason, ...]
+    scores: tuple[tuple[str, float], ...]
+    verdict: str
+    parent: Parent | None
+    history: dict[str, int] | None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    tab: str
+    items: list[Shown]
+    counts: dict[str, int]
+    next_cursor: int | None
+    threshold: int
+    filters: Filters = field(default_factory=Filters)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    comment_id: int
+    action: str
+    status: str
+    message: str
+
+
+def highlight(text: str, spans: list[dict[str, Any]]) -> tuple[Markup, tuple[str, ...]]:
+    """The text escaped piece by piece, with each span of field "text" wrapped in <mark>.
+
+    Spans index the text as judged; one whose characters no longer match (the text was edited
+    since) is looked for by its words instead, and left out if they are gone.
+    """
+    ranges: list[tuple[int, int]] = []
+    for span in spans:
+        if not isinstance(span, dict) or span.get("field", "text") != "text":
+            continue
+        words = str(span.get("text") or "")
+        start, end = span.get("start"), span.get("end")
+        fits = isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)
+        if fits and (not words or text[start:end] == words):
+            ranges.append((start, end))  # type: ignore[arg-type]
+            continue
+        if words:
+            found = text.find(words)
+            if found < 0:
+                found = text.lower().find(words.lower())
+            if found >= 0:
+                ranges.append((found, found + len(words)))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    parts: list[str] = []
+    at = 0
+    for start, end in merged:
+        parts.append(str(escape(text[at:start])))
+        parts.append(f"<mark>{escape(text[start:end])}</mark>")
+        at = end
+    parts.append(str(escape(text[at:])))
+    return Markup("".join(parts)), tuple(text[s:e] for s, e in merged)
+
+
+def _shown(item: DeskItem, parents: dict[int, Parent], history: dict[str, dict[str, int]]) -> Shown:
+    decision = item.moderation
+    raw_reasons = [r for r in decision.get("reasons", []) if isinstance(r, dict)]
+    spans = [s for r in raw_reasons for s in r.get("spans", []) or []]
+    html, marked = highlight(item.body, spans)
+    scores = decision.get("scores") or {}
+    return Shown(
+        item=item,
+        text_html=html,
+        marked=marked,
+        reasons=tuple(
+            Reason(str(r.get("message", "")), str(r.get("code", "")), str(r.get("action", "")))
+            for r in raw_reasons
+        ),
+        scores=tuple(
+            sorted(
+                ((str(k), float(v)) for k, v in scores.items() if isinstance(v, int | float)),
+                key=lambda pair: -pair[1],
+            )
+        ),
+        verdict=str(decision.get("verdict", "")),
+        parent=parents.get(item.parent_id) if item.parent_id else None,
+        history=history.get(item.author_email.lower()) if item.author_email else None,
+    )
+
+
+def read_queue(
+    db: Database,
+    *,
+    site_id: int,
+    tab: str,
+    cursor: int | None,
+    now: datetime,
+    filters: Filters = Filters(),
+    limit: int = desk_store.PAGE,
+) -> QueuePage:
+    """One page of a queue with every tab's count, read in one transaction (five queries)."""
+    if tab not in desk_store.TABS:
+        raise NotFound("There is no such queue.")
+    since = now - timedelta(days=RECENT_DAYS)
+    with db.read() as conn:
+        threshold = desk_store.reports_to_queue(conn, site_id)
+        counts = desk_store.tab_counts(conn, site_id, threshold, since)
+        if tab == "refused":
+            items = desk_store.list_refused(conn, site_id, cursor=cursor, limit=limit + 1)
+        else:
+            items = desk_store.list_comments(
+                conn, site_id, tab, threshold=threshold, since=since, cursor=cursor,
+                filters=filters, limit=limit + 1,
+            )  # fmt: skip
+        more = len(items) > limit
+        items = items[:limit]
+        parents = desk_store.parents_of(conn, [i.parent_id for i in items if i.parent_id])
+        history = desk_store.histories(conn, site_id, [i.author_email for i in items])
+    return QueuePage(
+        tab=tab,
+        items=[_shown(item, parents, history) for item in items],
+        counts=counts,
+        next_cursor=items[-1].id if more and items else None,
+        threshold=threshold,
+        filters=filters,
+    )
+
+
+def read_counts(db: Database, *, site_id: int, now: datetime) -> dict[str, int]:
+    with db.read() as conn:
+        threshold = desk_store.reports_to_queue(conn, site_id)
+        return desk_store.tab_counts(conn, site_id, threshold, now - timedelta(days=RECENT_DAYS))
+
+
+def _note(note: str) -> str:
+    note = note.strip()
+    if len(note) > NOTE_MAX:
+        raise Invalid("note", f"A note has at most {NOTE_MAX} characters.")
+    return note
+
+
+def _target(conn: Any, site_id: int, comment_id: int) -> desk_store.Target:
+    target = desk_store.get_target(conn, comment_id)
+    if target is None or target.site_id != site_id or target.status == Status.WITHDRAWN.value:
+        raise NotFound("There is no such comment.")
+    return target
+
+
+def _handled(target: desk_store.Target, what: str) -> Conflict:
+    who = f" by {target.moderated_by}" if target.moderated_by else ""
+    return Conflict(f"Comment {target.id} was already handled{who}: it is {target.status}; {what}.")
+
+
+def _audit(
+    conn: Any, actor: Actor, action: str, target: desk_store.Target, now: datetime, *,
+    before: str | None, after: str | None, note: str, data: dict[str, Any] | None = None,
+) -> None:  # fmt: skip
+    audit_store.add_entry(
+        conn, at=now, actor_kind=actor.kind, actor=actor.name, action=action,
+        site_id=target.site_id, comment_id=target.id, before=before, after=after, note=note,
+        data=data,
+    )  # fmt: skip
+
+
+def _fire(db: Database, events: Events, name: str, comment_id: int, article_id: int) -> None:
+    with db.read() as conn:
+        comment = comment_store.get_comment(conn, comment_id)
+        article = article_store.get_article_by_id(conn, article_id)
+    if comment is None or article is None:
+        return
+    if name == COMMENT_DELETED:
+        events.fire(name, comment_id=comment.id, article=article)
+    else:
+        events.fire(name, comment=comment, article=article)
+
+
+def approve(
+    db: Database, events: Events, *, site_id: int, comment_id: int, actor: Actor, note: str,
+    now: datetime,
+) -> Outcome:  # fmt: skip
+    """Held -> published at the next number among its siblings (count +1); or a reported
+    comment kept: its reports resolved, shown again if reports had hidden it."""
+    note = _note(note)
+    with db.write() as conn:
+        target = _target(conn, site_id, comment_id)
+        if target.status == Status.HELD.value:
+            article = desk_store.lock_article_by_id(conn, target.article_id)
+            assert article is not None
+            if target.parent_id is not None:
+                parent = desk_store.get_target(conn, target.parent_id)
+                if parent is None or parent.status != Status.PUBLISHED.value:
+                    raise Conflict(
+                        f"Comment {target.id} replies to a comment that is not published; "
+                        "approve that one first."
+                    )
+            number = comment_store.next_number(conn, target.article_id, target.parent_id)
+            if not desk_store.transition(
+                conn, target.id, from_status=Status.HELD.value,
+                to_status=Status.PUBLISHED.value, by=actor.name, now=now, number=number,
+            ):  # fmt: skip
+                raise _handled(_target(conn, site_id, comment_id), "nothing was changed")
+            desk_store.resolve_reports(conn, target.id)
+            article_store.touch_article(conn, target.article_id, +1, now)
+            _audit(conn, actor, "approve", target, now, before=target.status,
+                   after=Status.PUBLISHED.value, note=note, data={"number": number})  # fmt: skip
+            message = f"Approved comment {target.id}: it is number {number} on its thread."
+            event = COMMENT_POSTED
+        elif target.status == Status.PUBLISHED.value and desk_store.has_unresolved_reports(
+            conn, target.id
+        ):
+            if not desk_store.resolve_reports(conn, target.id):
+                raise _handled(target, "nothing was changed")
+            desk_store.mark_reviewed(conn, target.id, actor.name, now)
+            # Reports may have hidden it (and taken it off the count): it is shown again.
+            article_store.touch_article(conn, target.article_id, +1 if target.hidden else 0, now)
+            _audit(conn, actor, "approve", target, now, before="reported",
+                   after=Status.PUBLISHED.value, note=note)  # fmt: skip
+            message = f"Kept comment {target.id}: its reports are resolved."
+            event = COMMENT_EDITED
+        else:
+            raise _handled(target, "there is nothing to approve")
+    _fire(db, events, event, target.id, target.article_id)
+    return Outcome(target.id, "approve", Status.PUBLISHED.value, message)
+
+
+def reject(
+    db: Database, events: Events, *, site_id: int, comment_id: int, actor: Actor, note: str,
+    now: datetime,
+) -> Outcome:  # fmt: skip
+    """Held or published -> rejected: hidden from readers, kept for the audit (count -1 if it
+    was published)."""
+    note = _note(note)
+    with db.write() as conn:
+        target = _target(conn, site_id, comment_id)
+        if target.status not in (Status.HELD.value, Status.PUBLISHED.value):
+            raise _handled(target, "there is nothing to reject")
+        # A comment hidden by reports was taken off the count when it was hidden.
+        counted = target.status == Status.PUBLISHED.value and not target.hidden
+        if not desk_store.transition(
+            conn, target.id, from_status=target.status, to_status=Status.REJECTED.value,
+            by=actor.name, now=now,
+        ):  # fmt: skip
+            raise _handled(_target(conn, site_id, comment_id), "nothing was changed")
+        desk_store.resolve_reports(conn, target.id)
+        article_store.touch_article(conn, target.article_id, -1 if counted else 0, now)
+        _audit(conn, actor, "reject", target, now, before=target.status,
+               after=Status.REJECTED.value, note=note)  # fmt: skip
+    _fire(db, events, COMMENT_DELETED, target.id, target.article_id)
+    return Outcome(target.id, "reject", Status.REJECTED.value, f"Rejected comment {target.id}.")
+
+
+def edit(
+    db: Database, events: Events, *, site_id: int, comment_id: int, actor: Actor, body: str,
+    note: str, limits: Limits, now: datetime,
+) -> Outcome:  # fmt: skip
+    """A moderator changes a comment's text; the original is kept in the audit entry."""
+    note = _note(note)
+    clean = check_body(body, limits)
+    body_html = render_comment(clean)
+    with db.write() as conn:
+        target = _target(conn, site_id, comment_id)
+        if target.status not in (Status.HELD.value, Status.PUBLISHED.value):
+            raise _handled(target, "its text can no longer be edited")
+        if clean == target.body:
+            raise Invalid("body", "The text is the same as before; nothing was changed.")
+        comment_store.update_body(conn, target.id, clean, body_html, now)
+        article_store.touch_article(conn, target.article_id, 0, now)
+        _audit(conn, actor, "edit", target, now, before=target.body, after=clean, note=note)
+    _fire(db, events, COMMENT_EDITED, target.id, target.article_id)
+    return Outcome(target.id, "edit", target.status, f"Edited comment {target.id}.")
+
+
+def feature(
+    db: Database, events: Events, *, site_id: int, comment_id: int, actor: Actor,
+    featured: bool, note: str, now: datetime,
+) -> Outcome:  # fmt: skip
+    """Mark a published comment featured (a badge readers see), or take the mark away."""
+    note = _note(note)
+    action = "feature" if featured else "unfeature"
+    with db.write() as conn:
+        target = _target(conn, site_id, comment_id)
+        if featured and target.status != Status.PUBLISHED.value:
+            raise Conflict(
+                f"Comment {target.id} is {target.status}: only a published one can be featured."
+            )
+        if not desk_store.set_featured(conn, target.id, featured):
+            state = "featured" if featured else "not featured"
+            raise Conflict(f"Comment {target.id} is already {state}.")
+        article_store.touch_article(conn, target.article_id, 0, now)
+        _audit(conn, actor, action, target, now, before=str(target.featured).lower(),
+               after=str(featured).lower(), note=note)  # fmt: skip
+    _fire(db, events, COMMENT_EDITED, target.id, target.article_id)
+    done = "Featured" if featured else "Unfeatured"
+    return Outcome(target.id, action, target.status, f"{done} comment {target.id}.")
+
+
+def ban(
+    db: Database, *, site_id: int, comment_id: int, actor: Actor, kind: str, days: str,
+    note: str, now: datetime,
+) -> Outcome:  # fmt: skip
+    """Ban the writer of a comment by email, email domain, address group or name, for a
+    number of days or (with no days) for ever. Their next comment is refused."""
+    note = _note(note)
+    if kind not in BAN_KINDS:
+        raise Invalid("kind", "Ban by email, email_domain, ip_group or name.")
+    days = days.strip()
+    until = None
+    if days:
+        if not (days.isascii() and days.isdigit()) or not 1 <= int(days) <= 36500:
+            raise Invalid("days", "Days is a whole number from 1 to 36500, or empty for ever.")
+        until = now + timedelta(days=int(days))
+    with db.write() as conn:
+        target = _target(conn, site_id, comment_id)
+        value = {
+            "email": target.author_email.strip().lower(),
+            "email_domain": target.author_email.strip().lower().rpartition("@")[2],
+            "ip_group": target.ip_group_hash or "",
+            "name": target.author_name.strip(),
+        }[kind]
+        if not value:
+            raise Invalid("kind", f"This comment has no {kind.replace('_', ' ')} to ban.")
+        ban_id = moderation_store.add_ban(
+            conn, site_id, Ban(kind=BAN_KINDS[kind], value=value, until=until, reason=""), now
+        )
+        shown = value[:12] + "…" if kind == "ip_group" else value
+        _audit(conn, actor, "ban", target, now, before=None, after=f"{kind}:{shown}", note=note,
+               data={"ban_id": ban_id, "kind": kind, "value": value,
+                     "until": until.isoformat() if until else None})  # fmt: skip
+    how_long = f"for {int(days)} days" if until else "for ever"
+    return Outcome(
+        target.id, "ban", target.status, f"Banned {kind.replace('_', ' ')} {shown} {how_long}."
+    )
+
+
+def act(
+    db: Database, events: Events, action: str, *, site_id: int, comment_id: int, actor: Actor,
+    fields: dict[str, str], limits: Limits, now: datetime,
+) -> Outcome:  # fmt: skip
+    """Dispatch one named action with its form or JSON fields."""
+    note = fields.get("note", "")
+    common: dict[str, Any] = {"site_id": site_id, "comment_id": comment_id, "actor": actor,
+                              "note": note, "now": now}  # fmt: skip
+    if action == "approve":
+        return approve(db, events, **common)
+    if action == "reject":
+        return reject(db, events, **common)
+    if action == "edit":
+        return edit(db, events, body=fields.get("body", ""), limits=limits, **common)
+    if action in ("feature", "unfeature"):
+        return feature(db, events, featured=action == "feature", **common)
+    if action == "ban":
+        return ban(db, kind=fields.get("kind", ""), days=fields.get("days", ""), **common)
+    raise NotFound("There is no such action.")
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    done: list[Outcome]
+    failed: list[tuple[int, str]]  # id, why
+
+
+def bulk(
+    db: Database, events: Events, action: str, *, site_id: int, ids: list[int], actor: Actor,
+    note: str, now: datetime,
+) -> BulkResult:  # fmt: skip
+    """Approve or reject several comments, each in its own transaction: one already handled
+    does not stop the others."""
+    if action not in BULK_ACTIONS:
+        raise Invalid("action", "Bulk actions are approve and reject.")
+    if not ids:
+        raise Invalid("ids", "Select at least one comment.")
+    if len(ids) > 200:
+        raise Invalid("ids", "Select at most 200 comments at once.")
+    run = approve if action == "approve" else reject
+    done: list[Outcome] = []
+    failed: list[tuple[int, str]] = []
+    for comment_id in sorted(set(ids)):  # parents (older) before their replies
+        try:
+            done.append(run(db, events, site_id=site_id, comment_id=comment_id, actor=actor,
+                            note=note, now=now))  # fmt: skip
+        except (Conflict, NotFound) as error:
+            failed.append((comment_id, error.message))
+    return BulkResult(done=done, failed=failed)

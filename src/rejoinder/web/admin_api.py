@@ -1,0 +1,148 @@
+"""The desk for scripts: JSON under /api/v1/admin (bearer token, or a session + X-CSRF-Token)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from rejoinder import desk
+from rejoinder.core.errors import Invalid
+from rejoinder.runtime import utcnow
+from rejoinder.store.desk import TABS, Filters
+from rejoinder.web.api import ERRORS
+from rejoinder.web.auth import api_staff
+from rejoinder.web.desk import _rt, actor_of, parse_filters, site_id
+from rejoinder.web.errors import ApiError
+from rejoinder.web.rendering import iso
+from rejoinder.web.requests import parse_cursor
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses={**ERRORS, 401: ERRORS[403]})
+
+
+def _json(content: Any, status: int = 200) -> Response:
+    return Response(
+        orjson.dumps(content), status_code=status, media_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )  # fmt: skip
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    """The JSON object sent, or {} for an empty body."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise ApiError(415, "Send the body as JSON with Content-Type: application/json.")
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ApiError(400, "The request body is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise ApiError(422, "The body is a JSON object.")
+    return value
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name, "")
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool) and name == "days":
+        return str(value)
+    if not isinstance(value, str):
+        raise Invalid(name, f"{name} is a string.")
+    return value
+
+
+def item_out(shown: desk.Shown) -> dict[str, Any]:
+    it = shown.item
+    return {
+        "id": it.id, "kind": it.kind, "status": it.status, "number": it.number or None,
+        "article": {"id": it.article_id, "slug": it.article_slug, "title": it.article_title},
+        "parent_id": it.parent_id,
+        "parent": {"author": shown.parent.author_name, "body": shown.parent.body,
+                   "status": shown.parent.status} if shown.parent else None,
+        "author": {"name": it.author_name, "email": it.author_email,
+                   "website": it.author_website},
+        "ip_group": it.ip_group_hash[:8] if it.ip_group_hash else None,
+        "body": it.body, "created_at": iso(it.created_at),
+        "verdict": shown.verdict,
+        "reasons": [{"code": r.code, "message": r.message, "action": r.action}
+                    for r in shown.reasons],
+        "marked": list(shown.marked), "scores": dict(shown.scores), "history": shown.history,
+        "featured": it.featured, "report_count": it.report_count, "hidden": it.hidden,
+        "moderated_by": it.moderated_by,
+        "moderated_at": iso(it.moderated_at) if it.moderated_at else None,
+    }  # fmt: skip
+
+
+@router.get("/counts", summary="Every queue's count")
+async def counts(request: Request) -> Response:
+    await api_staff(request)
+    found = await run_in_threadpool(
+        desk.read_counts, _rt(request).db, site_id=site_id(request), now=utcnow()
+    )
+    return _json({"counts": found})
+
+
+@router.get("/queues/{tab}", summary="A page of a queue: held, reported, published, refused, all")
+async def queue(request: Request, tab: str) -> Response:
+    await api_staff(request)
+    if tab not in TABS:
+        raise ApiError(404, f"There is no such queue; they are {', '.join(TABS)}.")
+    filters = parse_filters(request.query_params) if tab == "all" else Filters()
+    page = await run_in_threadpool(
+        desk.read_queue, _rt(request).db, site_id=site_id(request), tab=tab,
+        cursor=parse_cursor(request.query_params.get("cursor")), now=utcnow(),
+        filters=filters,
+    )  # fmt: skip
+    return _json({
+        "queue": tab, "counts": page.counts, "next_cursor": page.next_cursor,
+        "items": [item_out(shown) for shown in page.items],
+    })  # fmt: skip
+
+
+@router.post("/comments/bulk", summary="Approve or reject several comments")
+async def bulk(request: Request) -> Response:
+    staff = await api_staff(request)
+    body = await _body(request)
+    ids = body.get("ids", [])
+    if not isinstance(ids, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in ids
+    ):
+        raise Invalid("ids", "ids is a list of comment ids.")
+    rt = _rt(request)
+    result = await run_in_threadpool(
+        desk.bulk, rt.db, rt.events, _text(body, "action"), site_id=site_id(request),
+        ids=ids, actor=actor_of(staff), note=_text(body, "note"), now=utcnow(),
+    )  # fmt: skip
+    found = await run_in_threadpool(desk.read_counts, rt.db, site_id=site_id(request), now=utcnow())
+    return _json({
+        "done": [{"id": o.comment_id, "status": o.status, "message": o.message}
+                 for o in result.done],
+        "failed": [{"id": i, "message": m} for i, m in result.failed],
+        "counts": found,
+    })  # fmt: skip
+
+
+@router.post(
+    "/comments/{comment_id}/{action}",
+    summary="approve, reject, edit {body}, feature, unfeature, ban {kind, days}; note optional",
+)
+async def act(request: Request, comment_id: int, action: str) -> Response:
+    staff = await api_staff(request)
+    if action not in desk.ACTIONS:
+        raise ApiError(404, f"There is no such action; they are {', '.join(desk.ACTIONS)}.")
+    body = await _body(request)
+    fields = {name: _text(body, name) for name in ("note", "body", "kind", "days")}
+    rt = _rt(request)
+    outcome = await run_in_threadpool(
+        desk.act, rt.db, rt.events, action, site_id=site_id(request), comment_id=comment_id,
+        actor=actor_of(staff), fields=fields, limits=rt.limits, now=utcnow(),
+    )  # fmt: skip
+    return _json({"id": outcome.comment_id, "action": outcome.action, "status": outcome.status,
+                  "message": outcome.message})  # fmt: skip

@@ -1,0 +1,230 @@
+"""The desk's queues and actions as pages: plain forms, post/redirect/get with a flash message."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from rejoinder import desk
+from rejoinder.core.errors import Conflict, Invalid
+from rejoinder.runtime import Runtime, utcnow
+from rejoinder.store.desk import Filters
+from rejoinder.web.auth import Staff, check_csrf, desk_staff
+from rejoinder.web.requests import parse_cursor
+
+router = APIRouter(include_in_schema=False)
+FLASH_COOKIE = "rj_flash"
+HEADINGS = {
+    "held": "Held for a moderator",
+    "reported": "Reported by readers",
+    "published": f"Published in the last {desk.RECENT_DAYS} days",
+    "refused": "Refused by the machine",
+    "all": "All comments",
+}
+PATHS = {
+    "held": "/admin",
+    "reported": "/admin/reported",
+    "published": "/admin/published",
+    "refused": "/admin/refused",
+    "all": "/admin/all",
+}
+STATUSES = ("published", "held", "rejected", "deleted")
+
+
+def _rt(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def site_id(request: Request) -> int:
+    return _rt(request).site_for_host(request.headers.get("host")).id
+
+
+def actor_of(staff: Staff) -> desk.Actor:
+    return desk.Actor(kind=staff.actor_kind, name=staff.user.name)
+
+
+def _signer(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(_rt(request).secret_key, salt="rejoinder.desk.flash")
+
+
+def _read_flash(request: Request) -> dict[str, str] | None:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    try:
+        value = _signer(request).loads(raw, max_age=120)
+    except BadSignature:
+        return None
+    if not isinstance(value, dict):
+        return None
+    return {"message": str(value.get("m", "")), "kind": str(value.get("k", "ok"))}
+
+
+def _date(value: str, name: str) -> datetime | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise Invalid(name, f"{name} is a date like 2026-01-31.") from None
+
+
+def parse_filters(params: Any) -> Filters:
+    """The All tab's search and filters from query parameters (dates are whole UTC days)."""
+
+    def text(name: str, limit: int = 200) -> str:
+        return str(params.get(name, "")).replace("\x00", "").strip()[:limit]
+
+    until = _date(text("to"), "to")
+    status = text("status")
+    if status and status not in STATUSES:
+        raise Invalid("status", f"status is one of {', '.join(STATUSES)}.")
+    return Filters(
+        q=text("q"), email=text("email"), article=text("article"), group=text("group", 64),
+        status=status, since=_date(text("from"), "from"),
+        until=until + timedelta(days=1) if until else None,
+    )  # fmt: skip
+
+
+def _page_link(tab: str, params: dict[str, str], cursor: int) -> str:
+    kept = {k: v for k, v in params.items() if v and k != "cursor"}
+    return PATHS[tab] + "?" + urlencode({**kept, "cursor": str(cursor)})
+
+
+async def _queue(request: Request, tab: str) -> Response:
+    staff = await desk_staff(request)
+    rt = _rt(request)
+    params = {k: request.query_params.get(k, "") for k in ("q", "email", "article", "group",
+                                                          "status", "from", "to")}  # fmt: skip
+    error = ""
+    filters = Filters()
+    if tab == "all":
+        try:
+            filters = parse_filters(request.query_params)
+        except Invalid as bad:
+            error = bad.message
+    try:
+        cursor = parse_cursor(request.query_params.get("cursor"))
+    except Invalid as bad:
+        error, cursor = bad.message, None
+    page = await run_in_threadpool(
+        desk.read_queue, rt.db, site_id=site_id(request), tab=tab, cursor=cursor,
+        now=utcnow(), filters=filters,
+    )  # fmt: skip
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    body = request.app.state.render(
+        "desk/queue.html", staff=staff, tab=tab, counts=page.counts, page=page,
+        heading=HEADINGS[tab], flash=_read_flash(request), error=error, params=params,
+        statuses=STATUSES, back=here, ban_kinds=list(desk.BAN_KINDS),
+        next_link=_page_link(tab, params, page.next_cursor) if page.next_cursor else "",
+    )  # fmt: skip
+    response = HTMLResponse(body)
+    response.headers["Cache-Control"] = "no-store"
+    if FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE, path="/admin")
+    return response
+
+
+@router.get("/admin")
+async def held(request: Request) -> Response:
+    return await _queue(request, "held")
+
+
+@router.get("/admin/reported")
+async def reported(request: Request) -> Response:
+    return await _queue(request, "reported")
+
+
+@router.get("/admin/published")
+async def published(request: Request) -> Response:
+    return await _queue(request, "published")
+
+
+@router.get("/admin/refused")
+async def refused(request: Request) -> Response:
+    return await _queue(request, "refused")
+
+
+@router.get("/admin/all")
+async def all_comments(request: Request) -> Response:
+    return await _queue(request, "all")
+
+
+async def _form(request: Request) -> FormData:
+    try:
+        return await request.form()
+    except Exception:  # a body that is not a form: no token in it, so the CSRF check refuses
+        return FormData()
+
+
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def _back(form: FormData) -> str:
+    """Where to go after the action: the queue the form came from, at the next item."""
+    back = _field(form, "back")
+    if not back.startswith("/admin") or "//" in back or "\\" in back or "\n" in back:
+        back = "/admin"
+    following = _field(form, "next")
+    if following.isascii() and following.isdigit():
+        back += f"#item-{following}"
+    return back
+
+
+def _done(request: Request, target: str, message: str, kind: str = "ok") -> Response:
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        FLASH_COOKIE, _signer(request).dumps({"m": message[:600], "k": kind}), max_age=120,
+        httponly=True, samesite="lax", secure=_rt(request).settings.secure_cookies,
+        path="/admin",
+    )  # fmt: skip
+    return response
+
+
+@router.post("/admin/comments/bulk")
+async def bulk_action(request: Request) -> Response:
+    staff = await desk_staff(request)
+    form = await _form(request)
+    check_csrf(staff, _field(form, "csrf"))
+    rt = _rt(request)
+    ids = [int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isascii() and
+           v.isdigit() and len(v) < 12]  # fmt: skip
+    try:
+        result = await run_in_threadpool(
+            desk.bulk, rt.db, rt.events, _field(form, "action"), site_id=site_id(request),
+            ids=ids, actor=actor_of(staff), note=_field(form, "note"), now=utcnow(),
+        )  # fmt: skip
+    except Invalid as error:
+        return _done(request, _back(form), error.message, "warn")
+    verb = "Approved" if _field(form, "action") == "approve" else "Rejected"
+    parts = [f"{verb} {len(result.done)} comment{'s' if len(result.done) != 1 else ''}."]
+    parts += [message for _id, message in result.failed[:5]]
+    return _done(request, _back(form), " ".join(parts), "warn" if result.failed else "ok")
+
+
+@router.post("/admin/comments/{comment_id}/{action}")
+async def comment_action(request: Request, comment_id: int, action: str) -> Response:
+    staff = await desk_staff(request)
+    form = await _form(request)
+    check_csrf(staff, _field(form, "csrf"))
+    rt = _rt(request)
+    fields = {name: _field(form, name) for name in ("note", "body", "kind", "days")}
+    try:
+        outcome = await run_in_threadpool(
+            desk.act, rt.db, rt.events, action, site_id=site_id(request), comment_id=comment_id,
+            actor=actor_of(staff), fields=fields, limits=rt.limits, now=utcnow(),
+        )  # fmt: skip
+    except (Conflict, Invalid) as error:
+        return _done(request, _back(form), error.message, "warn")
+    return _done(request, _back(form), outcome.message)
