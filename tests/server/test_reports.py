@@ -10,6 +10,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -360,3 +361,35 @@ def test_a_hidden_comment_deleted_by_its_writer_is_not_uncounted_twice(
         assert article_count(writer, slug) == 1
         assert writer.delete(f"/api/v1/comments/{comment['id']}").status_code == 204
         assert article_count(writer, slug) == 1
+
+
+def test_readers_reporting_at_once_are_each_counted_once(desk: Desk, address: str) -> None:
+    _slug, comment = _setup(desk)
+    base = address.rsplit(".", 1)[1]
+    readers = [desk.reader(f"127.0.{n}.{base}") for n in range(2, 8)]
+    try:
+        for reader in readers:
+            assert reader.get(f"/comments/{comment['id']}/report").status_code == 200
+        # Each reader sends twice at once: the second of each pair must be refused.
+        sends = [reader for reader in readers for _ in range(2)]
+        with ThreadPoolExecutor(max_workers=len(sends)) as pool:
+            codes = list(
+                pool.map(
+                    lambda r: (
+                        r.post(
+                            f"/comments/{comment['id']}/report", data={"reason": "spam"}
+                        ).status_code
+                    ),
+                    sends,
+                )
+            )
+    finally:
+        for reader in readers:
+            reader.close()
+    assert sorted(codes) == [303] * 6 + [409] * 6
+    assert desk.comment_row(comment["id"])["report_count"] == 6
+    with desk.db.read() as conn:
+        stored = conn.execute(
+            select(func.count()).where(reports.c.comment_id == comment["id"])
+        ).scalar_one()
+    assert stored == 6
