@@ -287,7 +287,7 @@ def approve(
 
 def reject(
     db: Database, events: Events, *, site_id: int, comment_id: int, actor: Actor, note: str,
-    now: datetime,
+    now: datetime, seen: str = "",
 ) -> Outcome:  # fmt: skip
     """Held or published -> rejected: hidden from readers, kept for the audit (count -1 if it
     was published)."""
@@ -296,6 +296,8 @@ def reject(
         target = _target(conn, site_id, comment_id)
         if target.status not in (Status.HELD.value, Status.PUBLISHED.value):
             raise _handled(target, "there is nothing to reject")
+        if seen and seen != target.status:  # the moderator saw it held; someone approved it
+            raise _handled(target, "nothing was changed")
         # A comment hidden by reports was taken off the count when it was hidden.
         counted = target.status == Status.PUBLISHED.value and not target.hidden
         if not desk_store.transition(
@@ -405,7 +407,7 @@ def act(
     if action == "approve":
         return approve(db, events, **common)
     if action == "reject":
-        return reject(db, events, **common)
+        return reject(db, events, seen=fields.get("seen", ""), **common)
     if action == "edit":
         return edit(db, events, body=fields.get("body", ""), limits=limits, **common)
     if action in ("feature", "unfeature"):
@@ -423,7 +425,7 @@ class BulkResult:
 
 def bulk(
     db: Database, events: Events, action: str, *, site_id: int, ids: list[int], actor: Actor,
-    note: str, now: datetime,
+    note: str, now: datetime, seen: str = "",
 ) -> BulkResult:  # fmt: skip
     """Approve or reject several comments, each in its own transaction: one already handled
     does not stop the others."""
@@ -433,13 +435,16 @@ def bulk(
         raise Invalid("ids", "Select at least one comment.")
     if len(ids) > 200:
         raise Invalid("ids", "Select at most 200 comments at once.")
-    run = approve if action == "approve" else reject
     done: list[Outcome] = []
     failed: list[tuple[int, str]] = []
     for comment_id in sorted(set(ids)):  # parents (older) before their replies
+        common: dict[str, Any] = {"site_id": site_id, "comment_id": comment_id, "actor": actor,
+                                  "note": note, "now": now}  # fmt: skip
         try:
-            done.append(run(db, events, site_id=site_id, comment_id=comment_id, actor=actor,
-                            note=note, now=now))  # fmt: skip
+            if action == "approve":
+                done.append(approve(db, events, **common))
+            else:
+                done.append(reject(db, events, seen=seen, **common))
         except (Conflict, NotFound) as error:
             failed.append((comment_id, error.message))
     return BulkResult(done=done, failed=failed)

@@ -119,6 +119,7 @@ async def bulk(request: Request) -> Response:
     result = await run_in_threadpool(
         desk.bulk, rt.db, rt.events, _text(body, "action"), site_id=site_id(request),
         ids=ids, actor=actor_of(staff), note=_text(body, "note"), now=utcnow(),
+        seen=_text(body, "seen"),
     )  # fmt: skip
     found = await run_in_threadpool(desk.read_counts, rt.db, site_id=site_id(request), now=utcnow())
     return _json({
@@ -138,7 +139,7 @@ async def act(request: Request, comment_id: int, action: str) -> Response:
     if action not in desk.ACTIONS:
         raise ApiError(404, f"There is no such action; they are {', '.join(desk.ACTIONS)}.")
     body = await _body(request)
-    fields = {name: _text(body, name) for name in ("note", "body", "kind", "days")}
+    fields = {name: _text(body, name) for name in ("note", "body", "kind", "days", "seen")}
     rt = _rt(request)
     outcome = await run_in_threadpool(
         desk.act, rt.db, rt.events, action, site_id=site_id(request), comment_id=comment_id,

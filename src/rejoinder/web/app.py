@@ -20,9 +20,9 @@ from rejoinder.moderation import purge_refused
 from rejoinder.runtime import Runtime, open_runtime, utcnow
 from rejoinder.settings import Settings, load_settings
 from rejoinder.web import api, auth, feeds, pages
+from rejoinder.web.admin_api import router as admin_api_router
 from rejoinder.web.audit_desk import router as audit_router
 from rejoinder.web.policy_desk import router as policy_router
-from rejoinder.web.admin_api import router as admin_api_router
 from rejoinder.web.auth import LoginRequired
 from rejoinder.web.desk import router as desk_router
 from rejoinder.web.errors import install_error_handlers

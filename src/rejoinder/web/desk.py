@@ -204,6 +204,7 @@ async def bulk_action(request: Request) -> Response:
         result = await run_in_threadpool(
             desk.bulk, rt.db, rt.events, _field(form, "action"), site_id=site_id(request),
             ids=ids, actor=actor_of(staff), note=_field(form, "note"), now=utcnow(),
+            seen=_field(form, "seen"),
         )  # fmt: skip
     except Invalid as error:
         return _done(request, _back(form), error.message, "warn")
@@ -219,7 +220,7 @@ async def comment_action(request: Request, comment_id: int, action: str) -> Resp
     form = await _form(request)
     check_csrf(staff, _field(form, "csrf"))
     rt = _rt(request)
-    fields = {name: _field(form, name) for name in ("note", "body", "kind", "days")}
+    fields = {name: _field(form, name) for name in ("note", "body", "kind", "days", "seen")}
     try:
         outcome = await run_in_threadpool(
             desk.act, rt.db, rt.events, action, site_id=site_id(request), comment_id=comment_id,
