@@ -11,11 +11,11 @@
     return active && active.closest ? active.closest(".queue > .item") : null;
   }
 
-  function focusAt(index) {
+  function focusAt(index, scroll) {
     if (!items.length) return;
     var item = items[Math.max(0, Math.min(items.length - 1, index))];
     item.focus({ preventScroll: true });
-    item.scrollIntoView({ block: "nearest" });
+    if (scroll) item.scrollIntoView({ block: "nearest" });
   }
 
   function typing(target) {
@@ -51,10 +51,10 @@
     var index = items.indexOf(item);
     switch (event.key) {
       case "j":
-        focusAt(index + 1);
+        focusAt(index + 1, true);
         break;
       case "k":
-        focusAt(index < 0 ? 0 : index - 1);
+        focusAt(index < 0 ? 0 : index - 1, true);
         break;
       case "a":
         if (!press(item, "a")) return;
@@ -80,6 +80,6 @@
   // After an action the page comes back at the next item (#item-N): start there, or at the top.
   var match = /^#item-(\d+)$/.exec(window.location.hash);
   var start = match ? document.getElementById("item-" + match[1]) : null;
-  if (start && items.indexOf(start) >= 0) focusAt(items.indexOf(start));
-  else if (items.length && !document.querySelector("form.search input:focus")) focusAt(0);
+  if (start && items.indexOf(start) >= 0) focusAt(items.indexOf(start), true);
+  else if (items.length && !document.querySelector("form.search input:focus")) focusAt(0, false);
 })();
