@@ -69,12 +69,13 @@ class AuditFilter:
 
 
 def _filter(request: Request) -> AuditFilter:
-    params = request.query_params
-    values = {
-        name: params.get(name, "").strip()[:200]
-        for name in ("action", "actor", "comment", "since", "until", "before")
-    }
-    return AuditFilter(**values)
+    def get(name: str) -> str:
+        return request.query_params.get(name, "").strip()[:200]
+
+    return AuditFilter(
+        action=get("action"), actor=get("actor"), comment=get("comment"),
+        since=get("since"), until=get("until"), before=get("before"),
+    )  # fmt: skip
 
 
 def _rt(request: Request) -> Runtime:
