@@ -184,7 +184,7 @@ def test_bad_input_shows_errors_beside_fields_and_keeps_what_was_typed(
 
     summary = page.locator("#error-summary")
     expect(summary).to_be_visible()
-    expect(summary).to_contain_text("Your comment was not posted")
+    expect(summary).to_contain_text("Your comment needs 2 changes before it can be posted")
     assert focused(page) == "error-summary"  # the script takes the reader to the summary
     expect(page.locator("#body-error")).to_be_visible()
     expect(page.locator("#email-error")).to_be_visible()
