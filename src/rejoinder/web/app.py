@@ -22,14 +22,15 @@ from rejoinder.settings import Settings, load_settings
 from rejoinder.web import api, auth, feeds, pages
 from rejoinder.web.admin_api import router as admin_api_router
 from rejoinder.web.audit_desk import router as audit_router
-from rejoinder.web.policy_desk import router as policy_router
 from rejoinder.web.auth import LoginRequired
 from rejoinder.web.desk import router as desk_router
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.identity import Identity
 from rejoinder.web.limits import CheckLimiter
+from rejoinder.web.policy_desk import router as policy_router
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.rendering import make_renderer
+from rejoinder.web.reports import router as reports_router
 
 STATIC = Path(__file__).with_name("static")
 log = logging.getLogger("rejoinder.web")
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(pages.router)
     app.include_router(desk_router)
     app.include_router(admin_api_router)
+    app.include_router(reports_router)
     app.include_router(audit_router)
     app.include_router(policy_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
