@@ -87,7 +87,12 @@ class PublicComment:
 
     @property
     def is_deleted(self) -> bool:
-        return self.status is Status.DELETED
+        """Shown only as a placeholder (and only while replies hang under it)."""
+        return self.status in (Status.DELETED, Status.REJECTED)
+
+    @property
+    def placeholder(self) -> str:
+        return "[removed by a moderator]" if self.status is Status.REJECTED else "[deleted]"
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,35 @@ def build_tree(
             children.setdefault(reply.parent_id, []).append(reply)
     last = max_level - 1
     nodes = [ThreadNode(comment=root, level=0) for root in roots]
+    _nest(nodes, children, last)
+    return _prune(nodes, children)
+
+
+def _name(comment: PublicComment) -> str:
+    return comment.placeholder if comment.is_deleted else comment.author_name
+
+
+def _prune(nodes: list[ThreadNode], children: dict[int, list[PublicComment]]) -> list[ThreadNode]:
+    """Drop placeholders (deleted, removed) that no reply hangs under, bottom up. At the last
+    level replies follow as siblings, so there a placeholder with any reply stays."""
+
+    def dropped(node: ThreadNode) -> bool:
+        answered = node.children or (node.in_reply_to is not None and children.get(node.comment.id))
+        return node.comment.is_deleted and not answered
+
+    order: list[ThreadNode] = []  # parents before children; walked backwards below
+    stack = list(nodes)
+    while stack:  # iterative, like the nesting: depth is not bounded in every caller
+        node = stack.pop()
+        order.append(node)
+        stack.extend(node.children)
+    for node in reversed(order):
+        if node.children:
+            node.children = [child for child in node.children if not dropped(child)]
+    return [node for node in nodes if not dropped(node)]
+
+
+def _nest(nodes: list[ThreadNode], children: dict[int, list[PublicComment]], last: int) -> None:
     stack = list(nodes)
     while stack:  # iterative: a long chain of replies must not hit the recursion limit
         node = stack.pop()
@@ -39,7 +68,6 @@ def build_tree(
                 stack.append(child_node)
             else:
                 node.children.extend(_flatten_below(child, children, last))
-    return nodes
 
 
 def _flatten_below(
@@ -47,11 +75,11 @@ def _flatten_below(
 ) -> list[ThreadNode]:
     """All replies under `top`, in reading order, each at `level` with whom it answers."""
     flat: list[ThreadNode] = []
-    stack = [(reply, top.author_name) for reply in reversed(children.get(top.id, ()))]
+    stack = [(reply, _name(top)) for reply in reversed(children.get(top.id, ()))]
     while stack:
         reply, parent_name = stack.pop()
         flat.append(ThreadNode(comment=reply, level=level, in_reply_to=parent_name))
-        stack.extend((child, reply.author_name) for child in reversed(children.get(reply.id, ())))
+        stack.extend((child, _name(reply)) for child in reversed(children.get(reply.id, ())))
     return flat
 
 

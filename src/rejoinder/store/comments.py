@@ -41,7 +41,9 @@ _PRIVATE = (
     comments.c.imported,
     comments.c.notify_replies,
 )
-_SHOWN = (Status.PUBLISHED.value, Status.DELETED.value)
+# Deleted and rejected comments are read too: they hold their place while replies hang under
+# them (core.threads drops those with none), and their text is never shown.
+_SHOWN = (Status.PUBLISHED.value, Status.DELETED.value, Status.REJECTED.value)
 
 
 def _public(row: RowMapping) -> PublicComment:

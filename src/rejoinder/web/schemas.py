@@ -127,10 +127,10 @@ def comment_out(node: ThreadNode, slug: str) -> dict[str, Any]:
         "level": node.level,
         "in_reply_to": node.in_reply_to,
         "author": {
-            "name": c.author_name if not c.is_deleted else "[deleted]",
-            "website": c.author_website,
+            "name": c.author_name if not c.is_deleted else c.placeholder,
+            "website": None if c.is_deleted else c.author_website,
         },
-        "body_html": c.body_html,
+        "body_html": "" if c.is_deleted else c.body_html,  # a removed text never leaves
         "created_at": c.created_at,
         "edited_at": c.edited_at,
         "deleted": c.is_deleted,
