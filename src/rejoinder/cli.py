@@ -310,6 +310,43 @@ def moderation_check(
         raise typer.Exit(1)
 
 
+@moderation_app.command("eval")
+def moderation_eval(
+    file: Annotated[Path, typer.Argument(help='JSON lines: {"text", "label": 0|1, "cat"?}.')],
+    site: SiteOption = "default",
+    database_url: DatabaseOption = None,
+) -> None:
+    """ROC-AUC of the model, and under the site's policy the recall of label 1 (held or
+    refused) and the false-hold rate of label 0, overall and per category."""
+    import json
+
+    from rejoinder.moderation import evaluate_rows
+    from rejoinder.runtime import utcnow
+
+    if not file.is_file():
+        _fail(f"No such file: {file}")
+    rows = []
+    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            rows.append((str(item["text"]), int(item["label"]), str(item.get("cat") or "none")))
+        except (ValueError, KeyError, TypeError):
+            _fail(f'{file}:{number}: expected {{"text": ..., "label": 0 or 1, "cat"?: ...}}')
+    if not rows:
+        _fail(f"{file} has no rows.")
+    runtime = _runtime(database_url, moderation=True)
+    assert runtime.moderator is not None
+    try:
+        report = evaluate_rows(runtime.moderator, runtime.site_named(site).id, rows, utcnow())
+    finally:
+        runtime.close()
+    for line in report["lines"]:
+        typer.echo(line)
+    typer.echo(json.dumps({k: v for k, v in report.items() if k != "lines"}))
+
+
 @app.command()
 def purge(
     days: Annotated[

@@ -22,6 +22,7 @@ from rejoinder.core.moderation import (
     ModelScore,
     Policy,
     Submission,
+    Threshold,
     Verdict,
     decide,
     explain,
@@ -64,16 +65,29 @@ class Moderator:
     """Judges submissions for one running server or command."""
 
     def __init__(
-        self, db: Database, scorer: Scorer | None, rates: RedisRates | None = None
+        self,
+        db: Database,
+        scorer: Scorer | None,
+        rates: RedisRates | None = None,
+        model_thresholds: Mapping[str, Threshold] | None = None,
     ) -> None:
         self._db = db
         self._scorer = scorer
         self._rates = rates  # with Redis, posting times come from there, shared by all workers
+        # The thresholds the shipped model was calibrated for: a site that has not set its own
+        # gets these, since a score only means something against its own model's scale.
+        self._model_thresholds = dict(model_thresholds or {})
+
+    def _policy_from(self, stored: Mapping[str, Any]) -> Policy:
+        policy = Policy.from_dict(stored)
+        if self._scorer is not None and self._model_thresholds and "thresholds" not in stored:
+            policy = replace(policy, thresholds=self._model_thresholds)
+        return policy
 
     def policy(self, site_id: int) -> Policy:
         with self._db.read() as conn:
             stored = site_store.get_site_settings(conn, site_id).get("policy", {})
-        return Policy.from_dict(stored)
+        return self._policy_from(stored)
 
     def warm(self, now: datetime) -> None:
         """Load the model and compile the word lists now rather than on the first comment."""
@@ -119,7 +133,7 @@ class Moderator:
             honeypot=screening.honeypot, history=history, recent=recent, bans=bans,
             model_scores=scores if self._scorer else None,
         )  # fmt: skip
-        decision = decide(submission, policy or Policy.from_dict(stored))
+        decision = decide(submission, policy or self._policy_from(stored))
         return Judgement(decision=decision, scores=scores, fingerprint=text_print)
 
     def accepted(
@@ -198,3 +212,53 @@ def purge_refused(db: Database, *, now: datetime, retention_days: int) -> int:
     """Delete refused submissions older than the retention period."""
     with db.write() as conn:
         return moderation_store.purge_refused(conn, now - timedelta(days=retention_days))
+
+
+def evaluate_rows(
+    moderator: Moderator, site_id: int, rows: list[tuple[str, int, str]], now: datetime
+) -> dict[str, Any]:
+    """The model's ROC-AUC on labelled rows, and what the whole pipeline does with them under
+    the site's policy: label 1 (must not be published automatically) held or refused, label 0
+    held or refused by mistake; overall and per category."""
+    from rejoinder.classifier.corpora import EvalRow
+    from rejoinder.classifier.evaluation import evaluate_scores
+
+    policy = moderator.policy(site_id)
+    verdicts, scores = [], []
+    for text, _label, _cat in rows:
+        judgement = moderator.check(
+            site_id=site_id, text=text, name="", email="", website="", now=now
+        )
+        verdicts.append(judgement.decision.verdict is not Verdict.PUBLISH)
+        scores.append(judgement.scores)
+    report: dict[str, Any] = {"rows": len(rows), "label_1": sum(1 for r in rows if r[1] == 1)}
+    if all(scores):
+        categories = list(scores[0])
+        model = evaluate_scores(
+            {c: [s[c].score for s in scores] for c in categories},
+            [EvalRow(text, label, cat) for text, label, cat in rows],
+            {c: t.hold for c, t in policy.thresholds.items() if c in categories},
+        )
+        report["model_auc"] = model.auc
+        report["model_auc_by_category"] = {c.category: c.auc for c in model.categories}
+
+    def rate(selected: list[bool]) -> float | None:
+        return round(sum(selected) / len(selected), 4) if selected else None
+
+    report["recall"] = rate([v for v, r in zip(verdicts, rows, strict=True) if r[1] == 1])
+    report["false_holds"] = rate([v for v, r in zip(verdicts, rows, strict=True) if r[1] == 0])
+    by_cat: dict[str, float | None] = {}
+    for cat in sorted({r[2] for r in rows if r[1] == 1}):
+        by_cat[cat] = rate(
+            [v for v, r in zip(verdicts, rows, strict=True) if r[1] == 1 and r[2] == cat]
+        )
+    report["recall_by_category"] = by_cat
+    auc = report.get("model_auc")
+    lines = [
+        f"rows {report['rows']} (label 1: {report['label_1']})  model ROC-AUC "
+        + (f"{auc:.3f}" if isinstance(auc, float) else "n/a")
+        + f"  pipeline recall {report['recall']}  false holds {report['false_holds']}"
+    ]
+    lines += [f"  {cat:<16} recall {value}" for cat, value in by_cat.items()]
+    report["lines"] = lines
+    return report

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import resources
 from typing import Any
 
 from rejoinder.changes import AlwaysChanged, ChangeCounter, RedisChanges, SqliteChanges
 from rejoinder.core.errors import NotFound
 from rejoinder.core.models import Limits, Site
-from rejoinder.core.moderation import ModelScore, scores_from
+from rejoinder.core.moderation import ModelScore, Threshold, scores_from
 from rejoinder.events import NAMES, Events
 from rejoinder.moderation import Moderator, Scorer
 from rejoinder.settings import Settings
@@ -69,6 +71,21 @@ def model_scorer() -> Scorer:
     return score
 
 
+def model_thresholds() -> dict[str, Threshold]:
+    """The hold thresholds the shipped model was calibrated for (read from its metadata, not
+    by loading the model). The model refuses on its own only an explicit threat."""
+    meta = json.loads(
+        resources.files("rejoinder.classifier").joinpath("weights/meta.json").read_text()
+    )
+    return {
+        category: Threshold(
+            hold=float(value["hold"]),
+            refuse=float(value["refuse"]) if category == "threat" else None,
+        )
+        for category, value in meta["thresholds"].items()
+    }
+
+
 def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
     """Open the database (migrating it if asked), the default site, the secret and the signals."""
     db = Database(settings.database_url)
@@ -100,7 +117,10 @@ def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
     moderator = None
     if settings.moderation:
         rates = RedisRates(settings.redis_url, secret) if settings.redis_url else None
-        moderator = Moderator(db, model_scorer() if settings.moderation_model else None, rates)
+        scorer, thresholds = None, None
+        if settings.moderation_model:
+            scorer, thresholds = model_scorer(), model_thresholds()
+        moderator = Moderator(db, scorer, rates, thresholds)
     return Runtime(
         moderator=moderator,
         settings=settings,
