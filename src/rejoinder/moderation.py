@@ -8,6 +8,7 @@ scores) and records what it decided.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -34,6 +35,7 @@ from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.ratebook import RedisRates
 
+log = logging.getLogger("rejoinder.moderation")
 Scorer = Callable[[str], Mapping[str, ModelScore]]
 
 
@@ -95,8 +97,18 @@ class Moderator:
         self.scores(text)
         decide(Submission(text=text, name="A reader", email="", article=ArticleRef(0), now=now))
 
-    def scores(self, text: str) -> Mapping[str, ModelScore]:
-        return self._scorer(text) if self._scorer and text.strip() else {}
+    def scores(self, text: str) -> Mapping[str, ModelScore] | None:
+        """The model's scores; None when there is no model or it failed (then the other
+        phases still judge, and the failure is logged: a post never fails for it)."""
+        if self._scorer is None:
+            return None
+        if not text.strip():
+            return {}
+        try:
+            return self._scorer(text)
+        except Exception:
+            log.exception("the moderation model failed; judging without it")
+            return None
 
     def judge(
         self,
@@ -131,10 +143,10 @@ class Moderator:
             now=now, ip_hash=screening.ip_hash, ip_group_hash=screening.ip_group_hash,
             via_form=screening.via_form, form_issued_at=screening.form_issued_at,
             honeypot=screening.honeypot, history=history, recent=recent, bans=bans,
-            model_scores=scores if self._scorer else None,
+            model_scores=scores,
         )  # fmt: skip
         decision = decide(submission, policy or self._policy_from(stored))
-        return Judgement(decision=decision, scores=scores, fingerprint=text_print)
+        return Judgement(decision=decision, scores=scores or {}, fingerprint=text_print)
 
     def accepted(
         self, site_id: int, comment_id: int, ip_hash: str, email: str, at: datetime
@@ -156,10 +168,12 @@ class Moderator:
         submission = Submission(
             text=comment.body, name=comment.name, email=comment.email, website=comment.website,
             article=ArticleRef(0, True, None), now=now, via_form=False,
-            model_scores=scores if self._scorer else None,
+            model_scores=scores,
         )  # fmt: skip
         decision = decide(submission, self.policy(site_id))
-        return Judgement(decision=decision, scores=scores, fingerprint=fingerprint(comment.body))
+        return Judgement(
+            decision=decision, scores=scores or {}, fingerprint=fingerprint(comment.body)
+        )
 
 
 def _as_sent(text: str) -> str:
