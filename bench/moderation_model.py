@@ -7,9 +7,11 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 GOALS = {"p50_ms_at_most": 10.0, "p99_ms_at_most": 30.0, "batch_per_s_at_least": 500.0}
@@ -34,6 +36,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def cold_load_seconds(mode: str) -> float:
+    """Import and load in a fresh interpreter on the same core, as a new worker would."""
+    code = (
+        "import time; t = time.perf_counter(); from rejoinder.classifier import Classifier; "
+        f"Classifier.load(mode={mode!r}); print(time.perf_counter() - t)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return round(float(done.stdout.strip().splitlines()[-1]), 3)
+
+
 def bench_mode(mode: str, texts: list[str], batch: int) -> dict[str, float]:
     from rejoinder.classifier import Classifier
 
@@ -55,6 +67,7 @@ def bench_mode(mode: str, texts: list[str], batch: int) -> dict[str, float]:
     rate = len(texts) / (time.perf_counter() - t0)
     return {
         "load_s": round(load_s, 3),
+        "cold_load_s": cold_load_seconds(mode),
         "p50_ms": round(statistics.median(latencies), 2),
         "p99_ms": round(percentile(latencies, 0.99), 2),
         "mean_ms": round(statistics.fmean(latencies), 2),
@@ -68,7 +81,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--modes", default="cascade,ngram,full")
+    parser.add_argument("--modes", default="cascade,fast,ngram,full")
     args = parser.parse_args()
 
     # One core: pin the process and keep every library to one thread.
@@ -80,19 +93,21 @@ def main() -> None:
     texts = comments(args.data, args.count)
     chars = statistics.median(len(t) for t in texts)
     print(f"{len(texts)} comments (median {chars:.0f} characters), pinned to CPU {cpu}")
-    result: dict[str, object] = {"comments": len(texts), "cpu": cpu}
+    result: dict[str, Any] = {"comments": len(texts), "cpu": cpu}
     for mode in args.modes.split(","):
         figures = bench_mode(mode, texts, args.batch)
         print(f"{mode:8s} " + "  ".join(f"{k} {v}" for k, v in figures.items()), flush=True)
         result[mode] = figures
-    main_figures = result.get("cascade", result[args.modes.split(",")[0]])
-    assert isinstance(main_figures, dict)
     result["goals"] = GOALS
     result["goals_met"] = {
-        "p50": main_figures["p50_ms"] <= GOALS["p50_ms_at_most"],
-        "p99": main_figures["p99_ms"] <= GOALS["p99_ms_at_most"],
-        "batch": main_figures["batch_per_s"] >= GOALS["batch_per_s_at_least"],
-        "load": main_figures["load_s"] < 2.0,
+        mode: {
+            "p50": figures["p50_ms"] <= GOALS["p50_ms_at_most"],
+            "p99": figures["p99_ms"] <= GOALS["p99_ms_at_most"],
+            "batch": figures["batch_per_s"] >= GOALS["batch_per_s_at_least"],
+            "load": figures["cold_load_s"] < 2.0,
+        }
+        for mode, figures in result.items()
+        if isinstance(figures, dict) and "p50_ms" in figures
     }
     sys.stdout.flush()
     print(json.dumps(result))

@@ -37,8 +37,8 @@ def main() -> None:
     parser.add_argument("--labelled", type=Path, default=ROOT / "data" / "labelled")
     parser.add_argument("--seed", type=Path, default=ROOT.parent / "shared" / "seed")
     parser.add_argument("--weights", type=Path, default=None, help="a folder of weights")
-    parser.add_argument("--mode", default="cascade", choices=["cascade", "full", "ngram"])
-    parser.add_argument("--sets", default="own_test,kaggle_insults,ucc,sfu")
+    parser.add_argument("--mode", default="cascade", choices=["cascade", "fast", "full", "ngram"])
+    parser.add_argument("--sets", default="own_test,kaggle_insults,ucc,sfu,madlibs")
     args = parser.parse_args()
     run(args.data, args.labelled, args.seed, args.weights, args.mode, args.sets.split(","))
 
@@ -65,6 +65,19 @@ def run(
         share = classifier.encoder_calls / max(report.rows, 1)
         print(f"\n== {name} ({mode}; {seconds:.0f} s, encoder on {share:.0%} of comments)")
         print("\n".join(report.lines()))
+        kinds = sorted({r.extra["kind"] for r in all_sets[name] if "kind" in r.extra})
+        if kinds:
+            results = classifier.score_batch([r.text for r in all_sets[name]])
+            held = [any(res[c].score >= holds[c] for c in holds) for res in results]
+            parts = []
+            for kind in kinds:
+                mine = [
+                    h
+                    for r, h in zip(all_sets[name], held, strict=True)
+                    if r.extra.get("kind") == kind
+                ]
+                parts.append(f"{kind} {sum(mine)}/{len(mine)}")
+            print("  held, by kind: " + ", ".join(parts))
         aims = distance_from_aims(name, report)
         if aims:
             print(f"  aims: {aims}")

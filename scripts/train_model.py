@@ -43,7 +43,7 @@ def main() -> None:
             ROOT.parent / "shared" / "seed",
             out,
             "cascade",
-            ["own_test", "kaggle_insults", "ucc", "sfu"],
+            ["own_test", "kaggle_insults", "ucc", "sfu", "madlibs"],
         )
 
 

@@ -13,6 +13,7 @@ import threading
 import pytest
 
 from rejoinder.classifier import CATEGORIES, Classifier, get_classifier
+from rejoinder.classifier.normalise import normalise
 from rejoinder.core.pagedump import parse_page_dump
 
 ZW = "\u200b"
@@ -245,3 +246,40 @@ def test_scoring_makes_no_connect_system_call() -> None:
     assert json.loads(done.stdout.splitlines()[-1])["scoring"] == []
     calls = [line for line in done.stderr.splitlines() if "connect(" in line or "sendto(" in line]
     assert calls == []
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "idiot",
+        "IDIOT",
+        "1d10t",
+        "id!ot",
+        "i.d.i.o.t",
+        "i d i o t",
+        "i-d-i-o-t",
+        "iiiidiooot",
+        f"id{ZW}iot",
+        "\u0456d\u0456\u043et",
+        "ｉｄｉｏｔ",
+        "ídíót",
+    ],
+)
+def test_normaliser_undoes_each_evasion_and_keeps_the_way_back(spelling: str) -> None:
+    text = f"you {spelling}!"
+    norm = normalise(text)
+    assert norm.text == "you idiot!"
+    assert len(norm.origin) == len(norm.text)
+    start, end = norm.span(4, 9)
+    assert text[start:end] == spelling
+
+
+def test_cascade_runs_the_encoder_only_when_the_ngrams_are_unsure() -> None:
+    cascade = Classifier.load(mode="cascade")
+    full = Classifier.load(mode="full")
+    plain = "Thanks for the article, the photos of the harbour are lovely."
+    for clf in (cascade, full):
+        clf.score(plain)
+    assert cascade.encoder_calls == 0
+    assert full.encoder_calls == 1
+    assert cascade.score(plain)["toxicity"].score < cascade.thresholds["toxicity"].hold

@@ -280,7 +280,8 @@ def read_labelled(path: Path) -> list[EvalRow]:
         for line in f:
             if line.strip():
                 d = json.loads(line)
-                rows.append(EvalRow(d["text"], int(d["label"]), d.get("cat") or "none"))
+                extra = {"kind": str(d["kind"])} if "kind" in d else {}
+                rows.append(EvalRow(d["text"], int(d["label"]), d.get("cat") or "none", extra))
     return rows
 
 

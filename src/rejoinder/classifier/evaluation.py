@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,6 +148,8 @@ def standard_sets(data: Path, labelled: Path) -> dict[str, list[EvalRow]]:
     sets["kaggle_insults"] = corpora.kaggle_insults(data)
     sets["ucc"] = corpora.ucc(data)
     sets["sfu"] = corpora.sfu(data)
+    # Identity terms in template sentences: a fixed sample, for false holds on civil ones.
+    sets["madlibs"] = random.Random(20261125).sample(corpora.madlibs(data), 2000)
     return sets
 
 

@@ -19,7 +19,7 @@ from rejoinder.classifier.labels import CATEGORIES
 from rejoinder.classifier.ngrams import featurise
 from rejoinder.classifier.normalise import Normalised, normalise
 
-Mode = Literal["cascade", "full", "ngram"]
+Mode = Literal["cascade", "fast", "full", "ngram"]
 NGRAM_CHARS = 2000  # the n-gram model reads at most this many characters (as in training)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _MAX_SPANS = 4
@@ -74,13 +74,16 @@ class Classifier:
         self._enc_w = np.asarray(encoder_w, dtype=np.float32)
         self._enc_b = np.asarray(meta["encoder_bias"], dtype=np.float64)
         self._share = float(meta["ngram_share"])
-        self._low = np.array([meta["cascade"]["low"][c] for c in CATEGORIES])
-        self._high = np.array([meta["cascade"]["high"][c] for c in CATEGORIES])
+        bars = meta["cascade"]["fast" if mode == "fast" else "cascade"]
+        self._below = float(bars["below"])
+        self._above = float(bars["above"])
         self._span_floor = np.array([meta["span_floor"][c] for c in CATEGORIES])
         self.thresholds = {
             c: Thresholds(float(t["hold"]), float(t["refuse"]))
             for c, t in meta["thresholds"].items()
         }
+        holds = np.array([self.thresholds[c].hold for c in CATEGORIES], dtype=np.float64)
+        self._hold_logit = np.log(holds / (1 - holds))
         self._encoder = (
             Encoder(tokenizer_json, int(meta["max_tokens"])) if mode != "ngram" else None
         )
@@ -126,7 +129,8 @@ class Classifier:
         elif self.mode == "full":
             need = np.array([bool(n.text.strip()) for n in norms], dtype=bool)
         else:
-            need = np.asarray(((pn >= self._low) & (pn < self._high)).any(axis=1))
+            margin = (zn - self._hold_logit).max(axis=1)
+            need = np.asarray((margin >= self._below) & (margin < self._above))
         encoded: dict[int, Encoded] = {}
         if need.any() and self._encoder is not None:
             idx = [int(i) for i in np.flatnonzero(need)]

@@ -53,7 +53,11 @@ class Config:
     #: overall false-hold rate the default hold thresholds aim at on out-of-fold own examples
     false_hold_aim: float = 0.04
     #: weight of the n-gram model in the blend of logits (the encoder gets the rest)
-    ngram_share: float = 0.5
+    ngram_share: float = 0.3
+    #: share of the rows the blend holds that the cascade may let through on n-grams alone
+    cascade_miss: float = 0.02
+    #: the same for mode "fast", which trades recall for batch speed
+    fast_cascade_miss: float = 0.05
     source_weights: dict[str, float] = field(default_factory=dict)
 
 
@@ -344,31 +348,30 @@ def choose_thresholds(
     return out
 
 
+def hold_margin(
+    probs: npt.NDArray[np.float64], thresholds: Mapping[str, Mapping[str, float]]
+) -> npt.NDArray[np.float64]:
+    """Per row, the largest logit(score) - logit(hold threshold) over the categories."""
+    p = np.clip(probs, 1e-9, 1 - 1e-9)
+    h = np.array([thresholds[c]["hold"] for c in CATEGORIES])
+    return np.asarray((np.log(p / (1 - p)) - np.log(h / (1 - h))).max(axis=1))
+
+
 def choose_cascade(
     ngram_p: npt.NDArray[np.float64],
     blend_p: npt.NDArray[np.float64],
     thresholds: Mapping[str, Mapping[str, float]],
-    miss: float = 0.02,
-) -> dict[str, dict[str, float]]:
-    """Where the n-gram heads alone decide: below `low` (for every category) the comment is
-    clearly fine, at or above `high` (for any) clearly not. `low` is the highest value that
-    leaves out at most `miss` of the rows the full blend would hold for that category; `high`
-    the lowest above which the blend holds every row."""
-    low: dict[str, float] = {}
-    high: dict[str, float] = {}
-    for k, c in enumerate(CATEGORIES):
-        hold = thresholds[c]["hold"]
-        held = blend_p[:, k] >= hold
-        if held.any():
-            low[c] = float(min(np.quantile(ngram_p[held, k], miss), hold))
-        else:
-            low[c] = hold
-        not_held = ngram_p[~held, k]
-        top = float(not_held.max()) if len(not_held) else 0.0
-        high[c] = float(min(max(top + 1e-3, hold, 0.9), 0.999))
-        low[c] = round(low[c], 4)
-        high[c] = round(high[c], 4)
-    return {"low": low, "high": high}
+    miss: float = 0.05,
+) -> dict[str, float]:
+    """Where the n-gram heads alone decide, in terms of their hold margin (logit units):
+    below `below` the comment is clearly fine, above `above` clearly not; in between the
+    encoder runs. `below` is the highest bar that lets through at most `miss` of the rows the
+    full blend holds; `above` the lowest above which the blend holds every row."""
+    m_ngram = hold_margin(ngram_p, thresholds)
+    held = hold_margin(blend_p, thresholds) >= 0
+    below = float(min(np.quantile(m_ngram[held], miss), 0.0)) if held.any() else 0.0
+    above = float(max(m_ngram[~held].max() + 0.01, 0.0)) if (~held).any() else 0.0
+    return {"below": round(below, 4), "above": round(above, 4)}
 
 
 def export(
@@ -446,7 +449,10 @@ def train(
         texts=np.array([rows[i].text for i in own]),
     )
     thresholds = choose_thresholds(oof_blend, own_labels, config.false_hold_aim)
-    cascade = choose_cascade(oof_ngram, oof_blend, thresholds)
+    cascade = {
+        "cascade": choose_cascade(oof_ngram, oof_blend, thresholds, config.cascade_miss),
+        "fast": choose_cascade(oof_ngram, oof_blend, thresholds, config.fast_cascade_miss),
+    }
 
     model = fit(rows, pooled, config, x)
     summary = {
