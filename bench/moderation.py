@@ -48,15 +48,20 @@ OPEN_LIMITS = {
 
 LUA = textwrap.dedent("""
     -- thread_id is a global that setup() gives each wrk thread, so no two threads repeat.
+    -- and init() gets a run number from the command line, so no two runs repeat either.
     local counter = 0
     local next_id = 0
+    local run = 0
+    init = function(args)
+      run = tonumber(args[1]) or 0
+    end
     setup = function(thread)
       next_id = next_id + 1
       thread:set("thread_id", next_id)
     end
     request = function()
       counter = counter + 1
-      local n = (thread_id or 0) * 10000000 + counter
+      local n = run * 1000000000 + (thread_id or 0) * 10000000 + counter
       local body = string.format(
         '{"body": "Comment %d on the council vote: the bus lane pilot deserves a fair test, '
         .. 'and the figures in the report should be published before anyone decides.", '
@@ -181,9 +186,11 @@ def bench_posting(wrk: str, workdir: Path, moderation: bool, duration: int) -> d
         script = workdir / "post.lua"
         script.write_text(LUA)
         base = [wrk, "-t2", "-c8", "--timeout", "10s", "-s", str(script)]
-        subprocess.run([*base, "-d1s", target], capture_output=True, timeout=60, check=True)
+        subprocess.run(
+            [*base, "-d1s", target, "--", "1"], capture_output=True, timeout=60, check=True
+        )
         result = subprocess.run(
-            [*base, f"-d{duration}s", "--latency", target],
+            [*base, f"-d{duration}s", "--latency", target, "--", "2"],
             capture_output=True, text=True, timeout=duration + 60, check=True,
         )  # fmt: skip
         figures = thread_read.parse_wrk(result.stdout)

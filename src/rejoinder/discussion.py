@@ -277,6 +277,17 @@ def article_version(db: Database, site_id: int, slug: str) -> int | None:
         return article_store.get_article_version(conn, site_id, slug)
 
 
+def public_view(comment: Comment) -> PublicComment:
+    """What readers may see of a comment this process has just written (no query)."""
+    return PublicComment(
+        id=comment.id, article_id=comment.article_id, parent_id=comment.parent_id,
+        depth=comment.depth, number=comment.number, author_name=comment.author_name,
+        author_website=comment.author_website, body_html=comment.body_html,
+        status=comment.status, created_at=comment.created_at, edited_at=comment.edited_at,
+        imported=comment.imported,
+    )  # fmt: skip
+
+
 def get_public_comment(db: Database, comment_id: int) -> PublicComment:
     with db.read() as conn:
         comment = comment_store.get_public_comment(conn, comment_id)

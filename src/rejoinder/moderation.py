@@ -124,11 +124,15 @@ class Moderator:
         text_print = fingerprint(comment.body)
         with self._db.read() as conn:
             stored = site_store.get_site_settings(conn, site_id).get("policy", {})
+            rules = policy or self._policy_from(stored)
             bans = moderation_store.list_bans(conn, site_id, now)
             history = moderation_store.get_history(conn, site_id, comment.email)
             recent = moderation_store.get_recent_activity(
                 conn, site_id=site_id, article_id=article.id, ip_hash=screening.ip_hash,
                 email=comment.email, fingerprint=text_print, now=now,
+                top_level=bool(rules.top_level_per_thread),
+                surge_cap=rules.surge_per_minute or None,
+                same_text_cap=rules.duplicate_site_limit or None,
             )  # fmt: skip
         if self._rates is not None:
             by_ip, by_email, site_minute = self._rates.recent(
@@ -145,7 +149,7 @@ class Moderator:
             honeypot=screening.honeypot, history=history, recent=recent, bans=bans,
             model_scores=scores,
         )  # fmt: skip
-        decision = decide(submission, policy or self._policy_from(stored))
+        decision = decide(submission, rules)
         return Judgement(decision=decision, scores=scores or {}, fingerprint=text_print)
 
     def accepted(

@@ -82,8 +82,16 @@ def get_recent_activity(
     email: str,
     fingerprint: str,
     now: datetime,
+    top_level: bool = True,
+    surge_cap: int | None = 1000,
+    same_text_cap: int | None = 1000,
 ) -> RecentActivity:
-    """What the rate and duplicate phases need: six indexed queries over the last day at most."""
+    """What the rate and duplicate phases need: indexed queries over the last day at most.
+
+    Counts a phase does not use are skipped (`top_level=False`, a cap of None), and the
+    others stop counting one past what the phase compares with, so the cost of a post does
+    not grow with the site's traffic.
+    """
     hour_ago, minute_ago, day_ago = (
         now - timedelta(hours=1),
         now - timedelta(minutes=1),
@@ -110,15 +118,19 @@ def get_recent_activity(
         return int(conn.execute(query).scalar_one())
 
     # One count per key, each through its own index (an OR would scan the whole thread).
-    top_level = max(
-        top_level_by(comments.c.author_email == email) if email else 0,
-        top_level_by(comments.c.ip_hash == ip_hash) if ip_hash else 0,
+    top_count = max(
+        top_level_by(comments.c.author_email == email) if email and top_level else 0,
+        top_level_by(comments.c.ip_hash == ip_hash) if ip_hash and top_level else 0,
     )
-    site_minute = conn.execute(
-        select(func.count()).where(
-            comments.c.created_at > minute_ago, counted, _site_comments(site_id)
-        )
-    ).scalar_one()
+
+    def capped_count(condition: Any, cap: int) -> int:
+        rows = select(comments.c.id).where(condition).limit(cap + 1).subquery()
+        return int(conn.execute(select(func.count()).select_from(rows)).scalar_one())
+
+    site_minute = 0
+    if surge_cap is not None:
+        recent_on_site = (comments.c.created_at > minute_ago) & counted & _site_comments(site_id)
+        site_minute = capped_count(recent_on_site, surge_cap)
     own_texts = tuple(
         conn.execute(
             select(comments.c.body_markdown)
@@ -127,15 +139,16 @@ def get_recent_activity(
             .limit(20)
         ).scalars()
     ) if email else ()  # fmt: skip
-    same_text = conn.execute(
-        select(func.count()).where(
-            comments.c.fingerprint == fingerprint, comments.c.created_at > hour_ago, counted
+    same_text = 0
+    if fingerprint and same_text_cap is not None:
+        same = (
+            (comments.c.fingerprint == fingerprint) & (comments.c.created_at > hour_ago) & counted
         )
-    ).scalar_one() if fingerprint else 0  # fmt: skip
+        same_text = capped_count(same, same_text_cap)
     return RecentActivity(
         by_ip=by_ip,
         by_email=by_email,
-        top_level_in_thread=int(top_level),
+        top_level_in_thread=int(top_count),
         site_last_minute=int(site_minute),
         own_texts=own_texts,
         same_text_site_wide=int(same_text),

@@ -175,7 +175,7 @@ async def post_comment(request: Request, slug: str, payload: CommentIn) -> Respo
         site_id=site.id, slug=slug, raw=raw, limits=rt.limits, now=utcnow(),
         moderator=rt.moderator, screening=Screening(ip_hash=ip_hash, ip_group_hash=group_hash),
     )  # fmt: skip
-    public = await run_in_threadpool(discussion.get_public_comment, rt.db, posted.comment.id)
+    public = discussion.public_view(posted.comment)
     held = public.status is Status.HELD
     response = _json(_single(public, slug), status=202 if held else 201)
     identity.add_owned(request, response, posted.comment.id)
