@@ -25,19 +25,7 @@ class Format(StrEnum):
 
 
 def _row(entry: Any) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "created_at": entry.created_at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
-        "site_id": entry.site_id,
-        "comment_id": entry.comment_id,
-        "actor_kind": entry.actor_kind,
-        "actor": entry.actor,
-        "action": entry.action,
-        "before": entry.before,
-        "after": entry.after,
-        "note": entry.note,
-        "data": entry.data,
-    }
+    return dict(entry.to_dict(timespec="microseconds"))
 
 
 def write_export(entries: Any, out: IO[str], fmt: Format) -> int:

@@ -28,6 +28,16 @@ class AuditEntry:
     note: str
     data: dict[str, Any]
 
+    def to_dict(self, timespec: str = "microseconds") -> dict[str, Any]:
+        """The entry as plain JSON-ready values (the export and the admin API share it)."""
+        return {
+            "id": self.id,
+            "created_at": self.created_at.isoformat(timespec=timespec).replace("+00:00", "Z"),
+            "site_id": self.site_id, "comment_id": self.comment_id,
+            "actor_kind": self.actor_kind, "actor": self.actor, "action": self.action,
+            "before": self.before, "after": self.after, "note": self.note, "data": self.data,
+        }  # fmt: skip
+
 
 def add_entry(
     conn: Connection,

@@ -132,19 +132,7 @@ async def audit_page(request: Request) -> Response:
 
 
 def entry_json(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "created_at": entry.created_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "site_id": entry.site_id,
-        "comment_id": entry.comment_id,
-        "actor_kind": entry.actor_kind,
-        "actor": entry.actor,
-        "action": entry.action,
-        "before": entry.before,
-        "after": entry.after,
-        "note": entry.note,
-        "data": entry.data,
-    }
+    return entry.to_dict(timespec="seconds")
 
 
 @router.get(
