@@ -27,13 +27,22 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=1, help="encoder threads while training")
     parser.add_argument("--no-eval", action="store_true")
+    parser.add_argument(
+        "--retune",
+        action="store_true",
+        help="only choose thresholds and cascade bars again from the cached out-of-fold scores",
+    )
     args = parser.parse_args()
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(args.threads))
 
-    from rejoinder.classifier.training import train
+    from rejoinder.classifier.training import retune, train
 
-    out = train(args.data, args.labelled, args.out, args.cache, threads=args.threads)
+    if args.retune:
+        retune(args.out, args.cache)
+        out = args.out
+    else:
+        out = train(args.data, args.labelled, args.out, args.cache, threads=args.threads)
     if not args.no_eval:
         import eval_model
 

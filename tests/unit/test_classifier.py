@@ -24,6 +24,12 @@ def classifier() -> Classifier:
     return Classifier.load()
 
 
+def _held(classifier: Classifier, text: str) -> bool:
+    """Whether the model alone would hold the text: some category at or over its threshold."""
+    scores = classifier.score(text)
+    return any(s.score >= classifier.thresholds[c].hold for c, s in scores.items())
+
+
 def _run_python(code: str, timeout: float = 60) -> dict[str, object]:
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
@@ -88,7 +94,8 @@ def test_spans_point_into_the_original_text_and_find_the_insult(
     classifier: Classifier, text: str, word: str
 ) -> None:
     scores = classifier.score(text)
-    assert scores["insult"].score >= classifier.thresholds["insult"].hold
+    assert _held(classifier, text)
+    assert scores["insult"].score >= 0.9
     spans = scores["insult"].spans
     assert spans, "a held category comes with the words that drove it"
     for span in spans:
@@ -131,9 +138,9 @@ def test_abuse_scores_above_a_civil_sentence_on_the_same_topic(
 ) -> None:
     bad = classifier.score(abuse)[category].score
     good = classifier.score(civil)[category].score
-    assert bad > good
-    assert bad >= classifier.thresholds[category].hold
-    assert all(s.score < classifier.thresholds[c].hold for c, s in classifier.score(civil).items())
+    assert bad > good + 0.3
+    assert _held(classifier, abuse)
+    assert not _held(classifier, civil)
 
 
 def test_batch_scores_equal_single_scores(classifier: Classifier) -> None:

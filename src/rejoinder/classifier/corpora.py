@@ -29,6 +29,9 @@ class TrainRow:
     labels: dict[str, int]
     source: str
     weight: float = 1.0
+    #: rows sharing a group (a comment and its sentences, an example and its copies) are kept
+    #: on the same side of every cross-validation split
+    group: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ def toxic_spans(data: Path) -> list[TrainRow]:
         for cat in ("insult", "threat", "identity_attack", "obscenity"):
             labels[cat] = int(len(marked.get((cid, cat), ())) * 2 >= n)
         labels["spam"] = 0
-        rows.append(TrainRow(text, labels, "toxic_spans"))
+        rows.append(TrainRow(text, labels, "toxic_spans", group=f"civil:{cid}"))
     return rows
 
 
@@ -169,12 +172,12 @@ def toxic_spans_sentences(data: Path) -> list[TrainRow]:
             seen.add(sentence)
             hits = sum(1 for i in range(m.start(), m.end()) if i in toxic)
             any_mark = any(i in votes for i in range(m.start(), m.end()))
+            group = f"civil:{cid}"
             if hits >= 3:
-                rows.append(
-                    TrainRow(sentence, _labels(toxicity=1, spam=0), "toxic_spans_sentences")
-                )
+                labels = _labels(toxicity=1, spam=0)
+                rows.append(TrainRow(sentence, labels, "toxic_spans_sentences", group=group))
             elif not any_mark:
-                rows.append(TrainRow(sentence, _all_zero(), "toxic_spans_sentences"))
+                rows.append(TrainRow(sentence, _all_zero(), "toxic_spans_sentences", group=group))
     return rows
 
 

@@ -82,7 +82,8 @@ class Classifier:
             c: Thresholds(float(t["hold"]), float(t["refuse"]))
             for c, t in meta["thresholds"].items()
         }
-        holds = np.array([self.thresholds[c].hold for c in CATEGORIES], dtype=np.float64)
+        # A hold threshold of 1.0 means "never on its own": its margin is then -40, not -inf.
+        holds = np.clip([self.thresholds[c].hold for c in CATEGORIES], 1e-9, 1 - 1e-9)
         self._hold_logit = np.log(holds / (1 - holds))
         self._encoder = (
             Encoder(tokenizer_json, int(meta["max_tokens"])) if mode != "ngram" else None

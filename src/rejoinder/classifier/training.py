@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import random
+import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -49,9 +52,13 @@ class Config:
     )
     davidson_limit: int = 8000
     own_weight: float = 30.0
+    #: counterfactual identity-swapped copies of each own example that names a group
+    identity_copies: int = 2
     folds: int = 5
     #: overall false-hold rate the default hold thresholds aim at on out-of-fold own examples
     false_hold_aim: float = 0.04
+    #: the same on out-of-fold civil sentences of news comments (toxic-spans, unmarked)
+    civil_aim: float = 0.12
     #: weight of the n-gram model in the blend of logits (the encoder gets the rest)
     ngram_share: float = 0.3
     #: share of the rows the blend holds that the cascade may let through on n-grams alone
@@ -93,6 +100,45 @@ def split_labelled(own: Path, train: Path, test: Path, fraction: float = 0.3) ->
     return len(train_rows), len(test_rows)
 
 
+# Identity terms swapped within their kind to make counterfactual copies of the own examples.
+_SWAPS = (
+    "Israel Russia Iran China America France Britain Germany Ukraine Mexico India Pakistan "
+    "Palestine Turkey Nigeria Syria Poland Ireland Canada Japan",
+    "Israelis Russians Iranians Americans Germans Ukrainians Mexicans Indians Pakistanis "
+    "Palestinians Jews Muslims Christians Catholics Hindus Sikhs Arabs Africans Poles atheists "
+    "immigrants refugees migrants",
+    "Israeli Russian Iranian Chinese American French British German Ukrainian Mexican Indian "
+    "Pakistani Palestinian Jewish Muslim Christian Catholic Hindu Sikh Arab African Black "
+    "Asian gay lesbian trans Polish Irish",
+)
+_SWAP_KIND = {w.lower(): kind for kind, words in enumerate(_SWAPS) for w in words.split()}
+_SWAP_RE = re.compile(
+    r"\b(" + "|".join(sorted(_SWAP_KIND, key=len, reverse=True)) + r")\b", re.IGNORECASE
+)
+
+
+def identity_swaps(rows: Sequence[TrainRow], copies: int, weight: float) -> list[TrainRow]:
+    """Counterfactual copies of rows that name a country, people or group, with each such
+    name replaced by another of its kind: the label stays, so what decides is what is said
+    about the group, not which group is named (the madlibs false holds measure this)."""
+    rng = random.Random(SEED)
+    out = []
+    for r in rows:
+        if not _SWAP_RE.search(r.text):
+            continue
+        for _ in range(copies):
+
+            def swap(m: re.Match[str]) -> str:
+                word = m.group()
+                kind = _SWAPS[_SWAP_KIND[word.lower()]].split()
+                new = rng.choice([w for w in kind if w.lower() != word.lower()])
+                return new[0].upper() + new[1:] if word[0].isupper() else new
+
+            text = _SWAP_RE.sub(swap, r.text)
+            out.append(replace(r, text=text, source="own_swapped", weight=weight, group=r.text))
+    return out
+
+
 def load_training(data: Path, labelled: Path, config: Config) -> list[TrainRow]:
     readers: dict[str, Callable[[Path], list[TrainRow]]] = {
         "toxic_spans": corpora.toxic_spans,
@@ -112,6 +158,8 @@ def load_training(data: Path, labelled: Path, config: Config) -> list[TrainRow]:
         rows += [replace(r, weight=r.weight * w) for r in part]
     own = corpora.own_train_rows(corpora.read_labelled(labelled / "train.jsonl"))
     rows += [replace(r, weight=config.own_weight) for r in own]
+    if config.identity_copies:
+        rows += identity_swaps(own, config.identity_copies, config.own_weight / 2)
     return rows
 
 
@@ -298,23 +346,34 @@ def eval_rows_text(rows: Sequence[EvalRow]) -> list[str]:
 # --- thresholds, cascade, export -------------------------------------------------------------
 
 
-def own_folds(n: int, folds: int) -> npt.NDArray[np.int64]:
-    order = list(range(n))
-    random.Random(SEED).shuffle(order)
-    fold = np.zeros(n, dtype=np.int64)
-    for rank, i in enumerate(order):
-        fold[i] = rank % folds
-    return fold
+def folds_of(rows: Sequence[TrainRow], folds: int) -> npt.NDArray[np.int64]:
+    """A fixed fold per row, from a hash of its group (or its text): a comment and its
+    sentences, an own example and its identity-swapped copies share a fold."""
+    return np.array(
+        [
+            int.from_bytes(hashlib.blake2b((r.group or r.text).encode(), digest_size=4).digest())
+            % folds
+            for r in rows
+        ],
+        dtype=np.int64,
+    )
 
 
 def choose_thresholds(
-    scores: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], false_hold_aim: float
+    scores: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int64],
+    false_hold_aim: float,
+    civil: npt.NDArray[np.float64] | None = None,
+    civil_aim: float = 1.0,
 ) -> dict[str, dict[str, float]]:
     """Hold thresholds by a greedy walk: start with every category holding nothing, then keep
     lowering the one threshold that holds the most new label-1 rows per new false hold, while
-    the overall false-hold rate (any category) stays within the aim. Refuse thresholds sit
-    above every label-0 score, at least 0.15 above hold, at most 0.97."""
+    the overall false-hold rate (any category) stays within the aim, and within `civil_aim` on
+    the `civil` scores (civil news-comment sentences). Refuse thresholds sit above every
+    label-0 score, at least 0.15 above hold, at most 0.97."""
     pos, neg = scores[labels == 1], scores[labels == 0]
+    civil_rows = civil if civil is not None else np.zeros((0, scores.shape[1]))
+    civil_budget = int(np.floor(civil_aim * len(civil_rows)))
     k_cats = scores.shape[1]
     hold = np.ones(k_cats) + 1e-6
     candidates = [np.unique(scores[:, k])[::-1] for k in range(k_cats)]
@@ -333,6 +392,8 @@ def choose_thresholds(
                 hits, misses = rates(trial)
                 if misses > budget or hits <= caught:
                     continue
+                if int((civil_rows >= trial).any(axis=1).sum()) > civil_budget:
+                    continue
                 gain = (hits - caught) / (misses - false + 0.5)
                 if best is None or gain > best[0]:
                     best = (gain, k, float(value))
@@ -342,9 +403,12 @@ def choose_thresholds(
         caught, false = rates(hold)
     out = {}
     for k, c in enumerate(CATEGORIES):
-        hold_c = float(np.clip(hold[k] - 1e-6, 0.02, 0.99))
+        # A category never lowered keeps 1.0: it holds nothing on its own (the others do).
+        # Rounded up, never down: a rounded threshold must not hold more than the chosen one.
+        hold_c = 1.0 if hold[k] > 1 else math.ceil(max(hold[k] - 1e-6, 0.02) * 1e4) / 1e4
         refuse_c = float(np.clip(max(neg[:, k].max() + 1e-3, hold_c + 0.15), 0.5, 0.97))
-        out[c] = {"hold": round(hold_c, 4), "refuse": round(max(refuse_c, hold_c), 4)}
+        refuse_c = max(refuse_c, hold_c)
+        out[c] = {"hold": hold_c, "refuse": math.ceil(refuse_c * 1e4) / 1e4}
     return out
 
 
@@ -353,7 +417,7 @@ def hold_margin(
 ) -> npt.NDArray[np.float64]:
     """Per row, the largest logit(score) - logit(hold threshold) over the categories."""
     p = np.clip(probs, 1e-9, 1 - 1e-9)
-    h = np.array([thresholds[c]["hold"] for c in CATEGORIES])
+    h = np.clip([thresholds[c]["hold"] for c in CATEGORIES], 1e-9, 1 - 1e-9)
     return np.asarray((np.log(p / (1 - p)) - np.log(h / (1 - h))).max(axis=1))
 
 
@@ -397,10 +461,49 @@ def export(
         "encoder_bias": [float(v) for v in enc_b],
         "thresholds": thresholds,
         "cascade": cascade,
-        "span_floor": {c: round(0.5 * thresholds[c]["hold"], 4) for c in CATEGORIES},
+        "span_floor": span_floors(thresholds),
         "training": summary,
     }
     (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+
+
+def decision_bars(
+    oof_ngram: npt.NDArray[np.float64],
+    oof_blend: npt.NDArray[np.float64],
+    own: npt.NDArray[np.int64],
+    own_labels: npt.NDArray[np.int64],
+    civil: npt.NDArray[np.int64],
+    config: Config,
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Thresholds and cascade bars from out-of-fold scores."""
+    thresholds = choose_thresholds(
+        oof_blend[own], own_labels, config.false_hold_aim, oof_blend[civil], config.civil_aim
+    )
+    cascade = {
+        "cascade": choose_cascade(oof_ngram, oof_blend, thresholds, config.cascade_miss),
+        "fast": choose_cascade(oof_ngram, oof_blend, thresholds, config.fast_cascade_miss),
+    }
+    return thresholds, cascade
+
+
+def retune(out: Path, cache: Path, config: Config | None = None) -> None:
+    """Choose thresholds and cascade bars again from the last run's out-of-fold scores (kept
+    in the cache) and rewrite meta.json; the weights stay as they are."""
+    config = config or Config()
+    with np.load(cache / "oof.npz") as z:
+        thresholds, cascade = decision_bars(
+            z["ngram"], z["blend"], z["own"], z["own_labels"], z["civil"], config
+        )
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    meta["thresholds"] = thresholds
+    meta["cascade"] = cascade
+    meta["span_floor"] = span_floors(thresholds)
+    meta["training"]["config"] = config_dict(config)
+    (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+
+
+def span_floors(thresholds: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    return {c: round(0.5 * thresholds[c]["hold"], 4) for c in CATEGORIES}
 
 
 def train(
@@ -411,8 +514,8 @@ def train(
     config: Config | None = None,
     threads: int = 1,
 ) -> Path:
-    """Fit both models on every training row, pick thresholds and cascade bars out of fold on
-    the own examples, and write the weights to `out`. Returns `out`."""
+    """Fit both models on every training row, pick thresholds and cascade bars on
+    out-of-fold scores (five folds over all rows), and write the weights to `out`."""
     from rejoinder.classifier.embedcache import embed
     from rejoinder.classifier.encoder import Encoder
 
@@ -427,32 +530,32 @@ def train(
     x = ngram_matrix(texts, config.bits)
     print(f"  features ready after {time.monotonic() - started:.0f} s", file=sys.stderr)
 
-    own = np.flatnonzero([r.source == "own" for r in rows])
-    fold = own_folds(len(own), config.folds)
-    oof_ngram = np.zeros((len(own), len(CATEGORIES)))
-    oof_blend = np.zeros((len(own), len(CATEGORIES)))
+    fold = folds_of(rows, config.folds)
+    oof_ngram = np.zeros((len(rows), len(CATEGORIES)))
+    oof_blend = np.zeros((len(rows), len(CATEGORIES)))
     for f in range(config.folds):
-        held_out = own[fold == f]
-        keep = np.setdiff1d(np.arange(len(rows)), held_out)
+        held_out = np.flatnonzero(fold == f)
+        keep = np.flatnonzero(fold != f)
         model = fit([rows[i] for i in keep], pooled[keep], config, x[keep])
         zn = model.ngram_logits(x[held_out])
-        oof_ngram[fold == f] = sigmoid(zn)
-        oof_blend[fold == f] = model.blend(zn, model.encoder_logits(pooled[held_out]))
+        oof_ngram[held_out] = sigmoid(zn)
+        oof_blend[held_out] = model.blend(zn, model.encoder_logits(pooled[held_out]))
+    own = np.flatnonzero([r.source == "own" for r in rows])
     own_labels = np.array(
         [1 if any(rows[i].labels[c] == 1 for c in CATEGORIES) else 0 for i in own]
+    )
+    civil = np.flatnonzero(
+        [r.source == "toxic_spans_sentences" and r.labels["toxicity"] == 0 for r in rows]
     )
     np.savez(
         cache / "oof.npz",
         ngram=oof_ngram,
         blend=oof_blend,
-        labels=own_labels,
-        texts=np.array([rows[i].text for i in own]),
+        own=own,
+        own_labels=own_labels,
+        civil=civil,
     )
-    thresholds = choose_thresholds(oof_blend, own_labels, config.false_hold_aim)
-    cascade = {
-        "cascade": choose_cascade(oof_ngram, oof_blend, thresholds, config.cascade_miss),
-        "fast": choose_cascade(oof_ngram, oof_blend, thresholds, config.fast_cascade_miss),
-    }
+    thresholds, cascade = decision_bars(oof_ngram, oof_blend, own, own_labels, civil, config)
 
     model = fit(rows, pooled, config, x)
     summary = {
