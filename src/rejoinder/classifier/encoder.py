@@ -66,8 +66,7 @@ class Encoder:
         encs = self._tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
         out: list[Encoded | None] = [None] * len(texts)
-        for b in range(0, len(order), batch_size):
-            idx = order[b : b + batch_size]
+        for idx in _buckets(order, [len(e.ids) for e in encs], batch_size):
             hidden, mask = self._run([encs[i].ids for i in idx])
             for r, i in enumerate(idx):
                 n = int(mask[r].sum())
@@ -94,9 +93,21 @@ class Encoder:
         out = np.zeros((len(texts), 384), dtype=np.float32)
         encs = self._tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
-        for b in range(0, len(order), batch_size):
-            idx = order[b : b + batch_size]
+        for idx in _buckets(order, [len(e.ids) for e in encs], batch_size):
             hidden, mask = self._run([encs[i].ids for i in idx])
             m = mask[:, :, None].astype(np.float32)
             out[idx] = (hidden * m).sum(axis=1) / m.sum(axis=1)
         return out
+
+
+def _buckets(order: list[int], lengths: list[int], size: int) -> list[list[int]]:
+    """Batches of at most `size` texts (taken in order of length) whose longest is at most a
+    quarter (plus 4 tokens) longer than their shortest: padding costs as much as real tokens."""
+    batches: list[list[int]] = []
+    for i in order:
+        last = batches[-1] if batches else None
+        if last and len(last) < size and lengths[i] <= lengths[last[0]] * 1.25 + 4:
+            last.append(i)
+        else:
+            batches.append([i])
+    return batches
