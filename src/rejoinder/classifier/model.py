@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from rejoinder.classifier.encoder import Encoded, Encoder
 from rejoinder.classifier.labels import CATEGORIES
-from rejoinder.classifier.ngrams import featurise
+from rejoinder.classifier.ngrams import Features, featurise
 from rejoinder.classifier.normalise import Normalised, normalise
 
 Mode = Literal["cascade", "fast", "full", "ngram"]
@@ -116,7 +116,9 @@ class Classifier:
         zn = (
             np.array(
                 [
-                    f.values @ self._ngram_w[f.buckets] if len(f.buckets) else np.zeros(6)
+                    f.values @ self._ngram_w[f.buckets]
+                    if len(f.buckets)
+                    else np.zeros(len(CATEGORIES))
                     for f in feats
                 ],
                 dtype=np.float64,
@@ -153,7 +155,7 @@ class Classifier:
         self,
         text: str,
         norm: Normalised,
-        feats: Any,
+        feats: Features,
         e: Encoded | None,
         probs: npt.NDArray[np.float64],
     ) -> dict[str, CategoryScore]:
@@ -168,7 +170,7 @@ class Classifier:
     # --- explanations -------------------------------------------------------------------------
 
     def _spans(
-        self, text: str, norm: Normalised, feats: Any, e: Encoded | None, k: int
+        self, text: str, norm: Normalised, feats: Features, e: Encoded | None, k: int
     ) -> tuple[Span, ...]:
         """Per-character evidence in logit units: each n-gram occurrence spreads its weight over
         its characters; with the encoder, each token adds (h_t . w) / T, its exact share of the
