@@ -101,33 +101,20 @@ MODEL_PROBE = textwrap.dedent("""
 
 
 def sample_texts(count: int) -> list[str]:
-    """Comments to score: the project's labelled test split when present, else made up."""
-    texts: list[str] = []
-    test_split = Path(__file__).resolve().parents[1] / "data" / "labelled" / "test.jsonl"
-    if test_split.is_file():
-        for line in test_split.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                texts.append(json.loads(line)["text"])
-    words = [
-        "the",
-        "council",
-        "vote",
-        "bus",
-        "lane",
-        "report",
-        "figures",
-        "seems",
-        "fair",
-        "but",
-        "I",
-        "doubt",
-        "the",
-        "costs",
+    """Real comments to score, abusive and civil: the project's labelled examples and the
+    demo's discussions, repeated in turn up to `count` (a filler of civil words would let the
+    cascade skip the encoder far more often than real comments do)."""
+    root = Path(__file__).resolve().parents[1]
+    texts = [
+        json.loads(line)["text"]
+        for line in (root / "data" / "labelled" / "own.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
+        if line.strip()
     ]
-    while len(texts) < count:
-        n = len(texts)
-        texts.append(" ".join(words[(n + i) % len(words)] for i in range(8 + n % 40)))
-    return texts[:count]
+    for thread in sorted((root / "src" / "rejoinder" / "demo" / "discussions").glob("*.json")):
+        texts += [item["body"] for item in json.loads(thread.read_text(encoding="utf-8"))]
+    return [texts[i % len(texts)] for i in range(count)]
 
 
 def bench_model(count: int) -> dict[str, Any]:
