@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from rejoinder.core.errors import Conflict, Invalid, InvalidMany, NotFound, Refused
 from rejoinder.core.models import Article, PublicComment, Status
 from rejoinder.events import COMMENT_EDITED, Events
@@ -150,7 +148,7 @@ def report_comment(
     reason, text = check_report(reason, text)
     try:
         return _report(db, events, comment_id, reason, text, reporter, ip_hash, now)
-    except IntegrityError:  # the same reader twice at once: the unique key keeps one
+    except report_store.DuplicateReport:  # the same reader twice at once: the key keeps one
         raise AlreadyReported(
             "You have already reported this comment. Thank you: a moderator will look at it."
         ) from None

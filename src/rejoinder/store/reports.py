@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
+from rejoinder.core.errors import Conflict
 from rejoinder.core.models import Status
 from rejoinder.store.schema import comments, reports
 
@@ -86,6 +88,10 @@ def recent_from_address(
     return int(count), oldest
 
 
+class DuplicateReport(Conflict):
+    """The same reader reported the same comment twice."""
+
+
 def add_report(
     conn: Connection,
     *,
@@ -96,18 +102,24 @@ def add_report(
     ip_hash: str,
     now: datetime,
 ) -> int:
-    """Store the report and count it on the comment; returns the comment's new count."""
-    conn.execute(
-        insert(reports).values(
-            comment_id=comment_id,
-            reason=reason,
-            text=text,
-            reporter=reporter,
-            ip_hash=ip_hash,
-            created_at=now,
-            resolved=False,
+    """Store the report and count it on the comment; returns the comment's new count.
+
+    Raises DuplicateReport when this reporter already reported the comment (the unique key
+    catches two sends at once that both passed the earlier check)."""
+    try:
+        conn.execute(
+            insert(reports).values(
+                comment_id=comment_id,
+                reason=reason,
+                text=text,
+                reporter=reporter,
+                ip_hash=ip_hash,
+                created_at=now,
+                resolved=False,
+            )
         )
-    )
+    except IntegrityError:
+        raise DuplicateReport("this reader has reported this comment already") from None
     conn.execute(
         update(comments)
         .where(comments.c.id == comment_id)
