@@ -78,8 +78,14 @@ def db_url(databases: Databases) -> str:
     return databases.new()
 
 
-def rejoinder(*args: str, db_url: str, env: dict[str, str] | None = None, input: str | None = None,
-              check: bool = True, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
+def rejoinder(
+    *args: str,
+    db_url: str,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    check: bool = True,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run the real `rejoinder` command against `db_url`."""
     full_env = {**os.environ, "REJOINDER_DATABASE_URL": db_url, **(env or {})}
     result = subprocess.run(
@@ -87,7 +93,9 @@ def rejoinder(*args: str, db_url: str, env: dict[str, str] | None = None, input:
         env=full_env, input=input, capture_output=True, text=True, timeout=120, cwd=cwd,
     )  # fmt: skip
     if check and result.returncode != 0:
-        raise AssertionError(f"rejoinder {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"rejoinder {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
@@ -180,7 +188,10 @@ def make_article(server: Server) -> Callable[..., dict[str, object]]:
     """Publish an article through the admin API; returns its JSON."""
 
     def make(**fields: object) -> dict[str, object]:
-        payload = {"title": f"Test article {uuid.uuid4().hex[:8]}", "body": "A paragraph.\n\nAnother one."}
+        payload = {
+            "title": f"Test article {uuid.uuid4().hex[:8]}",
+            "body": "A paragraph.\n\nAnother one.",
+        }
         payload.update(fields)
         response = httpx.post(
             server.url + "/api/v1/articles",
