@@ -92,9 +92,10 @@ class Moderator:
         return self._policy_from(stored)
 
     def warm(self, now: datetime) -> None:
-        """Load the model and compile the word lists now rather than on the first comment."""
+        """Compile the word lists and patterns now rather than on the first comment. The model
+        itself loads on the first comment it scores (about 0.3 s): its ONNX session takes
+        about 160 MB, which a worker that only serves readers never needs."""
         text = "A first comment, to load what judging needs."
-        self.scores(text)
         decide(Submission(text=text, name="A reader", email="", article=ArticleRef(0), now=now))
 
     def scores(self, text: str) -> Mapping[str, ModelScore] | None:

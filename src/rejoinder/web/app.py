@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if rt.moderator is not None:
-            # Load the model in the background: the server answers readers meanwhile.
+            # Compile the moderation rules in the background; the model loads on first use.
             warm = rt.moderator.warm
             threading.Thread(target=warm, args=(utcnow(),), name="warm", daemon=True).start()
         purging = asyncio.create_task(_purge_daily(rt))
