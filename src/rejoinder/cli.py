@@ -100,7 +100,8 @@ def _run_server(settings) -> None:  # type: ignore[no-untyped-def]
     os.environ["REJOINDER_MIGRATE_ON_START"] = "false"
     if settings.secret_key:
         os.environ["REJOINDER_SECRET_KEY"] = settings.secret_key
-    typer.echo(f"Rejoinder on http://{settings.host}:{settings.port}/ ({settings.workers} workers)")
+    workers = f"{settings.workers} worker" + ("s" if settings.workers != 1 else "")
+    typer.echo(f"Rejoinder on http://{settings.host}:{settings.port}/ ({workers})")
     uvicorn.run(
         "rejoinder.web.app:create_app",
         factory=True,

@@ -2,45 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
-ADMIN_HEADERS = {"Authorization": "Bearer test-admin-token"}
+# The server tests' helpers, shared rather than copied.
+from tests.server import comment_payload, publish, walk
 
-
-def publish(base_url: str, **fields: Any) -> dict[str, Any]:
-    """Publish an article on a running server through the admin API; returns its JSON."""
-    payload: dict[str, Any] = {
-        "title": f"Store article {uuid.uuid4().hex[:10]}",
-        "body": "A paragraph.\n\nAnother one.",
-    }
-    payload.update(fields)
-    response = httpx.post(
-        base_url + "/api/v1/articles", json=payload, headers=ADMIN_HEADERS, timeout=10
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
-def comment_payload(**fields: Any) -> dict[str, Any]:
-    """A valid comment for the API; `fields` override or add."""
-    payload: dict[str, Any] = {
-        "body": f"A comment {uuid.uuid4().hex[:8]}.",
-        "name": "Ada Reader",
-        "email": "ada@example.org",
-    }
-    payload.update(fields)
-    return payload
-
-
-def walk(comments: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Every comment of an API tree, parents before their replies."""
-    for comment in comments:
-        yield comment
-        yield from walk(comment["replies"])
+__all__ = ["comment_count", "comment_payload", "publish", "walk", "whole_thread"]
 
 
 def whole_thread(base_url: str, slug: str) -> list[dict[str, Any]]:
