@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -65,6 +67,20 @@ def _runtime(database_url: str | None = None, **overrides: object):  # type: ign
     from rejoinder.runtime import open_runtime
 
     return open_runtime(_settings(database_url, **overrides))
+
+
+@contextmanager
+def _opened(database_url: str | None, **overrides: object) -> Iterator[Any]:
+    """The runtime for one command, closed after; a domain error becomes a clean exit 1."""
+    from rejoinder.core.errors import RejoinderError
+
+    runtime = _runtime(database_url, **overrides)
+    try:
+        yield runtime
+    except RejoinderError as error:
+        _fail(error.message)
+    finally:
+        runtime.close()
 
 
 def _fail(message: str) -> None:
@@ -241,17 +257,11 @@ def site_add(
     database_url: DatabaseOption = None,
 ) -> None:
     """Add a site; requests whose Host is its domain see its articles."""
-    from rejoinder.core.errors import RejoinderError
     from rejoinder.publishing import add_site
     from rejoinder.runtime import utcnow
 
-    runtime = _runtime(database_url)
-    try:
+    with _opened(database_url) as runtime:
         added = add_site(runtime.db, name, title, domain, utcnow())
-    except RejoinderError as error:
-        _fail(error.message)
-    finally:
-        runtime.close()
     typer.echo(f"Added site {added.name} ({added.domain or 'no domain'})")
 
 
@@ -260,12 +270,9 @@ def site_list(database_url: DatabaseOption = None) -> None:
     """List the sites with their domains."""
     from rejoinder.publishing import list_sites
 
-    runtime = _runtime(database_url)
-    try:
+    with _opened(database_url) as runtime:
         for site in list_sites(runtime.db):
             typer.echo(f"{site.name}\t{site.domain or '-'}\t{site.title}")
-    finally:
-        runtime.close()
 
 
 @moderation_app.command("check")
@@ -359,12 +366,9 @@ def purge(
     from rejoinder.moderation import purge_refused
     from rejoinder.runtime import utcnow
 
-    runtime = _runtime(database_url)
-    try:
+    with _opened(database_url) as runtime:
         keep = days or runtime.settings.retention_days
         gone = purge_refused(runtime.db, now=utcnow(), retention_days=keep)
-    finally:
-        runtime.close()
     typer.echo(f"Purged {gone} refused submissions older than {keep} days")
 
 
@@ -377,20 +381,14 @@ def user_add(
 ) -> None:
     """Add a desk account; the password is hashed with argon2."""
     from rejoinder.accounts import add_user
-    from rejoinder.core.errors import RejoinderError
     from rejoinder.core.models import Role
     from rejoinder.runtime import utcnow
 
     if role not in ("admin", "moderator"):
         _fail("--role is admin or moderator.")
     password = _password(password_file)
-    runtime = _runtime(database_url)
-    try:
+    with _opened(database_url) as runtime:
         user = add_user(runtime.db, name, Role(role), password, utcnow())
-    except RejoinderError as error:
-        _fail(error.message)
-    finally:
-        runtime.close()
     typer.echo(f"Added {user.role.value} {user.name}")
 
 
@@ -399,27 +397,18 @@ def user_list(database_url: DatabaseOption = None) -> None:
     """List the desk accounts with their roles."""
     from rejoinder.accounts import list_users
 
-    runtime = _runtime(database_url)
-    try:
+    with _opened(database_url) as runtime:
         for user in list_users(runtime.db):
             state = "disabled" if user.disabled else "active"
             typer.echo(f"{user.name}\t{user.role.value}\t{state}")
-    finally:
-        runtime.close()
 
 
 def _set_disabled(name: str, disabled: bool, database_url: str | None) -> None:
     from rejoinder.accounts import set_disabled
-    from rejoinder.core.errors import RejoinderError
     from rejoinder.runtime import utcnow
 
-    runtime = _runtime(database_url)
-    try:
+    with _opened(database_url) as runtime:
         set_disabled(runtime.db, name, disabled, utcnow())
-    except RejoinderError as error:
-        _fail(error.message)
-    finally:
-        runtime.close()
     typer.echo(f"{'Disabled' if disabled else 'Enabled'} {name}")
 
 
@@ -441,17 +430,11 @@ def user_passwd(
 ) -> None:
     """Set an account's password (its open sessions end)."""
     from rejoinder.accounts import set_password
-    from rejoinder.core.errors import RejoinderError
     from rejoinder.runtime import utcnow
 
     password = _password(password_file)
-    runtime = _runtime(database_url)
-    try:
+    with _opened(database_url) as runtime:
         set_password(runtime.db, name, password, utcnow())
-    except RejoinderError as error:
-        _fail(error.message)
-    finally:
-        runtime.close()
     typer.echo(f"Password of {name} changed")
 
 
@@ -463,16 +446,10 @@ def token_add(
 ) -> None:
     """Make an API token for /api/v1/admin (printed once; only its hash is kept)."""
     from rejoinder.accounts import add_token
-    from rejoinder.core.errors import RejoinderError
     from rejoinder.runtime import utcnow
 
-    runtime = _runtime(database_url)
-    try:
+    with _opened(database_url) as runtime:
         token = add_token(runtime.db, user, name, utcnow())
-    except RejoinderError as error:
-        _fail(error.message)
-    finally:
-        runtime.close()
     typer.echo(token)
 
 
