@@ -134,6 +134,7 @@ class Moderator:
                 top_level=bool(rules.top_level_per_thread),
                 surge_cap=rules.surge_per_minute or None,
                 same_text_cap=rules.duplicate_site_limit or None,
+                **_times_needed(rules),
             )  # fmt: skip
         if self._rates is not None:
             by_ip, by_email, site_minute = self._rates.recent(
@@ -179,6 +180,25 @@ class Moderator:
         return Judgement(
             decision=decision, scores=scores or {}, fingerprint=fingerprint(comment.body)
         )
+
+
+def _times_needed(rules: Policy) -> dict[str, Any]:
+    """How many of a writer's latest times, over how long, the rate phase can use."""
+    windows = [
+        (limit, seconds)
+        for limit, seconds in (
+            (1 if rules.flood_seconds else 0, rules.flood_seconds or 0),
+            (rules.per_minute or 0, 60),
+            (rules.per_hour or 0, 3600),
+        )
+        if limit
+    ]
+    if not windows:
+        return {"times_cap": 0}
+    return {
+        "times_cap": max(limit for limit, _ in windows),
+        "times_window": timedelta(seconds=max(seconds for _, seconds in windows)),
+    }
 
 
 def _as_sent(text: str) -> str:

@@ -414,6 +414,27 @@ def test_second_post_from_one_address_within_15_seconds_is_refused_with_retry_af
             assert counts(http, slug) == (1, 1)
 
 
+def test_a_per_minute_limit_counts_the_writer_s_latest_comments_only(
+    databases: Databases, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Only as many of a writer's latest times are read as the largest limit needs; with 3 a
+    minute, a fourth comment from the same address is refused even under another email.
+    (A fresh database: a new secret, so new address hashes, also in Redis.)"""
+    for fresh in _moderated(databases, tmp_path_factory.mktemp("per-minute"), MODERATION_ON):
+        fresh.policy(**{**RELAXED, "per_minute": 3})
+        slug = fresh.article()
+        with fresh.client() as http:
+            path = f"/api/v1/articles/{slug}/comments"
+            for n in range(3):
+                body = {"body": f"Point {n} about the tram timetable.", "name": "Gus"}
+                assert http.post(path, json={**body, "email": email("gus")}).status_code == 201
+            other = {"body": "A view from the other side of the river.", "name": "Hal"}
+            refused_by_address = http.post(path, json={**other, "email": email("hal")})
+            assert refused_by_address.status_code == 429, refused_by_address.text
+            assert "3 comments in less than a minute" in refused_by_address.json()["message"]
+            assert counts(http, slug) == (3, 3)
+
+
 def test_same_text_twice_from_one_commenter_is_refused_the_second_time(relaxed: Moderated) -> None:
     slug = relaxed.article()
     who = email("dup")

@@ -85,12 +85,16 @@ def get_recent_activity(
     top_level: bool = True,
     surge_cap: int | None = 1000,
     same_text_cap: int | None = 1000,
+    times_cap: int = 200,
+    times_window: timedelta = timedelta(hours=1),
 ) -> RecentActivity:
     """What the rate and duplicate phases need: indexed queries over the last day at most.
 
     Counts a phase does not use are skipped (`top_level=False`, a cap of None), and the
     others stop counting one past what the phase compares with, so the cost of a post does
-    not grow with the site's traffic.
+    not grow with the site's traffic. The writer's own times are read newest first, at most
+    `times_cap` of them within `times_window` (none when no limit needs them): the rate
+    phase compares the newest with the flood interval and the n-th newest with a limit of n.
     """
     hour_ago, minute_ago, day_ago = (
         now - timedelta(hours=1),
@@ -100,11 +104,13 @@ def get_recent_activity(
     counted = comments.c.status.in_(_COUNTED)
 
     def times(condition: Any) -> tuple[datetime, ...]:
+        if times_cap <= 0:
+            return ()
         query = (
             select(comments.c.created_at)
-            .where(condition, comments.c.created_at > hour_ago, counted)
+            .where(condition, comments.c.created_at > now - times_window, counted)
             .order_by(comments.c.created_at.desc())
-            .limit(200)
+            .limit(times_cap)
         )
         return tuple(conn.execute(query).scalars())
 
