@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from rejoinder.core.errors import Conflict
 from rejoinder.core.models import Article, ArticleDraft, Comment, Site, Status
@@ -13,12 +14,16 @@ from rejoinder.core.pagedump import PageDump
 from rejoinder.core.text import render_article, render_comment
 from rejoinder.core.validation import check_slug, clean_line, clean_text, slugify
 from rejoinder.events import ARTICLE_PUBLISHED, Events
-from rejoinder.moderation import Moderator
+from rejoinder.moderation import Judgement, Moderator
 from rejoinder.store import articles as article_store
+from rejoinder.store import audit as audit_store
 from rejoinder.store import comments as comment_store
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
 def add_article(
@@ -82,12 +87,13 @@ def import_page(
             name = clean_line(item.author)[:100]
             verdict = judgement.decision.verdict if judgement else Verdict.PUBLISH
             if judgement and verdict is Verdict.REFUSE and not body:
-                moderation_store.add_refused(
+                refused_id = moderation_store.add_refused(
                     conn, site_id=site_id, article_id=article.id,
                     parent_id=parent.id if parent else None, name=name, email="", website=None,
                     body=body, ip_hash=None, ip_group_hash=None,
                     decision=json.loads(judgement.record()), now=created,
                 )  # fmt: skip
+                _audit_import(conn, site_id, None, judgement, Verdict.REFUSE, now, refused_id)
                 stored.append(None)
                 continue
             status = Status.PUBLISHED
@@ -115,11 +121,38 @@ def import_page(
                     moderation=judgement.record() if judgement else None,
                 )
             )
+            if judgement:
+                outcome = Verdict.HOLD if status is Status.HELD else Verdict.PUBLISH
+                _audit_import(conn, site_id, stored[-1], judgement, outcome, now)
         article_store.touch_article(conn, article.id, published, now)
         article = article_store.get_article_by_id(conn, article.id)  # type: ignore[assignment]
     assert article is not None
     events.fire(ARTICLE_PUBLISHED, article=article)
     return article, [comment for comment in stored if comment is not None]
+
+
+def _audit_import(
+    conn: Connection,
+    site_id: int,
+    comment: Comment | None,
+    judgement: Judgement,
+    outcome: Verdict,
+    at: datetime,
+    refused_id: int | None = None,
+) -> None:
+    """An imported comment's verdict goes in the audit log like a posted one's. `outcome` can
+    differ from the judgement: a reply waits (held) under a parent that is not published."""
+    record = json.loads(judgement.record())
+    data: dict[str, Any] = {"reasons": record["reasons"], "scores": record["scores"],
+                            "imported": True}  # fmt: skip
+    if outcome is not judgement.decision.verdict:
+        data["verdict"] = judgement.decision.verdict.value
+    if refused_id:
+        data["refused_id"] = refused_id
+    audit_store.add_entry(
+        conn, at=at, actor_kind="machine", actor="pipeline", action="verdict", site_id=site_id,
+        comment_id=comment.id if comment else None, after=outcome.value, data=data,
+    )  # fmt: skip
 
 
 def add_site(db: Database, name: str, title: str, domain: str | None, now: datetime) -> Site:

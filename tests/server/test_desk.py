@@ -640,6 +640,13 @@ def test_the_seed_imported_with_moderation_holds_seamus_and_approving_numbers_hi
         comment_id = int(item.get("data-id"))
         with db.read() as conn:
             row = conn.execute(select(comments).where(comments.c.id == comment_id)).one()
+            # The import audits each verdict as a post does: one entry per stored comment.
+            verdicts = conn.execute(
+                select(audit_log.c.comment_id, audit_log.c.after, audit_log.c.data).where(
+                    audit_log.c.action == "verdict", audit_log.c.comment_id.is_not(None)
+                )
+            ).all()
+            stored = conn.execute(select(comments.c.id, comments.c.status)).all()
             siblings = conn.execute(
                 select(func.coalesce(func.max(comments.c.number), 0)).where(
                     comments.c.article_id == row.article_id,
@@ -647,6 +654,13 @@ def test_the_seed_imported_with_moderation_holds_seamus_and_approving_numbers_hi
                     else comments.c.parent_id == row.parent_id,
                 )
             ).scalar_one()  # fmt: skip
+        outcome = {"held": "hold", "published": "publish"}
+        assert sorted((c, a) for c, a, _ in verdicts) == sorted(
+            (c, outcome[status]) for c, status in stored
+        )
+        [(_, _, data)] = [v for v in verdicts if v.comment_id == comment_id]
+        assert json.loads(data)["imported"] is True
+        assert INSULT in json.dumps(json.loads(data)["reasons"], ensure_ascii=False)
         before = article_count(server.url, slug)
         csrf = str(page.xpath('//form[@action="/admin/logout"]/input[@name="csrf"]/@value')[0])
         response = mod.post(f"/admin/comments/{comment_id}/approve", data={"csrf": csrf})
