@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, func, insert, select, update
 
 from rejoinder.core.errors import Conflict
 from rejoinder.core.models import Article, ArticleDraft
@@ -26,6 +26,21 @@ _COLUMNS = (
     articles.c.source_url,
     articles.c.comment_count,
     articles.c.version,
+)
+
+# Statements of the posting path, built once: building one costs more than running it.
+_BY_SLUG = select(*_COLUMNS).where(
+    articles.c.site_id == bindparam("b_site"), articles.c.slug == bindparam("b_slug")
+)
+_BY_SLUG_LOCKED = _BY_SLUG.with_for_update()
+_TOUCH = (
+    update(articles)
+    .where(articles.c.id == bindparam("b_id"))
+    .values(
+        comment_count=articles.c.comment_count + bindparam("b_delta"),
+        version=articles.c.version + 1,
+        updated_at=bindparam("b_now", type_=articles.c.updated_at.type),
+    )
 )
 
 
@@ -70,13 +85,7 @@ def _can_exist(slug: str) -> bool:
 def get_article(conn: Connection, site_id: int, slug: str) -> Article | None:
     if not _can_exist(slug):
         return None
-    row = (
-        conn.execute(
-            select(*_COLUMNS).where(articles.c.site_id == site_id, articles.c.slug == slug)
-        )
-        .mappings()
-        .first()
-    )
+    row = conn.execute(_BY_SLUG, {"b_site": site_id, "b_slug": slug}).mappings().first()
     return _article(row) if row else None
 
 
@@ -89,10 +98,8 @@ def lock_article(conn: Connection, site_id: int, slug: str) -> Article | None:
     """The article, locked until the transaction ends (SQLite holds its lock already)."""
     if not _can_exist(slug):
         return None
-    query = select(*_COLUMNS).where(articles.c.site_id == site_id, articles.c.slug == slug)
-    if conn.dialect.name != "sqlite":
-        query = query.with_for_update()
-    row = conn.execute(query).mappings().first()
+    query = _BY_SLUG if conn.dialect.name == "sqlite" else _BY_SLUG_LOCKED
+    row = conn.execute(query, {"b_site": site_id, "b_slug": slug}).mappings().first()
     return _article(row) if row else None
 
 
@@ -134,15 +141,7 @@ def count_comments_for(conn: Connection, site_id: int, slugs: Sequence[str]) -> 
 
 def touch_article(conn: Connection, article_id: int, count_delta: int, now: datetime) -> None:
     """Record a change to the article's discussion: the count moves, the version goes up."""
-    conn.execute(
-        update(articles)
-        .where(articles.c.id == article_id)
-        .values(
-            comment_count=articles.c.comment_count + count_delta,
-            version=articles.c.version + 1,
-            updated_at=now,
-        )
-    )
+    conn.execute(_TOUCH, {"b_id": article_id, "b_delta": count_delta, "b_now": now})
 
 
 def max_version(conn: Connection) -> int:

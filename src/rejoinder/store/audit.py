@@ -39,6 +39,9 @@ class AuditEntry:
         }  # fmt: skip
 
 
+_ADD_ENTRY = insert(audit_log).returning(audit_log.c.id)
+
+
 def add_entry(
     conn: Connection,
     *,
@@ -58,9 +61,7 @@ def add_entry(
         "actor_kind": actor_kind, "actor": actor[:100], "action": action,
         "before": before, "after": after, "note": note, "data": json.dumps(data or {}),
     }  # fmt: skip
-    return int(
-        conn.execute(insert(audit_log).values(values).returning(audit_log.c.id)).scalar_one()
-    )
+    return int(conn.execute(_ADD_ENTRY, values).scalar_one())
 
 
 def _entry(row: Any) -> AuditEntry:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, exists, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, exists, func, insert, select, update
 
 from rejoinder.core.models import Comment, PublicComment, Sort, Status
 from rejoinder.store.schema import comments
@@ -58,15 +58,21 @@ def _comment(row: RowMapping) -> Comment:
     return Comment(**values)
 
 
+_LAST_NUMBER = select(func.coalesce(func.max(comments.c.number), 0)).where(
+    comments.c.article_id == bindparam("b_article")
+)
+_LAST_TOP_NUMBER = _LAST_NUMBER.where(comments.c.parent_id.is_(None))
+_LAST_REPLY_NUMBER = _LAST_NUMBER.where(comments.c.parent_id == bindparam("b_parent"))
+_ADD_COMMENT = insert(comments).returning(comments.c.id)
+
+
 def next_number(conn: Connection, article_id: int, parent_id: int | None) -> int:
     """The next number among siblings; the caller holds the article's lock."""
-    condition = (
-        comments.c.parent_id.is_(None) if parent_id is None else comments.c.parent_id == parent_id
-    )
-    query = select(func.coalesce(func.max(comments.c.number), 0)).where(
-        comments.c.article_id == article_id, condition
-    )
-    return int(conn.execute(query).scalar_one()) + 1
+    if parent_id is None:
+        last = conn.execute(_LAST_TOP_NUMBER, {"b_article": article_id})
+    else:
+        last = conn.execute(_LAST_REPLY_NUMBER, {"b_article": article_id, "b_parent": parent_id})
+    return int(last.scalar_one()) + 1
 
 
 def add_comment(
@@ -91,8 +97,8 @@ def add_comment(
 ) -> Comment:
     root_id = None if parent is None else (parent.root_id or parent.id)
     comment_id = conn.execute(
-        insert(comments)
-        .values(
+        _ADD_COMMENT,
+        dict(
             article_id=article_id,
             parent_id=None if parent is None else parent.id,
             root_id=root_id,
@@ -111,8 +117,7 @@ def add_comment(
             ip_group_hash=ip_group_hash,
             fingerprint=fingerprint,
             moderation=moderation,
-        )
-        .returning(comments.c.id)
+        ),
     ).scalar_one()
     # Built from what was written rather than read back: one query less on every post.
     return Comment(

@@ -6,21 +6,83 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, or_, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select
 
 from rejoinder.core.models import Status
 from rejoinder.core.moderation import Ban, BanKind, History, RecentActivity
 from rejoinder.store.schema import articles, bans, comments, refused
 
 _COUNTED = (Status.PUBLISHED.value, Status.HELD.value)
+_COUNTS = comments.c.status.in_(_COUNTED)
+_ON_SITE = comments.c.article_id.in_(
+    select(articles.c.id).where(articles.c.site_id == bindparam("b_site"))
+)
+
+# What every judged post reads, built once (building a statement costs more than running
+# it on SQLite); the values travel as parameters.
+_BANS = select(bans.c.kind, bans.c.value, bans.c.until, bans.c.reason).where(
+    bans.c.site_id == bindparam("b_site"),
+    or_(bans.c.until.is_(None), bans.c.until > bindparam("b_now")),
+)
+_HISTORY = (
+    select(comments.c.status, func.count())
+    .where(
+        comments.c.author_email == bindparam("b_email"), comments.c.imported.is_(False), _ON_SITE
+    )
+    .group_by(comments.c.status)
+)
+_REFUSALS = select(func.count()).where(
+    refused.c.site_id == bindparam("b_site"), refused.c.author_email == bindparam("b_email")
+)
+
+
+def _times_of(column: Any) -> Any:
+    return (
+        select(comments.c.created_at)
+        .where(column == bindparam("b_key"), comments.c.created_at > bindparam("b_since"), _COUNTS)
+        .order_by(comments.c.created_at.desc())
+        .limit(bindparam("b_cap"))
+    )
+
+
+def _top_level_of(column: Any) -> Any:
+    return select(func.count()).where(
+        column == bindparam("b_key"),
+        comments.c.article_id == bindparam("b_article"),
+        comments.c.depth == 0,
+        _COUNTS,
+    )
+
+
+def _capped_count(condition: Any) -> Any:
+    rows = select(comments.c.id).where(condition).limit(bindparam("b_cap")).subquery()
+    return select(func.count()).select_from(rows)
+
+
+_TIMES_BY_IP = _times_of(comments.c.ip_hash)
+_TIMES_BY_EMAIL = _times_of(comments.c.author_email)
+_TOP_LEVEL_BY_IP = _top_level_of(comments.c.ip_hash)
+_TOP_LEVEL_BY_EMAIL = _top_level_of(comments.c.author_email)
+_SITE_RECENT = _capped_count((comments.c.created_at > bindparam("b_since")) & _COUNTS & _ON_SITE)
+_SAME_TEXT = _capped_count(
+    (comments.c.fingerprint == bindparam("b_print"))
+    & (comments.c.created_at > bindparam("b_since"))
+    & _COUNTS
+)
+_OWN_TEXTS = (
+    select(comments.c.body_markdown)
+    .where(
+        comments.c.author_email == bindparam("b_email"),
+        comments.c.created_at > bindparam("b_since"),
+        _COUNTS,
+    )
+    .order_by(comments.c.created_at.desc())
+    .limit(20)
+)
 
 
 def list_bans(conn: Connection, site_id: int, now: datetime) -> tuple[Ban, ...]:
-    rows = conn.execute(
-        select(bans.c.kind, bans.c.value, bans.c.until, bans.c.reason).where(
-            bans.c.site_id == site_id, or_(bans.c.until.is_(None), bans.c.until > now)
-        )
-    )
+    rows = conn.execute(_BANS, {"b_site": site_id, "b_now": now})
     return tuple(
         Ban(kind=BanKind(row.kind), value=row.value, until=row.until, reason=row.reason)
         for row in rows
@@ -44,27 +106,13 @@ def add_ban(conn: Connection, site_id: int, ban: Ban, now: datetime) -> int:
     )
 
 
-def _site_comments(site_id: int) -> Any:
-    return comments.c.article_id.in_(select(articles.c.id).where(articles.c.site_id == site_id))
-
-
 def get_history(conn: Connection, site_id: int, email: str) -> History:
     """How this email's earlier comments on the site ended (imports are not history)."""
     if not email:
         return History()
-    rows = conn.execute(
-        select(comments.c.status, func.count())
-        .where(
-            comments.c.author_email == email,
-            comments.c.imported.is_(False),
-            _site_comments(site_id),
-        )
-        .group_by(comments.c.status)
-    )
-    counts = {row[0]: int(row[1]) for row in rows}
-    refusals = conn.execute(
-        select(func.count()).where(refused.c.site_id == site_id, refused.c.author_email == email)
-    ).scalar_one()
+    values = {"b_site": site_id, "b_email": email}
+    counts = {row[0]: int(row[1]) for row in conn.execute(_HISTORY, values)}
+    refusals = conn.execute(_REFUSALS, values).scalar_one()
     return History(
         approved=counts.get(Status.PUBLISHED.value, 0) + counts.get(Status.DELETED.value, 0),
         held=counts.get(Status.HELD.value, 0),
@@ -101,56 +149,37 @@ def get_recent_activity(
         now - timedelta(minutes=1),
         now - timedelta(days=1),
     )
-    counted = comments.c.status.in_(_COUNTED)
 
-    def times(condition: Any) -> tuple[datetime, ...]:
-        if times_cap <= 0:
+    def times(statement: Any, key: str) -> tuple[datetime, ...]:
+        if times_cap <= 0 or not key:
             return ()
-        query = (
-            select(comments.c.created_at)
-            .where(condition, comments.c.created_at > now - times_window, counted)
-            .order_by(comments.c.created_at.desc())
-            .limit(times_cap)
-        )
-        return tuple(conn.execute(query).scalars())
+        values = {"b_key": key, "b_since": now - times_window, "b_cap": times_cap}
+        return tuple(conn.execute(statement, values).scalars())
 
-    by_ip = times(comments.c.ip_hash == ip_hash) if ip_hash else ()
-    by_email = times(comments.c.author_email == email) if email else ()
+    by_ip = times(_TIMES_BY_IP, ip_hash)
+    by_email = times(_TIMES_BY_EMAIL, email)
 
-    def top_level_by(condition: Any) -> int:
-        query = select(func.count()).where(
-            condition, comments.c.article_id == article_id, comments.c.depth == 0, counted
-        )
-        return int(conn.execute(query).scalar_one())
+    def top_level_by(statement: Any, key: str) -> int:
+        if not (key and top_level):
+            return 0
+        return int(conn.execute(statement, {"b_key": key, "b_article": article_id}).scalar_one())
 
     # One count per key, each through its own index (an OR would scan the whole thread).
     top_count = max(
-        top_level_by(comments.c.author_email == email) if email and top_level else 0,
-        top_level_by(comments.c.ip_hash == ip_hash) if ip_hash and top_level else 0,
+        top_level_by(_TOP_LEVEL_BY_EMAIL, email), top_level_by(_TOP_LEVEL_BY_IP, ip_hash)
     )
-
-    def capped_count(condition: Any, cap: int) -> int:
-        rows = select(comments.c.id).where(condition).limit(cap + 1).subquery()
-        return int(conn.execute(select(func.count()).select_from(rows)).scalar_one())
-
     site_minute = 0
     if surge_cap is not None:
-        recent_on_site = (comments.c.created_at > minute_ago) & counted & _site_comments(site_id)
-        site_minute = capped_count(recent_on_site, surge_cap)
-    own_texts = tuple(
-        conn.execute(
-            select(comments.c.body_markdown)
-            .where(comments.c.author_email == email, comments.c.created_at > day_ago, counted)
-            .order_by(comments.c.created_at.desc())
-            .limit(20)
-        ).scalars()
-    ) if email else ()  # fmt: skip
+        values = {"b_site": site_id, "b_since": minute_ago, "b_cap": surge_cap + 1}
+        site_minute = int(conn.execute(_SITE_RECENT, values).scalar_one())
+    own_texts: tuple[str, ...] = ()
+    if email:
+        values = {"b_email": email, "b_since": day_ago}
+        own_texts = tuple(conn.execute(_OWN_TEXTS, values).scalars())
     same_text = 0
     if fingerprint and same_text_cap is not None:
-        same = (
-            (comments.c.fingerprint == fingerprint) & (comments.c.created_at > hour_ago) & counted
-        )
-        same_text = capped_count(same, same_text_cap)
+        values = {"b_print": fingerprint, "b_since": hour_ago, "b_cap": same_text_cap + 1}
+        same_text = int(conn.execute(_SAME_TEXT, values).scalar_one())
     return RecentActivity(
         by_ip=by_ip,
         by_email=by_email,

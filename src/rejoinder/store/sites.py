@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, func, insert, select, update
 
 from rejoinder.core.models import Site
 from rejoinder.store.schema import server_secrets, sites
@@ -96,9 +96,12 @@ def get_or_add_secret(conn: Connection, name: str, make: Callable[[], str]) -> s
     return value
 
 
+_SETTINGS = select(sites.c.settings).where(sites.c.id == bindparam("b_site"))
+
+
 def get_site_settings(conn: Connection, site_id: int) -> dict[str, Any]:
     """The site's own settings (its moderation policy among them), as stored JSON."""
-    raw = conn.execute(select(sites.c.settings).where(sites.c.id == site_id)).scalar_one_or_none()
+    raw = conn.execute(_SETTINGS, {"b_site": site_id}).scalar_one_or_none()
     value = json.loads(raw) if raw else {}
     return value if isinstance(value, dict) else {}
 
