@@ -355,6 +355,89 @@ def moderation_eval(
     typer.echo(json.dumps({k: v for k, v in report.items() if k != "lines"}))
 
 
+@moderation_app.command("train")
+def moderation_train(
+    site: SiteOption = "default",
+    min_decisions: Annotated[
+        int, typer.Option(help="Refuse to train on fewer approved or rejected comments.", min=4)
+    ] = 30,
+    activate: Annotated[
+        bool, typer.Option("--activate", help="Make the new version the site's model at once.")
+    ] = False,
+    strength: Annotated[
+        float | None,
+        typer.Option(help="How strongly the new heads are held near the shipped ones.", min=1e-6),
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Retrain the site's model heads on the shipped examples plus its moderators' decisions;
+    store the result as a new version (inactive unless --activate) and print how often the
+    machine agreed with the moderators on their latest decisions, before and after."""
+    import json
+
+    from rejoinder import site_models
+    from rejoinder.runtime import model_thresholds, utcnow
+
+    with _opened(database_url) as runtime:
+        trained = site_models.train(
+            runtime.db, runtime.site_named(site).id, model_thresholds=model_thresholds(),
+            actor_kind="system", actor="cli", now=utcnow(), min_decisions=min_decisions,
+            activate=activate, strength=strength,
+        )  # fmt: skip
+    for line in site_models.summary_lines(trained):
+        typer.echo(line)
+    typer.echo(
+        json.dumps({"version": trained.version, "active": trained.active, **trained.metrics})
+    )
+
+
+@moderation_app.command("models")
+def moderation_models(site: SiteOption = "default", database_url: DatabaseOption = None) -> None:
+    """The site's model versions with their agreement figures; * marks the active one."""
+    from rejoinder import site_models
+
+    with _opened(database_url) as runtime:
+        page = site_models.read_models(runtime.db, runtime.site_named(site).id)
+    typer.echo(f"decisions {page.decisions} (rejected {page.rejected}, approved {page.approved})")
+    typer.echo(("* " if page.active is None else "  ") + "shipped")
+    for model in page.versions:
+        agree = model.metrics.get("agreement", {})
+        figures = (
+            f"agreement {agree.get('before', 0):.1%} -> {agree.get('after', 0):.1%} on the "
+            f"latest {model.metrics.get('recent', 0)} of {model.metrics.get('decisions', 0)}"
+        )
+        stale = "" if page.usable(model) else "  (made for other shipped weights)"
+        typer.echo(
+            f"{'* ' if model.active else '  '}v{model.version}\t"
+            f"{model.created_at:%Y-%m-%d %H:%M}\t{figures}{stale}"
+        )
+
+
+@moderation_app.command("activate")
+def moderation_activate(
+    site: SiteOption = "default",
+    version: Annotated[int | None, typer.Option(help="The version to use.", min=1)] = None,
+    shipped: Annotated[
+        bool, typer.Option("--shipped", help="Go back to the shipped model.")
+    ] = False,
+    note: Annotated[str, typer.Option(help="Why, for the audit log.")] = "",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Switch the site's model to a version, or back to the shipped one (a rollback is
+    activating an earlier version or --shipped). Audited."""
+    from rejoinder import site_models
+    from rejoinder.runtime import utcnow
+
+    if (version is None) == (not shipped):
+        _fail("Give either --version N or --shipped.")
+    with _opened(database_url) as runtime:
+        message = site_models.activate(
+            runtime.db, runtime.site_named(site).id, None if shipped else version,
+            actor_kind="system", actor="cli", now=utcnow(), note=note,
+        )  # fmt: skip
+    typer.echo(message)
+
+
 @app.command()
 def purge(
     days: Annotated[

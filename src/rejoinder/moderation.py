@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rejoinder.core.errors import Refused
 from rejoinder.core.models import Article, CleanComment
@@ -31,12 +31,47 @@ from rejoinder.core.moderation import (
 )
 from rejoinder.core.validation import clean_line
 from rejoinder.store import moderation as moderation_store
+from rejoinder.store import site_models as site_model_store
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.ratebook import RedisRates
 
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from rejoinder.classifier.sitemodel import SiteHeads
+
 log = logging.getLogger("rejoinder.moderation")
-Scorer = Callable[[str], Mapping[str, ModelScore]]
+
+
+class Scorer(Protocol):
+    """The model as the pipeline wants it: scores of a text, with the site's own heads when
+    it has an active model version (None: the shipped heads)."""
+
+    def __call__(
+        self, text: str, heads: SiteHeads | None = None, /
+    ) -> Mapping[str, ModelScore]: ...
+
+
+def effective_policy(
+    stored: Mapping[str, Any], model_thresholds: Mapping[str, Threshold] | None
+) -> Policy:
+    """The site's stored policy; a site that has not set its own thresholds gets the ones
+    the shipped model was calibrated for, since a score only means something against its
+    own model's scale."""
+    policy = Policy.from_dict(stored)
+    if model_thresholds and "thresholds" not in stored:
+        policy = replace(policy, thresholds=dict(model_thresholds))
+    return policy
+
+
+@dataclass(frozen=True)
+class _Active:
+    """A site's active model version as this process last loaded it."""
+
+    model_id: int
+    version: int
+    heads: SiteHeads | None  # None: the stored heads could not be used (logged)
 
 
 @dataclass(frozen=True)
@@ -55,11 +90,15 @@ class Judgement:
     decision: Decision
     scores: Mapping[str, ModelScore]
     fingerprint: str
+    model_version: int | None = None  # the site's model version that scored it, if any
 
     def record(self) -> str:
-        """What is kept on the comment (or the refusal): verdict, reasons, signals, scores."""
+        """What is kept on the comment (or the refusal): verdict, reasons, signals, scores,
+        and the site's model version when one scored it."""
         data: dict[str, Any] = self.decision.to_dict()
         data["scores"] = {k: round(v.score, 4) for k, v in self.scores.items()}
+        if self.model_version is not None:
+            data["model_version"] = self.model_version
         return json.dumps(data)
 
 
@@ -79,17 +118,48 @@ class Moderator:
         # The thresholds the shipped model was calibrated for: a site that has not set its own
         # gets these, since a score only means something against its own model's scale.
         self._model_thresholds = dict(model_thresholds or {})
+        # Per site, the active model version last loaded: looked up (one indexed query) for
+        # every comment, so an activation or a rollback applies to the next comment in every
+        # worker; the heads themselves are read again only when the version changes.
+        self._active: dict[int, _Active] = {}
 
     def _policy_from(self, stored: Mapping[str, Any]) -> Policy:
-        policy = Policy.from_dict(stored)
-        if self._scorer is not None and self._model_thresholds and "thresholds" not in stored:
-            policy = replace(policy, thresholds=self._model_thresholds)
-        return policy
+        return effective_policy(stored, self._model_thresholds if self._scorer else None)
 
     def policy(self, site_id: int) -> Policy:
         with self._db.read() as conn:
             stored = site_store.get_site_settings(conn, site_id).get("policy", {})
         return self._policy_from(stored)
+
+    def _site_heads(self, conn: Connection, site_id: int) -> _Active | None:
+        """The site's active model version, loaded once per version per process."""
+        if self._scorer is None:
+            return None
+        found = site_model_store.get_active(conn, site_id)
+        if found is None:
+            self._active.pop(site_id, None)
+            return None
+        cached = self._active.get(site_id)
+        if cached is not None and cached.model_id == found[0]:
+            return cached
+        from rejoinder.classifier.sitemodel import SiteHeads, shipped_base
+
+        heads: SiteHeads | None = None
+        raw = site_model_store.get_heads(conn, found[0])
+        try:
+            heads = SiteHeads.from_bytes(raw or b"")
+        except ValueError:
+            log.exception("site %s: model version %s cannot be read; using the shipped model",
+                          site_id, found[1])  # fmt: skip
+        if heads is not None and heads.base != shipped_base():
+            log.warning(
+                "site %s: model version %s was made for other shipped weights; the shipped "
+                "model judges until it is trained again", site_id, found[1],
+            )  # fmt: skip
+            heads = None
+        active = _Active(found[0], found[1], heads)
+        self._active[site_id] = active
+        return active
 
     def warm(self, now: datetime) -> None:
         """Compile the word lists and patterns now rather than on the first comment. The model
@@ -98,15 +168,16 @@ class Moderator:
         text = "A first comment, to load what judging needs."
         decide(Submission(text=text, name="A reader", email="", article=ArticleRef(0), now=now))
 
-    def scores(self, text: str) -> Mapping[str, ModelScore] | None:
-        """The model's scores; None when there is no model or it failed (then the other
-        phases still judge, and the failure is logged: a post never fails for it)."""
+    def scores(self, text: str, heads: SiteHeads | None = None) -> Mapping[str, ModelScore] | None:
+        """The model's scores (with the site's heads, if given); None when there is no model
+        or it failed (then the other phases still judge, and the failure is logged: a post
+        never fails for it)."""
         if self._scorer is None:
             return None
         if not text.strip():
             return {}
         try:
-            return self._scorer(text)
+            return self._scorer(text, heads)
         except Exception:
             log.exception("the moderation model failed; judging without it")
             return None
@@ -136,12 +207,14 @@ class Moderator:
                 same_text_cap=rules.duplicate_site_limit or None,
                 **_times_needed(rules),
             )  # fmt: skip
+            active = self._site_heads(conn, site_id)
         if self._rates is not None:
             by_ip, by_email, site_minute = self._rates.recent(
                 site_id, screening.ip_hash, comment.email, now
             )
             recent = replace(recent, by_ip=by_ip, by_email=by_email, site_last_minute=site_minute)
-        scores = self.scores(comment.body)
+        heads = active.heads if active else None
+        scores = self.scores(comment.body, heads)
         submission = Submission(
             text=comment.body, name=comment.name, email=comment.email,
             website=comment.website, parent_id=comment.parent_id,
@@ -152,7 +225,10 @@ class Moderator:
             model_scores=scores,
         )  # fmt: skip
         decision = decide(submission, rules)
-        return Judgement(decision=decision, scores=scores or {}, fingerprint=text_print)
+        return Judgement(
+            decision=decision, scores=scores or {}, fingerprint=text_print,
+            model_version=active.version if active and heads and scores else None,
+        )  # fmt: skip
 
     def accepted(
         self, site_id: int, comment_id: int, ip_hash: str, email: str, at: datetime
@@ -170,16 +246,21 @@ class Moderator:
             body=_as_sent(text), name=clean_line(name), email=clean_line(email),
             website=clean_line(website) or None, parent_id=None, notify_replies=False,
         )  # fmt: skip
-        scores = self.scores(comment.body)
+        with self._db.read() as conn:
+            stored = site_store.get_site_settings(conn, site_id).get("policy", {})
+            active = self._site_heads(conn, site_id)
+        heads = active.heads if active else None
+        scores = self.scores(comment.body, heads)
         submission = Submission(
             text=comment.body, name=comment.name, email=comment.email, website=comment.website,
             article=ArticleRef(0, True, None), now=now, via_form=False,
             model_scores=scores,
         )  # fmt: skip
-        decision = decide(submission, self.policy(site_id))
+        decision = decide(submission, self._policy_from(stored))
         return Judgement(
-            decision=decision, scores=scores or {}, fingerprint=fingerprint(comment.body)
-        )
+            decision=decision, scores=scores or {}, fingerprint=fingerprint(comment.body),
+            model_version=active.version if active and heads and scores else None,
+        )  # fmt: skip
 
 
 def _times_needed(rules: Policy) -> dict[str, Any]:

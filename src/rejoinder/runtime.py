@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rejoinder.changes import AlwaysChanged, ChangeCounter, RedisChanges, SqliteChanges
 from rejoinder.core.errors import NotFound
@@ -19,6 +19,9 @@ from rejoinder.settings import Settings
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database, SqliteChangeCounter
 from rejoinder.store.ratebook import RedisRates
+
+if TYPE_CHECKING:
+    from rejoinder.classifier.sitemodel import SiteHeads
 
 
 def utcnow() -> datetime:
@@ -60,13 +63,13 @@ class Runtime:
 
 
 def model_scorer() -> Scorer:
-    """The shipped model as the pipeline's model phase wants it, loaded on first use (the
-    server warms it at start; commands that never judge a comment never load it)."""
+    """The shipped model as the pipeline's model phase wants it, loaded on first use
+    (commands that never judge a comment never load it); with a site's heads when given."""
 
-    def score(text: str) -> dict[str, ModelScore]:
+    def score(text: str, heads: SiteHeads | None = None, /) -> dict[str, ModelScore]:
         from rejoinder.classifier import get_classifier
 
-        return scores_from(get_classifier().score(text), text)
+        return scores_from(get_classifier().score(text, heads), text)
 
     return score
 

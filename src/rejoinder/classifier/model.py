@@ -18,6 +18,7 @@ from rejoinder.classifier.encoder import Encoded, Encoder
 from rejoinder.classifier.labels import CATEGORIES
 from rejoinder.classifier.ngrams import Features, featurise
 from rejoinder.classifier.normalise import Normalised, normalise
+from rejoinder.classifier.sitemodel import SiteHeads, fingerprint, shipped_heads
 
 Mode = Literal["cascade", "fast", "full", "ngram"]
 NGRAM_CHARS = 2000  # the n-gram model reads at most this many characters (as in training)
@@ -88,6 +89,8 @@ class Classifier:
         self._encoder = (
             Encoder(tokenizer_json, int(meta["max_tokens"])) if mode != "ngram" else None
         )
+        #: what a site model must have been fitted against to be used with these weights
+        self.base = fingerprint(meta, ngram_w, encoder_w)
         #: how many texts went to the encoder since loading (for the benchmark)
         self.encoder_calls = 0
 
@@ -107,29 +110,29 @@ class Classifier:
 
     # --- scoring ------------------------------------------------------------------------------
 
-    def score(self, text: str) -> dict[str, CategoryScore]:
-        return self.score_batch([text])[0]
+    def score(self, text: str, heads: SiteHeads | None = None) -> dict[str, CategoryScore]:
+        return self.score_batch([text], heads)[0]
 
-    def score_batch(self, texts: Sequence[str]) -> list[dict[str, CategoryScore]]:
+    def accepts(self, heads: SiteHeads | None) -> bool:
+        """Whether a site's heads can be used here: fitted against these weights, and the
+        encoder loaded (mode "ngram" has none)."""
+        return heads is not None and heads.base == self.base and self._encoder is not None
+
+    def score_batch(
+        self, texts: Sequence[str], heads: SiteHeads | None = None
+    ) -> list[dict[str, CategoryScore]]:
+        """Scores of each text. With a site's `heads` (that `accepts`), the encoder runs on
+        every non-empty text: the cascade's bars were set for the shipped heads and know
+        nothing of what the site's heads learnt."""
+        site = heads if heads is not None and self.accepts(heads) else None
         norms = [normalise(t[:NGRAM_CHARS]) for t in texts]
         feats = [featurise(n.text, self._bits) for n in norms]
-        zn = (
-            np.array(
-                [
-                    f.values @ self._ngram_w[f.buckets]
-                    if len(f.buckets)
-                    else np.zeros(len(CATEGORIES))
-                    for f in feats
-                ],
-                dtype=np.float64,
-            ).reshape(len(texts), len(CATEGORIES))
-            + self._ngram_b
-        )
+        zn = self._ngram_logits(feats)
         pn = _sigmoid(zn)
         need: npt.NDArray[np.bool_]
         if self.mode == "ngram":
             need = np.zeros(len(texts), dtype=bool)
-        elif self.mode == "full":
+        elif self.mode == "full" or site is not None:
             need = np.array([bool(n.text.strip()) for n in norms], dtype=bool)
         else:
             margin = (zn - self._hold_logit).max(axis=1)
@@ -145,11 +148,47 @@ class Classifier:
             e = encoded.get(i)
             if e is None:
                 probs = pn[i]
+            elif site is not None:
+                probs = _sigmoid(site.logits(zn[i], e.pooled))
             else:
                 ze = e.pooled @ self._enc_w + self._enc_b
                 probs = _sigmoid(self._share * zn[i] + (1 - self._share) * ze)
-            out.append(self._result(text, norms[i], feats[i], e, probs))
+            out.append(self._result(text, norms[i], feats[i], e, probs, site))
         return out
+
+    def _ngram_logits(self, feats: Sequence[Features]) -> npt.NDArray[np.float64]:
+        return (
+            np.array(
+                [
+                    f.values @ self._ngram_w[f.buckets]
+                    if len(f.buckets)
+                    else np.zeros(len(CATEGORIES))
+                    for f in feats
+                ],
+                dtype=np.float64,
+            ).reshape(len(feats), len(CATEGORIES))
+            + self._ngram_b
+        )
+
+    # --- what a site model is fitted on -------------------------------------------------------
+
+    def shipped_heads(self) -> SiteHeads:
+        """The shipped encoder heads and blend, in the form a site model takes."""
+        return shipped_heads(self.meta, self._enc_w, self.base)
+
+    def features(
+        self, texts: Sequence[str]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]:
+        """N-gram logits (texts x categories) and pooled encoder vectors (texts x 384) of
+        the normalised texts, as scoring computes them."""
+        if self._encoder is None:
+            raise ValueError("a classifier without its encoder (mode 'ngram') has no vectors")
+        norms = [normalise(t[:NGRAM_CHARS]).text for t in texts]
+        zn = self._ngram_logits([featurise(n, self._bits) for n in norms])
+        pooled = np.zeros((len(texts), 384), dtype=np.float32)
+        if texts:
+            pooled = np.stack([e.pooled for e in self._encoder.encode_batch(norms)])
+        return zn, pooled
 
     def _result(
         self,
@@ -158,19 +197,26 @@ class Classifier:
         feats: Features,
         e: Encoded | None,
         probs: npt.NDArray[np.float64],
+        site: SiteHeads | None = None,
     ) -> dict[str, CategoryScore]:
         result = {}
         for k, cat in enumerate(CATEGORIES):
             spans: tuple[Span, ...] = ()
             if probs[k] >= self._span_floor[k] and norm.text:
-                spans = self._spans(text, norm, feats, e, k)
+                spans = self._spans(text, norm, feats, e, k, site)
             result[cat] = CategoryScore(cat, float(probs[k]), spans)
         return result
 
     # --- explanations -------------------------------------------------------------------------
 
     def _spans(
-        self, text: str, norm: Normalised, feats: Features, e: Encoded | None, k: int
+        self,
+        text: str,
+        norm: Normalised,
+        feats: Features,
+        e: Encoded | None,
+        k: int,
+        site: SiteHeads | None = None,
     ) -> tuple[Span, ...]:
         """Per-character evidence in logit units: each n-gram occurrence spreads its weight over
         its characters; with the encoder, each token adds (h_t . w) / T, its exact share of the
@@ -178,16 +224,19 @@ class Classifier:
         n = len(norm.text)
         diff = np.zeros(n + 1, dtype=np.float64)
         if len(feats.occ_bucket):
-            share = self._share if e is not None else 1.0
+            share = 1.0 if e is None else site.ngram_share if site is not None else self._share
             contrib = share * feats.occ_share * self._ngram_w[feats.occ_bucket, k]
             length = np.maximum(feats.occ_end - feats.occ_start, 1)
             np.add.at(diff, feats.occ_start, contrib / length)
             np.add.at(diff, feats.occ_end, -contrib / length)
         per_char = np.cumsum(diff)[:n]
         if e is not None and len(e.offsets):
-            token_contrib = (
-                (1 - self._share) * (e.tokens @ self._enc_w[:, k]) / (len(e.offsets) + 2)
-            )
+            if site is not None:  # the site's heads have the encoder's share folded in
+                token_contrib = (e.tokens @ site.encoder_w[:, k]) / (len(e.offsets) + 2)
+            else:
+                token_contrib = (
+                    (1 - self._share) * (e.tokens @ self._enc_w[:, k]) / (len(e.offsets) + 2)
+                )
             for (s, t), c in zip(e.offsets, token_contrib, strict=True):
                 if t > s:
                     per_char[s:t] += c / (t - s)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import text
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -262,4 +263,12 @@ site_models = Table(
     Column("heads", LargeBinary, nullable=False),
     Column("metrics", Text, nullable=False, server_default="{}"),
     UniqueConstraint("site_id", "version", name="uq_site_models_site_version"),
+    # At most one active version per site (migration 0004); the moderator looks it up by this.
+    Index(
+        "ix_site_models_active",
+        "site_id",
+        unique=True,
+        sqlite_where=text("active = 1"),
+        postgresql_where=text("active"),
+    ),
 )

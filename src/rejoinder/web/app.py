@@ -27,6 +27,7 @@ from rejoinder.web.desk import router as desk_router
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.identity import Identity
 from rejoinder.web.limits import CheckLimiter
+from rejoinder.web.model_desk import router as model_router
 from rejoinder.web.policy_desk import router as policy_router
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.rendering import make_renderer
@@ -107,5 +108,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(reports_router)
     app.include_router(audit_router)
     app.include_router(policy_router)
+    app.include_router(model_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -1,0 +1,285 @@
+"""A site's own model heads, fitted on its moderators' decisions and kept near the shipped ones.
+
+A site model changes only the encoder heads (weights and bias) of the blend; the n-gram heads
+and the encoder itself are the shipped ones. Per category the logit is
+
+    ngram_share * ngram_logit + pooled @ encoder_w + bias
+
+which, with ``encoder_w = (1 - share) * W0`` and ``bias = (1 - share) * b0``, is exactly the
+shipped blend (`shipped_heads`). `fit_heads` is a logistic regression per category with a
+Gaussian prior centred on the heads it starts from: the penalty ``strength / 2 * |theta -
+theta0|^2`` (in standardised units) stands for what the shipped data taught, and the project's
+own labelled examples (`replay.jsonl`, shipped with the weights) are fitted again beside the
+site's decisions, so a few hundred decisions cannot wipe out what the shipped model knows.
+Everything here is numpy: no training-only dependency is needed at run time.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rejoinder.classifier.encoder import MODEL_SHA256
+from rejoinder.classifier.labels import CATEGORIES
+
+FORMAT = 1
+UNKNOWN = -1
+#: The prior's strength by default: chosen on an invented site (see docs/MODEL.md).
+STRENGTH = 0.1
+#: How many of the nearest own examples vote on the category of a rejected comment.
+NEIGHBOURS = 7
+Floats = npt.NDArray[np.float64]
+
+
+def fingerprint(
+    meta: Mapping[str, Any], ngram_w: npt.NDArray[Any], encoder_w: npt.NDArray[Any]
+) -> str:
+    """What a site model was fitted against: the encoder file, the n-gram weights and the
+    shipped heads. A site model made for other shipped weights is not used."""
+    h = hashlib.sha256()
+    h.update(MODEL_SHA256.encode())
+    fields = [meta[k] for k in ("bits", "max_tokens", "ngram_share", "ngram_bias", "encoder_bias")]
+    h.update(json.dumps(fields).encode())
+    h.update(np.ascontiguousarray(ngram_w).tobytes())
+    h.update(np.ascontiguousarray(encoder_w).tobytes())
+    return h.hexdigest()[:16]
+
+
+@dataclass(frozen=True, eq=False)
+class SiteHeads:
+    """Encoder heads for one site: logit = ngram_share * ngram_logit + pooled @ encoder_w + bias."""
+
+    encoder_w: npt.NDArray[np.float32]  # dimensions x categories, the blend's share folded in
+    bias: Floats  # per category
+    ngram_share: float
+    base: str  # `fingerprint` of the shipped weights they go with
+
+    def logits(self, ngram: Floats, pooled: npt.NDArray[np.floating[Any]]) -> Floats:
+        """Blended logits of rows of n-gram logits and pooled encoder vectors."""
+        z = self.ngram_share * ngram + np.asarray(pooled @ self.encoder_w, dtype=np.float64)
+        return np.asarray(z + self.bias, dtype=np.float64)
+
+    def to_bytes(self) -> bytes:
+        out = io.BytesIO()
+        np.savez(
+            out,
+            format=np.array(FORMAT),
+            encoder_w=self.encoder_w.astype(np.float32),
+            bias=self.bias.astype(np.float64),
+            ngram_share=np.array(self.ngram_share, dtype=np.float64),
+            base=np.array(self.base),
+            categories=np.array(CATEGORIES),
+        )
+        return out.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SiteHeads:
+        """Read stored heads (never pickle); ValueError if they are not heads of this format."""
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as z:
+                if int(z["format"]) != FORMAT or tuple(z["categories"]) != CATEGORIES:
+                    raise ValueError("site model heads of another format")
+                heads = cls(
+                    encoder_w=np.asarray(z["encoder_w"], dtype=np.float32),
+                    bias=np.asarray(z["bias"], dtype=np.float64),
+                    ngram_share=float(z["ngram_share"]),
+                    base=str(z["base"]),
+                )
+        except (OSError, KeyError, EOFError) as error:
+            raise ValueError("not site model heads") from error
+        k = len(CATEGORIES)
+        if heads.encoder_w.ndim != 2 or heads.encoder_w.shape[1] != k or heads.bias.shape != (k,):
+            raise ValueError("site model heads of the wrong shape")
+        if not (np.isfinite(heads.encoder_w).all() and np.isfinite(heads.bias).all()):
+            raise ValueError("site model heads with non-finite weights")
+        return heads
+
+
+def shipped_heads(meta: Mapping[str, Any], encoder_w: npt.NDArray[Any], base: str) -> SiteHeads:
+    """The shipped blend written as site heads: the centre of the prior."""
+    share = float(meta["ngram_share"])
+    return SiteHeads(
+        encoder_w=((1 - share) * np.asarray(encoder_w, dtype=np.float64)).astype(np.float32),
+        bias=(1 - share) * np.asarray(meta["encoder_bias"], dtype=np.float64),
+        ngram_share=share,
+        base=base,
+    )
+
+
+# --- the examples ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The project's own labelled examples that ship with the weights, as training rows."""
+
+    texts: tuple[str, ...]
+    labels: npt.NDArray[np.int64]  # rows x categories: 1, 0 or UNKNOWN
+    cats: tuple[str, ...]  # the example's category ("none" for label 0)
+
+
+def labels_for(label: int, cat: str) -> dict[str, int]:
+    """Per-category labels of an example: label 0 is clear in every category; a positive is
+    positive in its category (and in toxicity, unless it is spam) and unknown elsewhere."""
+    if label == 0:
+        return dict.fromkeys(CATEGORIES, 0)
+    known = {"spam": 1} if cat == "spam" else {"toxicity": 1, cat: 1}
+    return {c: known.get(c, UNKNOWN) for c in CATEGORIES}
+
+
+def load_replay() -> Replay:
+    """`weights/replay.jsonl`: a copy of `data/labelled/train.jsonl` (MIT, the project's own)."""
+    raw = resources.files("rejoinder.classifier").joinpath("weights/replay.jsonl")
+    rows = [json.loads(line) for line in raw.read_text(encoding="utf-8").splitlines() if line]
+    labels = np.array(
+        [[labels_for(int(r["label"]), str(r["cat"]))[c] for c in CATEGORIES] for r in rows],
+        dtype=np.int64,
+    )
+    return Replay(
+        texts=tuple(str(r["text"]) for r in rows),
+        labels=labels,
+        cats=tuple(str(r["cat"]) if int(r["label"]) else "none" for r in rows),
+    )
+
+
+def nearest_categories(
+    pooled: npt.NDArray[np.floating[Any]],
+    replay_pooled: npt.NDArray[np.floating[Any]],
+    replay_cats: Sequence[str],
+    neighbours: int = NEIGHBOURS,
+) -> list[str]:
+    """For each rejected comment the model did not hold, the category it is taught as: the
+    most common among the nearest own must-not-publish examples (cosine of standardised
+    encoder vectors; a tie goes to the nearer)."""
+    positive = np.array([c != "none" for c in replay_cats])
+    if not positive.any() or len(pooled) == 0:
+        return ["toxicity"] * len(pooled)
+    both = np.vstack([replay_pooled, pooled]).astype(np.float64)
+    mu, sd = both.mean(axis=0), both.std(axis=0) + 1e-6
+
+    def unit(x: npt.NDArray[np.floating[Any]]) -> Floats:
+        q = (np.asarray(x, dtype=np.float64) - mu) / sd
+        return np.asarray(q / (np.linalg.norm(q, axis=1, keepdims=True) + 1e-12))
+
+    cats = [c for c, p in zip(replay_cats, positive, strict=True) if p]
+    similar = unit(pooled) @ unit(np.asarray(replay_pooled)[positive]).T
+    out = []
+    for row in similar:
+        order = np.argsort(-row, kind="stable")[:neighbours]
+        votes = Counter(cats[i] for i in order)
+        best = max(votes.values())
+        out.append(next(cats[i] for i in order if votes[cats[i]] == best))
+    return out
+
+
+# --- the fit -----------------------------------------------------------------------------------
+
+
+def _weights(labels: npt.NDArray[np.int64], part: npt.NDArray[np.int64]) -> Floats:
+    """Per row and category: within each part (0 = own examples, 1 = the site's decisions) the
+    positives weigh half and the negatives half, so both parts count alike, whatever their
+    sizes and class balance; an unknown label weighs nothing."""
+    w = np.zeros(labels.shape, dtype=np.float64)
+    for p in np.unique(part):
+        rows = part == p
+        for k in range(labels.shape[1]):
+            for value in (0, 1):
+                chosen = rows & (labels[:, k] == value)
+                if chosen.any():
+                    w[chosen, k] = 0.5 / chosen.sum()
+    return w
+
+
+def fit_heads(
+    prior: SiteHeads,
+    ngram: Floats,
+    pooled: npt.NDArray[np.floating[Any]],
+    labels: npt.NDArray[np.int64],
+    part: npt.NDArray[np.int64],
+    strength: float = STRENGTH,
+    iterations: int = 50,
+) -> SiteHeads:
+    """New encoder heads by Newton's method on an L2-penalised logistic loss per category,
+    the penalty pulling them towards `prior` (deterministic; no sampling).
+
+    ngram: rows x categories of n-gram logits (a fixed offset); pooled: rows x dimensions;
+    labels: 1, 0 or UNKNOWN per row and category; part: 0 for own examples, 1 for the site's.
+    """
+    if strength <= 0:
+        raise ValueError("the prior's strength must be positive")
+    x = np.asarray(pooled, dtype=np.float64)
+    mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-6
+    q = np.hstack([(x - mu) / sd, np.ones((len(x), 1))])
+    w_all = _weights(labels, part)
+    w_new = np.array(prior.encoder_w, dtype=np.float64)
+    b_new = np.array(prior.bias, dtype=np.float64)
+    for k in range(labels.shape[1]):
+        w = w_all[:, k]
+        if not w.any():
+            continue
+        y = (labels[:, k] == 1).astype(np.float64)
+        offset = prior.ngram_share * ngram[:, k]
+        theta0 = np.append(prior.encoder_w[:, k] * sd, prior.bias[k] + mu @ prior.encoder_w[:, k])
+        theta = _newton(q, y, w, offset, theta0, strength, iterations)
+        w_new[:, k] = theta[:-1] / sd
+        b_new[k] = theta[-1] - (theta[:-1] / sd) @ mu
+    return SiteHeads(w_new.astype(np.float32), b_new, prior.ngram_share, prior.base)
+
+
+def _newton(
+    q: Floats, y: Floats, w: Floats, offset: Floats, theta0: Floats, strength: float,
+    iterations: int,
+) -> Floats:  # fmt: skip
+    keep = w > 0
+    q, y, w, offset = q[keep], y[keep], w[keep], offset[keep]
+
+    def objective(theta: Floats) -> float:
+        z = offset + q @ theta
+        loss = float((w * (np.logaddexp(0, z) - y * z)).sum())
+        return loss + 0.5 * strength * float(((theta - theta0) ** 2).sum())
+
+    theta = theta0.copy()
+    value = objective(theta)
+    eye = strength * np.eye(len(theta))
+    for _ in range(iterations):
+        p = 1 / (1 + np.exp(-np.clip(offset + q @ theta, -40, 40)))
+        grad = q.T @ (w * (p - y)) + strength * (theta - theta0)
+        hess = (q * (w * p * (1 - p))[:, None]).T @ q + eye
+        step = np.linalg.solve(hess, grad)
+        t = 1.0
+        while t > 1e-6:
+            candidate = theta - t * step
+            new_value = objective(candidate)
+            if new_value <= value:
+                break
+            t /= 2
+        else:
+            break
+        gain = value - new_value
+        theta, value = candidate, new_value
+        if gain <= 1e-12 * max(1.0, abs(value)):
+            break
+    return theta
+
+
+@functools.cache
+def shipped_base() -> str:
+    """The `fingerprint` of the weights shipped in the package, read from their files (without
+    loading the model): a site model whose `base` differs was made for other weights."""
+    weights = resources.files("rejoinder.classifier").joinpath("weights")
+    meta = json.loads(weights.joinpath("meta.json").read_text(encoding="utf-8"))
+    with weights.joinpath("ngram_weights.npy").open("rb") as f:
+        ngram_w = np.load(f, allow_pickle=False)
+    with weights.joinpath("encoder_heads.npy").open("rb") as f:
+        encoder_w = np.load(f, allow_pickle=False)
+    return fingerprint(meta, ngram_w, encoder_w)
