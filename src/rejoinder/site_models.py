@@ -95,10 +95,11 @@ def model_categories(machine: Mapping[str, Any]) -> list[str]:
     reasons = machine.get("reasons") or []
     return sorted(
         {
-            str(r["code"]).removeprefix("model_")
+            str(r.get("code", "")).removeprefix("model_")
             for r in reasons
-            if isinstance(r, dict) and r.get("phase") == "model" and str(r.get("code", ""))
+            if isinstance(r, dict) and r.get("phase") == "model"
         }
+        - {""}
     )
 
 
@@ -121,76 +122,66 @@ def _labels_of(decisions: Sequence[DeskDecision], taught: Sequence[str]) -> list
     from rejoinder.classifier.sitemodel import labels_for
 
     out: list[dict[str, int]] = []
-    for d, cat in zip(decisions, taught, strict=True):
-        if d.label == 0:
-            out.append(labels_for(0, "none"))
-            continue
-        held_for = [c for c in model_categories(d.machine) if c != "none"]
-        merged: dict[str, int] = {}
-        for c in held_for or [cat]:
-            for key, value in labels_for(1, c).items():
+    for d, cats in zip(decisions, taught, strict=True):
+        merged = labels_for(0, "none") if d.label == 0 else {}
+        for cat in cats.split("+") if d.label else ():
+            for key, value in labels_for(1, cat).items():
                 merged[key] = max(merged.get(key, value), value)
         out.append(merged)
     return out
 
 
-def train(
-    db: Database,
-    site_id: int,
-    *,
-    model_thresholds: Mapping[str, Threshold] | None,
-    actor_kind: str,
-    actor: str,
-    now: datetime,
-    min_decisions: int = MIN_DECISIONS,
-    activate: bool = False,
+def fit_decisions(
+    clf: Classifier,
+    decisions: Sequence[DeskDecision],
+    thresholds: Mapping[str, Threshold],
     strength: float | None = None,
-    classifier: Classifier | None = None,
-) -> Trained:
-    """Fit the site's heads on its decisions, measure them, store them as a new version."""
+) -> tuple[SiteHeads, dict[str, Any]]:
+    """New heads for a site from its decisions (oldest first), and the figures: fitted first
+    on the older ones and measured on the most recent, then fitted again on all of them.
+
+    A rejected comment the model held is taught as the categories it was held for; any other
+    as `rejection_categories` says."""
     import numpy as np
 
-    from rejoinder.classifier import CATEGORIES, get_classifier
+    from rejoinder.classifier import CATEGORIES
     from rejoinder.classifier import sitemodel as sm
 
-    if min_decisions < 4:
-        raise Invalid("min_decisions", "At least 4 decisions are needed.")
-    started = time.monotonic()
-    with db.read() as conn:
-        decisions = store.list_decisions(conn, site_id, MAX_DECISIONS)
-        stored = site_store.get_site_settings(conn, site_id).get("policy", {})
-    if len(decisions) < min_decisions:
-        raise Conflict(
-            f"The site has {len(decisions)} decisions by its moderators (approved or rejected "
-            f"comments); training needs at least {min_decisions}."
-        )
-    thresholds = effective_policy(stored, model_thresholds).thresholds
-    clf = classifier or get_classifier()
     replay = sm.load_replay()
     texts = [d.text for d in decisions]
     zn, pooled = clf.features(texts)
     rz, rp = clf.features(list(replay.texts))
-    unexplained = [i for i, d in enumerate(decisions) if d.label == 1]
-    nearest = sm.nearest_categories(pooled[unexplained], rp, replay.cats)
-    taught = ["none"] * len(decisions)
-    for i, cat in zip(unexplained, nearest, strict=True):
+    valid = set(CATEGORIES)
+    taught = [
+        "+".join(c for c in model_categories(d.machine) if c in valid) if d.label else ""
+        for d in decisions
+    ]
+    prior = clf.shipped_heads()
+    strength = sm.STRENGTH if strength is None else strength
+    holds = [thresholds[c].hold if c in thresholds else 1.0 for c in CATEGORIES]
+    unexplained = [i for i, d in enumerate(decisions) if d.label == 1 and not taught[i]]
+    shipped_probs = 1 / (1 + np.exp(-prior.logits(zn[unexplained], pooled[unexplained])))
+    for i, cat in zip(
+        unexplained,
+        sm.rejection_categories(shipped_probs, holds, pooled[unexplained], rp, replay.cats),
+        strict=True,
+    ):
         taught[i] = cat
     site_labels = _labels_of(decisions, taught)
     labels = np.array(
-        [[row[c] for c in CATEGORIES] for row in site_labels], dtype=np.int64
+        [[row.get(c, sm.UNKNOWN) for c in CATEGORIES] for row in site_labels], dtype=np.int64
     ).reshape(len(decisions), len(CATEGORIES))
-    prior = clf.shipped_heads()
-    strength = sm.STRENGTH if strength is None else strength
 
     def fit(upto: int) -> SiteHeads:
-        return sm.fit_heads(
-            prior,
+        rows = (
             np.vstack([rz, zn[:upto]]),
             np.vstack([rp, pooled[:upto]]),
             np.vstack([replay.labels, labels[:upto]]),
             np.array([0] * len(replay.texts) + [1] * upto, dtype=np.int64),
-            strength,
         )
+        heads = sm.fit_heads(prior, *rows, strength, holds)
+        shift = sm.approval_shift(prior, *rows, strength, holds)
+        return sm.SiteHeads(heads.encoder_w, heads.bias + shift, heads.ngram_share, heads.base)
 
     recent = split_recent(len(decisions))
     older = len(decisions) - recent
@@ -203,9 +194,9 @@ def train(
     before = [o or model_held(s, thresholds) for o, s in zip(others, shipped_scores, strict=True)]
     after = [o or model_held(s, thresholds) for o, s in zip(others, site_scores, strict=True)]
     recent_labels = [d.label for d in recent_decisions]
-    heads = fit(len(decisions))
     rejected = [i for i, y in enumerate(recent_labels) if y == 1]
     approved = [i for i, y in enumerate(recent_labels) if y == 0]
+    heads = fit(len(decisions))
     metrics: dict[str, Any] = {
         "decisions": len(decisions),
         "rejected": sum(d.label for d in decisions),
@@ -228,13 +219,43 @@ def train(
             "before": sum(not before[i] for i in approved),
             "after": sum(not after[i] for i in approved),
         },
-        "taught_as": dict(
-            sorted(Counter(c for c, d in zip(taught, decisions, strict=True) if d.label).items())
-        ),
+        "taught_as": dict(sorted(Counter(c for c in taught if c).items())),
         "strength": strength,
         "base": heads.base,
-        "seconds": round(time.monotonic() - started, 1),
     }
+    return heads, metrics
+
+
+def train(
+    db: Database,
+    site_id: int,
+    *,
+    model_thresholds: Mapping[str, Threshold] | None,
+    actor_kind: str,
+    actor: str,
+    now: datetime,
+    min_decisions: int = MIN_DECISIONS,
+    activate: bool = False,
+    strength: float | None = None,
+    classifier: Classifier | None = None,
+) -> Trained:
+    """Fit the site's heads on its decisions, measure them, store them as a new version."""
+    from rejoinder.classifier import get_classifier
+
+    if min_decisions < 4:
+        raise Invalid("min_decisions", "At least 4 decisions are needed.")
+    started = time.monotonic()
+    with db.read() as conn:
+        decisions = store.list_decisions(conn, site_id, MAX_DECISIONS)
+        stored = site_store.get_site_settings(conn, site_id).get("policy", {})
+    if len(decisions) < min_decisions:
+        raise Conflict(
+            f"The site has {len(decisions)} decisions by its moderators (approved or rejected "
+            f"comments); training needs at least {min_decisions}."
+        )
+    thresholds = effective_policy(stored, model_thresholds).thresholds
+    heads, metrics = fit_decisions(classifier or get_classifier(), decisions, thresholds, strength)
+    metrics["seconds"] = round(time.monotonic() - started, 1)
     with db.write() as conn:
         version = store.add_model(conn, site_id, heads.to_bytes(), metrics, now)
         audit.add_entry(

@@ -35,7 +35,15 @@ from rejoinder.classifier.labels import CATEGORIES
 FORMAT = 1
 UNKNOWN = -1
 #: The prior's strength by default: chosen on an invented site (see docs/MODEL.md).
-STRENGTH = 0.1
+STRENGTH = 0.03
+#: A category held from this score on holds (next to) nothing: its head is left as shipped.
+NEVER_HOLDS = 0.999
+#: Out-of-fold parts for `approval_shift`, and the share of approved comments the new heads
+#: may hold there beyond what the shipped ones hold.
+FOLDS = 3
+APPROVED_AIM = 0.02
+#: How much one of the site's decisions weighs against one of the own examples.
+SITE_WEIGHT = 1.0
 #: How many of the nearest own examples vote on the category of a rejected comment.
 NEIGHBOURS = 7
 Floats = npt.NDArray[np.float64]
@@ -156,14 +164,15 @@ def nearest_categories(
     pooled: npt.NDArray[np.floating[Any]],
     replay_pooled: npt.NDArray[np.floating[Any]],
     replay_cats: Sequence[str],
+    allowed: Sequence[str] = CATEGORIES,
     neighbours: int = NEIGHBOURS,
 ) -> list[str]:
-    """For each rejected comment the model did not hold, the category it is taught as: the
-    most common among the nearest own must-not-publish examples (cosine of standardised
-    encoder vectors; a tie goes to the nearer)."""
-    positive = np.array([c != "none" for c in replay_cats])
+    """For each comment, the most common category among its nearest own must-not-publish
+    examples of the `allowed` categories (cosine of standardised encoder vectors; a tie goes
+    to the nearer)."""
+    positive = np.array([c in allowed for c in replay_cats])
     if not positive.any() or len(pooled) == 0:
-        return ["toxicity"] * len(pooled)
+        return [allowed[0]] * len(pooled)
     both = np.vstack([replay_pooled, pooled]).astype(np.float64)
     mu, sd = both.mean(axis=0), both.std(axis=0) + 1e-6
 
@@ -182,22 +191,48 @@ def nearest_categories(
     return out
 
 
+def rejection_categories(
+    probs: Floats,
+    holds: Sequence[float],
+    pooled: npt.NDArray[np.floating[Any]],
+    replay_pooled: npt.NDArray[np.floating[Any]],
+    replay_cats: Sequence[str],
+) -> list[str]:
+    """What each rejected comment the model let through is taught as. If the shipped model saw
+    some abuse in it (a category of abuse at half its hold threshold or more, the level from
+    which it names words), the category of abuse of the nearest own examples; otherwise the
+    moderators rejected it for what it says rather than how (a plug, an off-topic post), and
+    it is taught as spam, the category of unwanted content."""
+    toxic = [c for c in CATEGORIES if c != "spam"]
+    columns = [CATEGORIES.index(c) for c in toxic]
+    half = 0.5 * np.minimum(np.asarray([holds[k] for k in columns], dtype=np.float64), 1.0)
+    picked = np.flatnonzero(
+        (np.asarray(probs).reshape(-1, len(CATEGORIES))[:, columns] >= half).any(axis=1)
+    )
+    nearest = nearest_categories(np.asarray(pooled)[picked], replay_pooled, replay_cats, toxic)
+    out = ["spam"] * len(pooled)
+    for i, cat in zip(picked, nearest, strict=True):
+        out[int(i)] = cat
+    return out
+
+
 # --- the fit -----------------------------------------------------------------------------------
 
 
 def _weights(labels: npt.NDArray[np.int64], part: npt.NDArray[np.int64]) -> Floats:
-    """Per row and category: within each part (0 = own examples, 1 = the site's decisions) the
-    positives weigh half and the negatives half, so both parts count alike, whatever their
-    sizes and class balance; an unknown label weighs nothing."""
-    w = np.zeros(labels.shape, dtype=np.float64)
-    for p in np.unique(part):
-        rows = part == p
-        for k in range(labels.shape[1]):
-            for value in (0, 1):
-                chosen = rows & (labels[:, k] == value)
-                if chosen.any():
-                    w[chosen, k] = 0.5 / chosen.sum()
-    return w
+    """Per row and category, as the shipped training weighs its rows: in each category the
+    positives weigh half in all and the negatives half, whichever part they come from (0 =
+    own examples, 1 = the site's decisions), so a site's approvals teach which comments are
+    fine without moving every category's bias, and an unknown label weighs nothing. A site's
+    decision counts `SITE_WEIGHT` times an own example."""
+    w = np.where(part[:, None] == 1, SITE_WEIGHT, 1.0) * (labels != UNKNOWN)
+    for k in range(labels.shape[1]):
+        for value in (0, 1):
+            chosen = labels[:, k] == value
+            total = w[chosen, k].sum()
+            if total > 0:
+                w[chosen, k] *= 0.5 / total
+    return np.asarray(w, dtype=np.float64)
 
 
 def fit_heads(
@@ -207,6 +242,7 @@ def fit_heads(
     labels: npt.NDArray[np.int64],
     part: npt.NDArray[np.int64],
     strength: float = STRENGTH,
+    holds: Sequence[float] | None = None,
     iterations: int = 50,
 ) -> SiteHeads:
     """New encoder heads by Newton's method on an L2-penalised logistic loss per category,
@@ -214,6 +250,11 @@ def fit_heads(
 
     ngram: rows x categories of n-gram logits (a fixed offset); pooled: rows x dimensions;
     labels: 1, 0 or UNKNOWN per row and category; part: 0 for own examples, 1 for the site's.
+    holds: per category, the hold threshold the scores will be compared with. The loss then
+    asks for a score above it (held) for label 1 and below it for label 0, rather than above
+    or below one half: a decision is about holding, and a threshold such as 0.02 for spam
+    would otherwise hold comments the fit left at 0.1. A category whose threshold is at least
+    `NEVER_HOLDS` holds nothing on its own and keeps the prior's head.
     """
     if strength <= 0:
         raise ValueError("the prior's strength must be positive")
@@ -225,15 +266,78 @@ def fit_heads(
     b_new = np.array(prior.bias, dtype=np.float64)
     for k in range(labels.shape[1]):
         w = w_all[:, k]
-        if not w.any():
+        hold = 0.5 if holds is None else float(holds[k])
+        if not w.any() or hold >= NEVER_HOLDS:
             continue
+        hold = min(max(hold, 1e-6), 1 - 1e-6)
         y = (labels[:, k] == 1).astype(np.float64)
-        offset = prior.ngram_share * ngram[:, k]
+        offset = prior.ngram_share * ngram[:, k] - np.log(hold / (1 - hold))
         theta0 = np.append(prior.encoder_w[:, k] * sd, prior.bias[k] + mu @ prior.encoder_w[:, k])
         theta = _newton(q, y, w, offset, theta0, strength, iterations)
+        theta[-1] += _keep_false_holds(q, offset, theta0, theta, (part == 0) & (labels[:, k] == 0))
         w_new[:, k] = theta[:-1] / sd
         b_new[k] = theta[-1] - (theta[:-1] / sd) @ mu
     return SiteHeads(w_new.astype(np.float32), b_new, prior.ngram_share, prior.base)
+
+
+def approval_shift(
+    prior: SiteHeads,
+    ngram: Floats,
+    pooled: npt.NDArray[np.floating[Any]],
+    labels: npt.NDArray[np.int64],
+    part: npt.NDArray[np.int64],
+    strength: float,
+    holds: Sequence[float],
+    folds: int = FOLDS,
+    aim: float = APPROVED_AIM,
+) -> Floats:
+    """Per category, how far down to move the bias of heads fitted on all these rows so that
+    they would hold no more of the site's approved comments than the shipped heads do (or
+    `aim` of them), judged out of fold: each of `folds` parts of the site's rows is scored by
+    heads fitted without it. In-sample, every approved comment looks clean; the ones to come
+    do not."""
+    k_cats = labels.shape[1]
+    site = np.flatnonzero(part == 1)
+    approved = site[(labels[site] == 0).all(axis=1)]
+    shift = np.zeros(k_cats)
+    if len(approved) < folds * 2:
+        return shift
+    fold_of = np.full(len(part), -1)
+    fold_of[site] = np.arange(len(site)) % folds
+    margins = np.zeros((len(approved), k_cats))
+    for f in range(folds):
+        out = fold_of == f
+        heads = fit_heads(
+            prior, ngram[~out], np.asarray(pooled)[~out], labels[~out], part[~out], strength,
+            holds,
+        )  # fmt: skip
+        rows = approved[fold_of[approved] == f]
+        margins[fold_of[approved] == f] = heads.logits(ngram[rows], np.asarray(pooled)[rows])
+    shipped = prior.logits(ngram[approved], np.asarray(pooled)[approved])
+    for k in range(k_cats):
+        if holds[k] >= NEVER_HOLDS:
+            continue
+        h = np.log(holds[k] / (1 - holds[k])) if 0 < holds[k] < 1 else 0.0
+        allowed = max(int((shipped[:, k] >= h).sum()), int(aim * len(approved)))
+        ranked = np.sort(margins[:, k] - h)[::-1]
+        if allowed < len(ranked) and ranked[allowed] >= 0:
+            shift[k] = -ranked[allowed] - 1e-6
+    return shift
+
+
+def _keep_false_holds(
+    q: Floats, offset: Floats, theta0: Floats, theta: Floats, negatives: npt.NDArray[np.bool_]
+) -> float:
+    """A shift of the bias (never up) so that the new head holds no more of the own examples
+    that must be published than the prior does: what the shipped thresholds were chosen for
+    (a false-hold aim on the own examples) is kept, whatever the site's examples taught."""
+    if not negatives.any():
+        return 0.0
+    before = int(((offset + q @ theta0)[negatives] >= 0).sum())
+    after = np.sort(offset[negatives] + q[negatives] @ theta)[::-1]
+    if after[before] < 0 if before < len(after) else True:
+        return 0.0
+    return float(-after[before] - 1e-6)
 
 
 def _newton(
