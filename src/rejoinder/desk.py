@@ -255,7 +255,10 @@ def approve(
                         f"Comment {target.id} replies to a comment that is not published; "
                         "approve that one first."
                     )
-            number = comment_store.next_number(conn, target.article_id, target.parent_id)
+            # A comment published once and held after its writer's edit keeps its number.
+            number = target.number or comment_store.next_number(
+                conn, target.article_id, target.parent_id
+            )
             if not desk_store.transition(
                 conn, target.id, from_status=Status.HELD.value,
                 to_status=Status.PUBLISHED.value, by=actor.name, now=now, number=number,

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from rejoinder.core.errors import Closed, Forbidden, Invalid, NotFound
+from rejoinder.core.errors import Closed, Forbidden, Invalid, NotFound, Refused
 from rejoinder.core.models import (
     Article,
+    CleanComment,
     Comment,
     CommentInput,
     Limits,
@@ -23,7 +24,14 @@ from rejoinder.core.text import render_comment
 from rejoinder.core.threads import build_tree
 from rejoinder.core.validation import check_body, validate_comment
 from rejoinder.events import COMMENT_DELETED, COMMENT_EDITED, COMMENT_POSTED, Events
-from rejoinder.moderation import Judgement, Moderator, Screening, is_refused, refusal
+from rejoinder.moderation import (
+    Judgement,
+    Moderator,
+    Screening,
+    is_refused,
+    reason_out,
+    refusal,
+)
 from rejoinder.store import articles as article_store
 from rejoinder.store import audit as audit_store
 from rejoinder.store import comments as comment_store
@@ -124,6 +132,8 @@ def _audit_verdict(
     judgement: Judgement,
     now: datetime,
     refused_id: int | None = None,
+    *,
+    edit: bool = False,
 ) -> None:
     """Every automatic verdict goes in the audit log, with its reasons and scores."""
     record = json.loads(judgement.record())
@@ -133,6 +143,7 @@ def _audit_verdict(
         data={
             "reasons": record["reasons"], "scores": record["scores"],
             **({"refused_id": refused_id} if refused_id else {}),
+            **({"edit": True} if edit else {}),
         },
     )  # fmt: skip
 
@@ -183,19 +194,81 @@ def edit_comment(
     limits: Limits,
     window: timedelta,
     now: datetime,
+    moderator: Moderator | None = None,
 ) -> Comment:
-    """The writer changes their own comment's text within the window; it shows "edited"."""
+    """The writer changes their own comment's text within the window; it shows "edited".
+
+    With a moderator, the new text is judged as the post was (for what it says; see
+    `Moderator.judge(edit=True)`): a refusal keeps the old text and says why; a hold takes a
+    published comment off the page, at its number, until a moderator approves it. A comment
+    that others have answered cannot be held (their replies would hang from nothing), so an
+    edit that would be held is refused instead, with the same reasons.
+    """
     clean_body = check_body(body, limits)
     body_html = render_comment(clean_body)
+    judgement = None
+    if moderator is not None:
+        judgement = _judge_edit(db, moderator, comment_id, clean_body, owned, window, now)
     with db.write() as conn:
         comment = _own_comment(comment_store.get_comment(conn, comment_id), owned, now, window)
-        comment_store.update_body(conn, comment.id, clean_body, body_html, now)
-        article_store.touch_article(conn, comment.article_id, 0, now)
         article = article_store.get_article_by_id(conn, comment.article_id)
+        assert article is not None
+        held = judgement is not None and judgement.decision.verdict is Verdict.HOLD
+        delta = 0
+        if held and comment.status is Status.PUBLISHED:
+            # A comment hidden by readers' reports was already taken off the count.
+            state = report_store.get_reportable(conn, comment.id)
+            delta = 0 if state and state.hidden else -1
+        comment_store.update_body(
+            conn, comment.id, clean_body, body_html, now,
+            status=Status.HELD if held else None,
+            moderation=judgement.record() if judgement is not None else None,
+        )  # fmt: skip
+        article_store.touch_article(conn, comment.article_id, delta, now)
+        if judgement is not None:
+            _audit_verdict(conn, article.site_id, comment.id, judgement, now, edit=True)
         edited = comment_store.get_comment(conn, comment.id)
-    assert article is not None and edited is not None
+    assert edited is not None
     events.fire(COMMENT_EDITED, comment=edited, article=article)
     return edited
+
+
+def _judge_edit(
+    db: Database,
+    moderator: Moderator,
+    comment_id: int,
+    body: str,
+    owned: frozenset[int],
+    window: timedelta,
+    now: datetime,
+) -> Judgement:
+    with db.read() as conn:
+        comment = _own_comment(comment_store.get_comment(conn, comment_id), owned, now, window)
+        article = article_store.get_article_by_id(conn, comment.article_id)
+        answered = comment_store.has_shown_replies(conn, comment.id)
+    assert article is not None
+    clean = CleanComment(
+        body=body, name=comment.author_name, email=comment.author_email,
+        website=comment.author_website, parent_id=comment.parent_id,
+        notify_replies=comment.notify_replies,
+    )  # fmt: skip
+    judgement = moderator.judge(
+        site_id=article.site_id, article=article, comment=clean, screening=Screening(),
+        now=now, edit=True,
+    )  # fmt: skip
+    verdict = judgement.decision.verdict
+    if is_refused(judgement) or (verdict is Verdict.HOLD and answered):
+        with db.write() as conn:
+            _audit_verdict(conn, article.site_id, comment.id, judgement, now, edit=True)
+        if verdict is Verdict.HOLD:
+            because = "; ".join(dict.fromkeys(r.message for r in judgement.decision.reasons))
+            raise Refused(
+                f"Your edit was not saved because {because}, and a comment others have "
+                "replied to cannot wait for a moderator. Revise it, or leave it as it was.",
+                reasons=tuple(reason_out(r) for r in judgement.decision.reasons),
+            )
+        raise refusal(judgement, edit=True)
+    return judgement
 
 
 def delete_comment(

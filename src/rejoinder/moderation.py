@@ -22,6 +22,7 @@ from rejoinder.core.moderation import (
     Decision,
     ModelScore,
     Policy,
+    RecentActivity,
     Submission,
     Threshold,
     Verdict,
@@ -191,15 +192,21 @@ class Moderator:
         screening: Screening,
         now: datetime,
         policy: Policy | None = None,
+        edit: bool = False,
     ) -> Judgement:
-        """Everything the phases need, read in one transaction; then the model; then decide."""
+        """Everything the phases need, read in one transaction; then the model; then decide.
+
+        An `edit` is the writer's new text for a comment already stored: judged for what it
+        says (words, links, spam, the model, bans, the site's mode), not as a new post, so
+        the rate and duplicate phases see no recent activity (the comment itself would count).
+        """
         text_print = fingerprint(comment.body)
         with self._db.read() as conn:
             stored = site_store.get_site_settings(conn, site_id).get("policy", {})
             rules = policy or self._policy_from(stored)
             bans = moderation_store.list_bans(conn, site_id, now)
             history = moderation_store.get_history(conn, site_id, comment.email)
-            recent = moderation_store.get_recent_activity(
+            recent = RecentActivity() if edit else moderation_store.get_recent_activity(
                 conn, site_id=site_id, article_id=article.id, ip_hash=screening.ip_hash,
                 email=comment.email, fingerprint=text_print, now=now,
                 top_level=bool(rules.top_level_per_thread),
@@ -208,7 +215,7 @@ class Moderator:
                 **_times_needed(rules),
             )  # fmt: skip
             active = self._site_heads(conn, site_id)
-        if self._rates is not None:
+        if self._rates is not None and not edit:
             by_ip, by_email, site_minute = self._rates.recent(
                 site_id, screening.ip_hash, comment.email, now
             )
@@ -288,14 +295,18 @@ def _as_sent(text: str) -> str:
     return re.sub("[\ud800-\udfff]", "\ufffd", text)
 
 
-def refusal(judgement: Judgement) -> Refused:
+def refusal(judgement: Judgement, *, edit: bool = False) -> Refused:
     """The error a refused submission raises: the sentence for the writer, and why."""
     decision = judgement.decision
+    message = explain(decision)
+    if edit:
+        because = message.removeprefix("Your comment was not posted because ")
+        message = f"Your edit was not saved because {because}"
     fields = [span.field for reason in decision.reasons for span in reason.spans]
     field = "body" if not fields or "text" in fields else fields[0]
     field = {"text": "body"}.get(field, field)
     return Refused(
-        explain(decision),
+        message,
         field=field,
         reasons=tuple(reason_out(r) for r in decision.reasons),
         retry_after=decision.retry_after,

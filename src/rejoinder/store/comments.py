@@ -156,13 +156,24 @@ def has_shown_replies(conn: Connection, comment_id: int) -> bool:
 
 
 def update_body(
-    conn: Connection, comment_id: int, body_markdown: str, body_html: str, now: datetime
+    conn: Connection,
+    comment_id: int,
+    body_markdown: str,
+    body_html: str,
+    now: datetime,
+    *,
+    status: Status | None = None,
+    moderation: str | None = None,
 ) -> None:
-    conn.execute(
-        update(comments)
-        .where(comments.c.id == comment_id)
-        .values(body_markdown=body_markdown, body_html=body_html, edited_at=now)
-    )
+    """The writer's new text; with `status` and `moderation`, the pipeline's verdict on it."""
+    values: dict[str, object] = {
+        "body_markdown": body_markdown, "body_html": body_html, "edited_at": now,
+    }  # fmt: skip
+    if status is not None:
+        values["status"] = status.value
+    if moderation is not None:
+        values["moderation"] = moderation
+    conn.execute(update(comments).where(comments.c.id == comment_id).values(values))
 
 
 def update_status(conn: Connection, comment_id: int, status: Status) -> None:

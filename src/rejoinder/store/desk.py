@@ -326,6 +326,7 @@ class Target:
     article_id: int
     site_id: int
     parent_id: int | None
+    number: int  # 0 until first published; a published comment held after an edit keeps it
     status: str
     author_name: str
     author_email: str
@@ -346,6 +347,7 @@ def get_target(conn: Connection, comment_id: int) -> Target | None:
                 comments.c.article_id,
                 articles.c.site_id,
                 comments.c.parent_id,
+                comments.c.number,
                 comments.c.status,
                 comments.c.author_name,
                 comments.c.author_email,

@@ -184,7 +184,8 @@ async def post_comment(request: Request, slug: str, payload: CommentIn) -> Respo
 
 @router.patch(
     "/comments/{comment_id}", response_model=CommentOut,
-    summary="Edit your own comment within the edit window", dependencies=[JsonBody],
+    summary="Edit your own comment within the edit window (202 when the new text is held)",
+    dependencies=[JsonBody],
 )  # fmt: skip
 async def edit_comment(request: Request, comment_id: int, payload: CommentEdit) -> Response:
     rt = _rt(request)
@@ -193,10 +194,12 @@ async def edit_comment(request: Request, comment_id: int, payload: CommentEdit) 
         discussion.edit_comment, rt.db, rt.events, comment_id=comment_id, body=payload.body,
         owned=identity.owned(request), limits=rt.limits,
         window=timedelta(minutes=rt.settings.edit_window_minutes), now=utcnow(),
+        moderator=rt.moderator,
     )  # fmt: skip
     public = await run_in_threadpool(discussion.get_public_comment, rt.db, edited.id)
     article = await run_in_threadpool(discussion.get_article_by_id, rt.db, edited.article_id)
-    return _json(_single(public, article.slug))
+    # 202: the new text waits for a moderator, as a held post does.
+    return _json(_single(public, article.slug), status=202 if public.status is Status.HELD else 200)
 
 
 @router.delete(

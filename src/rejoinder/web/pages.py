@@ -325,8 +325,9 @@ async def edit_save(request: Request, comment_id: int) -> Response:
             discussion.edit_comment, rt.db, rt.events, comment_id=comment_id, body=body,
             owned=identity.owned(request), limits=rt.limits,
             window=timedelta(minutes=rt.settings.edit_window_minutes), now=utcnow(),
+            moderator=rt.moderator,
         )  # fmt: skip
-    except Invalid as error:
+    except (Invalid, Refused) as error:
         return _edit_page(request, await _own(request, comment_id), body, error.message)
     article = await run_in_threadpool(discussion.get_article_by_id, rt.db, edited.article_id)
     return RedirectResponse(f"/articles/{article.slug}#comment-{edited.id}", status_code=303)
