@@ -66,6 +66,8 @@ def main() -> None:
     parser.add_argument("--decisions", type=int, default=300)
     parser.add_argument("--strengths", default="0.01,0.03,0.1,1")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--ucc", type=int, default=1000, help="UCC comments to score (0: none)")
     args = parser.parse_args()
     cpu = max(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpu})
@@ -85,23 +87,34 @@ def main() -> None:
     ]
     test = corpora.read_labelled(ROOT / "data" / "labelled" / "test.jsonl")
     test_texts = [r.text for r in test]
+    # Comments from a newspaper (UCC: evaluation only, never trained on), if present.
+    ucc = []
+    if args.ucc and (args.data / "ucc-unhealthy-comments").is_dir():
+        ucc = random.Random(SEED).sample(corpora.ucc(args.data), args.ucc)
 
-    def own_test(heads: Any) -> dict[str, float]:
-        held = [model_held(s, thresholds) for s in clf.score_batch(test_texts, heads)]
-        pos = [h for h, r in zip(held, test, strict=True) if r.label == 1]
-        neg = [h for h, r in zip(held, test, strict=True) if r.label == 0]
+    def held_rates(rows: list[Any], heads: Any) -> dict[str, float]:
+        scores = clf.score_batch([r.text for r in rows], heads)
+        held = [model_held(s, thresholds) for s in scores]
+        pos = [h for h, r in zip(held, rows, strict=True) if r.label == 1]
+        neg = [h for h, r in zip(held, rows, strict=True) if r.label == 0]
         return {
             "recall": round(sum(pos) / len(pos), 3),
             "false_holds": round(sum(neg) / len(neg), 3),
         }
+
+    def own_test(heads: Any) -> dict[str, Any]:
+        out: dict[str, Any] = held_rates(test, heads)
+        if ucc:
+            out["ucc"] = held_rates(ucc, heads)
+        return out
 
     result: dict[str, Any] = {
         "decisions": len(decisions),
         "cpu": cpu,
         "own_test_shipped": own_test(None),
     }
-    print(f"{len(decisions)} decisions, pinned to CPU {cpu}; own test split, shipped model: "
-          f"{result['own_test_shipped']}")  # fmt: skip
+    print(f"{len(decisions)} decisions, pinned to CPU {cpu}; own test split (and {len(ucc)} UCC "
+          f"comments), shipped model: {result['own_test_shipped']}")  # fmt: skip
     heads = None
     for strength in [float(s) for s in args.strengths.split(",")]:
         t0 = time.perf_counter()

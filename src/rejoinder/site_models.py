@@ -180,7 +180,7 @@ def fit_decisions(
             np.array([0] * len(replay.texts) + [1] * upto, dtype=np.int64),
         )
         heads = sm.fit_heads(prior, *rows, strength, holds)
-        shift = sm.approval_shift(prior, *rows, strength, holds)
+        shift = sm.held_out_shift(prior, *rows, strength, holds)
         return sm.SiteHeads(heads.encoder_w, heads.bias + shift, heads.ngram_share, heads.base)
 
     recent = split_recent(len(decisions))

@@ -15,9 +15,10 @@ from rejoinder.classifier.sitemodel import (
     UNKNOWN,
     SiteHeads,
     _weights,
-    approval_shift,
     fit_heads,
+    held_out_shift,
     labels_for,
+    least_disagreement,
     load_replay,
     nearest_categories,
     rejection_categories,
@@ -241,27 +242,23 @@ def test_a_rejection_the_model_saw_no_abuse_in_is_taught_as_spam() -> None:
     replay = np.vstack([np.full(DIM, 3.0), np.full(DIM, -3.0)]) + rng.normal(0, 0.1, (2, DIM))
     cats = ["insult", "spam"]
     holds = [0.8, 1.0, 0.999, 0.9, 0.95, 0.02]
-    probs = np.zeros((3, len(CATEGORIES)))
-    probs[1, 0] = 0.5  # toxicity at more than half its threshold: abuse the model saw
-    probs[2, 1] = 0.6  # insult, whose threshold is 1: half of it is 0.5
-    near_insult = np.full((3, DIM), 3.0)
+    probs = np.zeros((4, len(CATEGORIES)))
+    probs[1, 0] = 0.6  # toxicity within one logit of its threshold (0.8): nearly held
+    probs[2, 0] = 0.55  # further off: the model saw no abuse
+    probs[3, 1] = 0.9  # insult, whose threshold of 1 holds nothing: not nearly held
+    near_insult = np.full((4, DIM), 3.0)
     assert rejection_categories(probs, holds, near_insult, replay, cats) == [
-        "spam", "insult", "insult",
+        "spam", "insult", "spam", "spam",
     ]  # fmt: skip
 
 
-def test_held_out_approvals_move_the_bias_down_never_up() -> None:
+def test_the_held_out_shift_disagrees_least_and_never_raises_the_bias() -> None:
+    clear = np.array([-1.0, 0.5, 2.0])
+    # No shift: two approved held. Below 0.5: one; below 2: none, but one rejected let through.
+    assert least_disagreement(clear, np.array([3.0, 1.0])) == pytest.approx(-0.5, abs=1e-5)
+    assert least_disagreement(clear, np.array([3.0, 2.5])) == pytest.approx(-2.0, abs=1e-5)
+    assert least_disagreement(np.array([-1.0]), np.array([-0.5])) == 0.0
     ngram, x, labels, part = _problem()
-    prior = _prior()
-    holds = [0.5, 0.5]
-    shift = approval_shift(prior, ngram, x, labels, part, 0.1, holds)
+    shift = held_out_shift(_prior(), ngram, x, labels, part, 0.1, [0.5, 0.9995])
     assert shift.shape == (2,) and (shift <= 0).all()
-    # With approvals that look like the rejected topic, the fit would hold them: a shift.
-    confusing = labels.copy()
-    site = np.flatnonzero(part == 1)
-    approved = site[labels[site, 0] == 0]
-    x2 = x.copy()
-    x2[approved[::3], -1] += 4.0  # a third of the approvals sit on the rejected topic
-    assert approval_shift(prior, ngram, x2, confusing, part, 0.1, holds)[0] < shift[0] - 0.1
-    # A category that holds nothing on its own is left alone.
-    assert approval_shift(prior, ngram, x2, confusing, part, 0.1, [0.5, 0.9995])[1] == 0.0
+    assert shift[1] == 0.0  # a category that holds nothing on its own is left alone

@@ -38,10 +38,8 @@ UNKNOWN = -1
 STRENGTH = 0.03
 #: A category held from this score on holds (next to) nothing: its head is left as shipped.
 NEVER_HOLDS = 0.999
-#: Out-of-fold parts for `approval_shift`, and the share of approved comments the new heads
-#: may hold there beyond what the shipped ones hold.
+#: Out-of-fold parts for `held_out_shift`.
 FOLDS = 3
-APPROVED_AIM = 0.02
 #: How much one of the site's decisions weighs against one of the own examples.
 SITE_WEIGHT = 1.0
 #: How many of the nearest own examples vote on the category of a rejected comment.
@@ -198,17 +196,18 @@ def rejection_categories(
     replay_pooled: npt.NDArray[np.floating[Any]],
     replay_cats: Sequence[str],
 ) -> list[str]:
-    """What each rejected comment the model let through is taught as. If the shipped model saw
-    some abuse in it (a category of abuse at half its hold threshold or more, the level from
-    which it names words), the category of abuse of the nearest own examples; otherwise the
-    moderators rejected it for what it says rather than how (a plug, an off-topic post), and
-    it is taught as spam, the category of unwanted content."""
+    """What each rejected comment the model let through is taught as. If the shipped model
+    nearly held it for abuse (a category of abuse within one logit of its hold threshold),
+    the category of abuse of the nearest own examples; otherwise the moderators rejected it
+    for what it says rather than how (a plug, an off-topic post), and it is taught as spam,
+    the category of unwanted content: the heads of abuse are not taught that a comment about
+    football is abusive."""
     toxic = [c for c in CATEGORIES if c != "spam"]
     columns = [CATEGORIES.index(c) for c in toxic]
-    half = 0.5 * np.minimum(np.asarray([holds[k] for k in columns], dtype=np.float64), 1.0)
-    picked = np.flatnonzero(
-        (np.asarray(probs).reshape(-1, len(CATEGORIES))[:, columns] >= half).any(axis=1)
-    )
+    cut = np.clip(np.asarray([holds[k] for k in columns], dtype=np.float64), 1e-6, 1 - 1e-6)
+    near = 1 / (1 + np.exp(1 - np.log(cut / (1 - cut))))
+    scores = np.asarray(probs).reshape(-1, len(CATEGORIES))[:, columns]
+    picked = np.flatnonzero((scores >= near).any(axis=1))
     nearest = nearest_categories(np.asarray(pooled)[picked], replay_pooled, replay_cats, toxic)
     out = ["spam"] * len(pooled)
     for i, cat in zip(picked, nearest, strict=True):
@@ -270,17 +269,22 @@ def fit_heads(
         if not w.any() or hold >= NEVER_HOLDS:
             continue
         hold = min(max(hold, 1e-6), 1 - 1e-6)
+        h = np.log(hold / (1 - hold))
         y = (labels[:, k] == 1).astype(np.float64)
-        offset = prior.ngram_share * ngram[:, k] - np.log(hold / (1 - hold))
+        held_from = prior.ngram_share * ngram[:, k] - h
+        # The own examples keep the boundary they were fitted with (their label says what a
+        # comment is); the site's decisions are about holding, at the threshold.
+        offset = held_from + np.where(part == 1, 0.0, h)
         theta0 = np.append(prior.encoder_w[:, k] * sd, prior.bias[k] + mu @ prior.encoder_w[:, k])
-        theta = _newton(q, y, w, offset, theta0, strength, iterations)
-        theta[-1] += _keep_false_holds(q, offset, theta0, theta, (part == 0) & (labels[:, k] == 0))
+        theta = _newton(q, y, w, offset, theta0, strength, iterations, part == 0)
+        own_clear = (part == 0) & (labels[:, k] == 0)
+        theta[-1] += _keep_false_holds(q, held_from, theta0, theta, own_clear)
         w_new[:, k] = theta[:-1] / sd
         b_new[k] = theta[-1] - (theta[:-1] / sd) @ mu
     return SiteHeads(w_new.astype(np.float32), b_new, prior.ngram_share, prior.base)
 
 
-def approval_shift(
+def held_out_shift(
     prior: SiteHeads,
     ngram: Floats,
     pooled: npt.NDArray[np.floating[Any]],
@@ -289,40 +293,45 @@ def approval_shift(
     strength: float,
     holds: Sequence[float],
     folds: int = FOLDS,
-    aim: float = APPROVED_AIM,
 ) -> Floats:
-    """Per category, how far down to move the bias of heads fitted on all these rows so that
-    they would hold no more of the site's approved comments than the shipped heads do (or
-    `aim` of them), judged out of fold: each of `folds` parts of the site's rows is scored by
-    heads fitted without it. In-sample, every approved comment looks clean; the ones to come
-    do not."""
+    """Per category, how far down to move the bias of heads fitted on all these rows, judged
+    out of fold: each of `folds` parts of the site's decisions is scored by heads fitted
+    without it, and the shift (never up) is the one that disagrees with the fewest of them
+    (rejected comments of the category let through, plus approved comments held), the
+    smallest such. In-sample every approved comment looks clean; the ones to come do not."""
     k_cats = labels.shape[1]
     site = np.flatnonzero(part == 1)
-    approved = site[(labels[site] == 0).all(axis=1)]
     shift = np.zeros(k_cats)
-    if len(approved) < folds * 2:
+    if len(site) < folds * 2:
         return shift
     fold_of = np.full(len(part), -1)
     fold_of[site] = np.arange(len(site)) % folds
-    margins = np.zeros((len(approved), k_cats))
+    margins = np.zeros((len(part), k_cats))
+    x = np.asarray(pooled)
     for f in range(folds):
         out = fold_of == f
-        heads = fit_heads(
-            prior, ngram[~out], np.asarray(pooled)[~out], labels[~out], part[~out], strength,
-            holds,
-        )  # fmt: skip
-        rows = approved[fold_of[approved] == f]
-        margins[fold_of[approved] == f] = heads.logits(ngram[rows], np.asarray(pooled)[rows])
-    shipped = prior.logits(ngram[approved], np.asarray(pooled)[approved])
+        heads = fit_heads(prior, ngram[~out], x[~out], labels[~out], part[~out], strength, holds)
+        margins[out] = heads.logits(ngram[out], x[out])
+    approved = site[(labels[site] == 0).all(axis=1)]
     for k in range(k_cats):
         if holds[k] >= NEVER_HOLDS:
             continue
         h = np.log(holds[k] / (1 - holds[k])) if 0 < holds[k] < 1 else 0.0
-        allowed = max(int((shipped[:, k] >= h).sum()), int(aim * len(approved)))
-        ranked = np.sort(margins[:, k] - h)[::-1]
-        if allowed < len(ranked) and ranked[allowed] >= 0:
-            shift[k] = -ranked[allowed] - 1e-6
+        shift[k] = least_disagreement(
+            margins[approved, k] - h, margins[site[labels[site, k] == 1], k] - h
+        )
     return shift
+
+
+def least_disagreement(clear: Floats, rejected: Floats) -> float:
+    """The shift (0 or down) of margins that holds the fewest approved comments (`clear`)
+    plus lets through the fewest rejected ones; the smallest such shift."""
+    best, best_errors = 0.0, int((clear >= 0).sum() + (rejected < 0).sum())
+    for candidate in sorted(-clear[clear >= 0] - 1e-6, reverse=True):
+        errors = int((clear + candidate >= 0).sum() + (rejected + candidate < 0).sum())
+        if errors < best_errors:
+            best, best_errors = float(candidate), errors
+    return best
 
 
 def _keep_false_holds(
@@ -342,14 +351,22 @@ def _keep_false_holds(
 
 def _newton(
     q: Floats, y: Floats, w: Floats, offset: Floats, theta0: Floats, strength: float,
-    iterations: int,
+    iterations: int, anchored: npt.NDArray[np.bool_] | None = None,
 ) -> Floats:  # fmt: skip
+    """Minimise the weighted logistic loss plus the penalty. The `anchored` rows (the own
+    examples) pull nowhere at `theta0`: their loss's slope there is taken off, so they add
+    only curvature, resisting changes that would move their scores. The shipped heads were
+    fitted on them among tens of thousands of other rows; refitting them alone would drag
+    the heads towards a model of the own examples only (more false holds elsewhere)."""
+    anchored = np.zeros(len(w), dtype=bool) if anchored is None else anchored
     keep = w > 0
-    q, y, w, offset = q[keep], y[keep], w[keep], offset[keep]
+    q, y, w, offset, anchored = q[keep], y[keep], w[keep], offset[keep], anchored[keep]
+    p0 = 1 / (1 + np.exp(-np.clip(offset + q @ theta0, -40, 40)))
+    slope0 = q[anchored].T @ (w[anchored] * (p0[anchored] - y[anchored]))
 
     def objective(theta: Floats) -> float:
         z = offset + q @ theta
-        loss = float((w * (np.logaddexp(0, z) - y * z)).sum())
+        loss = float((w * (np.logaddexp(0, z) - y * z)).sum()) - float(slope0 @ theta)
         return loss + 0.5 * strength * float(((theta - theta0) ** 2).sum())
 
     theta = theta0.copy()
@@ -357,7 +374,7 @@ def _newton(
     eye = strength * np.eye(len(theta))
     for _ in range(iterations):
         p = 1 / (1 + np.exp(-np.clip(offset + q @ theta, -40, 40)))
-        grad = q.T @ (w * (p - y)) + strength * (theta - theta0)
+        grad = q.T @ (w * (p - y)) - slope0 + strength * (theta - theta0)
         hess = (q * (w * p * (1 - p))[:, None]).T @ q + eye
         step = np.linalg.solve(hess, grad)
         t = 1.0
