@@ -6,12 +6,17 @@ and the encoder itself are the shipped ones. Per category the logit is
     ngram_share * ngram_logit + pooled @ encoder_w + bias
 
 which, with ``encoder_w = (1 - share) * W0`` and ``bias = (1 - share) * b0``, is exactly the
-shipped blend (`shipped_heads`). `fit_heads` is a logistic regression per category with a
-Gaussian prior centred on the heads it starts from: the penalty ``strength / 2 * |theta -
-theta0|^2`` (in standardised units) stands for what the shipped data taught, and the project's
-own labelled examples (`replay.jsonl`, shipped with the weights) are fitted again beside the
-site's decisions, so a few hundred decisions cannot wipe out what the shipped model knows.
-Everything here is numpy: no training-only dependency is needed at run time.
+shipped blend (`shipped_heads`). `fit_heads` is a logistic regression per category, solved by
+Newton's method, with a Gaussian prior centred on the shipped heads: the penalty
+``strength / 2 * |theta - theta0|^2`` (in standardised units) stands for what the shipped data
+taught. The project's own labelled examples (`replay.jsonl`, shipped with the weights) are
+fitted beside the site's decisions as an anchor: their loss's slope at the shipped heads is
+taken off, so they resist every change that would move their own scores without pulling the
+heads towards a model of them alone. The site's decisions are fitted at the hold thresholds
+(a decision is about holding); then the bias moves down, never up, so that the own examples
+are held no more often than by the shipped heads, and so that the site's decisions, judged out
+of fold, are disagreed with least. Everything here is numpy: nothing of the training-only
+dependencies is needed at run time.
 """
 
 from __future__ import annotations
@@ -344,7 +349,7 @@ def _keep_false_holds(
         return 0.0
     before = int(((offset + q @ theta0)[negatives] >= 0).sum())
     after = np.sort(offset[negatives] + q[negatives] @ theta)[::-1]
-    if after[before] < 0 if before < len(after) else True:
+    if before >= len(after) or after[before] < 0:
         return 0.0
     return float(-after[before] - 1e-6)
 
