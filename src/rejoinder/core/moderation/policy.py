@@ -21,6 +21,7 @@ from rejoinder.core.moderation import (
     model,
     rates,
     spam,
+    threats,
     trust,
     words,
 )
@@ -45,6 +46,7 @@ PHASES: Sequence[ModuleType] = (
     links,
     spam,
     words,
+    threats,
     model,
     trust,
 )
