@@ -20,7 +20,8 @@ their forms and rules; a rule is a list of alternatives, an alternative a line o
   ``AGENT`` a plural in -ers, -ists or -ians not on ``agent_stopwords`` ("marchers");
 * ``WORD`` any one word; ``ADJ`` any word but a function word; both may take ``?``;
 * ``...`` up to six words;
-* ``^`` the start of a clause (of the sentence, or after a comma); ``$`` the end of the
+* ``^`` the start of a clause (of the sentence, or after a comma), ``^,`` only after a
+  comma (first); ``$`` the end of the
   sentence, ``,`` the end of a clause (a comma or the end of the sentence) — both last;
 * anything else is a literal phrase; ``word?`` an optional one.
 
@@ -151,7 +152,8 @@ class Sentence:
 
 
 def sentences(folded: Folded, vocabulary: frozenset[str]) -> list[Sentence]:
-    """The folded text as sentences of keys, capitals kept for names. Letters that were
+    """The folded text as sentences of keys, a capital kept on a capitalised word (not on
+    one written all in capitals) for names. Letters that were
     spaced out ("i w i l l k i l l y o u") come out of fold() as one run; such a run is
     cut back into the words the grammar knows, when it can be cut into them whole."""
     out = []
@@ -163,7 +165,8 @@ def sentences(folded: Folded, vocabulary: frozenset[str]) -> list[Sentence]:
         length = 1
         previous_end = sentence.start()
         for token in _TOKEN.finditer(folded.text, sentence.start(), sentence.end()):
-            original = folded.source[folded.starts[token.start()]]
+            written = folded.source[folded.starts[token.start()] : folded.ends[token.end() - 1]]
+            capital = written[:1].isupper() and not (len(written) > 1 and written.isupper())
             found = word_keys(token.group())
             if len(found) == 1 and _is_joined(folded, token.start(), token.end()):
                 found = _segment(found[0], vocabulary) or found
@@ -171,7 +174,7 @@ def sentences(folded: Folded, vocabulary: frozenset[str]) -> list[Sentence]:
                 word = _unmask(word, vocabulary)
                 if not word:
                     continue
-                if index == 0 and original.isupper() and word[0].isalpha():
+                if index == 0 and capital and word[0].isalpha():
                     word = word[0].upper() + word[1:]
                 between = folded.text[previous_end : token.start()]
                 comma = len(parts) > 1 and index == 0 and _CLAUSE_BREAK.search(between)
@@ -295,8 +298,9 @@ class Grammar:
         self._compiled: dict[str, str] = {}
         self._triggers: dict[str, frozenset[str] | None] = {}
 
-    def words(self, name: str) -> tuple[str, ...]:
-        return tuple(self._lists.get(name, ()))
+    def knows(self, name: str) -> bool:
+        """Whether ``name`` is a list or a rule of this grammar."""
+        return name in self._lists or name in self._rules
 
     @cached_property
     def vocabulary(self) -> frozenset[str]:
@@ -366,10 +370,10 @@ class Grammar:
         gap = False  # whether the next word must be parted from the last by a gap
         for index, token in enumerate(tokens):
             last = index == len(tokens) - 1
-            if token == "^":
+            if token in ("^", "^,"):
                 if index:
-                    raise ValueError(f"^ must come first: {line!r}")
-                out += _START
+                    raise ValueError(f"{token} must come first: {line!r}")
+                out += _START if token == "^" else ","
                 gap = True
             elif token in ("$", ","):
                 if not last:
@@ -410,7 +414,8 @@ class Grammar:
         """One pattern of the file: a line, or ``{"seq": line, ...flags}``."""
         flags: Mapping[str, Any] = {} if isinstance(entry, str) else entry
         line = entry if isinstance(entry, str) else str(entry["seq"])
-        expression = rf"(?<![\w*]){self.sequence(line)}(?![\w*])"
+        # a word starts after a non-word; a clause start (",") may follow a word
+        expression = rf"(?:(?<![\w*])|(?=,)){self.sequence(line)}(?![\w*])"
         return Pattern(
             code,
             expression,
@@ -430,9 +435,8 @@ class Grammar:
         """
         best: frozenset[str] | None = None
         for token in _tokens(line):
-            if token in ("^", "$", ",", "...", "NAME", "WORD", "ADJ", "AGENT") or token.endswith(
-                "?"
-            ):
+            special = token in ("^", "^,", "$", ",", "...", "NAME", "WORD", "ADJ", "AGENT")
+            if special or token.endswith("?"):
                 continue
             found = self._token_triggers(token, _seen)
             if found is not None and (best is None or _cost(found) < _cost(best)):
