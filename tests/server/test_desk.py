@@ -308,6 +308,18 @@ def test_a_held_reply_shows_in_held_with_its_words_marked_context_and_history(de
     assert email not in httpx.get(f"{desk.url}/articles/{slug}", timeout=10).text
 
 
+def test_a_threat_is_held_with_its_words_marked_and_the_reason_named(desk: Desk) -> None:
+    slug = desk.article(title=f"Council budget {_tag()}")
+    threat = "someone should sh00t the mayor"
+    held = desk.post(slug, f"Cut the library again and {threat}, honestly.", name="Vic Vexed")
+    assert desk.row(held)["status"] == Status.HELD.value
+    item = queue_item(desk.mod.get("/admin").text, held)
+    assert item is not None
+    assert [words(m) for m in item.xpath('.//div[@class="text"]/mark')] == [threat]
+    reasons = words(item.xpath('.//ul[@class="reasons"]')[0])
+    assert f'it threatens violence: "{threat}"' in reasons
+
+
 def test_scores_show_per_category_and_marks_come_from_the_raw_text(desk: Desk) -> None:
     """The stored HTML is never shown: marks are built from body_markdown, escaped."""
     slug = desk.article()
