@@ -2,6 +2,12 @@
    No dependencies; every action is a plain form, so the desk works the same without this. */
 (function () {
   "use strict";
+  // On a phone the tabs are one line that scrolls sideways: bring the current one into view.
+  var tab = document.querySelector('.desk-bar nav a[aria-current="page"]');
+  if (tab && tab.parentNode.scrollWidth > tab.parentNode.clientWidth) {
+    var bar = tab.parentNode;
+    bar.scrollLeft = Math.max(0, tab.offsetLeft - bar.offsetLeft - (bar.clientWidth - tab.offsetWidth) / 2);
+  }
   var items = Array.prototype.slice.call(document.querySelectorAll(".queue > .item"));
   var dialog = document.getElementById("keys");
   var opener = document.querySelector(".keys-open");
