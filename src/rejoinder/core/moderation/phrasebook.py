@@ -33,7 +33,7 @@ from rejoinder.core.moderation.normalise import Folded, fold
 
 _QUOTED = re.compile(r"[\"“”«»„][^\"“”«»„]*[\"“”«»„]")
 _SINGLE_QUOTED = re.compile(r"(?<![\w'‘’])['‘][^'‘’\n]{3,}?['’](?![\w'‘’])")
-_NEGATED = re.compile(r"(?<![\w*])(?:not|nt|never|no)(?: [a-z]+)?,? ?$", re.IGNORECASE)
+_NEGATED = re.compile(r"(?<![\w*])(?:not|nt|never|no)(?: [a-z]+)? ?$", re.IGNORECASE)
 _NEVER = re.compile("(?!)")
 
 
