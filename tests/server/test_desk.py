@@ -405,7 +405,7 @@ def test_reject_hides_a_held_or_published_comment_and_keeps_it(desk: Desk) -> No
 
 def test_edit_renders_the_new_text_and_the_audit_keeps_the_original(desk: Desk) -> None:
     slug = desk.article()
-    original = "Read the *plan*, you [clowns](https://spam.example)."
+    original = "Read the *plan*, [neighbours](https://spam.example)."
     comment_id = desk.post(slug, original, expect=201)
     before = tab_counts(desk.mod)
     edited = "Read the *plan*, please."
