@@ -250,7 +250,7 @@ def test_the_model_page_reads_on_a_phone(
         # The tabs scroll sideways on one line; the current one ("Model", the last) is in view.
         tab = page.locator('.desk-bar nav a[aria-current="page"]')
         box = tab.bounding_box()
-        assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"], box
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
         version = page.locator('tr[data-version="1"]')
         expect(version.locator("td.agreement-after")).to_have_text(
             pct(trained.figures["agreement"]["after"])
