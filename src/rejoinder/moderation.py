@@ -30,6 +30,7 @@ from rejoinder.core.moderation import (
     explain,
     fingerprint,
 )
+from rejoinder.core.moderation.phrasebook import compile_all
 from rejoinder.core.validation import clean_line
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import site_models as site_model_store
@@ -168,6 +169,7 @@ class Moderator:
         about 160 MB, which a worker that only serves readers never needs."""
         text = "A first comment, to load what judging needs."
         decide(Submission(text=text, name="A reader", email="", article=ArticleRef(0), now=now))
+        compile_all()
 
     def scores(self, text: str, heads: SiteHeads | None = None) -> Mapping[str, ModelScore] | None:
         """The model's scores (with the site's heads, if given); None when there is no model

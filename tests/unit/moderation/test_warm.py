@@ -1,0 +1,28 @@
+"""A server compiles the phrase patterns in the background when it starts, so no comment
+pays for compiling them: after `compile_all`, judging compiles nothing more."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rejoinder.core.moderation import ArticleRef, Policy, Submission, decide
+from rejoinder.core.moderation.grammar import _compiled
+from rejoinder.core.moderation.phrasebook import compile_all, phrasebook
+
+
+def test_compile_all_compiles_every_pattern_so_judging_compiles_nothing() -> None:
+    count = compile_all()
+    assert count == len(phrasebook("threats").patterns) + len(phrasebook("insults").patterns)
+    assert count > 100
+    before = _compiled.cache_info().misses
+    for text in (
+        "Someone should shoot him.",
+        "I hope you die in a fire.",
+        "You are a pathetic little troll.",
+        "We know where you live.",
+    ):
+        sub = Submission(
+            text=text, name="A", email="", article=ArticleRef(1), now=datetime.now(UTC)
+        )
+        assert decide(sub, Policy()).reasons
+    assert _compiled.cache_info().misses == before
