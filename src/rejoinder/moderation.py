@@ -163,13 +163,15 @@ class Moderator:
         self._active[site_id] = active
         return active
 
-    def warm(self, now: datetime) -> None:
-        """Compile the word lists and patterns now rather than on the first comment. The model
+    def warm(self, now: datetime, *, patterns: bool = False) -> None:
+        """Compile the word lists now rather than on the first comment, and with `patterns`
+        every threat and insult pattern too (about 4 s of CPU). The model
         itself loads on the first comment it scores (about 0.3 s): its ONNX session takes
         about 160 MB, which a worker that only serves readers never needs."""
         text = "A first comment, to load what judging needs."
         decide(Submission(text=text, name="A reader", email="", article=ArticleRef(0), now=now))
-        compile_all()
+        if patterns:
+            compile_all()
 
     def scores(self, text: str, heads: SiteHeads | None = None) -> Mapping[str, ModelScore] | None:
         """The model's scores (with the site's heads, if given); None when there is no model

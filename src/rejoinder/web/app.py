@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if rt.moderator is not None:
             # Compile the moderation rules in the background; the model loads on first use.
-            warm = rt.moderator.warm
+            warm = partial(rt.moderator.warm, patterns=settings.moderation_warm)
             threading.Thread(target=warm, args=(utcnow(),), name="warm", daemon=True).start()
         purging = asyncio.create_task(_purge_daily(rt))
         yield

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 from rejoinder.core.moderation.normalise import Folded, fold
@@ -119,6 +119,12 @@ def word_keys(word: str) -> list[str]:
     return [re.sub(r"([aeiouy])\1+", r"\1", part) for part in parts if part]
 
 
+@lru_cache(maxsize=65536)
+def _cached_keys(word: str) -> tuple[str, ...]:
+    """`word_keys`, remembered: a comment's words are mostly the same few thousand."""
+    return tuple(word_keys(word))
+
+
 def keys(phrase: str) -> list[str]:
     """The keys of a phrase's words, folded the way a comment is."""
     return list(_phrase_keys(phrase))
@@ -167,7 +173,7 @@ def sentences(folded: Folded, vocabulary: frozenset[str]) -> list[Sentence]:
         for token in _TOKEN.finditer(folded.text, sentence.start(), sentence.end()):
             written = folded.source[folded.starts[token.start()] : folded.ends[token.end() - 1]]
             capital = written[:1].isupper() and not (len(written) > 1 and written.isupper())
-            found = word_keys(token.group())
+            found: Sequence[str] = _cached_keys(token.group())
             if len(found) == 1 and _is_joined(folded, token.start(), token.end()):
                 found = _segment(found[0], vocabulary) or found
             for index, word in enumerate(found):

@@ -57,6 +57,29 @@ class Phrasebook:
         entries = self._data["patterns"]
         return tuple(self.grammar.compile(code, e) for code in self.codes for e in entries[code])
 
+    @cached_property
+    def _by_trigger(self) -> tuple[dict[str, list[int]], list[int]]:
+        """Which patterns each trigger word can set off, and those that need no trigger."""
+        index: dict[str, list[int]] = {}
+        always: list[int] = []
+        for n, pattern in enumerate(self.patterns):
+            if pattern.triggers is None:
+                always.append(n)
+            else:
+                for word in pattern.triggers:
+                    index.setdefault(word, []).append(n)
+        return index, always
+
+    def _candidates(self, words: frozenset[str]) -> list[Pattern]:
+        """The patterns a sentence with these words may match, in the file's order (the
+        same as asking every pattern's `may_match`, without asking all of them)."""
+        index, always = self._by_trigger
+        chosen = set(always)
+        for word in words:
+            chosen.update(index.get(word, ()))
+        patterns = self.patterns
+        return [patterns[n] for n in sorted(chosen)]
+
     def find(self, folded: Folded) -> list[tuple[str, Span]]:
         """Each match in the text, with its code, in order."""
         return [(code, folded.span(start, end)) for code, start, end in self.ranges(folded)]
@@ -66,10 +89,7 @@ class Phrasebook:
         quotes = self._quoted(folded.text)
         hits: list[tuple[int, int, str]] = []
         for sentence in sentences(folded, self.grammar.vocabulary):
-            words = sentence.words
-            for pattern in self.patterns:
-                if not pattern.may_match(words):
-                    continue
+            for pattern in self._candidates(sentence.words):
                 for match in pattern.regex.finditer(sentence.text):
                     if match.start() == match.end() or not self._keeps(pattern, sentence, match):
                         continue
