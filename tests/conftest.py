@@ -116,6 +116,9 @@ class Server:
             # Discussion tests post many comments a second from one address: the moderation
             # pipeline (flood limits, form timing) is off unless a test turns it on.
             "REJOINDER_MODERATION": "false",
+            # And when a test turns it on, patterns compile on first use rather than for 4 s
+            # before the server answers (tests/server/test_moderation.py checks the default).
+            "REJOINDER_MODERATION_WARM": "false",
             # On the PostgreSQL run, workers share cache invalidation through Redis.
             **({"REJOINDER_REDIS_URL": REDIS_URL} if REDIS_URL else {}),
             **(env or {}),

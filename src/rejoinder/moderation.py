@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -171,7 +172,10 @@ class Moderator:
         text = "A first comment, to load what judging needs."
         decide(Submission(text=text, name="A reader", email="", article=ArticleRef(0), now=now))
         if patterns:
-            compile_all()
+            started = time.perf_counter()
+            count = compile_all()
+            log.info("compiled %d threat and insult patterns in %.1f s", count,
+                     time.perf_counter() - started)  # fmt: skip
 
     def scores(self, text: str, heads: SiteHeads | None = None) -> Mapping[str, ModelScore] | None:
         """The model's scores (with the site's heads, if given); None when there is no model

@@ -615,3 +615,37 @@ def test_check_with_the_shipped_model_scores_all_six_categories(
             assert set(scores) == CATEGORIES
             assert all(0 <= value <= 1 for value in scores.values())
             assert response.json()["verdict"] != "publish"
+
+
+# --- warm-up -------------------------------------------------------------------------------
+
+
+def test_a_server_compiles_every_phrase_pattern_before_it_serves_unless_told_not_to(
+    databases: Databases, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """By default a worker compiles the threat and insult patterns during start-up, so its
+    first threatening comment does not pay for them; with the setting off it compiles none
+    until a comment needs one."""
+    from rejoinder.core.moderation.phrasebook import phrasebook
+
+    expected = len(
+        {p.expression for name in ("threats", "insults") for p in phrasebook(name).patterns}
+    )
+    tmp = tmp_path_factory.mktemp("warm")
+    for warm, compiled in (("true", expected), ("false", 0)):
+        env = {**MODERATION_ON, "REJOINDER_MODERATION_WARM": warm}
+        server = Server(databases.new(), env=env, log=tmp / f"server-{warm}.log").start()
+        try:
+            health = httpx.get(server.url + "/healthz", timeout=10).json()
+            assert health == {"status": "ok", "patterns_compiled": compiled}, warm
+            if warm == "false":
+                slug = str(publish(server.url)["slug"])
+                response = httpx.post(
+                    f"{server.url}/api/v1/articles/{slug}/comments", timeout=30,
+                    json={"body": "Someone should shoot him.", "name": "T", "email": email("t")},
+                )  # fmt: skip
+                assert response.status_code == 202, response.text
+                after = httpx.get(server.url + "/healthz", timeout=10).json()
+                assert 0 < after["patterns_compiled"] < expected
+        finally:
+            server.stop()

@@ -62,10 +62,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if rt.moderator is not None:
-            # Compile the moderation rules in the background; the model loads on first use.
-            warm = partial(rt.moderator.warm, patterns=settings.moderation_warm)
-            threading.Thread(target=warm, args=(utcnow(),), name="warm", daemon=True).start()
+        if rt.moderator is not None and settings.moderation_warm:
+            # Every pattern before the first request: compiled in the background, they would
+            # hold the GIL while requests wait. The model loads on first use.
+            await asyncio.to_thread(partial(rt.moderator.warm, patterns=True), utcnow())
+        elif rt.moderator is not None:
+            # The word lists in the background; each phrase pattern compiles on first use.
+            threading.Thread(target=rt.moderator.warm, args=(utcnow(),), name="warm",
+                             daemon=True).start()  # fmt: skip
         purging = asyncio.create_task(_purge_daily(rt))
         yield
         purging.cancel()

@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from rejoinder import discussion, publishing
 from rejoinder.core.errors import Closed, Invalid, InvalidMany, NotFound, Refused
 from rejoinder.core.models import Article, CommentInput, Site, Sort, ThreadPage
+from rejoinder.core.moderation.phrasebook import compiled_count
 from rejoinder.moderation import Screening
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.web.addresses import address_hashes
@@ -64,8 +65,10 @@ def _render(request: Request, template: str, /, status: int = 200, **context: An
 
 
 @router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+async def healthz() -> dict[str, str | int]:
+    """Alive; and how many moderation phrase patterns this worker has compiled (all of them
+    before it serves, unless REJOINDER_MODERATION_WARM is off)."""
+    return {"status": "ok", "patterns_compiled": compiled_count()}
 
 
 @router.get("/")

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from functools import cache, cached_property
 
 from rejoinder.core.moderation import lexicon
-from rejoinder.core.moderation.grammar import Grammar, Pattern, Sentence, sentences
+from rejoinder.core.moderation.grammar import Grammar, Pattern, Sentence, _compiled, sentences
 from rejoinder.core.moderation.models import Span
 from rejoinder.core.moderation.normalise import Folded, fold
 
@@ -151,6 +151,11 @@ def compile_all(names: Iterable[str] = ("threats", "insults")) -> int:
             pattern.regex  # noqa: B018 - the property compiles and caches
             count += 1
     return count
+
+
+def compiled_count() -> int:
+    """How many distinct phrase patterns this process has compiled so far."""
+    return _compiled.cache_info().currsize
 
 
 @cache
