@@ -28,6 +28,20 @@ def _row(entry: Any) -> dict[str, Any]:
     return dict(entry.to_dict(timespec="microseconds"))
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell. Text a spreadsheet would run as a formula (a note such as
+    `=HYPERLINK(...)` written at the desk) starts with an apostrophe, as OWASP advises for
+    CSV injection; JSON lines keep every value exactly as stored."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_export(entries: Any, out: IO[str], fmt: Format) -> int:
     """Write the entries as they come (nothing is held in memory); returns how many."""
     count = 0
@@ -37,7 +51,7 @@ def write_export(entries: Any, out: IO[str], fmt: Format) -> int:
         for entry in entries:
             row = _row(entry)
             row["data"] = json.dumps(row["data"], ensure_ascii=False, separators=(",", ":"))
-            writer.writerow(["" if row[k] is None else row[k] for k in FIELDS])
+            writer.writerow([_cell(row[k]) for k in FIELDS])
             count += 1
     else:
         for entry in entries:
@@ -49,9 +63,14 @@ def write_export(entries: Any, out: IO[str], fmt: Format) -> int:
 
 @audit_app.command("export")
 def export(
-    fmt: Annotated[Format, typer.Option("--format", help="csv (with a header) or jsonl.")] = (
-        Format.jsonl
-    ),
+    fmt: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            help="csv (with a header; a cell a spreadsheet would run as a formula starts "
+            "with an apostrophe) or jsonl (every value exactly as stored).",
+        ),
+    ] = (Format.jsonl),
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of standard output.")
     ] = None,

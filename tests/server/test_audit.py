@@ -322,6 +322,25 @@ def test_export_as_csv_and_jsonl_parses_back_oldest_first_without_emails(
     assert verdicts and all({"reasons", "scores"} <= set(o["data"]) for o in verdicts)
 
 
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_start_with_an_apostrophe(
+    desk: Desk,
+) -> None:
+    formulas = ['=HYPERLINK("http://example.invalid","x")', "+1+1", "-2+3", "@SUM(A1)"]
+    action = f"t_formula_{uuid.uuid4().hex[:8]}"
+    for formula in formulas:
+        desk.add(action=action, note=formula, actor=formula)
+    desk.add(action=action, note="a plain note - with a dash inside", actor="plain")
+    table = list(csv.reader(io.StringIO(_export(desk, "csv", to_file=False))))
+    header, body = table[0], [row for row in table[1:] if row[6] == action]
+    notes = [dict(zip(header, row, strict=True))["note"] for row in body]
+    actors = [dict(zip(header, row, strict=True))["actor"] for row in body]
+    assert notes == ["'" + f for f in formulas] + ["a plain note - with a dash inside"]
+    assert actors == ["'" + f for f in formulas] + ["plain"]
+    # JSON lines keep the values exactly as stored.
+    objects = [json.loads(line) for line in _export(desk, "jsonl", to_file=False).splitlines()]
+    assert [o["note"] for o in objects if o["action"] == action][:4] == formulas
+
+
 def test_export_of_an_unmigrated_database_fails_with_a_message(databases: Databases) -> None:
     done = rejoinder("audit", "export", db_url=databases.new(), check=False)
     assert done.returncode == 1
