@@ -387,3 +387,13 @@ def test_comment_count_follows_posts_edits_and_deletes(
     check(2)
     post(client, slug, parent_id=a1["id"])
     check(3)
+
+
+def test_publishing_without_the_admin_token_is_401_whatever_the_body(client: httpx.Client) -> None:
+    """The token is checked before the body is validated: a caller without it learns nothing
+    of what an article needs, and a wrong token is the same as none."""
+    for headers in ({}, {"Authorization": "Bearer not-the-token"}):
+        for body in ({}, {"title": "T", "body": "B"}, {"title": 7}):
+            response = client.post("/api/v1/articles", json=body, headers=headers)
+            assert response.status_code == 401, (headers, body, response.text)
+            assert response.json()["error"] == "unauthorized"
