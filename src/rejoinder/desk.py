@@ -66,6 +66,7 @@ class Shown:
     verdict: str
     parent: Parent | None
     history: dict[str, int] | None
+    model_version: int | None = None  # the site's model version that scored it; None: shipped
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,9 @@ def _shown(item: DeskItem, parents: dict[int, Parent], history: dict[str, dict[s
         verdict=str(decision.get("verdict", "")),
         parent=parents.get(item.parent_id) if item.parent_id else None,
         history=history.get(item.author_email.lower()) if item.author_email else None,
-    )
+        model_version=version if isinstance(version := decision.get("model_version"), int)
+        else None,
+    )  # fmt: skip
 
 
 def read_queue(

@@ -347,6 +347,7 @@ def test_scores_show_per_category_and_marks_come_from_the_raw_text(desk: Desk) -
     assert not text.xpath(".//b")  # the raw <b> is text, not markup
     scores = [words(li) for li in item.xpath('.//ul[@class="scores"]/li')]
     assert scores == ["toxicity 0.82", "insult 0.41", "threat 0.03"]
+    assert words(item.xpath('.//p[@class="scored-by"]')[0]) == "Scored by the shipped model"
     [bar] = item.xpath('.//ul[@class="scores"]/li[1]//span[contains(@class, "fill")]')
     assert bar.get("style") == "width: 82%"
     api = desk.api("GET", "/api/v1/admin/queues/held").json()

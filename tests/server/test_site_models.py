@@ -256,6 +256,12 @@ def test_the_model_learns_the_desks_standard_and_can_be_switched_and_rolled_back
     assert any(r["phase"] == "model" for r in stored["reasons"]), stored
     assert site.post(slug, PROBE_PLUG_2, 1002)["status"] == "held"
     assert site.post(slug, PROBE_ORDINARY, 1003)["status"] == "published"
+    # The desk says which model scored each held item.
+    with site.login("admin") as admin:
+        queue = lxml.html.fromstring(admin.get("/admin/all", params={"q": PROBE_PLUG}).text)
+    [item] = queue.xpath(f'//*[@id="item-{second["id"]}"]')
+    said = " ".join(item.xpath('string(.//p[@class="scored-by"])').split())
+    assert said == "Scored by the site's model, version 1", said
 
     listed = rejoinder("moderation", "models", db_url=site.server.db_url).stdout
     assert "* v1" in listed and "  shipped" in listed
