@@ -14,25 +14,14 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from rejoinder import site_models
 from rejoinder.core.errors import Conflict, Invalid, NotFound
 from rejoinder.core.models import Site
-from rejoinder.runtime import Runtime, utcnow
+from rejoinder.runtime import utcnow
 from rejoinder.web.api import require_json
 from rejoinder.web.auth import Staff, api_staff, check_csrf, desk_staff, require_admin
 from rejoinder.web.errors import ApiError
+from rejoinder.web.policy_desk import desk_runtime, desk_site
 
 router = APIRouter()
 _DONE = {"shipped": "The site now uses the shipped model."}
-
-
-def _rt(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-async def _site(request: Request, name: str | None) -> Site:
-    rt = _rt(request)
-    if not name or name == rt.default_site.name:
-        return rt.default_site
-    return await run_in_threadpool(rt.site_named, name)
 
 
 def _page(
@@ -50,9 +39,9 @@ def _page(
 async def models_page(request: Request) -> Response:
     staff = await desk_staff(request)
     if not staff.user.is_admin:
-        return _page(request, staff, _rt(request).default_site, status=403)
-    site = await _site(request, request.query_params.get("site"))
-    page = await run_in_threadpool(site_models.read_models, _rt(request).db, site.id)
+        return _page(request, staff, desk_runtime(request).default_site, status=403)
+    site = await desk_site(request, request.query_params.get("site"))
+    page = await run_in_threadpool(site_models.read_models, desk_runtime(request).db, site.id)
     done = request.query_params.get("done", "")
     flash = _DONE.get(done) or (
         f"The site now uses version {done}." if done.isascii() and done.isdigit() else ""
@@ -74,11 +63,11 @@ def _version(value: str) -> int | None:
 async def activate_model(request: Request) -> Response:
     staff = await desk_staff(request)
     if not staff.user.is_admin:
-        return _page(request, staff, _rt(request).default_site, status=403)
+        return _page(request, staff, desk_runtime(request).default_site, status=403)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     check_csrf(staff, form.get("csrf", ""))
-    site = await _site(request, form.get("site"))
-    db = _rt(request).db
+    site = await desk_site(request, form.get("site"))
+    db = desk_runtime(request).db
     try:
         version = _version(form.get("version", ""))
         await run_in_threadpool(
@@ -93,7 +82,7 @@ async def activate_model(request: Request) -> Response:
         return _page(request, staff, site, page=page, warning=error.message, status=status)
     query = {
         "done": "shipped" if version is None else str(version),
-        **({} if site.id == _rt(request).default_site.id else {"site": site.name}),
+        **({} if site.id == desk_runtime(request).default_site.id else {"site": site.name}),
     }
     return RedirectResponse(f"/admin/models?{urlencode(query)}", status_code=303)
 
@@ -131,8 +120,8 @@ def _json(content: Any, status: int = 200) -> Response:
 async def get_models(request: Request, site: str | None = None) -> Response:
     staff = await api_staff(request)
     require_admin(staff)
-    target = await _site(request, site)
-    page = await run_in_threadpool(site_models.read_models, _rt(request).db, target.id)
+    target = await desk_site(request, site)
+    page = await run_in_threadpool(site_models.read_models, desk_runtime(request).db, target.id)
     return _json(models_out(page, target))
 
 
@@ -159,8 +148,8 @@ async def put_active_model(request: Request, site: str | None = None) -> Respons
     note = data.get("note", "")
     if not isinstance(note, str):
         raise Invalid("note", "The note is a string.")
-    target = await _site(request, site)
-    db = _rt(request).db
+    target = await desk_site(request, site)
+    db = desk_runtime(request).db
     await run_in_threadpool(
         lambda: site_models.activate(
             db, target.id, version, actor_kind=staff.actor_kind, actor=staff.user.name,

@@ -21,13 +21,14 @@ from rejoinder.web.errors import ApiError
 router = APIRouter()
 
 
-def _rt(request: Request) -> Runtime:
+def desk_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-async def _site(request: Request, name: str | None) -> Site:
-    rt = _rt(request)
+async def desk_site(request: Request, name: str | None) -> Site:
+    """The site an admin page is about: the default one, or one named in the query."""
+    rt = desk_runtime(request)
     if not name or name == rt.default_site.name:
         return rt.default_site
     return await run_in_threadpool(rt.site_named, name)
@@ -75,8 +76,8 @@ async def policy_page(request: Request) -> Response:
     staff = await desk_staff(request)
     if refused := _admins_only(request, staff):
         return refused
-    site = await _site(request, request.query_params.get("site"))
-    rules = await run_in_threadpool(policies.read_rules, _rt(request).db, site.id)
+    site = await desk_site(request, request.query_params.get("site"))
+    rules = await run_in_threadpool(policies.read_rules, desk_runtime(request).db, site.id)
     flash = "Policy saved." if request.query_params.get("saved") == "1" else ""
     return _page(
         request, staff, site, rules=rules, values=policies.form_values(rules), flash=flash,
@@ -93,8 +94,8 @@ async def _edited(
         return refused
     form = _form_dict(await request.form())
     check_csrf(staff, form.get("csrf", ""))
-    site = await _site(request, form.get("site"))
-    current = await run_in_threadpool(policies.read_rules, _rt(request).db, site.id)
+    site = await desk_site(request, form.get("site"))
+    current = await run_in_threadpool(policies.read_rules, desk_runtime(request).db, site.id)
     return staff, site, form, current
 
 
@@ -126,7 +127,7 @@ async def preview_policy(request: Request) -> Response:
     except InvalidMany as error:
         return _invalid(request, staff, site, current, form, error)
     result = await run_in_threadpool(
-        policies.preview, _rt(request).db, site.id, edited.policy, current.policy
+        policies.preview, desk_runtime(request).db, site.id, edited.policy, current.policy
     )
     return _page(request, staff, site, rules=current, values=form, preview=result)
 
@@ -144,20 +145,20 @@ async def save_policy(request: Request) -> Response:
     try:
         await run_in_threadpool(
             lambda: policies.save_rules(
-                _rt(request).db, site.id, edited, actor_kind=staff.actor_kind,
+                desk_runtime(request).db, site.id, edited, actor_kind=staff.actor_kind,
                 actor=staff.user.name, now=utcnow(), note=form.get("note", ""),
                 basis=form.get("basis") or None,
             )
         )  # fmt: skip
     except Conflict as error:
         # Show their edit over the new current rules; a second save then goes through.
-        current = await run_in_threadpool(policies.read_rules, _rt(request).db, site.id)
+        current = await run_in_threadpool(policies.read_rules, desk_runtime(request).db, site.id)
         return _page(
             request, staff, site, rules=current, values=form, warning=error.message, status=409
         )
     query = {
         "saved": "1",
-        **({} if site.id == _rt(request).default_site.id else {"site": site.name}),
+        **({} if site.id == desk_runtime(request).default_site.id else {"site": site.name}),
     }
     return RedirectResponse(f"/admin/policy?{urlencode(query)}", status_code=303)
 
@@ -178,8 +179,8 @@ def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None
 )
 async def get_policy(request: Request, site: str | None = None) -> Response:
     await api_staff(request)
-    target = await _site(request, site)
-    rules = await run_in_threadpool(policies.read_rules, _rt(request).db, target.id)
+    target = await desk_site(request, site)
+    rules = await run_in_threadpool(policies.read_rules, desk_runtime(request).db, target.id)
     return _json(policies.rules_out(rules, target.name), headers={"ETag": f'"{rules.basis}"'})
 
 
@@ -194,14 +195,14 @@ async def put_policy(request: Request, site: str | None = None) -> Response:
         data = orjson.loads(await request.body())
     except orjson.JSONDecodeError as error:
         raise ApiError(400, "The request body is not valid JSON.") from error
-    target = await _site(request, site)
-    current = await run_in_threadpool(policies.read_rules, _rt(request).db, target.id)
+    target = await desk_site(request, site)
+    current = await run_in_threadpool(policies.read_rules, desk_runtime(request).db, target.id)
     rules = policies.rules_from_json(data, current)
     note = data.get("note", "") if isinstance(data.get("note", ""), str) else ""
     basis = request.headers.get("if-match", "").strip().strip('"') or None
     saved = await run_in_threadpool(
         lambda: policies.save_rules(
-            _rt(request).db, target.id, rules, actor_kind=staff.actor_kind,
+            desk_runtime(request).db, target.id, rules, actor_kind=staff.actor_kind,
             actor=staff.user.name, now=utcnow(), note=note, basis=basis,
         )
     )  # fmt: skip
