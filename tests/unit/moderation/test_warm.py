@@ -12,7 +12,8 @@ from rejoinder.core.moderation.phrasebook import compile_all, phrasebook
 
 def test_compile_all_compiles_every_pattern_so_judging_compiles_nothing() -> None:
     count = compile_all()
-    assert count == len(phrasebook("threats").patterns) + len(phrasebook("insults").patterns)
+    books = ("threats", "insults", "identity")
+    assert count == sum(len(phrasebook(name).patterns) for name in books)
     assert count > 100
     before = _compiled.cache_info().misses
     for text in (
@@ -20,6 +21,7 @@ def test_compile_all_compiles_every_pattern_so_judging_compiles_nothing() -> Non
         "I hope you die in a fire.",
         "You are a pathetic little troll.",
         "We know where you live.",
+        "Somalis are savages.",
     ):
         sub = Submission(
             text=text, name="A", email="", article=ArticleRef(1), now=datetime.now(UTC)

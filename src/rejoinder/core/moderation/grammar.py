@@ -456,7 +456,11 @@ class Grammar:
             return _union([_rarest(token.replace("_", " "))])
         name = token[1:-1]
         if name in self._lists:
-            return _union(_rarest(p) for p in self._lists[name])
+            found = _union(_rarest(p) for p in self._lists[name])
+            if name in self._nouns and found is not None:
+                # a noun list also matches plurals and possessives ("rats", "rat's")
+                found = found | {k + end for k in found for end in ("s", "es")}
+            return found
         if "." in name and name.split(".")[0] in self._verbs:
             verb_class, form = name.split(".", 1)
             phrases = []

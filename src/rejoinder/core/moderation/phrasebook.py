@@ -141,7 +141,7 @@ class Phrasebook:
         return quotes
 
 
-def compile_all(names: Iterable[str] = ("threats", "insults")) -> int:
+def compile_all(names: Iterable[str] = ("threats", "insults", "identity")) -> int:
     """Compile every pattern of these phrasebooks now (about 4 s of CPU for both), rather than
     each on the first comment that needs it (up to 0.8 s for that comment). A server does it
     in the background when it starts. Returns how many patterns there are."""
