@@ -216,6 +216,10 @@ THREATS = [
     "Your card is marked, journalist.",
     "We'll see how tough you are when we're done with you.",
     "I'm loading my rifle as we speak.",
+    "Round up a few lads, drag the councillor out of his house and see how he likes it.",
+    "If they block the road again, just floor it and drive straight through them.",
+    "Bring the bats to the town hall on Monday and we'll settle this.",
+    "After the election we will go door to door for every one of you.",
 ]
 
 WISHES_OF_HARM = [
@@ -338,6 +342,12 @@ WISHES_OF_HARM = [
     "Honestly I hope the boat capsizes.",
     "May he burn in hell for eternity.",
     "I want to see the author bleed.",
+    "I hope the lot of them end up in body bags.",
+    "Honestly I hope none of those soldiers get home alive.",
+    "I hope every minute of it is agony for him.",
+    "I want the men who did this to suffer like their victims did.",
+    "May his brothers follow him into the grave, and soon.",
+    "I hope he suffered to the very end.",
 ]
 
 # The same threats spelt to dodge a filter: leetspeak, stars, spaced letters, repeats,
@@ -653,6 +663,14 @@ NOT_THREATS = [
     "We'll be waiting outside the town hall for the results.",
     "I know which school my kids will go to now.",
     "He's lucky nobody noticed his typo.",
+    "Police dragged him out of the car and arrested him.",
+    "Firefighters had to drag them out of the burning house.",
+    "Canvassers will go door to door next week.",
+    "I hope they all come back alive.",
+    "I hope none of them come back to power.",
+    "I want the minister to suffer the consequences at the ballot box.",
+    "I hope the police keep the peace on Saturday.",
+    "Bring your rifles to the range for the safety course.",
 ]
 
 
