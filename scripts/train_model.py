@@ -28,6 +28,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="encoder threads while training")
     parser.add_argument("--no-eval", action="store_true")
     parser.add_argument(
+        "--pooling",
+        choices=["mean", "mean_max"],
+        help="what the encoder heads read (an experiment)",
+    )
+    parser.add_argument(
         "--retune",
         action="store_true",
         help="only choose thresholds and cascade bars again from the cached out-of-fold scores",
@@ -36,13 +41,14 @@ def main() -> None:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(args.threads))
 
-    from rejoinder.classifier.training import retune, train
+    from rejoinder.classifier.training import Config, retune, train
 
+    config = Config(pooling=args.pooling) if args.pooling else Config()
     if args.retune:
-        retune(args.out, args.cache)
+        retune(args.out, args.cache, config)
         out = args.out
     else:
-        out = train(args.data, args.labelled, args.out, args.cache, threads=args.threads)
+        out = train(args.data, args.labelled, args.out, args.cache, config, threads=args.threads)
     if not args.no_eval:
         import eval_model
 

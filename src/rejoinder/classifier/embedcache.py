@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from rejoinder.classifier.encoder import MODEL_SHA256, Encoder
+from rejoinder.classifier.encoder import HIDDEN, Encoder, file_sha256
 from rejoinder.classifier.normalise import normalise
 
 
@@ -22,10 +22,11 @@ def _key(text: str) -> str:
 def embed(
     encoder: Encoder, texts: Sequence[str], cache_dir: Path, chunk: int = 2048
 ) -> npt.NDArray[np.float32]:
-    """Pooled vectors of the normalised texts, computing only those not cached yet."""
-    path = cache_dir / f"pooled-{MODEL_SHA256[:12]}-{encoder.max_tokens}.npz"
+    """Sentence vectors (mean, then max) of the normalised texts, computing only those not
+    cached yet."""
+    path = cache_dir / f"vectors-{file_sha256(encoder.model)[:12]}-{encoder.max_tokens}.npz"
     keys: dict[str, int] = {}
-    matrix = np.zeros((0, 384), dtype=np.float32)
+    matrix = np.zeros((0, 2 * HIDDEN), dtype=np.float32)
     if path.exists():
         with np.load(path) as z:
             matrix = z["vectors"]

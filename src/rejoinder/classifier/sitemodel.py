@@ -34,7 +34,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rejoinder.classifier.encoder import MODEL_SHA256
 from rejoinder.classifier.labels import CATEGORIES
 
 FORMAT = 1
@@ -58,7 +57,7 @@ def fingerprint(
     """What a site model was fitted against: the encoder file, the n-gram weights and the
     shipped heads. A site model made for other shipped weights is not used."""
     h = hashlib.sha256()
-    h.update(MODEL_SHA256.encode())
+    h.update(str(meta["encoder"]["sha256"]).encode())
     fields = [meta[k] for k in ("bits", "max_tokens", "ngram_share", "ngram_bias", "encoder_bias")]
     h.update(json.dumps(fields).encode())
     h.update(np.ascontiguousarray(ngram_w).tobytes())
