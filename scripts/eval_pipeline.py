@@ -27,16 +27,17 @@ def judged(texts: Sequence[str]) -> list[tuple[bool, list[str]]]:
     now = datetime.now(UTC)
     classifier = get_classifier()
     out = []
-    for start in range(0, len(texts), 256):
-        chunk = list(texts[start : start + 256])
-        for text, result in zip(chunk, classifier.score_batch(chunk), strict=True):
-            sub = Submission(
-                text=text, name="", email="", article=ArticleRef(0, True, None), now=now,
-                via_form=False, model_scores=scores_from(result, text) if text.strip() else {},
-            )  # fmt: skip
-            decision = decide(sub, policy)
-            reasons = [f"{r.phase}:{r.code}" for r in decision.reasons]
-            out.append((decision.verdict is not Verdict.PUBLISH, reasons))
+    # One comment at a time, as the server scores them: batched scores differ a little (the
+    # encoder quantises its activations over the whole batch), and a verdict never is.
+    for text in texts:
+        result = classifier.score(text)
+        sub = Submission(
+            text=text, name="", email="", article=ArticleRef(0, True, None), now=now,
+            via_form=False, model_scores=scores_from(result, text) if text.strip() else {},
+        )  # fmt: skip
+        decision = decide(sub, policy)
+        reasons = [f"{r.phase}:{r.code}" for r in decision.reasons]
+        out.append((decision.verdict is not Verdict.PUBLISH, reasons))
     return out
 
 

@@ -76,7 +76,8 @@ def model_scorer() -> Scorer:
 
 def model_thresholds() -> dict[str, Threshold]:
     """The hold thresholds the shipped model was calibrated for (read from its metadata, not
-    by loading the model). The model refuses on its own only an explicit threat."""
+    by loading the model). The model refuses on its own only a threat, and only where the
+    threat head has a refuse threshold below 1 (in this version it has none: it holds)."""
     meta = json.loads(
         resources.files("rejoinder.classifier").joinpath("weights/meta.json").read_text()
     )

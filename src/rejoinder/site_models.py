@@ -189,8 +189,9 @@ def fit_decisions(
     recent_decisions = decisions[older:]
     recent_texts = texts[older:]
     others = [other_phases_held(d.machine) for d in recent_decisions]
-    shipped_scores = clf.score_batch(recent_texts)
-    site_scores = clf.score_batch(recent_texts, measured)
+    # one at a time, as comments are judged (batched scores differ in the last hundredths)
+    shipped_scores = [clf.score(t) for t in recent_texts]
+    site_scores = [clf.score(t, measured) for t in recent_texts]
     before = [o or model_held(s, thresholds) for o, s in zip(others, shipped_scores, strict=True)]
     after = [o or model_held(s, thresholds) for o, s in zip(others, site_scores, strict=True)]
     recent_labels = [d.label for d in recent_decisions]

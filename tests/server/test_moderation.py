@@ -623,13 +623,17 @@ def test_check_with_the_shipped_model_scores_all_six_categories(
 def test_a_server_compiles_every_phrase_pattern_before_it_serves_unless_told_not_to(
     databases: Databases, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """By default a worker compiles the threat and insult patterns during start-up, so its
+    """By default a worker compiles the threat, insult and identity patterns during start-up, so its
     first threatening comment does not pay for them; with the setting off it compiles none
     until a comment needs one."""
     from rejoinder.core.moderation.phrasebook import phrasebook
 
     expected = len(
-        {p.expression for name in ("threats", "insults") for p in phrasebook(name).patterns}
+        {
+            p.expression
+            for name in ("threats", "insults", "identity")
+            for p in phrasebook(name).patterns
+        }
     )
     tmp = tmp_path_factory.mktemp("warm")
     for warm in ("true", "false"):

@@ -59,8 +59,8 @@ VIEWS = ["I think {t} was handled badly, but the article is fair.",
          "My neighbours are worried about {t}, and I understand why."]  # fmt: skip
 ENDINGS = ["", " Thanks for covering it.", " We will see in the spring.", " Time will tell."]
 # Never posted before the model is trained: the combinations are new.
-PROBE_PLUG = (
-    "Has anyone tried Meadowsweet sleep tea? I sleep through the night now."  # a new product
+PROBE_PLUG = (  # a new product, which the shipped model publishes
+    "Since I switched to Meadowsweet sleep tea, I sleep through the night."
 )
 PROBE_PLUG_2 = "I can't stop recommending the Oakhurst standing desk. My back pain is gone."
 PROBE_ORDINARY = (

@@ -9,11 +9,14 @@ import subprocess
 import sys
 import textwrap
 import threading
+from importlib import resources
+from pathlib import Path
 
 import pytest
 
 from rejoinder.classifier import CATEGORIES, Classifier, get_classifier
 from rejoinder.classifier.normalise import normalise
+from rejoinder.core.moderation.models import Verdict
 from rejoinder.core.pagedump import parse_page_dump
 
 ZW = "\u200b"
@@ -55,6 +58,17 @@ def test_loads_from_the_installed_package_in_under_two_seconds() -> None:
     )
     assert isinstance(result["seconds"], float)
     assert result["seconds"] < 2.0
+
+
+def test_the_encoder_is_the_shipped_file_the_heads_were_trained_for() -> None:
+    # Heads, thresholds, the training cache and per-site models are all made for one encoder
+    # file; a file that changed under them would score with the wrong vectors, silently.
+    from rejoinder.classifier.encoder import file_sha256
+
+    weights = Path(str(resources.files("rejoinder.classifier").joinpath("weights")))
+    meta = json.loads((weights / "meta.json").read_text(encoding="utf-8"))
+    path = weights / meta["encoder"]["file"]
+    assert file_sha256(path) == meta["encoder"]["sha256"]
 
 
 @pytest.mark.parametrize(
@@ -139,17 +153,38 @@ def test_abuse_scores_above_a_civil_sentence_on_the_same_topic(
     bad = classifier.score(abuse)[category].score
     good = classifier.score(civil)[category].score
     assert bad > good + 0.3
-    assert _held(classifier, abuse)
     assert not _held(classifier, civil)
+    # The model alone holds the others; a threat it ranks high but below its (high) threat
+    # threshold, and the threats phase holds it: the whole pipeline is what must not publish.
+    assert _held(classifier, abuse) or category == "threat"
+    assert _judged(classifier, abuse) is not Verdict.PUBLISH
+    assert _judged(classifier, civil) is Verdict.PUBLISH
 
 
-def test_batch_scores_equal_single_scores(classifier: Classifier) -> None:
+def _judged(classifier: Classifier, text: str) -> Verdict:
+    from datetime import UTC, datetime
+
+    from rejoinder.core.moderation import ArticleRef, Policy, Submission, decide
+    from rejoinder.core.moderation.model import scores_from
+    from rejoinder.runtime import model_thresholds
+
+    sub = Submission(
+        text=text, name="A", email="", article=ArticleRef(1), now=datetime.now(UTC),
+        via_form=False, model_scores=scores_from(classifier.score(text), text),
+    )  # fmt: skip
+    return decide(sub, Policy(thresholds=model_thresholds())).verdict
+
+
+def test_batch_scores_are_close_to_single_scores(classifier: Classifier) -> None:
+    # Not equal: the encoder quantises its activations with one range for the whole batch.
+    # Verdicts are always made one comment at a time (runtime, eval, check); a batch is for
+    # throughput, and its scores stay within a few hundredths.
     texts = [a for _, a, _ in ABUSE_AND_CIVIL] + [c for _, _, c in ABUSE_AND_CIVIL]
     batch = classifier.score_batch(texts)
     for text, result in zip(texts, batch, strict=True):
         single = classifier.score(text)
         for cat in CATEGORIES:
-            assert result[cat].score == pytest.approx(single[cat].score, abs=0.02)
+            assert result[cat].score == pytest.approx(single[cat].score, abs=0.06)
 
 
 def test_seed_abuse_outscores_the_civil_seed_comments(
@@ -290,3 +325,22 @@ def test_cascade_runs_the_encoder_only_when_the_ngrams_are_unsure() -> None:
     assert cascade.encoder_calls == 0
     assert full.encoder_calls == 1
     assert cascade.score(plain)["toxicity"].score < cascade.thresholds["toxicity"].hold
+
+
+@pytest.mark.parametrize("dims", [384, 768])
+def test_word_pieces_share_out_the_encoder_head_exactly(dims: int) -> None:
+    # What a highlighted word is credited with must add up to what the head computed:
+    # the pieces' shares plus [CLS] and [SEP]'s part of the mean, nothing invented.
+    import numpy as np
+
+    from rejoinder.classifier.encoder import HIDDEN, sentence_vector
+    from rejoinder.classifier.model import token_evidence
+
+    rng = np.random.default_rng(5)
+    states = rng.normal(0, 1, (9, HIDDEN)).astype(np.float32)  # [CLS], 7 pieces, [SEP]
+    w = rng.normal(0, 1, dims).astype(np.float32)
+    head = float(sentence_vector(states)[:dims] @ w)
+    shares = token_evidence(states[1:-1], w)
+    ends = float((states[0] + states[-1]) @ w[:HIDDEN]) / len(states)
+    assert shares.shape == (7,)
+    assert float(shares.sum()) + ends == pytest.approx(head, rel=1e-4, abs=1e-3)

@@ -9,12 +9,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from rejoinder.classifier.encoder import Encoded, Encoder
+from rejoinder.classifier.encoder import HIDDEN, Encoded, Encoder
 from rejoinder.classifier.labels import CATEGORIES
 from rejoinder.classifier.ngrams import Features, featurise
 from rejoinder.classifier.normalise import Normalised, normalise
@@ -54,6 +55,19 @@ def _sigmoid(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.asarray(1 / (1 + np.exp(-np.clip(z, -40, 40))), dtype=np.float64)
 
 
+def token_evidence(
+    tokens: npt.NDArray[np.float32], w: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float64]:
+    """Each word piece's exact share of a linear head `w` over the sentence vector: of the mean
+    part, (h_t . w) / (pieces + 2, for [CLS] and [SEP]); of the max part, each dimension's
+    value times its weight goes to the piece that holds the maximum."""
+    out = np.asarray(tokens @ w[:HIDDEN], dtype=np.float64) / (len(tokens) + 2)
+    if len(w) > HIDDEN:
+        top = tokens.argmax(axis=0)
+        np.add.at(out, top, tokens[top, np.arange(HIDDEN)] * w[HIDDEN:])
+    return out
+
+
 class Classifier:
     """Scores comments per category in [0, 1], with the spans that drove each score."""
 
@@ -63,6 +77,7 @@ class Classifier:
         ngram_w: npt.NDArray[Any],
         encoder_w: npt.NDArray[Any],
         tokenizer_json: str,
+        encoder_file: Path,
         mode: Mode = "cascade",
     ) -> None:
         if tuple(meta["categories"]) != CATEGORIES:
@@ -73,11 +88,19 @@ class Classifier:
         self._ngram_w = np.asarray(ngram_w, dtype=np.float32)
         self._ngram_b = np.asarray(meta["ngram_bias"], dtype=np.float64)
         self._enc_w = np.asarray(encoder_w, dtype=np.float32)
+        #: how much of the sentence vector the heads read: the mean (384), or mean and max (768)
+        self.dims = int(self._enc_w.shape[0])
         self._enc_b = np.asarray(meta["encoder_bias"], dtype=np.float64)
         self._share = float(meta["ngram_share"])
         bars = meta["cascade"]["fast" if mode == "fast" else "cascade"]
         self._below = float(bars["below"])
-        self._above = float(bars["above"])
+        # Per category: the n-gram margin from which that head alone holds (inf: never).
+        above = bars["above"]
+        self._above = np.array(
+            [np.inf if above.get(c) is None else float(above[c]) for c in CATEGORIES]
+            if isinstance(above, dict)
+            else [float(above)] * len(CATEGORIES)
+        )
         self._span_floor = np.array([meta["span_floor"][c] for c in CATEGORIES])
         self.thresholds = {
             c: Thresholds(float(t["hold"]), float(t["refuse"]))
@@ -86,8 +109,15 @@ class Classifier:
         # A hold threshold of 1.0 means "never on its own": its margin is then -40, not -inf.
         holds = np.clip([self.thresholds[c].hold for c in CATEGORIES], 1e-9, 1 - 1e-9)
         self._hold_logit = np.log(holds / (1 - holds))
+        # The n-gram heads alone may hold a comment, never refuse it: a refusal is what the
+        # writer cannot appeal, so only the full blend makes one. Their score stops short.
+        self._ngram_cap = np.array(
+            [max(self.thresholds[c].refuse - 0.005, self.thresholds[c].hold) for c in CATEGORIES]
+        )
         self._encoder = (
-            Encoder(tokenizer_json, int(meta["max_tokens"])) if mode != "ngram" else None
+            Encoder(tokenizer_json, int(meta["max_tokens"]), encoder_file)
+            if mode != "ngram"
+            else None
         )
         #: what a site model must have been fitted against to be used with these weights
         self.base = fingerprint(meta, ngram_w, encoder_w)
@@ -106,7 +136,9 @@ class Classifier:
         with weights.joinpath("encoder_heads.npy").open("rb") as f:
             encoder_w = np.load(f, allow_pickle=False)
         tokenizer = weights.joinpath("tokenizer.json").read_text(encoding="utf-8")
-        return cls(meta, ngram_w, encoder_w, tokenizer, mode)
+        # onnxruntime opens files by name: the package is installed as files, not as a zip.
+        encoder_file = Path(str(weights.joinpath(meta["encoder"]["file"])))
+        return cls(meta, ngram_w, encoder_w, tokenizer, encoder_file, mode)
 
     # --- scoring ------------------------------------------------------------------------------
 
@@ -135,8 +167,9 @@ class Classifier:
         elif self.mode == "full" or site is not None:
             need = np.array([bool(n.text.strip()) for n in norms], dtype=bool)
         else:
-            margin = (zn - self._hold_logit).max(axis=1)
-            need = np.asarray((margin >= self._below) & (margin < self._above))
+            margins = zn - self._hold_logit
+            sure = (margins >= self._above).any(axis=1)
+            need = np.asarray((margins.max(axis=1) >= self._below) & ~sure)
         encoded: dict[int, Encoded] = {}
         if need.any() and self._encoder is not None:
             idx = [int(i) for i in np.flatnonzero(need)]
@@ -147,12 +180,14 @@ class Classifier:
         for i, text in enumerate(texts):
             e = encoded.get(i)
             if e is None:
-                probs = pn[i]
+                probs = np.minimum(pn[i], self._ngram_cap)
             elif site is not None:
-                probs = _sigmoid(site.logits(zn[i], e.pooled))
+                probs = _sigmoid(site.logits(zn[i], e.pooled[: self.dims]))
             else:
-                ze = e.pooled @ self._enc_w + self._enc_b
+                ze = e.pooled[: self.dims] @ self._enc_w + self._enc_b
                 probs = _sigmoid(self._share * zn[i] + (1 - self._share) * ze)
+            # Never quite 1: a refuse threshold of 1.0 means the category never refuses.
+            probs = np.minimum(probs, 1 - 1e-6)
             out.append(self._result(text, norms[i], feats[i], e, probs, site))
         return out
 
@@ -179,15 +214,15 @@ class Classifier:
     def features(
         self, texts: Sequence[str]
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]:
-        """N-gram logits (texts x categories) and pooled encoder vectors (texts x 384) of
-        the normalised texts, as scoring computes them."""
+        """N-gram logits (texts x categories) and the sentence vectors the heads read
+        (texts x `dims`) of the normalised texts, as scoring computes them."""
         if self._encoder is None:
             raise ValueError("a classifier without its encoder (mode 'ngram') has no vectors")
         norms = [normalise(t[:NGRAM_CHARS]).text for t in texts]
         zn = self._ngram_logits([featurise(n, self._bits) for n in norms])
-        pooled = np.zeros((len(texts), 384), dtype=np.float32)
+        pooled = np.zeros((len(texts), self.dims), dtype=np.float32)
         if texts:
-            pooled = np.stack([e.pooled for e in self._encoder.encode_batch(norms)])
+            pooled = np.stack([e.pooled[: self.dims] for e in self._encoder.encode_batch(norms)])
         return zn, pooled
 
     def _result(
@@ -219,8 +254,9 @@ class Classifier:
         site: SiteHeads | None = None,
     ) -> tuple[Span, ...]:
         """Per-character evidence in logit units: each n-gram occurrence spreads its weight over
-        its characters; with the encoder, each token adds (h_t . w) / T, its exact share of the
-        mean-pooled head. Words are summed, the strongest kept and joined when adjacent."""
+        its characters; with the encoder, each word piece adds its exact share of the head over
+        the sentence vector (`token_evidence`). Words are summed, the strongest kept and joined
+        when adjacent."""
         n = len(norm.text)
         diff = np.zeros(n + 1, dtype=np.float64)
         if len(feats.occ_bucket):
@@ -231,12 +267,9 @@ class Classifier:
             np.add.at(diff, feats.occ_end, -contrib / length)
         per_char = np.cumsum(diff)[:n]
         if e is not None and len(e.offsets):
-            if site is not None:  # the site's heads have the encoder's share folded in
-                token_contrib = (e.tokens @ site.encoder_w[:, k]) / (len(e.offsets) + 2)
-            else:
-                token_contrib = (
-                    (1 - self._share) * (e.tokens @ self._enc_w[:, k]) / (len(e.offsets) + 2)
-                )
+            # the site's heads have the encoder's share folded in
+            w = site.encoder_w[:, k] if site is not None else (1 - self._share) * self._enc_w[:, k]
+            token_contrib = token_evidence(e.tokens, w)
             for (s, t), c in zip(e.offsets, token_contrib, strict=True):
                 if t > s:
                     per_char[s:t] += c / (t - s)

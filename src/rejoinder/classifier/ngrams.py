@@ -43,17 +43,18 @@ def featurise(text: str, bits: int) -> Features:
     parts_b: list[npt.NDArray[np.int64]] = []
     parts_s: list[npt.NDArray[np.int64]] = []
     parts_e: list[npt.NDArray[np.int64]] = []
-    for n in CHAR_NS:
+    starts = np.arange(length, dtype=np.int64) - 1  # -1: the leading pad
+    # The hash of the n-gram at i, sum of codes[i + k] * P^(n-1-k), rolled from the (n-1)-gram's
+    h = codes
+    for n in range(2, max(CHAR_NS) + 1):
         count = length - n + 1
         if count <= 0:
-            continue
-        h = np.zeros(count, dtype=np.uint64)
-        for k in range(n):
-            h = h * _P + codes[k : k + count]
-        parts_b.append(_bucket(h, n, bits))
-        start = np.arange(count, dtype=np.int64) - 1  # -1: the leading pad
-        parts_s.append(start)
-        parts_e.append(start + n)
+            break
+        h = h[:count] * _P + codes[n - 1 :]
+        if n in CHAR_NS:
+            parts_b.append(_bucket(h, n, bits))
+            parts_s.append(starts[:count])
+            parts_e.append(starts[:count] + n)
     words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
     if words:
         wh = np.array([zlib.crc32(w.encode()) for _, _, w in words], dtype=np.uint64)

@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from rejoinder.classifier import corpora
 from rejoinder.classifier.corpora import UNKNOWN, EvalRow, TrainRow
+from rejoinder.classifier.encoder import HIDDEN, file_sha256
 from rejoinder.classifier.labels import CATEGORIES
 from rejoinder.classifier.ngrams import featurise
 from rejoinder.classifier.normalise import normalise
@@ -41,6 +42,11 @@ class Config:
     encoder_solver: str = "lbfgs"
     encoder_alpha: float = 1e-4
     max_tokens: int = 96
+    #: the encoder's ONNX file, in the weights folder (scripts/build_encoder.py makes it)
+    encoder_file: str = "encoder-int8.onnx"
+    #: what the encoder heads read: "mean" of the token states, or "mean_max" (also each
+    #: dimension's largest value; measured worse: long civil comments score higher)
+    pooling: str = "mean"
     iterations: int = 100
     sources: tuple[str, ...] = (
         "toxic_spans",
@@ -58,13 +64,16 @@ class Config:
     #: overall false-hold rate the default hold thresholds aim at on out-of-fold own examples
     false_hold_aim: float = 0.04
     #: the same on out-of-fold civil sentences of news comments (toxic-spans, unmarked)
-    civil_aim: float = 0.12
+    civil_aim: float = 0.08
     #: weight of the n-gram model in the blend of logits (the encoder gets the rest)
     ngram_share: float = 0.3
     #: share of the rows the blend holds that the cascade may let through on n-grams alone
     cascade_miss: float = 0.02
-    #: the same for mode "fast", which trades recall for batch speed
+    #: of the rows an n-gram head alone is sure enough to hold, how many the blend must hold
+    cascade_precision: float = 0.99
+    #: the same two for mode "fast", which trades recall for batch speed
     fast_cascade_miss: float = 0.05
+    fast_cascade_precision: float = 0.98
     source_weights: dict[str, float] = field(default_factory=dict)
 
 
@@ -370,7 +379,8 @@ def choose_thresholds(
     lowering the one threshold that holds the most new label-1 rows per new false hold, while
     the overall false-hold rate (any category) stays within the aim, and within `civil_aim` on
     the `civil` scores (civil news-comment sentences). Refuse thresholds sit above every
-    label-0 score, at least 0.15 above hold, at most 0.97."""
+    label-0 score, at least 0.15 above hold, at most 0.97; 1.0 (never: the category only
+    holds) when the hold threshold is already there."""
     pos, neg = scores[labels == 1], scores[labels == 0]
     civil_rows = civil if civil is not None else np.zeros((0, scores.shape[1]))
     civil_budget = int(np.floor(civil_aim * len(civil_rows)))
@@ -407,7 +417,8 @@ def choose_thresholds(
         # Rounded up, never down: a rounded threshold must not hold more than the chosen one.
         hold_c = 1.0 if hold[k] > 1 else math.ceil(max(hold[k] - 1e-6, 0.02) * 1e4) / 1e4
         refuse_c = float(np.clip(max(neg[:, k].max() + 1e-3, hold_c + 0.15), 0.5, 0.97))
-        refuse_c = max(refuse_c, hold_c)
+        if refuse_c <= hold_c:
+            refuse_c = 1.0  # no room above the hold threshold: this category only holds
         out[c] = {"hold": hold_c, "refuse": math.ceil(refuse_c * 1e4) / 1e4}
     return out
 
@@ -426,23 +437,44 @@ def choose_cascade(
     blend_p: npt.NDArray[np.float64],
     thresholds: Mapping[str, Mapping[str, float]],
     miss: float = 0.05,
-) -> dict[str, float]:
-    """Where the n-gram heads alone decide, in terms of their hold margin (logit units):
-    below `below` the comment is clearly fine, above `above` clearly not; in between the
+    precision: float = 1.0,
+    least: int = 20,
+) -> dict[str, Any]:
+    """Where the n-gram heads alone decide, in logit units from the hold thresholds: below
+    `below` (the largest margin over the categories) the comment is clearly fine; at or over
+    `above[category]` (that category's own margin) it is clearly to be held; otherwise the
     encoder runs. `below` is the highest bar that lets through at most `miss` of the rows the
-    full blend holds; `above` the lowest above which the blend holds every row."""
+    full blend holds. A category's `above` is the lowest bar over which the full blend holds
+    at least `precision` of the rows (and at least `least` of them lie over it), or None
+    where no bar is that precise: the n-gram threat head, trained on few threats, is not."""
     m_ngram = hold_margin(ngram_p, thresholds)
     held = hold_margin(blend_p, thresholds) >= 0
-    below = float(min(np.quantile(m_ngram[held], miss), 0.0)) if held.any() else 0.0
-    above = float(max(m_ngram[~held].max() + 0.01, 0.0)) if (~held).any() else 0.0
-    return {"below": round(below, 4), "above": round(above, 4)}
+    # Rounded to 4 decimals outwards, so that a rounded bar never lets through or holds more.
+    below = 0.0
+    if held.any():
+        ranked = np.sort(m_ngram[held])  # fewer than k rows lie below the k-th
+        k = min(int(np.floor(miss * len(ranked))), len(ranked) - 1)
+        below = min(math.floor(float(ranked[k]) * 1e4) / 1e4, 0.0)
+    p = np.clip(ngram_p, 1e-9, 1 - 1e-9)
+    h = np.clip([thresholds[c]["hold"] for c in CATEGORIES], 1e-9, 1 - 1e-9)
+    margins = np.log(p / (1 - p)) - np.log(h / (1 - h))
+    above: dict[str, float | None] = {}
+    for k, category in enumerate(CATEGORIES):
+        order = np.argsort(-margins[:, k], kind="stable")
+        share = np.cumsum(held[order]) / np.arange(1, len(order) + 1)
+        ok = np.flatnonzero((share >= precision) & (margins[order, k] >= 0))
+        ok = ok[ok + 1 >= least]
+        above[category] = (
+            math.ceil(float(margins[order[ok[-1]], k]) * 1e4) / 1e4 if len(ok) else None
+        )
+    return {"below": below, "above": above}
 
 
 def export(
     model: Trained,
     out: Path,
     thresholds: Mapping[str, Mapping[str, float]],
-    cascade: Mapping[str, Mapping[str, float]],
+    cascade: Mapping[str, Mapping[str, Any]],
     summary: Mapping[str, Any],
 ) -> None:
     """Write the weights as .npy and JSON (never pickle); the encoder heads' standardisation
@@ -456,6 +488,10 @@ def export(
         "categories": list(CATEGORIES),
         "bits": model.config.bits,
         "max_tokens": model.config.max_tokens,
+        "encoder": {
+            "file": model.config.encoder_file,
+            "sha256": file_sha256(out / model.config.encoder_file),
+        },
         "ngram_share": model.config.ngram_share,
         "ngram_bias": [float(v) for v in model.ngram_b],
         "encoder_bias": [float(v) for v in enc_b],
@@ -474,14 +510,22 @@ def decision_bars(
     own_labels: npt.NDArray[np.int64],
     civil: npt.NDArray[np.int64],
     config: Config,
-) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, Any]]]:
     """Thresholds and cascade bars from out-of-fold scores."""
     thresholds = choose_thresholds(
         oof_blend[own], own_labels, config.false_hold_aim, oof_blend[civil], config.civil_aim
     )
     cascade = {
-        "cascade": choose_cascade(oof_ngram, oof_blend, thresholds, config.cascade_miss),
-        "fast": choose_cascade(oof_ngram, oof_blend, thresholds, config.fast_cascade_miss),
+        "cascade": choose_cascade(
+            oof_ngram, oof_blend, thresholds, config.cascade_miss, config.cascade_precision
+        ),
+        "fast": choose_cascade(
+            oof_ngram,
+            oof_blend,
+            thresholds,
+            config.fast_cascade_miss,
+            config.fast_cascade_precision,
+        ),
     }
     return thresholds, cascade
 
@@ -524,9 +568,11 @@ def train(
     rows = load_training(data, labelled, config)
     print(f"training rows: {len(rows)}\n{describe(rows)}", file=sys.stderr)
     tokenizer = (out / "tokenizer.json").read_text(encoding="utf-8")
-    encoder = Encoder(tokenizer, config.max_tokens, threads=threads)
+    encoder = Encoder(tokenizer, config.max_tokens, out / config.encoder_file, threads=threads)
     texts = [r.text for r in rows]
     pooled = embed(encoder, texts, cache)
+    if config.pooling == "mean":
+        pooled = np.ascontiguousarray(pooled[:, :HIDDEN])
     x = ngram_matrix(texts, config.bits)
     print(f"  features ready after {time.monotonic() - started:.0f} s", file=sys.stderr)
 
