@@ -446,7 +446,8 @@ def choose_cascade(
     encoder runs. `below` is the highest bar that lets through at most `miss` of the rows the
     full blend holds. A category's `above` is the lowest bar over which the full blend holds
     at least `precision` of the rows (and at least `least` of them lie over it), or None
-    where no bar is that precise: the n-gram threat head, trained on few threats, is not."""
+    where no bar is that precise: the n-gram threat head, trained on few threats, is not.
+    Over `above_all` (the largest margin) the blend held every row, whichever head it was."""
     m_ngram = hold_margin(ngram_p, thresholds)
     held = hold_margin(blend_p, thresholds) >= 0
     # Rounded to 4 decimals outwards, so that a rounded bar never lets through or holds more.
@@ -467,7 +468,10 @@ def choose_cascade(
         above[category] = (
             math.ceil(float(margins[order[ok[-1]], k]) * 1e4) / 1e4 if len(ok) else None
         )
-    return {"below": below, "above": above}
+    # and for any head: over the highest margin of a row the blend publishes, it holds them all
+    published = m_ngram[~held]
+    above_all = math.floor(float(published.max()) * 1e4 + 1) / 1e4 if len(published) else 0.0
+    return {"below": below, "above": above, "above_all": max(above_all, 0.0)}
 
 
 def export(
