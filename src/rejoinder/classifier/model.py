@@ -96,13 +96,10 @@ class Classifier:
         self._below = float(bars["below"])
         # Per category: the n-gram margin from which that head alone holds (inf: never); and
         # the largest margin over which any head alone holds.
-        above = bars["above"]
         self._above = np.array(
-            [np.inf if above.get(c) is None else float(above[c]) for c in CATEGORIES]
-            if isinstance(above, dict)
-            else [np.inf] * len(CATEGORIES)
+            [np.inf if bars["above"][c] is None else float(bars["above"][c]) for c in CATEGORIES]
         )
-        self._above_all = float(bars.get("above_all", np.inf if isinstance(above, dict) else above))
+        self._above_all = float(bars["above_all"])
         self._span_floor = np.array([meta["span_floor"][c] for c in CATEGORIES])
         self.thresholds = {
             c: Thresholds(float(t["hold"]), float(t["refuse"]))
@@ -170,8 +167,9 @@ class Classifier:
             need = np.array([bool(n.text.strip()) for n in norms], dtype=bool)
         else:
             margins = zn - self._hold_logit
-            sure = (margins >= self._above).any(axis=1) | (margins.max(axis=1) >= self._above_all)
-            need = np.asarray((margins.max(axis=1) >= self._below) & ~sure)
+            largest = margins.max(axis=1)
+            sure = (margins >= self._above).any(axis=1) | (largest >= self._above_all)
+            need = np.asarray((largest >= self._below) & ~sure)
         encoded: dict[int, Encoded] = {}
         if need.any() and self._encoder is not None:
             idx = [int(i) for i in np.flatnonzero(need)]

@@ -423,13 +423,20 @@ def choose_thresholds(
     return out
 
 
-def hold_margin(
-    probs: npt.NDArray[np.float64], thresholds: Mapping[str, Mapping[str, float]]
+def hold_margins(
+    probs: npt.NDArray[np.float64], thresholds: Mapping[str, Mapping[str, Any]]
 ) -> npt.NDArray[np.float64]:
-    """Per row, the largest logit(score) - logit(hold threshold) over the categories."""
+    """Per row and category, logit(score) - logit(hold threshold)."""
     p = np.clip(probs, 1e-9, 1 - 1e-9)
     h = np.clip([thresholds[c]["hold"] for c in CATEGORIES], 1e-9, 1 - 1e-9)
-    return np.asarray((np.log(p / (1 - p)) - np.log(h / (1 - h))).max(axis=1))
+    return np.asarray(np.log(p / (1 - p)) - np.log(h / (1 - h)))
+
+
+def hold_margin(
+    probs: npt.NDArray[np.float64], thresholds: Mapping[str, Mapping[str, Any]]
+) -> npt.NDArray[np.float64]:
+    """Per row, the largest logit(score) - logit(hold threshold) over the categories."""
+    return np.asarray(hold_margins(probs, thresholds).max(axis=1))
 
 
 def choose_cascade(
@@ -448,7 +455,8 @@ def choose_cascade(
     at least `precision` of the rows (and at least `least` of them lie over it), or None
     where no bar is that precise: the n-gram threat head, trained on few threats, is not.
     Over `above_all` (the largest margin) the blend held every row, whichever head it was."""
-    m_ngram = hold_margin(ngram_p, thresholds)
+    margins = hold_margins(ngram_p, thresholds)
+    m_ngram = margins.max(axis=1)
     held = hold_margin(blend_p, thresholds) >= 0
     # Rounded to 4 decimals outwards, so that a rounded bar never lets through or holds more.
     below = 0.0
@@ -456,9 +464,6 @@ def choose_cascade(
         ranked = np.sort(m_ngram[held])  # fewer than k rows lie below the k-th
         k = min(int(np.floor(miss * len(ranked))), len(ranked) - 1)
         below = min(math.floor(float(ranked[k]) * 1e4) / 1e4, 0.0)
-    p = np.clip(ngram_p, 1e-9, 1 - 1e-9)
-    h = np.clip([thresholds[c]["hold"] for c in CATEGORIES], 1e-9, 1 - 1e-9)
-    margins = np.log(p / (1 - p)) - np.log(h / (1 - h))
     above: dict[str, float | None] = {}
     for k, category in enumerate(CATEGORIES):
         order = np.argsort(-margins[:, k], kind="stable")
