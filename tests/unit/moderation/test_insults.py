@@ -16,6 +16,9 @@ from rejoinder.core.moderation.policy import decide
 from tests.unit.moderation.submissions import submission
 
 INSULTS = [
+    # comparison put-downs
+    "You've got the attention span of a goldfish on holiday.",
+    "Only somebody with the common sense of a traffic cone would vote for that.",
     "You're a vile, hateful little creature.",
     "Honestly the author is a complete and utter imbecile.",
     "Sit down and shut up, you overgrown toddler.",
@@ -84,6 +87,9 @@ INSULTS = [
 ]
 
 NOT_INSULTS = [
+    "The old mill has the charm of a place nobody has touched in a century.",
+    "The lake has the depth of a small cathedral at its deepest point.",
+    "She writes with the wit of someone who has read everything.",
     "Your figures are wrong and the article proves it.",
     "That's a weak argument, the study had twenty participants.",
     "The minister's speech was pathetic, full of empty promises.",

@@ -18,6 +18,11 @@ from rejoinder.core.moderation.policy import decide, explain
 from tests.unit.moderation.submissions import submission
 
 THREATS = [
+    "Somebody ought to take a crowbar to that landlord's kneecaps.",
+    "The linesman won't be getting home in one piece after that call.",
+    "Come to the rally and find out if you still have teeth after.",
+    "That traitor will end up with a blade between the ribs.",
+    "A jerrycan of diesel would sort out that mosque quick enough.",
     "I swear on my kids' lives I'll make you pay for this article.",
     "You'd better lock your doors tonight.",
     "Somebody needs to go round to his house and sort him out properly.",
@@ -223,6 +228,11 @@ THREATS = [
 ]
 
 WISHES_OF_HARM = [
+    "I hope the senator's cancer spreads to every organ.",
+    "Hope she never walks normally again after that fall.",
+    "We'll all be dancing on the dictator's grave.",
+    "Let the strikers starve in their picket tents.",
+    "Boat sank off the coast? Good, fewer mouths to feed.",
     "I hope your house floods with you inside.",
     "I really hope the lot of them starve.",
     "I hope her children are taken from her.",
@@ -371,6 +381,12 @@ EVASIONS = [
 ]
 
 NOT_THREATS = [
+    "The doctors hope his cancer is slow growing and treatable.",
+    "The surgeon took a scalpel to the patient's knee to repair the ligament.",
+    "Critics said the budget was a knife in the back for pensioners.",
+    "Let the dough rest in the fridge overnight.",
+    "Leave them to dry on the rack before ironing.",
+    "The physio hopes he never plays through pain like that again.",
     "The man who threatened to burn down the council offices was given a suspended sentence.",
     "Protesters were met with rubber bullets, witnesses said.",
     "The film ends with the heroine shooting her abuser.",
