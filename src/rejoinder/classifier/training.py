@@ -153,7 +153,8 @@ def identity_swaps(rows: Sequence[TrainRow], copies: int, weight: float) -> list
     return out
 
 
-def load_training(data: Path, labelled: Path, config: Config) -> list[TrainRow]:
+def load_public(data: Path, config: Config) -> list[TrainRow]:
+    """The public sets named in ``config.sources``, each row weighted by its source."""
     readers: dict[str, Callable[[Path], list[TrainRow]]] = {
         "toxic_spans": corpora.toxic_spans,
         "toxic_spans_removed": corpora.toxic_spans_removed,
@@ -170,6 +171,12 @@ def load_training(data: Path, labelled: Path, config: Config) -> list[TrainRow]:
             part = random.Random(SEED).sample(part, config.davidson_limit)
         w = config.source_weights.get(name, 1.0)
         rows += [replace(r, weight=r.weight * w) for r in part]
+    return rows
+
+
+def load_training(data: Path, labelled: Path, config: Config) -> list[TrainRow]:
+    """The public sets and the project's own training examples (with their swapped copies)."""
+    rows = load_public(data, config)
     own = corpora.own_train_rows(corpora.read_labelled(labelled / "train.jsonl"))
     rows += [replace(r, weight=config.own_weight) for r in own]
     if config.identity_copies:

@@ -243,9 +243,14 @@ class Pattern:
     no_negation: bool = False  # the match itself must not hold a negation
     imperative: bool = False  # a capitalised verb in mid-sentence is a name, not a command
     triggers: frozenset[str] | None = None  # one of these keys must be in the sentence
+    #: the same for every required token of the line (``triggers`` is the rarest of them):
+    #: a sentence must hold a key of each, or the pattern cannot match it
+    requires: tuple[frozenset[str], ...] = ()
 
     def may_match(self, words: frozenset[str]) -> bool:
-        return self.triggers is None or not self.triggers.isdisjoint(words)
+        if self.triggers is not None and self.triggers.isdisjoint(words):
+            return False
+        return all(not keys.isdisjoint(words) for keys in self.requires)
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -431,6 +436,7 @@ class Grammar:
             no_negation=bool(flags.get("no_negation", False)),
             imperative=bool(flags.get("imperative", False)),
             triggers=self.triggers(line),
+            requires=self.requirements(line),
         )
 
     def triggers(self, line: str, _seen: tuple[str, ...] = ()) -> frozenset[str] | None:
@@ -440,14 +446,27 @@ class Grammar:
         sentence with none of its keys is not searched at all, which is most sentences.
         """
         best: frozenset[str] | None = None
+        for found in self._required(line, _seen):
+            if best is None or _cost(found) < _cost(best):
+                best = found
+        return best
+
+    def requirements(self, line: str) -> tuple[frozenset[str], ...]:
+        """One key set per required token of ``line`` that has one: a match holds a key of
+        each. Checking them all costs a few set lookups; a regex that cannot match still
+        costs a search of the sentence (measured in docs/ARCHITECTURE.md)."""
+        return tuple(sorted(set(self._required(line, ())), key=_cost))
+
+    def _required(self, line: str, seen: tuple[str, ...]) -> list[frozenset[str]]:
+        found = []
         for token in _tokens(line):
             special = token in ("^", "^,", "$", ",", "...", "NAME", "WORD", "ADJ", "AGENT")
             if special or token.endswith("?"):
                 continue
-            found = self._token_triggers(token, _seen)
-            if found is not None and (best is None or _cost(found) < _cost(best)):
-                best = found
-        return best
+            keys = self._token_triggers(token, seen)
+            if keys is not None:
+                found.append(keys)
+        return found
 
     def _token_triggers(self, token: str, seen: tuple[str, ...]) -> frozenset[str] | None:
         if token.startswith("(") and token.endswith(")"):

@@ -78,7 +78,7 @@ class Phrasebook:
         for word in words:
             chosen.update(index.get(word, ()))
         patterns = self.patterns
-        return [patterns[n] for n in sorted(chosen)]
+        return [patterns[n] for n in sorted(chosen) if patterns[n].may_match(words)]
 
     def find(self, folded: Folded) -> list[tuple[str, Span]]:
         """Each match in the text, with its code, in order."""
