@@ -93,7 +93,16 @@ class Classifier:
         self._enc_b = np.asarray(meta["encoder_bias"], dtype=np.float64)
         self._share = float(meta["ngram_share"])
         bars = meta["cascade"]["fast" if mode == "fast" else "cascade"]
-        self._below = float(bars["below"])
+        # Per category: the n-gram margin under which that head is sure the comment is fine
+        # (inf: that head never asks for the encoder). Weights trained before the bars were
+        # per category have one bar over the largest margin, the same for every head.
+        below = bars["below"]
+        self._below = np.array(
+            [float(below)] * len(CATEGORIES)
+            if not isinstance(below, Mapping)
+            else [np.inf if below[c] is None else float(below[c]) for c in CATEGORIES]
+        )
+        self._lift = np.where(np.isfinite(self._below), np.maximum(self._below, 0.0), 0.0)
         # Per category: the n-gram margin from which that head alone holds (inf: never); and
         # the largest margin over which any head alone holds.
         self._above = np.array(
@@ -159,8 +168,12 @@ class Classifier:
         norms = [normalise(t[:NGRAM_CHARS]) for t in texts]
         feats = [featurise(n.text, self._bits) for n in norms]
         zn = self._ngram_logits(feats)
-        pn = _sigmoid(zn)
         need: npt.NDArray[np.bool_]
+        # What the n-grams alone say when the encoder does not run: their own logits, except
+        # in the cascade for a comment under every head's bar, where a head whose bar lies
+        # over its hold point is taken down by that bar (its comments the blend holds score
+        # higher still: `training.choose_cascade`), so that it does not hold on its own.
+        zalone = zn
         if self.mode == "ngram":
             need = np.zeros(len(texts), dtype=bool)
         elif self.mode == "full" or site is not None:
@@ -169,7 +182,8 @@ class Classifier:
             margins = zn - self._hold_logit
             largest = margins.max(axis=1)
             sure = (margins >= self._above).any(axis=1) | (largest >= self._above_all)
-            need = np.asarray((largest >= self._below) & ~sure)
+            need = np.asarray((margins >= self._below).any(axis=1) & ~sure)
+            zalone = zn - np.where(sure[:, None], 0.0, self._lift)
         encoded: dict[int, Encoded] = {}
         if need.any() and self._encoder is not None:
             idx = [int(i) for i in np.flatnonzero(need)]
@@ -180,7 +194,7 @@ class Classifier:
         for i, text in enumerate(texts):
             e = encoded.get(i)
             if e is None:
-                probs = np.minimum(pn[i], self._ngram_cap)
+                probs = np.minimum(_sigmoid(zalone[i]), self._ngram_cap)
             elif site is not None:
                 probs = _sigmoid(site.logits(zn[i], e.pooled[: self.dims]))
             else:

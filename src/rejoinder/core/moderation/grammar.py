@@ -148,7 +148,15 @@ class Sentence:
     @cached_property
     def words(self) -> frozenset[str]:
         """The sentence's keys, lowercase."""
-        return frozenset(self.text.lower().replace(",", " ").split()[1:])
+        return frozenset(self.positions)
+
+    @cached_property
+    def positions(self) -> dict[str, list[int]]:
+        """Each key (lowercase) and where it stands among the sentence's words."""
+        out: dict[str, list[int]] = {}
+        for n, key in enumerate(self.text.lower().replace(",", " ").split()[1:]):
+            out.setdefault(key, []).append(n)
+        return out
 
     def folded_range(self, start: int, end: int) -> tuple[int, int]:
         """The folded range of the words that ``text[start:end]`` covers."""
@@ -259,11 +267,31 @@ class Pattern:
     #: the same for every required token of the line (``triggers`` is the rarest of them):
     #: a sentence must hold a key of each, or the pattern cannot match it
     requires: tuple[frozenset[str], ...] = ()
+    #: the same key sets in the order of the line's tokens: a match holds a key of each at
+    #: word positions in that order ("{subject} {modal} {harm}" cannot match a sentence
+    #: whose only harm word comes before its only modal)
+    order: tuple[frozenset[str], ...] = ()
 
     def may_match(self, words: frozenset[str]) -> bool:
         if self.triggers is not None and self.triggers.isdisjoint(words):
             return False
         return all(not keys.isdisjoint(words) for keys in self.requires)
+
+    def in_order(self, sentence: Sentence) -> bool:
+        """Whether the sentence holds a key of each required token in the line's order (the
+        earliest such key each time, which finds an ordering if there is one). Cheaper than a
+        search with a big pattern, whose first token (a long list of subjects) is tried at
+        every word."""
+        if len(self.order) < 2:
+            return True
+        positions = sentence.positions
+        at = -1
+        for keys in self.order:
+            found = [p for k in keys & sentence.words for p in positions[k] if p > at]
+            if not found:
+                return False
+            at = min(found)
+        return True
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -450,6 +478,7 @@ class Grammar:
             imperative=bool(flags.get("imperative", False)),
             triggers=self.triggers(line),
             requires=self.requirements(line),
+            order=tuple(self._required(line, ())),
         )
 
     def triggers(self, line: str, _seen: tuple[str, ...] = ()) -> frozenset[str] | None:

@@ -70,15 +70,20 @@ class Phrasebook:
                     index.setdefault(word, []).append(n)
         return index, always
 
-    def _candidates(self, words: frozenset[str]) -> list[Pattern]:
-        """The patterns a sentence with these words may match, in the file's order (the
-        same as asking every pattern's `may_match`, without asking all of them)."""
+    def _candidates(self, sentence: Sentence) -> list[Pattern]:
+        """The patterns the sentence may match, in the file's order (the same as asking
+        every pattern's `may_match` and `in_order`, without asking all of them)."""
         index, always = self._by_trigger
+        words = sentence.words
         chosen = set(always)
         for word in words:
             chosen.update(index.get(word, ()))
         patterns = self.patterns
-        return [patterns[n] for n in sorted(chosen) if patterns[n].may_match(words)]
+        return [
+            patterns[n]
+            for n in sorted(chosen)
+            if patterns[n].may_match(words) and patterns[n].in_order(sentence)
+        ]
 
     def find(self, folded: Folded) -> list[tuple[str, Span]]:
         """Each match in the text, with its code, in order."""
@@ -89,7 +94,7 @@ class Phrasebook:
         quotes = self._quoted(folded.text)
         hits: list[tuple[int, int, str]] = []
         for sentence in sentences(folded, self.grammar.vocabulary):
-            for pattern in self._candidates(sentence.words):
+            for pattern in self._candidates(sentence):
                 for match in pattern.regex.finditer(sentence.text):
                     if match.start() == match.end() or not self._keeps(pattern, sentence, match):
                         continue
