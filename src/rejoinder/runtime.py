@@ -77,7 +77,8 @@ def model_scorer() -> Scorer:
 def model_thresholds() -> dict[str, Threshold]:
     """The hold thresholds the shipped model was calibrated for (read from its metadata, not
     by loading the model). The model refuses on its own only a threat, and only where the
-    threat head has a refuse threshold below 1 (in this version it has none: it holds)."""
+    threat head has a refuse threshold below 1 (in `weights/meta.json`; 1.0 means it only
+    holds)."""
     meta = json.loads(
         resources.files("rejoinder.classifier").joinpath("weights/meta.json").read_text()
     )
