@@ -328,6 +328,56 @@ def test_cascade_runs_the_encoder_only_when_the_ngrams_are_unsure() -> None:
     assert cascade.score(plain)["toxicity"].score < cascade.thresholds["toxicity"].hold
 
 
+def _with_cascade(tmp_path: Path, below: object, above: float | None = None) -> Classifier:
+    """The shipped weights with other cascade bars (the other files linked, not copied)."""
+    shipped = Path(str(resources.files("rejoinder.classifier").joinpath("weights")))
+    for item in shipped.iterdir():
+        if item.name != "meta.json":
+            (tmp_path / item.name).symlink_to(item)
+    meta = json.loads((shipped / "meta.json").read_text(encoding="utf-8"))
+    meta["cascade"]["cascade"]["below"] = below
+    if above is not None:
+        meta["cascade"]["cascade"]["above"] = {c: above for c in CATEGORIES}
+        meta["cascade"]["cascade"]["above_all"] = above
+    (tmp_path / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    return Classifier.load(mode="cascade", weights=tmp_path)  # type: ignore[arg-type]
+
+
+INSULT = "You are a stupid, worthless idiot and everyone here knows it."
+
+
+def test_a_head_whose_bar_lies_over_its_hold_point_does_not_hold_on_its_own(
+    tmp_path: Path,
+) -> None:
+    shipped = Classifier.load(mode="ngram")
+    assert shipped.score(INSULT)["insult"].score >= shipped.thresholds["insult"].hold
+    # every head's bar far over any margin, no head ever sure: the n-grams decide, and a
+    # margin under its bar is taken down by the bar, so nothing is held without the encoder
+    lifted = _with_cascade(tmp_path, {c: 1000.0 for c in CATEGORIES}, above=1e9)
+    scores = lifted.score(INSULT)
+    assert lifted.encoder_calls == 0
+    assert all(scores[c].score < lifted.thresholds[c].hold for c in CATEGORIES)
+
+
+def test_one_head_over_its_bar_sends_the_comment_to_the_encoder(tmp_path: Path) -> None:
+    bars: dict[str, float | None] = {c: 1000.0 for c in CATEGORIES}
+    bars["insult"] = -1000.0  # the insult head is unsure of everything
+    clf = _with_cascade(tmp_path, bars, above=1e9)
+    clf.score(INSULT)
+    assert clf.encoder_calls == 1
+    bars["insult"] = None  # a head without a bar never asks
+    (tmp_path / "none").mkdir()
+    other = _with_cascade(tmp_path / "none", bars, above=1e9)
+    other.score(INSULT)
+    assert other.encoder_calls == 0
+
+
+def test_weights_with_one_shared_bar_still_load(tmp_path: Path) -> None:
+    clf = _with_cascade(tmp_path, -1000.0, above=1e9)  # the format before per-head bars
+    clf.score("Thanks for the article, the photos of the harbour are lovely.")
+    assert clf.encoder_calls == 1
+
+
 @pytest.mark.parametrize("dims", [384, 768])
 def test_word_pieces_share_out_the_encoder_head_exactly(dims: int) -> None:
     # What a highlighted word is credited with must add up to what the head computed:

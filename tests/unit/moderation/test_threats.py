@@ -772,3 +772,26 @@ def test_every_span_quotes_the_original_text() -> None:
     for text in THREATS + WISHES_OF_HARM:
         for _, span in threats.find_threats(fold(text)):
             assert text[span.start : span.end] == span.text
+
+
+def test_a_pattern_is_searched_only_when_its_required_words_come_in_order() -> None:
+    from rejoinder.core.moderation.grammar import Sentence, sentences
+    from rejoinder.core.moderation.phrasebook import phrasebook
+
+    book = phrasebook("threats")
+    wanted = [p for p in book.patterns if p.source == "{subject} {deserve_to} {get_harm}"]
+    assert wanted and len(wanted[0].order) >= 2
+    pattern = wanted[0]
+
+    def sentence(text: str) -> Sentence:
+        return sentences(fold(text), book.grammar.vocabulary)[0]
+
+    # the harm word ("run") before the modal ("should"): the big pattern cannot match
+    civil = sentence("The pilot should run for a year.")
+    backwards = sentence("Let the pilot run for a year, and the report should be published.")
+    assert pattern.may_match(backwards.words)
+    assert not pattern.in_order(backwards)
+    assert pattern.in_order(sentence("They should be run over."))
+    assert pattern.in_order(civil)  # in order, so the regex decides (and finds nothing)
+    assert not threats.find_threats(fold("The pilot should run for a year."))
+    assert threats.find_threats(fold("They should be run over."))
