@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -12,6 +13,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: there SQLite's own lock is the only turn-taking
+    fcntl = None  # type: ignore[assignment]
 
 
 class Database:
@@ -24,10 +30,12 @@ class Database:
         self._write_lock: threading.Lock | contextlib.nullcontext[None] = (
             threading.Lock() if self.is_sqlite else contextlib.nullcontext()
         )
+        self._file_lock: _FileLock | None = None
         if self.is_sqlite:
             path = self.url.database or ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self._file_lock = _FileLock(Path(path + "-writer"))
             self.engine: Engine = create_engine(url, pool_size=pool_size, max_overflow=8)
             _configure_sqlite(self.engine)
         else:
@@ -41,9 +49,13 @@ class Database:
 
         On SQLite the threads of one process take turns here: SQLite allows one writer at a
         time anyway, and a thread that waits on SQLite's own lock sleeps in growing steps
-        (up to 100 ms), which under load cost more than the writes themselves.
+        (up to 100 ms), which under load cost more than the writes themselves. The workers of
+        one server take turns the same way, through an advisory lock on a file beside the
+        database (`<file>-writer`): the kernel wakes the next writer the moment the lock is
+        let go, where SQLite's sleeps gave two workers posting at once a p99 of up to 750 ms.
+        A writer that does not take it (another program) is still kept out by SQLite.
         """
-        with self._write_lock, self.engine.connect() as conn:
+        with self._write_lock, _held(self._file_lock), self.engine.connect() as conn:
             conn = conn.execution_options(immediate=True)
             with conn.begin():
                 yield conn
@@ -56,6 +68,40 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class _FileLock:
+    """An exclusive advisory lock (flock) on a file, opened once per process (a worker
+    forked from the parent must not share the parent's open file, or the lock)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+        self._pid = 0
+
+    def acquire(self) -> None:
+        if fcntl is None:
+            return
+        if self._fd is None or self._pid != os.getpid():
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        if fcntl is not None and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _held(lock: _FileLock | None) -> Iterator[None]:
+    if lock is None:
+        yield
+        return
+    lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _configure_sqlite(engine: Engine) -> None:
