@@ -14,18 +14,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: another weights folder (a candidate from `scripts/train_model.py --out`), or None: shipped
+WEIGHTS: Path | None = None
 
 
 def judged(texts: Sequence[str]) -> list[tuple[bool, list[str]]]:
     """For each text: held or refused, and the phase:code of each reason."""
-    from rejoinder.classifier import get_classifier
+    from rejoinder.classifier import Classifier, get_classifier
     from rejoinder.core.moderation import ArticleRef, Policy, Submission, Verdict, decide
     from rejoinder.core.moderation.model import scores_from
     from rejoinder.runtime import model_thresholds
 
-    policy = Policy(thresholds=model_thresholds())
+    if WEIGHTS is None:
+        policy = Policy(thresholds=model_thresholds())
+        classifier = get_classifier()
+    else:  # the candidate's own thresholds, as the server would read them once it ships
+        policy = Policy(thresholds=model_thresholds(WEIGHTS / "meta.json"))
+        classifier = Classifier.load(weights=WEIGHTS)
     now = datetime.now(UTC)
-    classifier = get_classifier()
     out = []
     # One comment at a time, as the server scores them: batched scores differ a little (the
     # encoder quantises its activations over the whole batch), and a verdict never is.
@@ -92,7 +98,12 @@ def main() -> None:
     parser.add_argument("--civil", action="store_true", help="also the public civil sets")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--phases", action="store_true", help="which phases' reasons held")
+    parser.add_argument(
+        "--weights", type=Path, help="a weights folder to judge with instead of the shipped one"
+    )
     args = parser.parse_args()
+    global WEIGHTS
+    WEIGHTS = args.weights
     for path in args.files:
         labelled(path, args.phases)
     if args.civil:

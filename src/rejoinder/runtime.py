@@ -21,6 +21,8 @@ from rejoinder.store.database import Database, SqliteChangeCounter
 from rejoinder.store.ratebook import RedisRates
 
 if TYPE_CHECKING:
+    from importlib.abc import Traversable
+
     from rejoinder.classifier.sitemodel import SiteHeads
 
 
@@ -74,14 +76,14 @@ def model_scorer() -> Scorer:
     return score
 
 
-def model_thresholds() -> dict[str, Threshold]:
+def model_thresholds(meta_file: Traversable | None = None) -> dict[str, Threshold]:
     """The hold thresholds the shipped model was calibrated for (read from its metadata, not
-    by loading the model). The model refuses on its own only a threat, and only where the
-    threat head has a refuse threshold below 1 (in `weights/meta.json`; 1.0 means it only
-    holds)."""
-    meta = json.loads(
-        resources.files("rejoinder.classifier").joinpath("weights/meta.json").read_text()
-    )
+    by loading the model; `meta_file`: another model's). The model refuses on its own only a
+    threat, and only where the threat head has a refuse threshold below 1 (in
+    `weights/meta.json`; 1.0 means it only holds)."""
+    if meta_file is None:
+        meta_file = resources.files("rejoinder.classifier").joinpath("weights/meta.json")
+    meta = json.loads(meta_file.read_text())
     return {
         category: Threshold(
             hold=float(value["hold"]),
