@@ -358,6 +358,65 @@ WISHES_OF_HARM = [
     "I want the men who did this to suffer like their victims did.",
     "May his brothers follow him into the grave, and soon.",
     "I hope he suffered to the very end.",
+    # urging someone to end their life
+    "Go and throw yourself off a bridge.",
+    "Do the world a favour.",
+    "The cliff is that way, mate.",
+    "Nobody would even notice if you were gone.",
+    "The only decent thing he could do now is top himself.",
+    "Neck a bottle of pills and spare us the bother.",
+    "Please just go and step in front of a train, love.",
+    "You'd all be happier if you stopped breathing.",
+    # gloating over a death or an illness
+    "I'm delighted the old crook has cancer.",
+    "Not sorry the landlord drowned.",
+    "Shame the editor wasn't in the building.",
+    "One less landlord in the world.",
+    "He got exactly what he deserved.",
+    "Should've let the river have him.",
+    "Laughed my head off when I read the bishop died.",
+    "Can't say I'm shedding any tears for him.",
+    "Gutted she was pulled out alive, honestly.",
+    # wishes of illness, pain and a slow end
+    "I hope she reads this and dies alone.",
+    "I hope the same thing happens to your kids.",
+    "I really hope the chemo fails.",
+    "I hope nobody visits her in that hospice.",
+    "May he spend his final years in agony.",
+    "I hope it took its time.",
+    "Can't wait to see him in a wheelchair.",
+    "Hope his kidneys pack up next.",
+    "I hope every one of you who signed that petition gets sepsis.",
+    "Part of me hopes he doesn't pull through.",
+    "I hope the damp gets into their lungs.",
+    "If the storm takes anyone tonight, I hope it's him.",
+    "I hope his yacht springs a leak.",
+]
+
+
+# Harassment without a violent word: their details found and shown, their boss or church told,
+# a file kept on them, being followed from thread to thread.
+HARASSMENT = [
+    "Tracked down your home address in about ten minutes, Keith.",
+    "Found your LinkedIn.",
+    "Your employer might be interested to read what you post at night.",
+    "I've forwarded all of this to your headteacher.",
+    "I'll be sharing your posts with everyone in your street.",
+    "Funny how you live on Carlton Street, isn't it.",
+    "I've got screenshots of every comment you've ever written, Sandra.",
+    "The dossier on you is getting rather thick.",
+    "I'll be at every one of your talks from now on.",
+    "Block me all you like. New account, same me.",
+    "You'll be hearing from me.",
+    "Your days at this paper are numbered, pal.",
+    "It would be a shame if something happened to your shop.",
+    "I know where your daughter trains on Tuesdays, by the way.",
+    "Nice car you've got there.",
+    "Your real name is easy to find, you know.",
+    "I've worked out which gym you go to.",
+    "I'll keep replying to every one of your comments until you delete your account.",
+    "Your wife would love to know what you write on here.",
+    "I'll be letting your boss know.",
 ]
 
 # The same threats spelt to dodge a filter: leetspeak, stars, spaced letters, repeats,
@@ -687,6 +746,43 @@ NOT_THREATS = [
     "I want the minister to suffer the consequences at the ballot box.",
     "I hope the police keep the peace on Saturday.",
     "Bring your rifles to the range for the safety course.",
+    # details, bosses and records in civil sentences
+    "I found your article really useful, thanks.",
+    "I looked up his voting record and he's been consistent.",
+    "Your boss should give you a raise for this reporting.",
+    "I'll send this to my MP.",
+    "I've saved every article you've written on the floods.",
+    "I've been reading your columns for years.",
+    "I'll be following this story closely.",
+    "The minister's days are numbered after this vote.",
+    "It would be a shame if the library closed.",
+    "I know where you're coming from on this.",
+    "Interesting that you live in Spain and still vote here.",
+    "The bridge is closed for repairs this week.",
+    "Do us all a favour and read the report before commenting.",
+    "Nobody would notice if the council quietly dropped the scheme.",
+    "The decent thing for the minister to do is resign.",
+    "He took a handful of pills for his back and felt better.",
+    "Until he leaves office the damage will go on.",
+    # deaths, illness and hopes in civil sentences
+    "I'm glad he's gone, the club needed a new manager.",
+    "Glad she's in hospital where they can treat her.",
+    "I'm sorry he died, he was a decent man.",
+    "Shame she wasn't there to see the parade.",
+    "One less car on the road is good news.",
+    "The fans got exactly what they paid for.",
+    "We should have let the market decide.",
+    "I laughed when I read the headline.",
+    "I hope the noise doesn't wake up the baby.",
+    "I hope the appeal fails, the sentence was fair.",
+    "I hope nobody finds out about the surprise party.",
+    "I hope he dies on this hill, politically.",
+    "May he rest in peace.",
+    "I hope her hearing goes well at the tribunal.",
+    "I hope the fire gets under control soon.",
+    "I hope every one of you who signed gets a reply from the council.",
+    "Can't wait to see him in the final.",
+    "I hope the treatment works and she recovers.",
 ]
 
 
@@ -703,6 +799,11 @@ def test_threats_are_found(text: str) -> None:
 @pytest.mark.parametrize("text", WISHES_OF_HARM)
 def test_wishes_of_harm_are_found(text: str) -> None:
     assert found(text), text
+
+
+@pytest.mark.parametrize("text", HARASSMENT)
+def test_harassment_is_found(text: str) -> None:
+    assert "harassment" in found(text), text
 
 
 @pytest.mark.parametrize(("text", "word"), EVASIONS)
@@ -729,6 +830,7 @@ def test_talk_about_violence_is_not_a_threat(text: str) -> None:
         ("They should all be gassed.", "threat", "They should all be gassed"),
         ("I hope your family gets cancer.", "wish_of_harm", "I hope your family gets cancer"),
         ("I wish someone would run him over.", "wish_of_harm", "I wish someone would run him over"),
+        ("Found your LinkedIn, Trevor.", "harassment", "Found your LinkedIn"),
     ],
 )
 def test_the_signal_names_the_words(text: str, code: str, words: str) -> None:
@@ -750,8 +852,13 @@ def test_a_threat_holds_the_comment_and_the_writer_is_told_why() -> None:
 
 
 def test_a_site_may_refuse_threats_and_wishes_of_harm_instead() -> None:
-    policy = Policy(pattern_actions={"threat": Action.REFUSE, "wish_of_harm": Action.REFUSE})
-    for text in ("I will break your jaw.", "I hope you die."):
+    codes = ("threat", "wish_of_harm", "harassment")
+    policy = Policy(pattern_actions=dict.fromkeys(codes, Action.REFUSE))
+    for text in (
+        "I will break your jaw.",
+        "I hope you die.",
+        "I know where your kids go to school.",
+    ):
         decision = decide(submission(text=text), policy)
         assert decision.verdict is Verdict.REFUSE, text
     assert decide(submission(text="I will break your jaw.")).verdict is Verdict.HOLD
@@ -795,3 +902,19 @@ def test_a_pattern_is_searched_only_when_its_required_words_come_in_order() -> N
     assert pattern.in_order(civil)  # in order, so the regex decides (and finds nothing)
     assert not threats.find_threats(fold("The pilot should run for a year."))
     assert threats.find_threats(fold("They should be run over."))
+
+
+def test_a_run_of_stars_costs_no_more_than_a_word() -> None:
+    """Each star in a word tries six vowels ("b*llet"); a comment of nine stars once built ten
+    million candidate words and a longer run exhausted the server's memory."""
+    import tracemalloc
+
+    text = "Dear ********* editor, I will k*ll you *************************************."
+    tracemalloc.start()
+    try:
+        spans = [span.text for _, span in threats.find_threats(fold(text))]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "I will k*ll you" in spans
+    assert peak < 20_000_000

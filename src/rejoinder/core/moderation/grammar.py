@@ -239,10 +239,18 @@ def _segment(run: str, vocabulary: frozenset[str]) -> list[str] | None:
     return best[len(run)]
 
 
+#: Stars a word may hide vowels behind ("b*llet", "f**k"): each star tries six vowels, so the
+#: candidates grow six-fold per star, and a run of stars ("*********") would take gigabytes.
+_MAX_STARS = 3
+
+
 def _unmask(word: str, vocabulary: frozenset[str]) -> str:
-    """'b*let' -> 'bulet' when exactly one vowel for each star makes a known word."""
+    """'b*let' -> 'bulet' when exactly one vowel for each star makes a known word; a word
+    with more than ``_MAX_STARS`` stars loses them instead."""
     if "*" not in word:
         return word
+    if word.count("*") > _MAX_STARS:
+        return word.replace("*", "")
     candidates = [word]
     for _ in range(word.count("*")):
         candidates = [c.replace("*", v, 1) for c in candidates for v in "aeiouy"]

@@ -1,4 +1,4 @@
-"""Phase "threats": threats of violence and wishes of harm aimed at people.
+"""Phase "threats": threats of violence, wishes of harm and harassment aimed at people.
 
 "I will find you and ...", "someone should shoot him", "you deserve a bullet", "we know
 where you live", "hang them all", "they should all be gassed", "I hope your family gets
@@ -6,7 +6,12 @@ cancer", "wish someone would run him over". The phrasings are a small grammar in
 ``data/threats.json`` (who speaks or is called on, a modal, a violent verb, a target; a
 target and what should be done to it; a wish and a harm), matched sentence by sentence on
 the folded text, so "k1ll", "sh00t", "d i e" and lookalike letters count as the words they
-imitate, and every span quotes the writer's own characters.
+imitate, and every span quotes the writer's own characters. Wishes of harm include urging
+someone to end their life ("the bridge is that way") and gloating over a death or an illness
+("one less landlord in the world"). Harassment (``harassment``) needs no violent word: a
+person's details found and shown ("found your LinkedIn", "your address is public record"),
+their boss or church told ("your employer might enjoy reading this"), a file kept on them,
+or being followed from thread to thread ("new account, same me").
 
 Guards (phrasebook.py, with their lists in the same file) keep what talks *about*
 violence: a sentence that reports ("police said", "was charged with threatening", "the court
@@ -16,7 +21,7 @@ idioms ("shoot the messenger", "killing it", "I could kill for a coffee"), and q
 (the article's or someone else's words, not the writer's).
 
 A match holds the comment; ``Policy.pattern_actions`` may make a code refuse instead
-(``{"threat": "refuse", "wish_of_harm": "refuse"}``).
+(``{"threat": "refuse", "wish_of_harm": "refuse", "harassment": "refuse"}``).
 """
 
 from __future__ import annotations
@@ -43,5 +48,6 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
 
 
 def find_threats(folded: Folded) -> list[tuple[str, Span]]:
-    """Each threat (``threat``) or wish of harm (``wish_of_harm``) in the text, in order."""
+    """Each threat (``threat``), wish of harm (``wish_of_harm``) or act of harassment
+    (``harassment``) in the text, in order."""
     return phrasebook("threats").find(folded)
