@@ -416,6 +416,7 @@ HARASSMENT = [
     "I've worked out which gym you go to.",
     "I'll keep replying to every one of your comments until you delete your account.",
     "Your wife would love to know what you write on here.",
+    "I've been tracking you for months, Gemma.",
     "I'll be letting your boss know.",
 ]
 
@@ -753,6 +754,7 @@ NOT_THREATS = [
     "I'll send this to my MP.",
     "I've saved every article you've written on the floods.",
     "I've been reading your columns for years.",
+    "I have been watching you on the telly for years and I love the show.",
     "I'll be following this story closely.",
     "The minister's days are numbered after this vote.",
     "It would be a shame if the library closed.",
