@@ -154,14 +154,20 @@ def test_refused_insult_is_revised_and_published_then_a_held_comment_waits_for_i
 def test_without_javascript_the_insult_comes_back_in_the_form_with_the_reason(
     moderated: Server, browser: Browser
 ) -> None:
-    slug = publish(moderated.url, title="No script here", body="Plain pages.")
-    context = browser.new_context(java_script_enabled=False)
+    # An article long enough that the form is well below the first screen: the answer must
+    # open at the reasons (the form's action ends in #error-summary), not at the top of the
+    # article with the reason out of sight.
+    body = "\n\n".join(f"Paragraph {n} of a long report on the bridge." for n in range(60))
+    slug = publish(moderated.url, title="No script here", body=body)
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 800, "height": 600})
     try:
         page = context.new_page()
         page.goto(f"{moderated.url}/articles/{slug}")
         write(page, INSULT)
         assert navigate(page, lambda: post(page)) == 422
         expect_refused_form(page)
+        expect(page.locator("#error-summary")).to_be_in_viewport()
+        assert page.title().startswith("Error: No script here")
         expect(page.locator("#precheck")).to_have_count(0)
     finally:
         context.close()
