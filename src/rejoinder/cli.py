@@ -7,11 +7,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from rejoinder.cli_audit import audit_app
+
+if TYPE_CHECKING:
+    from rejoinder.runtime import Runtime
 
 app = typer.Typer(
     help="Rejoinder: the discussion under news and opinion articles, on your own machine.",
@@ -149,12 +152,38 @@ def demo(
     runtime = open_runtime(settings)
     try:
         added = load_demo(runtime)
+        password = _demo_desk_user(runtime)
     finally:
         runtime.close()
     if added:
         typer.echo(f"Demo content written to {database}: {', '.join(added)}")
     typer.echo(f"Open http://127.0.0.1:{port}/ (Ctrl+C stops it)")
+    typer.echo(
+        f"The moderators' desk: http://127.0.0.1:{port}/admin/login as {DEMO_USER}, "
+        f"password {password} (a new one at every start)"
+    )
     _run_server(settings)
+
+
+DEMO_USER = "demo"
+
+
+def _demo_desk_user(runtime: Runtime) -> str:
+    """An admin account for trying the desk, with a fresh random password each start (the
+    demo listens on 127.0.0.1 only)."""
+    import secrets
+    import string
+
+    from rejoinder import accounts
+    from rejoinder.core.models import Role
+    from rejoinder.runtime import utcnow
+
+    password = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16))
+    if any(user.name == DEMO_USER for user in accounts.list_users(runtime.db)):
+        accounts.set_password(runtime.db, DEMO_USER, password, utcnow())
+    else:
+        accounts.add_user(runtime.db, DEMO_USER, Role.ADMIN, password, utcnow())
+    return password
 
 
 @db_app.command("upgrade")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 
 from rejoinder.core.articlefile import parse_article_file
-from rejoinder.core.models import Status
+from rejoinder.core.errors import Refused
+from rejoinder.core.models import CommentInput, Status
 from rejoinder.core.text import render_article, render_comment
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.store import articles as article_store
@@ -15,7 +17,12 @@ from rejoinder.store import comments as comment_store
 
 
 def load_demo(runtime: Runtime) -> list[str]:
-    """Add each demo article that is not there yet, with its discussion; return their slugs."""
+    """Add each demo article that is not there yet, with its discussion; return their slugs.
+
+    The discussions are stored as published. The comments in `arriving/` are posted after
+    them through the moderation pipeline, as a reader's would be, so the desk has a queue to
+    show with the pipeline's own reasons (what it publishes is published, what it refuses is
+    in the audit log)."""
     package = resources.files("rejoinder.demo")
     added: list[str] = []
     site_id = runtime.default_site.id
@@ -51,5 +58,26 @@ def load_demo(runtime: Runtime) -> list[str]:
                     )
                     count += 1
             article_store.touch_article(conn, article.id, count, utcnow())
+        _post_arriving(runtime, draft.slug, draft.published_at)
         added.append(draft.slug)
     return added
+
+
+def _post_arriving(runtime: Runtime, slug: str, published_at: datetime) -> None:
+    from rejoinder.discussion import post_comment
+
+    arriving = resources.files("rejoinder.demo").joinpath("arriving", f"{slug}.json")
+    if runtime.moderator is None or not arriving.is_file():
+        return
+    for entry in json.loads(arriving.read_text(encoding="utf-8")):
+        raw = CommentInput(
+            body=entry["body"], name=entry["name"], email=f"{slug}-{entry['key']}@demo.invalid",
+            website=entry.get("website", ""),
+        )  # fmt: skip
+        # A refusal is recorded with its reasons in the audit log, as any refusal is.
+        with contextlib.suppress(Refused):
+            post_comment(
+                runtime.db, runtime.events, site_id=runtime.default_site.id, slug=slug, raw=raw,
+                limits=runtime.limits, moderator=runtime.moderator,
+                now=published_at + timedelta(minutes=entry["minutes_after"]),
+            )  # fmt: skip
