@@ -397,3 +397,22 @@ def test_publishing_without_the_admin_token_is_401_whatever_the_body(client: htt
             response = client.post("/api/v1/articles", json=body, headers=headers)
             assert response.status_code == 401, (headers, body, response.text)
             assert response.json()["error"] == "unauthorized"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"title": "T"}, "body"),  # the field called body, not the request body
+        ({"body": "B"}, "title"),
+        ({"title": "T", "body": "B", "published_at": "yesterday"}, "published_at"),
+        ({"title": "T", "body": "B", "extra": 1}, "extra"),
+    ],
+)
+def test_publishing_with_a_bad_field_names_it(
+    client: httpx.Client, body: dict[str, object], field: str
+) -> None:
+    headers = {"Authorization": "Bearer test-admin-token"}
+    response = client.post("/api/v1/articles", json=body, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == field, response.json()
+    assert response.json()["message"].startswith(field)

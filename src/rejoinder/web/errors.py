@@ -115,9 +115,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         kind = str(first.get("type", ""))
-        location = [
-            str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")
-        ]
+        # loc is where, then which field: ("body", "body") is the field called body.
+        location = [str(part) for part in first.get("loc", ())]
+        if location and location[0] in ("body", "query", "path", "header", "cookie"):
+            location = location[1:]
         field = location[-1] if location else None
         if kind == "json_invalid":
             return json_error(400, "bad_request", "The request body is not valid JSON.", None)
