@@ -231,6 +231,20 @@ def test_form_refuses_bodies_it_cannot_read(
     assert counts(http, targets) == before
 
 
+def test_a_form_sent_back_shows_no_nul_byte(http: httpx.Client, targets: Targets) -> None:
+    """NULs alone are no comment; the form comes back with what was typed, each NUL shown as
+    U+FFFD as a browser would show it, since HTML cannot carry a NUL."""
+    response = http.post(
+        f"/articles/{targets.slug}/comments",
+        data={"body": "\x00\x00", "name": "N\x00l", "email": "n@example.org"},
+    )
+    assert response.status_code == 422
+    assert b"\x00" not in response.content
+    [textarea] = parse_html(response.text).xpath('//textarea[@name="body"]')
+    assert textarea.text == "\ufffd\ufffd"
+    assert_form_error(response, "body", None)
+
+
 def test_control_characters_are_stripped_and_text_is_nfc(
     server: Server, http: httpx.Client
 ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote_plus
@@ -285,8 +285,18 @@ async def post_comment_form(request: Request, slug: str) -> Response:
             return response
     if status == 0:
         status = 403 if "closed" in errors.get("body", "").lower() else 422
+
+    # What was typed goes back as typed, but for NUL, which HTML cannot carry: a browser
+    # shows U+FFFD for it, so the page says the same (one character for one: spans still fit).
+    def shown(text: str) -> str:
+        return text.replace("\0", "\ufffd")
+
+    typed = replace(
+        values, body=shown(values.body), name=shown(values.name), email=shown(values.email),
+        website=shown(values.website),
+    )  # fmt: skip
     return await _article_page(
-        request, slug, form=values, errors=errors, reply_to_id=parent_id, status=status
+        request, slug, form=typed, errors=errors, reply_to_id=parent_id, status=status
     )
 
 
