@@ -243,6 +243,17 @@ def test_a_form_sent_back_shows_no_nul_byte(http: httpx.Client, targets: Targets
     [textarea] = parse_html(response.text).xpath('//textarea[@name="body"]')
     assert textarea.text == "\ufffd\ufffd"
     assert_form_error(response, "body", None)
+    # the same for the writer's edit form and the desk's login form
+    own = post(http, targets.slug)
+    edit = http.post(f"/comments/{own['id']}/edit", data={"body": "\x00"})
+    assert edit.status_code == 422
+    assert b"\x00" not in edit.content
+    login = http.get("/admin/login")
+    [csrf] = parse_html(login.text).xpath('//input[@name="csrf"]/@value')
+    refused = http.post("/admin/login", data={"name": "a\x00b", "password": "x", "csrf": csrf})
+    assert refused.status_code in (400, 401, 422), refused.status_code
+    assert b"\x00" not in refused.content
+    assert "a\ufffdb" in refused.text
 
 
 def test_control_characters_are_stripped_and_text_is_nfc(

@@ -171,6 +171,11 @@ def test_bad_values_come_back_with_errors_beside_their_fields_and_nothing_is_sav
         assert "at least the hold threshold" in page.xpath('//*[@id="refuse_threat-error"]')[0].text
         assert "from 0 to 1" in page.xpath('//*[@id="hold_insult-error"]')[0].text
         assert "Nothing was saved" in response.text
+        # a NUL, which HTML cannot carry, comes back as the U+FFFD a browser would show
+        response = admin.post("/admin/policy", data={**values, "per_minute": "1\x002"})
+        assert response.status_code == 422
+        assert b"\x00" not in response.content
+        assert form_of(response.text)[0]["per_minute"] == "1\ufffd2"
     assert desk.settings() == before
     assert desk.audit_count() == entries
 

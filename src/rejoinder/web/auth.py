@@ -23,6 +23,7 @@ from rejoinder.core.models import User
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.web.addresses import address_hashes
 from rejoinder.web.errors import ApiError
+from rejoinder.web.rendering import as_typed
 
 SESSION_COOKIE = "rj_desk"
 LOGIN_CSRF_COOKIE = "rj_login"
@@ -128,7 +129,7 @@ def _login_page(
     nonce = secrets.token_urlsafe(16)
     token = _login_signer(request).dumps(nonce)
     body = request.app.state.render(
-        "desk/login.html", error=error, name=name, csrf=token,
+        "desk/login.html", error=error, name=as_typed(name), csrf=token,
         next=_safe_next(request.query_params.get("next", "/admin")),
     )  # fmt: skip
     response = HTMLResponse(body, status_code=status)

@@ -22,6 +22,7 @@ from rejoinder.runtime import Runtime, utcnow
 from rejoinder.web.addresses import address_hashes
 from rejoinder.web.identity import AUTHOR_COOKIE, OWN_COOKIE, Author, Identity
 from rejoinder.web.readcache import ReadCache
+from rejoinder.web.rendering import as_typed
 from rejoinder.web.requests import parse_cursor, parse_sort
 
 router = APIRouter(include_in_schema=False)
@@ -286,14 +287,9 @@ async def post_comment_form(request: Request, slug: str) -> Response:
     if status == 0:
         status = 403 if "closed" in errors.get("body", "").lower() else 422
 
-    # What was typed goes back as typed, but for NUL, which HTML cannot carry: a browser
-    # shows U+FFFD for it, so the page says the same (one character for one: spans still fit).
-    def shown(text: str) -> str:
-        return text.replace("\0", "\ufffd")
-
     typed = replace(
-        values, body=shown(values.body), name=shown(values.name), email=shown(values.email),
-        website=shown(values.website),
+        values, body=as_typed(values.body), name=as_typed(values.name),
+        email=as_typed(values.email), website=as_typed(values.website),
     )  # fmt: skip
     return await _article_page(
         request, slug, form=typed, errors=errors, reply_to_id=parent_id, status=status
@@ -317,7 +313,7 @@ def _edit_page(
     window = timedelta(minutes=rt.settings.edit_window_minutes)
     return _render(
         request, "edit.html", status=422 if error else 200, comment=own.comment,
-        article=own.article, body=body, error=error, limits=rt.limits,
+        article=own.article, body=as_typed(body), error=error, limits=rt.limits,
         has_replies=own.has_replies, deadline=own.comment.created_at + window,
     )  # fmt: skip
 

@@ -17,6 +17,7 @@ from rejoinder.runtime import Runtime, utcnow
 from rejoinder.web.api import require_json
 from rejoinder.web.auth import Staff, api_staff, check_csrf, desk_staff, require_admin
 from rejoinder.web.errors import ApiError
+from rejoinder.web.rendering import as_typed
 
 router = APIRouter()
 
@@ -47,9 +48,10 @@ def _page(
     warning: str = "",
     status: int = 200,
 ) -> Response:
+    typed = {key: as_typed(value) for key, value in values.items()}  # as sent, but for NUL
     body = request.app.state.render(
         "desk/policy.html", staff=staff, tab="policy", target=site, rules=rules,
-        values=values, errors=errors or {}, preview=preview, flash=flash, warning=warning,
+        values=typed, errors=errors or {}, preview=preview, flash=flash, warning=warning,
         modes=policies.MODES, categories=policies.CATEGORIES, limits=policies.LIMITS,
         sizes=policies.default_sizes(), verdicts=policies.VERDICTS,
         preview_size=policies.PREVIEW_SIZE, forbidden=False,

@@ -29,6 +29,13 @@ def comment_count(value: int) -> str:
     return "1 Comment" if value == 1 else f"{value:,} Comments"
 
 
+def as_typed(text: str) -> str:
+    """User input shown back in a form as typed, but for NUL, which HTML cannot carry: a
+    browser shows U+FFFD for it, so the page says the same (one character for one, so spans
+    over the text still fit)."""
+    return text.replace("\0", "\ufffd")
+
+
 def make_renderer(globals_: dict[str, Any]) -> tuple[Environment, Callable[..., str]]:
     env = Environment(
         loader=PackageLoader("rejoinder.web", "templates"),
