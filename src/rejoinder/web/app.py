@@ -33,6 +33,7 @@ from rejoinder.web.policy_desk import router as policy_router
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.rendering import make_renderer
 from rejoinder.web.reports import router as reports_router
+from rejoinder.web.requests import QueryWithoutNul
 
 STATIC = Path(__file__).with_name("static")
 log = logging.getLogger("rejoinder.web")
@@ -115,4 +116,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(policy_router)
     app.include_router(model_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(QueryWithoutNul)
     return app
