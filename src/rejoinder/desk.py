@@ -17,7 +17,7 @@ from rejoinder.core.errors import Conflict, Invalid, NotFound
 from rejoinder.core.models import Limits, Status
 from rejoinder.core.moderation import Ban, BanKind
 from rejoinder.core.text import render_comment
-from rejoinder.core.validation import check_body
+from rejoinder.core.validation import check_body, clean_text
 from rejoinder.events import COMMENT_DELETED, COMMENT_EDITED, COMMENT_POSTED, Events
 from rejoinder.store import articles as article_store
 from rejoinder.store import audit as audit_store
@@ -198,7 +198,7 @@ def read_counts(db: Database, *, site_id: int, now: datetime) -> dict[str, int]:
 
 
 def _note(note: str) -> str:
-    note = note.strip()
+    note = clean_text(note).strip()  # no control characters (PostgreSQL refuses NUL)
     if len(note) > NOTE_MAX:
         raise Invalid("note", f"A note has at most {NOTE_MAX} characters.")
     return note

@@ -31,6 +31,7 @@ from rejoinder.core.moderation import (
     lexicon,
 )
 from rejoinder.core.moderation.normalise import phrase_pattern
+from rejoinder.core.validation import clean_text
 from rejoinder.store import audit
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
@@ -354,7 +355,7 @@ def save_rules(
         audit.add_entry(
             conn, at=now, actor_kind=actor_kind, actor=actor, action="policy",
             site_id=site_id, before=json.dumps(old), after=json.dumps(new),
-            note=note.strip()[:2000], data={"changed": changed},
+            note=clean_text(note).strip()[:2000], data={"changed": changed},
         )  # fmt: skip
     return rules
 

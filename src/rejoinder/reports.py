@@ -25,6 +25,7 @@ from typing import Any
 
 from rejoinder.core.errors import Conflict, Invalid, InvalidMany, NotFound, Refused
 from rejoinder.core.models import Article, PublicComment, Status
+from rejoinder.core.validation import clean_text
 from rejoinder.events import COMMENT_EDITED, Events
 from rejoinder.store import articles as article_store
 from rejoinder.store import audit as audit_store
@@ -84,7 +85,7 @@ def check_report(reason: str, text: str) -> tuple[str, str]:
     """The reason and the text as stored, or the errors beside their fields."""
     errors: list[Invalid] = []
     reason = reason.strip()
-    text = text.strip()
+    text = clean_text(text).strip()  # no control characters (PostgreSQL refuses NUL)
     if reason not in REASONS:
         errors.append(Invalid("reason", "Choose one of the reasons."))
     if "\ufffd" in text:

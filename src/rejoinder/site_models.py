@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from rejoinder.core.errors import Conflict, Invalid, NotFound
 from rejoinder.core.moderation import Threshold
+from rejoinder.core.validation import clean_text
 from rejoinder.moderation import effective_policy
 from rejoinder.store import audit
 from rejoinder.store import site_models as store
@@ -320,7 +321,7 @@ def activate(
     someone switched since."""
     from rejoinder.classifier.sitemodel import shipped_base
 
-    note = note.strip()
+    note = clean_text(note).strip()  # no control characters (PostgreSQL refuses NUL)
     if len(note) > 1000:
         raise Invalid("note", "A note has at most 1000 characters.")
     with db.write() as conn:
