@@ -297,3 +297,15 @@ def test_a_write_that_raises_midway_is_rolled_back_whole(runtime: Runtime) -> No
         assert conn.execute(half).scalar_one() == 0
         count = select(articles.c.comment_count).where(articles.c.id == article.id)
         assert conn.execute(count).scalar_one() == 0
+
+
+def test_a_nul_in_a_lookup_finds_nothing_on_either_database(runtime: Runtime) -> None:
+    """PostgreSQL refuses a NUL even as a query parameter; the store sends it as U+FFFD, so a
+    lookup with one finds nothing there too, as on SQLite, instead of failing the request."""
+    from rejoinder.store import sites as site_store
+
+    with runtime.db.read() as conn:
+        assert site_store.get_site(conn, "default\x00") is None
+        assert site_store.get_site(conn, "\x00") is None
+        assert site_store.get_site(conn, "default") is not None
+        assert article_store.get_article(conn, runtime.default_site.id, "a\x00b") is None

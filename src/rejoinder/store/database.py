@@ -42,6 +42,7 @@ class Database:
             self.engine = create_engine(
                 url, pool_size=pool_size, max_overflow=8, pool_pre_ping=True
             )
+            _configure_postgresql(self.engine)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -140,3 +141,30 @@ class SqliteChangeCounter:
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    """PostgreSQL's text cannot hold a NUL, and refuses one even as a query parameter, where
+    SQLite takes it: a NUL that reached a lookup (a desk filter, a site name in a form) was a
+    500 on PostgreSQL alone. Every string parameter goes as text with NUL made U+FFFD: no
+    stored text holds a NUL (what is written is cleaned first), so a lookup with one matches
+    nothing either way, and a NUL that slipped past cleaning is kept visibly, not a crash."""
+    from psycopg.types.string import StrBinaryDumper, StrDumperUnknown
+
+    class NulFreeText(StrDumperUnknown):
+        def dump(self, obj: str) -> Any:
+            return super().dump(obj.replace("\0", "\ufffd") if "\0" in obj else obj)
+
+    class NulFreeBinary(StrBinaryDumper):
+        def dump(self, obj: str) -> Any:
+            return super().dump(obj.replace("\0", "\ufffd") if "\0" in obj else obj)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        adapters = getattr(dbapi_conn, "adapters", None)
+        if adapters is None:  # not psycopg 3
+            return
+        # binary first, text last: the one registered last is what PyFormat.AUTO takes, and
+        # text with an unknown type is psycopg's own default (PostgreSQL infers the type)
+        adapters.register_dumper(str, NulFreeBinary)
+        adapters.register_dumper(str, NulFreeText)
