@@ -384,6 +384,17 @@ def test_approve_numbers_it_among_its_siblings_and_every_count_follows(desk: Des
     assert queue_item(desk.mod.get("/admin/published").text, held) is not None
 
 
+def test_a_note_with_control_characters_is_kept_without_them(desk: Desk) -> None:
+    """A NUL in a note was a 500 on PostgreSQL (its text refuses NUL) when the audit entry
+    was written; notes are cleaned like any other text."""
+    held = desk.post(desk.article(), HELD_BODY)
+    response = desk.act(desk.mod, held, "reject", note="In\x00sults\x07.")
+    assert response.status_code < 500
+    assert "Rejected" in flash(desk.mod, response)
+    [entry] = [e for e in desk.audit(held) if e["action"] == "reject"]
+    assert entry["note"] == "Insults."
+
+
 def test_reject_hides_a_held_or_published_comment_and_keeps_it(desk: Desk) -> None:
     slug = desk.article()
     held = desk.post(slug, HELD_BODY)
