@@ -121,6 +121,28 @@ def test_spans_point_into_the_original_text_and_find_the_insult(
     assert strongest.start <= start and start + len(word) <= strongest.end
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "People like the councillor who voted against this should be watched very closely.",
+        "I know where you live and I will come and hurt you.",
+        "Bus people are vermin clogging up our roads. Drive them out of the town.",
+        "You are all idiots and you should be ashamed of yourselves.",
+    ],
+)
+def test_no_explanation_is_a_function_word_alone(classifier: Classifier, text: str) -> None:
+    """'should' or 'against' says nothing to a moderator: such words show only between two
+    chosen words ("people are vermin"), never as a span of their own."""
+    from rejoinder.classifier.model import FUNCTION_WORDS
+
+    scores = classifier.score(text)
+    shown = [span.text for score in scores.values() for span in score.spans]
+    assert shown, "something in each of these drives a score"
+    for words in shown:
+        parts = words.lower().replace("'", " ").split()
+        assert parts[0] not in FUNCTION_WORDS and parts[-1] not in FUNCTION_WORDS, words
+
+
 ABUSE_AND_CIVIL = [
     (
         "insult",
