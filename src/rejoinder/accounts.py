@@ -109,9 +109,6 @@ class Login:
 
 def log_in(db: Database, name: str, password: str, address: str, now: datetime) -> Login:
     """Check the password (rate-limited per account and per address), open a session."""
-    # A NUL can be typed but not stored (PostgreSQL text refuses it); as U+FFFD the name
-    # still counts its failures, and matches no account (names are letters, digits, . - _).
-    name = name.replace("\0", "\ufffd")
     keys = [f"account:{name.lower()[:60]}", f"addr:{address}"]
     since = now - LOGIN_WINDOW
     with db.read() as conn:
