@@ -28,11 +28,10 @@ def parse_cursor(value: str | None) -> int | None:
 class QueryWithoutNul:
     """ASGI middleware: a NUL in the query string (``%00``) reaches the handlers as U+FFFD.
 
-    No stored text holds a NUL (what is written is cleaned first), so a lookup with one can
-    match nothing either way; but PostgreSQL refuses a NUL even in a query's parameters, so
-    one ``?actor=%00`` on a desk filter was a 500 there and an empty page on SQLite. As U+FFFD
-    it is an empty page on both, and a filter form that shows the value back shows what a
-    browser would. (A NUL in a form body is the handlers' own business: they validate it.)
+    Query values are shown back in filter forms (the desk's ``?q=``, ``?from=``), and HTML
+    cannot carry a NUL: as U+FFFD every page shows what a browser would, without each
+    template asking. (The store keeps NUL out of PostgreSQL's parameters itself; a NUL in a
+    form body is the handlers' business, shown back through ``rendering.as_typed``.)
     """
 
     def __init__(self, app: ASGIApp) -> None:
