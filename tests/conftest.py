@@ -99,6 +99,23 @@ def rejoinder(
     return result
 
 
+def stop_group(
+    process: subprocess.Popen[bytes] | subprocess.Popen[str],
+    first: signal.Signals,
+    patience: float = 10,
+) -> None:
+    """Send `first` to a child's whole process group (started with start_new_session), wait
+    `patience` seconds for it to end, then SIGKILL it."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, first)
+    try:
+        process.wait(timeout=patience)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
 class Server:
     """`rejoinder serve` in a child process on a free port; stopped by `stop()`."""
 
@@ -159,13 +176,8 @@ class Server:
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        if self.process:
+            stop_group(self.process, signal.SIGTERM)
 
 
 @pytest.fixture(scope="session")

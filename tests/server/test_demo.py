@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, stop_group
 from tests.server import parse_html
 
 DESK_LINE = re.compile(r"desk: (?P<url>\S+) as (?P<user>\S+), password (?P<password>[A-Za-z0-9]+)")
@@ -35,13 +35,7 @@ class Demo:
     process: subprocess.Popen[str]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_group(self.process, signal.SIGINT, patience=20)  # Ctrl+C, as a user stops it
 
 
 def start_demo(workdir: Path, port: int) -> Demo:
