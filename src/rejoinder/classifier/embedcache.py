@@ -24,7 +24,10 @@ def embed(
 ) -> npt.NDArray[np.float32]:
     """Sentence vectors (mean, then max) of the normalised texts, computing only those not
     cached yet."""
-    path = cache_dir / f"vectors-{file_sha256(encoder.model)[:12]}-{encoder.max_tokens}.npz"
+    # "alone": vectors of texts encoded one per run (before, padded in batches of 32, whose
+    # shared quantisation ranges gave other vectors than scoring does).
+    name = f"vectors-{file_sha256(encoder.model)[:12]}-{encoder.max_tokens}-alone.npz"
+    path = cache_dir / name
     keys: dict[str, int] = {}
     matrix = np.zeros((0, 2 * HIDDEN), dtype=np.float32)
     if path.exists():

@@ -74,55 +74,17 @@ class Encoder:
         states = np.asarray(hidden[0], dtype=np.float32)
         return Encoded(sentence_vector(states), states[1:-1], tuple(enc.offsets[1:-1]))
 
-    def encode_batch(self, texts: Sequence[str], batch_size: int = 16) -> list[Encoded]:
-        """`encode` of many texts, batched by similar length to pad little."""
-        if len(texts) == 1:
-            return [self.encode(texts[0])]
-        encs = self._tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
-        out: list[Encoded | None] = [None] * len(texts)
-        for idx in _buckets(order, [len(e.ids) for e in encs], batch_size):
-            hidden, mask = self._run([encs[i].ids for i in idx])
-            for r, i in enumerate(idx):
-                n = int(mask[r].sum())
-                states = np.asarray(hidden[r, :n], dtype=np.float32)
-                offsets = tuple(encs[i].offsets[1 : n - 1])
-                out[i] = Encoded(sentence_vector(states), states[1:-1], offsets)
-        return [e for e in out if e is not None]
+    def encode_batch(self, texts: Sequence[str]) -> list[Encoded]:
+        """`encode` of each text, one run each. Not padded together on purpose: the int8
+        network quantises its activations with one range per run, so a text encoded beside
+        others got other numbers than alone (up to 0.3 apart in a score), and batches of 16
+        were only 5% faster here (docs/MODEL.md, Speed)."""
+        return [self.encode(text) for text in texts]
 
-    def _run(self, batch: list[list[int]]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-        width = max(len(ids) for ids in batch)
-        ids = np.zeros((len(batch), width), dtype=np.int64)
-        mask = np.zeros((len(batch), width), dtype=np.int64)
-        for r, row in enumerate(batch):
-            ids[r, : len(row)] = row
-            mask[r, : len(row)] = 1
-        (hidden,) = self._session.run(
-            ["last_hidden_state"],
-            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
-        )
-        return np.asarray(hidden, dtype=np.float32), mask
-
-    def pooled(self, texts: Sequence[str], batch_size: int = 32) -> npt.NDArray[np.float32]:
-        """Sentence vectors of many texts, batched by similar length to pad little."""
+    def pooled(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Sentence vectors of many texts, each encoded alone, as `encode` does at run time:
+        what the heads are trained on is what they read when a comment is judged."""
         out = np.zeros((len(texts), 2 * HIDDEN), dtype=np.float32)
-        encs = self._tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
-        for idx in _buckets(order, [len(e.ids) for e in encs], batch_size):
-            hidden, mask = self._run([encs[i].ids for i in idx])
-            for r, i in enumerate(idx):
-                out[i] = sentence_vector(hidden[r, : int(mask[r].sum())])
+        for i, text in enumerate(texts):
+            out[i] = self.encode(text).pooled
         return out
-
-
-def _buckets(order: list[int], lengths: list[int], size: int) -> list[list[int]]:
-    """Batches of at most `size` texts (taken in order of length) whose longest is at most a
-    quarter (plus 4 tokens) longer than their shortest: padding costs as much as real tokens."""
-    batches: list[list[int]] = []
-    for i in order:
-        last = batches[-1] if batches else None
-        if last and len(last) < size and lengths[i] <= lengths[last[0]] * 1.25 + 4:
-            last.append(i)
-        else:
-            batches.append([i])
-    return batches
