@@ -78,7 +78,7 @@ class Encoder:
         """`encode` of each text, one run each. Not padded together on purpose: the int8
         network quantises its activations with one range per run, so a text encoded beside
         others got other numbers than alone (up to 0.3 apart in a score), and batches of 16
-        were only 5% faster here (docs/MODEL.md, Speed)."""
+        scored the bench's comments only 5% faster (docs/MODEL.md, experiment log)."""
         return [self.encode(text) for text in texts]
 
     def pooled(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
