@@ -198,16 +198,17 @@ def _judged(classifier: Classifier, text: str) -> Verdict:
     return decide(sub, Policy(thresholds=model_thresholds())).verdict
 
 
-def test_batch_scores_are_the_single_scores(classifier: Classifier) -> None:
+def test_batch_scores_are_the_single_scores() -> None:
     # The int8 encoder quantises its activations with one range per run: texts padded into
     # one run got other scores than alone (0.33 apart at worst on 300 training rows), so a
-    # batch encodes each text in a run of its own, as training and verdicts do.
+    # batch encodes each text in a run of its own, as training and verdicts do. Mode "full"
+    # runs the encoder on every text, where the cascade might skip it.
+    full = Classifier.load(mode="full")
     texts = [a for _, a, _ in ABUSE_AND_CIVIL] + [c for _, _, c in ABUSE_AND_CIVIL]
-    calls = classifier.encoder_calls
-    batch = classifier.score_batch(texts)
-    assert classifier.encoder_calls > calls  # the encoder ran on some of them
+    batch = full.score_batch(texts)
+    assert full.encoder_calls == len(texts)
     for text, result in zip(texts, batch, strict=True):
-        single = classifier.score(text)
+        single = full.score(text)
         for cat in CATEGORIES:
             assert result[cat].score == single[cat].score
             assert result[cat].spans == single[cat].spans
@@ -226,13 +227,9 @@ def test_seed_abuse_outscores_the_civil_seed_comments(
     abusive = {"Séamus Ó Néill", "John C Carleton"}
     civil = {"Ron Wheeler", "Linda Wren", "Inferior", "JustPassingThrough", "jm74"}
     assert abusive | civil <= set(worst)
-    # The model alone ranks both abusive comments above every civil one and holds one of
-    # them; since the tenth session's weights the other (Séamus Ó Néill, x0.999) sits just
-    # under its threshold, and the word lists hold it ("stupid imbeciles", "demonic leech":
-    # tests/unit/moderation/test_seed.py). Whether a civil one is published is the whole
-    # pipeline's decision, not this phase's.
-    assert max(worst[a] for a in abusive) >= 1
-    assert min(worst[a] for a in abusive) >= 0.95
+    # The model alone holds both abusive comments and ranks them above every civil one;
+    # whether a civil one is published is the whole pipeline's decision, not this phase's.
+    assert min(worst[a] for a in abusive) >= 1
     assert min(worst[a] for a in abusive) > max(worst[c] for c in civil)
 
 
