@@ -77,7 +77,7 @@ class Encoder:
     def encode_batch(self, texts: Sequence[str]) -> list[Encoded]:
         """`encode` of each text, one run each. Not padded together on purpose: the int8
         network quantises its activations with one range per run, so a text encoded beside
-        others got other numbers than alone (up to 0.3 apart in a score), and batches of 16
+        others got other numbers than alone (up to 0.34 apart in a score), and batches of 16
         scored the bench's comments only 5% faster (docs/MODEL.md, experiment log)."""
         return [self.encode(text) for text in texts]
 
