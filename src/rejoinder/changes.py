@@ -99,7 +99,7 @@ class RedisChanges:
         while not self._stop.is_set():
             try:
                 client = redis.Redis.from_url(self._url)
-                pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+                pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call, unused-ignore]
                 pubsub.subscribe(CHANNEL)
                 self._bump()  # anything may have happened while we were not listening
                 while not self._stop.is_set():

@@ -48,6 +48,11 @@ FOLDS = 3
 SITE_WEIGHT = 1.0
 #: How many of the nearest own examples vote on the category of a rejected comment.
 NEIGHBOURS = 7
+#: How many own examples are replayed: the first rows of `data/labelled/train.jsonl`, those
+#: of the first ten sessions. The site's decisions are weighed against them (`_weights`), so
+#: more rows would dilute the decisions: with all 5,337 of the eleventh session, the invented
+#: site of tests/server/test_site_models.py no longer held a new plug (docs/MODEL.md).
+REPLAY_ROWS = 3266
 Floats = npt.NDArray[np.float64]
 
 
@@ -148,7 +153,8 @@ def labels_for(label: int, cat: str) -> dict[str, int]:
 
 
 def load_replay() -> Replay:
-    """`weights/replay.jsonl`: a copy of `data/labelled/train.jsonl` (MIT, the project's own)."""
+    """`weights/replay.jsonl`: the first `REPLAY_ROWS` rows of `data/labelled/train.jsonl`
+    (MIT, the project's own)."""
     raw = resources.files("rejoinder.classifier").joinpath("weights/replay.jsonl")
     rows = [json.loads(line) for line in raw.read_text(encoding="utf-8").splitlines() if line]
     labels = np.array(
