@@ -33,8 +33,8 @@ def judged(texts: Sequence[str]) -> list[tuple[bool, list[str]]]:
         classifier = Classifier.load(weights=WEIGHTS)
     now = datetime.now(UTC)
     out = []
-    # One comment at a time, as the server scores them: batched scores differ a little (the
-    # encoder quantises its activations over the whole batch), and a verdict never is.
+    # One comment at a time, as the server scores them (since the tenth session a batch gives
+    # each comment the same score, but a verdict is never made in one).
     for text in texts:
         result = classifier.score(text)
         sub = Submission(
