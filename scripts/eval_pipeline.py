@@ -16,6 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 #: another weights folder (a candidate from `scripts/train_model.py --out`), or None: shipped
 WEIGHTS: Path | None = None
+#: the model preset whose thresholds judge (None: the weights' default preset)
+PRESET: str | None = None
 
 
 def judged(texts: Sequence[str]) -> list[tuple[bool, list[str]]]:
@@ -26,17 +28,19 @@ def judged(texts: Sequence[str]) -> list[tuple[bool, list[str]]]:
     from rejoinder.runtime import model_thresholds
 
     if WEIGHTS is None:
-        policy = Policy(thresholds=model_thresholds())
+        thresholds = model_thresholds(preset=PRESET)
         classifier = get_classifier()
     else:  # the candidate's own thresholds, as the server would read them once it ships
-        policy = Policy(thresholds=model_thresholds(WEIGHTS / "meta.json"))
+        thresholds = model_thresholds(WEIGHTS / "meta.json", PRESET)
         classifier = Classifier.load(weights=WEIGHTS)
+    policy = Policy(thresholds=thresholds)
+    preset = PRESET or classifier.preset
     now = datetime.now(UTC)
     out = []
     # One comment at a time, as the server scores them (since the tenth session a batch gives
     # each comment the same score, but a verdict is never made in one).
     for text in texts:
-        result = classifier.score(text)
+        result = classifier.score(text, preset=preset)
         sub = Submission(
             text=text, name="", email="", article=ArticleRef(0, True, None), now=now,
             via_form=False, model_scores=scores_from(result, text) if text.strip() else {},
@@ -101,9 +105,10 @@ def main() -> None:
     parser.add_argument(
         "--weights", type=Path, help="a weights folder to judge with instead of the shipped one"
     )
+    parser.add_argument("--preset", help="judge with this model preset (default: the default)")
     args = parser.parse_args()
-    global WEIGHTS
-    WEIGHTS = args.weights
+    global WEIGHTS, PRESET
+    WEIGHTS, PRESET = args.weights, args.preset
     for path in args.files:
         labelled(path, args.phases)
     if args.civil:

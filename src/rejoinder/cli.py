@@ -14,6 +14,7 @@ import typer
 from rejoinder.cli_audit import audit_app
 
 if TYPE_CHECKING:
+    from rejoinder.moderation import Moderator
     from rejoinder.runtime import Runtime
 
 app = typer.Typer(
@@ -304,9 +305,19 @@ def site_list(database_url: DatabaseOption = None) -> None:
             typer.echo(f"{site.name}\t{site.domain or '-'}\t{site.title}")
 
 
+PresetOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Judge with this preset of the shipped model (standard, light) instead of the "
+        "site's thresholds."
+    ),
+]
+
+
 @moderation_app.command("check")
 def moderation_check(
     site: SiteOption = "default",
+    preset: PresetOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Judge JSON lines from standard input ({"text", "name"?, "email"?, "website"?}), each as
@@ -322,6 +333,7 @@ def moderation_check(
     failures = 0
     try:
         site_id = runtime.site_named(site).id
+        _check_preset(runtime.moderator, preset)
         for number, line in enumerate(sys.stdin, start=1):
             if not line.strip():
                 continue
@@ -338,7 +350,7 @@ def moderation_check(
                 typer.echo(json.dumps(out))
                 continue
             judgement = runtime.moderator.check(
-                site_id=site_id, text=item["text"], now=utcnow(), **fields
+                site_id=site_id, text=item["text"], now=utcnow(), preset=preset, **fields
             )
             typer.echo(json.dumps(verdict_out(judgement), ensure_ascii=False))
     finally:
@@ -347,10 +359,20 @@ def moderation_check(
         raise typer.Exit(1)
 
 
+def _check_preset(moderator: Moderator, preset: str | None) -> None:
+    """Stop with a clear message when the shipped model has no such preset."""
+    if preset is None:
+        return
+    known = sorted(moderator.presets.thresholds) if moderator.presets else []
+    if preset not in known:
+        _fail(f"No model preset {preset!r}; the shipped model has: {', '.join(known) or 'none'}.")
+
+
 @moderation_app.command("eval")
 def moderation_eval(
     file: Annotated[Path, typer.Argument(help='JSON lines: {"text", "label": 0|1, "cat"?}.')],
     site: SiteOption = "default",
+    preset: PresetOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """ROC-AUC of the model, and under the site's policy the recall of label 1 (held or
@@ -376,7 +398,10 @@ def moderation_eval(
     runtime = _runtime(database_url, moderation=True)
     assert runtime.moderator is not None
     try:
-        report = evaluate_rows(runtime.moderator, runtime.site_named(site).id, rows, utcnow())
+        _check_preset(runtime.moderator, preset)
+        report = evaluate_rows(
+            runtime.moderator, runtime.site_named(site).id, rows, utcnow(), preset
+        )
     finally:
         runtime.close()
     for line in report["lines"]:
@@ -405,11 +430,11 @@ def moderation_train(
     import json
 
     from rejoinder import site_models
-    from rejoinder.runtime import model_thresholds, utcnow
+    from rejoinder.runtime import model_presets, utcnow
 
     with _opened(database_url) as runtime:
         trained = site_models.train(
-            runtime.db, runtime.site_named(site).id, model_thresholds=model_thresholds(),
+            runtime.db, runtime.site_named(site).id, presets=model_presets(),
             actor_kind="system", actor="cli", now=utcnow(), min_decisions=min_decisions,
             activate=activate, strength=strength,
         )  # fmt: skip

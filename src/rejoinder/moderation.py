@@ -49,22 +49,42 @@ log = logging.getLogger("rejoinder.moderation")
 
 class Scorer(Protocol):
     """The model as the pipeline wants it: scores of a text, with the site's own heads when
-    it has an active model version (None: the shipped heads)."""
+    it has an active model version (None: the shipped heads), for the site's preset and hold
+    points (which decide where the cascade spends the encoder; None: the default's)."""
 
     def __call__(
-        self, text: str, heads: SiteHeads | None = None, /
+        self,
+        text: str,
+        heads: SiteHeads | None = None,
+        preset: str | None = None,
+        holds: Mapping[str, float] | None = None,
+        /,
     ) -> Mapping[str, ModelScore]: ...
 
 
-def effective_policy(
-    stored: Mapping[str, Any], model_thresholds: Mapping[str, Threshold] | None
-) -> Policy:
-    """The site's stored policy; a site that has not set its own thresholds gets the ones
-    the shipped model was calibrated for, since a score only means something against its
-    own model's scale."""
+@dataclass(frozen=True)
+class ModelPresets:
+    """The shipped model's named operating points: each preset's thresholds, and the one a
+    site gets until it chooses another (read from the model's metadata)."""
+
+    default: str
+    thresholds: Mapping[str, Mapping[str, Threshold]]
+    civil_aims: Mapping[str, float]  # the cap on civil news sentences each was chosen under
+
+    def resolve(self, name: str | None) -> str:
+        """The preset to use for a stored name: itself when the model has it, else the
+        default (a preset a newer model no longer ships)."""
+        return name if name is not None and name in self.thresholds else self.default
+
+
+def effective_policy(stored: Mapping[str, Any], presets: ModelPresets | None) -> Policy:
+    """The site's stored policy; a site that has not set thresholds of its own gets those of
+    its model preset (the default one unless it chose another), since a score only means
+    something against its own model's scale."""
     policy = Policy.from_dict(stored)
-    if model_thresholds and "thresholds" not in stored:
-        policy = replace(policy, thresholds=dict(model_thresholds))
+    if presets and "thresholds" not in stored:
+        name = presets.resolve(policy.model_preset)
+        policy = replace(policy, thresholds=dict(presets.thresholds[name]), model_preset=name)
     return policy
 
 
@@ -113,26 +133,34 @@ class Moderator:
         db: Database,
         scorer: Scorer | None,
         rates: RedisRates | None = None,
-        model_thresholds: Mapping[str, Threshold] | None = None,
+        presets: ModelPresets | None = None,
     ) -> None:
         self._db = db
         self._scorer = scorer
         self._rates = rates  # with Redis, posting times come from there, shared by all workers
-        # The thresholds the shipped model was calibrated for: a site that has not set its own
-        # gets these, since a score only means something against its own model's scale.
-        self._model_thresholds = dict(model_thresholds or {})
+        # The shipped model's presets: a site that has not set thresholds of its own gets
+        # its preset's, since a score only means something against its own model's scale.
+        self.presets = presets if scorer is not None else None
         # Per site, the active model version last loaded: looked up (one indexed query) for
         # every comment, so an activation or a rollback applies to the next comment in every
         # worker; the heads themselves are read again only when the version changes.
         self._active: dict[int, _Active] = {}
 
-    def _policy_from(self, stored: Mapping[str, Any]) -> Policy:
-        return effective_policy(stored, self._model_thresholds if self._scorer else None)
+    def _policy_from(self, stored: Mapping[str, Any], preset: str | None = None) -> Policy:
+        """The effective policy; with `preset`, that preset's thresholds instead of the
+        site's (ValueError when the model has no such preset)."""
+        if preset is not None:
+            if self.presets is None or preset not in self.presets.thresholds:
+                known = ", ".join(sorted(self.presets.thresholds)) if self.presets else "none"
+                raise ValueError(f"no model preset {preset!r} (the model has: {known})")
+            stored = {k: v for k, v in stored.items() if k != "thresholds"}
+            stored["model_preset"] = preset
+        return effective_policy(stored, self.presets)
 
-    def policy(self, site_id: int) -> Policy:
+    def policy(self, site_id: int, preset: str | None = None) -> Policy:
         with self._db.read() as conn:
             stored = site_store.get_site_settings(conn, site_id).get("policy", {})
-        return self._policy_from(stored)
+        return self._policy_from(stored, preset)
 
     def _site_heads(self, conn: Connection, site_id: int) -> _Active | None:
         """The site's active model version, loaded once per version per process."""
@@ -177,16 +205,22 @@ class Moderator:
             log.info("compiled %d threat and insult patterns in %.1f s", count,
                      time.perf_counter() - started)  # fmt: skip
 
-    def scores(self, text: str, heads: SiteHeads | None = None) -> Mapping[str, ModelScore] | None:
-        """The model's scores (with the site's heads, if given); None when there is no model
-        or it failed (then the other phases still judge, and the failure is logged: a post
-        never fails for it)."""
+    def scores(
+        self, text: str, heads: SiteHeads | None = None, policy: Policy | None = None
+    ) -> Mapping[str, ModelScore] | None:
+        """The model's scores (with the site's heads, if given; routed for the `policy`'s
+        preset and hold points); None when there is no model or it failed (then the other
+        phases still judge, and the failure is logged: a post never fails for it)."""
         if self._scorer is None:
             return None
         if not text.strip():
             return {}
+        preset, holds = None, None
+        if policy is not None:
+            preset = self.presets.resolve(policy.model_preset) if self.presets else None
+            holds = {c: t.hold for c, t in policy.thresholds.items()}
         try:
-            return self._scorer(text, heads)
+            return self._scorer(text, heads, preset, holds)
         except Exception:
             log.exception("the moderation model failed; judging without it")
             return None
@@ -229,7 +263,7 @@ class Moderator:
             )
             recent = replace(recent, by_ip=by_ip, by_email=by_email, site_last_minute=site_minute)
         heads = active.heads if active else None
-        scores = self.scores(comment.body, heads)
+        scores = self.scores(comment.body, heads, rules)
         submission = Submission(
             text=comment.body, name=comment.name, email=comment.email,
             website=comment.website, parent_id=comment.parent_id,
@@ -253,10 +287,19 @@ class Moderator:
             self._rates.record(site_id, ip_hash, email, at, str(comment_id))
 
     def check(
-        self, *, site_id: int, text: str, name: str, email: str, website: str, now: datetime
+        self,
+        *,
+        site_id: int,
+        text: str,
+        name: str,
+        email: str,
+        website: str,
+        now: datetime,
+        preset: str | None = None,
     ) -> Judgement:
-        """A new comment on an open article under the site's policy, with no history: what
-        the pipeline would say. Reads the policy, stores nothing."""
+        """A new comment on an open article under the site's policy (with another model
+        `preset`'s thresholds, if given), with no history: what the pipeline would say.
+        Reads the policy, stores nothing."""
         comment = CleanComment(
             body=_as_sent(text), name=clean_line(name), email=clean_line(email),
             website=clean_line(website) or None, parent_id=None, notify_replies=False,
@@ -265,13 +308,14 @@ class Moderator:
             stored = site_store.get_site_settings(conn, site_id).get("policy", {})
             active = self._site_heads(conn, site_id)
         heads = active.heads if active else None
-        scores = self.scores(comment.body, heads)
+        rules = self._policy_from(stored, preset)
+        scores = self.scores(comment.body, heads, rules)
         submission = Submission(
             text=comment.body, name=comment.name, email=comment.email, website=comment.website,
             article=ArticleRef(0, True, None), now=now, via_form=False,
             model_scores=scores,
         )  # fmt: skip
-        decision = decide(submission, self._policy_from(stored))
+        decision = decide(submission, rules)
         return Judgement(
             decision=decision, scores=scores or {}, fingerprint=fingerprint(comment.body),
             model_version=active.version if active and heads and scores else None,
@@ -354,23 +398,32 @@ def purge_refused(db: Database, *, now: datetime, retention_days: int) -> int:
 
 
 def evaluate_rows(
-    moderator: Moderator, site_id: int, rows: list[tuple[str, int, str]], now: datetime
+    moderator: Moderator,
+    site_id: int,
+    rows: list[tuple[str, int, str]],
+    now: datetime,
+    preset: str | None = None,
 ) -> dict[str, Any]:
     """The model's ROC-AUC on labelled rows, and what the whole pipeline does with them under
-    the site's policy: label 1 (must not be published automatically) held or refused, label 0
-    held or refused by mistake; overall and per category."""
+    the site's policy (with another model `preset`'s thresholds, if given): label 1 (must not
+    be published automatically) held or refused, label 0 held or refused by mistake; overall
+    and per category."""
     from rejoinder.classifier.corpora import EvalRow
     from rejoinder.classifier.evaluation import evaluate_scores
 
-    policy = moderator.policy(site_id)
+    policy = moderator.policy(site_id, preset)
     verdicts, scores = [], []
     for text, _label, _cat in rows:
         judgement = moderator.check(
-            site_id=site_id, text=text, name="", email="", website="", now=now
+            site_id=site_id, text=text, name="", email="", website="", now=now, preset=preset
         )
         verdicts.append(judgement.decision.verdict is not Verdict.PUBLISH)
         scores.append(judgement.scores)
-    report: dict[str, Any] = {"rows": len(rows), "label_1": sum(1 for r in rows if r[1] == 1)}
+    report: dict[str, Any] = {
+        "rows": len(rows),
+        "label_1": sum(1 for r in rows if r[1] == 1),
+        "preset": policy.model_preset,  # None: the site's own thresholds
+    }
     if all(scores):
         categories = list(scores[0])
         model = evaluate_scores(
@@ -394,9 +447,12 @@ def evaluate_rows(
     report["recall_by_category"] = by_cat
     auc = report.get("model_auc")
     lines = [
+        f"thresholds: preset {policy.model_preset}"
+        if policy.model_preset
+        else "thresholds: the site's own",
         f"rows {report['rows']} (label 1: {report['label_1']})  model ROC-AUC "
         + (f"{auc:.3f}" if isinstance(auc, float) else "n/a")
-        + f"  pipeline recall {report['recall']}  false holds {report['false_holds']}"
+        + f"  pipeline recall {report['recall']}  false holds {report['false_holds']}",
     ]
     lines += [f"  {cat:<16} recall {value}" for cat, value in by_cat.items()]
     report["lines"] = lines

@@ -32,6 +32,7 @@ from rejoinder.core.moderation import (
 )
 from rejoinder.core.moderation.normalise import phrase_pattern
 from rejoinder.core.validation import clean_text
+from rejoinder.moderation import ModelPresets, effective_policy
 from rejoinder.store import audit
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
@@ -43,6 +44,11 @@ MODES = {
     Mode.PREMODERATE_NEW: "Pre-moderate new commenters (nothing approved yet)",
     Mode.PREMODERATE_LINKS: "Pre-moderate comments with links",
     Mode.PREMODERATE_ALL: "Pre-moderate every comment",
+}
+# What the desk says of each preset the shipped model has (docs/MODEL.md has the figures).
+PRESET_LABELS = {
+    "standard": "Standard: holds about 9 in 10 abusive comments, and about 1 in 8 civil ones",
+    "light": "Light: holds about 8 in 10 abusive comments, and about 1 in 20 civil ones",
 }
 # The whole-number limits the desk edits: name -> (label, hint, lowest, highest).
 LIMITS: dict[str, tuple[str, str, int, int]] = {
@@ -87,22 +93,26 @@ class SiteRules:
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def rules_from_settings(settings: Mapping[str, Any]) -> SiteRules:
-    """The site's rules from its stored settings; the defaults for anything not set."""
+def rules_from_settings(
+    settings: Mapping[str, Any], presets: ModelPresets | None = None
+) -> SiteRules:
+    """The site's rules from its stored settings; the defaults for anything not set, and
+    the thresholds of the site's model preset (of `presets`) unless it has its own."""
     problem = ""
     try:
-        policy = Policy.from_dict(settings.get("policy") or {})
+        policy = effective_policy(settings.get("policy") or {}, presets)
     except (ValueError, TypeError, AttributeError, KeyError) as error:
-        policy, problem = Policy(), f"The stored policy could not be read ({error})."
+        policy = effective_policy({}, presets)
+        problem = f"The stored policy could not be read ({error})."
     reports = settings.get("reports_to_queue", REPORTS_TO_QUEUE)
     if isinstance(reports, bool) or not isinstance(reports, int) or reports < 1:
         reports = REPORTS_TO_QUEUE
     return SiteRules(policy, reports, settings.get("hide_reported") is True, problem)
 
 
-def read_rules(db: Database, site_id: int) -> SiteRules:
+def read_rules(db: Database, site_id: int, presets: ModelPresets | None = None) -> SiteRules:
     with db.read() as conn:
-        return rules_from_settings(site_store.get_site_settings(conn, site_id))
+        return rules_from_settings(site_store.get_site_settings(conn, site_id), presets)
 
 
 def default_sizes() -> dict[str, tuple[int, int]]:
@@ -120,7 +130,7 @@ def default_sizes() -> dict[str, tuple[int, int]]:
 def form_values(rules: SiteRules) -> dict[str, str]:
     """The page's fields for ``rules``."""
     policy = rules.policy
-    values = {"mode": policy.mode.value}
+    values = {"mode": policy.mode.value, "model_preset": policy.model_preset or ""}
     for category in CATEGORIES:
         threshold = policy.thresholds.get(category)
         values[f"hold_{category}"] = _number(threshold.hold) if threshold else ""
@@ -150,9 +160,14 @@ def _words_text(lists: Mapping[str, tuple[str, ...]] | None) -> str:
     return "\n".join(lines)
 
 
-def rules_from_form(form: Mapping[str, str], base: SiteRules) -> SiteRules:
+def rules_from_form(
+    form: Mapping[str, str], base: SiteRules, presets: ModelPresets | None = None
+) -> SiteRules:
     """The edited rules, or InvalidMany with one error per field. Settings the page does not
-    show (trust margin, surge brake...) keep their values from ``base``."""
+    show (trust margin, surge brake...) keep their values from ``base``. With a model preset
+    chosen, the thresholds are the preset's: the form must send them as the page showed them
+    or as the preset has them (a changed one is an error, not silently dropped); with none
+    ("own"), the thresholds as typed."""
     errors: list[Invalid] = []
     data = base.policy.to_dict()
     mode = form.get("mode", "").strip()
@@ -160,7 +175,14 @@ def rules_from_form(form: Mapping[str, str], base: SiteRules) -> SiteRules:
         errors.append(Invalid("mode", "Choose one of the moderation modes."))
     else:
         data["mode"] = mode
-    thresholds = dict(data["thresholds"])
+    preset = form.get("model_preset", "").strip()
+    if preset and (presets is None or preset not in presets.thresholds):
+        errors.append(Invalid("model_preset", "Choose one of the model's presets, or your "
+                              "own thresholds."))  # fmt: skip
+        preset = ""
+    data.pop("model_preset", None)
+    data.pop("thresholds", None)
+    thresholds: dict[str, Any] = {}
     for category in CATEGORIES:
         hold = _fraction(form, f"hold_{category}", errors)
         refuse = _fraction(form, f"refuse_{category}", errors)
@@ -170,11 +192,22 @@ def rules_from_form(form: Mapping[str, str], base: SiteRules) -> SiteRules:
         elif hold is not None and refuse is not None and refuse < hold:
             errors.append(Invalid(f"refuse_{category}", "The refuse threshold must be at least "
                                   "the hold threshold."))  # fmt: skip
-        if hold is None:
-            thresholds.pop(category, None)
-        else:
+        if hold is not None:
             thresholds[category] = {"hold": hold, "refuse": refuse}
-    data["thresholds"] = thresholds
+    if preset and presets is not None:
+        # The page showed the thresholds in effect; a page without JavaScript cannot show
+        # another preset's when its button is chosen. Either is the preset's, then; a value
+        # typed over them is a change the preset would silently drop.
+        typed = {c: (t["hold"], t["refuse"]) for c, t in thresholds.items()}
+        shipped = {c: (t.hold, t.refuse) for c, t in presets.thresholds[preset].items()}
+        shown = {c: (t.hold, t.refuse) for c, t in base.policy.thresholds.items()}
+        if not (_same_thresholds(typed, shipped) or _same_thresholds(typed, shown)):
+            errors.append(Invalid("model_preset", f"You changed thresholds of the preset "
+                                  f"{preset!r}: choose “Own thresholds” to keep your values, "
+                                  "or put the preset's back."))  # fmt: skip
+        data["model_preset"] = preset
+    else:
+        data["thresholds"] = thresholds
     for name in ("refuse_words", "hold_words"):
         data[name] = _phrases(form.get(name, ""), name, errors)
     for name, (_label, _hint, lowest, highest) in LIMITS.items():
@@ -186,11 +219,27 @@ def rules_from_form(form: Mapping[str, str], base: SiteRules) -> SiteRules:
     if errors:
         raise InvalidMany(errors)
     try:
-        policy = Policy.from_dict(data)
+        policy = effective_policy(data, presets)
     except (ValueError, TypeError) as error:
         raise InvalidMany([Invalid("mode", f"The policy is not valid: {error}")]) from error
     hide = form.get("hide_reported", "") not in ("", "0", "off", "false")
     return SiteRules(policy, reports or REPORTS_TO_QUEUE, hide)
+
+
+def _same_thresholds(
+    typed: Mapping[str, tuple[float, float | None]],
+    shipped: Mapping[str, tuple[float, float | None]],
+) -> bool:
+    """Whether the thresholds in the form are the preset's (as the page showed them)."""
+    if set(typed) != set(shipped):
+        return False
+    for category, (hold, refuse) in typed.items():
+        hold0, refuse0 = shipped[category]
+        if abs(hold - hold0) > 1e-9 or (refuse is None) != (refuse0 is None):
+            return False
+        if refuse is not None and refuse0 is not None and abs(refuse - refuse0) > 1e-9:
+            return False
+    return True
 
 
 def _fraction(form: Mapping[str, str], name: str, errors: list[Invalid]) -> float | None:
@@ -256,16 +305,37 @@ def _phrases(text: str, name: str, errors: list[Invalid]) -> dict[str, list[str]
 # The API: the same rules as JSON.
 
 
-def rules_out(rules: SiteRules, site_name: str) -> dict[str, Any]:
+def rules_out(
+    rules: SiteRules, site_name: str, presets: ModelPresets | None = None
+) -> dict[str, Any]:
+    """The rules as the API shows them: the policy as stored (a preset's name or the site's
+    own thresholds), the thresholds in effect, and what the shipped model offers."""
     sizes = default_sizes()
     return {
         "site": site_name,
         **rules.to_dict(),
+        "thresholds_in_effect": {
+            c: {"hold": t.hold, "refuse": t.refuse} for c, t in rules.policy.thresholds.items()
+        },
+        "model_presets": None
+        if presets is None
+        else {
+            "default": presets.default,
+            "presets": {
+                name: {
+                    "civil_aim": presets.civil_aims.get(name),
+                    "thresholds": {
+                        c: {"hold": t.hold, "refuse": t.refuse} for c, t in chosen.items()
+                    },
+                }
+                for name, chosen in presets.thresholds.items()
+            },
+        },
         "shipped_words": {kind: {"phrases": n, "categories": c} for kind, (n, c) in sizes.items()},
     }
 
 
-def rules_from_json(data: Any, base: SiteRules) -> SiteRules:
+def rules_from_json(data: Any, base: SiteRules, presets: ModelPresets | None = None) -> SiteRules:
     """``{"policy": {...}, "reports_to_queue", "hide_reported"}``: the policy given replaces
     the stored one (settings it leaves out take the defaults); the reports settings left out
     keep their values."""
@@ -279,7 +349,7 @@ def rules_from_json(data: Any, base: SiteRules) -> SiteRules:
         given = data["policy"]
         if not isinstance(given, Mapping):
             raise Invalid("policy", "'policy' must be an object.")
-        policy = _policy_from_json(given)
+        policy = _policy_from_json(given, presets)
     reports = data.get("reports_to_queue", base.reports_to_queue)
     if isinstance(reports, bool) or not isinstance(reports, int) or not 1 <= reports <= 1000:
         raise Invalid("reports_to_queue", "reports_to_queue must be a whole number, 1 to 1000.")
@@ -292,8 +362,9 @@ def rules_from_json(data: Any, base: SiteRules) -> SiteRules:
 _READ_ERRORS = (ValueError, TypeError, AttributeError, KeyError, OverflowError)
 
 
-def _policy_from_json(given: Mapping[str, Any]) -> Policy:
-    """The policy, or Invalid naming the first setting that is wrong."""
+def _policy_from_json(given: Mapping[str, Any], presets: ModelPresets | None) -> Policy:
+    """The policy, or Invalid naming the first setting that is wrong. Neither a preset nor
+    thresholds given: the model's default preset."""
     for key, value in given.items():
         try:
             Policy.from_dict({key: value})
@@ -314,8 +385,13 @@ def _policy_from_json(given: Mapping[str, Any]) -> Policy:
             if not phrase_pattern(phrase) or len(phrase) > MAX_PHRASE_CHARS:
                 raise Invalid(f"policy.{key}", f"policy.{key}: {phrase[:40]!r} cannot be "
                               "matched (no letters or digits, or too long).")  # fmt: skip
+    preset = given.get("model_preset")
+    if preset is not None and (presets is None or preset not in presets.thresholds):
+        known = ", ".join(sorted(presets.thresholds)) if presets else "none: no model runs"
+        raise Invalid("policy.model_preset", f"policy.model_preset: no preset {preset!r} "
+                      f"(the model has: {known}).")  # fmt: skip
     try:
-        return Policy.from_dict(given)
+        return effective_policy(given, presets)
     except _READ_ERRORS as error:
         raise Invalid("policy", f"policy: {error}") from error
 
@@ -333,13 +409,14 @@ def save_rules(
     now: datetime,
     note: str = "",
     basis: str | None = None,
+    presets: ModelPresets | None = None,
 ) -> SiteRules:
     """Store the rules and audit the change, in one transaction. With ``basis`` (the digest
     of the rules the form was made from), a change made meanwhile by someone else is a
     Conflict and nothing is saved."""
     with db.write() as conn:
         settings = site_store.get_site_settings(conn, site_id)
-        before = rules_from_settings(settings)
+        before = rules_from_settings(settings, presets)
         if basis is not None and basis != before.basis:
             raise Conflict(
                 "Someone changed the policy after you opened this page: the form now shows "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -14,7 +15,7 @@ from rejoinder.core.errors import NotFound
 from rejoinder.core.models import Limits, Site
 from rejoinder.core.moderation import ModelScore, Threshold, scores_from
 from rejoinder.events import NAMES, Events
-from rejoinder.moderation import Moderator, Scorer
+from rejoinder.moderation import ModelPresets, Moderator, Scorer
 from rejoinder.settings import Settings
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database, SqliteChangeCounter
@@ -68,29 +69,50 @@ def model_scorer() -> Scorer:
     """The shipped model as the pipeline's model phase wants it, loaded on first use
     (commands that never judge a comment never load it); with a site's heads when given."""
 
-    def score(text: str, heads: SiteHeads | None = None, /) -> dict[str, ModelScore]:
+    def score(
+        text: str,
+        heads: SiteHeads | None = None,
+        preset: str | None = None,
+        holds: Mapping[str, float] | None = None,
+        /,
+    ) -> dict[str, ModelScore]:
         from rejoinder.classifier import get_classifier
 
-        return scores_from(get_classifier().score(text, heads), text)
+        return scores_from(get_classifier().score(text, heads, preset, holds), text)
 
     return score
 
 
-def model_thresholds(meta_file: Traversable | None = None) -> dict[str, Threshold]:
-    """The hold thresholds the shipped model was calibrated for (read from its metadata, not
-    by loading the model; `meta_file`: another model's). The model refuses on its own only a
-    threat, and only where the threat head has a refuse threshold below 1 (in
-    `weights/meta.json`; 1.0 means it only holds)."""
+def model_presets(meta_file: Traversable | None = None) -> ModelPresets:
+    """The shipped model's presets (read from its metadata, not by loading the model;
+    `meta_file`: another model's). The model refuses on its own only a threat, and only
+    where the threat head has a refuse threshold below 1 (in `weights/meta.json`; 1.0 means
+    it only holds)."""
     if meta_file is None:
         meta_file = resources.files("rejoinder.classifier").joinpath("weights/meta.json")
     meta = json.loads(meta_file.read_text())
-    return {
-        category: Threshold(
-            hold=float(value["hold"]),
-            refuse=float(value["refuse"]) if category == "threat" else None,
-        )
-        for category, value in meta["thresholds"].items()
-    }
+    return ModelPresets(
+        default=str(meta["preset"]),
+        thresholds={
+            name: {
+                category: Threshold(
+                    hold=float(value["hold"]),
+                    refuse=float(value["refuse"]) if category == "threat" else None,
+                )
+                for category, value in preset["thresholds"].items()
+            }
+            for name, preset in meta["presets"].items()
+        },
+        civil_aims={name: float(p["civil_aim"]) for name, p in meta["presets"].items()},
+    )
+
+
+def model_thresholds(
+    meta_file: Traversable | None = None, preset: str | None = None
+) -> dict[str, Threshold]:
+    """One preset's thresholds (None: the default preset's)."""
+    presets = model_presets(meta_file)
+    return dict(presets.thresholds[preset or presets.default])
 
 
 def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
@@ -124,10 +146,10 @@ def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
     moderator = None
     if settings.moderation:
         rates = RedisRates(settings.redis_url, secret) if settings.redis_url else None
-        scorer, thresholds = None, None
+        scorer, presets = None, None
         if settings.moderation_model:
-            scorer, thresholds = model_scorer(), model_thresholds()
-        moderator = Moderator(db, scorer, rates, thresholds)
+            scorer, presets = model_scorer(), model_presets()
+        moderator = Moderator(db, scorer, rates, presets)
     return Runtime(
         moderator=moderator,
         settings=settings,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from rejoinder.core.errors import Conflict, Invalid, NotFound
 from rejoinder.core.moderation import Threshold
 from rejoinder.core.validation import clean_text
-from rejoinder.moderation import effective_policy
+from rejoinder.moderation import ModelPresets, effective_policy
 from rejoinder.store import audit
 from rejoinder.store import site_models as store
 from rejoinder.store import sites as site_store
@@ -232,7 +232,7 @@ def train(
     db: Database,
     site_id: int,
     *,
-    model_thresholds: Mapping[str, Threshold] | None,
+    presets: ModelPresets | None,
     actor_kind: str,
     actor: str,
     now: datetime,
@@ -255,7 +255,7 @@ def train(
             f"The site has {len(decisions)} decisions by its moderators (approved or rejected "
             f"comments); training needs at least {min_decisions}."
         )
-    thresholds = effective_policy(stored, model_thresholds).thresholds
+    thresholds = effective_policy(stored, presets).thresholds
     heads, metrics = fit_decisions(classifier or get_classifier(), decisions, thresholds, strength)
     metrics["seconds"] = round(time.monotonic() - started, 1)
     with db.write() as conn:

@@ -361,10 +361,11 @@ def _with_cascade(tmp_path: Path, below: object, above: float | None = None) -> 
         if item.name != "meta.json":
             (tmp_path / item.name).symlink_to(item)
     meta = json.loads((shipped / "meta.json").read_text(encoding="utf-8"))
-    meta["cascade"]["cascade"]["below"] = below
-    if above is not None:
-        meta["cascade"]["cascade"]["above"] = {c: above for c in CATEGORIES}
-        meta["cascade"]["cascade"]["above_all"] = above
+    for preset in meta["presets"].values():
+        preset["cascade"]["cascade"]["below"] = below
+        if above is not None:
+            preset["cascade"]["cascade"]["above"] = {c: above for c in CATEGORIES}
+            preset["cascade"]["cascade"]["above_all"] = above
     (tmp_path / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     return Classifier.load(mode="cascade", weights=tmp_path)  # type: ignore[arg-type]
 

@@ -68,6 +68,42 @@ class Thresholds:
     refuse: float
 
 
+@dataclass(frozen=True)
+class Preset:
+    """One operating point of the shipped model: its thresholds, the cap on civil news
+    sentences they were chosen under, and the cascade bars chosen for them (per mode)."""
+
+    name: str
+    civil_aim: float
+    thresholds: Mapping[str, Thresholds]
+    bars: Mapping[str, Mapping[str, Any]]  # "cascade" / "fast" -> below, above, above_all
+
+    @classmethod
+    def from_meta(cls, name: str, data: Mapping[str, Any]) -> Preset:
+        return cls(
+            name=name,
+            civil_aim=float(data["civil_aim"]),
+            thresholds={
+                c: Thresholds(float(t["hold"]), float(t["refuse"]))
+                for c, t in data["thresholds"].items()
+            },
+            bars=data["cascade"],
+        )
+
+
+@dataclass(frozen=True)
+class _Route:
+    """Per category, what routing a comment needs for one preset at one set of hold points."""
+
+    hold_logit: npt.NDArray[np.float64]
+    below: npt.NDArray[np.float64]  # n-gram margin under which that head is sure it is fine
+    lift: npt.NDArray[np.float64]
+    above: npt.NDArray[np.float64]  # n-gram margin from which that head alone holds
+    above_all: float  # the largest margin over which any head alone holds
+    ngram_cap: npt.NDArray[np.float64]
+    span_floor: npt.NDArray[np.float64]
+
+
 def _sigmoid(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.asarray(1 / (1 + np.exp(-np.clip(z, -40, 40))), dtype=np.float64)
 
@@ -109,36 +145,15 @@ class Classifier:
         self.dims = int(self._enc_w.shape[0])
         self._enc_b = np.asarray(meta["encoder_bias"], dtype=np.float64)
         self._share = float(meta["ngram_share"])
-        bars = meta["cascade"]["fast" if mode == "fast" else "cascade"]
-        # Per category: the n-gram margin under which that head is sure the comment is fine
-        # (inf: that head never asks for the encoder). Weights trained before the bars were
-        # per category have one bar over the largest margin, the same for every head.
-        below = bars["below"]
-        self._below = np.array(
-            [float(below)] * len(CATEGORIES)
-            if not isinstance(below, Mapping)
-            else [np.inf if below[c] is None else float(below[c]) for c in CATEGORIES]
-        )
-        self._lift = np.where(np.isfinite(self._below), np.maximum(self._below, 0.0), 0.0)
-        # Per category: the n-gram margin from which that head alone holds (inf: never); and
-        # the largest margin over which any head alone holds.
-        self._above = np.array(
-            [np.inf if bars["above"][c] is None else float(bars["above"][c]) for c in CATEGORIES]
-        )
-        self._above_all = float(bars["above_all"])
-        self._span_floor = np.array([meta["span_floor"][c] for c in CATEGORIES])
-        self.thresholds = {
-            c: Thresholds(float(t["hold"]), float(t["refuse"]))
-            for c, t in meta["thresholds"].items()
-        }
-        # A hold threshold of 1.0 means "never on its own": its margin is then -40, not -inf.
-        holds = np.clip([self.thresholds[c].hold for c in CATEGORIES], 1e-9, 1 - 1e-9)
-        self._hold_logit = np.log(holds / (1 - holds))
-        # The n-gram heads alone may hold a comment, never refuse it: a refusal is what the
-        # writer cannot appeal, so only the full blend makes one. Their score stops short.
-        self._ngram_cap = np.array(
-            [max(self.thresholds[c].refuse - 0.005, self.thresholds[c].hold) for c in CATEGORIES]
-        )
+        self._bars_key = "fast" if mode == "fast" else "cascade"
+        #: the named operating points, and the one a site gets until it chooses another
+        self.presets = {name: Preset.from_meta(name, p) for name, p in meta["presets"].items()}
+        self.preset = str(meta["preset"])
+        if self.preset not in self.presets:
+            raise ValueError(f"the default preset {self.preset!r} is not in the weights")
+        #: the default preset's thresholds
+        self.thresholds = self.presets[self.preset].thresholds
+        self._routes: dict[tuple[str, tuple[float, ...]], _Route] = {}
         self._encoder = (
             Encoder(tokenizer_json, int(meta["max_tokens"]), encoder_file)
             if mode != "ngram"
@@ -167,8 +182,68 @@ class Classifier:
 
     # --- scoring ------------------------------------------------------------------------------
 
-    def score(self, text: str, heads: SiteHeads | None = None) -> dict[str, CategoryScore]:
-        return self.score_batch([text], heads)[0]
+    def score(
+        self,
+        text: str,
+        heads: SiteHeads | None = None,
+        preset: str | None = None,
+        holds: Mapping[str, float] | None = None,
+    ) -> dict[str, CategoryScore]:
+        return self.score_batch([text], heads, preset, holds)[0]
+
+    def route(self, preset: str | None = None, holds: Mapping[str, float] | None = None) -> _Route:
+        """The cascade's routing for a preset (None: the default), at the site's own hold
+        points when given (a category left out never holds), else the preset's. The bars are
+        margins over the hold point, so they move with a site's own thresholds; they were
+        measured at the preset's."""
+        chosen = self.presets.get(preset or self.preset)
+        if chosen is None:
+            raise ValueError(f"unknown model preset {preset!r}")
+        hold = tuple(
+            float(holds.get(c, 1.0)) if holds is not None else chosen.thresholds[c].hold
+            for c in CATEGORIES
+        )
+        key = (chosen.name, hold)
+        found = self._routes.get(key)
+        if found is not None:
+            return found
+        bars = chosen.bars[self._bars_key]
+        # Per category: the n-gram margin under which that head is sure the comment is fine
+        # (inf: that head never asks for the encoder). Weights trained before the bars were
+        # per category have one bar over the largest margin, the same for every head.
+        below = bars["below"]
+        below_a = np.array(
+            [float(below)] * len(CATEGORIES)
+            if not isinstance(below, Mapping)
+            else [np.inf if below[c] is None else float(below[c]) for c in CATEGORIES]
+        )
+        # A hold threshold of 1.0 means "never on its own": its margin is then -40, not -inf.
+        h = np.clip(hold, 1e-9, 1 - 1e-9)
+        found = _Route(
+            hold_logit=np.log(h / (1 - h)),
+            below=below_a,
+            lift=np.where(np.isfinite(below_a), np.maximum(below_a, 0.0), 0.0),
+            above=np.array(
+                [
+                    np.inf if bars["above"][c] is None else float(bars["above"][c])
+                    for c in CATEGORIES
+                ]
+            ),
+            above_all=float(bars["above_all"]),
+            # The n-gram heads alone may hold a comment, never refuse it: a refusal is what
+            # the writer cannot appeal, so only the full blend makes one. Their score stops
+            # short of the preset's refuse point.
+            ngram_cap=np.array(
+                [
+                    max(chosen.thresholds[c].refuse - 0.005, hold[k])
+                    for k, c in enumerate(CATEGORIES)
+                ]
+            ),
+            span_floor=np.round(0.5 * np.array(hold), 4),
+        )
+        if len(self._routes) < 64:  # a few presets and a few sites' own thresholds
+            self._routes[key] = found
+        return found
 
     def accepts(self, heads: SiteHeads | None) -> bool:
         """Whether a site's heads can be used here: fitted against these weights, and the
@@ -176,12 +251,19 @@ class Classifier:
         return heads is not None and heads.base == self.base and self._encoder is not None
 
     def score_batch(
-        self, texts: Sequence[str], heads: SiteHeads | None = None
+        self,
+        texts: Sequence[str],
+        heads: SiteHeads | None = None,
+        preset: str | None = None,
+        holds: Mapping[str, float] | None = None,
     ) -> list[dict[str, CategoryScore]]:
-        """Scores of each text. With a site's `heads` (that `accepts`), the encoder runs on
-        every non-empty text: the cascade's bars were set for the shipped heads and know
-        nothing of what the site's heads learnt."""
+        """Scores of each text. The `preset` and the site's `holds` (see `route`) decide
+        which comments the cascade sends to the encoder; with the full blend the scores do
+        not depend on them. With a site's `heads` (that `accepts`), the encoder runs on every
+        non-empty text: the cascade's bars were set for the shipped heads and know nothing of
+        what the site's heads learnt."""
         site = heads if heads is not None and self.accepts(heads) else None
+        r = self.route(preset, holds)
         norms = [normalise(t[:NGRAM_CHARS]) for t in texts]
         feats = [featurise(n.text, self._bits) for n in norms]
         zn = self._ngram_logits(feats)
@@ -196,11 +278,11 @@ class Classifier:
         elif self.mode == "full" or site is not None:
             need = np.array([bool(n.text.strip()) for n in norms], dtype=bool)
         else:
-            margins = zn - self._hold_logit
+            margins = zn - r.hold_logit
             largest = margins.max(axis=1)
-            sure = (margins >= self._above).any(axis=1) | (largest >= self._above_all)
-            need = np.asarray((margins >= self._below).any(axis=1) & ~sure)
-            zalone = zn - np.where(sure[:, None], 0.0, self._lift)
+            sure = (margins >= r.above).any(axis=1) | (largest >= r.above_all)
+            need = np.asarray((margins >= r.below).any(axis=1) & ~sure)
+            zalone = zn - np.where(sure[:, None], 0.0, r.lift)
         encoded: dict[int, Encoded] = {}
         if need.any() and self._encoder is not None:
             idx = [int(i) for i in np.flatnonzero(need)]
@@ -211,7 +293,7 @@ class Classifier:
         for i, text in enumerate(texts):
             e = encoded.get(i)
             if e is None:
-                probs = np.minimum(_sigmoid(zalone[i]), self._ngram_cap)
+                probs = np.minimum(_sigmoid(zalone[i]), r.ngram_cap)
             elif site is not None:
                 probs = _sigmoid(site.logits(zn[i], e.pooled[: self.dims]))
             else:
@@ -219,7 +301,7 @@ class Classifier:
                 probs = _sigmoid(self._share * zn[i] + (1 - self._share) * ze)
             # Never quite 1: a refuse threshold of 1.0 means the category never refuses.
             probs = np.minimum(probs, 1 - 1e-6)
-            out.append(self._result(text, norms[i], feats[i], e, probs, site))
+            out.append(self._result(text, norms[i], feats[i], e, probs, r.span_floor, site))
         return out
 
     def _ngram_logits(self, feats: Sequence[Features]) -> npt.NDArray[np.float64]:
@@ -263,12 +345,13 @@ class Classifier:
         feats: Features,
         e: Encoded | None,
         probs: npt.NDArray[np.float64],
+        span_floor: npt.NDArray[np.float64],
         site: SiteHeads | None = None,
     ) -> dict[str, CategoryScore]:
         result = {}
         for k, cat in enumerate(CATEGORIES):
             spans: tuple[Span, ...] = ()
-            if probs[k] >= self._span_floor[k] and norm.text:
+            if probs[k] >= span_floor[k] and norm.text:
                 spans = self._spans(text, norm, feats, e, k, site)
             result[cat] = CategoryScore(cat, float(probs[k]), spans)
         return result

@@ -67,8 +67,16 @@ class Config:
     #: With 1,376 own rows, 0.08 let the pipeline hold 9.9% of UCC's civil comments; 0.05
     #: holds 5.2% (and 0.065 / 0.07 fell between, with no better recall). With 3,266 and an
     #: n-gram share of 0.5, 0.05 held 5.9% and 0.045 5.3%, as before. With 5,337 (the
-    #: eleventh session's rows), 0.045 held 4.8%, 0.05 5.0% and 0.055 6.2%: docs/MODEL.md
-    civil_aim: float = 0.05
+    #: eleventh session's rows), 0.045 held 4.8%, 0.05 5.0% and 0.055 6.2%: docs/MODEL.md.
+    #: Each named preset is one such cap, with its own thresholds and cascade bars. "light"
+    #: keeps the cap of 0.05; "standard" has none: only the false-hold aim on our own rows
+    #: binds, and it holds more of both the abuse and the civil news comments (twelfth
+    #: session: 0.901 of the test split's abuse against 0.793, and 12.5% of UCC's civil
+    #: comments against 5.0%; docs/MODEL.md).
+    presets: dict[str, float] = field(default_factory=lambda: {"standard": 1.0, "light": 0.05})
+    #: the preset a site gets until it chooses another: the one that meets the issue's bar
+    #: on our own test split (recall >= 0.90 with false holds <= 0.05)
+    preset: str = "standard"
     #: weight of the n-gram model in the blend of logits (the encoder gets the rest); with
     #: 3,266 own rows out-of-fold recall peaked at 0.5 (0.3 until the tenth session)
     ngram_share: float = 0.5
@@ -591,8 +599,8 @@ def _walk(
 def export(
     model: Trained,
     out: Path,
-    thresholds: Mapping[str, Mapping[str, float]],
-    cascade: Mapping[str, Mapping[str, Any]],
+    preset: str,
+    chosen: Mapping[str, Mapping[str, Any]],
     summary: Mapping[str, Any],
 ) -> None:
     """Write the weights as .npy and JSON (never pickle); the encoder heads' standardisation
@@ -613,9 +621,8 @@ def export(
         "ngram_share": model.config.ngram_share,
         "ngram_bias": [float(v) for v in model.ngram_b],
         "encoder_bias": [float(v) for v in enc_b],
-        "thresholds": thresholds,
-        "cascade": cascade,
-        "span_floor": span_floors(thresholds),
+        "preset": preset,
+        "presets": chosen,
         "training": summary,
     }
     (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
@@ -628,10 +635,11 @@ def decision_bars(
     own_labels: npt.NDArray[np.int64],
     civil: npt.NDArray[np.int64],
     config: Config,
+    civil_aim: float,
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, Any]]]:
-    """Thresholds and cascade bars from out-of-fold scores."""
+    """Thresholds and cascade bars from out-of-fold scores, at one cap on civil sentences."""
     thresholds = choose_thresholds(
-        oof_blend[own], own_labels, config.false_hold_aim, oof_blend[civil], config.civil_aim
+        oof_blend[own], own_labels, config.false_hold_aim, oof_blend[civil], civil_aim
     )
     cascade = {
         "cascade": choose_cascade(
@@ -648,24 +656,44 @@ def decision_bars(
     return thresholds, cascade
 
 
+def presets(
+    oof_ngram: npt.NDArray[np.float64],
+    oof_blend: npt.NDArray[np.float64],
+    own: npt.NDArray[np.int64],
+    own_labels: npt.NDArray[np.int64],
+    civil: npt.NDArray[np.int64],
+    config: Config,
+) -> dict[str, dict[str, Any]]:
+    """Every named preset's cap, thresholds and cascade bars, as meta.json keeps them under
+    "presets"."""
+    if config.preset not in config.presets:
+        raise ValueError(f"the default preset {config.preset!r} is not among the presets")
+    out = {}
+    for name, civil_aim in config.presets.items():
+        thresholds, cascade = decision_bars(
+            oof_ngram, oof_blend, own, own_labels, civil, config, civil_aim
+        )
+        out[name] = {
+            "civil_aim": civil_aim,
+            "thresholds": thresholds,
+            "cascade": cascade,
+        }
+    return out
+
+
 def retune(out: Path, cache: Path, config: Config | None = None) -> None:
     """Choose thresholds and cascade bars again from the last run's out-of-fold scores (kept
     in the cache) and rewrite meta.json; the weights stay as they are."""
     config = config or Config()
     with np.load(cache / "oof.npz") as z:
-        thresholds, cascade = decision_bars(
-            z["ngram"], z["blend"], z["own"], z["own_labels"], z["civil"], config
-        )
+        chosen = presets(z["ngram"], z["blend"], z["own"], z["own_labels"], z["civil"], config)
     meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
-    meta["thresholds"] = thresholds
-    meta["cascade"] = cascade
-    meta["span_floor"] = span_floors(thresholds)
+    for key in ("thresholds", "cascade", "span_floor"):
+        meta.pop(key, None)  # the layout before presets
+    meta["preset"] = config.preset
+    meta["presets"] = chosen
     meta["training"]["config"] = config_dict(config)
     (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-
-
-def span_floors(thresholds: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
-    return {c: round(0.5 * thresholds[c]["hold"], 4) for c in CATEGORIES}
 
 
 def train(
@@ -719,7 +747,7 @@ def train(
         own_labels=own_labels,
         civil=civil,
     )
-    thresholds, cascade = decision_bars(oof_ngram, oof_blend, own, own_labels, civil, config)
+    chosen = presets(oof_ngram, oof_blend, own, own_labels, civil, config)
 
     model = fit(rows, pooled, config, x)
     summary = {
@@ -728,6 +756,6 @@ def train(
         "rows": dict(Counter(r.source for r in rows)),
         "seconds": round(time.monotonic() - started),
     }
-    export(model, out, thresholds, cascade, summary)
+    export(model, out, config.preset, chosen, summary)
     print(f"  wrote {out} after {time.monotonic() - started:.0f} s", file=sys.stderr)
     return out

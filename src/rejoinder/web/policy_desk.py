@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from rejoinder import policies
 from rejoinder.core.errors import Conflict, InvalidMany
 from rejoinder.core.models import Site
+from rejoinder.moderation import ModelPresets
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.web.api import require_json
 from rejoinder.web.auth import Staff, api_staff, check_csrf, desk_staff, require_admin
@@ -25,6 +26,18 @@ router = APIRouter()
 def desk_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+def model_presets(request: Request) -> ModelPresets | None:
+    """The shipped model's presets, when this server judges with the model."""
+    moderator = desk_runtime(request).moderator
+    return moderator.presets if moderator is not None else None
+
+
+async def _read(request: Request, site: Site) -> policies.SiteRules:
+    return await run_in_threadpool(
+        policies.read_rules, desk_runtime(request).db, site.id, model_presets(request)
+    )
 
 
 async def desk_site(request: Request, name: str | None) -> Site:
@@ -54,7 +67,8 @@ def _page(
         values=typed, errors=errors or {}, preview=preview, flash=flash, warning=warning,
         modes=policies.MODES, categories=policies.CATEGORIES, limits=policies.LIMITS,
         sizes=policies.default_sizes(), verdicts=policies.VERDICTS,
-        preview_size=policies.PREVIEW_SIZE, forbidden=False,
+        preview_size=policies.PREVIEW_SIZE, forbidden=False, presets=model_presets(request),
+        preset_labels=policies.PRESET_LABELS,
     )  # fmt: skip
     response = HTMLResponse(body, status_code=status)
     response.headers["Cache-Control"] = "no-store"
@@ -79,7 +93,7 @@ async def policy_page(request: Request) -> Response:
     if refused := _admins_only(request, staff):
         return refused
     site = await desk_site(request, request.query_params.get("site"))
-    rules = await run_in_threadpool(policies.read_rules, desk_runtime(request).db, site.id)
+    rules = await _read(request, site)
     flash = "Policy saved." if request.query_params.get("saved") == "1" else ""
     return _page(
         request, staff, site, rules=rules, values=policies.form_values(rules), flash=flash,
@@ -97,7 +111,7 @@ async def _edited(
     form = _form_dict(await request.form())
     check_csrf(staff, form.get("csrf", ""))
     site = await desk_site(request, form.get("site"))
-    current = await run_in_threadpool(policies.read_rules, desk_runtime(request).db, site.id)
+    current = await _read(request, site)
     return staff, site, form, current
 
 
@@ -125,7 +139,7 @@ async def preview_policy(request: Request) -> Response:
         return found
     staff, site, form, current = found
     try:
-        edited = policies.rules_from_form(form, current)
+        edited = policies.rules_from_form(form, current, model_presets(request))
     except InvalidMany as error:
         return _invalid(request, staff, site, current, form, error)
     result = await run_in_threadpool(
@@ -141,7 +155,7 @@ async def save_policy(request: Request) -> Response:
         return found
     staff, site, form, current = found
     try:
-        edited = policies.rules_from_form(form, current)
+        edited = policies.rules_from_form(form, current, model_presets(request))
     except InvalidMany as error:
         return _invalid(request, staff, site, current, form, error)
     try:
@@ -149,12 +163,12 @@ async def save_policy(request: Request) -> Response:
             lambda: policies.save_rules(
                 desk_runtime(request).db, site.id, edited, actor_kind=staff.actor_kind,
                 actor=staff.user.name, now=utcnow(), note=form.get("note", ""),
-                basis=form.get("basis") or None,
+                basis=form.get("basis") or None, presets=model_presets(request),
             )
         )  # fmt: skip
     except Conflict as error:
         # Show their edit over the new current rules; a second save then goes through.
-        current = await run_in_threadpool(policies.read_rules, desk_runtime(request).db, site.id)
+        current = await _read(request, site)
         return _page(
             request, staff, site, rules=current, values=form, warning=error.message, status=409
         )
@@ -182,8 +196,11 @@ def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None
 async def get_policy(request: Request, site: str | None = None) -> Response:
     await api_staff(request)
     target = await desk_site(request, site)
-    rules = await run_in_threadpool(policies.read_rules, desk_runtime(request).db, target.id)
-    return _json(policies.rules_out(rules, target.name), headers={"ETag": f'"{rules.basis}"'})
+    rules = await _read(request, target)
+    return _json(
+        policies.rules_out(rules, target.name, model_presets(request)),
+        headers={"ETag": f'"{rules.basis}"'},
+    )
 
 
 @router.put(
@@ -198,14 +215,18 @@ async def put_policy(request: Request, site: str | None = None) -> Response:
     except orjson.JSONDecodeError as error:
         raise ApiError(400, "The request body is not valid JSON.") from error
     target = await desk_site(request, site)
-    current = await run_in_threadpool(policies.read_rules, desk_runtime(request).db, target.id)
-    rules = policies.rules_from_json(data, current)
+    current = await _read(request, target)
+    rules = policies.rules_from_json(data, current, model_presets(request))
     note = data.get("note", "") if isinstance(data.get("note", ""), str) else ""
     basis = request.headers.get("if-match", "").strip().strip('"') or None
     saved = await run_in_threadpool(
         lambda: policies.save_rules(
             desk_runtime(request).db, target.id, rules, actor_kind=staff.actor_kind,
             actor=staff.user.name, now=utcnow(), note=note, basis=basis,
+            presets=model_presets(request),
         )
     )  # fmt: skip
-    return _json(policies.rules_out(saved, target.name), headers={"ETag": f'"{saved.basis}"'})
+    return _json(
+        policies.rules_out(saved, target.name, model_presets(request)),
+        headers={"ETag": f'"{saved.basis}"'},
+    )

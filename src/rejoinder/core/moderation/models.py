@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -215,6 +216,10 @@ class Policy:
 
     mode: Mode = Mode.POST_MODERATE
     thresholds: Mapping[str, Threshold] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    # The named operating point of the shipped model that set `thresholds` (the application
+    # fills them in from the model's metadata); None: the thresholds are the site's own.
+    # Stored, a policy keeps either this name or its own thresholds, never both.
+    model_preset: str | None = None
     trust_margin: float = 0.10  # model holds this close above the threshold are excused...
     trust_min_approved: int = 3  # ...for commenters with at least this many approved comments
     close_after_days: int | None = None  # comments close this long after publication
@@ -236,12 +241,15 @@ class Policy:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict that :meth:`from_dict` reads back to an equal policy."""
-        return {
-            "mode": self.mode.value,
+        thresholds: dict[str, Any] = {
             "thresholds": {
                 category: {"hold": t.hold, "refuse": t.refuse}
                 for category, t in self.thresholds.items()
-            },
+            }
+        }
+        return {
+            "mode": self.mode.value,
+            **({"model_preset": self.model_preset} if self.model_preset else thresholds),
             **{name: getattr(self, name) for name in _PLAIN_FIELDS},
             "pattern_actions": {code: a.value for code, a in self.pattern_actions.items()},
             "refuse_words": _words_out(self.refuse_words),
@@ -256,16 +264,24 @@ class Policy:
         """Read a stored policy; missing keys keep their defaults, unknown keys are an error.
 
         A word list may be given as a plain list of phrases (one category, "word") or as
-        ``{category: [phrases]}``.
+        ``{category: [phrases]}``. A model preset's name comes with no thresholds (those are
+        the model's to fill in), and own thresholds with no preset.
         """
-        known = {"mode", "thresholds", "pattern_actions", "refuse_words", "hold_words",
-                 "shortener_domains", *_PLAIN_FIELDS}  # fmt: skip
+        known = {"mode", "thresholds", "model_preset", "pattern_actions", "refuse_words",
+                 "hold_words", "shortener_domains", *_PLAIN_FIELDS}  # fmt: skip
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown moderation policy settings: {', '.join(unknown)}")
         values: dict[str, Any] = {name: data[name] for name in _PLAIN_FIELDS if name in data}
         if "mode" in data:
             values["mode"] = Mode(data["mode"])
+        preset = data.get("model_preset")
+        if preset is not None:
+            if not isinstance(preset, str) or not _PRESET_NAME.fullmatch(preset):
+                raise ValueError("model_preset must be a preset's name (letters, digits, -, _)")
+            if "thresholds" in data:
+                raise ValueError("give a model preset or thresholds of your own, not both")
+            values["model_preset"] = preset
         if "thresholds" in data:
             values["thresholds"] = {
                 str(category): _threshold_in(str(category), t)
@@ -296,6 +312,8 @@ class Policy:
             if value is not None and (not isinstance(value, int | float) or value < 0):
                 raise ValueError(f"{name} must be a number >= 0 or null")
 
+
+_PRESET_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
 _PLAIN_FIELDS = (
     "trust_margin", "trust_min_approved", "close_after_days", "flood_seconds", "per_minute",
