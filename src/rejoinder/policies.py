@@ -45,6 +45,7 @@ MODES = {
     Mode.PREMODERATE_LINKS: "Pre-moderate comments with links",
     Mode.PREMODERATE_ALL: "Pre-moderate every comment",
 }
+OWN = "own"  # the policy form's choice of no preset: the thresholds as typed
 # What the desk says of each preset the shipped model has (docs/MODEL.md has the figures).
 PRESET_LABELS = {
     "standard": "Standard: holds about 9 in 10 abusive comments, and about 1 in 8 civil ones",
@@ -130,7 +131,7 @@ def default_sizes() -> dict[str, tuple[int, int]]:
 def form_values(rules: SiteRules) -> dict[str, str]:
     """The page's fields for ``rules``."""
     policy = rules.policy
-    values = {"mode": policy.mode.value, "model_preset": policy.model_preset or ""}
+    values = {"mode": policy.mode.value, "model_preset": policy.model_preset or OWN}
     for category in CATEGORIES:
         threshold = policy.thresholds.get(category)
         values[f"hold_{category}"] = _number(threshold.hold) if threshold else ""
@@ -176,6 +177,8 @@ def rules_from_form(
     else:
         data["mode"] = mode
     preset = form.get("model_preset", "").strip()
+    if preset == OWN:
+        preset = ""
     if preset and (presets is None or preset not in presets.thresholds):
         errors.append(Invalid("model_preset", "Choose one of the model's presets, or your "
                               "own thresholds."))  # fmt: skip

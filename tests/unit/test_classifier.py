@@ -354,6 +354,52 @@ def test_cascade_runs_the_encoder_only_when_the_ngrams_are_unsure() -> None:
     assert cascade.score(plain)["toxicity"].score < cascade.thresholds["toxicity"].hold
 
 
+def test_the_weights_ship_presets_and_the_standard_one_holds_no_later_than_the_light_one() -> None:
+    clf = Classifier.load(mode="ngram")
+    assert clf.preset == "light"
+    assert set(clf.presets) == {"standard", "light"}
+    assert clf.thresholds == clf.presets["light"].thresholds
+    assert clf.presets["light"].civil_aim < clf.presets["standard"].civil_aim
+    # the same greedy walk, stopped earlier by the cap on civil sentences in "light"
+    for c in CATEGORIES:
+        standard, light = clf.presets["standard"].thresholds[c], clf.presets["light"].thresholds[c]
+        assert standard.hold <= light.hold, c
+    assert any(
+        clf.presets["standard"].thresholds[c].hold < clf.presets["light"].thresholds[c].hold
+        for c in CATEGORIES
+    )
+    with pytest.raises(ValueError, match="unknown model preset"):
+        clf.route("no-such-preset")
+
+
+def test_the_cascade_bars_move_with_the_sites_own_hold_points() -> None:
+    # A site's own thresholds: the encoder is asked when the n-gram margin over the site's
+    # hold point (not the preset's) reaches the preset's bar.
+    import math
+
+    ngram = Classifier.load(mode="ngram")
+    cascade = Classifier.load(mode="cascade")
+    k = CATEGORIES.index("insult")
+    route = cascade.route()
+    text = "Only a fool would believe the council on this."
+    p = ngram.score(text)["insult"].score
+    assert 0.01 < p < route.ngram_cap[k]  # so this is the n-gram head's own probability
+    z = math.log(p / (1 - p))
+    bar = float(route.below[k])
+    assert bar + 0.5 < float(route.above[k]) and bar + 0.5 < route.above_all
+
+    def sigmoid(x: float) -> float:
+        return 1 / (1 + math.exp(-x))
+
+    never = dict.fromkeys(CATEGORIES, 1.0)
+    over = {**never, "insult": sigmoid(z - bar - 0.5)}  # margin just over the bar
+    under = {**never, "insult": sigmoid(z - bar + 0.5)}  # margin just under it
+    cascade.score(text, holds=under)
+    assert cascade.encoder_calls == 0
+    cascade.score(text, holds=over)
+    assert cascade.encoder_calls == 1
+
+
 def _with_cascade(tmp_path: Path, below: object, above: float | None = None) -> Classifier:
     """The shipped weights with other cascade bars (the other files linked, not copied)."""
     shipped = Path(str(resources.files("rejoinder.classifier").joinpath("weights")))

@@ -195,6 +195,31 @@ def test_a_bad_stored_policy_is_an_error(stored: dict[str, object], complaint: s
         Policy.from_dict(stored)
 
 
+def test_a_policy_keeps_either_a_model_preset_or_its_own_thresholds() -> None:
+    preset = Policy(thresholds={"insult": Threshold(0.6)}, model_preset="light")
+    stored = preset.to_dict()
+    assert stored["model_preset"] == "light"
+    assert "thresholds" not in stored  # the preset's thresholds are the model's, not stored
+    assert Policy.from_dict(stored).model_preset == "light"
+    own = Policy(thresholds={"insult": Threshold(0.6)})
+    assert "model_preset" not in own.to_dict()
+    assert Policy.from_dict(own.to_dict()) == own
+
+
+@pytest.mark.parametrize(
+    ("stored", "complaint"),
+    [
+        ({"model_preset": "light", "thresholds": {"insult": 0.6}}, "not both"),
+        ({"model_preset": "Light!"}, "model_preset must be"),
+        ({"model_preset": 3}, "model_preset must be"),
+        ({"model_preset": ""}, "model_preset must be"),
+    ],
+)
+def test_a_bad_model_preset_is_an_error(stored: dict[str, object], complaint: str) -> None:
+    with pytest.raises(ValueError, match=complaint):
+        Policy.from_dict(stored)
+
+
 def test_decision_to_dict_is_json_ready() -> None:
     decision = decide(submission(text="you brain dead halfwits"))
     data = json.loads(json.dumps(decision.to_dict()))
@@ -204,3 +229,25 @@ def test_decision_to_dict_is_json_ready() -> None:
     assert reason["spans"] == [
         {"start": 4, "end": 23, "text": "brain dead halfwits", "field": "text"}
     ]
+
+
+def test_a_site_without_thresholds_of_its_own_gets_its_presets() -> None:
+    from rejoinder.moderation import effective_policy
+    from rejoinder.runtime import model_presets
+
+    presets = model_presets()
+    assert presets.default == "light"
+    default = effective_policy({}, presets)
+    assert default.model_preset == "light"
+    assert default.thresholds == presets.thresholds["light"]
+    standard = effective_policy({"model_preset": "standard", "link_limit": 1}, presets)
+    assert (standard.model_preset, standard.link_limit) == ("standard", 1)
+    assert standard.thresholds == presets.thresholds["standard"]
+    # a preset a later model no longer ships: the default's, until someone chooses again
+    gone = effective_policy({"model_preset": "retired"}, presets)
+    assert gone.model_preset == "light"
+    own = effective_policy({"thresholds": {"insult": 0.5}}, presets)
+    assert own.model_preset is None
+    assert own.thresholds == {"insult": Threshold(0.5)}
+    # without the model, a policy's thresholds mean nothing to fill in
+    assert effective_policy({}, None).model_preset is None
