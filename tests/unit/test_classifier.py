@@ -233,6 +233,29 @@ def test_seed_abuse_outscores_the_civil_seed_comments(
     assert min(worst[a] for a in abusive) > max(worst[c] for c in civil)
 
 
+@pytest.mark.parametrize("preset", ["light", "standard"])
+def test_the_seeds_verdicts_are_the_same_under_either_preset(
+    classifier: Classifier, seed_text: str, preset: str
+) -> None:
+    from datetime import UTC, datetime
+
+    from rejoinder.core.moderation import ArticleRef, Policy, Submission, Verdict, decide
+    from rejoinder.core.moderation.model import scores_from
+    from rejoinder.runtime import model_thresholds
+
+    policy = Policy(thresholds=model_thresholds(preset=preset))
+    published = set()
+    for c in parse_page_dump(seed_text).comments:
+        scores = scores_from(classifier.score(c.body, preset=preset), c.body) if c.body else {}
+        sub = Submission(
+            text=c.body, name=c.author, email="", article=ArticleRef(1), now=datetime.now(UTC),
+            via_form=False, model_scores=scores,
+        )  # fmt: skip
+        if decide(sub, policy).verdict is Verdict.PUBLISH:
+            published.add(c.author)
+    assert published == {"Ron Wheeler", "Linda Wren", "Inferior", "JustPassingThrough", "jm74"}
+
+
 def test_get_classifier_is_one_instance_across_threads() -> None:
     seen: list[Classifier] = []
     threads = [threading.Thread(target=lambda: seen.append(get_classifier())) for _ in range(4)]
