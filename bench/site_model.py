@@ -68,6 +68,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--ucc", type=int, default=1000, help="UCC comments to score (0: none)")
+    parser.add_argument("--preset", help="the model preset whose thresholds the site has")
     args = parser.parse_args()
     cpu = max(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpu})
@@ -78,7 +79,8 @@ def main() -> None:
     from rejoinder.store.site_models import DeskDecision
 
     clf = Classifier.load()
-    thresholds = model_thresholds()
+    thresholds = model_thresholds(preset=args.preset)
+    holds = {c: t.hold for c, t in thresholds.items()}
     rng = random.Random(args.seed)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     decisions = [
@@ -93,7 +95,7 @@ def main() -> None:
         ucc = random.Random(SEED).sample(corpora.ucc(args.data), args.ucc)
 
     def held_rates(rows: list[Any], heads: Any) -> dict[str, float]:
-        scores = clf.score_batch([r.text for r in rows], heads)
+        scores = clf.score_batch([r.text for r in rows], heads, args.preset, holds)
         held = [model_held(s, thresholds) for s in scores]
         pos = [h for h, r in zip(held, rows, strict=True) if r.label == 1]
         neg = [h for h, r in zip(held, rows, strict=True) if r.label == 0]
@@ -110,6 +112,7 @@ def main() -> None:
 
     result: dict[str, Any] = {
         "decisions": len(decisions),
+        "preset": args.preset or clf.preset,
         "cpu": cpu,
         "own_test_shipped": own_test(None),
     }

@@ -57,31 +57,31 @@ def test_the_desk_shows_the_presets_thresholds_and_stores_a_presets_name(desk: D
         form, page = form_of(admin.get("/admin/policy").text)
         # A site that never chose: the default preset, and its thresholds in the fields,
         # not the pure core's uncalibrated starting points.
-        assert form["model_preset"] == meta["preset"] == "light"
-        light = meta["presets"]["light"]["thresholds"]
-        assert float(form["hold_insult"]) == light["insult"]["hold"]
-        assert float(form["hold_spam"]) == light["spam"]["hold"]
+        assert form["model_preset"] == meta["preset"] == "standard"
+        standard = meta["presets"]["standard"]["thresholds"]
+        assert float(form["hold_insult"]) == standard["insult"]["hold"]
+        assert float(form["hold_spam"]) == standard["spam"]["hold"]
         labels = " ".join(page.xpath('//input[@name="model_preset"]/parent::label/text()'))
-        assert "Standard" in labels and "Own thresholds" in labels
+        assert "Light" in labels and "Own thresholds" in labels
         # Saving another setting keeps the preset by name, with no thresholds stored.
         assert _save(admin, {**form, "link_limit": "1"}).status_code == 303
         stored = desk.settings()["policy"]
-        assert stored["model_preset"] == "light" and "thresholds" not in stored
+        assert stored["model_preset"] == "standard" and "thresholds" not in stored
         assert stored["link_limit"] == 1
 
-        # Choosing "standard" on a page that still shows the light preset's values is fine
-        # without JavaScript; the page then shows the standard preset's.
+        # Choosing "light" on a page that still shows the standard preset's values is fine
+        # without JavaScript; the page then shows the light preset's.
         form, _ = form_of(admin.get("/admin/policy").text)
-        assert _save(admin, {**form, "model_preset": "standard"}).status_code == 303
-        assert desk.settings()["policy"]["model_preset"] == "standard"
+        assert _save(admin, {**form, "model_preset": "light"}).status_code == 303
+        assert desk.settings()["policy"]["model_preset"] == "light"
         form, _ = form_of(admin.get("/admin/policy").text)
-        standard = meta["presets"]["standard"]["thresholds"]
-        assert form["model_preset"] == "standard"
-        assert float(form["hold_insult"]) == standard["insult"]["hold"]
+        light = meta["presets"]["light"]["thresholds"]
+        assert form["model_preset"] == "light"
+        assert float(form["hold_insult"]) == light["insult"]["hold"]
 
         # A threshold typed over a preset's is not silently dropped: the form comes back.
         before = desk.settings()
-        typed = {**form, "model_preset": "light", "hold_insult": "0.5"}
+        typed = {**form, "model_preset": "standard", "hold_insult": "0.5"}
         response = _save(admin, typed)
         assert response.status_code == 422
         page = lxml.html.fromstring(response.text)
@@ -111,17 +111,17 @@ def test_the_admin_api_sets_a_preset_and_refuses_an_unknown_one(desk: Desk) -> N
     api = f"{desk.url}/api/v1/admin/policy"
     admin = {"Authorization": f"Bearer {desk.token}"}
     body = httpx.get(api, headers=admin, timeout=10).json()
-    assert body["policy"]["model_preset"] == "light"
-    assert body["model_presets"]["default"] == "light"
-    assert set(body["model_presets"]["presets"]) == {"standard", "light"}
+    assert body["policy"]["model_preset"] == "standard"
+    assert body["model_presets"]["default"] == "standard"
+    assert set(body["model_presets"]["presets"]) == {"light", "standard"}
     assert (
         body["thresholds_in_effect"]["insult"]["hold"]
-        == (meta["presets"]["light"]["thresholds"]["insult"]["hold"])
+        == (meta["presets"]["standard"]["thresholds"]["insult"]["hold"])
     )
     before = desk.settings()
     for bad in (
         {"model_preset": "extreme"},
-        {"model_preset": "light", "thresholds": {"insult": 0.5}},
+        {"model_preset": "standard", "thresholds": {"insult": 0.5}},
     ):
         wrong = httpx.put(api, headers=admin, json={"policy": {**RELAXED, **bad}}, timeout=10)
         assert wrong.status_code == 422, wrong.text
@@ -129,15 +129,15 @@ def test_the_admin_api_sets_a_preset_and_refuses_an_unknown_one(desk: Desk) -> N
         assert wrong.json()["field"].startswith("policy")
     assert desk.settings() == before
     put = httpx.put(
-        api, headers=admin, json={"policy": {**RELAXED, "model_preset": "standard"}}, timeout=10
+        api, headers=admin, json={"policy": {**RELAXED, "model_preset": "light"}}, timeout=10
     )
     assert put.status_code == 200, put.text
-    assert put.json()["policy"]["model_preset"] == "standard"
+    assert put.json()["policy"]["model_preset"] == "light"
     assert (
         put.json()["thresholds_in_effect"]["identity_attack"]["hold"]
-        == (meta["presets"]["standard"]["thresholds"]["identity_attack"]["hold"])
+        == (meta["presets"]["light"]["thresholds"]["identity_attack"]["hold"])
     )
-    assert desk.settings()["policy"]["model_preset"] == "standard"
+    assert desk.settings()["policy"]["model_preset"] == "light"
 
 
 def _verdicts(texts: list[str], preset: str, db_url: str) -> list[str]:

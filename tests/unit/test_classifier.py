@@ -379,9 +379,9 @@ def test_cascade_runs_the_encoder_only_when_the_ngrams_are_unsure() -> None:
 
 def test_the_weights_ship_presets_and_the_standard_one_holds_no_later_than_the_light_one() -> None:
     clf = Classifier.load(mode="ngram")
-    assert clf.preset == "light"
+    assert clf.preset == "standard"
     assert set(clf.presets) == {"standard", "light"}
-    assert clf.thresholds == clf.presets["light"].thresholds
+    assert clf.thresholds == clf.presets["standard"].thresholds
     assert clf.presets["light"].civil_aim < clf.presets["standard"].civil_aim
     # the same greedy walk, stopped earlier by the cap on civil sentences in "light"
     for c in CATEGORIES:

@@ -236,16 +236,16 @@ def test_a_site_without_thresholds_of_its_own_gets_its_presets() -> None:
     from rejoinder.runtime import model_presets
 
     presets = model_presets()
-    assert presets.default == "light"
+    assert presets.default == "standard"
     default = effective_policy({}, presets)
-    assert default.model_preset == "light"
-    assert default.thresholds == presets.thresholds["light"]
-    standard = effective_policy({"model_preset": "standard", "link_limit": 1}, presets)
-    assert (standard.model_preset, standard.link_limit) == ("standard", 1)
-    assert standard.thresholds == presets.thresholds["standard"]
+    assert default.model_preset == "standard"
+    assert default.thresholds == presets.thresholds["standard"]
+    light = effective_policy({"model_preset": "light", "link_limit": 1}, presets)
+    assert (light.model_preset, light.link_limit) == ("light", 1)
+    assert light.thresholds == presets.thresholds["light"]
     # a preset a later model no longer ships: the default's, until someone chooses again
     gone = effective_policy({"model_preset": "retired"}, presets)
-    assert gone.model_preset == "light"
+    assert gone.model_preset == "standard"
     own = effective_policy({"thresholds": {"insult": 0.5}}, presets)
     assert own.model_preset is None
     assert own.thresholds == {"insult": Threshold(0.5)}
