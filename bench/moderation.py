@@ -110,21 +110,22 @@ MODEL_PROBE = textwrap.dedent("""
     import json, os, statistics, sys, time
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
     texts = json.loads(sys.stdin.read())
+    preset = os.environ.get("BENCH_PRESET") or None
     t0 = time.perf_counter()
     from rejoinder.classifier import Classifier
     clf = Classifier.load()
     load_s = time.perf_counter() - t0
     for text in texts[:20]:
-        clf.score(text)  # warm up
+        clf.score(text, preset=preset)  # warm up
     times = []
     for text in texts:
         t = time.perf_counter()
-        clf.score(text)
+        clf.score(text, preset=preset)
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
     t = time.perf_counter()
     for start in range(0, len(texts), 64):
-        clf.score_batch(texts[start:start + 64])
+        clf.score_batch(texts[start:start + 64], preset=preset)
     batch_s = time.perf_counter() - t
     print(json.dumps({
         "load_s": round(load_s, 3),
@@ -163,29 +164,30 @@ def demo_texts() -> list[str]:
     ]
 
 
-def encoder_share(texts: list[str]) -> float:
+def encoder_share(texts: list[str], preset: str | None = None) -> float:
     """Of these texts, the share the cascade sends to the encoder."""
     from rejoinder.classifier import Classifier
 
     classifier = Classifier.load()
     for text in texts:
-        classifier.score(text)
+        classifier.score(text, preset=preset)
     return round(classifier.encoder_calls / max(len(texts), 1), 3)
 
 
-def bench_model(count: int) -> dict[str, Any]:
+def bench_model(count: int, preset: str | None = None) -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, "-c", MODEL_PROBE], input=json.dumps(sample_texts(count)),
         capture_output=True, text=True, timeout=600,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        env={**os.environ, "OMP_NUM_THREADS": "1", "BENCH_PRESET": preset or ""},
     )  # fmt: skip
     if result.returncode != 0:
         raise RuntimeError(f"the model probe failed:\n{result.stderr[-3000:]}")
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
-def prepare(url: str) -> str:
-    """A fresh database with one open article and a policy without rate limits."""
+def prepare(url: str, preset: str | None = None) -> str:
+    """A fresh database with one open article and a policy without rate limits (and with
+    the model `preset`, if given)."""
     db = Database(url)
     upgrade(db)
     now = datetime.now(UTC)
@@ -193,6 +195,8 @@ def prepare(url: str) -> str:
         site = site_store.ensure_default_site(conn, "Bench", now)
         settings = site_store.get_site_settings(conn, site.id)
         settings["policy"] = {**settings.get("policy", {}), **OPEN_LIMITS}
+        if preset:
+            settings["policy"]["model_preset"] = preset
         site_store.update_site_settings(conn, site.id, settings)
         draft = ArticleDraft(
             slug="posting-bench", title="Posting bench", dek="", author="",
@@ -223,9 +227,10 @@ def bench_posting(
     *,
     moderation: bool = True,
     workers: int | None = None,
+    preset: str | None = None,
 ) -> dict[str, Any]:
     url = f"sqlite:///{workdir / (name + '.db')}"
-    slug = prepare(url)
+    slug = prepare(url, preset)
     port = thread_read.free_port()
     server = start(url, port, workdir, moderation, workers)
     try:
@@ -261,13 +266,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=5, help="seconds of each wrk run")
     parser.add_argument("--comments", type=int, default=1000, help="comments the model scores")
+    parser.add_argument("--preset", help="the model preset (default: the shipped default)")
     args = parser.parse_args()
     wrk = thread_read.ensure_wrk()
-    model = bench_model(args.comments)
+    model = bench_model(args.comments, args.preset)
     print(f"model: load {model['load_s']} s; one core: p50 {model['p50_ms']} ms, "
           f"p99 {model['p99_ms']} ms; batch {model['batch_per_s']} comments/s")  # fmt: skip
     texts = demo_texts()
-    share = encoder_share(texts)
+    share = encoder_share(texts, args.preset)
     cores = os.cpu_count() or 1
     runs: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="rejoinder-bench-") as tmp:
@@ -284,7 +290,9 @@ def main() -> int:
                  {"workers": cores}),
             ]  # fmt: skip
         for name, lua, options in plan:
-            runs[name] = figures = bench_posting(wrk, work, name, lua, args.duration, **options)
+            runs[name] = figures = bench_posting(
+                wrk, work, name, lua, args.duration, preset=args.preset, **options
+            )
             print(f"posting, {name.replace('_', ' ')} ({figures['workers']} workers): "
                   f"{figures['rps']} comments/s, p50 {figures['p50_ms']} ms, "
                   f"p99 {figures['p99_ms']} ms, non-2xx {figures['non_2xx']}")  # fmt: skip
@@ -305,7 +313,7 @@ def main() -> int:
     for goal, ok in met.items():
         print(f"goal {goal:<40} {GOALS[goal]:>8}  {'met' if ok else 'NOT met'}")
     report = {
-        "model": model, "posting": runs, "demo_encoder_share": share,
+        "preset": args.preset, "model": model, "posting": runs, "demo_encoder_share": share,
         "cpus": os.cpu_count(), "load_before": os.getloadavg()[0], "goals": GOALS, "met": met,
     }  # fmt: skip
     print(json.dumps(report))
