@@ -191,7 +191,9 @@ def fit_decisions(
     recent_texts = texts[older:]
     others = [other_phases_held(d.machine) for d in recent_decisions]
     # one at a time, as comments are judged (batched scores differ in the last hundredths)
-    shipped_scores = [clf.score(t) for t in recent_texts]
+    # routed by the site's hold points, as the server would score them
+    routing = {c: t.hold for c, t in thresholds.items()}
+    shipped_scores = [clf.score(t, holds=routing) for t in recent_texts]
     site_scores = [clf.score(t, measured) for t in recent_texts]
     before = [o or model_held(s, thresholds) for o, s in zip(others, shipped_scores, strict=True)]
     after = [o or model_held(s, thresholds) for o, s in zip(others, site_scores, strict=True)]
