@@ -361,11 +361,13 @@ def moderation_check(
 
 def _check_preset(moderator: Moderator, preset: str | None) -> None:
     """Stop with a clear message when the shipped model has no such preset."""
-    if preset is None:
-        return
-    known = sorted(moderator.presets.thresholds) if moderator.presets else []
-    if preset not in known:
-        _fail(f"No model preset {preset!r}; the shipped model has: {', '.join(known) or 'none'}.")
+    from rejoinder.moderation import check_preset
+
+    if preset is not None:
+        try:
+            check_preset(moderator.presets, preset)
+        except ValueError as error:
+            _fail(str(error))
 
 
 @moderation_app.command("eval")

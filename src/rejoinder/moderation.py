@@ -77,6 +77,13 @@ class ModelPresets:
         return name if name is not None and name in self.thresholds else self.default
 
 
+def check_preset(presets: ModelPresets | None, name: str) -> None:
+    """ValueError naming the presets there are, when `name` is not one of them."""
+    if presets is None or name not in presets.thresholds:
+        known = ", ".join(sorted(presets.thresholds)) if presets else "none (no model runs)"
+        raise ValueError(f"No model preset {name!r}; the shipped model has: {known}.")
+
+
 def effective_policy(stored: Mapping[str, Any], presets: ModelPresets | None) -> Policy:
     """The site's stored policy; a site that has not set thresholds of its own gets those of
     its model preset (the default one unless it chose another), since a score only means
@@ -150,9 +157,7 @@ class Moderator:
         """The effective policy; with `preset`, that preset's thresholds instead of the
         site's (ValueError when the model has no such preset)."""
         if preset is not None:
-            if self.presets is None or preset not in self.presets.thresholds:
-                known = ", ".join(sorted(self.presets.thresholds)) if self.presets else "none"
-                raise ValueError(f"no model preset {preset!r} (the model has: {known})")
+            check_preset(self.presets, preset)
             stored = {k: v for k, v in stored.items() if k != "thresholds"}
             stored["model_preset"] = preset
         return effective_policy(stored, self.presets)

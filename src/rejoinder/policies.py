@@ -32,7 +32,7 @@ from rejoinder.core.moderation import (
 )
 from rejoinder.core.moderation.normalise import phrase_pattern
 from rejoinder.core.validation import clean_text
-from rejoinder.moderation import ModelPresets, effective_policy
+from rejoinder.moderation import ModelPresets, check_preset, effective_policy
 from rejoinder.store import audit
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
@@ -204,7 +204,7 @@ def rules_from_form(
         typed = {c: (t["hold"], t["refuse"]) for c, t in thresholds.items()}
         shipped = {c: (t.hold, t.refuse) for c, t in presets.thresholds[preset].items()}
         shown = {c: (t.hold, t.refuse) for c, t in base.policy.thresholds.items()}
-        if not (_same_thresholds(typed, shipped) or _same_thresholds(typed, shown)):
+        if typed not in (shipped, shown):
             errors.append(Invalid("model_preset", f"You changed thresholds of the preset "
                                   f"{preset!r}: choose “Own thresholds” to keep your values, "
                                   "or put the preset's back."))  # fmt: skip
@@ -227,22 +227,6 @@ def rules_from_form(
         raise InvalidMany([Invalid("mode", f"The policy is not valid: {error}")]) from error
     hide = form.get("hide_reported", "") not in ("", "0", "off", "false")
     return SiteRules(policy, reports or REPORTS_TO_QUEUE, hide)
-
-
-def _same_thresholds(
-    typed: Mapping[str, tuple[float, float | None]],
-    shipped: Mapping[str, tuple[float, float | None]],
-) -> bool:
-    """Whether the thresholds in the form are the preset's (as the page showed them)."""
-    if set(typed) != set(shipped):
-        return False
-    for category, (hold, refuse) in typed.items():
-        hold0, refuse0 = shipped[category]
-        if abs(hold - hold0) > 1e-9 or (refuse is None) != (refuse0 is None):
-            return False
-        if refuse is not None and refuse0 is not None and abs(refuse - refuse0) > 1e-9:
-            return False
-    return True
 
 
 def _fraction(form: Mapping[str, str], name: str, errors: list[Invalid]) -> float | None:
@@ -388,11 +372,11 @@ def _policy_from_json(given: Mapping[str, Any], presets: ModelPresets | None) ->
             if not phrase_pattern(phrase) or len(phrase) > MAX_PHRASE_CHARS:
                 raise Invalid(f"policy.{key}", f"policy.{key}: {phrase[:40]!r} cannot be "
                               "matched (no letters or digits, or too long).")  # fmt: skip
-    preset = given.get("model_preset")
-    if preset is not None and (presets is None or preset not in presets.thresholds):
-        known = ", ".join(sorted(presets.thresholds)) if presets else "none: no model runs"
-        raise Invalid("policy.model_preset", f"policy.model_preset: no preset {preset!r} "
-                      f"(the model has: {known}).")  # fmt: skip
+    try:
+        if given.get("model_preset") is not None:
+            check_preset(presets, given["model_preset"])
+    except ValueError as error:
+        raise Invalid("policy.model_preset", f"policy.model_preset: {error}") from error
     try:
         return effective_policy(given, presets)
     except _READ_ERRORS as error:

@@ -12,10 +12,9 @@ import httpx
 import lxml.html
 import pytest
 
-from rejoinder.store.database import Database
-from tests.conftest import ROOT, Databases, Server, rejoinder
+from tests.conftest import ROOT, Databases, rejoinder
 from tests.server import publish
-from tests.server.test_policy_desk import PASSWORD, RELAXED, Desk, form_of
+from tests.server.test_policy_desk import RELAXED, Desk, form_of, open_desk
 
 WEIGHTS = ROOT / "src" / "rejoinder" / "classifier" / "weights" / "meta.json"
 MODEL_ON = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "true"}
@@ -27,23 +26,7 @@ def shipped() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def desk(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    url = databases.new()
-    tmp = tmp_path_factory.mktemp("presets")
-    server = Server(url, env=MODEL_ON, log=tmp / "server.log").start()
-    secret = tmp / "password"
-    secret.write_text(PASSWORD + "\n")
-    for name, role in (("admin", "admin"), ("mod", "moderator")):
-        rejoinder("user", "add", name, "--role", role, "--password-file", str(secret), db_url=url)
-    tokens = [
-        rejoinder("token", "add", name, db_url=url).stdout.strip().splitlines()[-1]
-        for name in ("admin", "mod")
-    ]
-    db = Database(url)
-    try:
-        yield Desk(server, db, tokens[0], tokens[1])
-    finally:
-        db.dispose()
-        server.stop()
+    yield from open_desk(databases, tmp_path_factory.mktemp("presets"), MODEL_ON)
 
 
 def _save(client: httpx.Client, form: dict[str, str]) -> httpx.Response:

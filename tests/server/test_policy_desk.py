@@ -72,11 +72,11 @@ class Desk:
             return int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one())
 
 
-@pytest.fixture(scope="module")
-def desk(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+def open_desk(databases: Databases, tmp: Path, env: dict[str, str]) -> Iterator[Desk]:
+    """A server with `env`, an admin and a moderator (password and API token each)."""
     url = databases.new()
-    server = Server(url, env=MODERATION_ON).start()
-    secret = tmp_path_factory.mktemp("pw") / "password"
+    server = Server(url, env=env, log=tmp / "server.log").start()
+    secret = tmp / "password"
     secret.write_text(PASSWORD + "\n")
     for name, role in (("admin", "admin"), ("mod", "moderator")):
         rejoinder("user", "add", name, "--role", role, "--password-file", str(secret), db_url=url)
@@ -90,6 +90,11 @@ def desk(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iter
     finally:
         db.dispose()
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def desk(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    yield from open_desk(databases, tmp_path_factory.mktemp("desk"), MODERATION_ON)
 
 
 def form_of(html: str) -> tuple[dict[str, str], lxml.html.HtmlElement]:

@@ -628,38 +628,6 @@ def export(
     (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
 
 
-def decision_bars(
-    oof_ngram: npt.NDArray[np.float64],
-    oof_blend: npt.NDArray[np.float64],
-    own: npt.NDArray[np.int64],
-    own_labels: npt.NDArray[np.int64],
-    civil: npt.NDArray[np.int64],
-    config: Config,
-    civil_aim: float,
-) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, Any]]]:
-    """Thresholds and cascade bars from out-of-fold scores, at one cap on civil sentences."""
-    thresholds = choose_thresholds(
-        oof_blend[own],
-        own_labels,
-        config.false_hold_aim,
-        oof_blend[civil],
-        civil_aim,
-    )
-    cascade = {
-        "cascade": choose_cascade(
-            oof_ngram, oof_blend, thresholds, config.cascade_miss, config.cascade_precision
-        ),
-        "fast": choose_cascade(
-            oof_ngram,
-            oof_blend,
-            thresholds,
-            config.fast_cascade_miss,
-            config.fast_cascade_precision,
-        ),
-    }
-    return thresholds, cascade
-
-
 def presets(
     oof_ngram: npt.NDArray[np.float64],
     oof_blend: npt.NDArray[np.float64],
@@ -668,20 +636,23 @@ def presets(
     civil: npt.NDArray[np.int64],
     config: Config,
 ) -> dict[str, dict[str, Any]]:
-    """Every named preset's cap, thresholds and cascade bars, as meta.json keeps them under
-    "presets"."""
+    """Every named preset's cap, thresholds and cascade bars from out-of-fold scores, as
+    meta.json keeps them under "presets"."""
     if config.preset not in config.presets:
         raise ValueError(f"the default preset {config.preset!r} is not among the presets")
     out = {}
     for name, civil_aim in config.presets.items():
-        thresholds, cascade = decision_bars(
-            oof_ngram, oof_blend, own, own_labels, civil, config, civil_aim
+        thresholds = choose_thresholds(
+            oof_blend[own], own_labels, config.false_hold_aim, oof_blend[civil], civil_aim
         )
-        out[name] = {
-            "civil_aim": civil_aim,
-            "thresholds": thresholds,
-            "cascade": cascade,
+        cascade = {
+            mode: choose_cascade(oof_ngram, oof_blend, thresholds, miss, precision)
+            for mode, miss, precision in (
+                ("cascade", config.cascade_miss, config.cascade_precision),
+                ("fast", config.fast_cascade_miss, config.fast_cascade_precision),
+            )
         }
+        out[name] = {"civil_aim": civil_aim, "thresholds": thresholds, "cascade": cascade}
     return out
 
 
