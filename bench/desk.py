@@ -36,7 +36,8 @@ import thread_read
 
 from rejoinder import accounts
 from rejoinder.core.models import ArticleDraft, Role, Status
-from rejoinder.core.moderation import ArticleRef, Submission, decide, fingerprint, lexicon
+from rejoinder.core.moderation import ArticleRef, Submission, decide, fingerprint
+from rejoinder.core.moderation.matching import lexicon
 from rejoinder.core.text import render_article, render_comment
 from rejoinder.moderation import Judgement
 from rejoinder.store import articles as article_store

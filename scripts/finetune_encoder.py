@@ -217,7 +217,7 @@ def main() -> None:
 
     from rejoinder.classifier.labels import CATEGORIES
     from rejoinder.classifier.model import NGRAM_CHARS
-    from rejoinder.classifier.normalise import normalise
+    from rejoinder.classifier.spelling import normalise
     from rejoinder.classifier.training import SEED, Config, folds_of, label_matrix, load_public
 
     torch.manual_seed(SEED)

@@ -31,7 +31,7 @@ from rejoinder.core.moderation import (
     explain,
     fingerprint,
 )
-from rejoinder.core.moderation.phrasebook import compile_all
+from rejoinder.core.moderation.matching.phrasebook import compile_all
 from rejoinder.core.validation import clean_line
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import site_models as site_model_store
@@ -42,7 +42,7 @@ from rejoinder.store.ratebook import RedisRates
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from rejoinder.classifier.sitemodel import SiteHeads
+    from rejoinder.classifier.site_models import SiteHeads
 
 log = logging.getLogger("rejoinder.moderation")
 
@@ -178,7 +178,7 @@ class Moderator:
         cached = self._active.get(site_id)
         if cached is not None and cached.model_id == found[0]:
             return cached
-        from rejoinder.classifier.sitemodel import SiteHeads, shipped_base
+        from rejoinder.classifier.site_models import SiteHeads, shipped_base
 
         heads: SiteHeads | None = None
         raw = site_model_store.get_heads(conn, found[0])

@@ -28,9 +28,9 @@ from rejoinder.core.moderation import (
     Submission,
     Verdict,
     decide,
-    lexicon,
 )
-from rejoinder.core.moderation.normalise import phrase_pattern
+from rejoinder.core.moderation.matching import lexicon
+from rejoinder.core.moderation.matching.folding import phrase_pattern
 from rejoinder.core.validation import clean_text
 from rejoinder.moderation import ModelPresets, check_preset, effective_policy
 from rejoinder.store import audit

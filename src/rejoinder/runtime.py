@@ -24,7 +24,7 @@ from rejoinder.store.ratebook import RedisRates
 if TYPE_CHECKING:
     from importlib.abc import Traversable
 
-    from rejoinder.classifier.sitemodel import SiteHeads
+    from rejoinder.classifier.site_models import SiteHeads
 
 
 def utcnow() -> datetime:

@@ -2,7 +2,7 @@
 
 Every approve and reject at the desk is a labelled example of the site's standard: a rejected
 comment must not be published automatically (label 1), an approved one may (label 0). Training
-fits new encoder heads near the shipped ones (`rejoinder.classifier.sitemodel`) on the
+fits new encoder heads near the shipped ones (`rejoinder.classifier.site_models`) on the
 project's own examples and the site's decisions, and measures, on the most recent decisions
 (which the measured fit never saw), how often the machine and the moderators agreed with the
 shipped model and with the new heads. The version is stored inactive unless asked; the
@@ -32,7 +32,7 @@ from rejoinder.store.site_models import DeskDecision, SiteModel
 
 if TYPE_CHECKING:
     from rejoinder.classifier.model import Classifier
-    from rejoinder.classifier.sitemodel import SiteHeads
+    from rejoinder.classifier.site_models import SiteHeads
 
 MIN_DECISIONS = 30  # fewer, and the recent part is too small to say anything
 MAX_DECISIONS = 3000  # the latest ones; encoding them takes about 5 ms each
@@ -120,7 +120,7 @@ def split_recent(n: int) -> int:
 
 
 def _labels_of(decisions: Sequence[DeskDecision], taught: Sequence[str]) -> list[dict[str, int]]:
-    from rejoinder.classifier.sitemodel import labels_for
+    from rejoinder.classifier.site_models import labels_for
 
     out: list[dict[str, int]] = []
     for d, cats in zip(decisions, taught, strict=True):
@@ -146,7 +146,7 @@ def fit_decisions(
     import numpy as np
 
     from rejoinder.classifier import CATEGORIES
-    from rejoinder.classifier import sitemodel as sm
+    from rejoinder.classifier import site_models as sm
 
     replay = sm.load_replay()
     texts = [d.text for d in decisions]
@@ -276,7 +276,7 @@ def train(
 
 
 def read_models(db: Database, site_id: int) -> ModelsPage:
-    from rejoinder.classifier.sitemodel import shipped_base
+    from rejoinder.classifier.site_models import shipped_base
 
     with db.read() as conn:
         counts = store.count_decisions(conn, site_id)
@@ -321,7 +321,7 @@ def activate(
     """Make `version` the site's model, or go back to the shipped one (None). `expected`, if
     given, is what the person saw active ("shipped" or the version number): a Conflict if
     someone switched since."""
-    from rejoinder.classifier.sitemodel import shipped_base
+    from rejoinder.classifier.site_models import shipped_base
 
     note = clean_text(note).strip()  # no control characters (PostgreSQL refuses NUL)
     if len(note) > 1000:

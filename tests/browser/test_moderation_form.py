@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from rejoinder.core.moderation import lexicon
+from rejoinder.core.moderation.matching import lexicon
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from tests.conftest import Databases, Server

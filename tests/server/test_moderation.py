@@ -626,7 +626,7 @@ def test_a_server_compiles_every_phrase_pattern_before_it_serves_unless_told_not
     """By default a worker compiles the threat, insult and identity patterns during start-up, so its
     first threatening comment does not pay for them; with the setting off it compiles none
     until a comment needs one."""
-    from rejoinder.core.moderation.phrasebook import phrasebook
+    from rejoinder.core.moderation.matching.phrasebook import phrasebook
 
     expected = len(
         {

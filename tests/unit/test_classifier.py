@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from rejoinder.classifier import CATEGORIES, Classifier, get_classifier
-from rejoinder.classifier.normalise import normalise
+from rejoinder.classifier.spelling import normalise
 from rejoinder.core.moderation.models import Verdict
 from rejoinder.core.pagedump import parse_page_dump
 
@@ -188,7 +188,7 @@ def _judged(classifier: Classifier, text: str) -> Verdict:
     from datetime import UTC, datetime
 
     from rejoinder.core.moderation import ArticleRef, Policy, Submission, decide
-    from rejoinder.core.moderation.model import scores_from
+    from rejoinder.core.moderation.phases.model_scores import scores_from
     from rejoinder.runtime import model_thresholds
 
     sub = Submission(
@@ -240,7 +240,7 @@ def test_the_seeds_verdicts_are_the_same_under_either_preset(
     from datetime import UTC, datetime
 
     from rejoinder.core.moderation import ArticleRef, Policy, Submission, Verdict, decide
-    from rejoinder.core.moderation.model import scores_from
+    from rejoinder.core.moderation.phases.model_scores import scores_from
     from rejoinder.runtime import model_thresholds
 
     policy = Policy(thresholds=model_thresholds(preset=preset))

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from rejoinder.classifier.labels import CATEGORIES
-from rejoinder.classifier.model import CategoryScore, Classifier, Span, Thresholds, get_classifier
+from rejoinder.classifier.model import CategoryScore, Classifier, WeightedSpan, get_classifier
 
-__all__ = ["CATEGORIES", "CategoryScore", "Classifier", "Span", "Thresholds", "get_classifier"]
+__all__ = ["CATEGORIES", "CategoryScore", "Classifier", "WeightedSpan", "get_classifier"]

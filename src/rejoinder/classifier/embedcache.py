@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rejoinder.classifier.encoder import HIDDEN, Encoder, file_sha256
-from rejoinder.classifier.normalise import normalise
+from rejoinder.classifier.spelling import normalise
 
 
 def _key(text: str) -> str:

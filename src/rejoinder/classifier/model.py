@@ -18,8 +18,9 @@ import numpy.typing as npt
 from rejoinder.classifier.encoder import HIDDEN, Encoded, Encoder
 from rejoinder.classifier.labels import CATEGORIES
 from rejoinder.classifier.ngrams import Features, featurise
-from rejoinder.classifier.normalise import Normalised, normalise
-from rejoinder.classifier.sitemodel import SiteHeads, fingerprint, shipped_heads
+from rejoinder.classifier.site_models import SiteHeads, shipped_heads, weights_digest
+from rejoinder.classifier.spelling import Normalised, normalise
+from rejoinder.core.moderation.models import Threshold
 
 Mode = Literal["cascade", "fast", "full", "ngram"]
 NGRAM_CHARS = 2000  # the n-gram model reads at most this many characters (as in training)
@@ -45,7 +46,7 @@ FUNCTION_WORDS = frozenset(
 
 
 @dataclass(frozen=True)
-class Span:
+class WeightedSpan:
     """A part of the original text that drove a score: text == original[start:end];
     weight is its share of the evidence for the category, the strongest span being 1."""
 
@@ -59,13 +60,7 @@ class Span:
 class CategoryScore:
     category: str
     score: float
-    spans: tuple[Span, ...]
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    hold: float
-    refuse: float
+    spans: tuple[WeightedSpan, ...]
 
 
 @dataclass(frozen=True)
@@ -75,7 +70,7 @@ class Preset:
 
     name: str
     civil_aim: float
-    thresholds: Mapping[str, Thresholds]
+    thresholds: Mapping[str, Threshold]
     bars: Mapping[str, Mapping[str, Any]]  # "cascade" / "fast" -> below, above, above_all
 
     @classmethod
@@ -84,7 +79,7 @@ class Preset:
             name=name,
             civil_aim=float(data["civil_aim"]),
             thresholds={
-                c: Thresholds(float(t["hold"]), float(t["refuse"]))
+                c: Threshold(float(t["hold"]), float(t["refuse"]))
                 for c, t in data["thresholds"].items()
             },
             bars=data["cascade"],
@@ -160,7 +155,7 @@ class Classifier:
             else None
         )
         #: what a site model must have been fitted against to be used with these weights
-        self.base = fingerprint(meta, ngram_w, encoder_w)
+        self.base = weights_digest(meta, ngram_w, encoder_w)
         #: how many texts went to the encoder since loading (for the benchmark)
         self.encoder_calls = 0
 
@@ -235,7 +230,7 @@ class Classifier:
             # short of the preset's refuse point.
             ngram_cap=np.array(
                 [
-                    max(chosen.thresholds[c].refuse - 0.005, hold[k])
+                    max(_refuse_point(chosen.thresholds[c]) - 0.005, hold[k])
                     for k, c in enumerate(CATEGORIES)
                 ]
             ),
@@ -350,7 +345,7 @@ class Classifier:
     ) -> dict[str, CategoryScore]:
         result = {}
         for k, cat in enumerate(CATEGORIES):
-            spans: tuple[Span, ...] = ()
+            spans: tuple[WeightedSpan, ...] = ()
             if probs[k] >= span_floor[k] and norm.text:
                 spans = self._spans(text, norm, feats, e, k, site)
             result[cat] = CategoryScore(cat, float(probs[k]), spans)
@@ -366,7 +361,7 @@ class Classifier:
         e: Encoded | None,
         k: int,
         site: SiteHeads | None = None,
-    ) -> tuple[Span, ...]:
+    ) -> tuple[WeightedSpan, ...]:
         """Per-character evidence in logit units: each n-gram occurrence spreads its weight over
         its characters; with the encoder, each word piece adds its exact share of the head over
         the sentence vector (`token_evidence`). Words are summed, the strongest kept and joined
@@ -413,7 +408,7 @@ class Classifier:
         for first, last, weight in merged:
             start, _ = norm.span(words[int(first)][0], words[int(first)][1])
             _, end = norm.span(words[int(last)][0], words[int(last)][1])
-            spans.append(Span(start, end, text[start:end], round(weight / top, 3)))
+            spans.append(WeightedSpan(start, end, text[start:end], round(weight / top, 3)))
         return tuple(sorted(spans, key=lambda sp: -sp.weight))
 
 
@@ -429,3 +424,8 @@ def get_classifier() -> Classifier:
             if _instance is None:
                 _instance = Classifier.load()
     return _instance
+
+
+def _refuse_point(threshold: Threshold) -> float:
+    """A preset's refuse point; every shipped preset names one (1.0 where nothing refuses)."""
+    return 1.0 if threshold.refuse is None else threshold.refuse

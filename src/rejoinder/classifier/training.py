@@ -23,7 +23,7 @@ from rejoinder.classifier.corpora import UNKNOWN, EvalRow, TrainRow
 from rejoinder.classifier.encoder import HIDDEN, file_sha256
 from rejoinder.classifier.labels import CATEGORIES
 from rejoinder.classifier.ngrams import featurise
-from rejoinder.classifier.normalise import normalise
+from rejoinder.classifier.spelling import normalise
 
 SEED = 20261125
 NGRAM_CHARS = 2000  # the n-gram model reads at most this many characters of a comment

@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from rejoinder import discussion, publishing
 from rejoinder.core.errors import Closed, Invalid, InvalidMany, NotFound, Refused
 from rejoinder.core.models import Article, CommentInput, Site, Sort, ThreadPage
-from rejoinder.core.moderation.phrasebook import compiled_count
+from rejoinder.core.moderation.matching.phrasebook import compiled_count
 from rejoinder.moderation import Screening
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.web.addresses import address_hashes

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from rejoinder.core.moderation import bans
 from rejoinder.core.moderation.models import Action, Ban, BanKind, Policy
+from rejoinder.core.moderation.phases import bans
 from tests.unit.moderation.submissions import NOW, submission
 
 

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from rejoinder.core.moderation import bots
 from rejoinder.core.moderation.models import Action, Policy
+from rejoinder.core.moderation.phases import bots
 from tests.unit.moderation.submissions import ago, submission
 
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from rejoinder.core.moderation import closed, empty
 from rejoinder.core.moderation.models import Action, ArticleRef, Policy
+from rejoinder.core.moderation.phases import closed, empty
 from tests.unit.moderation.submissions import NOW, submission
 
 

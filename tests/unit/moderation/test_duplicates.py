@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rejoinder.core.moderation import duplicates
 from rejoinder.core.moderation.models import Action, Policy, RecentActivity
+from rejoinder.core.moderation.phases import duplicates
 from tests.unit.moderation.submissions import CLEAN, submission
 
 

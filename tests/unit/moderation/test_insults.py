@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from rejoinder.core.moderation import insults
+from rejoinder.core.moderation.matching.folding import fold
 from rejoinder.core.moderation.models import Action, Policy, Verdict
-from rejoinder.core.moderation.normalise import fold
+from rejoinder.core.moderation.phases import insults
 from rejoinder.core.moderation.policy import decide
 from tests.unit.moderation.submissions import submission
 

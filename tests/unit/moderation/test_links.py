@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rejoinder.core.moderation import links
-from rejoinder.core.moderation.links import find_links
 from rejoinder.core.moderation.models import Action, Policy
+from rejoinder.core.moderation.phases import links
+from rejoinder.core.moderation.phases.links import find_links
 from tests.unit.moderation.submissions import submission
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from rejoinder.core.moderation import rates
 from rejoinder.core.moderation.models import Action, Policy, RecentActivity, Signal
+from rejoinder.core.moderation.phases import rates
 from tests.unit.moderation.submissions import NOW, ago, submission
 
 

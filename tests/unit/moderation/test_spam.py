@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rejoinder.core.moderation import spam
 from rejoinder.core.moderation.models import Action, Policy, Signal
+from rejoinder.core.moderation.phases import spam
 from tests.unit.moderation.submissions import submission
 
 

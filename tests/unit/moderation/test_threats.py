@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from rejoinder.core.moderation import threats
+from rejoinder.core.moderation.matching.folding import fold
 from rejoinder.core.moderation.models import Action, Policy, Verdict
-from rejoinder.core.moderation.normalise import fold
+from rejoinder.core.moderation.phases import threats
 from rejoinder.core.moderation.policy import decide, explain
 from tests.unit.moderation.submissions import submission
 
@@ -887,8 +887,8 @@ def test_every_span_quotes_the_original_text() -> None:
 
 
 def test_a_pattern_is_searched_only_when_its_required_words_come_in_order() -> None:
-    from rejoinder.core.moderation.grammar import Sentence, sentences
-    from rejoinder.core.moderation.phrasebook import phrasebook
+    from rejoinder.core.moderation.matching.grammar import Sentence, sentences
+    from rejoinder.core.moderation.matching.phrasebook import phrasebook
 
     book = phrasebook("threats")
     wanted = [p for p in book.patterns if p.source == "{subject} {deserve_to} {get_harm}"]

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from rejoinder.core.moderation import ArticleRef, Policy, Submission, decide
-from rejoinder.core.moderation.grammar import _compiled
-from rejoinder.core.moderation.phrasebook import compile_all, phrasebook
+from rejoinder.core.moderation.matching.grammar import _compiled
+from rejoinder.core.moderation.matching.phrasebook import compile_all, phrasebook
 
 
 def test_compile_all_compiles_every_pattern_so_judging_compiles_nothing() -> None:

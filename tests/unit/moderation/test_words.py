@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rejoinder.core.moderation import lexicon, words
+from rejoinder.core.moderation.matching import lexicon
 from rejoinder.core.moderation.models import Action, Policy, Signal
+from rejoinder.core.moderation.phases import words
 from tests.unit.moderation.submissions import submission
 
 

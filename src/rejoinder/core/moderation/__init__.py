@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rejoinder.core.moderation.duplicates import fingerprint
-from rejoinder.core.moderation.model import scores_from
 from rejoinder.core.moderation.models import (
     Action,
     ArticleRef,
@@ -21,6 +19,8 @@ from rejoinder.core.moderation.models import (
     Threshold,
     Verdict,
 )
+from rejoinder.core.moderation.phases.duplicates import fingerprint
+from rejoinder.core.moderation.phases.model_scores import scores_from
 from rejoinder.core.moderation.policy import PHASES, combine, decide, explain
 
 __all__ = [

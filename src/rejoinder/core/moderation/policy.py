@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from types import ModuleType
 
-from rejoinder.core.moderation import (
+from rejoinder.core.moderation.models import (
+    Action,
+    Decision,
+    Policy,
+    Signal,
+    Submission,
+    Verdict,
+)
+from rejoinder.core.moderation.phases import (
     bans,
     bots,
     closed,
@@ -20,20 +28,12 @@ from rejoinder.core.moderation import (
     identity,
     insults,
     links,
-    model,
+    model_scores,
     rates,
     spam,
     threats,
     trust,
     words,
-)
-from rejoinder.core.moderation.models import (
-    Action,
-    Decision,
-    Policy,
-    Signal,
-    Submission,
-    Verdict,
 )
 
 # The order is the order of the reasons shown: first what no revision can fix (closed,
@@ -51,7 +51,7 @@ PHASES: Sequence[ModuleType] = (
     insults,
     identity,
     threats,
-    model,
+    model_scores,
     trust,
 )
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from rejoinder.core.moderation import lexicon
+from rejoinder.core.moderation.matching import lexicon
+from rejoinder.core.moderation.matching.folding import Folded, phrase_pattern
 from rejoinder.core.moderation.models import Span
-from rejoinder.core.moderation.normalise import Folded, phrase_pattern
 
 _BEFORE = r"(?<![^\W_])"
 _AFTER = r"(?![^\W_])"

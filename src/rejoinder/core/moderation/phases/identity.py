@@ -17,9 +17,9 @@ A match holds the comment; ``Policy.pattern_actions`` may make it refuse
 
 from __future__ import annotations
 
+from rejoinder.core.moderation.matching.folding import Folded, fold
+from rejoinder.core.moderation.matching.phrasebook import phrasebook
 from rejoinder.core.moderation.models import Action, Policy, Signal, Span, Submission
-from rejoinder.core.moderation.normalise import Folded, fold
-from rejoinder.core.moderation.phrasebook import phrasebook
 from rejoinder.core.moderation.phrasing import quoted
 
 PHASE = "identity"

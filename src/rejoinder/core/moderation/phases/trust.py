@@ -10,9 +10,9 @@ commenters, comments with links, or everything, for a moderator to see first.
 
 from __future__ import annotations
 
-from rejoinder.core.moderation.links import find_links
-from rejoinder.core.moderation.model import code_for
 from rejoinder.core.moderation.models import Action, History, Mode, Policy, Signal, Submission
+from rejoinder.core.moderation.phases.links import find_links
+from rejoinder.core.moderation.phases.model_scores import code_for
 from rejoinder.core.moderation.times import plural
 
 PHASE = "trust"

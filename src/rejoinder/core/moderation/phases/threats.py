@@ -26,9 +26,9 @@ A match holds the comment; ``Policy.pattern_actions`` may make a code refuse ins
 
 from __future__ import annotations
 
+from rejoinder.core.moderation.matching.folding import Folded, fold
+from rejoinder.core.moderation.matching.phrasebook import phrasebook
 from rejoinder.core.moderation.models import Action, Policy, Signal, Span, Submission
-from rejoinder.core.moderation.normalise import Folded, fold
-from rejoinder.core.moderation.phrasebook import phrasebook
 from rejoinder.core.moderation.phrasing import quoted
 
 PHASE = "threats"

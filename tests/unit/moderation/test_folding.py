@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rejoinder.core.moderation.normalise import find_phrases, fold
+from rejoinder.core.moderation.matching.folding import find_phrases, fold
 
 WORDS = ("idiot", "moron", "scum", "parasite", "creep")
 

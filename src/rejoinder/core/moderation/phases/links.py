@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from rejoinder.core.moderation import lexicon
+from rejoinder.core.moderation.matching import lexicon
+from rejoinder.core.moderation.matching.folding import Folded, find_phrases, fold
 from rejoinder.core.moderation.models import Action, Policy, Signal, Span, Submission
-from rejoinder.core.moderation.normalise import Folded, find_phrases, fold
 
 PHASE = "links"
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from rejoinder.core.moderation import lexicon
-from rejoinder.core.moderation.links import find_links
+from rejoinder.core.moderation.matching import lexicon
+from rejoinder.core.moderation.matching.folding import Folded, fold
 from rejoinder.core.moderation.models import Action, Policy, Signal, Span, Submission
-from rejoinder.core.moderation.normalise import Folded, fold
+from rejoinder.core.moderation.phases.links import find_links
 
 PHASE = "spam"
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from rejoinder.classifier import CATEGORIES, Classifier
-from rejoinder.classifier.sitemodel import (
+from rejoinder.classifier.site_models import (
     REPLAY_ROWS,
     UNKNOWN,
     SiteHeads,

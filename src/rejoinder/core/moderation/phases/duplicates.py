@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from rejoinder.core.moderation.matching.folding import fold
 from rejoinder.core.moderation.models import Action, Policy, Signal, Submission
-from rejoinder.core.moderation.normalise import fold
 from rejoinder.core.moderation.times import plural
 
 PHASE = "duplicates"

@@ -16,10 +16,10 @@ otherwise (``{"insult_phrase": "refuse"}``).
 
 from __future__ import annotations
 
-from rejoinder.core.moderation import lexicon
+from rejoinder.core.moderation.matching import lexicon
+from rejoinder.core.moderation.matching.folding import Folded, find_phrases, fold
+from rejoinder.core.moderation.matching.phrasebook import phrasebook
 from rejoinder.core.moderation.models import Action, Policy, Signal, Span, Submission
-from rejoinder.core.moderation.normalise import Folded, find_phrases, fold
-from rejoinder.core.moderation.phrasebook import phrasebook
 from rejoinder.core.moderation.phrasing import quoted
 
 PHASE = "insults"

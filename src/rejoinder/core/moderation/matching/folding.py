@@ -30,7 +30,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from rejoinder.core.moderation import lexicon
+from rejoinder.core.moderation.matching import lexicon
 from rejoinder.core.moderation.models import Span
 
 _FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")  # invisible letters and blanks

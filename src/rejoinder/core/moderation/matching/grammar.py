@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from typing import Any
 
-from rejoinder.core.moderation.normalise import Folded, fold
+from rejoinder.core.moderation.matching.folding import Folded, fold
 
 GAP = "(?:, | )"
 _WORD = r"[A-Za-z0-9*]+"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from rejoinder.core.moderation.matching.folding import fold
 from rejoinder.core.moderation.models import Action, Policy, Signal, Submission
-from rejoinder.core.moderation.normalise import fold
 
 PHASE = "empty"
 

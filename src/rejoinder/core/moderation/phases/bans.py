@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from rejoinder.core.moderation.matching.folding import skeleton
 from rejoinder.core.moderation.models import Action, Ban, BanKind, Policy, Signal, Submission
-from rejoinder.core.moderation.normalise import skeleton
 from rejoinder.core.moderation.times import utc
 
 PHASE = "bans"

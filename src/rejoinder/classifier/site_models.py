@@ -63,7 +63,7 @@ KEEP_SLACK = 0.005
 Floats = npt.NDArray[np.float64]
 
 
-def fingerprint(
+def weights_digest(
     meta: Mapping[str, Any], ngram_w: npt.NDArray[Any], encoder_w: npt.NDArray[Any]
 ) -> str:
     """What a site model was fitted against: the encoder file, the n-gram weights and the
@@ -84,7 +84,7 @@ class SiteHeads:
     encoder_w: npt.NDArray[np.float32]  # dimensions x categories, the blend's share folded in
     bias: Floats  # per category
     ngram_share: float
-    base: str  # `fingerprint` of the shipped weights they go with
+    base: str  # `weights_digest` of the shipped weights they go with
 
     def logits(self, ngram: Floats, pooled: npt.NDArray[np.floating[Any]]) -> Floats:
         """Blended logits of rows of n-gram logits and pooled encoder vectors."""
@@ -414,7 +414,7 @@ def _newton(
 
 @functools.cache
 def shipped_base() -> str:
-    """The `fingerprint` of the weights shipped in the package, read from their files (without
+    """The `weights_digest` of the weights shipped in the package, read from their files (without
     loading the model): a site model whose `base` differs was made for other weights."""
     weights = resources.files("rejoinder.classifier").joinpath("weights")
     meta = json.loads(weights.joinpath("meta.json").read_text(encoding="utf-8"))
@@ -422,4 +422,4 @@ def shipped_base() -> str:
         ngram_w = np.load(f, allow_pickle=False)
     with weights.joinpath("encoder_heads.npy").open("rb") as f:
         encoder_w = np.load(f, allow_pickle=False)
-    return fingerprint(meta, ngram_w, encoder_w)
+    return weights_digest(meta, ngram_w, encoder_w)

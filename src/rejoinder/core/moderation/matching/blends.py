@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from rejoinder.core.moderation import lexicon
+from rejoinder.core.moderation.matching import lexicon
+from rejoinder.core.moderation.matching.folding import Folded, find_phrases, phrase_pattern
 from rejoinder.core.moderation.models import Span
-from rejoinder.core.moderation.normalise import Folded, find_phrases, phrase_pattern
 
 _INNER = r"(?:[^\w\s'’]|_)*"  # "Isra-hell" as well as "Israhell"
 

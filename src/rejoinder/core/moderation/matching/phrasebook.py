@@ -27,10 +27,16 @@ import re
 from collections.abc import Iterable
 from functools import cache, cached_property
 
-from rejoinder.core.moderation import lexicon
-from rejoinder.core.moderation.grammar import Grammar, Pattern, Sentence, _compiled, sentences
+from rejoinder.core.moderation.matching import lexicon
+from rejoinder.core.moderation.matching.folding import Folded, fold
+from rejoinder.core.moderation.matching.grammar import (
+    Grammar,
+    Pattern,
+    Sentence,
+    _compiled,
+    sentences,
+)
 from rejoinder.core.moderation.models import Span
-from rejoinder.core.moderation.normalise import Folded, fold
 
 _QUOTED = re.compile(r"[\"“”«»„][^\"“”«»„]*[\"“”«»„]")
 _SINGLE_QUOTED = re.compile(r"(?<![\w'‘’])['‘][^'‘’\n]{3,}?['’](?![\w'‘’])")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rejoinder.core.moderation import model
 from rejoinder.core.moderation.models import (
     Action,
     ModelScore,
@@ -12,6 +11,7 @@ from rejoinder.core.moderation.models import (
     Span,
     Threshold,
 )
+from rejoinder.core.moderation.phases import model_scores
 from tests.unit.moderation.submissions import submission
 
 TEXT = "You are all clowns and I will find you."
@@ -23,7 +23,7 @@ def judged(
     scores: dict[str, ModelScore] | None, policy: Policy | None = None
 ) -> list[tuple[str, Action]]:
     sub = submission(text=TEXT, model_scores=scores)
-    return [(s.code, s.action) for s in model.check(sub, policy or Policy())]
+    return [(s.code, s.action) for s in model_scores.check(sub, policy or Policy())]
 
 
 def test_no_scores_means_no_signals() -> None:
@@ -37,7 +37,7 @@ def test_below_the_hold_threshold_passes() -> None:
 
 def test_at_the_hold_threshold_holds_with_spans_and_score() -> None:
     sub = submission(text=TEXT, model_scores={"insult": ModelScore(0.75, (SPAN,))})
-    [signal] = model.check(sub, Policy())
+    [signal] = model_scores.check(sub, Policy())
     assert (signal.code, signal.action, signal.score) == ("model_insult", Action.HOLD, 0.75)
     assert signal.spans == (SPAN,)
     assert signal.message == 'the model reads it as an insult (0.75), mostly for "find"'
@@ -74,6 +74,6 @@ def test_scores_from_the_classifier_are_converted() -> None:
         "insult": CategoryScore(0.8, [Hit(8, 11), (FIND, FIND + 4)]),
         "spam": CategoryScore(0.1, []),
     }
-    converted = model.scores_from(raw, TEXT)
+    converted = model_scores.scores_from(raw, TEXT)
     assert converted["insult"] == ModelScore(0.8, (Span(8, 11, "all"), SPAN))
     assert converted["spam"] == ModelScore(0.1, ())

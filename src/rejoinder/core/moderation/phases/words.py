@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 
-from rejoinder.core.moderation import lexicon
-from rejoinder.core.moderation.blends import find_blends
-from rejoinder.core.moderation.metaphors import adjective_before, find_metaphors
+from rejoinder.core.moderation.matching import lexicon
+from rejoinder.core.moderation.matching.blends import find_blends
+from rejoinder.core.moderation.matching.folding import Folded, find_phrases, fold
+from rejoinder.core.moderation.matching.metaphors import adjective_before, find_metaphors
 from rejoinder.core.moderation.models import Action, Policy, Signal, Span, Submission, WordLists
-from rejoinder.core.moderation.normalise import Folded, find_phrases, fold
 from rejoinder.core.moderation.phrasing import quoted
 
 PHASE = "words"
