@@ -34,17 +34,17 @@ from sqlalchemy import func, insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import thread_read
 
-from rejoinder import accounts
 from rejoinder.core.models import ArticleDraft, Role, Status
 from rejoinder.core.moderation import ArticleRef, Submission, decide, fingerprint
 from rejoinder.core.moderation.matching import lexicon
 from rejoinder.core.text import render_article, render_comment
-from rejoinder.moderation import Judgement
 from rejoinder.store import articles as article_store
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.migrate import upgrade
 from rejoinder.store.schema import audit_log, comments
+from rejoinder.usecases import accounts
+from rejoinder.usecases.moderation import Judgement
 
 PASSWORD = "desk bench password, long enough"
 SEED = 20251125  # fixed: every run seeds the same comments

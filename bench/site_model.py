@@ -75,8 +75,8 @@ def main() -> None:
 
     from rejoinder.classifier import Classifier, corpora
     from rejoinder.runtime import model_thresholds
-    from rejoinder.site_models import fit_decisions, model_held
     from rejoinder.store.site_models import DeskDecision
+    from rejoinder.usecases.site_models import fit_decisions, model_held
 
     clf = Classifier.load()
     thresholds = model_thresholds(preset=args.preset)

@@ -15,11 +15,11 @@ from rejoinder.core.errors import NotFound
 from rejoinder.core.models import Limits, Site
 from rejoinder.core.moderation import ModelScore, Threshold, scores_from
 from rejoinder.events import NAMES, Events
-from rejoinder.moderation import ModelPresets, Moderator, Scorer
 from rejoinder.settings import Settings
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database, SqliteChangeCounter
 from rejoinder.store.ratebook import RedisRates
+from rejoinder.usecases.moderation import ModelPresets, Moderator, Scorer
 
 if TYPE_CHECKING:
     from importlib.abc import Traversable
@@ -113,6 +113,34 @@ def model_thresholds(
     """One preset's thresholds (None: the default preset's)."""
     presets = model_presets(meta_file)
     return dict(presets.thresholds[preset or presets.default])
+
+
+def open_database(settings: Settings) -> Database:
+    """The database alone, neither migrated nor written to (for exports and migrations)."""
+    return Database(settings.database_url)
+
+
+def migrate(settings: Settings) -> str | None:
+    """Apply every migration the database lacks; return the revision it is at now."""
+    from rejoinder.store.migrate import current, upgrade
+
+    db = open_database(settings)
+    try:
+        upgrade(db)
+        return current(db)
+    finally:
+        db.dispose()
+
+
+def schema_revision(settings: Settings) -> str | None:
+    """The revision the database is at (None: nothing applied yet)."""
+    from rejoinder.store.migrate import current
+
+    db = open_database(settings)
+    try:
+        return current(db)
+    finally:
+        db.dispose()
 
 
 def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:

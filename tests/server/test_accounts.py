@@ -15,11 +15,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from rejoinder.accounts import add_user
 from rejoinder.core.models import Role
 from rejoinder.store import accounts as account_store
 from rejoinder.store.database import Database
 from rejoinder.store.schema import sessions, users
+from rejoinder.usecases.accounts import add_user
 from tests.conftest import Databases, Server, rejoinder
 from tests.server import ERROR_KEYS, parse_html
 

@@ -93,7 +93,7 @@ def test_the_demo_serves_its_articles_with_their_discussions(demo: Demo) -> None
     assert len(titles) == 3
     shipped = json.loads(
         (
-            resources.files("rejoinder.demo") / "discussions" / "quarry-road-bus-lane.json"
+            resources.files("rejoinder.usecases.demo") / "discussions" / "quarry-road-bus-lane.json"
         ).read_text()
     )
     counts = httpx.get(demo.url + "/api/v1/counts", params={"slug": "quarry-road-bus-lane"})

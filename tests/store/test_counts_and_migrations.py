@@ -12,7 +12,6 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, func, inspect, select
 
-from rejoinder import discussion, publishing
 from rejoinder.core.errors import Closed, Forbidden, Invalid, NotFound
 from rejoinder.core.models import Article, ArticleDraft, Comment, CommentInput, Status
 from rejoinder.runtime import Runtime, open_runtime
@@ -22,6 +21,7 @@ from rejoinder.store import comments as comment_store
 from rejoinder.store.database import Database
 from rejoinder.store.migrate import MIGRATIONS, current, upgrade
 from rejoinder.store.schema import articles, comments, metadata, sites
+from rejoinder.usecases import discussion, publishing
 from tests.conftest import BACKEND, Databases
 
 WINDOW = timedelta(minutes=15)

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from rejoinder import discussion, publishing
 from rejoinder.core.models import (
     ArticleDraft,
     Comment,
@@ -28,6 +27,7 @@ from rejoinder.settings import Settings
 from rejoinder.store import articles as article_store
 from rejoinder.store import comments as comment_store
 from rejoinder.store.schema import comments
+from rejoinder.usecases import discussion, publishing
 from tests.conftest import Databases
 
 PAGE_SIZE = 50

@@ -25,7 +25,7 @@ from rejoinder.classifier.site_models import (
     rejection_categories,
     shipped_base,
 )
-from rejoinder.site_models import agreement, other_phases_held, split_recent
+from rejoinder.usecases.site_models import agreement, other_phases_held, split_recent
 
 ROOT = Path(__file__).resolve().parents[2]
 DIM = 12

@@ -58,6 +58,12 @@ class Conflict(RejoinderError):
     code = "conflict"
 
 
+class Unavailable(RejoinderError):
+    """The store cannot answer: its tables are missing (a database never migrated)."""
+
+    code = "unavailable"
+
+
 class Refused(RejoinderError):
     """The moderation pipeline refused a submission; `reasons` name the words or the rule."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 class Status(enum.StrEnum):
@@ -190,3 +191,51 @@ class User:
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+
+# The desk's queues, in the order of its tabs.
+QUEUE_TABS = ("held", "reported", "published", "refused", "all")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """The All tab's search and filters; every field optional."""
+
+    q: str = ""
+    email: str = ""
+    article: str = ""  # slug
+    group: str = ""  # the hashed address group, or its prefix
+    status: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return any((self.q, self.email, self.article, self.group, self.status)) or bool(
+            self.since or self.until
+        )
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    created_at: datetime
+    site_id: int | None
+    comment_id: int | None
+    actor_kind: str  # machine, user, token, system
+    actor: str
+    action: str
+    before: str | None
+    after: str | None
+    note: str
+    data: dict[str, Any]
+
+    def to_dict(self, timespec: str = "microseconds") -> dict[str, Any]:
+        """The entry as plain JSON-ready values (the export and the admin API share it)."""
+        return {
+            "id": self.id,
+            "created_at": self.created_at.isoformat(timespec=timespec).replace("+00:00", "Z"),
+            "site_id": self.site_id, "comment_id": self.comment_id,
+            "actor_kind": self.actor_kind, "actor": self.actor, "action": self.action,
+            "before": self.before, "after": self.after, "note": self.note, "data": self.data,
+        }  # fmt: skip

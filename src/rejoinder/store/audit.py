@@ -5,39 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.exc import DBAPIError
 
+from rejoinder.core.errors import Unavailable
+from rejoinder.core.models import AuditEntry
 from rejoinder.store.schema import audit_log
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    created_at: datetime
-    site_id: int | None
-    comment_id: int | None
-    actor_kind: str  # machine, user, token, system
-    actor: str
-    action: str
-    before: str | None
-    after: str | None
-    note: str
-    data: dict[str, Any]
-
-    def to_dict(self, timespec: str = "microseconds") -> dict[str, Any]:
-        """The entry as plain JSON-ready values (the export and the admin API share it)."""
-        return {
-            "id": self.id,
-            "created_at": self.created_at.isoformat(timespec=timespec).replace("+00:00", "Z"),
-            "site_id": self.site_id, "comment_id": self.comment_id,
-            "actor_kind": self.actor_kind, "actor": self.actor, "action": self.action,
-            "before": self.before, "after": self.after, "note": self.note, "data": self.data,
-        }  # fmt: skip
-
 
 _ADD_ENTRY = insert(audit_log).returning(audit_log.c.id)
 
@@ -101,12 +77,18 @@ def list_entries(
 
 
 def iter_entries(conn: Connection, batch: int = 1000) -> Iterator[AuditEntry]:
-    """Every entry, oldest first, in batches (for exports)."""
+    """Every entry, oldest first, in batches (for exports). Raises `Unavailable` when the
+    log's table is missing."""
     last = 0
     while True:
-        rows = conn.execute(
-            select(audit_log).where(audit_log.c.id > last).order_by(audit_log.c.id).limit(batch)
-        ).mappings()
+        query = select(audit_log).where(audit_log.c.id > last).order_by(audit_log.c.id)
+        try:
+            rows = conn.execute(query.limit(batch)).mappings()
+        except DBAPIError as error:
+            raise Unavailable(
+                f"Could not read the audit log ({type(error).__name__}); "
+                "is the database migrated (`rejoinder db upgrade`)?"
+            ) from None
         entries = [_entry(row) for row in rows]
         if not entries:
             return

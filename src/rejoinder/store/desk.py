@@ -10,34 +10,14 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, or_, select, update
 
-from rejoinder.core.models import Article, Status
+from rejoinder.core.models import QUEUE_TABS, Article, QueueFilters, Status
 from rejoinder.store.articles import _COLUMNS as ARTICLE_COLUMNS
 from rejoinder.store.schema import articles, comments, refused, reports
 from rejoinder.store.sites import get_site_settings
 
 PAGE = 50
 DEFAULT_REPORTS_TO_QUEUE = 3
-TABS = ("held", "reported", "published", "refused", "all")
 _MAX_ID = 2**31 - 1
-
-
-@dataclass(frozen=True)
-class Filters:
-    """The All tab's search and filters; every field optional."""
-
-    q: str = ""
-    email: str = ""
-    article: str = ""  # slug
-    group: str = ""  # the hashed address group, or its prefix
-    status: str = ""
-    since: datetime | None = None
-    until: datetime | None = None
-
-    @property
-    def active(self) -> bool:
-        return any((self.q, self.email, self.article, self.group, self.status)) or bool(
-            self.since or self.until
-        )
 
 
 @dataclass(frozen=True)
@@ -136,7 +116,7 @@ def tab_counts(conn: Connection, site_id: int, threshold: int, since: datetime) 
     row = conn.execute(
         select(count("held"), count("reported"), count("published"), refused_count, count("all"))
     ).one()
-    return {tab: int(row._mapping[tab]) for tab in TABS}
+    return {tab: int(row._mapping[tab]) for tab in QUEUE_TABS}
 
 
 _ITEM_COLUMNS = (
@@ -191,7 +171,7 @@ def list_comments(
     threshold: int,
     since: datetime,
     cursor: int | None,
-    filters: Filters = Filters(),
+    filters: QueueFilters = QueueFilters(),
     limit: int = PAGE,
 ) -> list[DeskItem]:
     """One page of a comment queue. Held reads oldest first; the others newest first; the

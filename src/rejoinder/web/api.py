@@ -12,14 +12,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from rejoinder import discussion, publishing
 from rejoinder.core.articlefile import draft_from_fields
 from rejoinder.core.models import CommentInput, PublicComment, Site, Status, ThreadNode
-from rejoinder.moderation import Screening, verdict_out
 from rejoinder.runtime import Runtime, utcnow
+from rejoinder.usecases import discussion, publishing
+from rejoinder.usecases.moderation import Screening, verdict_out
 from rejoinder.web.addresses import address_hashes
+from rejoinder.web.cookies import OWN_COOKIE, Identity
 from rejoinder.web.errors import ApiError
-from rejoinder.web.identity import OWN_COOKIE, Identity
 from rejoinder.web.limits import CheckLimiter
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.requests import parse_cursor, parse_sort

@@ -17,19 +17,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from rejoinder import __version__
-from rejoinder.moderation import purge_refused
 from rejoinder.runtime import Runtime, open_runtime, utcnow
 from rejoinder.settings import Settings, load_settings
-from rejoinder.web import api, auth, feeds, pages
-from rejoinder.web.admin_api import router as admin_api_router
-from rejoinder.web.audit_desk import router as audit_router
-from rejoinder.web.auth import LoginRequired
-from rejoinder.web.desk import router as desk_router
+from rejoinder.usecases.moderation import purge_refused
+from rejoinder.web import api, feeds, pages
+from rejoinder.web.cookies import Identity
+from rejoinder.web.desk import login as auth
+from rejoinder.web.desk.audit import router as audit_router
+from rejoinder.web.desk.login import LoginRequired
+from rejoinder.web.desk.policy import router as policy_router
+from rejoinder.web.desk.queue import router as desk_router
+from rejoinder.web.desk.queue_api import router as admin_api_router
+from rejoinder.web.desk.site_models import router as model_router
 from rejoinder.web.errors import install_error_handlers
-from rejoinder.web.identity import Identity
 from rejoinder.web.limits import CheckLimiter
-from rejoinder.web.model_desk import router as model_router
-from rejoinder.web.policy_desk import router as policy_router
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.rendering import make_renderer
 from rejoinder.web.reports import router as reports_router

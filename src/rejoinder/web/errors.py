@@ -21,6 +21,7 @@ from rejoinder.core.errors import (
     NotFound,
     Refused,
     RejoinderError,
+    Unavailable,
 )
 
 log = logging.getLogger("rejoinder.web")
@@ -32,6 +33,7 @@ STATUS: dict[type[RejoinderError], int] = {
     Closed: 403,
     Forbidden: 403,
     Conflict: 409,
+    Unavailable: 503,
 }
 _HTTP_NAMES = {
     400: "bad_request",

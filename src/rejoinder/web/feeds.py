@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from rejoinder import publishing
 from rejoinder.core.errors import NotFound
 from rejoinder.core.models import Article, PublicComment, Site
 from rejoinder.runtime import Runtime
+from rejoinder.usecases import publishing
 
 router = APIRouter(include_in_schema=False)
 ATOM = "application/atom+xml; charset=utf-8"

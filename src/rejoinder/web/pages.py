@@ -13,14 +13,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from rejoinder import discussion, publishing
 from rejoinder.core.errors import Closed, Invalid, InvalidMany, NotFound, Refused
 from rejoinder.core.models import Article, CommentInput, Site, Sort, ThreadPage
 from rejoinder.core.moderation.matching.phrasebook import compiled_count
-from rejoinder.moderation import Screening
 from rejoinder.runtime import Runtime, utcnow
+from rejoinder.usecases import discussion, publishing
+from rejoinder.usecases.moderation import Screening
 from rejoinder.web.addresses import address_hashes
-from rejoinder.web.identity import AUTHOR_COOKIE, OWN_COOKIE, Author, Identity
+from rejoinder.web.cookies import AUTHOR_COOKIE, OWN_COOKIE, Author, Identity
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.rendering import as_typed
 from rejoinder.web.requests import parse_cursor, parse_sort

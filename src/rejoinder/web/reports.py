@@ -11,9 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from rejoinder import reports
 from rejoinder.core.errors import InvalidMany, Refused
 from rejoinder.runtime import Runtime, utcnow
+from rejoinder.usecases import reports
 from rejoinder.web.addresses import address_hashes
 
 router = APIRouter(include_in_schema=False)

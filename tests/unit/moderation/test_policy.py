@@ -232,8 +232,8 @@ def test_decision_to_dict_is_json_ready() -> None:
 
 
 def test_a_site_without_thresholds_of_its_own_gets_its_presets() -> None:
-    from rejoinder.moderation import effective_policy
     from rejoinder.runtime import model_presets
+    from rejoinder.usecases.moderation import effective_policy
 
     presets = model_presets()
     assert presets.default == "standard"

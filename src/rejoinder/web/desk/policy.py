@@ -10,13 +10,13 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from rejoinder import policies
 from rejoinder.core.errors import Conflict, InvalidMany
 from rejoinder.core.models import Site
-from rejoinder.moderation import ModelPresets
 from rejoinder.runtime import Runtime, utcnow
+from rejoinder.usecases import policy as policies
+from rejoinder.usecases.moderation import ModelPresets
 from rejoinder.web.api import require_json
-from rejoinder.web.auth import Staff, api_staff, check_csrf, desk_staff, require_admin
+from rejoinder.web.desk.login import Staff, api_staff, check_csrf, desk_staff, require_admin
 from rejoinder.web.errors import ApiError
 from rejoinder.web.rendering import as_typed
 

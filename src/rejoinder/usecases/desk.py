@@ -14,7 +14,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from rejoinder.core.errors import Conflict, Invalid, NotFound
-from rejoinder.core.models import Limits, Status
+from rejoinder.core.models import QUEUE_TABS, Limits, QueueFilters, Status
 from rejoinder.core.moderation import Ban, BanKind
 from rejoinder.core.text import render_comment
 from rejoinder.core.validation import check_body, clean_text
@@ -25,7 +25,7 @@ from rejoinder.store import comments as comment_store
 from rejoinder.store import desk as desk_store
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store.database import Database
-from rejoinder.store.desk import DeskItem, Filters, Parent
+from rejoinder.store.desk import DeskItem, Parent
 
 RECENT_DAYS = 7  # "Recently published" covers this many days
 NOTE_MAX = 1000
@@ -76,7 +76,7 @@ class QueuePage:
     counts: dict[str, int]
     next_cursor: int | None
     threshold: int
-    filters: Filters = field(default_factory=Filters)
+    filters: QueueFilters = field(default_factory=QueueFilters)
 
 
 @dataclass(frozen=True)
@@ -160,11 +160,11 @@ def read_queue(
     tab: str,
     cursor: int | None,
     now: datetime,
-    filters: Filters = Filters(),
+    filters: QueueFilters = QueueFilters(),
     limit: int = desk_store.PAGE,
 ) -> QueuePage:
     """One page of a queue with every tab's count, read in one transaction (five queries)."""
-    if tab not in desk_store.TABS:
+    if tab not in QUEUE_TABS:
         raise NotFound("There is no such queue.")
     since = now - timedelta(days=RECENT_DAYS)
     with db.read() as conn:

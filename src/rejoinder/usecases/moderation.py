@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
     from rejoinder.classifier.site_models import SiteHeads
 
-log = logging.getLogger("rejoinder.moderation")
+log = logging.getLogger("rejoinder.usecases.moderation")
 
 
 class Scorer(Protocol):

@@ -14,13 +14,13 @@ from rejoinder.core.pagedump import PageDump
 from rejoinder.core.text import render_article, render_comment
 from rejoinder.core.validation import check_slug, clean_line, clean_text, slugify
 from rejoinder.events import ARTICLE_PUBLISHED, Events
-from rejoinder.moderation import Judgement, Moderator
 from rejoinder.store import articles as article_store
 from rejoinder.store import audit as audit_store
 from rejoinder.store import comments as comment_store
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
+from rejoinder.usecases.moderation import Judgement, Moderator
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection

@@ -17,10 +17,10 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from rejoinder import accounts
 from rejoinder.core.errors import Forbidden, Invalid
 from rejoinder.core.models import User
 from rejoinder.runtime import Runtime, utcnow
+from rejoinder.usecases import accounts
 from rejoinder.web.addresses import address_hashes
 from rejoinder.web.errors import ApiError
 from rejoinder.web.rendering import as_typed

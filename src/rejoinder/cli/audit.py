@@ -11,7 +11,9 @@ from typing import IO, Annotated, Any
 
 import typer
 
-audit_app = typer.Typer(help="The audit log: every verdict and every desk action, append-only.")
+from rejoinder.cli.options import DatabaseOption, fail, settings_for
+
+app = typer.Typer(help="The audit log: every verdict and every desk action, append-only.")
 
 FIELDS = (
     "id", "created_at", "site_id", "comment_id", "actor_kind", "actor", "action",
@@ -61,7 +63,7 @@ def write_export(entries: Any, out: IO[str], fmt: Format) -> int:
     return count
 
 
-@audit_app.command("export")
+@app.command("export")
 def export(
     fmt: Annotated[
         Format,
@@ -74,36 +76,21 @@ def export(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of standard output.")
     ] = None,
-    database_url: Annotated[
-        str | None,
-        typer.Option(
-            "--database-url", help="Overrides REJOINDER_DATABASE_URL.", show_default=False
-        ),
-    ] = None,
+    database_url: DatabaseOption = None,
 ) -> None:
     """Every entry of the audit log, oldest first, streamed as CSV or JSON lines."""
-    from sqlalchemy.exc import SQLAlchemyError
+    from rejoinder.core.errors import Unavailable
+    from rejoinder.runtime import open_database
+    from rejoinder.usecases.audit import export_entries
 
-    from rejoinder.settings import load_settings
-    from rejoinder.store.audit import iter_entries
-    from rejoinder.store.database import Database
-
-    db = Database(load_settings(database_url=database_url).database_url)
+    db = open_database(settings_for(database_url))
     target: IO[str] = (
         output.open("w", encoding="utf-8", newline="") if output is not None else sys.stdout
     )
     try:
-        # One read transaction: the export is a consistent snapshot even while the server writes.
-        with db.read() as conn:
-            count = write_export(iter_entries(conn), target, fmt)
-    except SQLAlchemyError as error:
-        typer.secho(
-            f"Could not read the audit log ({type(error).__name__}); "
-            "is the database migrated (`rejoinder db upgrade`)?",
-            fg=typer.colors.RED,
-            err=True,
-        )
-        raise typer.Exit(1) from None
+        count = write_export(export_entries(db), target, fmt)
+    except Unavailable as error:
+        fail(error.message)
     finally:
         if output is not None:
             target.close()

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
+from rejoinder.core.models import AuditEntry
 from rejoinder.runtime import Runtime
-from rejoinder.store import audit as audit_store
-from rejoinder.store.audit import AuditEntry
-from rejoinder.web.auth import api_staff, desk_staff
+from rejoinder.usecases import audit
+from rejoinder.web.desk.login import api_staff, desk_staff
 from rejoinder.web.errors import ApiError
 
 PAGE = 100
@@ -85,8 +85,7 @@ def _rt(request: Request) -> Runtime:
 
 def _list(request: Request, args: dict[str, Any]) -> list[AuditEntry]:
     """One page and one entry more (to know whether there is an older page)."""
-    with _rt(request).db.read() as conn:
-        return audit_store.list_entries(conn, limit=PAGE + 1, **args)
+    return audit.list_entries(_rt(request).db, limit=PAGE + 1, **args)
 
 
 def _compact(value: Any) -> str:

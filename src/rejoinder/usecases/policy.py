@@ -32,11 +32,11 @@ from rejoinder.core.moderation import (
 from rejoinder.core.moderation.matching import lexicon
 from rejoinder.core.moderation.matching.folding import phrase_pattern
 from rejoinder.core.validation import clean_text
-from rejoinder.moderation import ModelPresets, check_preset, effective_policy
 from rejoinder.store import audit
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
-from rejoinder.store.policy_samples import Sample, latest_comments
+from rejoinder.store.policy import Sample, latest_comments
+from rejoinder.usecases.moderation import ModelPresets, check_preset, effective_policy
 
 CATEGORIES = ("toxicity", "insult", "threat", "identity_attack", "obscenity", "spam")
 MODES = {

@@ -24,7 +24,13 @@ from rejoinder.core.text import render_comment
 from rejoinder.core.threads import build_tree
 from rejoinder.core.validation import check_body, validate_comment
 from rejoinder.events import COMMENT_DELETED, COMMENT_EDITED, COMMENT_POSTED, Events
-from rejoinder.moderation import (
+from rejoinder.store import articles as article_store
+from rejoinder.store import audit as audit_store
+from rejoinder.store import comments as comment_store
+from rejoinder.store import moderation as moderation_store
+from rejoinder.store import reports as report_store
+from rejoinder.store.database import Database
+from rejoinder.usecases.moderation import (
     Judgement,
     Moderator,
     Screening,
@@ -32,12 +38,6 @@ from rejoinder.moderation import (
     reason_out,
     refusal,
 )
-from rejoinder.store import articles as article_store
-from rejoinder.store import audit as audit_store
-from rejoinder.store import comments as comment_store
-from rejoinder.store import moderation as moderation_store
-from rejoinder.store import reports as report_store
-from rejoinder.store.database import Database
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection

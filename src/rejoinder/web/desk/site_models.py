@@ -11,14 +11,14 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from rejoinder import site_models
 from rejoinder.core.errors import Conflict, Invalid, NotFound
 from rejoinder.core.models import Site
 from rejoinder.runtime import utcnow
+from rejoinder.usecases import site_models
 from rejoinder.web.api import require_json
-from rejoinder.web.auth import Staff, api_staff, check_csrf, desk_staff, require_admin
+from rejoinder.web.desk.login import Staff, api_staff, check_csrf, desk_staff, require_admin
+from rejoinder.web.desk.policy import desk_runtime, desk_site
 from rejoinder.web.errors import ApiError
-from rejoinder.web.policy_desk import desk_runtime, desk_site
 
 router = APIRouter()
 _DONE = {"shipped": "The site now uses the shipped model."}

@@ -12,11 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from rejoinder import desk
 from rejoinder.core.errors import Conflict, Invalid
+from rejoinder.core.models import QueueFilters
 from rejoinder.runtime import Runtime, utcnow
-from rejoinder.store.desk import Filters
-from rejoinder.web.auth import Staff, check_csrf, desk_staff
+from rejoinder.usecases import desk
+from rejoinder.web.desk.login import Staff, check_csrf, desk_staff
 from rejoinder.web.requests import parse_cursor
 
 router = APIRouter(include_in_schema=False)
@@ -52,7 +52,7 @@ def actor_of(staff: Staff) -> desk.Actor:
 
 
 def _signer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(_rt(request).secret_key, salt="rejoinder.desk.flash")
+    return URLSafeTimedSerializer(_rt(request).secret_key, salt="rejoinder.usecases.desk.flash")
 
 
 def _read_flash(request: Request) -> dict[str, str] | None:
@@ -78,7 +78,7 @@ def _date(value: str, name: str) -> datetime | None:
         raise Invalid(name, f"{name} is a date like 2026-01-31.") from None
 
 
-def parse_filters(params: Any) -> Filters:
+def parse_filters(params: Any) -> QueueFilters:
     """The All tab's search and filters from query parameters (dates are whole UTC days)."""
 
     def text(name: str, limit: int = 200) -> str:
@@ -88,7 +88,7 @@ def parse_filters(params: Any) -> Filters:
     status = text("status")
     if status and status not in STATUSES:
         raise Invalid("status", f"status is one of {', '.join(STATUSES)}.")
-    return Filters(
+    return QueueFilters(
         q=text("q"), email=text("email"), article=text("article"), group=text("group", 64),
         status=status, since=_date(text("from"), "from"),
         until=until + timedelta(days=1) if until else None,
@@ -106,7 +106,7 @@ async def _queue(request: Request, tab: str) -> Response:
     params = {k: request.query_params.get(k, "") for k in ("q", "email", "article", "group",
                                                           "status", "from", "to")}  # fmt: skip
     error = ""
-    filters = Filters()
+    filters = QueueFilters()
     if tab == "all":
         try:
             filters = parse_filters(request.query_params)

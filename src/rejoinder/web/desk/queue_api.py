@@ -9,13 +9,13 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from rejoinder import desk
 from rejoinder.core.errors import Invalid
+from rejoinder.core.models import QUEUE_TABS, QueueFilters
 from rejoinder.runtime import utcnow
-from rejoinder.store.desk import TABS, Filters
+from rejoinder.usecases import desk
 from rejoinder.web.api import ERRORS
-from rejoinder.web.auth import api_staff
-from rejoinder.web.desk import _rt, actor_of, parse_filters, site_id
+from rejoinder.web.desk.login import api_staff
+from rejoinder.web.desk.queue import _rt, actor_of, parse_filters, site_id
 from rejoinder.web.errors import ApiError
 from rejoinder.web.rendering import iso
 from rejoinder.web.requests import parse_cursor
@@ -92,9 +92,9 @@ async def counts(request: Request) -> Response:
 @router.get("/queues/{tab}", summary="A page of a queue: held, reported, published, refused, all")
 async def queue(request: Request, tab: str) -> Response:
     await api_staff(request)
-    if tab not in TABS:
-        raise ApiError(404, f"There is no such queue; they are {', '.join(TABS)}.")
-    filters = parse_filters(request.query_params) if tab == "all" else Filters()
+    if tab not in QUEUE_TABS:
+        raise ApiError(404, f"There is no such queue; they are {', '.join(QUEUE_TABS)}.")
+    filters = parse_filters(request.query_params) if tab == "all" else QueueFilters()
     page = await run_in_threadpool(
         desk.read_queue, _rt(request).db, site_id=site_id(request), tab=tab,
         cursor=parse_cursor(request.query_params.get("cursor")), now=utcnow(),

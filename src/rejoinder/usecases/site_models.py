@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 from rejoinder.core.errors import Conflict, Invalid, NotFound
 from rejoinder.core.moderation import Threshold
 from rejoinder.core.validation import clean_text
-from rejoinder.moderation import ModelPresets, effective_policy
 from rejoinder.store import audit
 from rejoinder.store import site_models as store
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.site_models import DeskDecision, SiteModel
+from rejoinder.usecases.moderation import ModelPresets, effective_policy
 
 if TYPE_CHECKING:
     from rejoinder.classifier.model import Classifier

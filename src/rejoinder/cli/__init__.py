@@ -1,0 +1,33 @@
+"""The `rejoinder` command: every command group, registered here in one place."""
+
+from __future__ import annotations
+
+import typer
+
+from rejoinder.cli import accounts, articles, audit, db, moderation, serve, settings, sites
+
+app = typer.Typer(
+    help="Rejoinder: the discussion under news and opinion articles, on your own machine.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command()(serve.serve)
+app.command()(serve.demo)
+app.add_typer(db.app, name="db")
+app.add_typer(sites.app, name="site")
+app.add_typer(articles.app, name="article")
+app.command("import-page")(articles.import_page)
+app.add_typer(moderation.app, name="moderation")
+app.command()(moderation.purge)
+app.add_typer(accounts.app, name="user")
+app.add_typer(accounts.token_app, name="token")
+app.add_typer(audit.app, name="audit")
+app.command("settings")(settings.show_settings)
+
+
+def main() -> None:
+    app(prog_name="rejoinder")
+
+
+if __name__ == "__main__":
+    main()

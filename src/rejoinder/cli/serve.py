@@ -1,0 +1,108 @@
+"""`rejoinder serve` and `rejoinder demo`: migrate, then serve with uvicorn."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from rejoinder.cli.options import DatabaseOption, settings_for
+
+if TYPE_CHECKING:
+    from rejoinder.runtime import Runtime
+    from rejoinder.settings import Settings
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: cores, at most 4).")
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Run the site and the API: migrate the database, then serve with uvicorn."""
+    settings = settings_for(database_url, host=host, port=port, workers=workers)
+    _run_server(settings)
+
+
+def _run_server(settings: Settings) -> None:
+    import uvicorn
+
+    from rejoinder.runtime import migrate
+
+    migrate(settings)  # once, here, before the workers start
+    # Workers build their own settings from the environment: hand ours over through it.
+    os.environ["REJOINDER_DATABASE_URL"] = settings.database_url
+    os.environ["REJOINDER_MIGRATE_ON_START"] = "false"
+    if settings.secret_key:
+        os.environ["REJOINDER_SECRET_KEY"] = settings.secret_key
+    workers = f"{settings.workers} worker" + ("s" if settings.workers != 1 else "")
+    typer.echo(f"Rejoinder on http://{settings.host}:{settings.port}/ ({workers})")
+    uvicorn.run(
+        "rejoinder.web.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+    )
+
+
+def demo(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    database: Annotated[Path, typer.Option(help="SQLite file for the demo.")] = Path(
+        "rejoinder-demo.db"
+    ),
+) -> None:
+    """Serve a demo site on http://127.0.0.1:PORT with sample articles and discussions."""
+    from rejoinder.runtime import open_runtime, utcnow
+    from rejoinder.usecases.demo import load_demo
+
+    url = f"sqlite:///{database}"
+    settings = settings_for(
+        url, port=port, host="127.0.0.1", base_url=f"http://127.0.0.1:{port}",
+        site_title="The Callowmere Ledger",
+    )  # fmt: skip
+    runtime = open_runtime(settings)
+    try:
+        added = load_demo(
+            runtime.db, runtime.events, site_id=runtime.default_site.id, limits=runtime.limits,
+            moderator=runtime.moderator, now=utcnow(),
+        )  # fmt: skip
+        password = _demo_desk_user(runtime)
+    finally:
+        runtime.close()
+    if added:
+        typer.echo(f"Demo content written to {database}: {', '.join(added)}")
+    typer.echo(f"Open http://127.0.0.1:{port}/ (Ctrl+C stops it)")
+    typer.echo(
+        f"The moderators' desk: http://127.0.0.1:{port}/admin/login as {DEMO_USER}, "
+        f"password {password} (a new one at every start)"
+    )
+    _run_server(settings)
+
+
+DEMO_USER = "demo"
+
+
+def _demo_desk_user(runtime: Runtime) -> str:
+    """An admin account for trying the desk, with a fresh random password each start (the
+    demo listens on 127.0.0.1 only)."""
+    import secrets
+    import string
+
+    from rejoinder.core.models import Role
+    from rejoinder.runtime import utcnow
+    from rejoinder.usecases import accounts
+
+    password = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16))
+    if any(user.name == DEMO_USER for user in accounts.list_users(runtime.db)):
+        accounts.set_password(runtime.db, DEMO_USER, password, utcnow())
+    else:
+        accounts.add_user(runtime.db, DEMO_USER, Role.ADMIN, password, utcnow())
+    return password

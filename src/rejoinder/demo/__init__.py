@@ -1,1 +1,0 @@
-"""Sample content for `rejoinder demo`: fictional articles and discussions."""
