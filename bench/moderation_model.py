@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `training` is a folder of the repository, not installed
 GOALS = {"p50_ms_at_most": 10.0, "p99_ms_at_most": 30.0, "batch_per_s_at_least": 500.0}
 SEED = 20261125
 
@@ -21,7 +22,7 @@ SEED = 20261125
 def comments(data: Path, count: int) -> list[str]:
     """A fixed sample of real news comments (UCC, evaluation-only, so never trained on) and the
     project's own test split; the own test split alone when shared/data is absent."""
-    from rejoinder.classifier import corpora
+    from training import corpora
 
     texts = [r.text for r in corpora.read_labelled(ROOT / "data" / "labelled" / "test.jsonl")]
     if (data / "ucc-unhealthy-comments").is_dir():

@@ -8,12 +8,14 @@ import json
 import os
 import random
 import statistics
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `training` is a folder of the repository, not installed
 SEED = 20261125
 
 # An invented site whose moderators reject two kinds of civil comments the shipped model
@@ -73,10 +75,11 @@ def main() -> None:
     cpu = max(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpu})
 
-    from rejoinder.classifier import Classifier, corpora
+    from rejoinder.classifier import Classifier
     from rejoinder.runtime import model_thresholds
     from rejoinder.store.site_models import DeskDecision
     from rejoinder.usecases.site_models import fit_decisions, model_held
+    from training import corpora
 
     clf = Classifier.load()
     thresholds = model_thresholds(preset=args.preset)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from rejoinder.changes import AlwaysChanged, ChangeCounter, RedisChanges, SqliteChanges
+from rejoinder.classifier.meta import read_meta
 from rejoinder.core.errors import NotFound
 from rejoinder.core.models import Limits, Site
 from rejoinder.core.moderation import ModelScore, Threshold, scores_from
@@ -83,35 +82,31 @@ def model_scorer() -> Scorer:
     return score
 
 
-def model_presets(meta_file: Traversable | None = None) -> ModelPresets:
+def model_presets(weights: Traversable | None = None) -> ModelPresets:
     """The shipped model's presets (read from its metadata, not by loading the model;
-    `meta_file`: another model's). The model refuses on its own only a threat, and only
-    where the threat head has a refuse threshold below 1 (in `weights/meta.json`; 1.0 means
-    it only holds)."""
-    if meta_file is None:
-        meta_file = resources.files("rejoinder.classifier").joinpath("weights/meta.json")
-    meta = json.loads(meta_file.read_text())
+    `weights`: another weights folder). The model refuses on its own only a threat, and only
+    where the threat head has a refuse threshold below 1 (1.0 means it only holds)."""
+    meta = read_meta(weights)
     return ModelPresets(
-        default=str(meta["preset"]),
+        default=meta.preset,
         thresholds={
             name: {
                 category: Threshold(
-                    hold=float(value["hold"]),
-                    refuse=float(value["refuse"]) if category == "threat" else None,
+                    hold=value.hold, refuse=value.refuse if category == "threat" else None
                 )
-                for category, value in preset["thresholds"].items()
+                for category, value in preset.thresholds.items()
             }
-            for name, preset in meta["presets"].items()
+            for name, preset in meta.presets.items()
         },
-        civil_aims={name: float(p["civil_aim"]) for name, p in meta["presets"].items()},
+        civil_aims={name: p.civil_aim for name, p in meta.presets.items()},
     )
 
 
 def model_thresholds(
-    meta_file: Traversable | None = None, preset: str | None = None
+    weights: Traversable | None = None, preset: str | None = None
 ) -> dict[str, Threshold]:
     """One preset's thresholds (None: the default preset's)."""
-    presets = model_presets(meta_file)
+    presets = model_presets(weights)
     return dict(presets.thresholds[preset or presets.default])
 
 

@@ -491,3 +491,16 @@ def test_word_pieces_share_out_the_encoder_head_exactly(dims: int) -> None:
     ends = float((states[0] + states[-1]) @ w[:HIDDEN]) / len(states)
     assert shares.shape == (7,)
     assert float(shares.sum()) + ends == pytest.approx(head, rel=1e-4, abs=1e-3)
+
+
+def test_shipped_meta_is_exactly_what_its_typed_contract_writes() -> None:
+    """Training writes meta.json through `ModelMeta`; the shipped file must read back through
+    it and come out byte for byte (no field the package ignores, none missing)."""
+    import json
+
+    from rejoinder.classifier.meta import ModelMeta, shipped_weights
+
+    raw = shipped_weights().joinpath("meta.json").read_text(encoding="utf-8")
+    meta = ModelMeta.model_validate(json.loads(raw))
+    assert json.dumps(meta.model_dump(), indent=1) + "\n" == raw
+    assert meta.preset in meta.presets

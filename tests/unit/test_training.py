@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from rejoinder.classifier import CATEGORIES
-from rejoinder.classifier.training import (
+from training.pipeline import (
     choose_cascade,
     choose_thresholds,
     hold_margin,

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from rejoinder.classifier import corpora
-from rejoinder.classifier.corpora import EvalRow
 from rejoinder.classifier.labels import CATEGORIES
+
+
+@dataclass(frozen=True)
+class EvalRow:
+    """One evaluation text: label 1 = must not be published automatically."""
+
+    text: str
+    label: int
+    cat: str = "none"
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 class _Scored(Protocol):
@@ -120,47 +126,3 @@ def evaluate_scores(
         float(held[neg].mean()) if neg.any() else None,
         tuple(per_cat),
     )
-
-
-def evaluate(
-    classifier: Scorer, rows: Sequence[EvalRow], thresholds: Mapping[str, float]
-) -> Report:
-    """Score every row with the classifier and report, at the given hold thresholds."""
-    results = classifier.score_batch([r.text for r in rows])
-    scores = {c: np.array([res[c].score for res in results]) for c in CATEGORIES}
-    return evaluate_scores(scores, rows, thresholds)
-
-
-#: What each set's figures aim at: the issue's bars (own test split) and the in-domain ROC-AUC
-#: that models trained on those very sets reached (Kaggle insults, UCC; SFU is the same paper's
-#: newspaper as UCC, so UCC's figure stands in).
-AIMS: dict[str, dict[str, float]] = {
-    "own_test": {"recall": 0.90, "false_holds": 0.05},
-    "kaggle_insults": {"auc": 0.915},
-    "ucc": {"auc": 0.794},
-    "sfu": {"auc": 0.794},
-}
-
-
-def standard_sets(data: Path, labelled: Path) -> dict[str, list[EvalRow]]:
-    """The project's test split and the evaluation-only public sets (never trained on)."""
-    sets = {"own_test": corpora.read_labelled(labelled / "test.jsonl")}
-    sets["kaggle_insults"] = corpora.kaggle_insults(data)
-    sets["ucc"] = corpora.ucc(data)
-    sets["sfu"] = corpora.sfu(data)
-    # Identity terms in template sentences: a fixed sample, for false holds on civil ones.
-    sets["madlibs"] = random.Random(20261125).sample(corpora.madlibs(data), 2000)
-    return sets
-
-
-def distance_from_aims(name: str, report: Report) -> str:
-    parts = []
-    for key, aim in AIMS.get(name, {}).items():
-        value = getattr(report, key)
-        if value is None:
-            continue
-        better = value <= aim if key == "false_holds" else value >= aim
-        parts.append(
-            f"{key} {value:.3f} vs aim {aim:.3f} ({value - aim:+.3f}{', met' if better else ''})"
-        )
-    return "; ".join(parts)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +15,7 @@ import numpy.typing as npt
 
 from rejoinder.classifier.encoder import HIDDEN, Encoded, Encoder
 from rejoinder.classifier.labels import CATEGORIES
+from rejoinder.classifier.meta import ModelMeta, PresetMeta, read_meta, shipped_weights
 from rejoinder.classifier.ngrams import Features, featurise
 from rejoinder.classifier.site_models import SiteHeads, shipped_heads, weights_digest
 from rejoinder.classifier.spelling import Normalised, normalise
@@ -74,15 +73,12 @@ class Preset:
     bars: Mapping[str, Mapping[str, Any]]  # "cascade" / "fast" -> below, above, above_all
 
     @classmethod
-    def from_meta(cls, name: str, data: Mapping[str, Any]) -> Preset:
+    def from_meta(cls, name: str, data: PresetMeta) -> Preset:
         return cls(
             name=name,
-            civil_aim=float(data["civil_aim"]),
-            thresholds={
-                c: Threshold(float(t["hold"]), float(t["refuse"]))
-                for c, t in data["thresholds"].items()
-            },
-            bars=data["cascade"],
+            civil_aim=data.civil_aim,
+            thresholds={c: Threshold(t.hold, t.refuse) for c, t in data.thresholds.items()},
+            bars={mode: bars.model_dump() for mode, bars in data.cascade.items()},
         )
 
 
@@ -121,38 +117,36 @@ class Classifier:
 
     def __init__(
         self,
-        meta: Mapping[str, Any],
+        meta: ModelMeta,
         ngram_w: npt.NDArray[Any],
         encoder_w: npt.NDArray[Any],
         tokenizer_json: str,
         encoder_file: Path,
         mode: Mode = "cascade",
     ) -> None:
-        if tuple(meta["categories"]) != CATEGORIES:
+        if tuple(meta.categories) != CATEGORIES:
             raise ValueError("the weights were trained for other categories")
-        self.meta = dict(meta)
+        self.meta = meta
         self.mode: Mode = mode
-        self._bits = int(meta["bits"])
+        self._bits = meta.bits
         self._ngram_w = np.asarray(ngram_w, dtype=np.float32)
-        self._ngram_b = np.asarray(meta["ngram_bias"], dtype=np.float64)
+        self._ngram_b = np.asarray(meta.ngram_bias, dtype=np.float64)
         self._enc_w = np.asarray(encoder_w, dtype=np.float32)
         #: how much of the sentence vector the heads read: the mean (384), or mean and max (768)
         self.dims = int(self._enc_w.shape[0])
-        self._enc_b = np.asarray(meta["encoder_bias"], dtype=np.float64)
-        self._share = float(meta["ngram_share"])
+        self._enc_b = np.asarray(meta.encoder_bias, dtype=np.float64)
+        self._share = meta.ngram_share
         self._bars_key = "fast" if mode == "fast" else "cascade"
         #: the named operating points, and the one a site gets until it chooses another
-        self.presets = {name: Preset.from_meta(name, p) for name, p in meta["presets"].items()}
-        self.preset = str(meta["preset"])
+        self.presets = {name: Preset.from_meta(name, p) for name, p in meta.presets.items()}
+        self.preset = meta.preset
         if self.preset not in self.presets:
             raise ValueError(f"the default preset {self.preset!r} is not in the weights")
         #: the default preset's thresholds
         self.thresholds = self.presets[self.preset].thresholds
         self._routes: dict[tuple[str, tuple[float, ...]], _Route] = {}
         self._encoder = (
-            Encoder(tokenizer_json, int(meta["max_tokens"]), encoder_file)
-            if mode != "ngram"
-            else None
+            Encoder(tokenizer_json, meta.max_tokens, encoder_file) if mode != "ngram" else None
         )
         #: what a site model must have been fitted against to be used with these weights
         self.base = weights_digest(meta, ngram_w, encoder_w)
@@ -164,15 +158,15 @@ class Classifier:
         """Load the weights shipped in the package (no network, no pickle), or those in
         another folder (a fresh training run's)."""
         if weights is None:
-            weights = resources.files("rejoinder.classifier").joinpath("weights")
-        meta = json.loads(weights.joinpath("meta.json").read_text(encoding="utf-8"))
+            weights = shipped_weights()
+        meta = read_meta(weights)
         with weights.joinpath("ngram_weights.npy").open("rb") as f:
             ngram_w = np.load(f, allow_pickle=False)
         with weights.joinpath("encoder_heads.npy").open("rb") as f:
             encoder_w = np.load(f, allow_pickle=False)
         tokenizer = weights.joinpath("tokenizer.json").read_text(encoding="utf-8")
         # onnxruntime opens files by name: the package is installed as files, not as a zip.
-        encoder_file = Path(str(weights.joinpath(meta["encoder"]["file"])))
+        encoder_file = Path(str(weights.joinpath(meta.encoder.file)))
         return cls(meta, ngram_w, encoder_w, tokenizer, encoder_file, mode)
 
     # --- scoring ------------------------------------------------------------------------------

@@ -26,15 +26,15 @@ import hashlib
 import io
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from rejoinder.classifier.labels import CATEGORIES
+from rejoinder.classifier.meta import ModelMeta, read_meta, shipped_weights
 
 FORMAT = 1
 UNKNOWN = -1
@@ -63,14 +63,12 @@ KEEP_SLACK = 0.005
 Floats = npt.NDArray[np.float64]
 
 
-def weights_digest(
-    meta: Mapping[str, Any], ngram_w: npt.NDArray[Any], encoder_w: npt.NDArray[Any]
-) -> str:
+def weights_digest(meta: ModelMeta, ngram_w: npt.NDArray[Any], encoder_w: npt.NDArray[Any]) -> str:
     """What a site model was fitted against: the encoder file, the n-gram weights and the
     shipped heads. A site model made for other shipped weights is not used."""
     h = hashlib.sha256()
-    h.update(str(meta["encoder"]["sha256"]).encode())
-    fields = [meta[k] for k in ("bits", "max_tokens", "ngram_share", "ngram_bias", "encoder_bias")]
+    h.update(meta.encoder.sha256.encode())
+    fields = [meta.bits, meta.max_tokens, meta.ngram_share, meta.ngram_bias, meta.encoder_bias]
     h.update(json.dumps(fields).encode())
     h.update(np.ascontiguousarray(ngram_w).tobytes())
     h.update(np.ascontiguousarray(encoder_w).tobytes())
@@ -127,12 +125,12 @@ class SiteHeads:
         return heads
 
 
-def shipped_heads(meta: Mapping[str, Any], encoder_w: npt.NDArray[Any], base: str) -> SiteHeads:
+def shipped_heads(meta: ModelMeta, encoder_w: npt.NDArray[Any], base: str) -> SiteHeads:
     """The shipped blend written as site heads: the centre of the prior."""
-    share = float(meta["ngram_share"])
+    share = meta.ngram_share
     return SiteHeads(
         encoder_w=((1 - share) * np.asarray(encoder_w, dtype=np.float64)).astype(np.float32),
-        bias=(1 - share) * np.asarray(meta["encoder_bias"], dtype=np.float64),
+        bias=(1 - share) * np.asarray(meta.encoder_bias, dtype=np.float64),
         ngram_share=share,
         base=base,
     )
@@ -162,7 +160,7 @@ def labels_for(label: int, cat: str) -> dict[str, int]:
 def load_replay() -> Replay:
     """`weights/replay.jsonl`: the first `REPLAY_ROWS` rows of `data/labelled/train.jsonl`
     (MIT, the project's own)."""
-    raw = resources.files("rejoinder.classifier").joinpath("weights/replay.jsonl")
+    raw = shipped_weights().joinpath("replay.jsonl")
     rows = [json.loads(line) for line in raw.read_text(encoding="utf-8").splitlines() if line]
     labels = np.array(
         [[labels_for(int(r["label"]), str(r["cat"]))[c] for c in CATEGORIES] for r in rows],
@@ -416,8 +414,8 @@ def _newton(
 def shipped_base() -> str:
     """The `weights_digest` of the weights shipped in the package, read from their files (without
     loading the model): a site model whose `base` differs was made for other weights."""
-    weights = resources.files("rejoinder.classifier").joinpath("weights")
-    meta = json.loads(weights.joinpath("meta.json").read_text(encoding="utf-8"))
+    weights = shipped_weights()
+    meta = read_meta(weights)
     with weights.joinpath("ngram_weights.npy").open("rb") as f:
         ngram_w = np.load(f, allow_pickle=False)
     with weights.joinpath("encoder_heads.npy").open("rb") as f:

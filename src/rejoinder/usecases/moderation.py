@@ -413,8 +413,7 @@ def evaluate_rows(
     the site's policy (with another model `preset`'s thresholds, if given): label 1 (must not
     be published automatically) held or refused, label 0 held or refused by mistake; overall
     and per category."""
-    from rejoinder.classifier.corpora import EvalRow
-    from rejoinder.classifier.evaluation import evaluate_scores
+    from rejoinder.classifier.evaluation import EvalRow, evaluate_scores
 
     policy = moderator.policy(site_id, preset)
     verdicts, scores = [], []

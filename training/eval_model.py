@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `training` is a folder of the repository, not installed
 
 
 def seed_report(classifier: object, seed: Path) -> list[str]:
@@ -47,7 +48,7 @@ def run(
     data: Path, labelled: Path, seed: Path, weights: Path | None, mode: str, sets: list[str]
 ) -> None:
     from rejoinder.classifier import Classifier
-    from rejoinder.classifier.evaluation import distance_from_aims, evaluate, standard_sets
+    from training.standard_sets import distance_from_aims, evaluate, standard_sets
 
     classifier = Classifier.load(mode=mode, weights=weights)  # type: ignore[arg-type]
     holds = {c: t.hold for c, t in classifier.thresholds.items()}

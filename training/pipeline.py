@@ -18,12 +18,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rejoinder.classifier import corpora
-from rejoinder.classifier.corpora import UNKNOWN, EvalRow, TrainRow
 from rejoinder.classifier.encoder import HIDDEN, file_sha256
+from rejoinder.classifier.evaluation import EvalRow
 from rejoinder.classifier.labels import CATEGORIES
+from rejoinder.classifier.meta import ModelMeta
 from rejoinder.classifier.ngrams import featurise
 from rejoinder.classifier.spelling import normalise
+from training import corpora
+from training.corpora import UNKNOWN, TrainRow
 
 SEED = 20261125
 NGRAM_CHARS = 2000  # the n-gram model reads at most this many characters of a comment
@@ -42,7 +44,7 @@ class Config:
     encoder_solver: str = "lbfgs"
     encoder_alpha: float = 1e-4
     max_tokens: int = 96
-    #: the encoder's ONNX file, in the weights folder (scripts/build_encoder.py makes it)
+    #: the encoder's ONNX file, in the weights folder (training/build_encoder.py makes it)
     encoder_file: str = "encoder-int8.onnx"
     #: what the encoder heads read: "mean" of the token states, or "mean_max" (also each
     #: dimension's largest value; measured worse: long civil comments score higher)
@@ -625,7 +627,15 @@ def export(
         "presets": chosen,
         "training": summary,
     }
-    (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    write_meta(out, meta)
+
+
+def write_meta(out: Path, meta: dict[str, Any]) -> None:
+    """Write `meta.json` through its typed contract (`ModelMeta`): a field the package would
+    not read fails here, and the keys come out in the contract's order."""
+    checked = ModelMeta.model_validate(meta)
+    text = json.dumps(checked.model_dump(), indent=1) + "\n"
+    (out / "meta.json").write_text(text, encoding="utf-8")
 
 
 def presets(
@@ -663,12 +673,10 @@ def retune(out: Path, cache: Path, config: Config | None = None) -> None:
     with np.load(cache / "oof.npz") as z:
         chosen = presets(z["ngram"], z["blend"], z["own"], z["own_labels"], z["civil"], config)
     meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
-    for key in ("thresholds", "cascade", "span_floor"):
-        meta.pop(key, None)  # the layout before presets
     meta["preset"] = config.preset
     meta["presets"] = chosen
     meta["training"]["config"] = config_dict(config)
-    (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    write_meta(out, meta)
 
 
 def train(
@@ -681,8 +689,8 @@ def train(
 ) -> Path:
     """Fit both models on every training row, pick thresholds and cascade bars on
     out-of-fold scores (five folds over all rows), and write the weights to `out`."""
-    from rejoinder.classifier.embedcache import embed
     from rejoinder.classifier.encoder import Encoder
+    from training.embedcache import embed
 
     config = config or Config()
     started = time.monotonic()

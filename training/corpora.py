@@ -11,9 +11,10 @@ import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from rejoinder.classifier.evaluation import EvalRow
 from rejoinder.classifier.labels import CATEGORIES, TOXIC_CATEGORIES
 
 csv.field_size_limit(10_000_000)
@@ -32,16 +33,6 @@ class TrainRow:
     #: rows sharing a group (a comment and its sentences, an example and its copies) are kept
     #: on the same side of every cross-validation split
     group: str = ""
-
-
-@dataclass(frozen=True)
-class EvalRow:
-    """One evaluation text: label 1 = must not be published automatically."""
-
-    text: str
-    label: int
-    cat: str = "none"
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _labels(**known: int) -> dict[str, int]:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))  # `training` is a folder of the repository, not installed
 
 
 def main() -> None:
@@ -41,7 +41,7 @@ def main() -> None:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(args.threads))
 
-    from rejoinder.classifier.training import Config, retune, train
+    from training.pipeline import Config, retune, train
 
     config = Config(pooling=args.pooling) if args.pooling else Config()
     if args.retune:
@@ -50,7 +50,7 @@ def main() -> None:
     else:
         out = train(args.data, args.labelled, args.out, args.cache, config, threads=args.threads)
     if not args.no_eval:
-        import eval_model
+        from training import eval_model
 
         eval_model.run(
             args.data,

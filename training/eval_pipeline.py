@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-#: another weights folder (a candidate from `scripts/train_model.py --out`), or None: shipped
+sys.path.insert(0, str(ROOT))  # `training` is a folder of the repository, not installed
+#: another weights folder (a candidate from `training/train_model.py --out`), or None: shipped
 WEIGHTS: Path | None = None
 #: the model preset whose thresholds judge (None: the weights' default preset)
 PRESET: str | None = None
@@ -31,7 +33,7 @@ def judged(texts: Sequence[str]) -> list[tuple[bool, list[str]]]:
         thresholds = model_thresholds(preset=PRESET)
         classifier = get_classifier()
     else:  # the candidate's own thresholds, as the server would read them once it ships
-        thresholds = model_thresholds(WEIGHTS / "meta.json", PRESET)
+        thresholds = model_thresholds(WEIGHTS, PRESET)
         classifier = Classifier.load(weights=WEIGHTS)
     policy = Policy(thresholds=thresholds)
     preset = PRESET or classifier.preset
@@ -78,7 +80,7 @@ def labelled(path: Path, show_phases: bool) -> None:
 
 
 def civil(data: Path, show_phases: bool) -> None:
-    from rejoinder.classifier import corpora
+    from training import corpora
 
     sets = {
         "UCC label 0": [r.text for r in corpora.ucc(data) if r.label == 0],

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `training` is a folder of the repository, not installed
 DEFAULT = ROOT.parent / "shared/data/toxic-spans-civil-comments/semeval2021/tsd_test.csv"
 
 

