@@ -16,6 +16,21 @@ class Status(enum.StrEnum):
     REJECTED = "rejected"  # a moderator said no; kept for the audit
     DELETED = "deleted"  # removed by its writer after replies came: "[deleted]" holds its place
     WITHDRAWN = "withdrawn"  # removed by its writer before any reply: not shown at all
+    # Refused by the moderation pipeline: a submission kept in `refused` for the retention
+    # period, never stored as a comment (the desk's Refused queue lists them).
+    REFUSED = "refused"
+
+
+def counts_on_page(status: Status, hidden: bool = False) -> bool:
+    """Whether a comment is shown to readers and counted in its article's `comment_count`:
+    published, and not hidden by readers' reports. Every transition that can change it
+    (approve, reject, edit, delete, reports) moves the count by `count_change`."""
+    return status is Status.PUBLISHED and not hidden
+
+
+def count_change(before: tuple[Status, bool], after: tuple[Status, bool]) -> int:
+    """What a transition from (status, hidden) to (status, hidden) does to the count."""
+    return int(counts_on_page(*after)) - int(counts_on_page(*before))
 
 
 class Sort(enum.StrEnum):

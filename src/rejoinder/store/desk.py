@@ -35,7 +35,7 @@ class DeskItem:
     author_email: str
     author_website: str | None
     body: str  # the raw text, never stored HTML
-    status: str
+    status: Status
     created_at: datetime
     ip_group_hash: str | None
     moderation: dict[str, Any] = field(default_factory=dict)
@@ -52,7 +52,7 @@ class Parent:
     id: int
     author_name: str
     body: str
-    status: str
+    status: Status
 
 
 def reports_to_queue(conn: Connection, site_id: int) -> int:
@@ -156,6 +156,7 @@ def _decision(raw: str | None) -> dict[str, Any]:
 def _item(row: Any) -> DeskItem:
     values = dict(row)
     values["moderation"] = _decision(values["moderation"])
+    values["status"] = Status(values["status"])
     return DeskItem(kind="comment", **values)
 
 
@@ -239,7 +240,7 @@ def list_refused(
         DeskItem(
             kind="refused",
             number=0,
-            status="refused",
+            status=Status.REFUSED,
             **{**dict(row), "moderation": _decision(row["moderation"])},
         )
         for row in rows
@@ -257,7 +258,10 @@ def parents_of(conn: Connection, ids: Sequence[int]) -> dict[int, Parent]:
     )
     return {
         row.id: Parent(
-            id=row.id, author_name=row.author_name, body=row.body_markdown, status=row.status
+            id=row.id,
+            author_name=row.author_name,
+            body=row.body_markdown,
+            status=Status(row.status),
         )
         for row in rows
     }
@@ -307,7 +311,7 @@ class Target:
     site_id: int
     parent_id: int | None
     number: int  # 0 until first published; a published comment held after an edit keeps it
-    status: str
+    status: Status
     author_name: str
     author_email: str
     ip_group_hash: str | None
@@ -343,7 +347,7 @@ def get_target(conn: Connection, comment_id: int) -> Target | None:
         .mappings()
         .first()
     )
-    return Target(**row) if row else None
+    return Target(**{**row, "status": Status(row["status"])}) if row else None
 
 
 def lock_article_by_id(conn: Connection, article_id: int) -> Article | None:
@@ -359,8 +363,8 @@ def transition(
     conn: Connection,
     comment_id: int,
     *,
-    from_status: str,
-    to_status: str,
+    from_status: Status,
+    to_status: Status,
     by: str,
     now: datetime,
     number: int | None = None,
@@ -368,13 +372,13 @@ def transition(
     """Move the comment from one status to another only if it is still in the first one;
     False when someone else moved it first."""
     values: dict[str, Any] = {
-        "status": to_status, "moderated_at": now, "moderated_by": by[:100], "hidden": False,
+        "status": to_status.value, "moderated_at": now, "moderated_by": by[:100], "hidden": False,
     }  # fmt: skip
     if number is not None:
         values["number"] = number
     result = conn.execute(
         update(comments)
-        .where(comments.c.id == comment_id, comments.c.status == from_status)
+        .where(comments.c.id == comment_id, comments.c.status == from_status.value)
         .values(**values)
     )
     return bool(result.rowcount)

@@ -26,7 +26,7 @@ class Sample:
     article_title: str
     article_published_at: datetime
     parent_id: int | None
-    status: str
+    status: Status
     author_name: str
     author_email: str
     author_website: str | None
@@ -74,7 +74,7 @@ def latest_comments(conn: Connection, site_id: int, limit: int = 500) -> list[Sa
             article_title=row.title,
             article_published_at=row.published_at,
             parent_id=row.parent_id,
-            status=row.status,
+            status=Status(row.status),
             author_name=row.author_name,
             author_email=row.author_email,
             author_website=row.author_website,

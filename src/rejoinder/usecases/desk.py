@@ -14,7 +14,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from rejoinder.core.errors import Conflict, Invalid, NotFound
-from rejoinder.core.models import QUEUE_TABS, Limits, QueueFilters, Status
+from rejoinder.core.models import QUEUE_TABS, Limits, QueueFilters, Status, count_change
 from rejoinder.core.moderation import Ban, BanKind
 from rejoinder.core.text import render_comment
 from rejoinder.core.validation import check_body, clean_text
@@ -206,7 +206,7 @@ def _note(note: str) -> str:
 
 def _target(conn: Any, site_id: int, comment_id: int) -> desk_store.Target:
     target = desk_store.get_target(conn, comment_id)
-    if target is None or target.site_id != site_id or target.status == Status.WITHDRAWN.value:
+    if target is None or target.site_id != site_id or target.status == Status.WITHDRAWN:
         raise NotFound("There is no such comment.")
     return target
 
@@ -248,12 +248,12 @@ def approve(
     note = _note(note)
     with db.write() as conn:
         target = _target(conn, site_id, comment_id)
-        if target.status == Status.HELD.value:
+        if target.status == Status.HELD:
             article = desk_store.lock_article_by_id(conn, target.article_id)
             assert article is not None
             if target.parent_id is not None:
                 parent = desk_store.get_target(conn, target.parent_id)
-                if parent is None or parent.status != Status.PUBLISHED.value:
+                if parent is None or parent.status != Status.PUBLISHED:
                     raise Conflict(
                         f"Comment {target.id} replies to a comment that is not published; "
                         "approve that one first."
@@ -263,32 +263,34 @@ def approve(
                 conn, target.article_id, target.parent_id
             )
             if not desk_store.transition(
-                conn, target.id, from_status=Status.HELD.value,
-                to_status=Status.PUBLISHED.value, by=actor.name, now=now, number=number,
+                conn, target.id, from_status=Status.HELD,
+                to_status=Status.PUBLISHED, by=actor.name, now=now, number=number,
             ):  # fmt: skip
                 raise _handled(_target(conn, site_id, comment_id), "nothing was changed")
             desk_store.resolve_reports(conn, target.id)
-            article_store.touch_article(conn, target.article_id, +1, now)
+            delta = count_change((target.status, target.hidden), (Status.PUBLISHED, False))
+            article_store.touch_article(conn, target.article_id, delta, now)
             _audit(conn, actor, "approve", target, now, before=target.status,
-                   after=Status.PUBLISHED.value, note=note, data={"number": number})  # fmt: skip
+                   after=Status.PUBLISHED, note=note, data={"number": number})  # fmt: skip
             message = f"Approved comment {target.id}: it is number {number} on its thread."
             event = COMMENT_POSTED
-        elif target.status == Status.PUBLISHED.value and desk_store.has_unresolved_reports(
+        elif target.status == Status.PUBLISHED and desk_store.has_unresolved_reports(
             conn, target.id
         ):
             if not desk_store.resolve_reports(conn, target.id):
                 raise _handled(target, "nothing was changed")
             desk_store.mark_reviewed(conn, target.id, actor.name, now)
             # Reports may have hidden it (and taken it off the count): it is shown again.
-            article_store.touch_article(conn, target.article_id, +1 if target.hidden else 0, now)
+            delta = count_change((target.status, target.hidden), (target.status, False))
+            article_store.touch_article(conn, target.article_id, delta, now)
             _audit(conn, actor, "approve", target, now, before="reported",
-                   after=Status.PUBLISHED.value, note=note)  # fmt: skip
+                   after=Status.PUBLISHED, note=note)  # fmt: skip
             message = f"Kept comment {target.id}: its reports are resolved."
             event = COMMENT_EDITED
         else:
             raise _handled(target, "there is nothing to approve")
     _fire(db, events, event, target.id, target.article_id)
-    return Outcome(target.id, "approve", Status.PUBLISHED.value, message)
+    return Outcome(target.id, "approve", Status.PUBLISHED, message)
 
 
 def reject(
@@ -300,23 +302,22 @@ def reject(
     note = _note(note)
     with db.write() as conn:
         target = _target(conn, site_id, comment_id)
-        if target.status not in (Status.HELD.value, Status.PUBLISHED.value):
+        if target.status not in (Status.HELD, Status.PUBLISHED):
             raise _handled(target, "there is nothing to reject")
         if seen and seen != target.status:  # the moderator saw it held; someone approved it
             raise _handled(target, "nothing was changed")
-        # A comment hidden by reports was taken off the count when it was hidden.
-        counted = target.status == Status.PUBLISHED.value and not target.hidden
         if not desk_store.transition(
-            conn, target.id, from_status=target.status, to_status=Status.REJECTED.value,
+            conn, target.id, from_status=target.status, to_status=Status.REJECTED,
             by=actor.name, now=now,
         ):  # fmt: skip
             raise _handled(_target(conn, site_id, comment_id), "nothing was changed")
         desk_store.resolve_reports(conn, target.id)
-        article_store.touch_article(conn, target.article_id, -1 if counted else 0, now)
+        delta = count_change((target.status, target.hidden), (Status.REJECTED, False))
+        article_store.touch_article(conn, target.article_id, delta, now)
         _audit(conn, actor, "reject", target, now, before=target.status,
-               after=Status.REJECTED.value, note=note)  # fmt: skip
+               after=Status.REJECTED, note=note)  # fmt: skip
     _fire(db, events, COMMENT_DELETED, target.id, target.article_id)
-    return Outcome(target.id, "reject", Status.REJECTED.value, f"Rejected comment {target.id}.")
+    return Outcome(target.id, "reject", Status.REJECTED, f"Rejected comment {target.id}.")
 
 
 def edit(
@@ -329,7 +330,7 @@ def edit(
     body_html = render_comment(clean)
     with db.write() as conn:
         target = _target(conn, site_id, comment_id)
-        if target.status not in (Status.HELD.value, Status.PUBLISHED.value):
+        if target.status not in (Status.HELD, Status.PUBLISHED):
             raise _handled(target, "its text can no longer be edited")
         if clean == target.body:
             raise Invalid("body", "The text is the same as before; nothing was changed.")
@@ -349,7 +350,7 @@ def feature(
     action = "feature" if featured else "unfeature"
     with db.write() as conn:
         target = _target(conn, site_id, comment_id)
-        if featured and target.status != Status.PUBLISHED.value:
+        if featured and target.status != Status.PUBLISHED:
             raise Conflict(
                 f"Comment {target.id} is {target.status}: only a published one can be featured."
             )

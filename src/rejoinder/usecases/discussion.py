@@ -18,6 +18,7 @@ from rejoinder.core.models import (
     Sort,
     Status,
     ThreadPage,
+    count_change,
 )
 from rejoinder.core.moderation import Verdict
 from rejoinder.core.text import render_comment
@@ -214,11 +215,9 @@ def edit_comment(
         article = article_store.get_article_by_id(conn, comment.article_id)
         assert article is not None
         held = judgement is not None and judgement.decision.verdict is Verdict.HOLD
-        delta = 0
-        if held and comment.status is Status.PUBLISHED:
-            # A comment hidden by readers' reports was already taken off the count.
-            state = report_store.get_reportable(conn, comment.id)
-            delta = 0 if state and state.hidden else -1
+        hidden = _hidden_by_reports(conn, comment)
+        after = Status.HELD if held else comment.status
+        delta = count_change((comment.status, hidden), (after, hidden))
         comment_store.update_body(
             conn, comment.id, clean_body, body_html, now,
             status=Status.HELD if held else None,
@@ -271,6 +270,14 @@ def _judge_edit(
     return judgement
 
 
+def _hidden_by_reports(conn: Connection, comment: Comment) -> bool:
+    """Whether readers' reports hid the comment (only a published one can be hidden)."""
+    if comment.status is not Status.PUBLISHED:
+        return False
+    state = report_store.get_reportable(conn, comment.id)
+    return bool(state and state.hidden)
+
+
 def delete_comment(
     db: Database,
     events: Events,
@@ -285,11 +292,9 @@ def delete_comment(
         comment = _own_comment(comment_store.get_comment(conn, comment_id), owned, now, window)
         keeps_place = comment_store.has_shown_replies(conn, comment.id)
         status = Status.DELETED if keeps_place else Status.WITHDRAWN
+        hidden = _hidden_by_reports(conn, comment)
         comment_store.erase_comment(conn, comment.id, status, now)
-        # A comment hidden by readers' reports was already taken off the count.
-        state = report_store.get_reportable(conn, comment.id)
-        counted = comment.status is Status.PUBLISHED and not (state and state.hidden)
-        delta = -1 if counted else 0
+        delta = count_change((comment.status, hidden), (status, hidden))
         article_store.touch_article(conn, comment.article_id, delta, now)
         article = article_store.get_article_by_id(conn, comment.article_id)
     assert article is not None

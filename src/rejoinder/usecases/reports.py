@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rejoinder.core.errors import Conflict, Invalid, InvalidMany, NotFound, Refused
-from rejoinder.core.models import Article, PublicComment, Status
+from rejoinder.core.models import Article, PublicComment, Status, count_change
 from rejoinder.core.validation import clean_text
 from rejoinder.events import COMMENT_EDITED, Events
 from rejoinder.store import articles as article_store
@@ -208,7 +208,9 @@ def _report(
         hidden = hide and count - 1 < threshold <= count
         if hidden:
             report_store.hide_comment(conn, comment_id)
-            article_store.touch_article(conn, article.id, -1, now)
+            shown = (Status.PUBLISHED, False)  # only a published, shown comment is reported
+            delta = count_change(shown, (Status.PUBLISHED, True))
+            article_store.touch_article(conn, article.id, delta, now)
             audit_store.add_entry(
                 conn, at=now, actor_kind="system", actor="reports", action="hidden_by_reports",
                 site_id=article.site_id, comment_id=comment_id, before="shown", after="hidden",
