@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rejoinder.classifier.evaluation import EvalRow
-from rejoinder.classifier.labels import CATEGORIES, TOXIC_CATEGORIES
+from rejoinder.core.moderation.categories import CATEGORIES, TOXIC_CATEGORIES
 
 csv.field_size_limit(10_000_000)
 

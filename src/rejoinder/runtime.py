@@ -18,7 +18,8 @@ from rejoinder.settings import Settings
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database, SqliteChangeCounter
 from rejoinder.store.ratebook import RedisRates
-from rejoinder.usecases.moderation import ModelPresets, Moderator, Scorer
+from rejoinder.usecases.moderation import Moderator, Scorer
+from rejoinder.usecases.policy import ModelPresets
 
 if TYPE_CHECKING:
     from importlib.abc import Traversable

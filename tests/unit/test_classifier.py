@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from rejoinder.classifier import CATEGORIES, Classifier, get_classifier
+from rejoinder.classifier import Classifier, get_classifier
 from rejoinder.classifier.spelling import normalise
+from rejoinder.core.moderation.categories import CATEGORIES
 from rejoinder.core.moderation.models import Verdict
 from rejoinder.core.pagedump import parse_page_dump
 

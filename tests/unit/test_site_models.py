@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rejoinder.classifier import CATEGORIES, Classifier
+from rejoinder.classifier import Classifier
 from rejoinder.classifier.site_models import (
     REPLAY_ROWS,
     UNKNOWN,
@@ -25,6 +25,7 @@ from rejoinder.classifier.site_models import (
     rejection_categories,
     shipped_base,
 )
+from rejoinder.core.moderation.categories import CATEGORIES
 from rejoinder.usecases.site_models import agreement, other_phases_held, split_recent
 
 ROOT = Path(__file__).resolve().parents[2]

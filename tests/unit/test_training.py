@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rejoinder.classifier import CATEGORIES
+from rejoinder.core.moderation.categories import CATEGORIES
 from training.pipeline import (
     choose_cascade,
     choose_thresholds,

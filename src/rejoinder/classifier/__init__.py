@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rejoinder.classifier.labels import CATEGORIES
 from rejoinder.classifier.model import CategoryScore, Classifier, WeightedSpan, get_classifier
 
-__all__ = ["CATEGORIES", "CategoryScore", "Classifier", "WeightedSpan", "get_classifier"]
+__all__ = ["CategoryScore", "Classifier", "WeightedSpan", "get_classifier"]

@@ -10,7 +10,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from rejoinder.classifier.labels import CATEGORIES
+from rejoinder.core.moderation.categories import CATEGORIES
 
 
 @dataclass(frozen=True)

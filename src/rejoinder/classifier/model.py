@@ -14,11 +14,11 @@ import numpy as np
 import numpy.typing as npt
 
 from rejoinder.classifier.encoder import HIDDEN, Encoded, Encoder
-from rejoinder.classifier.labels import CATEGORIES
 from rejoinder.classifier.meta import ModelMeta, PresetMeta, read_meta, shipped_weights
 from rejoinder.classifier.ngrams import Features, featurise
 from rejoinder.classifier.site_models import SiteHeads, shipped_heads, weights_digest
 from rejoinder.classifier.spelling import Normalised, normalise
+from rejoinder.core.moderation.categories import CATEGORIES
 from rejoinder.core.moderation.models import Threshold
 
 Mode = Literal["cascade", "fast", "full", "ngram"]

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rejoinder.classifier.labels import CATEGORIES
 from rejoinder.classifier.meta import ModelMeta, read_meta, shipped_weights
+from rejoinder.core.moderation.categories import CATEGORIES
 
 FORMAT = 1
 UNKNOWN = -1

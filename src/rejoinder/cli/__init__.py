@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from rejoinder.cli import accounts, articles, audit, db, moderation, serve, settings, sites
+from rejoinder.cli import accounts, articles, audit, db, moderation, policy, serve, settings, sites
 
 app = typer.Typer(
     help="Rejoinder: the discussion under news and opinion articles, on your own machine.",
@@ -19,6 +19,7 @@ app.add_typer(articles.app, name="article")
 app.command("import-page")(articles.import_page)
 app.add_typer(moderation.app, name="moderation")
 app.command()(moderation.purge)
+app.add_typer(policy.app, name="policy")
 app.add_typer(accounts.app, name="user")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(audit.app, name="audit")

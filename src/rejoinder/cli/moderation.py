@@ -74,7 +74,7 @@ def moderation_check(
 
 def _check_preset(moderator: Moderator, preset: str | None) -> None:
     """Stop with a clear message when the shipped model has no such preset."""
-    from rejoinder.usecases.moderation import check_preset
+    from rejoinder.usecases.policy import check_preset
 
     if preset is not None:
         try:

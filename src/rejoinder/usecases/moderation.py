@@ -25,7 +25,6 @@ from rejoinder.core.moderation import (
     Policy,
     RecentActivity,
     Submission,
-    Threshold,
     Verdict,
     decide,
     explain,
@@ -38,6 +37,7 @@ from rejoinder.store import site_models as site_model_store
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.ratebook import RedisRates
+from rejoinder.usecases.policy import ModelPresets, check_preset, effective_policy
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -60,39 +60,6 @@ class Scorer(Protocol):
         holds: Mapping[str, float] | None = None,
         /,
     ) -> Mapping[str, ModelScore]: ...
-
-
-@dataclass(frozen=True)
-class ModelPresets:
-    """The shipped model's named operating points: each preset's thresholds, and the one a
-    site gets until it chooses another (read from the model's metadata)."""
-
-    default: str
-    thresholds: Mapping[str, Mapping[str, Threshold]]
-    civil_aims: Mapping[str, float]  # the cap on civil news sentences each was chosen under
-
-    def resolve(self, name: str | None) -> str:
-        """The preset to use for a stored name: itself when the model has it, else the
-        default (a preset a newer model no longer ships)."""
-        return name if name is not None and name in self.thresholds else self.default
-
-
-def check_preset(presets: ModelPresets | None, name: str) -> None:
-    """ValueError naming the presets there are, when `name` is not one of them."""
-    if presets is None or name not in presets.thresholds:
-        known = ", ".join(sorted(presets.thresholds)) if presets else "none (no model runs)"
-        raise ValueError(f"No model preset {name!r}; the shipped model has: {known}.")
-
-
-def effective_policy(stored: Mapping[str, Any], presets: ModelPresets | None) -> Policy:
-    """The site's stored policy; a site that has not set thresholds of its own gets those of
-    its model preset (the default one unless it chose another), since a score only means
-    something against its own model's scale."""
-    policy = Policy.from_dict(stored)
-    if presets and "thresholds" not in stored:
-        name = presets.resolve(policy.model_preset)
-        policy = replace(policy, thresholds=dict(presets.thresholds[name]), model_preset=name)
-    return policy
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -26,19 +26,24 @@ from rejoinder.core.moderation import (
     ModelScore,
     Policy,
     Submission,
+    Threshold,
     Verdict,
     decide,
 )
+from rejoinder.core.moderation.categories import CATEGORIES
 from rejoinder.core.moderation.matching import lexicon
-from rejoinder.core.moderation.matching.folding import phrase_pattern
 from rejoinder.core.validation import clean_text
 from rejoinder.store import audit
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.policy import Sample, latest_comments
-from rejoinder.usecases.moderation import ModelPresets, check_preset, effective_policy
+from rejoinder.usecases.policy_schema import (
+    PolicyProblem,
+    PolicySettings,
+    desk_limits,
+    read_policy_settings,
+)
 
-CATEGORIES = ("toxicity", "insult", "threat", "identity_attack", "obscenity", "spam")
 MODES = {
     Mode.POST_MODERATE: "Post-moderate: publish unless something objects",
     Mode.PREMODERATE_NEW: "Pre-moderate new commenters (nothing approved yet)",
@@ -52,23 +57,49 @@ PRESET_LABELS = {
     "light": "Light: holds about 8 in 10 abusive comments, and about 1 in 20 civil ones",
 }
 # The whole-number limits the desk edits: name -> (label, hint, lowest, highest).
-LIMITS: dict[str, tuple[str, str, int, int]] = {
-    "link_limit": ("Link limit", "More links than this hold a comment (0: any link holds)",
-                   0, 1000),
-    "flood_seconds": ("Flood interval, seconds", "Between two comments from one address or "
-                      "email", 0, 86400),
-    "per_minute": ("Per minute", "Comments from one address or email in a minute", 0, 10000),
-    "per_hour": ("Per hour", "Comments from one address or email in an hour", 0, 100000),
-    "top_level_per_thread": ("Top-level comments per thread", "Then a commenter's new threads "
-                             "under one article are held", 0, 10000),
-    "close_after_days": ("Close comments after, days", "Counted from the article's "
-                         "publication", 1, 36500),
-}  # fmt: skip
+LIMITS = desk_limits()
 REPORTS_TO_QUEUE = 3  # readers' reports that send a comment to the Reported queue
 PREVIEW_SIZE = 500
 PREVIEW_EXAMPLES = 20
-MAX_PHRASES = 5000
-MAX_PHRASE_CHARS = 200
+
+
+@dataclass(frozen=True)
+class ModelPresets:
+    """The shipped model's named operating points: each preset's thresholds, and the one a
+    site gets until it chooses another (read from the model's metadata)."""
+
+    default: str
+    thresholds: Mapping[str, Mapping[str, Threshold]]
+    civil_aims: Mapping[str, float]  # the cap on civil news sentences each was chosen under
+
+    def resolve(self, name: str | None) -> str:
+        """The preset to use for a stored name: itself when the model has it, else the
+        default (a preset a newer model no longer ships)."""
+        return name if name is not None and name in self.thresholds else self.default
+
+
+def check_preset(presets: ModelPresets | None, name: str) -> None:
+    """ValueError naming the presets there are, when `name` is not one of them."""
+    if presets is None or name not in presets.thresholds:
+        known = ", ".join(sorted(presets.thresholds)) if presets else "none (no model runs)"
+        raise ValueError(f"No model preset {name!r}; the shipped model has: {known}.")
+
+
+def effective_policy(stored: Mapping[str, Any], presets: ModelPresets | None) -> Policy:
+    """The site's stored policy (`PolicyProblem` if it cannot be read); a site that has not
+    set thresholds of its own gets those of its model preset (the default one unless it chose
+    another), since a score only means something against its own model's scale."""
+    settings = read_policy_settings(stored)
+    policy = settings.to_policy()
+    if presets and settings.thresholds is None:
+        name = presets.resolve(policy.model_preset)
+        policy = replace(policy, thresholds=dict(presets.thresholds[name]), model_preset=name)
+    return policy
+
+
+def stored_policy(policy: Policy) -> dict[str, Any]:
+    """The policy as it is stored and as the API shows it."""
+    return PolicySettings.from_policy(policy).stored()
 
 
 @dataclass(frozen=True)
@@ -82,7 +113,7 @@ class SiteRules:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "policy": self.policy.to_dict(),
+            "policy": stored_policy(self.policy),
             "reports_to_queue": self.reports_to_queue,
             "hide_reported": self.hide_reported,
         }
@@ -102,7 +133,7 @@ def rules_from_settings(
     problem = ""
     try:
         policy = effective_policy(settings.get("policy") or {}, presets)
-    except (ValueError, TypeError, AttributeError, KeyError) as error:
+    except ValueError as error:
         policy = effective_policy({}, presets)
         problem = f"The stored policy could not be read ({error})."
     reports = settings.get("reports_to_queue", REPORTS_TO_QUEUE)
@@ -170,7 +201,7 @@ def rules_from_form(
     or as the preset has them (a changed one is an error, not silently dropped); with none
     ("own"), the thresholds as typed."""
     errors: list[Invalid] = []
-    data = base.policy.to_dict()
+    data = stored_policy(base.policy)
     mode = form.get("mode", "").strip()
     if mode not in {m.value for m in Mode}:
         errors.append(Invalid("mode", "Choose one of the moderation modes."))
@@ -212,7 +243,7 @@ def rules_from_form(
     else:
         data["thresholds"] = thresholds
     for name in ("refuse_words", "hold_words"):
-        data[name] = _phrases(form.get(name, ""), name, errors)
+        data[name] = _phrases(form.get(name, ""))
     for name, (_label, _hint, lowest, highest) in LIMITS.items():
         data[name] = _whole(form, name, lowest, highest, errors)
     reports = _whole(form, "reports_to_queue", 1, 1000, errors)
@@ -223,8 +254,10 @@ def rules_from_form(
         raise InvalidMany(errors)
     try:
         policy = effective_policy(data, presets)
-    except (ValueError, TypeError) as error:
-        raise InvalidMany([Invalid("mode", f"The policy is not valid: {error}")]) from error
+    except PolicyProblem as error:
+        if error.setting in form:
+            raise InvalidMany([Invalid(error.setting, error.detail)]) from None
+        raise InvalidMany([Invalid("mode", f"The policy is not valid: {error}")]) from None
     hide = form.get("hide_reported", "") not in ("", "0", "off", "false")
     return SiteRules(policy, reports or REPORTS_TO_QUEUE, hide)
 
@@ -262,31 +295,21 @@ def _whole(
     return value
 
 
-def _phrases(text: str, name: str, errors: list[Invalid]) -> dict[str, list[str]] | None:
-    """One phrase a line, optionally ``category: phrase``; nothing at all: the shipped lists."""
+def _phrases(text: str) -> dict[str, list[str]] | None:
+    """One phrase a line, optionally ``category: phrase``; nothing at all: the shipped lists.
+    What a phrase may be is the schema's to say."""
     lists: dict[str, list[str]] = {}
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if not lines:
-        return None
-    if len(lines) > MAX_PHRASES:
-        errors.append(Invalid(name, f"At most {MAX_PHRASES} phrases, please."))
-        return None
-    for line in lines:
+    for line in (line.strip() for line in text.splitlines()):
+        if not line:
+            continue
         category, phrase = "word", line
         head, sep, rest = line.partition(":")
         if sep and rest.strip() and head.strip().replace("_", "").isalnum() and " " not in head:
             category, phrase = head.strip().lower(), rest.strip()
-        if len(phrase) > MAX_PHRASE_CHARS:
-            errors.append(Invalid(name, f"{phrase[:40]!r}... is longer than "
-                                  f"{MAX_PHRASE_CHARS} characters."))  # fmt: skip
-            return None
-        if not phrase_pattern(phrase):
-            errors.append(Invalid(name, f"{phrase[:40]!r} has no letters or digits to match."))
-            return None
-        lists.setdefault(category, [])
-        if phrase not in lists[category]:
-            lists[category].append(phrase)
-    return lists
+        found = lists.setdefault(category, [])
+        if phrase not in found:
+            found.append(phrase)
+    return lists or None
 
 
 # The API: the same rules as JSON.
@@ -346,41 +369,20 @@ def rules_from_json(data: Any, base: SiteRules, presets: ModelPresets | None = N
     return SiteRules(policy, reports, hide)
 
 
-_READ_ERRORS = (ValueError, TypeError, AttributeError, KeyError, OverflowError)
-
-
 def _policy_from_json(given: Mapping[str, Any], presets: ModelPresets | None) -> Policy:
     """The policy, or Invalid naming the first setting that is wrong. Neither a preset nor
     thresholds given: the model's default preset."""
-    for key, value in given.items():
-        try:
-            Policy.from_dict({key: value})
-        except _READ_ERRORS as error:
-            raise Invalid(f"policy.{key}", f"policy.{key}: {error}") from error
-        if key in LIMITS and value is not None:
-            _label, _hint, lowest, highest = LIMITS[key]
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or not (lowest <= value <= highest)
-            ):
-                raise Invalid(f"policy.{key}", f"policy.{key} must be a whole number from "
-                              f"{lowest} to {highest}, or null.")  # fmt: skip
-    for key in ("refuse_words", "hold_words"):
-        lists = getattr(Policy.from_dict({key: given.get(key)}), key)
-        for phrase in (p for phrases in (lists or {}).values() for p in phrases):
-            if not phrase_pattern(phrase) or len(phrase) > MAX_PHRASE_CHARS:
-                raise Invalid(f"policy.{key}", f"policy.{key}: {phrase[:40]!r} cannot be "
-                              "matched (no letters or digits, or too long).")  # fmt: skip
+    try:
+        policy = effective_policy(given, presets)
+    except PolicyProblem as error:
+        name = f"policy.{error.setting}" if error.setting else "policy"
+        raise Invalid(name, f"policy.{error}" if error.setting else f"policy: {error}") from None
     try:
         if given.get("model_preset") is not None:
             check_preset(presets, given["model_preset"])
     except ValueError as error:
         raise Invalid("policy.model_preset", f"policy.model_preset: {error}") from error
-    try:
-        return effective_policy(given, presets)
-    except _READ_ERRORS as error:
-        raise Invalid("policy", f"policy: {error}") from error
+    return policy
 
 
 # Saving.

@@ -28,7 +28,7 @@ from rejoinder.store import site_models as store
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.site_models import DeskDecision, SiteModel
-from rejoinder.usecases.moderation import ModelPresets, effective_policy
+from rejoinder.usecases.policy import ModelPresets, effective_policy
 
 if TYPE_CHECKING:
     from rejoinder.classifier.model import Classifier
@@ -145,8 +145,8 @@ def fit_decisions(
     as `rejection_categories` says."""
     import numpy as np
 
-    from rejoinder.classifier import CATEGORIES
     from rejoinder.classifier import site_models as sm
+    from rejoinder.core.moderation.categories import CATEGORIES
 
     replay = sm.load_replay()
     texts = [d.text for d in decisions]

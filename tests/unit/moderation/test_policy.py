@@ -1,4 +1,4 @@
-"""The policy: how signals combine, the trust margin, premoderation modes, explain, storage."""
+"""The policy: how signals combine, the trust margin, premoderation modes, explain."""
 
 from __future__ import annotations
 
@@ -158,68 +158,6 @@ def test_signals_come_in_phase_order() -> None:
     assert phases == sorted(phases, key=["bots", "links", "spam", "words", "model"].index)
 
 
-def test_policy_round_trips_through_json() -> None:
-    policy = Policy(
-        mode=Mode.PREMODERATE_LINKS,
-        thresholds={"insult": Threshold(0.6), "threat": Threshold(0.5, refuse=0.9)},
-        flood_seconds=None,
-        link_limit=1,
-        pattern_actions={"shouting": Action.HOLD},
-        hold_words={"local": ("wombat", "numpty")},
-        refuse_words={},
-        shortener_domains=("bit.ly",),
-    )
-    stored = json.dumps(policy.to_dict())
-    assert Policy.from_dict(json.loads(stored)) == policy
-    assert Policy.from_dict(json.loads(json.dumps(Policy().to_dict()))) == Policy()
-
-
-def test_a_stored_policy_may_leave_settings_out() -> None:
-    policy = Policy.from_dict({"link_limit": 4, "thresholds": {"insult": 0.6}})
-    assert policy.link_limit == 4
-    assert policy.flood_seconds == 15
-    assert policy.thresholds == {"insult": Threshold(0.6)}
-
-
-@pytest.mark.parametrize(
-    ("stored", "complaint"),
-    [
-        ({"link_limt": 3}, "unknown moderation policy settings: link_limt"),
-        ({"thresholds": {"insult": {"hold": 0.9, "refuse": 0.5}}}, "threshold for 'insult'"),
-        ({"per_minute": -1}, "per_minute must be"),
-        ({"mode": "sometimes"}, "sometimes"),
-    ],
-)
-def test_a_bad_stored_policy_is_an_error(stored: dict[str, object], complaint: str) -> None:
-    with pytest.raises(ValueError, match=complaint):
-        Policy.from_dict(stored)
-
-
-def test_a_policy_keeps_either_a_model_preset_or_its_own_thresholds() -> None:
-    preset = Policy(thresholds={"insult": Threshold(0.6)}, model_preset="light")
-    stored = preset.to_dict()
-    assert stored["model_preset"] == "light"
-    assert "thresholds" not in stored  # the preset's thresholds are the model's, not stored
-    assert Policy.from_dict(stored).model_preset == "light"
-    own = Policy(thresholds={"insult": Threshold(0.6)})
-    assert "model_preset" not in own.to_dict()
-    assert Policy.from_dict(own.to_dict()) == own
-
-
-@pytest.mark.parametrize(
-    ("stored", "complaint"),
-    [
-        ({"model_preset": "light", "thresholds": {"insult": 0.6}}, "not both"),
-        ({"model_preset": "Light!"}, "model_preset must be"),
-        ({"model_preset": 3}, "model_preset must be"),
-        ({"model_preset": ""}, "model_preset must be"),
-    ],
-)
-def test_a_bad_model_preset_is_an_error(stored: dict[str, object], complaint: str) -> None:
-    with pytest.raises(ValueError, match=complaint):
-        Policy.from_dict(stored)
-
-
 def test_decision_to_dict_is_json_ready() -> None:
     decision = decide(submission(text="you brain dead halfwits"))
     data = json.loads(json.dumps(decision.to_dict()))
@@ -229,25 +167,3 @@ def test_decision_to_dict_is_json_ready() -> None:
     assert reason["spans"] == [
         {"start": 4, "end": 23, "text": "brain dead halfwits", "field": "text"}
     ]
-
-
-def test_a_site_without_thresholds_of_its_own_gets_its_presets() -> None:
-    from rejoinder.runtime import model_presets
-    from rejoinder.usecases.moderation import effective_policy
-
-    presets = model_presets()
-    assert presets.default == "standard"
-    default = effective_policy({}, presets)
-    assert default.model_preset == "standard"
-    assert default.thresholds == presets.thresholds["standard"]
-    light = effective_policy({"model_preset": "light", "link_limit": 1}, presets)
-    assert (light.model_preset, light.link_limit) == ("light", 1)
-    assert light.thresholds == presets.thresholds["light"]
-    # a preset a later model no longer ships: the default's, until someone chooses again
-    gone = effective_policy({"model_preset": "retired"}, presets)
-    assert gone.model_preset == "standard"
-    own = effective_policy({"thresholds": {"insult": 0.5}}, presets)
-    assert own.model_preset is None
-    assert own.thresholds == {"insult": Threshold(0.5)}
-    # without the model, a policy's thresholds mean nothing to fill in
-    assert effective_policy({}, None).model_preset is None

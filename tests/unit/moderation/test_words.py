@@ -92,8 +92,8 @@ def test_site_lists_replace_the_shipped_ones() -> None:
     assert signals_for("You idiot.", site) == []
 
 
-def test_a_plain_list_in_a_stored_policy_becomes_one_category() -> None:
-    site = Policy.from_dict({"refuse_words": ["gobbledygook"]})
+def test_a_site_refuse_list_refuses_its_words_through_evasions() -> None:
+    site = Policy(refuse_words={"word": ("gobbledygook",)})
     [signal] = signals_for("Such g0bbledyg00k!", site)
     assert (signal.code, signal.action) == ("word", Action.REFUSE)
 

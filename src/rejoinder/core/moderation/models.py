@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from rejoinder.core.moderation.categories import CATEGORIES
 
 
 class Verdict(enum.StrEnum):
@@ -194,25 +195,30 @@ class Threshold:
 
 # Starting points, to be set from `rejoinder moderation eval` on the site's own comments.
 # The model only ever refuses an explicit threat; otherwise a person decides.
-DEFAULT_THRESHOLDS: Mapping[str, Threshold] = {
-    "toxicity": Threshold(0.80),
-    "insult": Threshold(0.75),
-    "threat": Threshold(0.60, refuse=0.95),
-    "identity_attack": Threshold(0.70),
-    "obscenity": Threshold(0.90),
-    "spam": Threshold(0.80),
-}
+DEFAULT_THRESHOLDS: Mapping[str, Threshold] = dict(
+    zip(
+        CATEGORIES,
+        (
+            Threshold(0.80),  # toxicity
+            Threshold(0.75),  # insult
+            Threshold(0.60, refuse=0.95),  # threat
+            Threshold(0.70),  # identity_attack
+            Threshold(0.90),  # obscenity
+            Threshold(0.80),  # spam
+        ),
+        strict=True,
+    )
+)
 
 WordLists = Mapping[str, tuple[str, ...]]  # category ("slur", "insult", ...) -> phrases
 
 
 @dataclass(frozen=True)
 class Policy:
-    """One site's moderation rules. A limit set to None (or 0) is switched off.
-
-    Stored as JSON with :meth:`to_dict` and read back with :meth:`from_dict`. Word lists
-    left as None use the lists shipped in ``rejoinder/core/moderation/data/``.
-    """
+    """One site's moderation rules. A limit set to None (or 0) is switched off. Word lists
+    left as None use the lists shipped in ``rejoinder/core/moderation/data/``. The defaults
+    here are the settings' defaults; their stored form, bounds and labels are
+    ``usecases.policy_schema.PolicySettings``."""
 
     mode: Mode = Mode.POST_MODERATE
     thresholds: Mapping[str, Threshold] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
@@ -238,107 +244,3 @@ class Policy:
     refuse_words: WordLists | None = None
     hold_words: WordLists | None = None
     shortener_domains: tuple[str, ...] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict that :meth:`from_dict` reads back to an equal policy."""
-        thresholds: dict[str, Any] = {
-            "thresholds": {
-                category: {"hold": t.hold, "refuse": t.refuse}
-                for category, t in self.thresholds.items()
-            }
-        }
-        return {
-            "mode": self.mode.value,
-            **({"model_preset": self.model_preset} if self.model_preset else thresholds),
-            **{name: getattr(self, name) for name in _PLAIN_FIELDS},
-            "pattern_actions": {code: a.value for code, a in self.pattern_actions.items()},
-            "refuse_words": _words_out(self.refuse_words),
-            "hold_words": _words_out(self.hold_words),
-            "shortener_domains": (
-                None if self.shortener_domains is None else list(self.shortener_domains)
-            ),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Policy:
-        """Read a stored policy; missing keys keep their defaults, unknown keys are an error.
-
-        A word list may be given as a plain list of phrases (one category, "word") or as
-        ``{category: [phrases]}``. A model preset's name comes with no thresholds (those are
-        the model's to fill in), and own thresholds with no preset.
-        """
-        known = {"mode", "thresholds", "model_preset", "pattern_actions", "refuse_words",
-                 "hold_words", "shortener_domains", *_PLAIN_FIELDS}  # fmt: skip
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown moderation policy settings: {', '.join(unknown)}")
-        values: dict[str, Any] = {name: data[name] for name in _PLAIN_FIELDS if name in data}
-        if "mode" in data:
-            values["mode"] = Mode(data["mode"])
-        preset = data.get("model_preset")
-        if preset is not None:
-            if not isinstance(preset, str) or not _PRESET_NAME.fullmatch(preset):
-                raise ValueError("model_preset must be a preset's name (letters, digits, -, _)")
-            if "thresholds" in data:
-                raise ValueError("give a model preset or thresholds of your own, not both")
-            values["model_preset"] = preset
-        if "thresholds" in data:
-            values["thresholds"] = {
-                str(category): _threshold_in(str(category), t)
-                for category, t in data["thresholds"].items()
-            }
-        if "pattern_actions" in data:
-            values["pattern_actions"] = {
-                str(code): Action(action) for code, action in data["pattern_actions"].items()
-            }
-        for name in ("refuse_words", "hold_words"):
-            if name in data:
-                values[name] = _words_in(data[name])
-        if data.get("shortener_domains") is not None:
-            values["shortener_domains"] = tuple(str(d).lower() for d in data["shortener_domains"])
-        policy = cls(**values)
-        policy.check()
-        return policy
-
-    def check(self) -> None:
-        """Raise ValueError when a setting is out of range."""
-        for category, t in self.thresholds.items():
-            if not 0 <= t.hold <= 1 or (t.refuse is not None and not t.hold <= t.refuse <= 1):
-                raise ValueError(f"threshold for {category!r}: need 0 <= hold <= refuse <= 1")
-        if not 0 <= self.trust_margin <= 1:
-            raise ValueError("trust_margin must be between 0 and 1")
-        for name in _PLAIN_FIELDS:
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int | float) or value < 0):
-                raise ValueError(f"{name} must be a number >= 0 or null")
-
-
-_PRESET_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
-
-_PLAIN_FIELDS = (
-    "trust_margin", "trust_min_approved", "close_after_days", "flood_seconds", "per_minute",
-    "per_hour", "top_level_per_thread", "surge_per_minute", "duplicate_site_limit",
-    "duplicate_min_chars", "min_form_seconds", "max_form_age_seconds", "link_limit",
-    "spam_signs_to_hold",
-)  # fmt: skip
-
-
-def _threshold_in(category: str, value: Any) -> Threshold:
-    if isinstance(value, int | float):
-        return Threshold(float(value))
-    if not isinstance(value, Mapping) or "hold" not in value:
-        raise ValueError(f"threshold for {category!r} must be a number or {{hold, refuse}}")
-    refuse = value.get("refuse")
-    return Threshold(float(value["hold"]), None if refuse is None else float(refuse))
-
-
-def _words_in(value: Any) -> WordLists | None:
-    if value is None:
-        return None
-    if isinstance(value, list | tuple):
-        return {"word": tuple(str(p) for p in value)}
-    return {str(category): tuple(str(p) for p in phrases) for category, phrases in value.items()}
-
-
-def _words_out(value: WordLists | None) -> dict[str, list[str]] | None:
-    return None if value is None else {k: list(v) for k, v in value.items()}

@@ -12,9 +12,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from rejoinder.core.errors import Conflict, InvalidMany
 from rejoinder.core.models import Site
+from rejoinder.core.moderation.categories import CATEGORIES
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import policy as policies
-from rejoinder.usecases.moderation import ModelPresets
+from rejoinder.usecases.policy import ModelPresets
 from rejoinder.web.api import require_json
 from rejoinder.web.desk.login import Staff, api_staff, check_csrf, desk_staff, require_admin
 from rejoinder.web.errors import ApiError
@@ -65,7 +66,7 @@ def _page(
     body = request.app.state.render(
         "desk/policy.html", staff=staff, tab="policy", target=site, rules=rules,
         values=typed, errors=errors or {}, preview=preview, flash=flash, warning=warning,
-        modes=policies.MODES, categories=policies.CATEGORIES, limits=policies.LIMITS,
+        modes=policies.MODES, categories=CATEGORIES, limits=policies.LIMITS,
         sizes=policies.default_sizes(), verdicts=policies.VERDICTS,
         preview_size=policies.PREVIEW_SIZE, forbidden=False, presets=model_presets(request),
         preset_labels=policies.PRESET_LABELS,

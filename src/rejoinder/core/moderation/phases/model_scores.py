@@ -11,19 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from rejoinder.core.moderation.categories import REASON_NAMES
 from rejoinder.core.moderation.models import Action, ModelScore, Policy, Signal, Span, Submission
 from rejoinder.core.moderation.phrasing import quoted
 
 PHASE = "model"
-
-_NAMES = {
-    "toxicity": "toxic",
-    "insult": "an insult",
-    "threat": "a threat",
-    "identity_attack": "an attack on people for who they are",
-    "obscenity": "obscene",
-    "spam": "spam",
-}
 
 
 def code_for(category: str) -> str:
@@ -40,7 +32,7 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
         if result is None or result.score < threshold.hold:
             continue
         refuse = threshold.refuse is not None and result.score >= threshold.refuse
-        name = _NAMES.get(category, category.replace("_", " "))
+        name = REASON_NAMES.get(category, category.replace("_", " "))
         message = f"the model reads it as {name} ({result.score:.2f})"
         if result.spans:
             message += f", mostly for {quoted(result.spans, limit=3)}"
