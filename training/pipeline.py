@@ -20,10 +20,10 @@ import numpy.typing as npt
 
 from rejoinder.classifier.encoder import HIDDEN, file_sha256
 from rejoinder.classifier.evaluation import EvalRow
-from rejoinder.core.moderation.categories import CATEGORIES
 from rejoinder.classifier.meta import ModelMeta
 from rejoinder.classifier.ngrams import featurise
 from rejoinder.classifier.spelling import normalise
+from rejoinder.core.moderation.categories import CATEGORIES
 from training import corpora
 from training.corpora import UNKNOWN, TrainRow
 
