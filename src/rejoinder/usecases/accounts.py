@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -29,8 +30,13 @@ LOGIN_WINDOW = timedelta(minutes=15)
 LOGIN_LIMIT_ACCOUNT = 5
 LOGIN_LIMIT_ADDRESS = 20
 _hasher = PasswordHasher()
-# A real hash to verify against when the account does not exist: the answer takes as long.
-_DUMMY = _hasher.hash("not a password anyone has")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A real hash to verify against when the account does not exist, so that the answer
+    takes as long; made on the first such login, not when the module is imported."""
+    return _hasher.hash("not a password anyone has")
 
 
 def _digest(token: str) -> str:
@@ -120,7 +126,7 @@ def log_in(db: Database, name: str, password: str, address: str, now: datetime) 
     if too_many:
         raise Forbidden("Too many failed attempts; wait 15 minutes and try again.")
     try:
-        _hasher.verify(found[1] if found else _DUMMY, password)
+        _hasher.verify(found[1] if found else _dummy_hash(), password)
         ok = found is not None and not found[0].disabled
     except (VerificationError, InvalidHashError):
         ok = False
