@@ -55,7 +55,7 @@ class Encoder:
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # The file keeps Add + LayerNormalization apart on purpose: fused into
-        # SkipLayerNormalization they run 4.4 times slower on the CPU (docs/MODEL.md, Speed).
+        # SkipLayerNormalization they run 4.4 times slower on the CPU (docs/experiments/log.md).
         self._session = ort.InferenceSession(
             str(model),
             options,
@@ -78,7 +78,7 @@ class Encoder:
         """`encode` of each text, one run each. Not padded together on purpose: the int8
         network quantises its activations with one range per run, so a text encoded beside
         others got other numbers than alone (up to 0.34 apart in a score), and batches of 16
-        scored the bench's comments only 5% faster (docs/MODEL.md, experiment log)."""
+        scored the bench's comments only 5% faster (docs/experiments/log.md)."""
         return [self.encode(text) for text in texts]
 
     def pooled(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:

@@ -38,7 +38,8 @@ from rejoinder.core.moderation.categories import CATEGORIES
 
 FORMAT = 1
 UNKNOWN = -1
-#: The prior's strength by default: chosen on an invented site (see docs/MODEL.md).
+#: The prior's strength by default: chosen on an invented site (docs/MODEL.md, "Per-site
+#: models"; bench/site_model.py measures it).
 STRENGTH = 0.03
 #: A category held from this score on holds (next to) nothing: its head is left as shipped.
 NEVER_HOLDS = 0.999
@@ -48,17 +49,15 @@ FOLDS = 3
 SITE_WEIGHT = 1.0
 #: How many of the nearest own examples vote on the category of a rejected comment.
 NEIGHBOURS = 7
-#: How many own examples are replayed: the first rows of `data/labelled/train.jsonl`, those
-#: of the first ten sessions. The site's decisions are weighed against them (`_weights`), so
-#: more rows would dilute the decisions: with all 5,337 of the eleventh session, the invented
-#: site of tests/server/test_site_models.py no longer held a new plug (docs/MODEL.md).
+#: How many own examples are replayed: the first rows of `data/labelled/train.jsonl`. The
+#: site's decisions are weighed against them (`_weights`), so more rows dilute the decisions;
+#: with every own row, the invented site of tests/server/test_site_models.py does not learn to
+#: hold its new plug (docs/experiments/site-models.md).
 REPLAY_ROWS = 3266
 #: Of the own examples that must be published, the share a site's head may hold beyond what
-#: the shipped head holds before its bias is moved down (`_keep_false_holds`): 7 of the 1,430
-#: replayed. With none, one odd own example could undo a small site's decisions at a low hold
-#: point (at preset "standard"'s spam threshold of 0.137 a restaurant review moved the spam
-#: bias down by 4.1, and the invented site of tests/server/test_site_models.py no longer held
-#: a new plug; docs/MODEL.md, "Per-site models").
+#: the shipped head holds before its bias is moved down (`_keep_false_holds`). With none, one
+#: odd own example can undo a small site's decisions at a low hold point, such as preset
+#: "standard"'s spam threshold (docs/experiments/site-models.md).
 KEEP_SLACK = 0.005
 Floats = npt.NDArray[np.float64]
 

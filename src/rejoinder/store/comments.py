@@ -62,8 +62,8 @@ _LAST_NUMBER = select(func.coalesce(func.max(comments.c.number), 0)).where(
     comments.c.article_id == bindparam("b_article")
 )
 # depth = 0 is what lets the (article_id, depth, number) index answer at once: with only
-# "parent_id IS NULL" SQLite read every comment of the article, 1.1 ms a post on a thread of
-# 10,000 against 4 us (docs/ARCHITECTURE.md); a top-level comment is the one at depth 0.
+# "parent_id IS NULL" SQLite reads every comment of the article, inside the write lock; a
+# top-level comment is the one at depth 0.
 _LAST_TOP_NUMBER = _LAST_NUMBER.where(comments.c.depth == 0, comments.c.parent_id.is_(None))
 _LAST_REPLY_NUMBER = _LAST_NUMBER.where(comments.c.parent_id == bindparam("b_parent"))
 _ADD_COMMENT = insert(comments).returning(comments.c.id)

@@ -50,11 +50,12 @@ class Database:
 
         On SQLite the threads of one process take turns here: SQLite allows one writer at a
         time anyway, and a thread that waits on SQLite's own lock sleeps in growing steps
-        (up to 100 ms), which under load cost more than the writes themselves. The workers of
+        (up to 100 ms), which under load costs more than the writes themselves. The workers of
         one server take turns the same way, through an advisory lock on a file beside the
         database (`<file>-writer`): the kernel wakes the next writer the moment the lock is
-        let go, where SQLite's sleeps gave two workers posting at once a p99 of up to 750 ms.
-        A writer that does not take it (another program) is still kept out by SQLite.
+        let go, where SQLite's sleeps make two workers posting at once wait far longer
+        (bench/moderation.py shows the p99). A writer that does not take it (another program)
+        is still kept out by SQLite.
         """
         with self._write_lock, _held(self._file_lock), self.engine.connect() as conn:
             conn = conn.execution_options(immediate=True)

@@ -1,7 +1,7 @@
 """Apply the Alembic migrations that ship inside the package.
 
 Alembic itself is imported only when there is something to do: a server that starts on an
-up-to-date database never loads it, which keeps every process about 20 MB smaller.
+up-to-date database never loads it, which keeps every process smaller.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from rejoinder.classifier.site_models import SiteHeads
 
 MIN_DECISIONS = 30  # fewer, and the recent part is too small to say anything
-MAX_DECISIONS = 3000  # the latest ones; encoding them takes about 5 ms each
+MAX_DECISIONS = 3000  # the latest ones: each is encoded when the site model is trained
 RECENT_SHARE = 0.2  # the most recent fifth of the decisions is kept aside to measure on...
 RECENT_MIN = 10  # ...but at least this many
 # Phases whose holds are not a judgement of the comment: the site's premoderation mode and the
