@@ -15,7 +15,7 @@ from rejoinder.core.models import Site
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import policy as policies
 from rejoinder.usecases.moderation import ModelPresets
-from rejoinder.web.api import require_json
+from rejoinder.web.deps import require_json
 from rejoinder.web.desk.login import Staff, api_staff, check_csrf, desk_staff, require_admin
 from rejoinder.web.errors import ApiError
 from rejoinder.web.rendering import as_typed
@@ -209,7 +209,7 @@ async def get_policy(request: Request, site: str | None = None) -> Response:
 async def put_policy(request: Request, site: str | None = None) -> Response:
     staff = await api_staff(request)
     require_admin(staff)
-    require_json(request)
+    await require_json(request)
     try:
         data = orjson.loads(await request.body())
     except orjson.JSONDecodeError as error:

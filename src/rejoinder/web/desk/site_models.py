@@ -15,7 +15,7 @@ from rejoinder.core.errors import Conflict, Invalid, NotFound
 from rejoinder.core.models import Site
 from rejoinder.runtime import utcnow
 from rejoinder.usecases import site_models
-from rejoinder.web.api import require_json
+from rejoinder.web.deps import require_json
 from rejoinder.web.desk.login import Staff, api_staff, check_csrf, desk_staff, require_admin
 from rejoinder.web.desk.policy import desk_runtime, desk_site
 from rejoinder.web.errors import ApiError
@@ -133,7 +133,7 @@ async def get_models(request: Request, site: str | None = None) -> Response:
 async def put_active_model(request: Request, site: str | None = None) -> Response:
     staff = await api_staff(request)
     require_admin(staff)
-    require_json(request)
+    await require_json(request)
     try:
         data = orjson.loads(await request.body())
     except orjson.JSONDecodeError as error:
