@@ -27,7 +27,8 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _MAX_SPANS = 4
 #: Words an explanation does not stop at on their own (articles, pronouns, auxiliaries,
 #: prepositions, negation parts): with them left out, the model's spans meet the SemEval
-#: toxic-spans test annotations better (docs/experiments/log.md; training/eval_spans.py measures it).
+#: toxic-spans test annotations better (docs/experiments/log.md; training/eval_spans.py
+#: measures it).
 FUNCTION_WORDS = frozenset(
     """
     a an the and or but nor so yet if then than that this these those there here of to in on

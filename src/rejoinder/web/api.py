@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 from datetime import timedelta
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from rejoinder.core.articlefile import draft_from_fields
-from rejoinder.core.models import CommentInput, PublicComment, Site, Status, ThreadNode
+from rejoinder.core.models import CommentInput, PublicComment, Status, ThreadNode
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import discussion, publishing
 from rejoinder.usecases.moderation import Screening, verdict_out
 from rejoinder.web.addresses import address_hashes
-from rejoinder.web.cookies import OWN_COOKIE, Identity
+from rejoinder.web.cookies import OWN_COOKIE
+from rejoinder.web.deps import AdminToken, IdentityDep, JsonBody, RuntimeDep, SiteDep
 from rejoinder.web.errors import ApiError
 from rejoinder.web.limits import CheckLimiter
 from rejoinder.web.readcache import ReadCache
@@ -40,40 +40,10 @@ from rejoinder.web.schemas import (
     thread_out,
 )
 
-
-def require_json(request: Request) -> None:
-    """A body we cannot read as JSON is refused before anything else looks at it."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind != "application/json":
-        raise ApiError(415, "Send the body as JSON with Content-Type: application/json.")
-
-
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 403, 404, 409, 415, 422)
 }
 router = APIRouter(prefix="/api/v1", tags=["discussion"], responses=ERRORS)
-JsonBody = Depends(require_json)
-
-
-def require_admin_token(request: Request) -> None:
-    """The admin token, checked as a dependency: before the body is read or validated, so a
-    caller without it learns nothing about what the body should hold."""
-    expected = _rt(request).settings.admin_token
-    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if not expected or not given or not secrets.compare_digest(given, expected):
-        raise ApiError(401, "An admin token is required: Authorization: Bearer <token>.")
-
-
-AdminToken = Depends(require_admin_token)
-
-
-def _rt(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def _site(request: Request) -> Site:
-    return _rt(request).site_for_host(request.headers.get("host"))
 
 
 def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -82,36 +52,34 @@ def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None
     )
 
 
-def _base_url(request: Request) -> str:
-    return _rt(request).settings.base_url.rstrip("/")
+def _base_url(rt: Runtime) -> str:
+    return rt.settings.base_url.rstrip("/")
 
 
 @router.get("/articles", response_model=ArticleList, summary="Articles, newest first")
 async def list_articles(
-    request: Request,
+    rt: RuntimeDep,
+    site: SiteDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,  # a bigger one overflows the database
 ) -> Response:
-    rt, site = _rt(request), _site(request)
     articles = await run_in_threadpool(
         publishing.list_articles, rt.db, site.id, limit=limit, offset=offset
     )
-    return _json({"articles": [article_out(a, _base_url(request)) for a in articles]})
+    return _json({"articles": [article_out(a, _base_url(rt)) for a in articles]})
 
 
 @router.get("/articles/{slug}", response_model=ArticleOut, summary="One article")
-async def get_article(request: Request, slug: str) -> Response:
-    rt, site = _rt(request), _site(request)
+async def get_article(slug: str, rt: RuntimeDep, site: SiteDep) -> Response:
     article = await run_in_threadpool(discussion.get_article, rt.db, site.id, slug)
-    return _json(article_out(article, _base_url(request)))
+    return _json(article_out(article, _base_url(rt)))
 
 
 @router.post(
     "/articles", status_code=201, response_model=ArticleOut,
     summary="Publish an article (admin token)", dependencies=[AdminToken, JsonBody],
 )  # fmt: skip
-async def add_article(request: Request, payload: ArticleIn) -> Response:
-    rt, site = _rt(request), _site(request)
+async def add_article(payload: ArticleIn, rt: RuntimeDep, site: SiteDep) -> Response:
     fields = {
         "title": payload.title, "slug": payload.slug or "", "dek": payload.dek,
         "author": payload.author, "source_name": payload.source_name or "",
@@ -123,7 +91,7 @@ async def add_article(request: Request, payload: ArticleIn) -> Response:
     article = await run_in_threadpool(
         publishing.add_article, rt.db, rt.events, site.id, draft, utcnow()
     )
-    return _json(article_out(article, _base_url(request)), status=201)
+    return _json(article_out(article, _base_url(rt)), status=201)
 
 
 @router.get(
@@ -133,10 +101,11 @@ async def add_article(request: Request, payload: ArticleIn) -> Response:
 async def list_comments(
     request: Request,
     slug: str,
+    rt: RuntimeDep,
+    site: SiteDep,
     sort: Annotated[str, Query(description="oldest or newest")] = "oldest",
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> Response:
-    rt, site = _rt(request), _site(request)
     order, after = parse_sort(sort), parse_cursor(cursor)
     cache: ReadCache[bytes] = request.app.state.api_cache
 
@@ -170,9 +139,14 @@ def _single(comment: PublicComment, slug: str) -> dict[str, Any]:
     summary="Post a comment or a reply (202 when it is held for a moderator)",
     dependencies=[JsonBody], responses={202: {"model": CommentOut}, 429: {"model": ErrorOut}},
 )  # fmt: skip
-async def post_comment(request: Request, slug: str, payload: CommentIn) -> Response:
-    rt, site = _rt(request), _site(request)
-    identity: Identity = request.app.state.identity
+async def post_comment(
+    request: Request,
+    slug: str,
+    payload: CommentIn,
+    rt: RuntimeDep,
+    site: SiteDep,
+    identity: IdentityDep,
+) -> Response:
     raw = CommentInput(
         body=payload.body, name=payload.name, email=payload.email, website=payload.website,
         parent_id=payload.parent_id, notify_replies=payload.notify_replies,
@@ -195,9 +169,9 @@ async def post_comment(request: Request, slug: str, payload: CommentIn) -> Respo
     summary="Edit your own comment within the edit window (202 when the new text is held)",
     dependencies=[JsonBody],
 )  # fmt: skip
-async def edit_comment(request: Request, comment_id: int, payload: CommentEdit) -> Response:
-    rt = _rt(request)
-    identity: Identity = request.app.state.identity
+async def edit_comment(
+    request: Request, comment_id: int, payload: CommentEdit, rt: RuntimeDep, identity: IdentityDep
+) -> Response:
     edited = await run_in_threadpool(
         discussion.edit_comment, rt.db, rt.events, comment_id=comment_id, body=payload.body,
         owned=identity.owned(request), limits=rt.limits,
@@ -213,9 +187,9 @@ async def edit_comment(request: Request, comment_id: int, payload: CommentEdit) 
 @router.delete(
     "/comments/{comment_id}", status_code=204, summary="Delete your own comment within the window"
 )
-async def delete_comment(request: Request, comment_id: int) -> Response:
-    rt = _rt(request)
-    identity: Identity = request.app.state.identity
+async def delete_comment(
+    request: Request, comment_id: int, rt: RuntimeDep, identity: IdentityDep
+) -> Response:
     await run_in_threadpool(
         discussion.delete_comment, rt.db, rt.events, comment_id=comment_id,
         owned=identity.owned(request),
@@ -226,10 +200,10 @@ async def delete_comment(request: Request, comment_id: int) -> Response:
 
 @router.get("/counts", response_model=Counts, summary="Comment counts for many articles at once")
 async def counts(
-    request: Request,
+    rt: RuntimeDep,
+    site: SiteDep,
     slug: Annotated[list[str], Query(description="Repeat for each article: ?slug=a&slug=b")] = [],  # noqa: B006
 ) -> Response:
-    rt, site = _rt(request), _site(request)
     if len(slug) > 200:
         raise ApiError(422, "Ask for at most 200 articles at once.", "slug")
     found = await run_in_threadpool(publishing.count_comments, rt.db, site.id, slug)
@@ -241,8 +215,7 @@ async def counts(
     summary="What moderation would say of a comment; stores nothing", dependencies=[JsonBody],
     responses={429: {"model": ErrorOut}},
 )  # fmt: skip
-async def check(request: Request, payload: CheckIn) -> Response:
-    rt, site = _rt(request), _site(request)
+async def check(request: Request, payload: CheckIn, rt: RuntimeDep, site: SiteDep) -> Response:
     if rt.moderator is None:
         raise ApiError(404, "Moderation is switched off on this server.")
     ip_hash, _group = address_hashes(rt.secret_key, request)

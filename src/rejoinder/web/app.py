@@ -22,9 +22,9 @@ from rejoinder.settings import Settings, load_settings
 from rejoinder.usecases.moderation import purge_refused
 from rejoinder.web import api, feeds, pages
 from rejoinder.web.cookies import Identity
+from rejoinder.web.deps import LoginRequired
 from rejoinder.web.desk import login as auth
 from rejoinder.web.desk.audit import router as audit_router
-from rejoinder.web.desk.login import LoginRequired
 from rejoinder.web.desk.policy import router as policy_router
 from rejoinder.web.desk.queue import router as desk_router
 from rejoinder.web.desk.queue_api import router as admin_api_router

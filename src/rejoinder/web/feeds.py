@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from rejoinder.core.errors import NotFound
 from rejoinder.core.models import Article, PublicComment, Site
-from rejoinder.runtime import Runtime
 from rejoinder.usecases import publishing
+from rejoinder.web.deps import RuntimeDep, SiteDep
 
 router = APIRouter(include_in_schema=False)
 ATOM = "application/atom+xml; charset=utf-8"
@@ -63,18 +63,14 @@ def _comments_feed(site: Site, base: str, article: Article, comments: list[Publi
 
 
 @router.get("/feed.atom")
-async def articles_feed(request: Request) -> Response:
-    rt: Runtime = request.app.state.runtime
-    site = rt.site_for_host(request.headers.get("host"))
+async def articles_feed(rt: RuntimeDep, site: SiteDep) -> Response:
     articles = await run_in_threadpool(publishing.list_articles, rt.db, site.id, limit=30)
     body = await run_in_threadpool(_articles_feed, site, rt.settings.base_url.rstrip("/"), articles)
     return Response(body, media_type=ATOM)
 
 
 @router.get("/articles/{slug}/comments.atom")
-async def comments_feed(request: Request, slug: str) -> Response:
-    rt: Runtime = request.app.state.runtime
-    site = rt.site_for_host(request.headers.get("host"))
+async def comments_feed(slug: str, rt: RuntimeDep, site: SiteDep) -> Response:
     article, comments = await run_in_threadpool(publishing.article_feed, rt.db, site.id, slug)
     if article is None:
         raise NotFound("There is no such article.")

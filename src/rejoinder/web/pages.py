@@ -21,6 +21,7 @@ from rejoinder.usecases import discussion, publishing
 from rejoinder.usecases.moderation import Screening
 from rejoinder.web.addresses import address_hashes
 from rejoinder.web.cookies import AUTHOR_COOKIE, OWN_COOKIE, Author, Identity
+from rejoinder.web.deps import IdentityDep, RuntimeDep, SiteDep
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.rendering import as_typed
 from rejoinder.web.requests import parse_cursor, parse_sort
@@ -51,18 +52,11 @@ class CachedThread:
     anonymous_page: bytes | None = None
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def _site(request: Request) -> Site:
-    return _runtime(request).site_for_host(request.headers.get("host"))
-
-
-def _render(request: Request, template: str, /, status: int = 200, **context: Any) -> HTMLResponse:
-    context.setdefault("site", _site(request))
-    return HTMLResponse(request.app.state.render(template, **context), status_code=status)
+def _render(
+    request: Request, site: Site, template: str, /, status: int = 200, **context: Any
+) -> HTMLResponse:
+    body = request.app.state.render(template, site=site, **context)
+    return HTMLResponse(body, status_code=status)
 
 
 @router.get("/healthz")
@@ -73,16 +67,14 @@ async def healthz() -> dict[str, str | int]:
 
 
 @router.get("/")
-async def index(request: Request) -> Response:
-    rt, site = _runtime(request), _site(request)
+async def index(request: Request, rt: RuntimeDep, site: SiteDep) -> Response:
     articles = await run_in_threadpool(publishing.list_articles, rt.db, site.id, limit=50)
-    return _render(request, "index.html", articles=articles)
+    return _render(request, site, "index.html", articles=articles)
 
 
 async def _thread(
-    request: Request, site: Site, slug: str, sort: Sort, cursor: int | None
+    request: Request, rt: Runtime, site: Site, slug: str, sort: Sort, cursor: int | None
 ) -> tuple[int, CachedThread]:
-    rt = _runtime(request)
     cache: ReadCache[CachedThread] = request.app.state.html_cache
     render = request.app.state.render
 
@@ -113,6 +105,9 @@ def _own_links(html: str, owned: frozenset[int]) -> str:
 
 async def _article_page(
     request: Request,
+    rt: Runtime,
+    site: Site,
+    identity: Identity,
     slug: str,
     *,
     sort: Sort = Sort.OLDEST,
@@ -122,9 +117,7 @@ async def _article_page(
     reply_to_id: int | None = None,
     status: int = 200,
 ) -> Response:
-    rt, site = _runtime(request), _site(request)
-    identity: Identity = request.app.state.identity
-    version, thread = await _thread(request, site, slug, sort, cursor)
+    version, thread = await _thread(request, rt, site, slug, sort, cursor)
     personal = "|".join(
         (
             request.cookies.get(OWN_COOKIE, ""),
@@ -153,6 +146,7 @@ async def _article_page(
         held = await run_in_threadpool(discussion.list_own_held, rt.db, thread.article.id, owned)
     response = _render(
         request,
+        site,
         "article.html",
         status=status,
         article=thread.article,
@@ -183,11 +177,16 @@ def _page_response(body: bytes, etag: str) -> Response:
 
 
 @router.get("/articles/{slug}")
-async def article_page(request: Request, slug: str) -> Response:
+async def article_page(
+    request: Request, slug: str, rt: RuntimeDep, site: SiteDep, identity: IdentityDep
+) -> Response:
     params = request.query_params
     reply = params.get("replytocom")
     return await _article_page(
         request,
+        rt,
+        site,
+        identity,
         slug,
         sort=parse_sort(params.get("sort")),
         cursor=parse_cursor(params.get("cursor")),
@@ -224,9 +223,9 @@ def _raw_undecodable(request: Request, body: bytes) -> set[str]:
 
 
 @router.post("/articles/{slug}/comments")
-async def post_comment_form(request: Request, slug: str) -> Response:
-    rt, site = _runtime(request), _site(request)
-    identity: Identity = request.app.state.identity
+async def post_comment_form(
+    request: Request, slug: str, rt: RuntimeDep, site: SiteDep, identity: IdentityDep
+) -> Response:
     raw_bad = _raw_undecodable(request, await request.body())  # read first: form() reuses it
     form_data = await request.form()
     values = FormValues(
@@ -292,13 +291,14 @@ async def post_comment_form(request: Request, slug: str) -> Response:
         email=as_typed(values.email), website=as_typed(values.website),
     )  # fmt: skip
     return await _article_page(
-        request, slug, form=typed, errors=errors, reply_to_id=parent_id, status=status
-    )
+        request, rt, site, identity, slug, form=typed, errors=errors, reply_to_id=parent_id,
+        status=status,
+    )  # fmt: skip
 
 
-async def _own(request: Request, comment_id: int) -> discussion.OwnComment:
-    rt = _runtime(request)
-    identity: Identity = request.app.state.identity
+async def _own(
+    request: Request, rt: Runtime, identity: Identity, comment_id: int
+) -> discussion.OwnComment:
     if comment_id not in identity.owned(request):
         raise NotFound(
             "There is no comment of yours here to change, or its time to change has passed."
@@ -307,27 +307,29 @@ async def _own(request: Request, comment_id: int) -> discussion.OwnComment:
 
 
 def _edit_page(
-    request: Request, own: discussion.OwnComment, body: str, error: str | None
-) -> Response:
-    rt = _runtime(request)
+    request: Request, rt: Runtime, site: Site, own: discussion.OwnComment, body: str,
+    error: str | None,
+) -> Response:  # fmt: skip
     window = timedelta(minutes=rt.settings.edit_window_minutes)
     return _render(
-        request, "edit.html", status=422 if error else 200, comment=own.comment,
+        request, site, "edit.html", status=422 if error else 200, comment=own.comment,
         article=own.article, body=as_typed(body), error=error, limits=rt.limits,
         has_replies=own.has_replies, deadline=own.comment.created_at + window,
     )  # fmt: skip
 
 
 @router.get("/comments/{comment_id}/edit")
-async def edit_form(request: Request, comment_id: int) -> Response:
-    own = await _own(request, comment_id)
-    return _edit_page(request, own, own.comment.body_markdown, None)
+async def edit_form(
+    request: Request, comment_id: int, rt: RuntimeDep, site: SiteDep, identity: IdentityDep
+) -> Response:
+    own = await _own(request, rt, identity, comment_id)
+    return _edit_page(request, rt, site, own, own.comment.body_markdown, None)
 
 
 @router.post("/comments/{comment_id}/edit")
-async def edit_save(request: Request, comment_id: int) -> Response:
-    rt = _runtime(request)
-    identity: Identity = request.app.state.identity
+async def edit_save(
+    request: Request, comment_id: int, rt: RuntimeDep, site: SiteDep, identity: IdentityDep
+) -> Response:
     body = _text(await request.form(), "body")
     try:
         edited = await run_in_threadpool(
@@ -337,15 +339,16 @@ async def edit_save(request: Request, comment_id: int) -> Response:
             moderator=rt.moderator,
         )  # fmt: skip
     except (Invalid, Refused) as error:
-        return _edit_page(request, await _own(request, comment_id), body, error.message)
+        own = await _own(request, rt, identity, comment_id)
+        return _edit_page(request, rt, site, own, body, error.message)
     article = await run_in_threadpool(discussion.get_article_by_id, rt.db, edited.article_id)
     return RedirectResponse(f"/articles/{article.slug}#comment-{edited.id}", status_code=303)
 
 
 @router.post("/comments/{comment_id}/delete")
-async def delete_save(request: Request, comment_id: int) -> Response:
-    rt = _runtime(request)
-    identity: Identity = request.app.state.identity
+async def delete_save(
+    request: Request, comment_id: int, rt: RuntimeDep, identity: IdentityDep
+) -> Response:
     article = await run_in_threadpool(
         discussion.delete_comment, rt.db, rt.events, comment_id=comment_id,
         owned=identity.owned(request),

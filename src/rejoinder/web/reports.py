@@ -12,9 +12,11 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from rejoinder.core.errors import InvalidMany, Refused
+from rejoinder.core.models import Site
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import reports
 from rejoinder.web.addresses import address_hashes
+from rejoinder.web.deps import RuntimeDep, SiteDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,31 +24,25 @@ READER_COOKIE = "rj_reader"
 _YEAR = 365 * 86400
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 def _signer(rt: Runtime) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(rt.secret_key, salt="rejoinder.reader")
 
 
-def _reader_id(request: Request) -> str | None:
+def _reader_id(request: Request, rt: Runtime) -> str | None:
     """The reader's random id from the signed cookie; None if missing or forged."""
     raw = request.cookies.get(READER_COOKIE)
     if not raw:
         return None
     try:
-        value = _signer(_runtime(request)).loads(raw, max_age=_YEAR)
+        value = _signer(rt).loads(raw, max_age=_YEAR)
     except BadSignature:
         return None
     return value if isinstance(value, str) and value else None
 
 
-def _keep_reader(request: Request, response: Response, reader_id: str) -> None:
-    if _reader_id(request) == reader_id:
+def _keep_reader(request: Request, rt: Runtime, response: Response, reader_id: str) -> None:
+    if _reader_id(request, rt) == reader_id:
         return  # the browser has it already
-    rt = _runtime(request)
     response.set_cookie(
         READER_COOKIE,
         _signer(rt).dumps(reader_id),
@@ -64,6 +60,7 @@ def _text(form: FormData, name: str) -> str:
 
 def _page(
     request: Request,
+    site: Site,
     target: reports.ReportTarget,
     *,
     status: int = 200,
@@ -73,7 +70,7 @@ def _page(
     notice: str | None = None,
 ) -> HTMLResponse:
     context: dict[str, Any] = {
-        "site": _runtime(request).site_for_host(request.headers.get("host")),
+        "site": site,
         "comment": target.comment,
         "article": target.article,
         "reasons": reports.REASONS,
@@ -87,26 +84,24 @@ def _page(
 
 
 @router.get("/comments/{comment_id}/report")
-async def report_form(request: Request, comment_id: int) -> Response:
-    rt = _runtime(request)
+async def report_form(request: Request, comment_id: int, rt: RuntimeDep, site: SiteDep) -> Response:
     target = await run_in_threadpool(reports.get_target, rt.db, comment_id)
-    reader_id = _reader_id(request) or secrets.token_urlsafe(18)
+    reader_id = _reader_id(request, rt) or secrets.token_urlsafe(18)
     done = await run_in_threadpool(
         reports.has_reported, rt.db, comment_id, reports.reporter_key(rt.secret_key, reader_id)
     )
     notice = "You have already reported this comment. Thank you." if done else None
-    response = _page(request, target, notice=notice)
-    _keep_reader(request, response, reader_id)
+    response = _page(request, site, target, notice=notice)
+    _keep_reader(request, rt, response, reader_id)
     return response
 
 
 @router.post("/comments/{comment_id}/report")
-async def report_save(request: Request, comment_id: int) -> Response:
-    rt = _runtime(request)
+async def report_save(request: Request, comment_id: int, rt: RuntimeDep, site: SiteDep) -> Response:
     target = await run_in_threadpool(reports.get_target, rt.db, comment_id)
     form = await request.form()
     reason, text = _text(form, "reason"), _text(form, "text")
-    reader_id = _reader_id(request) or secrets.token_urlsafe(18)
+    reader_id = _reader_id(request, rt) or secrets.token_urlsafe(18)
     ip_hash, _group = address_hashes(rt.secret_key, request)
     try:
         await run_in_threadpool(
@@ -117,28 +112,28 @@ async def report_save(request: Request, comment_id: int) -> Response:
     except InvalidMany as error:
         errors = {e.field or "reason": e.message for e in error.errors}
         response: Response = _page(
-            request, target, status=422, reason=reason, text=text, errors=errors
+            request, site, target, status=422, reason=reason, text=text, errors=errors
         )
     except reports.AlreadyReported as error:
-        response = _page(request, target, status=409, notice=error.message)
+        response = _page(request, site, target, status=409, notice=error.message)
     except Refused as error:
         response = _page(
-            request, target, status=429, reason=reason, text=text,
+            request, site, target, status=429, reason=reason, text=text,
             errors={error.field or "reason": error.message},
         )  # fmt: skip
         if error.retry_after:
             response.headers["Retry-After"] = str(error.retry_after)
     else:
         response = RedirectResponse(f"/comments/{comment_id}/reported", status_code=303)
-    _keep_reader(request, response, reader_id)
+    _keep_reader(request, rt, response, reader_id)
     return response
 
 
 @router.get("/comments/{comment_id}/reported")
-async def report_thanks(request: Request, comment_id: int) -> Response:
-    rt = _runtime(request)
+async def report_thanks(
+    request: Request, comment_id: int, rt: RuntimeDep, site: SiteDep
+) -> Response:
     article, shown = await run_in_threadpool(reports.get_reported, rt.db, comment_id)
-    site = rt.site_for_host(request.headers.get("host"))
     html = request.app.state.render(
         "report.html", site=site, article=article, comment_id=comment_id, thanks=True, shown=shown
     )

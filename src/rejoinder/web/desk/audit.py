@@ -8,14 +8,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
 from rejoinder.core.models import AuditEntry
 from rejoinder.runtime import Runtime
 from rejoinder.usecases import audit
-from rejoinder.web.desk.login import api_staff, desk_staff
+from rejoinder.web.deps import DeskStaffDep, RuntimeDep, get_api_staff
 from rejoinder.web.errors import ApiError
 
 PAGE = 100
@@ -78,14 +78,9 @@ def _filter(request: Request) -> AuditFilter:
     )  # fmt: skip
 
 
-def _rt(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def _list(request: Request, args: dict[str, Any]) -> list[AuditEntry]:
+def _list(rt: Runtime, args: dict[str, Any]) -> list[AuditEntry]:
     """One page and one entry more (to know whether there is an older page)."""
-    return audit.list_entries(_rt(request).db, limit=PAGE + 1, **args)
+    return audit.list_entries(rt.db, limit=PAGE + 1, **args)
 
 
 def _compact(value: Any) -> str:
@@ -112,11 +107,10 @@ def data_items(data: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 @router.get("/admin/audit", include_in_schema=False)
-async def audit_page(request: Request) -> Response:
-    staff = await desk_staff(request)
+async def audit_page(request: Request, staff: DeskStaffDep, rt: RuntimeDep) -> Response:
     wanted = _filter(request)
     args = wanted.query()
-    entries = await run_in_threadpool(_list, request, args) if not wanted.errors else []
+    entries = await run_in_threadpool(_list, rt, args) if not wanted.errors else []
     older = ""
     if len(entries) > PAGE:
         entries = entries[:PAGE]
@@ -138,15 +132,15 @@ def entry_json(entry: AuditEntry) -> dict[str, Any]:
     "/api/v1/admin/audit",
     tags=["admin"],
     summary="The audit log, newest first (filters as in the desk)",
+    dependencies=[Depends(get_api_staff)],
 )
-async def audit_api(request: Request) -> Response:
-    await api_staff(request)
+async def audit_api(request: Request, rt: RuntimeDep) -> Response:
     wanted = _filter(request)
     args = wanted.query()
     if wanted.errors:
         key, message = next(iter(wanted.errors.items()))
         raise ApiError(422, message, field=key)
-    entries = await run_in_threadpool(_list, request, args)
+    entries = await run_in_threadpool(_list, rt, args)
     more = len(entries) > PAGE
     entries = entries[:PAGE]
     payload = {

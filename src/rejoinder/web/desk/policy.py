@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -16,41 +16,34 @@ from rejoinder.core.moderation.categories import CATEGORIES
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import policy as policies
 from rejoinder.usecases.policy import ModelPresets
-from rejoinder.web.api import require_json
-from rejoinder.web.desk.login import Staff, api_staff, check_csrf, desk_staff, require_admin
-from rejoinder.web.errors import ApiError
+from rejoinder.web.deps import (
+    ApiAdminDep,
+    DeskSiteDep,
+    DeskStaffDep,
+    JsonDep,
+    RuntimeDep,
+    Staff,
+    check_csrf,
+    get_api_staff,
+    named_site,
+)
 from rejoinder.web.rendering import as_typed
 
 router = APIRouter()
 
 
-def desk_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def model_presets(request: Request) -> ModelPresets | None:
+def model_presets(rt: Runtime) -> ModelPresets | None:
     """The shipped model's presets, when this server judges with the model."""
-    moderator = desk_runtime(request).moderator
-    return moderator.presets if moderator is not None else None
+    return rt.moderator.presets if rt.moderator is not None else None
 
 
-async def _read(request: Request, site: Site) -> policies.SiteRules:
-    return await run_in_threadpool(
-        policies.read_rules, desk_runtime(request).db, site.id, model_presets(request)
-    )
-
-
-async def desk_site(request: Request, name: str | None) -> Site:
-    """The site an admin page is about: the default one, or one named in the query."""
-    rt = desk_runtime(request)
-    if not name or name == rt.default_site.name:
-        return rt.default_site
-    return await run_in_threadpool(rt.site_named, name)
+async def _read(rt: Runtime, site: Site) -> policies.SiteRules:
+    return await run_in_threadpool(policies.read_rules, rt.db, site.id, model_presets(rt))
 
 
 def _page(
     request: Request,
+    rt: Runtime,
     staff: Staff,
     site: Site,
     *,
@@ -68,7 +61,7 @@ def _page(
         values=typed, errors=errors or {}, preview=preview, flash=flash, warning=warning,
         modes=policies.MODES, categories=CATEGORIES, limits=policies.LIMITS,
         sizes=policies.default_sizes(), verdicts=policies.VERDICTS,
-        preview_size=policies.PREVIEW_SIZE, forbidden=False, presets=model_presets(request),
+        preview_size=policies.PREVIEW_SIZE, forbidden=False, presets=model_presets(rt),
         preset_labels=policies.PRESET_LABELS,
     )  # fmt: skip
     response = HTMLResponse(body, status_code=status)
@@ -89,35 +82,37 @@ def _form_dict(form: Any) -> dict[str, str]:
 
 
 @router.get("/admin/policy", include_in_schema=False)
-async def policy_page(request: Request) -> Response:
-    staff = await desk_staff(request)
+async def policy_page(
+    request: Request, staff: DeskStaffDep, rt: RuntimeDep, site: str | None = None
+) -> Response:
     if refused := _admins_only(request, staff):
         return refused
-    site = await desk_site(request, request.query_params.get("site"))
-    rules = await _read(request, site)
+    # Named after the admin check: a moderator gets the 403 page whatever site they name.
+    target = await named_site(rt, site)
+    rules = await _read(rt, target)
     flash = "Policy saved." if request.query_params.get("saved") == "1" else ""
     return _page(
-        request, staff, site, rules=rules, values=policies.form_values(rules), flash=flash,
+        request, rt, staff, target, rules=rules, values=policies.form_values(rules), flash=flash,
         warning=rules.problem,
     )  # fmt: skip
 
 
 async def _edited(
-    request: Request,
-) -> tuple[Staff, Site, dict[str, str], policies.SiteRules] | Response:
-    """Who, which site, the form as sent and the current rules; or the 403 page."""
-    staff = await desk_staff(request)
+    request: Request, rt: Runtime, staff: Staff
+) -> tuple[Site, dict[str, str], policies.SiteRules] | Response:
+    """Which site, the form as sent and the current rules; or the 403 page."""
     if refused := _admins_only(request, staff):
         return refused
     form = _form_dict(await request.form())
     check_csrf(staff, form.get("csrf", ""))
-    site = await desk_site(request, form.get("site"))
-    current = await _read(request, site)
-    return staff, site, form, current
+    site = await named_site(rt, form.get("site"))
+    current = await _read(rt, site)
+    return site, form, current
 
 
 def _invalid(
     request: Request,
+    rt: Runtime,
     staff: Staff,
     site: Site,
     current: policies.SiteRules,
@@ -128,54 +123,55 @@ def _invalid(
     for each in error.errors:
         errors.setdefault(each.field or "mode", each.message)
     return _page(
-        request, staff, site, rules=current, values=form, errors=errors, status=422,
+        request, rt, staff, site, rules=current, values=form, errors=errors, status=422,
         warning="Nothing was saved: correct the fields marked below.",
     )  # fmt: skip
 
 
 @router.post("/admin/policy/preview", include_in_schema=False)
-async def preview_policy(request: Request) -> Response:
-    found = await _edited(request)
+async def preview_policy(request: Request, staff: DeskStaffDep, rt: RuntimeDep) -> Response:
+    found = await _edited(request, rt, staff)
     if isinstance(found, Response):
         return found
-    staff, site, form, current = found
+    site, form, current = found
     try:
-        edited = policies.rules_from_form(form, current, model_presets(request))
+        edited = policies.rules_from_form(form, current, model_presets(rt))
     except InvalidMany as error:
-        return _invalid(request, staff, site, current, form, error)
+        return _invalid(request, rt, staff, site, current, form, error)
     result = await run_in_threadpool(
-        policies.preview, desk_runtime(request).db, site.id, edited.policy, current.policy
+        policies.preview, rt.db, site.id, edited.policy, current.policy
     )
-    return _page(request, staff, site, rules=current, values=form, preview=result)
+    return _page(request, rt, staff, site, rules=current, values=form, preview=result)
 
 
 @router.post("/admin/policy", include_in_schema=False)
-async def save_policy(request: Request) -> Response:
-    found = await _edited(request)
+async def save_policy(request: Request, staff: DeskStaffDep, rt: RuntimeDep) -> Response:
+    found = await _edited(request, rt, staff)
     if isinstance(found, Response):
         return found
-    staff, site, form, current = found
+    site, form, current = found
     try:
-        edited = policies.rules_from_form(form, current, model_presets(request))
+        edited = policies.rules_from_form(form, current, model_presets(rt))
     except InvalidMany as error:
-        return _invalid(request, staff, site, current, form, error)
+        return _invalid(request, rt, staff, site, current, form, error)
     try:
         await run_in_threadpool(
             lambda: policies.save_rules(
-                desk_runtime(request).db, site.id, edited, actor_kind=staff.actor_kind,
+                rt.db, site.id, edited, actor_kind=staff.actor_kind,
                 actor=staff.user.name, now=utcnow(), note=form.get("note", ""),
-                basis=form.get("basis") or None, presets=model_presets(request),
+                basis=form.get("basis") or None, presets=model_presets(rt),
             )
         )  # fmt: skip
     except Conflict as error:
         # Show their edit over the new current rules; a second save then goes through.
-        current = await _read(request, site)
+        current = await _read(rt, site)
         return _page(
-            request, staff, site, rules=current, values=form, warning=error.message, status=409
-        )
+            request, rt, staff, site, rules=current, values=form, warning=error.message,
+            status=409,
+        )  # fmt: skip
     query = {
         "saved": "1",
-        **({} if site.id == desk_runtime(request).default_site.id else {"site": site.name}),
+        **({} if site.id == rt.default_site.id else {"site": site.name}),
     }
     return RedirectResponse(f"/admin/policy?{urlencode(query)}", status_code=303)
 
@@ -193,13 +189,12 @@ def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None
     "/api/v1/admin/policy",
     tags=["admin"],
     summary="The site's moderation policy and reports settings",
+    dependencies=[Depends(get_api_staff)],
 )
-async def get_policy(request: Request, site: str | None = None) -> Response:
-    await api_staff(request)
-    target = await desk_site(request, site)
-    rules = await _read(request, target)
+async def get_policy(rt: RuntimeDep, target: DeskSiteDep) -> Response:
+    rules = await _read(rt, target)
     return _json(
-        policies.rules_out(rules, target.name, model_presets(request)),
+        policies.rules_out(rules, target.name, model_presets(rt)),
         headers={"ETag": f'"{rules.basis}"'},
     )
 
@@ -207,27 +202,21 @@ async def get_policy(request: Request, site: str | None = None) -> Response:
 @router.put(
     "/api/v1/admin/policy", tags=["admin"], summary="Replace the site's moderation policy (admins)"
 )
-async def put_policy(request: Request, site: str | None = None) -> Response:
-    staff = await api_staff(request)
-    require_admin(staff)
-    require_json(request)
-    try:
-        data = orjson.loads(await request.body())
-    except orjson.JSONDecodeError as error:
-        raise ApiError(400, "The request body is not valid JSON.") from error
-    target = await desk_site(request, site)
-    current = await _read(request, target)
-    rules = policies.rules_from_json(data, current, model_presets(request))
+async def put_policy(
+    request: Request, staff: ApiAdminDep, data: JsonDep, target: DeskSiteDep, rt: RuntimeDep
+) -> Response:
+    current = await _read(rt, target)
+    rules = policies.rules_from_json(data, current, model_presets(rt))
     note = data.get("note", "") if isinstance(data.get("note", ""), str) else ""
     basis = request.headers.get("if-match", "").strip().strip('"') or None
     saved = await run_in_threadpool(
         lambda: policies.save_rules(
-            desk_runtime(request).db, target.id, rules, actor_kind=staff.actor_kind,
+            rt.db, target.id, rules, actor_kind=staff.actor_kind,
             actor=staff.user.name, now=utcnow(), note=note, basis=basis,
-            presets=model_presets(request),
+            presets=model_presets(rt),
         )
     )  # fmt: skip
     return _json(
-        policies.rules_out(saved, target.name, model_presets(request)),
+        policies.rules_out(saved, target.name, model_presets(rt)),
         headers={"ETag": f'"{saved.basis}"'},
     )

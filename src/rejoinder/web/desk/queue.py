@@ -13,10 +13,10 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from rejoinder.core.errors import Conflict, Invalid
-from rejoinder.core.models import QueueFilters
+from rejoinder.core.models import QueueFilters, Site
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import desk
-from rejoinder.web.desk.login import Staff, check_csrf, desk_staff
+from rejoinder.web.deps import DeskStaffDep, RuntimeDep, SiteDep, Staff, check_csrf
 from rejoinder.web.requests import parse_cursor
 
 router = APIRouter(include_in_schema=False)
@@ -38,29 +38,20 @@ PATHS = {
 STATUSES = ("published", "held", "rejected", "deleted")
 
 
-def _rt(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def site_id(request: Request) -> int:
-    return _rt(request).site_for_host(request.headers.get("host")).id
-
-
 def actor_of(staff: Staff) -> desk.Actor:
     return desk.Actor(kind=staff.actor_kind, name=staff.user.name)
 
 
-def _signer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(_rt(request).secret_key, salt="rejoinder.usecases.desk.flash")
+def _signer(rt: Runtime) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(rt.secret_key, salt="rejoinder.usecases.desk.flash")
 
 
-def _read_flash(request: Request) -> dict[str, str] | None:
+def _read_flash(request: Request, rt: Runtime) -> dict[str, str] | None:
     raw = request.cookies.get(FLASH_COOKIE)
     if not raw:
         return None
     try:
-        value = _signer(request).loads(raw, max_age=120)
+        value = _signer(rt).loads(raw, max_age=120)
     except BadSignature:
         return None
     if not isinstance(value, dict):
@@ -100,9 +91,7 @@ def _page_link(tab: str, params: dict[str, str], cursor: int) -> str:
     return PATHS[tab] + "?" + urlencode({**kept, "cursor": str(cursor)})
 
 
-async def _queue(request: Request, tab: str) -> Response:
-    staff = await desk_staff(request)
-    rt = _rt(request)
+async def _queue(request: Request, staff: Staff, rt: Runtime, site: Site, tab: str) -> Response:
     params = {k: request.query_params.get(k, "") for k in ("q", "email", "article", "group",
                                                           "status", "from", "to")}  # fmt: skip
     error = ""
@@ -117,13 +106,13 @@ async def _queue(request: Request, tab: str) -> Response:
     except Invalid as bad:
         error, cursor = bad.message, None
     page = await run_in_threadpool(
-        desk.read_queue, rt.db, site_id=site_id(request), tab=tab, cursor=cursor,
+        desk.read_queue, rt.db, site_id=site.id, tab=tab, cursor=cursor,
         now=utcnow(), filters=filters,
     )  # fmt: skip
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     body = request.app.state.render(
         "desk/queue.html", staff=staff, tab=tab, counts=page.counts, page=page,
-        heading=HEADINGS[tab], flash=_read_flash(request), error=error, params=params,
+        heading=HEADINGS[tab], flash=_read_flash(request, rt), error=error, params=params,
         statuses=STATUSES, back=here, ban_kinds=list(desk.BAN_KINDS),
         next_link=_page_link(tab, params, page.next_cursor) if page.next_cursor else "",
     )  # fmt: skip
@@ -135,28 +124,34 @@ async def _queue(request: Request, tab: str) -> Response:
 
 
 @router.get("/admin")
-async def held(request: Request) -> Response:
-    return await _queue(request, "held")
+async def held(request: Request, staff: DeskStaffDep, rt: RuntimeDep, site: SiteDep) -> Response:
+    return await _queue(request, staff, rt, site, "held")
 
 
 @router.get("/admin/reported")
-async def reported(request: Request) -> Response:
-    return await _queue(request, "reported")
+async def reported(
+    request: Request, staff: DeskStaffDep, rt: RuntimeDep, site: SiteDep
+) -> Response:
+    return await _queue(request, staff, rt, site, "reported")
 
 
 @router.get("/admin/published")
-async def published(request: Request) -> Response:
-    return await _queue(request, "published")
+async def published(
+    request: Request, staff: DeskStaffDep, rt: RuntimeDep, site: SiteDep
+) -> Response:
+    return await _queue(request, staff, rt, site, "published")
 
 
 @router.get("/admin/refused")
-async def refused(request: Request) -> Response:
-    return await _queue(request, "refused")
+async def refused(request: Request, staff: DeskStaffDep, rt: RuntimeDep, site: SiteDep) -> Response:
+    return await _queue(request, staff, rt, site, "refused")
 
 
 @router.get("/admin/all")
-async def all_comments(request: Request) -> Response:
-    return await _queue(request, "all")
+async def all_comments(
+    request: Request, staff: DeskStaffDep, rt: RuntimeDep, site: SiteDep
+) -> Response:
+    return await _queue(request, staff, rt, site, "all")
 
 
 async def _form(request: Request) -> FormData:
@@ -182,50 +177,51 @@ def _back(form: FormData) -> str:
     return back
 
 
-def _done(request: Request, target: str, message: str, kind: str = "ok") -> Response:
+def _done(rt: Runtime, target: str, message: str, kind: str = "ok") -> Response:
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
-        FLASH_COOKIE, _signer(request).dumps({"m": message[:600], "k": kind}), max_age=120,
-        httponly=True, samesite="lax", secure=_rt(request).settings.secure_cookies,
+        FLASH_COOKIE, _signer(rt).dumps({"m": message[:600], "k": kind}), max_age=120,
+        httponly=True, samesite="lax", secure=rt.settings.secure_cookies,
         path="/admin",
     )  # fmt: skip
     return response
 
 
 @router.post("/admin/comments/bulk")
-async def bulk_action(request: Request) -> Response:
-    staff = await desk_staff(request)
+async def bulk_action(
+    request: Request, staff: DeskStaffDep, rt: RuntimeDep, site: SiteDep
+) -> Response:
     form = await _form(request)
     check_csrf(staff, _field(form, "csrf"))
-    rt = _rt(request)
     ids = [int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isascii() and
            v.isdigit() and len(v) < 12]  # fmt: skip
     try:
         result = await run_in_threadpool(
-            desk.bulk, rt.db, rt.events, _field(form, "action"), site_id=site_id(request),
+            desk.bulk, rt.db, rt.events, _field(form, "action"), site_id=site.id,
             ids=ids, actor=actor_of(staff), note=_field(form, "note"), now=utcnow(),
             seen=_field(form, "seen"),
         )  # fmt: skip
     except Invalid as error:
-        return _done(request, _back(form), error.message, "warn")
+        return _done(rt, _back(form), error.message, "warn")
     verb = "Approved" if _field(form, "action") == "approve" else "Rejected"
     parts = [f"{verb} {len(result.done)} comment{'s' if len(result.done) != 1 else ''}."]
     parts += [message for _id, message in result.failed[:5]]
-    return _done(request, _back(form), " ".join(parts), "warn" if result.failed else "ok")
+    return _done(rt, _back(form), " ".join(parts), "warn" if result.failed else "ok")
 
 
 @router.post("/admin/comments/{comment_id}/{action}")
-async def comment_action(request: Request, comment_id: int, action: str) -> Response:
-    staff = await desk_staff(request)
+async def comment_action(
+    request: Request, comment_id: int, action: str, staff: DeskStaffDep, rt: RuntimeDep,
+    site: SiteDep,
+) -> Response:  # fmt: skip
     form = await _form(request)
     check_csrf(staff, _field(form, "csrf"))
-    rt = _rt(request)
     fields = {name: _field(form, name) for name in ("note", "body", "kind", "days", "seen")}
     try:
         outcome = await run_in_threadpool(
-            desk.act, rt.db, rt.events, action, site_id=site_id(request), comment_id=comment_id,
+            desk.act, rt.db, rt.events, action, site_id=site.id, comment_id=comment_id,
             actor=actor_of(staff), fields=fields, limits=rt.limits, now=utcnow(),
         )  # fmt: skip
     except (Conflict, Invalid) as error:
-        return _done(request, _back(form), error.message, "warn")
-    return _done(request, _back(form), outcome.message)
+        return _done(rt, _back(form), error.message, "warn")
+    return _done(rt, _back(form), outcome.message)

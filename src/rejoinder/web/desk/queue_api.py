@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -14,13 +14,17 @@ from rejoinder.core.models import QUEUE_TABS, QueueFilters
 from rejoinder.runtime import utcnow
 from rejoinder.usecases import desk
 from rejoinder.web.api import ERRORS
-from rejoinder.web.desk.login import api_staff
-from rejoinder.web.desk.queue import _rt, actor_of, parse_filters, site_id
+from rejoinder.web.deps import ApiStaffDep, RuntimeDep, SiteDep, get_api_staff
+from rejoinder.web.desk.queue import actor_of, parse_filters
 from rejoinder.web.errors import ApiError
 from rejoinder.web.rendering import iso
 from rejoinder.web.requests import parse_cursor
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses={**ERRORS, 401: ERRORS[403]})
+# Every call here is made by someone at the desk: checked first, before anything else is.
+router = APIRouter(
+    prefix="/api/v1/admin", tags=["admin"], responses={**ERRORS, 401: ERRORS[403]},
+    dependencies=[Depends(get_api_staff)],
+)  # fmt: skip
 
 
 def _json(content: Any, status: int = 200) -> Response:
@@ -81,22 +85,18 @@ def item_out(shown: desk.Shown) -> dict[str, Any]:
 
 
 @router.get("/counts", summary="Every queue's count")
-async def counts(request: Request) -> Response:
-    await api_staff(request)
-    found = await run_in_threadpool(
-        desk.read_counts, _rt(request).db, site_id=site_id(request), now=utcnow()
-    )
+async def counts(rt: RuntimeDep, site: SiteDep) -> Response:
+    found = await run_in_threadpool(desk.read_counts, rt.db, site_id=site.id, now=utcnow())
     return _json({"counts": found})
 
 
 @router.get("/queues/{tab}", summary="A page of a queue: held, reported, published, refused, all")
-async def queue(request: Request, tab: str) -> Response:
-    await api_staff(request)
+async def queue(request: Request, tab: str, rt: RuntimeDep, site: SiteDep) -> Response:
     if tab not in QUEUE_TABS:
         raise ApiError(404, f"There is no such queue; they are {', '.join(QUEUE_TABS)}.")
     filters = parse_filters(request.query_params) if tab == "all" else QueueFilters()
     page = await run_in_threadpool(
-        desk.read_queue, _rt(request).db, site_id=site_id(request), tab=tab,
+        desk.read_queue, rt.db, site_id=site.id, tab=tab,
         cursor=parse_cursor(request.query_params.get("cursor")), now=utcnow(),
         filters=filters,
     )  # fmt: skip
@@ -107,21 +107,19 @@ async def queue(request: Request, tab: str) -> Response:
 
 
 @router.post("/comments/bulk", summary="Approve or reject several comments")
-async def bulk(request: Request) -> Response:
-    staff = await api_staff(request)
+async def bulk(request: Request, staff: ApiStaffDep, rt: RuntimeDep, site: SiteDep) -> Response:
     body = await _body(request)
     ids = body.get("ids", [])
     if not isinstance(ids, list) or not all(
         isinstance(i, int) and not isinstance(i, bool) for i in ids
     ):
         raise Invalid("ids", "ids is a list of comment ids.")
-    rt = _rt(request)
     result = await run_in_threadpool(
-        desk.bulk, rt.db, rt.events, _text(body, "action"), site_id=site_id(request),
+        desk.bulk, rt.db, rt.events, _text(body, "action"), site_id=site.id,
         ids=ids, actor=actor_of(staff), note=_text(body, "note"), now=utcnow(),
         seen=_text(body, "seen"),
     )  # fmt: skip
-    found = await run_in_threadpool(desk.read_counts, rt.db, site_id=site_id(request), now=utcnow())
+    found = await run_in_threadpool(desk.read_counts, rt.db, site_id=site.id, now=utcnow())
     return _json({
         "done": [{"id": o.comment_id, "status": o.status, "message": o.message}
                  for o in result.done],
@@ -134,15 +132,16 @@ async def bulk(request: Request) -> Response:
     "/comments/{comment_id}/{action}",
     summary="approve, reject, edit {body}, feature, unfeature, ban {kind, days}; note optional",
 )
-async def act(request: Request, comment_id: int, action: str) -> Response:
-    staff = await api_staff(request)
+async def act(
+    request: Request, comment_id: int, action: str, staff: ApiStaffDep, rt: RuntimeDep,
+    site: SiteDep,
+) -> Response:  # fmt: skip
     if action not in desk.ACTIONS:
         raise ApiError(404, f"There is no such action; they are {', '.join(desk.ACTIONS)}.")
     body = await _body(request)
     fields = {name: _text(body, name) for name in ("note", "body", "kind", "days", "seen")}
-    rt = _rt(request)
     outcome = await run_in_threadpool(
-        desk.act, rt.db, rt.events, action, site_id=site_id(request), comment_id=comment_id,
+        desk.act, rt.db, rt.events, action, site_id=site.id, comment_id=comment_id,
         actor=actor_of(staff), fields=fields, limits=rt.limits, now=utcnow(),
     )  # fmt: skip
     return _json({"id": outcome.comment_id, "action": outcome.action, "status": outcome.status,

@@ -3,11 +3,11 @@ roll back; and the same under /api/v1/admin/models."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -15,10 +15,17 @@ from rejoinder.core.errors import Conflict, Invalid, NotFound
 from rejoinder.core.models import Site
 from rejoinder.runtime import utcnow
 from rejoinder.usecases import site_models
-from rejoinder.web.api import require_json
-from rejoinder.web.desk.login import Staff, api_staff, check_csrf, desk_staff, require_admin
-from rejoinder.web.desk.policy import desk_runtime, desk_site
-from rejoinder.web.errors import ApiError
+from rejoinder.web.deps import (
+    ApiAdminDep,
+    DeskSiteDep,
+    DeskStaffDep,
+    JsonDep,
+    RuntimeDep,
+    Staff,
+    check_csrf,
+    get_api_admin,
+    named_site,
+)
 
 router = APIRouter()
 _DONE = {"shipped": "The site now uses the shipped model."}
@@ -36,17 +43,19 @@ def _page(
 
 
 @router.get("/admin/models", include_in_schema=False)
-async def models_page(request: Request) -> Response:
-    staff = await desk_staff(request)
+async def models_page(
+    request: Request, staff: DeskStaffDep, rt: RuntimeDep, site: str | None = None
+) -> Response:
     if not staff.user.is_admin:
-        return _page(request, staff, desk_runtime(request).default_site, status=403)
-    site = await desk_site(request, request.query_params.get("site"))
-    page = await run_in_threadpool(site_models.read_models, desk_runtime(request).db, site.id)
+        return _page(request, staff, rt.default_site, status=403)
+    # Named after the admin check: a moderator gets the 403 page whatever site they name.
+    target = await named_site(rt, site)
+    page = await run_in_threadpool(site_models.read_models, rt.db, target.id)
     done = request.query_params.get("done", "")
     flash = _DONE.get(done) or (
         f"The site now uses version {done}." if done.isascii() and done.isdigit() else ""
     )
-    return _page(request, staff, site, page=page, flash=flash)
+    return _page(request, staff, target, page=page, flash=flash)
 
 
 def _version(value: str) -> int | None:
@@ -60,29 +69,27 @@ def _version(value: str) -> int | None:
 
 
 @router.post("/admin/models/activate", include_in_schema=False)
-async def activate_model(request: Request) -> Response:
-    staff = await desk_staff(request)
+async def activate_model(request: Request, staff: DeskStaffDep, rt: RuntimeDep) -> Response:
     if not staff.user.is_admin:
-        return _page(request, staff, desk_runtime(request).default_site, status=403)
+        return _page(request, staff, rt.default_site, status=403)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     check_csrf(staff, form.get("csrf", ""))
-    site = await desk_site(request, form.get("site"))
-    db = desk_runtime(request).db
+    site = await named_site(rt, form.get("site"))
     try:
         version = _version(form.get("version", ""))
         await run_in_threadpool(
             lambda: site_models.activate(
-                db, site.id, version, actor_kind=staff.actor_kind, actor=staff.user.name,
+                rt.db, site.id, version, actor_kind=staff.actor_kind, actor=staff.user.name,
                 now=utcnow(), note=form.get("note", ""), expected=form.get("expected", ""),
             )
         )  # fmt: skip
     except (Conflict, NotFound, Invalid) as error:
         status = {Conflict: 409, NotFound: 404, Invalid: 422}[type(error)]
-        page = await run_in_threadpool(site_models.read_models, db, site.id)
+        page = await run_in_threadpool(site_models.read_models, rt.db, site.id)
         return _page(request, staff, site, page=page, warning=error.message, status=status)
     query = {
         "done": "shipped" if version is None else str(version),
-        **({} if site.id == desk_runtime(request).default_site.id else {"site": site.name}),
+        **({} if site.id == rt.default_site.id else {"site": site.name}),
     }
     return RedirectResponse(f"/admin/models?{urlencode(query)}", status_code=303)
 
@@ -116,28 +123,16 @@ def _json(content: Any, status: int = 200) -> Response:
     "/api/v1/admin/models",
     tags=["admin"],
     summary="The site's model versions, their agreement figures and the active one",
+    dependencies=[Depends(get_api_admin)],
 )
-async def get_models(request: Request, site: str | None = None) -> Response:
-    staff = await api_staff(request)
-    require_admin(staff)
-    target = await desk_site(request, site)
-    page = await run_in_threadpool(site_models.read_models, desk_runtime(request).db, target.id)
+async def get_models(rt: RuntimeDep, target: DeskSiteDep) -> Response:
+    page = await run_in_threadpool(site_models.read_models, rt.db, target.id)
     return _json(models_out(page, target))
 
 
-@router.put(
-    "/api/v1/admin/models/active",
-    tags=["admin"],
-    summary='Switch the site\'s model: {"version": N} or {"version": null} for the shipped one',
-)
-async def put_active_model(request: Request, site: str | None = None) -> Response:
-    staff = await api_staff(request)
-    require_admin(staff)
-    require_json(request)
-    try:
-        data = orjson.loads(await request.body())
-    except orjson.JSONDecodeError as error:
-        raise ApiError(400, "The request body is not valid JSON.") from error
+async def _activation(data: JsonDep) -> tuple[int | None, str]:
+    """The version asked for (None: the shipped model) and the note, checked before the site
+    is looked up: a bad body is a 422 whichever site it names."""
     if not isinstance(data, dict) or "version" not in data:
         raise Invalid("version", 'Send {"version": N} or {"version": null}.')
     version = data["version"]
@@ -148,13 +143,26 @@ async def put_active_model(request: Request, site: str | None = None) -> Respons
     note = data.get("note", "")
     if not isinstance(note, str):
         raise Invalid("note", "The note is a string.")
-    target = await desk_site(request, site)
-    db = desk_runtime(request).db
+    return version, note
+
+
+@router.put(
+    "/api/v1/admin/models/active",
+    tags=["admin"],
+    summary='Switch the site\'s model: {"version": N} or {"version": null} for the shipped one',
+)
+async def put_active_model(
+    staff: ApiAdminDep,
+    sent: Annotated[tuple[int | None, str], Depends(_activation)],
+    target: DeskSiteDep,
+    rt: RuntimeDep,
+) -> Response:
+    version, note = sent
     await run_in_threadpool(
         lambda: site_models.activate(
-            db, target.id, version, actor_kind=staff.actor_kind, actor=staff.user.name,
+            rt.db, target.id, version, actor_kind=staff.actor_kind, actor=staff.user.name,
             now=utcnow(), note=note,
         )
     )  # fmt: skip
-    page = await run_in_threadpool(site_models.read_models, db, target.id)
+    page = await run_in_threadpool(site_models.read_models, rt.db, target.id)
     return _json(models_out(page, target))
