@@ -36,7 +36,7 @@ def _page(
     status: int = 200, page: site_models.ModelsPage | None = None,
 ) -> Response:  # fmt: skip
     body = request.app.state.render(
-        "desk/models.html", staff=staff, tab="models", target=site, page=page, flash=flash,
+        "desk/site_models.html", staff=staff, tab="models", target=site, page=page, flash=flash,
         warning=warning, forbidden=page is None,
     )  # fmt: skip
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
