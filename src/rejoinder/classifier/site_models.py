@@ -366,9 +366,15 @@ def _keep_false_holds(
 
 
 def _newton(
-    q: Floats, y: Floats, w: Floats, offset: Floats, theta0: Floats, strength: float,
-    iterations: int, anchored: npt.NDArray[np.bool_] | None = None,
-) -> Floats:  # fmt: skip
+    q: Floats,
+    y: Floats,
+    w: Floats,
+    offset: Floats,
+    theta0: Floats,
+    strength: float,
+    iterations: int,
+    anchored: npt.NDArray[np.bool_] | None = None,
+) -> Floats:
     """Minimise the weighted logistic loss plus the penalty. The `anchored` rows (the own
     examples) pull nowhere at `theta0`: their loss's slope there is taken off, so they add
     only curvature, resisting changes that would move their scores. The shipped heads were

@@ -64,9 +64,15 @@ def import_page(
     try:
         dump = parse_page_dump(file.read_text(encoding="utf-8"))
         article, comments = run_import(
-            runtime.db, runtime.events, runtime.site_named(site).id, dump, utcnow(),
-            slug=slug, source_url=source_url, moderator=runtime.moderator if moderate else None,
-        )  # fmt: skip
+            runtime.db,
+            runtime.events,
+            runtime.site_named(site).id,
+            dump,
+            utcnow(),
+            slug=slug,
+            source_url=source_url,
+            moderator=runtime.moderator if moderate else None,
+        )
     except (PageDumpError, UnicodeDecodeError) as error:
         fail(f"{file}: {error}")
     except RejoinderError as error:

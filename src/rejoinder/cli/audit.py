@@ -16,9 +16,18 @@ from rejoinder.cli.options import DatabaseOption, fail, settings_for
 app = typer.Typer(help="The audit log: every verdict and every desk action, append-only.")
 
 FIELDS = (
-    "id", "created_at", "site_id", "comment_id", "actor_kind", "actor", "action",
-    "before", "after", "note", "data",
-)  # fmt: skip
+    "id",
+    "created_at",
+    "site_id",
+    "comment_id",
+    "actor_kind",
+    "actor",
+    "action",
+    "before",
+    "after",
+    "note",
+    "data",
+)
 
 
 class Format(StrEnum):

@@ -149,10 +149,16 @@ def moderation_train(
 
     with opened(database_url) as runtime:
         trained = site_models.train(
-            runtime.db, runtime.site_named(site).id, presets=model_presets(),
-            actor_kind="system", actor="cli", now=utcnow(), min_decisions=min_decisions,
-            activate=activate, strength=strength,
-        )  # fmt: skip
+            runtime.db,
+            runtime.site_named(site).id,
+            presets=model_presets(),
+            actor_kind="system",
+            actor="cli",
+            now=utcnow(),
+            min_decisions=min_decisions,
+            activate=activate,
+            strength=strength,
+        )
     for line in site_models.summary_lines(trained):
         typer.echo(line)
     typer.echo(
@@ -201,9 +207,14 @@ def moderation_activate(
         fail("Give either --version N or --shipped.")
     with opened(database_url) as runtime:
         message = site_models.activate(
-            runtime.db, runtime.site_named(site).id, None if shipped else version,
-            actor_kind="system", actor="cli", now=utcnow(), note=note,
-        )  # fmt: skip
+            runtime.db,
+            runtime.site_named(site).id,
+            None if shipped else version,
+            actor_kind="system",
+            actor="cli",
+            now=utcnow(),
+            note=note,
+        )
     typer.echo(message)
 
 

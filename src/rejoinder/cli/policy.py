@@ -62,7 +62,13 @@ def policy_set(
         except Invalid as error:
             fail(f"{file}: {error.message}")
         save_rules(
-            runtime.db, target.id, rules, actor_kind="system", actor="cli", now=utcnow(),
-            note=note, presets=presets,
-        )  # fmt: skip
+            runtime.db,
+            target.id,
+            rules,
+            actor_kind="system",
+            actor="cli",
+            now=utcnow(),
+            note=note,
+            presets=presets,
+        )
     typer.echo(f"Saved the moderation policy of site {target.name}")

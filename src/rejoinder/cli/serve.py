@@ -65,15 +65,22 @@ def demo(
 
     url = f"sqlite:///{database}"
     settings = settings_for(
-        url, port=port, host="127.0.0.1", base_url=f"http://127.0.0.1:{port}",
+        url,
+        port=port,
+        host="127.0.0.1",
+        base_url=f"http://127.0.0.1:{port}",
         site_title="The Callowmere Ledger",
-    )  # fmt: skip
+    )
     runtime = open_runtime(settings)
     try:
         added = load_demo(
-            runtime.db, runtime.events, site_id=runtime.default_site.id, limits=runtime.limits,
-            moderator=runtime.moderator, now=utcnow(),
-        )  # fmt: skip
+            runtime.db,
+            runtime.events,
+            site_id=runtime.default_site.id,
+            limits=runtime.limits,
+            moderator=runtime.moderator,
+            now=utcnow(),
+        )
         password = _demo_desk_user(runtime)
     finally:
         runtime.close()

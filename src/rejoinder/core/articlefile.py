@@ -9,8 +9,15 @@ from rejoinder.core.models import ArticleDraft
 from rejoinder.core.validation import check_slug, clean_line, clean_text, slugify
 
 FIELDS = (
-    "slug", "title", "dek", "author", "published", "comments_open", "source_name", "source_url",
-)  # fmt: skip
+    "slug",
+    "title",
+    "dek",
+    "author",
+    "published",
+    "comments_open",
+    "source_name",
+    "source_url",
+)
 # The store's column sizes: a longer value must be refused here, not fail in the database.
 _LONGEST = {"title": 300, "dek": 600, "author": 200, "source_name": 200, "source_url": 500}
 

@@ -250,7 +250,13 @@ class AuditEntry:
         return {
             "id": self.id,
             "created_at": self.created_at.isoformat(timespec=timespec).replace("+00:00", "Z"),
-            "site_id": self.site_id, "comment_id": self.comment_id,
-            "actor_kind": self.actor_kind, "actor": self.actor, "action": self.action,
-            "before": self.before, "after": self.after, "note": self.note, "data": self.data,
-        }  # fmt: skip
+            "site_id": self.site_id,
+            "comment_id": self.comment_id,
+            "actor_kind": self.actor_kind,
+            "actor": self.actor,
+            "action": self.action,
+            "before": self.before,
+            "after": self.after,
+            "note": self.note,
+            "data": self.data,
+        }

@@ -33,10 +33,17 @@ def add_entry(
     data: dict[str, Any] | None = None,
 ) -> int:
     values = {
-        "created_at": at, "site_id": site_id, "comment_id": comment_id,
-        "actor_kind": actor_kind, "actor": actor[:100], "action": action,
-        "before": before, "after": after, "note": note, "data": json.dumps(data or {}),
-    }  # fmt: skip
+        "created_at": at,
+        "site_id": site_id,
+        "comment_id": comment_id,
+        "actor_kind": actor_kind,
+        "actor": actor[:100],
+        "action": action,
+        "before": before,
+        "after": after,
+        "note": note,
+        "data": json.dumps(data or {}),
+    }
     return int(conn.execute(_ADD_ENTRY, values).scalar_one())
 
 
@@ -61,9 +68,11 @@ def list_entries(
     """Newest first, filtered; `before_id` pages backwards."""
     query = select(audit_log)
     for column, value in (
-        (audit_log.c.comment_id, comment_id), (audit_log.c.action, action),
-        (audit_log.c.actor, actor), (audit_log.c.site_id, site_id),
-    ):  # fmt: skip
+        (audit_log.c.comment_id, comment_id),
+        (audit_log.c.action, action),
+        (audit_log.c.actor, actor),
+        (audit_log.c.site_id, site_id),
+    ):
         if value is not None:
             query = query.where(column == value)
     if since is not None:

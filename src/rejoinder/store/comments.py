@@ -124,12 +124,23 @@ def add_comment(
     ).scalar_one()
     # Built from what was written rather than read back: one query less on every post.
     return Comment(
-        id=comment_id, article_id=article_id, parent_id=None if parent is None else parent.id,
-        root_id=root_id, depth=0 if parent is None else parent.depth + 1, number=number,
-        author_name=name, author_email=email, author_website=website,
-        body_markdown=body_markdown, body_html=body_html, status=status,
-        created_at=created_at, edited_at=None, imported=imported, notify_replies=notify_replies,
-    )  # fmt: skip
+        id=comment_id,
+        article_id=article_id,
+        parent_id=None if parent is None else parent.id,
+        root_id=root_id,
+        depth=0 if parent is None else parent.depth + 1,
+        number=number,
+        author_name=name,
+        author_email=email,
+        author_website=website,
+        body_markdown=body_markdown,
+        body_html=body_html,
+        status=status,
+        created_at=created_at,
+        edited_at=None,
+        imported=imported,
+        notify_replies=notify_replies,
+    )
 
 
 # Ids come from URLs and forms; one the id column cannot hold (INTEGER is 32-bit on
@@ -170,8 +181,10 @@ def update_body(
 ) -> None:
     """The writer's new text; with `status` and `moderation`, the pipeline's verdict on it."""
     values: dict[str, object] = {
-        "body_markdown": body_markdown, "body_html": body_html, "edited_at": now,
-    }  # fmt: skip
+        "body_markdown": body_markdown,
+        "body_html": body_html,
+        "edited_at": now,
+    }
     if status is not None:
         values["status"] = status.value
     if moderation is not None:

@@ -287,8 +287,7 @@ def histories(conn: Connection, site_id: int, emails: Sequence[str]) -> dict[str
         )
         .group_by(comments.c.author_email, comments.c.status)
     )
-    names = {"published": "approved", "deleted": "approved", "held": "held",
-             "rejected": "rejected"}  # fmt: skip
+    names = {"published": "approved", "deleted": "approved", "held": "held", "rejected": "rejected"}
     for address, status, number in rows:
         if status in names:
             found[address.lower()][names[status]] += int(number)
@@ -372,8 +371,11 @@ def transition(
     """Move the comment from one status to another only if it is still in the first one;
     False when someone else moved it first."""
     values: dict[str, Any] = {
-        "status": to_status.value, "moderated_at": now, "moderated_by": by[:100], "hidden": False,
-    }  # fmt: skip
+        "status": to_status.value,
+        "moderated_at": now,
+        "moderated_by": by[:100],
+        "hidden": False,
+    }
     if number is not None:
         values["number"] = number
     result = conn.execute(

@@ -119,15 +119,23 @@ def _model(row: Any) -> SiteModel:
     except ValueError:
         metrics = {}
     return SiteModel(
-        id=row.id, site_id=row.site_id, version=row.version, created_at=row.created_at,
-        active=bool(row.active), metrics=metrics if isinstance(metrics, dict) else {},
-    )  # fmt: skip
+        id=row.id,
+        site_id=row.site_id,
+        version=row.version,
+        created_at=row.created_at,
+        active=bool(row.active),
+        metrics=metrics if isinstance(metrics, dict) else {},
+    )
 
 
 _LISTED = (
-    site_models.c.id, site_models.c.site_id, site_models.c.version, site_models.c.created_at,
-    site_models.c.active, site_models.c.metrics,
-)  # fmt: skip
+    site_models.c.id,
+    site_models.c.site_id,
+    site_models.c.version,
+    site_models.c.created_at,
+    site_models.c.active,
+    site_models.c.metrics,
+)
 
 
 def list_models(conn: Connection, site_id: int) -> list[SiteModel]:

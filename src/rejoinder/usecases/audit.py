@@ -24,9 +24,15 @@ def list_entries(
     """Newest first, filtered; `before_id` pages backwards."""
     with db.read() as conn:
         return audit_store.list_entries(
-            conn, comment_id=comment_id, action=action, actor=actor, since=since, until=until,
-            before_id=before_id, limit=limit,
-        )  # fmt: skip
+            conn,
+            comment_id=comment_id,
+            action=action,
+            actor=actor,
+            since=since,
+            until=until,
+            before_id=before_id,
+            limit=limit,
+        )
 
 
 def export_entries(db: Database) -> Iterator[AuditEntry]:

@@ -148,9 +148,10 @@ def _shown(item: DeskItem, parents: dict[int, Parent], history: dict[str, dict[s
         verdict=str(decision.get("verdict", "")),
         parent=parents.get(item.parent_id) if item.parent_id else None,
         history=history.get(item.author_email.lower()) if item.author_email else None,
-        model_version=version if isinstance(version := decision.get("model_version"), int)
+        model_version=version
+        if isinstance(version := decision.get("model_version"), int)
         else None,
-    )  # fmt: skip
+    )
 
 
 def read_queue(
@@ -174,9 +175,15 @@ def read_queue(
             items = desk_store.list_refused(conn, site_id, cursor=cursor, limit=limit + 1)
         else:
             items = desk_store.list_comments(
-                conn, site_id, tab, threshold=threshold, since=since, cursor=cursor,
-                filters=filters, limit=limit + 1,
-            )  # fmt: skip
+                conn,
+                site_id,
+                tab,
+                threshold=threshold,
+                since=since,
+                cursor=cursor,
+                filters=filters,
+                limit=limit + 1,
+            )
         more = len(items) > limit
         items = items[:limit]
         parents = desk_store.parents_of(conn, [i.parent_id for i in items if i.parent_id])
@@ -217,14 +224,30 @@ def _handled(target: desk_store.Target, what: str) -> Conflict:
 
 
 def _audit(
-    conn: Any, actor: Actor, action: str, target: desk_store.Target, now: datetime, *,
-    before: str | None, after: str | None, note: str, data: dict[str, Any] | None = None,
-) -> None:  # fmt: skip
+    conn: Any,
+    actor: Actor,
+    action: str,
+    target: desk_store.Target,
+    now: datetime,
+    *,
+    before: str | None,
+    after: str | None,
+    note: str,
+    data: dict[str, Any] | None = None,
+) -> None:
     audit_store.add_entry(
-        conn, at=now, actor_kind=actor.kind, actor=actor.name, action=action,
-        site_id=target.site_id, comment_id=target.id, before=before, after=after, note=note,
+        conn,
+        at=now,
+        actor_kind=actor.kind,
+        actor=actor.name,
+        action=action,
+        site_id=target.site_id,
+        comment_id=target.id,
+        before=before,
+        after=after,
+        note=note,
         data=data,
-    )  # fmt: skip
+    )
 
 
 def _fire(db: Database, events: Events, name: str, comment_id: int, article_id: int) -> None:
@@ -240,9 +263,15 @@ def _fire(db: Database, events: Events, name: str, comment_id: int, article_id: 
 
 
 def approve(
-    db: Database, events: Events, *, site_id: int, comment_id: int, actor: Actor, note: str,
+    db: Database,
+    events: Events,
+    *,
+    site_id: int,
+    comment_id: int,
+    actor: Actor,
+    note: str,
     now: datetime,
-) -> Outcome:  # fmt: skip
+) -> Outcome:
     """Held -> published at the next number among its siblings (count +1); or a reported
     comment kept: its reports resolved, shown again if reports had hidden it."""
     note = _note(note)
@@ -263,15 +292,29 @@ def approve(
                 conn, target.article_id, target.parent_id
             )
             if not desk_store.transition(
-                conn, target.id, from_status=Status.HELD,
-                to_status=Status.PUBLISHED, by=actor.name, now=now, number=number,
-            ):  # fmt: skip
+                conn,
+                target.id,
+                from_status=Status.HELD,
+                to_status=Status.PUBLISHED,
+                by=actor.name,
+                now=now,
+                number=number,
+            ):
                 raise _handled(_target(conn, site_id, comment_id), "nothing was changed")
             desk_store.resolve_reports(conn, target.id)
             delta = count_change((target.status, target.hidden), (Status.PUBLISHED, False))
             article_store.touch_article(conn, target.article_id, delta, now)
-            _audit(conn, actor, "approve", target, now, before=target.status,
-                   after=Status.PUBLISHED, note=note, data={"number": number})  # fmt: skip
+            _audit(
+                conn,
+                actor,
+                "approve",
+                target,
+                now,
+                before=target.status,
+                after=Status.PUBLISHED,
+                note=note,
+                data={"number": number},
+            )
             message = f"Approved comment {target.id}: it is number {number} on its thread."
             event = COMMENT_POSTED
         elif target.status == Status.PUBLISHED and desk_store.has_unresolved_reports(
@@ -283,8 +326,16 @@ def approve(
             # Reports may have hidden it (and taken it off the count): it is shown again.
             delta = count_change((target.status, target.hidden), (target.status, False))
             article_store.touch_article(conn, target.article_id, delta, now)
-            _audit(conn, actor, "approve", target, now, before="reported",
-                   after=Status.PUBLISHED, note=note)  # fmt: skip
+            _audit(
+                conn,
+                actor,
+                "approve",
+                target,
+                now,
+                before="reported",
+                after=Status.PUBLISHED,
+                note=note,
+            )
             message = f"Kept comment {target.id}: its reports are resolved."
             event = COMMENT_EDITED
         else:
@@ -294,9 +345,16 @@ def approve(
 
 
 def reject(
-    db: Database, events: Events, *, site_id: int, comment_id: int, actor: Actor, note: str,
-    now: datetime, seen: str = "",
-) -> Outcome:  # fmt: skip
+    db: Database,
+    events: Events,
+    *,
+    site_id: int,
+    comment_id: int,
+    actor: Actor,
+    note: str,
+    now: datetime,
+    seen: str = "",
+) -> Outcome:
     """Held or published -> rejected: hidden from readers, kept for the audit (count -1 if it
     was published)."""
     note = _note(note)
@@ -307,23 +365,43 @@ def reject(
         if seen and seen != target.status:  # the moderator saw it held; someone approved it
             raise _handled(target, "nothing was changed")
         if not desk_store.transition(
-            conn, target.id, from_status=target.status, to_status=Status.REJECTED,
-            by=actor.name, now=now,
-        ):  # fmt: skip
+            conn,
+            target.id,
+            from_status=target.status,
+            to_status=Status.REJECTED,
+            by=actor.name,
+            now=now,
+        ):
             raise _handled(_target(conn, site_id, comment_id), "nothing was changed")
         desk_store.resolve_reports(conn, target.id)
         delta = count_change((target.status, target.hidden), (Status.REJECTED, False))
         article_store.touch_article(conn, target.article_id, delta, now)
-        _audit(conn, actor, "reject", target, now, before=target.status,
-               after=Status.REJECTED, note=note)  # fmt: skip
+        _audit(
+            conn,
+            actor,
+            "reject",
+            target,
+            now,
+            before=target.status,
+            after=Status.REJECTED,
+            note=note,
+        )
     _fire(db, events, COMMENT_DELETED, target.id, target.article_id)
     return Outcome(target.id, "reject", Status.REJECTED, f"Rejected comment {target.id}.")
 
 
 def edit(
-    db: Database, events: Events, *, site_id: int, comment_id: int, actor: Actor, body: str,
-    note: str, limits: Limits, now: datetime,
-) -> Outcome:  # fmt: skip
+    db: Database,
+    events: Events,
+    *,
+    site_id: int,
+    comment_id: int,
+    actor: Actor,
+    body: str,
+    note: str,
+    limits: Limits,
+    now: datetime,
+) -> Outcome:
     """A moderator changes a comment's text; the original is kept in the audit entry."""
     note = _note(note)
     clean = check_body(body, limits)
@@ -342,9 +420,16 @@ def edit(
 
 
 def feature(
-    db: Database, events: Events, *, site_id: int, comment_id: int, actor: Actor,
-    featured: bool, note: str, now: datetime,
-) -> Outcome:  # fmt: skip
+    db: Database,
+    events: Events,
+    *,
+    site_id: int,
+    comment_id: int,
+    actor: Actor,
+    featured: bool,
+    note: str,
+    now: datetime,
+) -> Outcome:
     """Mark a published comment featured (a badge readers see), or take the mark away."""
     note = _note(note)
     action = "feature" if featured else "unfeature"
@@ -358,17 +443,32 @@ def feature(
             state = "featured" if featured else "not featured"
             raise Conflict(f"Comment {target.id} is already {state}.")
         article_store.touch_article(conn, target.article_id, 0, now)
-        _audit(conn, actor, action, target, now, before=str(target.featured).lower(),
-               after=str(featured).lower(), note=note)  # fmt: skip
+        _audit(
+            conn,
+            actor,
+            action,
+            target,
+            now,
+            before=str(target.featured).lower(),
+            after=str(featured).lower(),
+            note=note,
+        )
     _fire(db, events, COMMENT_EDITED, target.id, target.article_id)
     done = "Featured" if featured else "Unfeatured"
     return Outcome(target.id, action, target.status, f"{done} comment {target.id}.")
 
 
 def ban(
-    db: Database, *, site_id: int, comment_id: int, actor: Actor, kind: str, days: str,
-    note: str, now: datetime,
-) -> Outcome:  # fmt: skip
+    db: Database,
+    *,
+    site_id: int,
+    comment_id: int,
+    actor: Actor,
+    kind: str,
+    days: str,
+    note: str,
+    now: datetime,
+) -> Outcome:
     """Ban the writer of a comment by email, email domain, address group or name, for a
     number of days or (with no days) for ever. Their next comment is refused."""
     note = _note(note)
@@ -394,9 +494,22 @@ def ban(
             conn, site_id, Ban(kind=BAN_KINDS[kind], value=value, until=until, reason=""), now
         )
         shown = value[:12] + "…" if kind == "ip_group" else value
-        _audit(conn, actor, "ban", target, now, before=None, after=f"{kind}:{shown}", note=note,
-               data={"ban_id": ban_id, "kind": kind, "value": value,
-                     "until": until.isoformat() if until else None})  # fmt: skip
+        _audit(
+            conn,
+            actor,
+            "ban",
+            target,
+            now,
+            before=None,
+            after=f"{kind}:{shown}",
+            note=note,
+            data={
+                "ban_id": ban_id,
+                "kind": kind,
+                "value": value,
+                "until": until.isoformat() if until else None,
+            },
+        )
     how_long = f"for {int(days)} days" if until else "for ever"
     return Outcome(
         target.id, "ban", target.status, f"Banned {kind.replace('_', ' ')} {shown} {how_long}."
@@ -404,13 +517,26 @@ def ban(
 
 
 def act(
-    db: Database, events: Events, action: str, *, site_id: int, comment_id: int, actor: Actor,
-    fields: dict[str, str], limits: Limits, now: datetime,
-) -> Outcome:  # fmt: skip
+    db: Database,
+    events: Events,
+    action: str,
+    *,
+    site_id: int,
+    comment_id: int,
+    actor: Actor,
+    fields: dict[str, str],
+    limits: Limits,
+    now: datetime,
+) -> Outcome:
     """Dispatch one named action with its form or JSON fields."""
     note = fields.get("note", "")
-    common: dict[str, Any] = {"site_id": site_id, "comment_id": comment_id, "actor": actor,
-                              "note": note, "now": now}  # fmt: skip
+    common: dict[str, Any] = {
+        "site_id": site_id,
+        "comment_id": comment_id,
+        "actor": actor,
+        "note": note,
+        "now": now,
+    }
     if action == "approve":
         return approve(db, events, **common)
     if action == "reject":
@@ -431,9 +557,17 @@ class BulkResult:
 
 
 def bulk(
-    db: Database, events: Events, action: str, *, site_id: int, ids: list[int], actor: Actor,
-    note: str, now: datetime, seen: str = "",
-) -> BulkResult:  # fmt: skip
+    db: Database,
+    events: Events,
+    action: str,
+    *,
+    site_id: int,
+    ids: list[int],
+    actor: Actor,
+    note: str,
+    now: datetime,
+    seen: str = "",
+) -> BulkResult:
     """Approve or reject several comments, each in its own transaction: one already handled
     does not stop the others."""
     if action not in BULK_ACTIONS:
@@ -445,8 +579,13 @@ def bulk(
     done: list[Outcome] = []
     failed: list[tuple[int, str]] = []
     for comment_id in sorted(set(ids)):  # parents (older) before their replies
-        common: dict[str, Any] = {"site_id": site_id, "comment_id": comment_id, "actor": actor,
-                                  "note": note, "now": now}  # fmt: skip
+        common: dict[str, Any] = {
+            "site_id": site_id,
+            "comment_id": comment_id,
+            "actor": actor,
+            "note": note,
+            "now": now,
+        }
         try:
             if action == "approve":
                 done.append(approve(db, events, **common))

@@ -83,12 +83,19 @@ def post_comment(
         if is_refused(judgement):
             with db.write() as conn:
                 refused_id = moderation_store.add_refused(
-                    conn, site_id=site_id, article_id=article.id, parent_id=clean.parent_id,
-                    name=clean.name, email=clean.email, website=clean.website, body=clean.body,
+                    conn,
+                    site_id=site_id,
+                    article_id=article.id,
+                    parent_id=clean.parent_id,
+                    name=clean.name,
+                    email=clean.email,
+                    website=clean.website,
+                    body=clean.body,
                     ip_hash=screening.ip_hash or None,
                     ip_group_hash=screening.ip_group_hash or None,
-                    decision=json.loads(judgement.record()), now=now,
-                )  # fmt: skip
+                    decision=json.loads(judgement.record()),
+                    now=now,
+                )
                 _audit_verdict(conn, site_id, None, judgement, now, refused_id=refused_id)
             raise refusal(judgement)
         if judgement.decision.verdict is Verdict.HOLD:
@@ -139,14 +146,21 @@ def _audit_verdict(
     """Every automatic verdict goes in the audit log, with its reasons and scores."""
     record = json.loads(judgement.record())
     audit_store.add_entry(
-        conn, at=now, actor_kind="machine", actor="pipeline", action="verdict",
-        site_id=site_id, comment_id=comment_id, after=judgement.decision.verdict.value,
+        conn,
+        at=now,
+        actor_kind="machine",
+        actor="pipeline",
+        action="verdict",
+        site_id=site_id,
+        comment_id=comment_id,
+        after=judgement.decision.verdict.value,
         data={
-            "reasons": record["reasons"], "scores": record["scores"],
+            "reasons": record["reasons"],
+            "scores": record["scores"],
             **({"refused_id": refused_id} if refused_id else {}),
             **({"edit": True} if edit else {}),
         },
-    )  # fmt: skip
+    )
 
 
 def _open_article(conn: Connection, site_id: int, slug: str, *, lock: bool = False) -> Article:
@@ -219,10 +233,14 @@ def edit_comment(
         after = Status.HELD if held else comment.status
         delta = count_change((comment.status, hidden), (after, hidden))
         comment_store.update_body(
-            conn, comment.id, clean_body, body_html, now,
+            conn,
+            comment.id,
+            clean_body,
+            body_html,
+            now,
             status=Status.HELD if held else None,
             moderation=judgement.record() if judgement is not None else None,
-        )  # fmt: skip
+        )
         article_store.touch_article(conn, comment.article_id, delta, now)
         if judgement is not None:
             _audit_verdict(conn, article.site_id, comment.id, judgement, now, edit=True)
@@ -247,14 +265,21 @@ def _judge_edit(
         answered = comment_store.has_shown_replies(conn, comment.id)
     assert article is not None
     clean = CleanComment(
-        body=body, name=comment.author_name, email=comment.author_email,
-        website=comment.author_website, parent_id=comment.parent_id,
+        body=body,
+        name=comment.author_name,
+        email=comment.author_email,
+        website=comment.author_website,
+        parent_id=comment.parent_id,
         notify_replies=comment.notify_replies,
-    )  # fmt: skip
+    )
     judgement = moderator.judge(
-        site_id=article.site_id, article=article, comment=clean, screening=Screening(),
-        now=now, edit=True,
-    )  # fmt: skip
+        site_id=article.site_id,
+        article=article,
+        comment=clean,
+        screening=Screening(),
+        now=now,
+        edit=True,
+    )
     verdict = judgement.decision.verdict
     if is_refused(judgement) or (verdict is Verdict.HOLD and answered):
         with db.write() as conn:
@@ -358,12 +383,19 @@ def article_version(db: Database, site_id: int, slug: str) -> int | None:
 def public_view(comment: Comment) -> PublicComment:
     """What readers may see of a comment this process has just written (no query)."""
     return PublicComment(
-        id=comment.id, article_id=comment.article_id, parent_id=comment.parent_id,
-        depth=comment.depth, number=comment.number, author_name=comment.author_name,
-        author_website=comment.author_website, body_html=comment.body_html,
-        status=comment.status, created_at=comment.created_at, edited_at=comment.edited_at,
+        id=comment.id,
+        article_id=comment.article_id,
+        parent_id=comment.parent_id,
+        depth=comment.depth,
+        number=comment.number,
+        author_name=comment.author_name,
+        author_website=comment.author_website,
+        body_html=comment.body_html,
+        status=comment.status,
+        created_at=comment.created_at,
+        edited_at=comment.edited_at,
         imported=comment.imported,
-    )  # fmt: skip
+    )
 
 
 def get_public_comment(db: Database, comment_id: int) -> PublicComment:

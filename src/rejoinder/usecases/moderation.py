@@ -152,13 +152,18 @@ class Moderator:
         try:
             heads = SiteHeads.from_bytes(raw or b"")
         except ValueError:
-            log.exception("site %s: model version %s cannot be read; using the shipped model",
-                          site_id, found[1])  # fmt: skip
+            log.exception(
+                "site %s: model version %s cannot be read; using the shipped model",
+                site_id,
+                found[1],
+            )
         if heads is not None and heads.base != shipped_base():
             log.warning(
                 "site %s: model version %s was made for other shipped weights; the shipped "
-                "model judges until it is trained again", site_id, found[1],
-            )  # fmt: skip
+                "model judges until it is trained again",
+                site_id,
+                found[1],
+            )
             heads = None
         active = _Active(found[0], found[1], heads)
         self._active[site_id] = active
@@ -174,8 +179,11 @@ class Moderator:
         if patterns:
             started = time.perf_counter()
             count = compile_all()
-            log.info("compiled %d threat and insult patterns in %.1f s", count,
-                     time.perf_counter() - started)  # fmt: skip
+            log.info(
+                "compiled %d threat and insult patterns in %.1f s",
+                count,
+                time.perf_counter() - started,
+            )
 
     def scores(
         self, text: str, heads: SiteHeads | None = None, policy: Policy | None = None
@@ -220,14 +228,23 @@ class Moderator:
             rules = policy or self._policy_from(stored)
             bans = moderation_store.list_bans(conn, site_id, now)
             history = moderation_store.get_history(conn, site_id, comment.email)
-            recent = RecentActivity() if edit else moderation_store.get_recent_activity(
-                conn, site_id=site_id, article_id=article.id, ip_hash=screening.ip_hash,
-                email=comment.email, fingerprint=text_print, now=now,
-                top_level=bool(rules.top_level_per_thread),
-                surge_cap=rules.surge_per_minute or None,
-                same_text_cap=rules.duplicate_site_limit or None,
-                **_times_needed(rules),
-            )  # fmt: skip
+            recent = (
+                RecentActivity()
+                if edit
+                else moderation_store.get_recent_activity(
+                    conn,
+                    site_id=site_id,
+                    article_id=article.id,
+                    ip_hash=screening.ip_hash,
+                    email=comment.email,
+                    fingerprint=text_print,
+                    now=now,
+                    top_level=bool(rules.top_level_per_thread),
+                    surge_cap=rules.surge_per_minute or None,
+                    same_text_cap=rules.duplicate_site_limit or None,
+                    **_times_needed(rules),
+                )
+            )
             active = self._site_heads(conn, site_id)
         if self._rates is not None and not edit:
             by_ip, by_email, site_minute = self._rates.recent(
@@ -237,19 +254,30 @@ class Moderator:
         heads = active.heads if active else None
         scores = self.scores(comment.body, heads, rules)
         submission = Submission(
-            text=comment.body, name=comment.name, email=comment.email,
-            website=comment.website, parent_id=comment.parent_id,
+            text=comment.body,
+            name=comment.name,
+            email=comment.email,
+            website=comment.website,
+            parent_id=comment.parent_id,
             article=ArticleRef(article.id, article.comments_open, article.published_at),
-            now=now, ip_hash=screening.ip_hash, ip_group_hash=screening.ip_group_hash,
-            via_form=screening.via_form, form_issued_at=screening.form_issued_at,
-            honeypot=screening.honeypot, history=history, recent=recent, bans=bans,
+            now=now,
+            ip_hash=screening.ip_hash,
+            ip_group_hash=screening.ip_group_hash,
+            via_form=screening.via_form,
+            form_issued_at=screening.form_issued_at,
+            honeypot=screening.honeypot,
+            history=history,
+            recent=recent,
+            bans=bans,
             model_scores=scores,
-        )  # fmt: skip
+        )
         decision = decide(submission, rules)
         return Judgement(
-            decision=decision, scores=scores or {}, fingerprint=text_print,
+            decision=decision,
+            scores=scores or {},
+            fingerprint=text_print,
             model_version=active.version if active and heads and scores else None,
-        )  # fmt: skip
+        )
 
     def accepted(
         self, site_id: int, comment_id: int, ip_hash: str, email: str, at: datetime
@@ -273,9 +301,13 @@ class Moderator:
         `preset`'s thresholds, if given), with no history: what the pipeline would say.
         Reads the policy, stores nothing."""
         comment = CleanComment(
-            body=_as_sent(text), name=clean_line(name), email=clean_line(email),
-            website=clean_line(website) or None, parent_id=None, notify_replies=False,
-        )  # fmt: skip
+            body=_as_sent(text),
+            name=clean_line(name),
+            email=clean_line(email),
+            website=clean_line(website) or None,
+            parent_id=None,
+            notify_replies=False,
+        )
         with self._db.read() as conn:
             stored = site_store.get_site_settings(conn, site_id).get("policy", {})
             active = self._site_heads(conn, site_id)
@@ -283,15 +315,22 @@ class Moderator:
         rules = self._policy_from(stored, preset)
         scores = self.scores(comment.body, heads, rules)
         submission = Submission(
-            text=comment.body, name=comment.name, email=comment.email, website=comment.website,
-            article=ArticleRef(0, True, None), now=now, via_form=False,
+            text=comment.body,
+            name=comment.name,
+            email=comment.email,
+            website=comment.website,
+            article=ArticleRef(0, True, None),
+            now=now,
+            via_form=False,
             model_scores=scores,
-        )  # fmt: skip
+        )
         decision = decide(submission, rules)
         return Judgement(
-            decision=decision, scores=scores or {}, fingerprint=fingerprint(comment.body),
+            decision=decision,
+            scores=scores or {},
+            fingerprint=fingerprint(comment.body),
             model_version=active.version if active and heads and scores else None,
-        )  # fmt: skip
+        )
 
 
 def _times_needed(rules: Policy) -> dict[str, Any]:

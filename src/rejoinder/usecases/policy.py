@@ -211,8 +211,9 @@ def rules_from_form(
     if preset == OWN:
         preset = ""
     if preset and (presets is None or preset not in presets.thresholds):
-        errors.append(Invalid("model_preset", "Choose one of the model's presets, or your "
-                              "own thresholds."))  # fmt: skip
+        errors.append(
+            Invalid("model_preset", "Choose one of the model's presets, or your own thresholds.")
+        )
         preset = ""
     data.pop("model_preset", None)
     data.pop("thresholds", None)
@@ -221,11 +222,19 @@ def rules_from_form(
         hold = _fraction(form, f"hold_{category}", errors)
         refuse = _fraction(form, f"refuse_{category}", errors)
         if hold is None and refuse is not None:
-            errors.append(Invalid(f"hold_{category}", "Set a hold threshold too (at most the "
-                                  "refuse threshold), or clear both."))  # fmt: skip
+            errors.append(
+                Invalid(
+                    f"hold_{category}",
+                    "Set a hold threshold too (at most the refuse threshold), or clear both.",
+                )
+            )
         elif hold is not None and refuse is not None and refuse < hold:
-            errors.append(Invalid(f"refuse_{category}", "The refuse threshold must be at least "
-                                  "the hold threshold."))  # fmt: skip
+            errors.append(
+                Invalid(
+                    f"refuse_{category}",
+                    "The refuse threshold must be at least the hold threshold.",
+                )
+            )
         if hold is not None:
             thresholds[category] = {"hold": hold, "refuse": refuse}
     if preset and presets is not None:
@@ -236,9 +245,14 @@ def rules_from_form(
         shipped = {c: (t.hold, t.refuse) for c, t in presets.thresholds[preset].items()}
         shown = {c: (t.hold, t.refuse) for c, t in base.policy.thresholds.items()}
         if typed not in (shipped, shown):
-            errors.append(Invalid("model_preset", f"You changed thresholds of the preset "
-                                  f"{preset!r}: choose “Own thresholds” to keep your values, "
-                                  "or put the preset's back."))  # fmt: skip
+            errors.append(
+                Invalid(
+                    "model_preset",
+                    f"You changed thresholds of the preset "
+                    f"{preset!r}: choose “Own thresholds” to keep your values, "
+                    "or put the preset's back.",
+                )
+            )
         data["model_preset"] = preset
     else:
         data["thresholds"] = thresholds
@@ -248,8 +262,11 @@ def rules_from_form(
         data[name] = _whole(form, name, lowest, highest, errors)
     reports = _whole(form, "reports_to_queue", 1, 1000, errors)
     if reports is None and not any(e.field == "reports_to_queue" for e in errors):
-        errors.append(Invalid("reports_to_queue", "Enter how many reports send a comment to "
-                              "the Reported queue."))  # fmt: skip
+        errors.append(
+            Invalid(
+                "reports_to_queue", "Enter how many reports send a comment to the Reported queue."
+            )
+        )
     if errors:
         raise InvalidMany(errors)
     try:
@@ -289,8 +306,9 @@ def _whole(
         errors.append(Invalid(name, f"{text[:40]!r} is not a whole number."))
         return None
     if not lowest <= value <= highest:
-        errors.append(Invalid(name, f"Enter a whole number from {lowest} to {highest}, or "
-                              "leave it empty."))  # fmt: skip
+        errors.append(
+            Invalid(name, f"Enter a whole number from {lowest} to {highest}, or leave it empty.")
+        )
         return None
     return value
 
@@ -419,10 +437,17 @@ def save_rules(
             + [k for k in ("reports_to_queue", "hide_reported") if old[k] != new[k]]
         )
         audit.add_entry(
-            conn, at=now, actor_kind=actor_kind, actor=actor, action="policy",
-            site_id=site_id, before=json.dumps(old), after=json.dumps(new),
-            note=clean_text(note).strip()[:2000], data={"changed": changed},
-        )  # fmt: skip
+            conn,
+            at=now,
+            actor_kind=actor_kind,
+            actor=actor,
+            action="policy",
+            site_id=site_id,
+            before=json.dumps(old),
+            after=json.dumps(new),
+            note=clean_text(note).strip()[:2000],
+            data={"changed": changed},
+        )
     return rules
 
 
@@ -460,11 +485,16 @@ def _submission(sample: Sample) -> Submission:
             if isinstance(v, int | float) and not isinstance(v, bool)
         }
     return Submission(
-        text=sample.body, name=sample.author_name, email=sample.author_email,
-        website=sample.author_website, parent_id=sample.parent_id,
+        text=sample.body,
+        name=sample.author_name,
+        email=sample.author_email,
+        website=sample.author_website,
+        parent_id=sample.parent_id,
         article=ArticleRef(sample.article_id, True, sample.article_published_at),
-        now=sample.created_at, via_form=False, model_scores=model_scores or None,
-    )  # fmt: skip
+        now=sample.created_at,
+        via_form=False,
+        model_scores=model_scores or None,
+    )
 
 
 def preview(

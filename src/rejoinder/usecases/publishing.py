@@ -88,11 +88,19 @@ def import_page(
             verdict = judgement.decision.verdict if judgement else Verdict.PUBLISH
             if judgement and verdict is Verdict.REFUSE and not body:
                 refused_id = moderation_store.add_refused(
-                    conn, site_id=site_id, article_id=article.id,
-                    parent_id=parent.id if parent else None, name=name, email="", website=None,
-                    body=body, ip_hash=None, ip_group_hash=None,
-                    decision=json.loads(judgement.record()), now=created,
-                )  # fmt: skip
+                    conn,
+                    site_id=site_id,
+                    article_id=article.id,
+                    parent_id=parent.id if parent else None,
+                    name=name,
+                    email="",
+                    website=None,
+                    body=body,
+                    ip_hash=None,
+                    ip_group_hash=None,
+                    decision=json.loads(judgement.record()),
+                    now=created,
+                )
                 _audit_import(conn, site_id, None, judgement, Verdict.REFUSE, now, refused_id)
                 stored.append(None)
                 continue
@@ -143,16 +151,26 @@ def _audit_import(
     """An imported comment's verdict goes in the audit log like a posted one's. `outcome` can
     differ from the judgement: a reply waits (held) under a parent that is not published."""
     record = json.loads(judgement.record())
-    data: dict[str, Any] = {"reasons": record["reasons"], "scores": record["scores"],
-                            "imported": True}  # fmt: skip
+    data: dict[str, Any] = {
+        "reasons": record["reasons"],
+        "scores": record["scores"],
+        "imported": True,
+    }
     if outcome is not judgement.decision.verdict:
         data["verdict"] = judgement.decision.verdict.value
     if refused_id:
         data["refused_id"] = refused_id
     audit_store.add_entry(
-        conn, at=at, actor_kind="machine", actor="pipeline", action="verdict", site_id=site_id,
-        comment_id=comment.id if comment else None, after=outcome.value, data=data,
-    )  # fmt: skip
+        conn,
+        at=at,
+        actor_kind="machine",
+        actor="pipeline",
+        action="verdict",
+        site_id=site_id,
+        comment_id=comment.id if comment else None,
+        after=outcome.value,
+        data=data,
+    )
 
 
 def add_site(db: Database, name: str, title: str, domain: str | None, now: datetime) -> Site:

@@ -195,14 +195,26 @@ def _report(
         assert article is not None
         threshold, hide = site_rules(site_store.get_site_settings(conn, article.site_id))
         count = report_store.add_report(
-            conn, comment_id=comment_id, reason=reason, text=text, reporter=reporter,
-            ip_hash=ip_hash, now=now,
-        )  # fmt: skip
+            conn,
+            comment_id=comment_id,
+            reason=reason,
+            text=text,
+            reporter=reporter,
+            ip_hash=ip_hash,
+            now=now,
+        )
         audit_store.add_entry(
-            conn, at=now, actor_kind="reader", actor="reader", action="report",
-            site_id=article.site_id, comment_id=comment_id, before=str(count - 1),
-            after=str(count), data={"reason": reason, "count": count},
-        )  # fmt: skip
+            conn,
+            at=now,
+            actor_kind="reader",
+            actor="reader",
+            action="report",
+            site_id=article.site_id,
+            comment_id=comment_id,
+            before=str(count - 1),
+            after=str(count),
+            data={"reason": reason, "count": count},
+        )
         # Hidden when the count crosses the threshold: a comment a moderator reviewed and kept
         # is not hidden again by later reports unless the desk resets its count.
         hidden = hide and count - 1 < threshold <= count
@@ -212,16 +224,26 @@ def _report(
             delta = count_change(shown, (Status.PUBLISHED, True))
             article_store.touch_article(conn, article.id, delta, now)
             audit_store.add_entry(
-                conn, at=now, actor_kind="system", actor="reports", action="hidden_by_reports",
-                site_id=article.site_id, comment_id=comment_id, before="shown", after="hidden",
+                conn,
+                at=now,
+                actor_kind="system",
+                actor="reports",
+                action="hidden_by_reports",
+                site_id=article.site_id,
+                comment_id=comment_id,
+                before="shown",
+                after="hidden",
                 data={"count": count, "threshold": threshold},
-            )  # fmt: skip
+            )
             article = article_store.get_article_by_id(conn, article.id)
             comment = comment_store.get_comment(conn, comment_id)
             assert article is not None and comment is not None
     if hidden:
         events.fire(COMMENT_EDITED, comment=comment, article=article)
     return Reported(
-        comment_id=comment_id, article=article, count=count, queued=count >= threshold,
+        comment_id=comment_id,
+        article=article,
+        count=count,
+        queued=count >= threshold,
         hidden=hidden,
-    )  # fmt: skip
+    )

@@ -263,10 +263,15 @@ def train(
     with db.write() as conn:
         version = store.add_model(conn, site_id, heads.to_bytes(), metrics, now)
         audit.add_entry(
-            conn, at=now, actor_kind=actor_kind, actor=actor, action="model_train",
-            site_id=site_id, after=f"v{version}",
+            conn,
+            at=now,
+            actor_kind=actor_kind,
+            actor=actor,
+            action="model_train",
+            site_id=site_id,
+            after=f"v{version}",
             data={"version": version, "agreement": metrics["agreement"]},
-        )  # fmt: skip
+        )
         if activate:
             _switch(conn, site_id, version, actor_kind=actor_kind, actor=actor, now=now, note="")
     return Trained(version=version, active=activate, metrics=metrics)
@@ -283,15 +288,24 @@ def read_models(db: Database, site_id: int) -> ModelsPage:
         versions = store.list_models(conn, site_id)
     active = next((m.version for m in versions if m.active), None)
     return ModelsPage(
-        approved=counts[0], rejected=counts[1], versions=versions, active=active,
+        approved=counts[0],
+        rejected=counts[1],
+        versions=versions,
+        active=active,
         shipped_base=shipped_base(),
-    )  # fmt: skip
+    )
 
 
 def _switch(
-    conn: Any, site_id: int, version: int | None, *, actor_kind: str, actor: str, now: datetime,
+    conn: Any,
+    site_id: int,
+    version: int | None,
+    *,
+    actor_kind: str,
+    actor: str,
+    now: datetime,
     note: str,
-) -> None:  # fmt: skip
+) -> None:
     current = store.get_active(conn, site_id)
     was = current[1] if current else None
     if was == version:
@@ -300,11 +314,17 @@ def _switch(
     store.set_active(conn, site_id, version)
     rollback = version is None or (was is not None and version < was)
     audit.add_entry(
-        conn, at=now, actor_kind=actor_kind, actor=actor,
-        action="model_rollback" if rollback else "model_activate", site_id=site_id,
-        before=f"v{was}" if was else "shipped", after=f"v{version}" if version else "shipped",
-        note=note, data={"from": was, "to": version},
-    )  # fmt: skip
+        conn,
+        at=now,
+        actor_kind=actor_kind,
+        actor=actor,
+        action="model_rollback" if rollback else "model_activate",
+        site_id=site_id,
+        before=f"v{was}" if was else "shipped",
+        after=f"v{version}" if version else "shipped",
+        note=note,
+        data={"from": was, "to": version},
+    )
 
 
 def activate(

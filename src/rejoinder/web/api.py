@@ -76,17 +76,23 @@ async def get_article(slug: str, rt: RuntimeDep, site: SiteDep) -> Response:
 
 
 @router.post(
-    "/articles", status_code=201, response_model=ArticleOut,
-    summary="Publish an article (admin token)", dependencies=[AdminToken, JsonBody],
-)  # fmt: skip
+    "/articles",
+    status_code=201,
+    response_model=ArticleOut,
+    summary="Publish an article (admin token)",
+    dependencies=[AdminToken, JsonBody],
+)
 async def add_article(payload: ArticleIn, rt: RuntimeDep, site: SiteDep) -> Response:
     fields = {
-        "title": payload.title, "slug": payload.slug or "", "dek": payload.dek,
-        "author": payload.author, "source_name": payload.source_name or "",
+        "title": payload.title,
+        "slug": payload.slug or "",
+        "dek": payload.dek,
+        "author": payload.author,
+        "source_name": payload.source_name or "",
         "source_url": payload.source_url or "",
         "comments_open": "true" if payload.comments_open else "false",
         "published": payload.published_at.isoformat() if payload.published_at else "",
-    }  # fmt: skip
+    }
     draft = draft_from_fields(fields, payload.body, default_published=utcnow())
     article = await run_in_threadpool(
         publishing.add_article, rt.db, rt.events, site.id, draft, utcnow()
@@ -95,9 +101,10 @@ async def add_article(payload: ArticleIn, rt: RuntimeDep, site: SiteDep) -> Resp
 
 
 @router.get(
-    "/articles/{slug}/comments", response_model=ThreadOut,
+    "/articles/{slug}/comments",
+    response_model=ThreadOut,
     summary="A page of top-level comments, each with all its replies",
-)  # fmt: skip
+)
 async def list_comments(
     request: Request,
     slug: str,
@@ -114,15 +121,22 @@ async def list_comments(
 
     def build() -> tuple[int, bytes]:
         article, page = discussion.read_thread_page(
-            rt.db, site_id=site.id, slug=slug, sort=order, cursor=after,
-            page_size=rt.settings.page_size, max_level=rt.settings.display_depth,
-        )  # fmt: skip
+            rt.db,
+            site_id=site.id,
+            slug=slug,
+            sort=order,
+            cursor=after,
+            page_size=rt.settings.page_size,
+            max_level=rt.settings.display_depth,
+        )
         return article.version, orjson.dumps(thread_out(article, page, order.value))
 
     version_now, body = await cache.get(
-        ("api", site.id, slug, order, after), version, build,
+        ("api", site.id, slug, order, after),
+        version,
+        build,
         revalidate=OWN_COOKIE in request.cookies,  # a writer sees their own post at once
-    )  # fmt: skip
+    )
     etag = f'"{version_now}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if request.headers.get("if-none-match") == etag:
@@ -135,10 +149,13 @@ def _single(comment: PublicComment, slug: str) -> dict[str, Any]:
 
 
 @router.post(
-    "/articles/{slug}/comments", status_code=201, response_model=CommentOut,
+    "/articles/{slug}/comments",
+    status_code=201,
+    response_model=CommentOut,
     summary="Post a comment or a reply (202 when it is held for a moderator)",
-    dependencies=[JsonBody], responses={202: {"model": CommentOut}, 429: {"model": ErrorOut}},
-)  # fmt: skip
+    dependencies=[JsonBody],
+    responses={202: {"model": CommentOut}, 429: {"model": ErrorOut}},
+)
 async def post_comment(
     request: Request,
     slug: str,
@@ -148,15 +165,26 @@ async def post_comment(
     identity: IdentityDep,
 ) -> Response:
     raw = CommentInput(
-        body=payload.body, name=payload.name, email=payload.email, website=payload.website,
-        parent_id=payload.parent_id, notify_replies=payload.notify_replies,
-    )  # fmt: skip
+        body=payload.body,
+        name=payload.name,
+        email=payload.email,
+        website=payload.website,
+        parent_id=payload.parent_id,
+        notify_replies=payload.notify_replies,
+    )
     ip_hash, group_hash = address_hashes(rt.secret_key, request)
     posted = await run_in_threadpool(
-        discussion.post_comment, rt.db, rt.events,
-        site_id=site.id, slug=slug, raw=raw, limits=rt.limits, now=utcnow(),
-        moderator=rt.moderator, screening=Screening(ip_hash=ip_hash, ip_group_hash=group_hash),
-    )  # fmt: skip
+        discussion.post_comment,
+        rt.db,
+        rt.events,
+        site_id=site.id,
+        slug=slug,
+        raw=raw,
+        limits=rt.limits,
+        now=utcnow(),
+        moderator=rt.moderator,
+        screening=Screening(ip_hash=ip_hash, ip_group_hash=group_hash),
+    )
     public = discussion.public_view(posted.comment)
     held = public.status is Status.HELD
     response = _json(_single(public, slug), status=202 if held else 201)
@@ -165,19 +193,26 @@ async def post_comment(
 
 
 @router.patch(
-    "/comments/{comment_id}", response_model=CommentOut,
+    "/comments/{comment_id}",
+    response_model=CommentOut,
     summary="Edit your own comment within the edit window (202 when the new text is held)",
     dependencies=[JsonBody],
-)  # fmt: skip
+)
 async def edit_comment(
     request: Request, comment_id: int, payload: CommentEdit, rt: RuntimeDep, identity: IdentityDep
 ) -> Response:
     edited = await run_in_threadpool(
-        discussion.edit_comment, rt.db, rt.events, comment_id=comment_id, body=payload.body,
-        owned=identity.owned(request), limits=rt.limits,
-        window=timedelta(minutes=rt.settings.edit_window_minutes), now=utcnow(),
+        discussion.edit_comment,
+        rt.db,
+        rt.events,
+        comment_id=comment_id,
+        body=payload.body,
+        owned=identity.owned(request),
+        limits=rt.limits,
+        window=timedelta(minutes=rt.settings.edit_window_minutes),
+        now=utcnow(),
         moderator=rt.moderator,
-    )  # fmt: skip
+    )
     public = await run_in_threadpool(discussion.get_public_comment, rt.db, edited.id)
     article = await run_in_threadpool(discussion.get_article_by_id, rt.db, edited.article_id)
     # 202: the new text waits for a moderator, as a held post does.
@@ -191,10 +226,14 @@ async def delete_comment(
     request: Request, comment_id: int, rt: RuntimeDep, identity: IdentityDep
 ) -> Response:
     await run_in_threadpool(
-        discussion.delete_comment, rt.db, rt.events, comment_id=comment_id,
+        discussion.delete_comment,
+        rt.db,
+        rt.events,
+        comment_id=comment_id,
         owned=identity.owned(request),
-        window=timedelta(minutes=rt.settings.edit_window_minutes), now=utcnow(),
-    )  # fmt: skip
+        window=timedelta(minutes=rt.settings.edit_window_minutes),
+        now=utcnow(),
+    )
     return Response(status_code=204)
 
 
@@ -211,10 +250,13 @@ async def counts(
 
 
 @router.post(
-    "/moderation/check", response_model=CheckOut, tags=["moderation"],
-    summary="What moderation would say of a comment; stores nothing", dependencies=[JsonBody],
+    "/moderation/check",
+    response_model=CheckOut,
+    tags=["moderation"],
+    summary="What moderation would say of a comment; stores nothing",
+    dependencies=[JsonBody],
     responses={429: {"model": ErrorOut}},
-)  # fmt: skip
+)
 async def check(request: Request, payload: CheckIn, rt: RuntimeDep, site: SiteDep) -> Response:
     if rt.moderator is None:
         raise ApiError(404, "Moderation is switched off on this server.")
@@ -228,7 +270,12 @@ async def check(request: Request, payload: CheckIn, rt: RuntimeDep, site: SiteDe
             headers={"Retry-After": str(wait)},
         )
     result = await run_in_threadpool(
-        rt.moderator.check, site_id=site.id, text=payload.text, name=payload.name,
-        email=payload.email, website=payload.website, now=utcnow(),
-    )  # fmt: skip
+        rt.moderator.check,
+        site_id=site.id,
+        text=payload.text,
+        name=payload.name,
+        email=payload.email,
+        website=payload.website,
+        now=utcnow(),
+    )
     return _json(verdict_out(result))

@@ -70,8 +70,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             await asyncio.to_thread(partial(rt.moderator.warm, patterns=True), utcnow())
         elif rt.moderator is not None:
             # The word lists in the background; each phrase pattern compiles on first use.
-            threading.Thread(target=rt.moderator.warm, args=(utcnow(),), name="warm",
-                             daemon=True).start()  # fmt: skip
+            threading.Thread(
+                target=rt.moderator.warm, args=(utcnow(),), name="warm", daemon=True
+            ).start()
         purging = asyncio.create_task(_purge_daily(rt))
         yield
         purging.cancel()

@@ -83,9 +83,14 @@ async def _thread(
 
     def build() -> tuple[int, CachedThread]:
         article, page = discussion.read_thread_page(
-            rt.db, site_id=site.id, slug=slug, sort=sort, cursor=cursor,
-            page_size=rt.settings.page_size, max_level=rt.settings.display_depth,
-        )  # fmt: skip
+            rt.db,
+            site_id=site.id,
+            slug=slug,
+            sort=sort,
+            cursor=cursor,
+            page_size=rt.settings.page_size,
+            max_level=rt.settings.display_depth,
+        )
         html = render("_comments.html", article=article, page=page)
         return article.version, CachedThread(article=article, page=page, comments_html=html)
 
@@ -244,21 +249,34 @@ async def post_comment_form(
     status = 0
     if not errors:
         raw = CommentInput(
-            body=values.body, name=values.name, email=values.email, website=values.website,
-            parent_id=parent_id, notify_replies=values.notify,
-        )  # fmt: skip
+            body=values.body,
+            name=values.name,
+            email=values.email,
+            website=values.website,
+            parent_id=parent_id,
+            notify_replies=values.notify,
+        )
         ip_hash, group_hash = address_hashes(rt.secret_key, request)
         screening = Screening(
-            ip_hash=ip_hash, ip_group_hash=group_hash, via_form=True,
+            ip_hash=ip_hash,
+            ip_group_hash=group_hash,
+            via_form=True,
             form_issued_at=identity.form_issued_at(_text(form_data, "issued")),
             honeypot=_text(form_data, HONEYPOT),
-        )  # fmt: skip
+        )
         try:
             posted = await run_in_threadpool(
-                discussion.post_comment, rt.db, rt.events,
-                site_id=site.id, slug=slug, raw=raw, limits=rt.limits, now=utcnow(),
-                moderator=rt.moderator, screening=screening,
-            )  # fmt: skip
+                discussion.post_comment,
+                rt.db,
+                rt.events,
+                site_id=site.id,
+                slug=slug,
+                raw=raw,
+                limits=rt.limits,
+                now=utcnow(),
+                moderator=rt.moderator,
+                screening=screening,
+            )
         except InvalidMany as error:
             errors = {e.field or "body": e.message for e in error.errors}
         except (Invalid, Closed) as error:
@@ -287,13 +305,23 @@ async def post_comment_form(
         status = 403 if "closed" in errors.get("body", "").lower() else 422
 
     typed = replace(
-        values, body=as_typed(values.body), name=as_typed(values.name),
-        email=as_typed(values.email), website=as_typed(values.website),
-    )  # fmt: skip
+        values,
+        body=as_typed(values.body),
+        name=as_typed(values.name),
+        email=as_typed(values.email),
+        website=as_typed(values.website),
+    )
     return await _article_page(
-        request, rt, site, identity, slug, form=typed, errors=errors, reply_to_id=parent_id,
+        request,
+        rt,
+        site,
+        identity,
+        slug,
+        form=typed,
+        errors=errors,
+        reply_to_id=parent_id,
         status=status,
-    )  # fmt: skip
+    )
 
 
 async def _own(
@@ -307,15 +335,27 @@ async def _own(
 
 
 def _edit_page(
-    request: Request, rt: Runtime, site: Site, own: discussion.OwnComment, body: str,
+    request: Request,
+    rt: Runtime,
+    site: Site,
+    own: discussion.OwnComment,
+    body: str,
     error: str | None,
-) -> Response:  # fmt: skip
+) -> Response:
     window = timedelta(minutes=rt.settings.edit_window_minutes)
     return _render(
-        request, site, "edit.html", status=422 if error else 200, comment=own.comment,
-        article=own.article, body=as_typed(body), error=error, limits=rt.limits,
-        has_replies=own.has_replies, deadline=own.comment.created_at + window,
-    )  # fmt: skip
+        request,
+        site,
+        "edit.html",
+        status=422 if error else 200,
+        comment=own.comment,
+        article=own.article,
+        body=as_typed(body),
+        error=error,
+        limits=rt.limits,
+        has_replies=own.has_replies,
+        deadline=own.comment.created_at + window,
+    )
 
 
 @router.get("/comments/{comment_id}/edit")
@@ -333,11 +373,17 @@ async def edit_save(
     body = _text(await request.form(), "body")
     try:
         edited = await run_in_threadpool(
-            discussion.edit_comment, rt.db, rt.events, comment_id=comment_id, body=body,
-            owned=identity.owned(request), limits=rt.limits,
-            window=timedelta(minutes=rt.settings.edit_window_minutes), now=utcnow(),
+            discussion.edit_comment,
+            rt.db,
+            rt.events,
+            comment_id=comment_id,
+            body=body,
+            owned=identity.owned(request),
+            limits=rt.limits,
+            window=timedelta(minutes=rt.settings.edit_window_minutes),
+            now=utcnow(),
             moderator=rt.moderator,
-        )  # fmt: skip
+        )
     except (Invalid, Refused) as error:
         own = await _own(request, rt, identity, comment_id)
         return _edit_page(request, rt, site, own, body, error.message)
@@ -350,8 +396,12 @@ async def delete_save(
     request: Request, comment_id: int, rt: RuntimeDep, identity: IdentityDep
 ) -> Response:
     article = await run_in_threadpool(
-        discussion.delete_comment, rt.db, rt.events, comment_id=comment_id,
+        discussion.delete_comment,
+        rt.db,
+        rt.events,
+        comment_id=comment_id,
         owned=identity.owned(request),
-        window=timedelta(minutes=rt.settings.edit_window_minutes), now=utcnow(),
-    )  # fmt: skip
+        window=timedelta(minutes=rt.settings.edit_window_minutes),
+        now=utcnow(),
+    )
     return RedirectResponse(f"/articles/{article.slug}#comments", status_code=303)

@@ -105,10 +105,16 @@ async def report_save(request: Request, comment_id: int, rt: RuntimeDep, site: S
     ip_hash, _group = address_hashes(rt.secret_key, request)
     try:
         await run_in_threadpool(
-            reports.report_comment, rt.db, rt.events, comment_id=comment_id, reason=reason,
-            text=text, reporter=reports.reporter_key(rt.secret_key, reader_id),
-            ip_hash=ip_hash, now=utcnow(),
-        )  # fmt: skip
+            reports.report_comment,
+            rt.db,
+            rt.events,
+            comment_id=comment_id,
+            reason=reason,
+            text=text,
+            reporter=reports.reporter_key(rt.secret_key, reader_id),
+            ip_hash=ip_hash,
+            now=utcnow(),
+        )
     except InvalidMany as error:
         errors = {e.field or "reason": e.message for e in error.errors}
         response: Response = _page(
@@ -118,9 +124,14 @@ async def report_save(request: Request, comment_id: int, rt: RuntimeDep, site: S
         response = _page(request, site, target, status=409, notice=error.message)
     except Refused as error:
         response = _page(
-            request, site, target, status=429, reason=reason, text=text,
+            request,
+            site,
+            target,
+            status=429,
+            reason=reason,
+            text=text,
             errors={error.field or "reason": error.message},
-        )  # fmt: skip
+        )
         if error.retry_after:
             response.headers["Retry-After"] = str(error.retry_after)
     else:

@@ -94,12 +94,20 @@ def _post_arriving(
         return
     for entry in json.loads(arriving.read_text(encoding="utf-8")):
         raw = CommentInput(
-            body=entry["body"], name=entry["name"], email=f"{slug}-{entry['key']}@demo.invalid",
+            body=entry["body"],
+            name=entry["name"],
+            email=f"{slug}-{entry['key']}@demo.invalid",
             website=entry.get("website", ""),
-        )  # fmt: skip
+        )
         # A refusal is recorded with its reasons in the audit log, as any refusal is.
         with contextlib.suppress(Refused):
             post_comment(
-                db, events, site_id=site_id, slug=slug, raw=raw, limits=limits, moderator=moderator,
+                db,
+                events,
+                site_id=site_id,
+                slug=slug,
+                raw=raw,
+                limits=limits,
+                moderator=moderator,
                 now=published_at + timedelta(minutes=entry["minutes_after"]),
-            )  # fmt: skip
+            )

@@ -37,8 +37,9 @@ class AuditFilter:
     def query(self) -> dict[str, Any]:
         """Arguments for `list_entries`; unparseable values were put in `errors` instead."""
         args: dict[str, Any] = {
-            "action": self.action or None, "actor": self.actor or None,
-        }  # fmt: skip
+            "action": self.action or None,
+            "actor": self.actor or None,
+        }
         for key, raw, target, message in (
             ("comment", self.comment, "comment_id", "A comment number is digits only."),
             ("before", self.before, "before_id", "That is not a position in the log."),
@@ -61,9 +62,14 @@ class AuditFilter:
 
     def link(self, **changes: str) -> str:
         values = {
-            "action": self.action, "actor": self.actor, "comment": self.comment,
-            "since": self.since, "until": self.until, "before": self.before, **changes,
-        }  # fmt: skip
+            "action": self.action,
+            "actor": self.actor,
+            "comment": self.comment,
+            "since": self.since,
+            "until": self.until,
+            "before": self.before,
+            **changes,
+        }
         kept = {k: v for k, v in values.items() if v}
         return "/admin/audit" + (f"?{urlencode(kept)}" if kept else "")
 
@@ -73,9 +79,13 @@ def _filter(request: Request) -> AuditFilter:
         return request.query_params.get(name, "").strip()[:200]
 
     return AuditFilter(
-        action=get("action"), actor=get("actor"), comment=get("comment"),
-        since=get("since"), until=get("until"), before=get("before"),
-    )  # fmt: skip
+        action=get("action"),
+        actor=get("actor"),
+        comment=get("comment"),
+        since=get("since"),
+        until=get("until"),
+        before=get("before"),
+    )
 
 
 def _list(rt: Runtime, args: dict[str, Any]) -> list[AuditEntry]:
@@ -116,10 +126,15 @@ async def audit_page(request: Request, staff: DeskStaffDep, rt: RuntimeDep) -> R
         entries = entries[:PAGE]
         older = wanted.link(before=str(entries[-1].id))
     body = request.app.state.render(
-        "desk/audit.html", staff=staff, tab="audit", entries=entries, wanted=wanted,
-        older=older, newest=wanted.link(before="") if wanted.before else "",
+        "desk/audit.html",
+        staff=staff,
+        tab="audit",
+        entries=entries,
+        wanted=wanted,
+        older=older,
+        newest=wanted.link(before="") if wanted.before else "",
         data_items=data_items,
-    )  # fmt: skip
+    )
     status = 422 if wanted.errors else 200
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 

@@ -40,14 +40,22 @@ def _login_page(
     nonce = secrets.token_urlsafe(16)
     token = _login_signer(rt).dumps(nonce)
     body = request.app.state.render(
-        "desk/login.html", error=error, name=as_typed(name), csrf=token,
+        "desk/login.html",
+        error=error,
+        name=as_typed(name),
+        csrf=token,
         next=_safe_next(request.query_params.get("next", "/admin")),
-    )  # fmt: skip
+    )
     response = HTMLResponse(body, status_code=status)
     response.set_cookie(
-        LOGIN_CSRF_COOKIE, nonce, max_age=3600, httponly=True, samesite="lax",
-        secure=rt.settings.secure_cookies, path="/admin",
-    )  # fmt: skip
+        LOGIN_CSRF_COOKIE,
+        nonce,
+        max_age=3600,
+        httponly=True,
+        samesite="lax",
+        secure=rt.settings.secure_cookies,
+        path="/admin",
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -78,9 +86,13 @@ async def login(request: Request, rt: RuntimeDep) -> Response:
     target = _safe_next(str(form.get("next", "/admin")))
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, done.token, max_age=accounts.SESSION_HOURS * 3600, httponly=True,
-        samesite="lax", secure=rt.settings.secure_cookies,
-    )  # fmt: skip
+        SESSION_COOKIE,
+        done.token,
+        max_age=accounts.SESSION_HOURS * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=rt.settings.secure_cookies,
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/admin")
     return response
 

@@ -57,13 +57,26 @@ def _page(
 ) -> Response:
     typed = {key: as_typed(value) for key, value in values.items()}  # as sent, but for NUL
     body = request.app.state.render(
-        "desk/policy.html", staff=staff, tab="policy", target=site, rules=rules,
-        values=typed, errors=errors or {}, preview=preview, flash=flash, warning=warning,
-        modes=policies.MODES, categories=CATEGORIES, limits=policies.LIMITS,
-        sizes=policies.default_sizes(), verdicts=policies.VERDICTS,
-        preview_size=policies.PREVIEW_SIZE, forbidden=False, presets=model_presets(rt),
+        "desk/policy.html",
+        staff=staff,
+        tab="policy",
+        target=site,
+        rules=rules,
+        values=typed,
+        errors=errors or {},
+        preview=preview,
+        flash=flash,
+        warning=warning,
+        modes=policies.MODES,
+        categories=CATEGORIES,
+        limits=policies.LIMITS,
+        sizes=policies.default_sizes(),
+        verdicts=policies.VERDICTS,
+        preview_size=policies.PREVIEW_SIZE,
+        forbidden=False,
+        presets=model_presets(rt),
         preset_labels=policies.PRESET_LABELS,
-    )  # fmt: skip
+    )
     response = HTMLResponse(body, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -92,9 +105,15 @@ async def policy_page(
     rules = await _read(rt, target)
     flash = "Policy saved." if request.query_params.get("saved") == "1" else ""
     return _page(
-        request, rt, staff, target, rules=rules, values=policies.form_values(rules), flash=flash,
+        request,
+        rt,
+        staff,
+        target,
+        rules=rules,
+        values=policies.form_values(rules),
+        flash=flash,
         warning=rules.problem,
-    )  # fmt: skip
+    )
 
 
 async def _edited(
@@ -123,9 +142,16 @@ def _invalid(
     for each in error.errors:
         errors.setdefault(each.field or "mode", each.message)
     return _page(
-        request, rt, staff, site, rules=current, values=form, errors=errors, status=422,
+        request,
+        rt,
+        staff,
+        site,
+        rules=current,
+        values=form,
+        errors=errors,
+        status=422,
         warning="Nothing was saved: correct the fields marked below.",
-    )  # fmt: skip
+    )
 
 
 @router.post("/admin/policy/preview", include_in_schema=False)
@@ -157,18 +183,30 @@ async def save_policy(request: Request, staff: DeskStaffDep, rt: RuntimeDep) -> 
     try:
         await run_in_threadpool(
             lambda: policies.save_rules(
-                rt.db, site.id, edited, actor_kind=staff.actor_kind,
-                actor=staff.user.name, now=utcnow(), note=form.get("note", ""),
-                basis=form.get("basis") or None, presets=model_presets(rt),
+                rt.db,
+                site.id,
+                edited,
+                actor_kind=staff.actor_kind,
+                actor=staff.user.name,
+                now=utcnow(),
+                note=form.get("note", ""),
+                basis=form.get("basis") or None,
+                presets=model_presets(rt),
             )
-        )  # fmt: skip
+        )
     except Conflict as error:
         # Show their edit over the new current rules; a second save then goes through.
         current = await _read(rt, site)
         return _page(
-            request, rt, staff, site, rules=current, values=form, warning=error.message,
+            request,
+            rt,
+            staff,
+            site,
+            rules=current,
+            values=form,
+            warning=error.message,
             status=409,
-        )  # fmt: skip
+        )
     query = {
         "saved": "1",
         **({} if site.id == rt.default_site.id else {"site": site.name}),
@@ -211,11 +249,17 @@ async def put_policy(
     basis = request.headers.get("if-match", "").strip().strip('"') or None
     saved = await run_in_threadpool(
         lambda: policies.save_rules(
-            rt.db, target.id, rules, actor_kind=staff.actor_kind,
-            actor=staff.user.name, now=utcnow(), note=note, basis=basis,
+            rt.db,
+            target.id,
+            rules,
+            actor_kind=staff.actor_kind,
+            actor=staff.user.name,
+            now=utcnow(),
+            note=note,
+            basis=basis,
             presets=model_presets(rt),
         )
-    )  # fmt: skip
+    )
     return _json(
         policies.rules_out(saved, target.name, model_presets(rt)),
         headers={"ETag": f'"{saved.basis}"'},

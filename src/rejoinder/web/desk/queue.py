@@ -80,10 +80,14 @@ def parse_filters(params: Any) -> QueueFilters:
     if status and status not in STATUSES:
         raise Invalid("status", f"status is one of {', '.join(STATUSES)}.")
     return QueueFilters(
-        q=text("q"), email=text("email"), article=text("article"), group=text("group", 64),
-        status=status, since=_date(text("from"), "from"),
+        q=text("q"),
+        email=text("email"),
+        article=text("article"),
+        group=text("group", 64),
+        status=status,
+        since=_date(text("from"), "from"),
         until=until + timedelta(days=1) if until else None,
-    )  # fmt: skip
+    )
 
 
 def _page_link(tab: str, params: dict[str, str], cursor: int) -> str:
@@ -92,8 +96,10 @@ def _page_link(tab: str, params: dict[str, str], cursor: int) -> str:
 
 
 async def _queue(request: Request, staff: Staff, rt: Runtime, site: Site, tab: str) -> Response:
-    params = {k: request.query_params.get(k, "") for k in ("q", "email", "article", "group",
-                                                          "status", "from", "to")}  # fmt: skip
+    params = {
+        k: request.query_params.get(k, "")
+        for k in ("q", "email", "article", "group", "status", "from", "to")
+    }
     error = ""
     filters = QueueFilters()
     if tab == "all":
@@ -106,16 +112,30 @@ async def _queue(request: Request, staff: Staff, rt: Runtime, site: Site, tab: s
     except Invalid as bad:
         error, cursor = bad.message, None
     page = await run_in_threadpool(
-        desk.read_queue, rt.db, site_id=site.id, tab=tab, cursor=cursor,
-        now=utcnow(), filters=filters,
-    )  # fmt: skip
+        desk.read_queue,
+        rt.db,
+        site_id=site.id,
+        tab=tab,
+        cursor=cursor,
+        now=utcnow(),
+        filters=filters,
+    )
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     body = request.app.state.render(
-        "desk/queue.html", staff=staff, tab=tab, counts=page.counts, page=page,
-        heading=HEADINGS[tab], flash=_read_flash(request, rt), error=error, params=params,
-        statuses=STATUSES, back=here, ban_kinds=list(desk.BAN_KINDS),
+        "desk/queue.html",
+        staff=staff,
+        tab=tab,
+        counts=page.counts,
+        page=page,
+        heading=HEADINGS[tab],
+        flash=_read_flash(request, rt),
+        error=error,
+        params=params,
+        statuses=STATUSES,
+        back=here,
+        ban_kinds=list(desk.BAN_KINDS),
         next_link=_page_link(tab, params, page.next_cursor) if page.next_cursor else "",
-    )  # fmt: skip
+    )
     response = HTMLResponse(body)
     response.headers["Cache-Control"] = "no-store"
     if FLASH_COOKIE in request.cookies:
@@ -180,10 +200,14 @@ def _back(form: FormData) -> str:
 def _done(rt: Runtime, target: str, message: str, kind: str = "ok") -> Response:
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
-        FLASH_COOKIE, _signer(rt).dumps({"m": message[:600], "k": kind}), max_age=120,
-        httponly=True, samesite="lax", secure=rt.settings.secure_cookies,
+        FLASH_COOKIE,
+        _signer(rt).dumps({"m": message[:600], "k": kind}),
+        max_age=120,
+        httponly=True,
+        samesite="lax",
+        secure=rt.settings.secure_cookies,
         path="/admin",
-    )  # fmt: skip
+    )
     return response
 
 
@@ -193,14 +217,24 @@ async def bulk_action(
 ) -> Response:
     form = await _form(request)
     check_csrf(staff, _field(form, "csrf"))
-    ids = [int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isascii() and
-           v.isdigit() and len(v) < 12]  # fmt: skip
+    ids = [
+        int(v)
+        for v in form.getlist("ids")
+        if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) < 12
+    ]
     try:
         result = await run_in_threadpool(
-            desk.bulk, rt.db, rt.events, _field(form, "action"), site_id=site.id,
-            ids=ids, actor=actor_of(staff), note=_field(form, "note"), now=utcnow(),
+            desk.bulk,
+            rt.db,
+            rt.events,
+            _field(form, "action"),
+            site_id=site.id,
+            ids=ids,
+            actor=actor_of(staff),
+            note=_field(form, "note"),
+            now=utcnow(),
             seen=_field(form, "seen"),
-        )  # fmt: skip
+        )
     except Invalid as error:
         return _done(rt, _back(form), error.message, "warn")
     verb = "Approved" if _field(form, "action") == "approve" else "Rejected"
@@ -211,17 +245,29 @@ async def bulk_action(
 
 @router.post("/admin/comments/{comment_id}/{action}")
 async def comment_action(
-    request: Request, comment_id: int, action: str, staff: DeskStaffDep, rt: RuntimeDep,
+    request: Request,
+    comment_id: int,
+    action: str,
+    staff: DeskStaffDep,
+    rt: RuntimeDep,
     site: SiteDep,
-) -> Response:  # fmt: skip
+) -> Response:
     form = await _form(request)
     check_csrf(staff, _field(form, "csrf"))
     fields = {name: _field(form, name) for name in ("note", "body", "kind", "days", "seen")}
     try:
         outcome = await run_in_threadpool(
-            desk.act, rt.db, rt.events, action, site_id=site.id, comment_id=comment_id,
-            actor=actor_of(staff), fields=fields, limits=rt.limits, now=utcnow(),
-        )  # fmt: skip
+            desk.act,
+            rt.db,
+            rt.events,
+            action,
+            site_id=site.id,
+            comment_id=comment_id,
+            actor=actor_of(staff),
+            fields=fields,
+            limits=rt.limits,
+            now=utcnow(),
+        )
     except (Conflict, Invalid) as error:
         return _done(rt, _back(form), error.message, "warn")
     return _done(rt, _back(form), outcome.message)

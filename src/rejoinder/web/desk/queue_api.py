@@ -22,16 +22,20 @@ from rejoinder.web.requests import parse_cursor
 
 # Every call here is made by someone at the desk: checked first, before anything else is.
 router = APIRouter(
-    prefix="/api/v1/admin", tags=["admin"], responses={**ERRORS, 401: ERRORS[403]},
+    prefix="/api/v1/admin",
+    tags=["admin"],
+    responses={**ERRORS, 401: ERRORS[403]},
     dependencies=[Depends(get_api_staff)],
-)  # fmt: skip
+)
 
 
 def _json(content: Any, status: int = 200) -> Response:
     return Response(
-        orjson.dumps(content), status_code=status, media_type="application/json",
+        orjson.dumps(content),
+        status_code=status,
+        media_type="application/json",
         headers={"Cache-Control": "no-store"},
-    )  # fmt: skip
+    )
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -65,23 +69,36 @@ def _text(body: dict[str, Any], name: str) -> str:
 def item_out(shown: desk.Shown) -> dict[str, Any]:
     it = shown.item
     return {
-        "id": it.id, "kind": it.kind, "status": it.status, "number": it.number or None,
+        "id": it.id,
+        "kind": it.kind,
+        "status": it.status,
+        "number": it.number or None,
         "article": {"id": it.article_id, "slug": it.article_slug, "title": it.article_title},
         "parent_id": it.parent_id,
-        "parent": {"author": shown.parent.author_name, "body": shown.parent.body,
-                   "status": shown.parent.status} if shown.parent else None,
-        "author": {"name": it.author_name, "email": it.author_email,
-                   "website": it.author_website},
+        "parent": {
+            "author": shown.parent.author_name,
+            "body": shown.parent.body,
+            "status": shown.parent.status,
+        }
+        if shown.parent
+        else None,
+        "author": {"name": it.author_name, "email": it.author_email, "website": it.author_website},
         "ip_group": it.ip_group_hash[:8] if it.ip_group_hash else None,
-        "body": it.body, "created_at": iso(it.created_at),
+        "body": it.body,
+        "created_at": iso(it.created_at),
         "verdict": shown.verdict,
-        "reasons": [{"code": r.code, "message": r.message, "action": r.action}
-                    for r in shown.reasons],
-        "marked": list(shown.marked), "scores": dict(shown.scores), "history": shown.history,
-        "featured": it.featured, "report_count": it.report_count, "hidden": it.hidden,
+        "reasons": [
+            {"code": r.code, "message": r.message, "action": r.action} for r in shown.reasons
+        ],
+        "marked": list(shown.marked),
+        "scores": dict(shown.scores),
+        "history": shown.history,
+        "featured": it.featured,
+        "report_count": it.report_count,
+        "hidden": it.hidden,
         "moderated_by": it.moderated_by,
         "moderated_at": iso(it.moderated_at) if it.moderated_at else None,
-    }  # fmt: skip
+    }
 
 
 @router.get("/counts", summary="Every queue's count")
@@ -96,14 +113,22 @@ async def queue(request: Request, tab: str, rt: RuntimeDep, site: SiteDep) -> Re
         raise ApiError(404, f"There is no such queue; they are {', '.join(QUEUE_TABS)}.")
     filters = parse_filters(request.query_params) if tab == "all" else QueueFilters()
     page = await run_in_threadpool(
-        desk.read_queue, rt.db, site_id=site.id, tab=tab,
-        cursor=parse_cursor(request.query_params.get("cursor")), now=utcnow(),
+        desk.read_queue,
+        rt.db,
+        site_id=site.id,
+        tab=tab,
+        cursor=parse_cursor(request.query_params.get("cursor")),
+        now=utcnow(),
         filters=filters,
-    )  # fmt: skip
-    return _json({
-        "queue": tab, "counts": page.counts, "next_cursor": page.next_cursor,
-        "items": [item_out(shown) for shown in page.items],
-    })  # fmt: skip
+    )
+    return _json(
+        {
+            "queue": tab,
+            "counts": page.counts,
+            "next_cursor": page.next_cursor,
+            "items": [item_out(shown) for shown in page.items],
+        }
+    )
 
 
 @router.post("/comments/bulk", summary="Approve or reject several comments")
@@ -115,17 +140,27 @@ async def bulk(request: Request, staff: ApiStaffDep, rt: RuntimeDep, site: SiteD
     ):
         raise Invalid("ids", "ids is a list of comment ids.")
     result = await run_in_threadpool(
-        desk.bulk, rt.db, rt.events, _text(body, "action"), site_id=site.id,
-        ids=ids, actor=actor_of(staff), note=_text(body, "note"), now=utcnow(),
+        desk.bulk,
+        rt.db,
+        rt.events,
+        _text(body, "action"),
+        site_id=site.id,
+        ids=ids,
+        actor=actor_of(staff),
+        note=_text(body, "note"),
+        now=utcnow(),
         seen=_text(body, "seen"),
-    )  # fmt: skip
+    )
     found = await run_in_threadpool(desk.read_counts, rt.db, site_id=site.id, now=utcnow())
-    return _json({
-        "done": [{"id": o.comment_id, "status": o.status, "message": o.message}
-                 for o in result.done],
-        "failed": [{"id": i, "message": m} for i, m in result.failed],
-        "counts": found,
-    })  # fmt: skip
+    return _json(
+        {
+            "done": [
+                {"id": o.comment_id, "status": o.status, "message": o.message} for o in result.done
+            ],
+            "failed": [{"id": i, "message": m} for i, m in result.failed],
+            "counts": found,
+        }
+    )
 
 
 @router.post(
@@ -133,16 +168,34 @@ async def bulk(request: Request, staff: ApiStaffDep, rt: RuntimeDep, site: SiteD
     summary="approve, reject, edit {body}, feature, unfeature, ban {kind, days}; note optional",
 )
 async def act(
-    request: Request, comment_id: int, action: str, staff: ApiStaffDep, rt: RuntimeDep,
+    request: Request,
+    comment_id: int,
+    action: str,
+    staff: ApiStaffDep,
+    rt: RuntimeDep,
     site: SiteDep,
-) -> Response:  # fmt: skip
+) -> Response:
     if action not in desk.ACTIONS:
         raise ApiError(404, f"There is no such action; they are {', '.join(desk.ACTIONS)}.")
     body = await _body(request)
     fields = {name: _text(body, name) for name in ("note", "body", "kind", "days", "seen")}
     outcome = await run_in_threadpool(
-        desk.act, rt.db, rt.events, action, site_id=site.id, comment_id=comment_id,
-        actor=actor_of(staff), fields=fields, limits=rt.limits, now=utcnow(),
-    )  # fmt: skip
-    return _json({"id": outcome.comment_id, "action": outcome.action, "status": outcome.status,
-                  "message": outcome.message})  # fmt: skip
+        desk.act,
+        rt.db,
+        rt.events,
+        action,
+        site_id=site.id,
+        comment_id=comment_id,
+        actor=actor_of(staff),
+        fields=fields,
+        limits=rt.limits,
+        now=utcnow(),
+    )
+    return _json(
+        {
+            "id": outcome.comment_id,
+            "action": outcome.action,
+            "status": outcome.status,
+            "message": outcome.message,
+        }
+    )

@@ -32,13 +32,25 @@ _DONE = {"shipped": "The site now uses the shipped model."}
 
 
 def _page(
-    request: Request, staff: Staff, site: Site, *, flash: str = "", warning: str = "",
-    status: int = 200, page: site_models.ModelsPage | None = None,
-) -> Response:  # fmt: skip
+    request: Request,
+    staff: Staff,
+    site: Site,
+    *,
+    flash: str = "",
+    warning: str = "",
+    status: int = 200,
+    page: site_models.ModelsPage | None = None,
+) -> Response:
     body = request.app.state.render(
-        "desk/site_models.html", staff=staff, tab="models", target=site, page=page, flash=flash,
-        warning=warning, forbidden=page is None,
-    )  # fmt: skip
+        "desk/site_models.html",
+        staff=staff,
+        tab="models",
+        target=site,
+        page=page,
+        flash=flash,
+        warning=warning,
+        forbidden=page is None,
+    )
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
@@ -79,10 +91,16 @@ async def activate_model(request: Request, staff: DeskStaffDep, rt: RuntimeDep) 
         version = _version(form.get("version", ""))
         await run_in_threadpool(
             lambda: site_models.activate(
-                rt.db, site.id, version, actor_kind=staff.actor_kind, actor=staff.user.name,
-                now=utcnow(), note=form.get("note", ""), expected=form.get("expected", ""),
+                rt.db,
+                site.id,
+                version,
+                actor_kind=staff.actor_kind,
+                actor=staff.user.name,
+                now=utcnow(),
+                note=form.get("note", ""),
+                expected=form.get("expected", ""),
             )
-        )  # fmt: skip
+        )
     except (Conflict, NotFound, Invalid) as error:
         status = {Conflict: 409, NotFound: 404, Invalid: 422}[type(error)]
         page = await run_in_threadpool(site_models.read_models, rt.db, site.id)
@@ -160,9 +178,14 @@ async def put_active_model(
     version, note = sent
     await run_in_threadpool(
         lambda: site_models.activate(
-            rt.db, target.id, version, actor_kind=staff.actor_kind, actor=staff.user.name,
-            now=utcnow(), note=note,
+            rt.db,
+            target.id,
+            version,
+            actor_kind=staff.actor_kind,
+            actor=staff.user.name,
+            now=utcnow(),
+            note=note,
         )
-    )  # fmt: skip
+    )
     page = await run_in_threadpool(site_models.read_models, rt.db, target.id)
     return _json(models_out(page, target))

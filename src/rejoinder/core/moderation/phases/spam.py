@@ -45,10 +45,15 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
     if repeats:
         found["repeated_chars"] = repeats
     signals = [
-        Signal(PHASE, code, _message(code, spans), policy.pattern_actions.get(code, Action.NOTE),
-               spans=tuple(spans))
+        Signal(
+            PHASE,
+            code,
+            _message(code, spans),
+            policy.pattern_actions.get(code, Action.NOTE),
+            spans=tuple(spans),
+        )
         for code, spans in found.items()
-    ]  # fmt: skip
+    ]
     signs = [code for code in _COMMERCIAL if code in found]
     links = find_links(sub.text)
     needed = policy.spam_signs_to_hold

@@ -56,7 +56,13 @@ def _margin(sub: Submission, policy: Policy) -> list[Signal]:
                 f"from {threshold.hold:.2f}) is let through"
             )
             signals.append(
-                Signal(PHASE, "trusted", message, Action.EXCUSE, score=result.score,
-                       excuses=(code_for(category),))
-            )  # fmt: skip
+                Signal(
+                    PHASE,
+                    "trusted",
+                    message,
+                    Action.EXCUSE,
+                    score=result.score,
+                    excuses=(code_for(category),),
+                )
+            )
     return signals

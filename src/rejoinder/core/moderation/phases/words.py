@@ -73,6 +73,7 @@ def _name_signals(sub: Submission, policy: Policy) -> list[Signal]:
     for category, phrases in _lists("refuse", policy.refuse_words).items():
         if spans := _phrase_spans(folded, phrases, "name"):
             message = f"the name uses words this site does not allow: {quoted(spans)}"
-            signals.append(Signal(PHASE, f"name_{category}", message, Action.REFUSE,
-                                  spans=tuple(spans)))  # fmt: skip
+            signals.append(
+                Signal(PHASE, f"name_{category}", message, Action.REFUSE, spans=tuple(spans))
+            )
     return signals

@@ -62,9 +62,12 @@ def downgrade() -> None:
     op.drop_table("refused")
     op.drop_table("bans")
     for name in (
-        "ix_comments_status_created", "ix_comments_created", "ix_comments_fingerprint_created",
-        "ix_comments_email_created", "ix_comments_ip_created",
-    ):  # fmt: skip
+        "ix_comments_status_created",
+        "ix_comments_created",
+        "ix_comments_fingerprint_created",
+        "ix_comments_email_created",
+        "ix_comments_ip_created",
+    ):
         op.drop_index(name, "comments")
     with op.batch_alter_table("comments") as batch:
         for column in ("moderation", "fingerprint", "ip_group_hash", "ip_hash"):

@@ -142,6 +142,13 @@ def downgrade() -> None:
     with op.batch_alter_table("comments") as batch:
         for column in ("moderated_by", "moderated_at", "hidden", "report_count", "featured"):
             batch.drop_column(column)
-    for table in ("site_models", "audit_log", "reports", "login_attempts", "api_tokens",
-                  "sessions", "users"):  # fmt: skip
+    for table in (
+        "site_models",
+        "audit_log",
+        "reports",
+        "login_attempts",
+        "api_tokens",
+        "sessions",
+        "users",
+    ):
         op.drop_table(table)
