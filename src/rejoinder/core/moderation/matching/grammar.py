@@ -267,6 +267,7 @@ class Pattern:
     code: str
     expression: str
     source: str
+    id: str = ""  # the entry's "id" ("threat.find-and-hurt"), or "<code>-<n>" without one
     guarded: bool = True  # drop matches in reported speech, news or after a negative
     person: bool = False  # a person must be named before the match in the sentence
     no_negation: bool = False  # the match itself must not hold a negation
@@ -470,8 +471,8 @@ class Grammar:
             return _adjective()
         return alternation([token.replace("_", " ")])
 
-    def compile(self, code: str, entry: str | Mapping[str, Any]) -> Pattern:
-        """One pattern of the file: a line, or ``{"seq": line, ...flags}``."""
+    def compile(self, code: str, entry: str | Mapping[str, Any], default_id: str = "") -> Pattern:
+        """One pattern of the file: a line, or ``{"id": id, "seq": line, ...flags}``."""
         flags: Mapping[str, Any] = {} if isinstance(entry, str) else entry
         line = entry if isinstance(entry, str) else str(entry["seq"])
         # a word starts after a non-word; a clause start (",") may follow a word
@@ -480,6 +481,7 @@ class Grammar:
             code,
             expression,
             line,
+            id=str(flags.get("id") or default_id),
             guarded=bool(flags.get("guarded", True)),
             person=bool(flags.get("person", False)),
             no_negation=bool(flags.get("no_negation", False)),

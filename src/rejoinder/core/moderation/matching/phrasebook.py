@@ -1,8 +1,9 @@
 """Find a grammar file's patterns in a text, sentence by sentence, past its guards.
 
 A phrasebook is one file of ``data/`` read as a :class:`~grammar.Grammar` (lists, verbs,
-rules) with ``patterns`` (``{code: [lines]}``) and ``messages``. A match is kept unless a
-guard list of the same file says the sentence only talks about such words:
+rules) with ``patterns`` (``{code: [entries]}``, an entry a line or ``{"id": ..., "seq":
+line, ...flags, "examples": [...]}``) and ``messages``. A match is kept unless a guard list
+of the same file says the sentence only talks about such words:
 
 * ``idioms`` (and ``<code>_idioms``) overlap the match: "shoot the messenger";
 * a ``soft_verbs`` word is in the match and a ``sports`` word in the sentence: "we'll
@@ -61,7 +62,11 @@ class Phrasebook:
     @cached_property
     def patterns(self) -> tuple[Pattern, ...]:
         entries = self._data["patterns"]
-        return tuple(self.grammar.compile(code, e) for code in self.codes for e in entries[code])
+        return tuple(
+            self.grammar.compile(code, e, f"{code}-{n}")
+            for code in self.codes
+            for n, e in enumerate(entries[code], 1)
+        )
 
     @cached_property
     def _by_trigger(self) -> tuple[dict[str, list[int]], list[int]]:
@@ -95,12 +100,15 @@ class Phrasebook:
         """Each match in the text, with its code, in order."""
         return [(code, folded.span(start, end)) for code, start, end in self.ranges(folded)]
 
-    def ranges(self, folded: Folded) -> list[tuple[str, int, int]]:
-        """Each match as its code and its range in the folded text, in order."""
+    def ranges(self, folded: Folded, only: str | None = None) -> list[tuple[str, int, int]]:
+        """Each match as its code and its range in the folded text, in order; with ``only``
+        (a pattern's id), the matches of that one pattern."""
         quotes = self._quoted(folded.text)
         hits: list[tuple[int, int, str]] = []
         for sentence in sentences(folded, self.grammar.vocabulary):
             for pattern in self._candidates(sentence):
+                if only is not None and pattern.id != only:
+                    continue
                 for match in pattern.regex.finditer(sentence.text):
                     if match.start() == match.end() or not self._keeps(pattern, sentence, match):
                         continue
