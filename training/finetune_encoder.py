@@ -4,7 +4,7 @@ mean-pooled vector separates abuse from civil text; training/build_encoder.py th
 result into the shipped int8 file.
 
 Why: linear heads on the vectors of a general-purpose sentence encoder see what a comment is
-about far better than how it speaks (docs/MODEL.md, experiment log). Training the encoder
+about far better than how it speaks (docs/experiments/log.md). Training the encoder
 itself, with six logistic heads on the same mean pooling the classifier uses, moves tone into
 the vector. Only the public sets whose licence allows a shipped model (the `Config.sources`
 of training.py, same weights) are used: never the project's own examples, so that the
@@ -163,7 +163,7 @@ def balanced_within_sources(rows: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     positives and negatives weigh the same, and a category a source gives only one class of
     weighs nothing there. Every source then says what abuse is *within its own style*: the
     toxic-spans comments (all toxic, news) against Wikipedia's talk pages (nearly all civil)
-    would otherwise teach the encoder that news style is toxicity (measured: docs/MODEL.md)."""
+    would otherwise teach the encoder that news style is toxicity (measured: docs/experiments/log.md)."""
     from rejoinder.core.moderation.categories import CATEGORIES
     from training.corpora import UNKNOWN
 

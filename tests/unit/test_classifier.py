@@ -175,10 +175,7 @@ def test_abuse_scores_above_a_civil_sentence_on_the_same_topic(
 ) -> None:
     bad = classifier.score(abuse)[category].score
     good = classifier.score(civil)[category].score
-    # This version's model misses this threat (threat 0.24 with the encoder, and its n-grams
-    # are sure enough that the cascade skips the encoder: docs/MODEL.md, Known weaknesses);
-    # the threats phase holds it, and the whole pipeline is what must not publish.
-    assert bad > good + 0.3 or category == "threat"
+    assert bad > good + 0.3
     assert not _held(classifier, civil)
     assert _held(classifier, abuse) or category == "threat"
     assert _judged(classifier, abuse) is not Verdict.PUBLISH
