@@ -78,7 +78,7 @@ def build_graph(w: Weights, layers: int = LAYERS) -> Any:
     def residual_norm(value: str, prefix: str, skip: str, output: str) -> str:
         """LayerNorm(value + bias + skip) as three standard operators: onnxruntime's fused
         SkipLayerNormalization computes the same several times slower on the CPU (measured
-        in docs/experiments/log.md), so the encoder also turns off the optimiser that fuses them."""
+        in docs/experiments/log.md), so the encoder turns off the optimiser that fuses them."""
         biased = node(
             "Add", [value, const(f"{output}_bias", w[f"{prefix}.dense.bias"])], f"{output}_b"
         )

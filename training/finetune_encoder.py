@@ -163,7 +163,7 @@ def balanced_within_sources(rows: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     positives and negatives weigh the same, and a category a source gives only one class of
     weighs nothing there. Every source then says what abuse is *within its own style*: the
     toxic-spans comments (all toxic, news) against Wikipedia's talk pages (nearly all civil)
-    would otherwise teach the encoder that news style is toxicity (measured: docs/experiments/log.md)."""
+    would otherwise teach the encoder that news style is toxicity (docs/experiments/log.md)."""
     from rejoinder.core.moderation.categories import CATEGORIES
     from training.corpora import UNKNOWN
 
