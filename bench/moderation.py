@@ -112,7 +112,7 @@ MODEL_PROBE = textwrap.dedent("""
     texts = json.loads(sys.stdin.read())
     preset = os.environ.get("BENCH_PRESET") or None
     t0 = time.perf_counter()
-    from rejoinder.classifier import Classifier
+    from rejoinder.classifier.model import Classifier
     clf = Classifier.load()
     load_s = time.perf_counter() - t0
     for text in texts[:20]:
@@ -166,7 +166,7 @@ def demo_texts() -> list[str]:
 
 def encoder_share(texts: list[str], preset: str | None = None) -> float:
     """Of these texts, the share the cascade sends to the encoder."""
-    from rejoinder.classifier import Classifier
+    from rejoinder.classifier.model import Classifier
 
     classifier = Classifier.load()
     for text in texts:

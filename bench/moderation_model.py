@@ -40,7 +40,7 @@ def percentile(values: list[float], q: float) -> float:
 def cold_load_seconds(mode: str) -> float:
     """Import and load in a fresh interpreter on the same core, as a new worker would."""
     code = (
-        "import time; t = time.perf_counter(); from rejoinder.classifier import Classifier; "
+        "import time; t = time.perf_counter(); from rejoinder.classifier.model import Classifier; "
         f"Classifier.load(mode={mode!r}); print(time.perf_counter() - t)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -48,7 +48,7 @@ def cold_load_seconds(mode: str) -> float:
 
 
 def bench_mode(mode: str, texts: list[str], batch: int) -> dict[str, float]:
-    from rejoinder.classifier import Classifier
+    from rejoinder.classifier.model import Classifier
 
     started = time.perf_counter()
     clf = Classifier.load(mode=mode)  # type: ignore[arg-type]

@@ -75,7 +75,7 @@ def main() -> None:
     cpu = max(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpu})
 
-    from rejoinder.classifier import Classifier
+    from rejoinder.classifier.model import Classifier
     from rejoinder.runtime import model_thresholds
     from rejoinder.store.site_models import DeskDecision
     from rejoinder.usecases.site_models import fit_decisions, model_held

@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT))  # `training` is a folder of the repository, not i
 
 
 def seed_report(classifier: object, seed: Path) -> list[str]:
-    from rejoinder.classifier import Classifier
+    from rejoinder.classifier.model import Classifier
     from rejoinder.core.pagedump import parse_page_dump
 
     assert isinstance(classifier, Classifier)
@@ -47,7 +47,7 @@ def main() -> None:
 def run(
     data: Path, labelled: Path, seed: Path, weights: Path | None, mode: str, sets: list[str]
 ) -> None:
-    from rejoinder.classifier import Classifier
+    from rejoinder.classifier.model import Classifier
     from training.standard_sets import distance_from_aims, evaluate, standard_sets
 
     classifier = Classifier.load(mode=mode, weights=weights)  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ PRESET: str | None = None
 
 def judged(texts: Sequence[str]) -> list[tuple[bool, list[str]]]:
     """For each text: held or refused, and the phase:code of each reason."""
-    from rejoinder.classifier import Classifier, get_classifier
+    from rejoinder.classifier.model import Classifier, get_classifier
     from rejoinder.core.moderation import ArticleRef, Policy, Submission, Verdict, decide
     from rejoinder.core.moderation.phases.model_scores import scores_from
     from rejoinder.runtime import model_thresholds

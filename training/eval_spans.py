@@ -39,7 +39,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT)
     parser.add_argument("--mode", default="cascade", choices=["cascade", "full", "ngram"])
     args = parser.parse_args()
-    from rejoinder.classifier import Classifier
+    from rejoinder.classifier.model import Classifier
 
     csv.field_size_limit(sys.maxsize)
     with args.data.open(newline="", encoding="utf-8") as handle:

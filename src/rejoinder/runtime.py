@@ -76,7 +76,7 @@ def model_scorer() -> Scorer:
         holds: Mapping[str, float] | None = None,
         /,
     ) -> dict[str, ModelScore]:
-        from rejoinder.classifier import get_classifier
+        from rejoinder.classifier.model import get_classifier
 
         return scores_from(get_classifier().score(text, heads, preset, holds), text)
 

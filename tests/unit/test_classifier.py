@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rejoinder.classifier import Classifier, get_classifier
+from rejoinder.classifier.model import Classifier, get_classifier
 from rejoinder.classifier.spelling import normalise
 from rejoinder.core.moderation.categories import CATEGORIES
 from rejoinder.core.moderation.models import Verdict
@@ -52,7 +52,7 @@ def test_loads_from_the_installed_package_in_under_two_seconds() -> None:
         """
         import json, time
         t0 = time.perf_counter()
-        from rejoinder.classifier import Classifier
+        from rejoinder.classifier.model import Classifier
         clf = Classifier.load()
         print(json.dumps({"seconds": time.perf_counter() - t0}))
         """
@@ -284,7 +284,7 @@ def _network_probe(control: bool) -> str:
                 except OSError:
                     pass
             return sum(link.startswith("socket:") for link in links)
-        from rejoinder.classifier import Classifier
+        from rejoinder.classifier.model import Classifier
         clf = Classifier.load(mode="full")
         clf.score("You are an idiot and I will find you.")
         clf.score_batch(["Thanks for the article.", "Earn $500 a day at www.example.com"] * 5)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rejoinder.classifier import Classifier
+from rejoinder.classifier.model import Classifier
 from rejoinder.classifier.site_models import (
     REPLAY_ROWS,
     UNKNOWN,

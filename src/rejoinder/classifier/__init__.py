@@ -1,7 +1,2 @@
-"""The moderation model shipped in the package: per-category scores with the spans behind them."""
-
-from __future__ import annotations
-
-from rejoinder.classifier.model import CategoryScore, Classifier, WeightedSpan, get_classifier
-
-__all__ = ["CategoryScore", "Classifier", "WeightedSpan", "get_classifier"]
+"""The moderation model shipped in the package: per-category scores with the spans behind them
+(`model.py`); importing the package loads nothing, so reading `meta.json` stays cheap."""

@@ -244,7 +244,7 @@ def train(
     classifier: Classifier | None = None,
 ) -> Trained:
     """Fit the site's heads on its decisions, measure them, store them as a new version."""
-    from rejoinder.classifier import get_classifier
+    from rejoinder.classifier.model import get_classifier
 
     if min_decisions < 4:
         raise Invalid("min_decisions", "At least 4 decisions are needed.")
