@@ -258,6 +258,10 @@ def rules_from_form(
         data["thresholds"] = thresholds
     for name in ("refuse_words", "hold_words"):
         data[name] = _phrases(form.get(name, ""))
+        try:  # each list on its own, so its error comes back with every other field's
+            read_policy_settings({name: data[name]})
+        except PolicyProblem as problem:
+            errors.append(Invalid(name, problem.detail))
     for name, (_label, _hint, lowest, highest) in LIMITS.items():
         data[name] = _whole(form, name, lowest, highest, errors)
     reports = _whole(form, "reports_to_queue", 1, 1000, errors)
