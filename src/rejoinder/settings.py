@@ -58,13 +58,6 @@ class Settings(BaseSettings):
     moderation_model: bool = Field(
         True, description="Score comments with the local model shipped in the package."
     )
-    moderation_warm: bool = Field(
-        True,
-        description="Compile every threat and insult pattern when a worker starts, before it "
-        "serves (about 4 s of CPU); when off, a pattern compiles the first time a comment "
-        "needs it (up to 0.8 s for that comment). Compiling in the background instead would "
-        "slow every request meanwhile (the compiler holds the GIL).",
-    )
     retention_days: int = Field(
         30, ge=1, description="Days refused submissions are kept for the audit before a purge."
     )

@@ -620,40 +620,29 @@ def test_check_with_the_shipped_model_scores_all_six_categories(
 # --- warm-up -------------------------------------------------------------------------------
 
 
-def test_a_server_compiles_every_phrase_pattern_before_it_serves_unless_told_not_to(
+def test_a_server_has_every_phrase_pattern_ready_when_it_first_answers(
     databases: Databases, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """By default a worker compiles the threat, insult and identity patterns during start-up, so its
-    first threatening comment does not pay for them; with the setting off it compiles none
-    until a comment needs one."""
+    """A worker builds the threat, insult and group-attack phrasebooks before it serves, so
+    its first threatening comment waits for none of them."""
     from rejoinder.core.moderation.matching.phrasebook import phrasebook
 
-    expected = len(
-        {
-            p.expression
-            for name in ("threats", "insults", "identity")
-            for p in phrasebook(name).patterns
+    expected = sum(len(phrasebook(name).patterns) for name in ("threats", "insults", "identity"))
+    log = tmp_path_factory.mktemp("warm") / "server.log"
+    server = Server(databases.new(), env=MODERATION_ON, log=log).start()
+    try:
+        health = httpx.get(server.url + "/healthz", timeout=10).json()
+        assert health == {
+            "status": "ok",
+            "patterns_ready": expected,
+            "patterns_total": expected,
         }
-    )
-    tmp = tmp_path_factory.mktemp("warm")
-    for warm in ("true", "false"):
-        env = {**MODERATION_ON, "REJOINDER_MODERATION_WARM": warm}
-        server = Server(databases.new(), env=env, log=tmp / f"server-{warm}.log").start()
-        try:
-            health = httpx.get(server.url + "/healthz", timeout=10).json()
-            assert health["status"] == "ok"
-            if warm == "true":
-                assert health["patterns_compiled"] == expected
-            else:
-                # The word lists warm in the background; a pattern or two may compile there.
-                assert health["patterns_compiled"] < 5, health
-                slug = str(publish(server.url)["slug"])
-                response = httpx.post(
-                    f"{server.url}/api/v1/articles/{slug}/comments", timeout=30,
-                    json={"body": "Someone should shoot him.", "name": "T", "email": email("t")},
-                )  # fmt: skip
-                assert response.status_code == 202, response.text
-                after = httpx.get(server.url + "/healthz", timeout=10).json()
-                assert health["patterns_compiled"] < after["patterns_compiled"] < expected
-        finally:
-            server.stop()
+        slug = str(publish(server.url)["slug"])
+        response = httpx.post(
+            f"{server.url}/api/v1/articles/{slug}/comments",
+            timeout=30,
+            json={"body": "Someone should shoot him.", "name": "T", "email": email("t")},
+        )
+        assert response.status_code == 202, response.text
+    finally:
+        server.stop()

@@ -30,7 +30,7 @@ from rejoinder.core.moderation import (
     explain,
     fingerprint,
 )
-from rejoinder.core.moderation.matching.phrasebook import compile_all
+from rejoinder.core.moderation.matching.phrasebook import build_all
 from rejoinder.core.validation import clean_line
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import site_models as site_model_store
@@ -169,21 +169,19 @@ class Moderator:
         self._active[site_id] = active
         return active
 
-    def warm(self, now: datetime, *, patterns: bool = False) -> None:
-        """Compile the word lists now rather than on the first comment, and with `patterns`
-        every threat and insult pattern too (about 4 s of CPU). The model
-        itself loads on the first comment it scores (about 0.3 s): its ONNX session takes
-        about 160 MB, which a worker that only serves readers never needs."""
+    def prepare(self) -> None:
+        """Build every phrasebook (threats, insults, attacks on groups) now, so that no
+        comment waits for one."""
+        started = time.perf_counter()
+        count = build_all()
+        log.info("built %d phrase patterns in %.2f s", count, time.perf_counter() - started)
+
+    def warm(self, now: datetime) -> None:
+        """Compile the other phases' word lists now rather than on the first comment. The
+        model itself loads on the first comment it scores: its ONNX session takes about
+        160 MB, which a worker that only serves readers never needs."""
         text = "A first comment, to load what judging needs."
         decide(Submission(text=text, name="A reader", email="", article=ArticleRef(0), now=now))
-        if patterns:
-            started = time.perf_counter()
-            count = compile_all()
-            log.info(
-                "compiled %d threat and insult patterns in %.1f s",
-                count,
-                time.perf_counter() - started,
-            )
 
     def scores(
         self, text: str, heads: SiteHeads | None = None, policy: Policy | None = None

@@ -7,7 +7,6 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +63,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if rt.moderator is not None and settings.moderation_warm:
-            # Every pattern before the first request: compiled in the background, they would
-            # hold the GIL while requests wait. The model loads on first use.
-            await asyncio.to_thread(partial(rt.moderator.warm, patterns=True), utcnow())
-        elif rt.moderator is not None:
-            # The word lists in the background; each phrase pattern compiles on first use.
+        if rt.moderator is not None:
+            # Every threat, insult and group-attack pattern before the first request (a
+            # fraction of a second); the other phases' word lists in the background, and the
+            # model on first use.
+            rt.moderator.prepare()
             threading.Thread(
                 target=rt.moderator.warm, args=(utcnow(),), name="warm", daemon=True
             ).start()

@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from rejoinder.core.errors import Closed, Invalid, InvalidMany, NotFound, Refused
 from rejoinder.core.models import Article, CommentInput, Site, Sort, ThreadPage
-from rejoinder.core.moderation.matching.phrasebook import compiled_count
+from rejoinder.core.moderation.matching.phrasebook import patterns_ready, patterns_total
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import discussion, publishing
 from rejoinder.usecases.moderation import Screening
@@ -61,9 +61,9 @@ def _render(
 
 @router.get("/healthz")
 async def healthz() -> dict[str, str | int]:
-    """Alive; and how many moderation phrase patterns this worker has compiled (all of them
-    before it serves, unless REJOINDER_MODERATION_WARM is off)."""
-    return {"status": "ok", "patterns_compiled": compiled_count()}
+    """Alive; and how many moderation phrase patterns this worker has ready, of how many
+    (all of them before it serves)."""
+    return {"status": "ok", "patterns_ready": patterns_ready(), "patterns_total": patterns_total()}
 
 
 @router.get("/")

@@ -887,8 +887,8 @@ def test_every_span_quotes_the_original_text() -> None:
 
 
 def test_a_pattern_is_searched_only_when_its_required_words_come_in_order() -> None:
-    from rejoinder.core.moderation.matching.grammar import Sentence, sentences
     from rejoinder.core.moderation.matching.phrasebook import phrasebook
+    from rejoinder.core.moderation.matching.sentences import Sentence, sentences
 
     book = phrasebook("threats")
     wanted = [p for p in book.patterns if p.source == "{subject} {deserve_to} {get_harm}"]
@@ -904,7 +904,7 @@ def test_a_pattern_is_searched_only_when_its_required_words_come_in_order() -> N
     assert pattern.may_match(backwards.words)
     assert not pattern.in_order(backwards)
     assert pattern.in_order(sentence("They should be run over."))
-    assert pattern.in_order(civil)  # in order, so the regex decides (and finds nothing)
+    assert pattern.in_order(civil)  # in order, so the matcher decides (and finds nothing)
     assert not threats.find_threats(fold("The pilot should run for a year."))
     assert threats.find_threats(fold("They should be run over."))
 

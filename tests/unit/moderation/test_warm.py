@@ -1,21 +1,27 @@
-"""A server compiles the phrase patterns in the background when it starts, so no comment
-pays for compiling them: after `compile_all`, judging compiles nothing more."""
+"""Every phrasebook is built before a server answers (app.py's lifespan), so no comment
+waits for one: after `build_all`, every pattern is ready and judging builds nothing more."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from rejoinder.core.moderation import ArticleRef, Policy, Submission, decide
-from rejoinder.core.moderation.matching.grammar import _compiled
-from rejoinder.core.moderation.matching.phrasebook import compile_all, phrasebook
+from rejoinder.core.moderation.matching.phrasebook import (
+    build_all,
+    patterns_ready,
+    patterns_total,
+    phrasebook,
+)
+
+BOOKS = ("threats", "insults", "identity")
 
 
-def test_compile_all_compiles_every_pattern_so_judging_compiles_nothing() -> None:
-    count = compile_all()
-    books = ("threats", "insults", "identity")
-    assert count == sum(len(phrasebook(name).patterns) for name in books)
-    assert count > 100
-    before = _compiled.cache_info().misses
+def test_build_all_readies_every_pattern_so_judging_builds_nothing() -> None:
+    count = build_all()
+    assert count == sum(len(phrasebook(name).patterns) for name in BOOKS)
+    assert count == patterns_ready() == patterns_total()
+    assert count > 300
+    before = [phrasebook(name).grammar.built() for name in BOOKS]
     for text in (
         "Someone should shoot him.",
         "I hope you die in a fire.",
@@ -27,4 +33,4 @@ def test_compile_all_compiles_every_pattern_so_judging_compiles_nothing() -> Non
             text=text, name="A", email="", article=ArticleRef(1), now=datetime.now(UTC)
         )
         assert decide(sub, Policy()).reasons
-    assert _compiled.cache_info().misses == before
+    assert [phrasebook(name).grammar.built() for name in BOOKS] == before

@@ -55,6 +55,9 @@ class Folded:
 @lru_cache(maxsize=64)  # each phase folds the same text; the result is immutable
 def fold(text: str, *, words: bool = True) -> Folded:
     """The skeleton of ``text``; see the module docstring for the steps."""
+    if words and _plain(text):
+        length = len(text)
+        return Folded(text, text.lower(), tuple(range(length)), tuple(range(1, length + 1)))
     chars, starts, ends = _fold_chars(text)
     joined: tuple[tuple[int, int], ...] = ()
     if words:
@@ -62,6 +65,19 @@ def fold(text: str, *, words: bool = True) -> Folded:
         chars = _undo_leet(chars)
         chars, starts, ends, joined = _squeeze_runs(chars, starts, ends, joined)
     return Folded(text, "".join(chars), tuple(starts), tuple(ends), joined)
+
+
+def _plain(text: str) -> bool:
+    """Whether folding only lowers the case of ``text``: ASCII, with no character leetspeak
+    could stand for, no letters spaced out and no letter three times in a row."""
+    if not text.isascii():
+        return False
+    lower = text.lower()
+    return (
+        _leet()[0].keys().isdisjoint(lower)
+        and _SPACED.search(lower) is None
+        and _RUN.search(lower) is None
+    )
 
 
 def _fold_chars(text: str) -> tuple[list[str], list[int], list[int]]:

@@ -26,27 +26,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import cache, cached_property
+from functools import cached_property
 
-from rejoinder.core.moderation.matching import lexicon
+from rejoinder.core.moderation.matching import lexicon, matcher
 from rejoinder.core.moderation.matching.folding import Folded, fold
-from rejoinder.core.moderation.matching.grammar import (
-    Grammar,
-    Pattern,
-    Sentence,
-    _compiled,
-    sentences,
-)
+from rejoinder.core.moderation.matching.grammar import Grammar, Pattern
+from rejoinder.core.moderation.matching.matcher import Node
+from rejoinder.core.moderation.matching.sentences import Sentence, sentences
 from rejoinder.core.moderation.models import Span
 
 _QUOTED = re.compile(r"[\"“”«»„][^\"“”«»„]*[\"“”«»„]")
 _SINGLE_QUOTED = re.compile(r"(?<![\w'‘’])['‘][^'‘’\n]{3,}?['’](?![\w'‘’])")
 _NEGATED = re.compile(r"(?<![\w*])(?:not|nt|never|no)(?: [a-z]+)? ?$", re.IGNORECASE)
-_NEVER = re.compile("(?!)")
+_BOOKS = ("threats", "insults", "identity")
 
 
 class Phrasebook:
-    """The patterns of one data file, compiled on demand, and the guards around them."""
+    """The patterns of one data file, compiled when it is read, and the guards around them."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -55,18 +51,29 @@ class Phrasebook:
         self.codes: tuple[str, ...] = tuple(self._data["patterns"])
         # how far past a match an idiom may begin and still explain it ("shoot you| an email")
         self._reach = int(self._data.get("idiom_reach", 12))
-
-    def message(self, code: str) -> str:
-        return str(self._data["messages"][code])
-
-    @cached_property
-    def patterns(self) -> tuple[Pattern, ...]:
         entries = self._data["patterns"]
-        return tuple(
+        self.patterns: tuple[Pattern, ...] = tuple(
             self.grammar.compile(code, e, f"{code}-{n}")
             for code in self.codes
             for n, e in enumerate(entries[code], 1)
         )
+        self._guards = {
+            name: self.finder(name)
+            for name in (
+                "idioms",
+                *(f"{code}_idioms" for code in self.codes),
+                "soft_verbs",
+                "sports",
+                "negation",
+                "person_mention",
+                "negative_subject",
+                "reported",
+                "attribution",
+            )
+        }
+
+    def message(self, code: str) -> str:
+        return str(self._data["messages"][code])
 
     @cached_property
     def _by_trigger(self) -> tuple[dict[str, list[int]], list[int]]:
@@ -109,40 +116,47 @@ class Phrasebook:
             for pattern in self._candidates(sentence):
                 if only is not None and pattern.id != only:
                     continue
-                for match in pattern.regex.finditer(sentence.text):
-                    if match.start() == match.end() or not self._keeps(pattern, sentence, match):
+                for match in pattern.finditer(sentence):
+                    if not self._keeps(pattern, sentence, match):
                         continue
-                    start, end = sentence.folded_range(match.start(), match.end())
+                    start, end = sentence.folded_range(match[2], match[3])
                     if not any(a <= start and end <= b for a, b in quotes):
                         hits.append((start, end, pattern.code))
         return [(code, start, end) for start, end, code in _merge(hits)]
 
-    def finder(self, name: str) -> re.Pattern[str]:
-        """A list or rule of the file as a whole-word regex; one that never matches if the
-        file has no such list."""
-        return _finder(self.name, name)
+    def finder(self, name: str) -> Node:
+        """A list or rule of the file; one that never matches if the file has no such list."""
+        return self.grammar.rule(name) if self.grammar.knows(name) else matcher.Rule()
 
-    def _keeps(self, pattern: Pattern, sentence: Sentence, match: re.Match[str]) -> bool:
-        text, start, end = sentence.text, match.start(), match.end()
+    def _keeps(self, pattern: Pattern, s: Sentence, match: tuple[int, int, int, int]) -> bool:
+        guards, text = self._guards, s.text
+        first, last, start, end = match
         for idioms in ("idioms", f"{pattern.code}_idioms"):
-            if _overlaps(self.finder(idioms), text, start, end + self._reach):
-                return False
-        if self.finder("soft_verbs").search(match.group()) and self.finder("sports").search(text):
+            for found in matcher.finditer(guards[idioms], s):
+                if found[2] < end + self._reach and start < found[3]:
+                    return False
+        if matcher.search(guards["soft_verbs"], s, first, last) and matcher.search(
+            guards["sports"], s
+        ):
             return False
-        if pattern.no_negation and self.finder("negation").search(match.group()):
+        if pattern.no_negation and matcher.search(guards["negation"], s, first, last):
             return False
-        if pattern.person and not self.finder("person_mention").search(text[:start]):
+        if pattern.person and not matcher.search(guards["person_mention"], s, 0, first):
             return False
         if pattern.imperative and text[start] == "," and text[start + 2 : start + 3].isupper():
             return False  # "Bain, Fisher, Lynch": a capital after a comma is a name
         if not pattern.guarded:
             return True
         before = text[:start]
-        if self.finder("negative_subject").search(before) or _NEGATED.search(before):
+        if matcher.search(guards["negative_subject"], s, 0, first) or _NEGATED.search(before):
             return False
+        # the rest of the sentence, the match cut out: "before | after"
         outside = before + " | " + text[end:]
-        reports = self.finder("reported").finditer(outside)
-        return all(_spoken_by_writer(outside, m.start()) for m in reports)
+        shift = len(before) + 3 - end
+        reported = guards["reported"]
+        spoken = [found[2] for found in matcher.finditer(reported, s, 0, first)]
+        spoken += [found[2] + shift for found in matcher.finditer(reported, s, last)]
+        return all(_spoken_by_writer(outside, at) for at in spoken)
 
     def _quoted(self, text: str) -> list[tuple[int, int]]:
         """Stretches in quotation marks: someone else's words (the article's, a
@@ -153,42 +167,45 @@ class Phrasebook:
         singles = [(m.start(), m.end()) for m in _SINGLE_QUOTED.finditer(text)]
         if singles:
             outside = fold(_SINGLE_QUOTED.sub(" . ", text))
-            attribution = self.finder("attribution")
-            attributed = any(attribution.search(s.text) for s in sentences(outside, frozenset()))
+            attribution = self._guards["attribution"]
+            attributed = any(
+                matcher.search(attribution, s) for s in sentences(outside, frozenset())
+            )
             opening = text.lstrip()[:1] in "'‘"
             quotes += [(a, b) for a, b in singles if attributed or (opening and a == singles[0][0])]
         return quotes
 
 
-def compile_all(names: Iterable[str] = ("threats", "insults", "identity")) -> int:
-    """Compile every pattern of these phrasebooks now (about 4 s of CPU for both), rather than
-    each on the first comment that needs it (up to 0.8 s for that comment). A server does it
-    in the background when it starts. Returns how many patterns there are."""
-    count = 0
-    for name in names:
-        for pattern in phrasebook(name).patterns:
-            pattern.regex  # noqa: B018 - the property compiles and caches
-            count += 1
-    return count
+def build_all(names: Iterable[str] = _BOOKS) -> int:
+    """Read and compile every phrasebook now (a server does it before it answers, so no
+    comment waits for it). Returns how many patterns there are."""
+    return sum(len(phrasebook(name).patterns) for name in names)
 
 
-def compiled_count() -> int:
-    """How many distinct phrase patterns this process has compiled so far."""
-    return _compiled.cache_info().currsize
+def patterns_ready() -> int:
+    """How many patterns the phrasebooks this process has built hold."""
+    return sum(len(phrasebook(name).patterns) for name in _BOOKS if _built(name))
 
 
-@cache
+def patterns_total() -> int:
+    """How many patterns the shipped phrasebooks hold (read from the files, built or not)."""
+    books = (lexicon.load(name)["patterns"] for name in _BOOKS)
+    return sum(len(entries) for patterns in books for entries in patterns.values())
+
+
+def _built(name: str) -> bool:
+    return name in _PHRASEBOOKS
+
+
+_PHRASEBOOKS: dict[str, Phrasebook] = {}
+
+
 def phrasebook(name: str) -> Phrasebook:
     """The phrasebook of ``data/<name>.json``, read and built once."""
-    return Phrasebook(name)
-
-
-@cache
-def _finder(book: str, name: str) -> re.Pattern[str]:
-    grammar = phrasebook(book).grammar
-    if not grammar.knows(name):
-        return _NEVER
-    return grammar.finder(name)
+    book = _PHRASEBOOKS.get(name)
+    if book is None:
+        book = _PHRASEBOOKS[name] = Phrasebook(name)
+    return book
 
 
 def _spoken_by_writer(text: str, at: int) -> bool:
@@ -200,10 +217,6 @@ def _spoken_by_writer(text: str, at: int) -> bool:
         or re.search(r"(?<![\w*])what(?:ever)? (?:he|she|they|you|it) $", before, re.I)
         or re.search(r"(?<![\w*])(?:who|that) $", before, re.I)
     )
-
-
-def _overlaps(regex: re.Pattern[str], text: str, start: int, end: int) -> bool:
-    return any(m.start() < end and start < m.end() for m in regex.finditer(text))
 
 
 def _merge(hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
