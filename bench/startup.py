@@ -120,10 +120,10 @@ def rejoinder_run(database: Path, *, fresh: bool) -> dict[str, Any]:
             clock = time.perf_counter()
             posted = client.post(
                 f"/api/v1/articles/{slug}/comments",
-                json={
-                    "body": "Thanks, a clear piece on the bus lanes.",
+                json={  # a new writer each run: the same comment again would be a duplicate
+                    "body": f"Thanks, a clear piece on the bus lanes ({slug}).",
                     "name": "Ada",
-                    "email": "ada@example.org",
+                    "email": f"ada+{slug}@example.org",
                 },
             )
             post_ms = (time.perf_counter() - clock) * 1000
