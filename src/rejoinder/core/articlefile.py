@@ -20,6 +20,8 @@ FIELDS = (
 )
 # The store's column sizes: a longer value must be refused here, not fail in the database.
 _LONGEST = {"title": 300, "dek": 600, "author": 200, "source_name": 200, "source_url": 500}
+#: the longest article body, in characters (a long feature is about 40,000)
+ARTICLE_BODY_MAX = 100_000
 
 
 def parse_article_file(text: str, *, default_published: datetime) -> ArticleDraft:
@@ -85,6 +87,12 @@ def draft_from_fields(
         source_name=clean_line(fields.get("source_name", "")) or None,
         source_url=source_url,
     )
+    if len(draft.body_markdown) > ARTICLE_BODY_MAX:
+        raise Invalid(
+            "body",
+            f"The article is {len(draft.body_markdown):,} characters long; "
+            f"the limit is {ARTICLE_BODY_MAX:,}.",
+        )
     for key, most in _LONGEST.items():
         if len(getattr(draft, key) or "") > most:
             raise Invalid(key, f"The {key.replace('_', ' ')} is too long (at most {most}).")

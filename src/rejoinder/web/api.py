@@ -260,6 +260,14 @@ async def counts(
 async def check(request: Request, payload: CheckIn, rt: RuntimeDep, site: SiteDep) -> Response:
     if rt.moderator is None:
         raise ApiError(404, "Moderation is switched off on this server.")
+    if len(payload.text) > rt.limits.body_max:
+        # what a post may hold, so a check costs no more than a post
+        raise ApiError(
+            422,
+            f"The text is {len(payload.text):,} characters long; "
+            f"a comment holds at most {rt.limits.body_max:,}.",
+            field="text",
+        )
     ip_hash, _group = address_hashes(rt.secret_key, request)
     limiter: CheckLimiter = request.app.state.check_limiter
     wait = limiter.wait(ip_hash, time.monotonic())

@@ -16,10 +16,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from rejoinder import __version__
+from rejoinder.core.articlefile import ARTICLE_BODY_MAX
 from rejoinder.runtime import Runtime, open_runtime, utcnow
 from rejoinder.settings import Settings, load_settings
 from rejoinder.usecases.moderation import purge_refused
-from rejoinder.web import api, feeds, pages
+from rejoinder.web import api, api_docs, feeds, pages
 from rejoinder.web.cookies import Identity
 from rejoinder.web.deps import LoginRequired
 from rejoinder.web.desk import login as auth
@@ -29,6 +30,7 @@ from rejoinder.web.desk.queue import router as desk_router
 from rejoinder.web.desk.queue_api import router as admin_api_router
 from rejoinder.web.desk.site_models import router as model_router
 from rejoinder.web.errors import install_error_handlers
+from rejoinder.web.hardening import BodyLimit, SecurityHeaders, body_limits
 from rejoinder.web.limits import CheckLimiter
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.rendering import make_renderer
@@ -82,7 +84,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         version=__version__,
         summary="Articles, threaded comments and counts for the discussion under the news.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # a page of our own (api_docs.py): Swagger UI would load from a CDN
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -116,5 +118,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(policy_router)
     app.include_router(model_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api_docs.router)
     app.add_middleware(QueryWithoutNul)
+    app.add_middleware(BodyLimit, limit_for=body_limits(settings.body_max, ARTICLE_BODY_MAX))
+    app.add_middleware(SecurityHeaders)
     return app
