@@ -100,14 +100,23 @@ class PageKind:
         assert response.headers["content-type"].startswith("text/html"), self.name
         return response.text
 
-    def open(self, browser: Browser) -> Page:
-        """The page loaded in a fresh browser context; the caller closes `page.context`."""
-        context = browser.new_context()
+    def open(self, browser: Browser, *, bypass_csp: bool = False) -> Page:
+        """The page loaded in a fresh browser context; the caller closes `page.context`.
+        The page must break none of its Content-Security-Policy; with `bypass_csp`, a test's
+        own tooling (axe) may add a script the policy would refuse."""
+        context = browser.new_context(bypass_csp=bypass_csp)
         if self.cookies:
             context.add_cookies(
                 [{"name": k, "value": v, "url": self.base} for k, v in self.cookies.items()]
             )
         page = context.new_page()
+        refused: list[str] = []
+        page.on(
+            "console",
+            lambda message: (
+                refused.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
         response = page.goto(self.url)
         if self.form is not None:
             for name, value in self.form.items():
@@ -116,6 +125,7 @@ class PageKind:
                 page.click("#commentform button[type=submit]")
             response = navigation.value
         assert response is not None and response.status == self.status, (self.name, response)
+        assert refused == [], (self.name, refused)
         return page
 
 
