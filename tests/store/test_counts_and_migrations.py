@@ -106,9 +106,9 @@ def test_migrations_build_every_table_the_schema_describes(runtime: Runtime) -> 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite pragmas")
 def test_sqlite_connections_use_wal_and_enforce_foreign_keys(runtime: Runtime) -> None:
     with runtime.db.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() >= 1000
 
 
 def test_workers_starting_together_on_a_new_database_all_start(db: Database, db_url: str) -> None:

@@ -434,7 +434,7 @@ def _with_cascade(tmp_path: Path, below: object, above: float | None = None) -> 
             preset["cascade"]["cascade"]["above"] = {c: above for c in CATEGORIES}
             preset["cascade"]["cascade"]["above_all"] = above
     (tmp_path / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    return Classifier.load(mode="cascade", weights=tmp_path)  # type: ignore[arg-type]
+    return Classifier.load(mode="cascade", weights=tmp_path)
 
 
 INSULT = "You are a stupid, worthless idiot and everyone here knows it."

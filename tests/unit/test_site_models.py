@@ -139,10 +139,8 @@ def test_labels_of_an_example() -> None:
 
 def test_stored_heads_read_back_and_anything_else_is_refused() -> None:
     k = len(CATEGORIES)
-    heads = SiteHeads(
-        np.arange(384 * k, dtype=np.float32).reshape(384, k) / 1000, np.linspace(-1, 1, k),
-        0.3, "abc",
-    )  # fmt: skip
+    encoder_w = (np.arange(384 * k).reshape(384, k) / 1000).astype(np.float32)
+    heads = SiteHeads(encoder_w, np.linspace(-1, 1, k), 0.3, "abc")
     back = SiteHeads.from_bytes(heads.to_bytes())
     assert np.array_equal(back.encoder_w, heads.encoder_w)
     assert np.array_equal(back.bias, heads.bias)
