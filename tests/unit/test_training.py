@@ -33,9 +33,7 @@ def _world(seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
     return _probs(ngram), _probs(blend)
 
 
-def _let_through(
-    ngram: np.ndarray, held: np.ndarray, below: Mapping[str, float | None]
-) -> float:
+def _let_through(ngram: np.ndarray, held: np.ndarray, below: Mapping[str, float | None]) -> float:
     """Share of the held rows under every category's bar."""
     margins = hold_margins(ngram, HOLD)
     bar = np.array([np.inf if below[c] is None else below[c] for c in CATEGORIES])

@@ -302,9 +302,20 @@ def test_check_slug_accepts(slug: str) -> None:
 
 @pytest.mark.parametrize(
     "slug",
-    ["", "Hello", "hello world", "hello--world", "-hello", "hello-", "hello_world", "héllo",
-     "a/b", "../etc", "x" * 121],
-)  # fmt: skip
+    [
+        "",
+        "Hello",
+        "hello world",
+        "hello--world",
+        "-hello",
+        "hello-",
+        "hello_world",
+        "héllo",
+        "a/b",
+        "../etc",
+        "x" * 121,
+    ],
+)
 def test_check_slug_refuses(slug: str) -> None:
     with pytest.raises(Invalid) as caught:
         check_slug(slug)
