@@ -31,10 +31,10 @@ from rejoinder.web.desk.queue_api import router as admin_api_router
 from rejoinder.web.desk.site_models import router as model_router
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.limits import CheckLimiter
+from rejoinder.web.params import QueryWithoutNul
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.rendering import make_renderer
 from rejoinder.web.reports import router as reports_router
-from rejoinder.web.requests import QueryWithoutNul
 
 STATIC = Path(__file__).with_name("static")
 log = logging.getLogger("rejoinder.web")
