@@ -51,10 +51,10 @@ SEED = 20251125  # fixed: every run seeds the same comments
 ARTICLES = 20
 # Eight clients on one address: the site's flood and rate limits are off for this bench (the
 # rate phase still runs its reads), as in bench/moderation.py.
-OPEN_LIMITS = {
-    "flood_seconds": None, "per_minute": None, "per_hour": None,
-    "top_level_per_thread": None, "surge_per_minute": None, "duplicate_site_limit": None,
-}  # fmt: skip
+LIMIT_NAMES = (
+    "flood_seconds per_minute per_hour top_level_per_thread surge_per_minute duplicate_site_limit"
+)
+OPEN_LIMITS = dict.fromkeys(LIMIT_NAMES.split(), None)
 
 
 ROWS = (
@@ -115,10 +115,13 @@ def prepare(url: str) -> tuple[list[int], str, str]:
             for n in range(1, ARTICLES + 1):
                 body = f"Article {n} of the desk bench: the council's plan, and what it costs."
                 draft = ArticleDraft(
-                    slug=f"desk-bench-{n}", title=f"The council's plan, part {n}", dek="",
-                    author="Bench Reporter", body_markdown=body,
+                    slug=f"desk-bench-{n}",
+                    title=f"The council's plan, part {n}",
+                    dek="",
+                    author="Bench Reporter",
+                    body_markdown=body,
                     published_at=now - timedelta(days=2),
-                )  # fmt: skip
+                )
                 ids.append(
                     article_store.add_article(conn, site.id, draft, render_article(body), now).id
                 )
@@ -147,18 +150,27 @@ def seed_held(url: str, article_ids: list[int], count: int) -> float:
         judgement = judged(body, now)
         rows.append(
             {
-                "article_id": rng.choice(article_ids), "parent_id": None, "root_id": None,
-                "depth": 0, "number": 0, "author_name": author.name,
-                "author_email": author.email, "author_website": author.website,
-                "body_markdown": body, "body_html": render_comment(body),
+                "article_id": rng.choice(article_ids),
+                "parent_id": None,
+                "root_id": None,
+                "depth": 0,
+                "number": 0,
+                "author_name": author.name,
+                "author_email": author.email,
+                "author_website": author.website,
+                "body_markdown": body,
+                "body_html": render_comment(body),
                 "status": Status.HELD.value,
                 "created_at": now - timedelta(seconds=2 * (count - index)),
-                "edited_at": None, "imported": False, "notify_replies": False,
+                "edited_at": None,
+                "imported": False,
+                "notify_replies": False,
                 "ip_hash": f"{rng.getrandbits(128):032x}",
                 "ip_group_hash": f"{rng.getrandbits(128):032x}",
-                "fingerprint": judgement.fingerprint, "moderation": judgement.record(),
+                "fingerprint": judgement.fingerprint,
+                "moderation": judgement.record(),
             }
-        )  # fmt: skip
+        )
     held = sum(json.loads(r["moderation"])["verdict"] == "hold" for r in rows)
     if held != count:
         raise SystemExit(f"the pipeline holds only {held} of the {count} seeded comments")
@@ -205,29 +217,51 @@ def seed_audit(url: str, count: int) -> float:
                 row: dict[str, Any]
                 if roll < 0.7:
                     verdict = rng.choice(("publish", "publish", "publish", "hold", "refuse"))
-                    reasons = [] if verdict == "publish" else [
-                        {"phase": "words", "code": "insult", "action": verdict,
-                         "message": 'it calls people "idiots"', "score": None}
-                    ]  # fmt: skip
-                    row = {"actor_kind": "machine", "actor": "pipeline", "action": "verdict",
-                           "before": None, "after": verdict, "note": "",
-                           "data": {"reasons": reasons, "scores": {
-                               "toxicity": round(rng.random(), 4),
-                               "insult": round(rng.random(), 4)}}}  # fmt: skip
+                    insult = {
+                        "phase": "words",
+                        "code": "insult",
+                        "action": verdict,
+                        "message": 'it calls people "idiots"',
+                        "score": None,
+                    }
+                    reasons = [] if verdict == "publish" else [insult]
+                    row = {
+                        "actor_kind": "machine",
+                        "actor": "pipeline",
+                        "action": "verdict",
+                        "before": None,
+                        "after": verdict,
+                        "note": "",
+                        "data": {
+                            "reasons": reasons,
+                            "scores": {
+                                "toxicity": round(rng.random(), 4),
+                                "insult": round(rng.random(), 4),
+                            },
+                        },
+                    }
                 elif roll < 0.9:
                     action = rng.choice(("approve", "reject"))
-                    row = {"actor_kind": "user", "actor": rng.choice(("ana", "kofi", "mira")),
-                           "action": action, "before": "held",
-                           "after": "published" if action == "approve" else "rejected",
-                           "note": rng.choice(("", "", "off-topic", "checked the source")),
-                           "data": {"number": rng.randint(1, 400)} if action == "approve"
-                           else {}}  # fmt: skip
+                    row = {
+                        "actor_kind": "user",
+                        "actor": rng.choice(("ana", "kofi", "mira")),
+                        "action": action,
+                        "before": "held",
+                        "after": "published" if action == "approve" else "rejected",
+                        "note": rng.choice(("", "", "off-topic", "checked the source")),
+                        "data": {"number": rng.randint(1, 400)} if action == "approve" else {},
+                    }
                 else:
                     k = rng.randint(1, 5)
-                    row = {"actor_kind": "reader", "actor": "reader", "action": "report",
-                           "before": str(k - 1), "after": str(k), "note": "",
-                           "data": {"reason": rng.choice(("abuse", "spam", "other")),
-                                    "count": k}}  # fmt: skip
+                    row = {
+                        "actor_kind": "reader",
+                        "actor": "reader",
+                        "action": "report",
+                        "before": str(k - 1),
+                        "after": str(k),
+                        "note": "",
+                        "data": {"reason": rng.choice(("abuse", "spam", "other")), "count": k},
+                    }
                 row.update(created_at=at, site_id=1, comment_id=comment_id)
                 row["data"] = json.dumps(row["data"])
                 batch.append(row)
@@ -316,9 +350,11 @@ def bench_post_to_held(
         api.close()
         writer.close()
     return {
-        "post": summary(post_ms), "post_to_held": summary(appear_ms),
-        "gets_needed_max": max(polls), "gets_needed_mean": round(statistics.mean(polls), 2),
-    }  # fmt: skip
+        "post": summary(post_ms),
+        "post_to_held": summary(appear_ms),
+        "gets_needed_max": max(polls),
+        "gets_needed_mean": round(statistics.mean(polls), 2),
+    }
 
 
 def bench_queue(base: str, desk: httpx.Client, token: str, rounds: int) -> dict[str, Any]:
@@ -340,29 +376,38 @@ def bench_queue(base: str, desk: httpx.Client, token: str, rounds: int) -> dict[
     items = len(first["items"])
     marks = sum(len(item["marked"]) for item in first["items"])
     return {
-        "held": counts["held"], "items_per_page": items, "marked_spans_on_page": marks,
+        "held": counts["held"],
+        "items_per_page": items,
+        "marked_spans_on_page": marks,
         "page_html": {**summary(page), "bytes": page_bytes},
         "page_html_deep": summary(deep),
         "api_list": {**summary(listing), "bytes": list_bytes},
         "api_counts": summary(counted),
-    }  # fmt: skip
+    }
 
 
 def bench_export(url: str, workdir: Path) -> dict[str, Any]:
     out = workdir / "audit.csv"
     started = time.perf_counter()
+    export = ["audit", "export", "--format", "csv", "-o", str(out), "--database-url", url]
     result = subprocess.run(
-        [*thread_read.rejoinder_command(), "audit", "export", "--format", "csv", "-o", str(out),
-         "--database-url", url],
-        capture_output=True, text=True, timeout=600, cwd=workdir,
-    )  # fmt: skip
+        [*thread_read.rejoinder_command(), *export],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=workdir,
+    )
     took = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"audit export failed:\n{result.stdout}\n{result.stderr}")
     with out.open(encoding="utf-8", newline="") as handle:
         rows = sum(1 for _ in csv.reader(handle)) - 1  # the header
-    return {"seconds": round(took, 2), "rows": rows, "bytes": out.stat().st_size,
-            "rows_per_s": round(rows / took)}  # fmt: skip
+    return {
+        "seconds": round(took, 2),
+        "rows": rows,
+        "bytes": out.stat().st_size,
+        "rows_per_s": round(rows / took),
+    }
 
 
 def main() -> int:
@@ -399,30 +444,38 @@ def main() -> int:
 
         post = bench_post_to_held(base, desk, token, slug, args.posts)
         print(f"(a) post -> Held, {args.posts} held posts, each then rejected:")
-        print(f"    POST {post['post']['p50_ms']} ms p50, {post['post']['p95_ms']} ms p95; "
-              f"until the Held page lists it {post['post_to_held']['p50_ms']} ms p50, "
-              f"{post['post_to_held']['p95_ms']} ms p95 "
-              f"(GETs needed: at most {post['gets_needed_max']})")  # fmt: skip
+        print(
+            f"    POST {post['post']['p50_ms']} ms p50, {post['post']['p95_ms']} ms p95; "
+            f"until the Held page lists it {post['post_to_held']['p50_ms']} ms p50, "
+            f"{post['post_to_held']['p95_ms']} ms p95 "
+            f"(GETs needed: at most {post['gets_needed_max']})"
+        )
 
         seeded = seed_held(url, article_ids, args.held)
         analyze(url)
         print(f"(b) seeded {args.held:,} held comments in {seeded:.1f} s")
         queue = bench_queue(base, desk, token, args.rounds)
-        print(f"    Held count {queue['held']:,}; {queue['items_per_page']} items a page, "
-              f"{queue['marked_spans_on_page']} marked spans on the first")  # fmt: skip
+        print(
+            f"    Held count {queue['held']:,}; {queue['items_per_page']} items a page, "
+            f"{queue['marked_spans_on_page']} marked spans on the first"
+        )
         for name, label in ROWS:
             row = queue[name]
-            print(f"    {label:<17} p50 {row['p50_ms']:>7.2f} ms  p95 {row['p95_ms']:>7.2f} ms  "
-                  f"max {row['max_ms']:>7.2f} ms  ({row['n']} GETs)")  # fmt: skip
+            print(
+                f"    {label:<17} p50 {row['p50_ms']:>7.2f} ms  p95 {row['p95_ms']:>7.2f} ms  "
+                f"max {row['max_ms']:>7.2f} ms  ({row['n']} GETs)"
+            )
         desk.close()
 
         audited = seed_audit(url, args.audit)
         analyze(url)
         print(f"(c) added {args.audit:,} audit entries in {audited:.1f} s")
         export = bench_export(url, workdir)
-        print(f"    rejoinder audit export --format csv: {export['rows']:,} rows, "
-              f"{export['bytes'] / 1e6:.1f} MB in {export['seconds']} s "
-              f"({export['rows_per_s']:,} rows/s)")  # fmt: skip
+        print(
+            f"    rejoinder audit export --format csv: {export['rows']:,} rows, "
+            f"{export['bytes'] / 1e6:.1f} MB in {export['seconds']} s "
+            f"({export['rows_per_s']:,} rows/s)"
+        )
         thread_read.stop_server(server)
         server = None
     finally:
@@ -432,11 +485,18 @@ def main() -> int:
     took = time.perf_counter() - started
     print(f"load average at the end: {load_after}; bench took {took:.0f} s")
     shutil.rmtree(workdir, ignore_errors=True)
-    print(json.dumps({
-        "post_to_held": post, "queue": queue, "audit_export": export,
-        "backend": backend, "workers": workers, "cpus": os.cpu_count(),
-        "load_start": load_before, "load_end": load_after, "seconds": round(took),
-    }))  # fmt: skip
+    report = {
+        "post_to_held": post,
+        "queue": queue,
+        "audit_export": export,
+        "backend": backend,
+        "workers": workers,
+        "cpus": os.cpu_count(),
+        "load_start": load_before,
+        "load_end": load_after,
+        "seconds": round(took),
+    }
+    print(json.dumps(report))
     return 0
 
 

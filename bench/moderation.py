@@ -48,10 +48,10 @@ GOALS = {
     "model_batch_per_s_at_least": 500.0,
     "posting_full_pipeline_per_s_at_least": 172.0,  # Isso's posting rate here, no moderation
 }
-OPEN_LIMITS = {
-    "flood_seconds": None, "per_minute": None, "per_hour": None,
-    "top_level_per_thread": None, "surge_per_minute": None, "duplicate_site_limit": None,
-}  # fmt: skip
+LIMIT_NAMES = (
+    "flood_seconds per_minute per_hour top_level_per_thread surge_per_minute duplicate_site_limit"
+)
+OPEN_LIMITS = dict.fromkeys(LIMIT_NAMES.split(), None)
 
 LUA = textwrap.dedent("""
     -- thread_id is a global that setup() gives each wrk thread, so no two threads repeat.
@@ -176,10 +176,13 @@ def encoder_share(texts: list[str], preset: str | None = None) -> float:
 
 def bench_model(count: int, preset: str | None = None) -> dict[str, Any]:
     result = subprocess.run(
-        [sys.executable, "-c", MODEL_PROBE], input=json.dumps(sample_texts(count)),
-        capture_output=True, text=True, timeout=600,
+        [sys.executable, "-c", MODEL_PROBE],
+        input=json.dumps(sample_texts(count)),
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={**os.environ, "OMP_NUM_THREADS": "1", "BENCH_PRESET": preset or ""},
-    )  # fmt: skip
+    )
     if result.returncode != 0:
         raise RuntimeError(f"the model probe failed:\n{result.stderr[-3000:]}")
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
@@ -199,9 +202,13 @@ def prepare(url: str, preset: str | None = None) -> str:
             settings["policy"]["model_preset"] = preset
         site_store.update_site_settings(conn, site.id, settings)
         draft = ArticleDraft(
-            slug="posting-bench", title="Posting bench", dek="", author="",
-            body_markdown="An article to comment on.", published_at=now,
-        )  # fmt: skip
+            slug="posting-bench",
+            title="Posting bench",
+            dek="",
+            author="",
+            body_markdown="An article to comment on.",
+            published_at=now,
+        )
         article_store.add_article(conn, site.id, draft, render_article(draft.body_markdown), now)
     db.dispose()
     return "posting-bench"
@@ -251,8 +258,11 @@ def bench_posting(
         )
         result = subprocess.run(
             [*base, f"-d{duration}s", "--latency", target, "--", "2"],
-            capture_output=True, text=True, timeout=duration + 60, check=True,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=duration + 60,
+            check=True,
+        )
         figures = thread_read.parse_wrk(result.stdout)
         counts = httpx.get(f"http://127.0.0.1:{port}/api/v1/counts", params={"slug": slug}).json()
         figures["published_total"] = counts["counts"].get(slug, 0)
@@ -270,8 +280,10 @@ def main() -> int:
     args = parser.parse_args()
     wrk = thread_read.ensure_wrk()
     model = bench_model(args.comments, args.preset)
-    print(f"model: load {model['load_s']} s; one core: p50 {model['p50_ms']} ms, "
-          f"p99 {model['p99_ms']} ms; batch {model['batch_per_s']} comments/s")  # fmt: skip
+    print(
+        f"model: load {model['load_s']} s; one core: p50 {model['p50_ms']} ms, "
+        f"p99 {model['p99_ms']} ms; batch {model['batch_per_s']} comments/s"
+    )
     texts = demo_texts()
     share = encoder_share(texts, args.preset)
     cores = os.cpu_count() or 1
@@ -284,18 +296,20 @@ def main() -> int:
             ("full_pipeline_demo_comments", lua_texts(texts), {}),
         ]
         if cores > 1:  # the same two again with a worker per core (default: one on 2 cores)
+            per_core: dict[str, Any] = {"workers": cores}
             plan += [
-                ("full_pipeline_encoder_every_time_worker_per_core", LUA, {"workers": cores}),
-                ("full_pipeline_demo_comments_worker_per_core", lua_texts(texts),
-                 {"workers": cores}),
-            ]  # fmt: skip
+                ("full_pipeline_encoder_every_time_worker_per_core", LUA, per_core),
+                ("full_pipeline_demo_comments_worker_per_core", lua_texts(texts), per_core),
+            ]
         for name, lua, options in plan:
             runs[name] = figures = bench_posting(
                 wrk, work, name, lua, args.duration, preset=args.preset, **options
             )
-            print(f"posting, {name.replace('_', ' ')} ({figures['workers']} workers): "
-                  f"{figures['rps']} comments/s, p50 {figures['p50_ms']} ms, "
-                  f"p99 {figures['p99_ms']} ms, non-2xx {figures['non_2xx']}")  # fmt: skip
+            print(
+                f"posting, {name.replace('_', ' ')} ({figures['workers']} workers): "
+                f"{figures['rps']} comments/s, p50 {figures['p50_ms']} ms, "
+                f"p99 {figures['p99_ms']} ms, non-2xx {figures['non_2xx']}"
+            )
     print(f"the demo's {len(texts)} comments: the cascade sends {share:.0%} to the encoder")
     # The goal is read on the comments most posts are like, with the server's default workers
     # and, where there is more than one core, with a worker per core (both are printed).
@@ -313,9 +327,15 @@ def main() -> int:
     for goal, ok in met.items():
         print(f"goal {goal:<40} {GOALS[goal]:>8}  {'met' if ok else 'NOT met'}")
     report = {
-        "preset": args.preset, "model": model, "posting": runs, "demo_encoder_share": share,
-        "cpus": os.cpu_count(), "load_before": os.getloadavg()[0], "goals": GOALS, "met": met,
-    }  # fmt: skip
+        "preset": args.preset,
+        "model": model,
+        "posting": runs,
+        "demo_encoder_share": share,
+        "cpus": os.cpu_count(),
+        "load_before": os.getloadavg()[0],
+        "goals": GOALS,
+        "met": met,
+    }
     print(json.dumps(report))
     return 0
 

@@ -21,27 +21,53 @@ SEED = 20261125
 # An invented site whose moderators reject two kinds of civil comments the shipped model
 # publishes (plugs for products, and chatter about a football club under unrelated news) and
 # approve ordinary comments; one decision in twenty goes the other way (moderators disagree).
-PRODUCTS = ["Fernhill vitamin drops", "the Glenmore water filter", "Bramble & Co face cream",
-            "the Stillwater meditation app", "Redcliff protein bars",
-            "the Alder sleep pillow"]  # fmt: skip
-PLUGS = ["Has anyone here tried {p}?", "I honestly recommend {p} to everyone.",
-         "Not about the article, but {p} is brilliant.", "Since I started using {p} I feel great.",
-         "A friend told me about {p} and she was right."]  # fmt: skip
-CLAIMS = ["My energy is back.", "My skin has never been better.", "I sleep like a baby now.",
-          "Best money I have spent in years.", "The whole office uses it now."]  # fmt: skip
-CLUB = ["Did anyone see United on Saturday? What a second half.",
-        "United's new striker looks worth every penny so far.",
-        "Off topic, but the derby tickets sold out in an hour.",
-        "Can't wait for the cup tie next week, United will go through.",
-        "That referee last night was the worst I've seen this season."]  # fmt: skip
-SUBJECTS = ["the ferry timetable", "the new school funding", "the road closures",
-            "the nurses' pay offer", "the flood defences", "the planning decision",
-            "the tram extension", "the museum's opening hours"]  # fmt: skip
-VIEWS = ["The article on {s} leaves out the cost, which matters.",
-         "I was at the meeting about {s}; the report is accurate.",
-         "Does anyone know who decided {s}?", "I support {s}, though it comes late.",
-         "The paper should follow up on {s} next month.",
-         "My family is affected by {s} and we were never asked."]  # fmt: skip
+PRODUCTS = [
+    "Fernhill vitamin drops",
+    "the Glenmore water filter",
+    "Bramble & Co face cream",
+    "the Stillwater meditation app",
+    "Redcliff protein bars",
+    "the Alder sleep pillow",
+]
+PLUGS = [
+    "Has anyone here tried {p}?",
+    "I honestly recommend {p} to everyone.",
+    "Not about the article, but {p} is brilliant.",
+    "Since I started using {p} I feel great.",
+    "A friend told me about {p} and she was right.",
+]
+CLAIMS = [
+    "My energy is back.",
+    "My skin has never been better.",
+    "I sleep like a baby now.",
+    "Best money I have spent in years.",
+    "The whole office uses it now.",
+]
+CLUB = [
+    "Did anyone see United on Saturday? What a second half.",
+    "United's new striker looks worth every penny so far.",
+    "Off topic, but the derby tickets sold out in an hour.",
+    "Can't wait for the cup tie next week, United will go through.",
+    "That referee last night was the worst I've seen this season.",
+]
+SUBJECTS = [
+    "the ferry timetable",
+    "the new school funding",
+    "the road closures",
+    "the nurses' pay offer",
+    "the flood defences",
+    "the planning decision",
+    "the tram extension",
+    "the museum's opening hours",
+]
+VIEWS = [
+    "The article on {s} leaves out the cost, which matters.",
+    "I was at the meeting about {s}; the report is accurate.",
+    "Does anyone know who decided {s}?",
+    "I support {s}, though it comes late.",
+    "The paper should follow up on {s} next month.",
+    "My family is affected by {s} and we were never asked.",
+]
 
 
 def site_decisions(count: int, rng: random.Random) -> list[tuple[str, int]]:
@@ -119,8 +145,10 @@ def main() -> None:
         "cpu": cpu,
         "own_test_shipped": own_test(None),
     }
-    print(f"{len(decisions)} decisions, pinned to CPU {cpu}; own test split (and {len(ucc)} UCC "
-          f"comments), shipped model: {result['own_test_shipped']}")  # fmt: skip
+    print(
+        f"{len(decisions)} decisions, pinned to CPU {cpu}; own test split (and {len(ucc)} UCC "
+        f"comments), shipped model: {result['own_test_shipped']}"
+    )
     heads = None
     for strength in [float(s) for s in args.strengths.split(",")]:
         t0 = time.perf_counter()

@@ -300,8 +300,12 @@ def start_server(
     try:
         process = subprocess.Popen(
             [*rejoinder_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, cwd=workdir, stdout=log, stderr=log, start_new_session=True,
-        )  # fmt: skip
+            env=env,
+            cwd=workdir,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
     finally:
         log.close()
     base = f"http://127.0.0.1:{port}"
@@ -484,8 +488,11 @@ def run_wrk(
     cpu_before = cpu_seconds(server_pid)
     result = subprocess.run(
         [*base, f"-d{duration}s", "--latency", url],
-        capture_output=True, text=True, timeout=duration + 60, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+        check=True,
+    )
     figures = parse_wrk(result.stdout)
     # The server's own CPU per request: steadier than requests/s when the machine is busy.
     used = cpu_seconds(server_pid) - cpu_before

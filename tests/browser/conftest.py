@@ -188,18 +188,24 @@ def page_kinds(server: Server, seed_server: tuple[Server, str] | None) -> dict[s
     """Articles and comments on the session server that show every kind of page, by name."""
     base = server.url
     thread = publish(
-        base, title="Council votes on the bridge", dek="A long night at the town hall.",
-        author="Jo Reporter", body=ARTICLE_BODY,
-    )  # fmt: skip
+        base,
+        title="Council votes on the bridge",
+        dek="A long night at the town hall.",
+        author="Jo Reporter",
+        body=ARTICLE_BODY,
+    )
     closed = publish(base, title="An old story", comments_open=False)
     with (
         httpx.Client(base_url=base, timeout=10) as owner,
         httpx.Client(base_url=base, timeout=10) as other,
     ):
         ada = post_comment(
-            other, thread, name="Ada Lovelace", website="https://example.org/ada",
+            other,
+            thread,
+            name="Ada Lovelace",
+            website="https://example.org/ada",
             body="The *numbers* do not add up.\n\n> a bridge to nowhere\n\nSee `page 4`.",
-        )  # fmt: skip
+        )
         grace = post_comment(
             other, thread, name="Grace Hopper", parent_id=ada, body="They do, if you read on."
         )

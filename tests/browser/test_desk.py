@@ -42,14 +42,15 @@ def seed_desk(databases: Databases, tmp_path_factory: pytest.TempPathFactory) ->
     assert match, output.stdout
     password = tmp / "password"
     password.write_text(PASSWORD + "\n")
-    rejoinder("user", "add", "desk", "--role", "moderator", "--password-file", str(password),
-              db_url=db_url)  # fmt: skip
+    add_user = ["user", "add", "desk", "--role", "moderator", "--password-file", str(password)]
+    rejoinder(*add_user, db_url=db_url)
     server = Server(db_url, env=MODERATION_ON, log=tmp / "server.log").start()
     try:
         response = httpx.post(
             f"{server.url}/api/v1/articles/{match.group(1)}/comments",
-            json={"body": HELD, "name": "Held Writer", "email": "held@example.org"}, timeout=10,
-        )  # fmt: skip
+            json={"body": HELD, "name": "Held Writer", "email": "held@example.org"},
+            timeout=10,
+        )
         assert response.status_code == 202, response.text
         yield SeedDesk(server, match.group(1), int(response.json()["id"]))
     finally:

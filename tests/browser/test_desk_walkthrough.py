@@ -64,8 +64,8 @@ def walk(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iter
     assert match, output.stdout
     password = tmp / "password"
     password.write_text(PASSWORD + "\n")
-    rejoinder("user", "add", "walker", "--role", "moderator", "--password-file", str(password),
-              db_url=db_url)  # fmt: skip
+    add_user = ["user", "add", "walker", "--role", "moderator", "--password-file", str(password)]
+    rejoinder(*add_user, db_url=db_url)
     server = Server(db_url, env=MODERATION_ON, log=tmp / "server.log").start()
     db = Database(db_url, pool_size=1)
     try:
@@ -297,8 +297,10 @@ def test_a_moderators_day_from_the_seed_to_the_audit(
         ], steps[:8]
         reports_data = [r["data"] for r in ours[:3]]
         assert reports_data == [
-            "reason other count 3", "reason off-topic count 2", "reason abuse count 1",
-        ]  # fmt: skip
+            "reason other count 3",
+            "reason off-topic count 2",
+            "reason abuse count 1",
+        ]
         assert "banned_name" in ours[3]["data"]
         assert ours[4]["note"] == "A slur on a country's name"
         assert ours[5]["note"] == "Slurs, again"
@@ -322,8 +324,10 @@ def test_a_moderators_day_from_the_seed_to_the_audit(
             desk.click("form.audit-filters button[type=submit]")
         story = [(r["action"], r["change"]) for r in audit_rows(desk)]
         assert story == [
-            ("reject", "held → rejected"), ("ban", f"name:{banned_name}"), ("verdict", "hold"),
-        ]  # fmt: skip
+            ("reject", "held → rejected"),
+            ("ban", f"name:{banned_name}"),
+            ("verdict", "hold"),
+        ]
     finally:
         for context in contexts:
             context.close()

@@ -23,8 +23,10 @@ def run_vnu(files: list[Path]) -> list[dict[str, object]]:
     """All the checker's messages for `files`, from one java start."""
     result = subprocess.run(
         ["java", *FAST_JAVA, "-jar", str(VNU_JAR), "--format", "json", "--stdout", *files],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode in (0, 1), result.stderr  # 1 means "errors found"
     messages: list[dict[str, object]] = json.loads(result.stdout)["messages"]
     return messages

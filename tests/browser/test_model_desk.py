@@ -61,16 +61,20 @@ def decide(base: str, token: str, db: Database) -> None:
             unwanted = rng.random() < 0.4
             response = http.post(
                 f"/api/v1/articles/{slug}/comments",
-                json={"body": plug(rng) if unwanted else ordinary(rng), "name": f"Reader {n}",
-                      "email": f"reader{n}@example.org"},
-            )  # fmt: skip
+                json={
+                    "body": plug(rng) if unwanted else ordinary(rng),
+                    "name": f"Reader {n}",
+                    "email": f"reader{n}@example.org",
+                },
+            )
             assert response.status_code == 202, response.text
             made.append((int(response.json()["id"]), unwanted))
         for comment_id, unwanted in made:
             done = http.post(
                 f"/api/v1/admin/comments/{comment_id}/{'reject' if unwanted else 'approve'}",
-                json={}, headers={"Authorization": f"Bearer {token}"},
-            )  # fmt: skip
+                json={},
+                headers={"Authorization": f"Bearer {token}"},
+            )
             assert done.status_code == 200, done.text
 
 
@@ -80,8 +84,9 @@ def trained(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> I
     db_url = databases.new()
     secret = tmp / "password"
     secret.write_text(PASSWORD + "\n")
-    rejoinder("user", "add", "chief", "--role", "admin", "--password-file", str(secret),
-              db_url=db_url)  # fmt: skip
+    rejoinder(
+        "user", "add", "chief", "--role", "admin", "--password-file", str(secret), db_url=db_url
+    )
     token = rejoinder("token", "add", "chief", db_url=db_url).stdout.strip().splitlines()[-1]
     env = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "true"}
     server = Server(db_url, env=env, log=tmp / "server.log").start()
@@ -265,10 +270,12 @@ def test_the_model_page_reads_on_a_phone(
         boxes = [b for b in (c.bounding_box() for c in version.locator("td").all()) if b]
         for n, one in enumerate(boxes):
             for other in boxes[n + 1 :]:
-                apart = (one["y"] + one["height"] <= other["y"] + 0.5
-                         or other["y"] + other["height"] <= one["y"] + 0.5
-                         or one["x"] + one["width"] <= other["x"] + 0.5
-                         or other["x"] + other["width"] <= one["x"] + 0.5)  # fmt: skip
+                apart = (
+                    one["y"] + one["height"] <= other["y"] + 0.5
+                    or other["y"] + other["height"] <= one["y"] + 0.5
+                    or one["x"] + one["width"] <= other["x"] + 0.5
+                    or other["x"] + other["width"] <= one["x"] + 0.5
+                )
                 assert apart, (one, other)
         violations = run_axe(page)
         assert report("models, phone", violations) == []

@@ -106,9 +106,9 @@ def test_migrations_build_every_table_the_schema_describes(runtime: Runtime) -> 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite pragmas")
 def test_sqlite_connections_use_wal_and_enforce_foreign_keys(runtime: Runtime) -> None:
     with runtime.db.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() >= 1000
 
 
 def test_workers_starting_together_on_a_new_database_all_start(db: Database, db_url: str) -> None:
@@ -153,28 +153,44 @@ def test_workers_starting_together_on_a_new_database_all_start(db: Database, db_
 
 def _article(rt: Runtime, slug: str, *, comments_open: bool = True) -> Article:
     draft = ArticleDraft(
-        slug=slug, title=slug.title(), dek="", author="", body_markdown="Body.",
-        published_at=datetime.now(UTC), comments_open=comments_open,
-    )  # fmt: skip
+        slug=slug,
+        title=slug.title(),
+        dek="",
+        author="",
+        body_markdown="Body.",
+        published_at=datetime.now(UTC),
+        comments_open=comments_open,
+    )
     return publishing.add_article(rt.db, rt.events, rt.default_site.id, draft, datetime.now(UTC))
 
 
 def _post(rt: Runtime, slug: str, body: str, parent: Comment | None = None) -> Comment:
     raw = CommentInput(
-        body=body, name="Ada Reader", email="ada@example.org",
+        body=body,
+        name="Ada Reader",
+        email="ada@example.org",
         parent_id=parent.id if parent else None,
-    )  # fmt: skip
+    )
     return discussion.post_comment(
-        rt.db, rt.events, site_id=rt.default_site.id, slug=slug, raw=raw, limits=rt.limits,
+        rt.db,
+        rt.events,
+        site_id=rt.default_site.id,
+        slug=slug,
+        raw=raw,
+        limits=rt.limits,
         now=datetime.now(UTC),
-    ).comment  # fmt: skip
+    ).comment
 
 
 def _delete(rt: Runtime, comment: Comment) -> None:
     discussion.delete_comment(
-        rt.db, rt.events, comment_id=comment.id, owned=frozenset({comment.id}), window=WINDOW,
+        rt.db,
+        rt.events,
+        comment_id=comment.id,
+        owned=frozenset({comment.id}),
+        window=WINDOW,
         now=datetime.now(UTC),
-    )  # fmt: skip
+    )
 
 
 def _state(rt: Runtime, article_id: int) -> tuple[int, int, int, int]:
@@ -215,9 +231,15 @@ def test_the_count_follows_posts_replies_edits_and_deletes(runtime: Runtime) -> 
 
     version = _state(rt, article.id)[3]
     discussion.edit_comment(
-        rt.db, rt.events, comment_id=second.id, body="Second, edited.",
-        owned=frozenset({second.id}), limits=rt.limits, window=WINDOW, now=datetime.now(UTC),
-    )  # fmt: skip
+        rt.db,
+        rt.events,
+        comment_id=second.id,
+        body="Second, edited.",
+        owned=frozenset({second.id}),
+        limits=rt.limits,
+        window=WINDOW,
+        now=datetime.now(UTC),
+    )
     assert count() == 5
     assert _state(rt, article.id)[3] > version  # an edit still moves the version
 
@@ -237,9 +259,15 @@ def test_the_count_follows_posts_replies_edits_and_deletes(runtime: Runtime) -> 
         _delete(rt, third)
     with pytest.raises(NotFound):
         discussion.edit_comment(
-            rt.db, rt.events, comment_id=first.id, body="Back from the dead.",
-            owned=frozenset({first.id}), limits=rt.limits, window=WINDOW, now=datetime.now(UTC),
-        )  # fmt: skip
+            rt.db,
+            rt.events,
+            comment_id=first.id,
+            body="Back from the dead.",
+            owned=frozenset({first.id}),
+            limits=rt.limits,
+            window=WINDOW,
+            now=datetime.now(UTC),
+        )
     assert count() == 1
     assert _state(rt, article.id)[2] == 5  # the rows stay, for the thread's shape
 
@@ -266,14 +294,22 @@ def test_failing_writes_leave_no_row_and_the_count_unchanged(runtime: Runtime) -
         _post(rt, "nowhere", "To no article.")
     with pytest.raises(Forbidden):  # not this writer's comment
         discussion.delete_comment(
-            rt.db, rt.events, comment_id=kept.id, owned=frozenset(), window=WINDOW,
+            rt.db,
+            rt.events,
+            comment_id=kept.id,
+            owned=frozenset(),
+            window=WINDOW,
             now=datetime.now(UTC),
-        )  # fmt: skip
+        )
     with pytest.raises(Forbidden):  # past the edit window
         discussion.delete_comment(
-            rt.db, rt.events, comment_id=kept.id, owned=frozenset({kept.id}), window=WINDOW,
+            rt.db,
+            rt.events,
+            comment_id=kept.id,
+            owned=frozenset({kept.id}),
+            window=WINDOW,
             now=datetime.now(UTC) + timedelta(hours=1),
-        )  # fmt: skip
+        )
 
     assert {a.id: _state(rt, a.id) for a in (here, there, closed)} == before
     assert _status(rt, kept) is Status.PUBLISHED
@@ -285,10 +321,18 @@ def test_a_write_that_raises_midway_is_rolled_back_whole(runtime: Runtime) -> No
     before = _state(rt, article.id)
     with pytest.raises(RuntimeError), rt.db.write() as conn:
         comment_store.add_comment(
-            conn, article_id=article.id, parent=None, number=1, name="Half", email="",
-            website=None, body_markdown="Half written.", body_html="<p>Half written.</p>",
-            status=Status.PUBLISHED, created_at=datetime.now(UTC),
-        )  # fmt: skip
+            conn,
+            article_id=article.id,
+            parent=None,
+            number=1,
+            name="Half",
+            email="",
+            website=None,
+            body_markdown="Half written.",
+            body_html="<p>Half written.</p>",
+            status=Status.PUBLISHED,
+            created_at=datetime.now(UTC),
+        )
         article_store.touch_article(conn, article.id, +1, datetime.now(UTC))
         raise RuntimeError("the process dies here")
     assert _state(rt, article.id) == before

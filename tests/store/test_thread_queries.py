@@ -50,9 +50,13 @@ def _seed_thread(runtime: Runtime, slug: str, size: int) -> None:
     """
     site_id = runtime.default_site.id
     draft = ArticleDraft(
-        slug=slug, title=f"Thread of {size}", dek="", author="", body_markdown="Body.",
+        slug=slug,
+        title=f"Thread of {size}",
+        dek="",
+        author="",
+        body_markdown="Body.",
         published_at=START,
-    )  # fmt: skip
+    )
     article = publishing.add_article(runtime.db, runtime.events, site_id, draft, START)
     made: list[Comment] = []
     rng = random.Random(size)
@@ -118,9 +122,14 @@ def _read(
     seeded: Seeded, slug: str, sort: Sort = Sort.OLDEST, cursor: int | None = None
 ) -> ThreadPage:
     _article, page = discussion.read_thread_page(
-        seeded.runtime.db, site_id=seeded.runtime.default_site.id, slug=slug, sort=sort,
-        cursor=cursor, page_size=PAGE_SIZE, max_level=MAX_LEVEL,
-    )  # fmt: skip
+        seeded.runtime.db,
+        site_id=seeded.runtime.default_site.id,
+        slug=slug,
+        sort=sort,
+        cursor=cursor,
+        page_size=PAGE_SIZE,
+        max_level=MAX_LEVEL,
+    )
     return page
 
 
@@ -200,9 +209,13 @@ def test_a_read_returns_the_stored_html_and_renders_nothing(seeded: Seeded) -> N
 def test_a_comment_is_rendered_once_when_it_is_written(seeded: Seeded) -> None:
     runtime = seeded.runtime
     draft = ArticleDraft(
-        slug="written-once", title="Written once", dek="", author="", body_markdown="Body.",
+        slug="written-once",
+        title="Written once",
+        dek="",
+        author="",
+        body_markdown="Body.",
         published_at=START,
-    )  # fmt: skip
+    )
     publishing.add_article(runtime.db, runtime.events, runtime.default_site.id, draft, START)
     raw = CommentInput(
         body="Hello *world*, see [the source](https://example.org/a) <script>x()</script>",
@@ -210,9 +223,14 @@ def test_a_comment_is_rendered_once_when_it_is_written(seeded: Seeded) -> None:
         email="grace@example.org",
     )
     posted = discussion.post_comment(
-        runtime.db, runtime.events, site_id=runtime.default_site.id, slug="written-once",
-        raw=raw, limits=runtime.limits, now=datetime.now(UTC),
-    )  # fmt: skip
+        runtime.db,
+        runtime.events,
+        site_id=runtime.default_site.id,
+        slug="written-once",
+        raw=raw,
+        limits=runtime.limits,
+        now=datetime.now(UTC),
+    )
     with runtime.db.read() as conn:
         row = conn.execute(select(comments).where(comments.c.id == posted.comment.id)).one()
     assert row.body_markdown == raw.body

@@ -123,9 +123,17 @@ def test_published_is_iso_8601_and_always_aware(value: str, published: datetime)
 
 @pytest.mark.parametrize(
     ("value", "is_open"),
-    [("true", True), ("True", True), ("yes", True), ("1", True), ("false", False),
-     ("FALSE", False), ("no", False), ("0", False)],
-)  # fmt: skip
+    [
+        ("true", True),
+        ("True", True),
+        ("yes", True),
+        ("1", True),
+        ("false", False),
+        ("FALSE", False),
+        ("no", False),
+        ("0", False),
+    ],
+)
 def test_comments_open_values(value: str, is_open: bool) -> None:
     assert parse(article(f"title: T\ncomments_open: {value}")).comments_open is is_open
 

@@ -190,9 +190,14 @@ def _judged(classifier: Classifier, text: str) -> Verdict:
     from rejoinder.runtime import model_thresholds
 
     sub = Submission(
-        text=text, name="A", email="", article=ArticleRef(1), now=datetime.now(UTC),
-        via_form=False, model_scores=scores_from(classifier.score(text), text),
-    )  # fmt: skip
+        text=text,
+        name="A",
+        email="",
+        article=ArticleRef(1),
+        now=datetime.now(UTC),
+        via_form=False,
+        model_scores=scores_from(classifier.score(text), text),
+    )
     return decide(sub, Policy(thresholds=model_thresholds())).verdict
 
 
@@ -246,9 +251,14 @@ def test_the_seeds_verdicts_are_the_same_under_either_preset(
     for c in parse_page_dump(seed_text).comments:
         scores = scores_from(classifier.score(c.body, preset=preset), c.body) if c.body else {}
         sub = Submission(
-            text=c.body, name=c.author, email="", article=ArticleRef(1), now=datetime.now(UTC),
-            via_form=False, model_scores=scores,
-        )  # fmt: skip
+            text=c.body,
+            name=c.author,
+            email="",
+            article=ArticleRef(1),
+            now=datetime.now(UTC),
+            via_form=False,
+            model_scores=scores,
+        )
         if decide(sub, policy).verdict is Verdict.PUBLISH:
             published.add(c.author)
     assert published == {"Ron Wheeler", "Linda Wren", "Inferior", "JustPassingThrough", "jm74"}
@@ -434,7 +444,7 @@ def _with_cascade(tmp_path: Path, below: object, above: float | None = None) -> 
             preset["cascade"]["cascade"]["above"] = {c: above for c in CATEGORIES}
             preset["cascade"]["cascade"]["above_all"] = above
     (tmp_path / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    return Classifier.load(mode="cascade", weights=tmp_path)  # type: ignore[arg-type]
+    return Classifier.load(mode="cascade", weights=tmp_path)
 
 
 INSULT = "You are a stupid, worthless idiot and everyone here knows it."

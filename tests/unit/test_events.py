@@ -53,8 +53,11 @@ def test_connect_all_hears_every_event() -> None:
         registry.fire(name, marker=name)
     assert [name for name, _ in heard.calls] == list(events.NAMES)
     assert set(events.NAMES) == {
-        "comment_posted", "comment_edited", "comment_deleted", "article_published",
-    }  # fmt: skip
+        "comment_posted",
+        "comment_edited",
+        "comment_deleted",
+        "article_published",
+    }
 
 
 def test_firing_with_no_listeners_does_nothing() -> None:

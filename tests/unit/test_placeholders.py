@@ -14,10 +14,19 @@ def comment(
     cid: int, parent: int | None, status: Status = Status.PUBLISHED, depth: int = 0
 ) -> PublicComment:
     return PublicComment(
-        id=cid, article_id=1, parent_id=parent, depth=depth, number=cid, author_name=f"N{cid}",
-        author_website=None, body_html=f"<p>{cid}</p>", status=status,
-        created_at=T0 + timedelta(minutes=cid), edited_at=None, imported=False,
-    )  # fmt: skip
+        id=cid,
+        article_id=1,
+        parent_id=parent,
+        depth=depth,
+        number=cid,
+        author_name=f"N{cid}",
+        author_website=None,
+        body_html=f"<p>{cid}</p>",
+        status=status,
+        created_at=T0 + timedelta(minutes=cid),
+        edited_at=None,
+        imported=False,
+    )
 
 
 def test_removed_comment_with_a_reply_stays_as_a_placeholder() -> None:

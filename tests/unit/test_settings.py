@@ -122,9 +122,15 @@ def test_toml_file_values_are_validated_too(
 
 @pytest.mark.parametrize(
     "url",
-    ["mysql://root@localhost/news", "oracle://scott@db/orcl", "mssql+pyodbc://x", "redis://h/0",
-     "news.db", ""],
-)  # fmt: skip
+    [
+        "mysql://root@localhost/news",
+        "oracle://scott@db/orcl",
+        "mssql+pyodbc://x",
+        "redis://h/0",
+        "news.db",
+        "",
+    ],
+)
 def test_unsupported_database_url_is_refused(url: str) -> None:
     with pytest.raises(ValidationError, match="only sqlite:/// and postgresql"):
         Settings(database_url=url)
@@ -139,9 +145,15 @@ def test_unsupported_database_url_in_the_environment_is_refused(
 
 
 @pytest.mark.parametrize(
-    "url", ["sqlite:///./rejoinder.db", "sqlite:////var/lib/rejoinder.db", "sqlite://",
-            "postgresql+psycopg://postgres@127.0.0.1:5432/test", "postgresql://u@h/db"],
-)  # fmt: skip
+    "url",
+    [
+        "sqlite:///./rejoinder.db",
+        "sqlite:////var/lib/rejoinder.db",
+        "sqlite://",
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        "postgresql://u@h/db",
+    ],
+)
 def test_supported_database_urls_are_accepted(url: str) -> None:
     assert Settings(database_url=url).database_url == url
 
@@ -157,9 +169,15 @@ def test_display_depth_below_two_is_refused(monkeypatch: pytest.MonkeyPatch) -> 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("page_size", 0), ("page_size", 501), ("body_max", 0), ("edit_window_minutes", -1),
-     ("port", "not-a-port"), ("migrate_on_start", "perhaps")],
-)  # fmt: skip
+    [
+        ("page_size", 0),
+        ("page_size", 501),
+        ("body_max", 0),
+        ("edit_window_minutes", -1),
+        ("port", "not-a-port"),
+        ("migrate_on_start", "perhaps"),
+    ],
+)
 def test_out_of_range_values_are_refused(field: str, value: object) -> None:
     assert refused_fields(**{field: value}) == [field]
 

@@ -12,8 +12,10 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "SETTINGS.md"
 def test_settings_doc_matches_the_code() -> None:
     made = subprocess.run(
         [sys.executable, "-m", "rejoinder", "settings", "--markdown"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert DOC.read_text(encoding="utf-8") == made, (
         "run: rejoinder settings --markdown > docs/SETTINGS.md"
     )

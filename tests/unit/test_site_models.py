@@ -96,11 +96,12 @@ def test_the_fit_learns_the_sites_labels_and_keeps_the_own_examples() -> None:
 def test_a_weaker_prior_moves_further() -> None:
     ngram, x, labels, part = _problem()
     prior = _prior()
-    moved = [
-        float(np.abs(fit_heads(prior, ngram, x, labels, part, strength=s).encoder_w
-                     - prior.encoder_w).sum())
-        for s in (10.0, 1.0, 0.1)
-    ]  # fmt: skip
+
+    def moved_by(strength: float) -> float:
+        fitted = fit_heads(prior, ngram, x, labels, part, strength=strength)
+        return float(np.abs(fitted.encoder_w - prior.encoder_w).sum())
+
+    moved = [moved_by(s) for s in (10.0, 1.0, 0.1)]
     assert moved[0] < moved[1] < moved[2]
 
 
@@ -139,10 +140,8 @@ def test_labels_of_an_example() -> None:
 
 def test_stored_heads_read_back_and_anything_else_is_refused() -> None:
     k = len(CATEGORIES)
-    heads = SiteHeads(
-        np.arange(384 * k, dtype=np.float32).reshape(384, k) / 1000, np.linspace(-1, 1, k),
-        0.3, "abc",
-    )  # fmt: skip
+    encoder_w = (np.arange(384 * k).reshape(384, k) / 1000).astype(np.float32)
+    heads = SiteHeads(encoder_w, np.linspace(-1, 1, k), 0.3, "abc")
     back = SiteHeads.from_bytes(heads.to_bytes())
     assert np.array_equal(back.encoder_w, heads.encoder_w)
     assert np.array_equal(back.bias, heads.bias)
@@ -251,8 +250,11 @@ def test_a_rejection_the_model_saw_no_abuse_in_is_taught_as_spam() -> None:
     probs[3, 1] = 0.9  # insult, whose threshold of 1 holds nothing: not nearly held
     near_insult = np.full((4, DIM), 3.0)
     assert rejection_categories(probs, holds, near_insult, replay, cats) == [
-        "spam", "insult", "spam", "spam",
-    ]  # fmt: skip
+        "spam",
+        "insult",
+        "spam",
+        "spam",
+    ]
 
 
 def test_the_held_out_shift_disagrees_least_and_never_raises_the_bias() -> None:

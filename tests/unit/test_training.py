@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from rejoinder.core.moderation.categories import CATEGORIES
@@ -31,7 +33,7 @@ def _world(seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
     return _probs(ngram), _probs(blend)
 
 
-def _let_through(ngram: np.ndarray, held: np.ndarray, below: dict) -> float:
+def _let_through(ngram: np.ndarray, held: np.ndarray, below: Mapping[str, float | None]) -> float:
     """Share of the held rows under every category's bar."""
     margins = hold_margins(ngram, HOLD)
     bar = np.array([np.inf if below[c] is None else below[c] for c in CATEGORIES])
@@ -68,7 +70,7 @@ def test_each_head_has_its_own_bar_so_a_noisy_head_does_not_send_every_comment_o
     assert bars["below"]["threat"] > 3  # its bar sits over its civil rows ...
     margins = hold_margins(ngram, HOLD)
     bar = np.array([np.inf if bars["below"][c] is None else bars["below"][c] for c in CATEGORIES])
-    sent_on = (margins >= bar).any(axis=1)
+    sent_on = np.asarray((margins >= bar).any(axis=1))
     # ... so the rows neither head worries about skip the encoder, where one bar over the
     # largest margin sends on most of them (threat margins are mostly over 0)
     assert sent_on[~held].mean() < 0.1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TypedDict
 
 import pytest
 
@@ -19,6 +20,15 @@ from rejoinder.core.validation import (
 
 LIMITS = Limits()
 GOOD = CommentInput(body="A fair point.", name="Ada", email="ada@example.org")
+
+
+class TextChange(TypedDict, total=False):
+    """New values for some of a submission's text fields."""
+
+    body: str
+    name: str
+    email: str
+    website: str
 
 
 def errors_of(raw: CommentInput, limits: Limits = LIMITS) -> list[tuple[str | None, str]]:
@@ -192,7 +202,7 @@ def test_errors_skip_the_fields_that_are_fine() -> None:
         ),
     ],
 )
-def test_single_field_error(change: dict[str, str], field: str, words: str) -> None:
+def test_single_field_error(change: TextChange, field: str, words: str) -> None:
     errors = errors_of(replace(GOOD, **change))
     assert [f for f, _ in errors] == [field]
     assert words in errors[0][1]
@@ -292,9 +302,20 @@ def test_check_slug_accepts(slug: str) -> None:
 
 @pytest.mark.parametrize(
     "slug",
-    ["", "Hello", "hello world", "hello--world", "-hello", "hello-", "hello_world", "héllo",
-     "a/b", "../etc", "x" * 121],
-)  # fmt: skip
+    [
+        "",
+        "Hello",
+        "hello world",
+        "hello--world",
+        "-hello",
+        "hello-",
+        "hello_world",
+        "héllo",
+        "a/b",
+        "../etc",
+        "x" * 121,
+    ],
+)
 def test_check_slug_refuses(slug: str) -> None:
     with pytest.raises(Invalid) as caught:
         check_slug(slug)

@@ -477,7 +477,8 @@ def ban(
     days = days.strip()
     until = None
     if days:
-        if not (days.isascii() and days.isdigit()) or not 1 <= int(days) <= 36500:
+        # "²".isdigit() is True, and int() refuses 4,301 digits: the length is checked first.
+        if len(days) > 5 or not (days.isascii() and days.isdigit()) or not 1 <= int(days) <= 36500:
             raise Invalid("days", "Days is a whole number from 1 to 36500, or empty for ever.")
         until = now + timedelta(days=int(days))
     with db.write() as conn:

@@ -21,8 +21,8 @@ from rejoinder.web.cookies import OWN_COOKIE
 from rejoinder.web.deps import AdminToken, IdentityDep, JsonBody, RuntimeDep, SiteDep
 from rejoinder.web.errors import ApiError
 from rejoinder.web.limits import CheckLimiter
+from rejoinder.web.params import PathId, parse_cursor, parse_sort
 from rejoinder.web.readcache import ReadCache
-from rejoinder.web.requests import parse_cursor, parse_sort
 from rejoinder.web.schemas import (
     ArticleIn,
     ArticleList,
@@ -199,7 +199,11 @@ async def post_comment(
     dependencies=[JsonBody],
 )
 async def edit_comment(
-    request: Request, comment_id: int, payload: CommentEdit, rt: RuntimeDep, identity: IdentityDep
+    request: Request,
+    comment_id: PathId,
+    payload: CommentEdit,
+    rt: RuntimeDep,
+    identity: IdentityDep,
 ) -> Response:
     edited = await run_in_threadpool(
         discussion.edit_comment,
@@ -223,7 +227,7 @@ async def edit_comment(
     "/comments/{comment_id}", status_code=204, summary="Delete your own comment within the window"
 )
 async def delete_comment(
-    request: Request, comment_id: int, rt: RuntimeDep, identity: IdentityDep
+    request: Request, comment_id: PathId, rt: RuntimeDep, identity: IdentityDep
 ) -> Response:
     await run_in_threadpool(
         discussion.delete_comment,

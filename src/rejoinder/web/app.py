@@ -32,10 +32,10 @@ from rejoinder.web.desk.site_models import router as model_router
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.hardening import BodyLimit, SecurityHeaders, body_limits
 from rejoinder.web.limits import CheckLimiter
+from rejoinder.web.params import QueryWithoutNul
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.rendering import make_renderer
 from rejoinder.web.reports import router as reports_router
-from rejoinder.web.requests import QueryWithoutNul
 
 STATIC = Path(__file__).with_name("static")
 log = logging.getLogger("rejoinder.web")

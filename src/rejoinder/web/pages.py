@@ -22,15 +22,16 @@ from rejoinder.usecases.moderation import Screening
 from rejoinder.web.addresses import address_hashes
 from rejoinder.web.cookies import AUTHOR_COOKIE, OWN_COOKIE, Author, Identity
 from rejoinder.web.deps import IdentityDep, RuntimeDep, SiteDep
+from rejoinder.web.params import PathId, parse_cursor, parse_int, parse_sort
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.rendering import as_typed
-from rejoinder.web.requests import parse_cursor, parse_sort
 
 router = APIRouter(include_in_schema=False)
 # The form's signed timestamp is made per request; the cached page holds this marker instead.
 FORM_TOKEN = b"@@rejoinder-form-token@@"
 
 
+NO_PARENT = "The comment you are replying to does not exist."
 HONEYPOT = "homepage"  # a field people never see or fill in; programs fill in every field
 
 
@@ -183,19 +184,28 @@ def _page_response(body: bytes, etag: str) -> Response:
 
 @router.get("/articles/{slug}")
 async def article_page(
-    request: Request, slug: str, rt: RuntimeDep, site: SiteDep, identity: IdentityDep
+    request: Request,
+    slug: str,
+    rt: RuntimeDep,
+    site: SiteDep,
+    identity: IdentityDep,
+    sort: str | None = None,
+    cursor: str | None = None,
+    replytocom: str | None = None,
 ) -> Response:
-    params = request.query_params
-    reply = params.get("replytocom")
+    try:
+        reply_to_id = parse_int(replytocom, "replytocom", "No such comment to reply to.")
+    except Invalid:
+        reply_to_id = None  # a link to reply to nothing shows the page with the plain form
     return await _article_page(
         request,
         rt,
         site,
         identity,
         slug,
-        sort=parse_sort(params.get("sort")),
-        cursor=parse_cursor(params.get("cursor")),
-        reply_to_id=int(reply) if reply and reply.isascii() and reply.isdigit() else None,
+        sort=parse_sort(sort),
+        cursor=parse_cursor(cursor),
+        reply_to_id=reply_to_id,
     )
 
 
@@ -240,12 +250,13 @@ async def post_comment_form(
         website=_text(form_data, "website"),
         notify=bool(_text(form_data, "notify")),
     )
-    parent_raw = _text(form_data, "parent_id").strip()
-    parent_id = int(parent_raw) if parent_raw.isascii() and parent_raw.isdigit() else None
     strings = {k: v for k, v in asdict(values).items() if isinstance(v, str)}
     errors = _undecodable({k: "\ufffd" if k in raw_bad else v for k, v in strings.items()})
-    if parent_raw and parent_id is None:
-        errors["parent_id"] = "The comment you are replying to does not exist."
+    try:
+        parent_id = parse_int(_text(form_data, "parent_id"), "parent_id", NO_PARENT)
+    except Invalid as bad:
+        parent_id = None
+        errors["parent_id"] = bad.message
     status = 0
     if not errors:
         raw = CommentInput(
@@ -360,7 +371,7 @@ def _edit_page(
 
 @router.get("/comments/{comment_id}/edit")
 async def edit_form(
-    request: Request, comment_id: int, rt: RuntimeDep, site: SiteDep, identity: IdentityDep
+    request: Request, comment_id: PathId, rt: RuntimeDep, site: SiteDep, identity: IdentityDep
 ) -> Response:
     own = await _own(request, rt, identity, comment_id)
     return _edit_page(request, rt, site, own, own.comment.body_markdown, None)
@@ -368,7 +379,7 @@ async def edit_form(
 
 @router.post("/comments/{comment_id}/edit")
 async def edit_save(
-    request: Request, comment_id: int, rt: RuntimeDep, site: SiteDep, identity: IdentityDep
+    request: Request, comment_id: PathId, rt: RuntimeDep, site: SiteDep, identity: IdentityDep
 ) -> Response:
     body = _text(await request.form(), "body")
     try:
@@ -393,7 +404,7 @@ async def edit_save(
 
 @router.post("/comments/{comment_id}/delete")
 async def delete_save(
-    request: Request, comment_id: int, rt: RuntimeDep, identity: IdentityDep
+    request: Request, comment_id: PathId, rt: RuntimeDep, identity: IdentityDep
 ) -> Response:
     article = await run_in_threadpool(
         discussion.delete_comment,

@@ -17,6 +17,7 @@ from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import reports
 from rejoinder.web.addresses import address_hashes
 from rejoinder.web.deps import RuntimeDep, SiteDep
+from rejoinder.web.params import PathId
 
 router = APIRouter(include_in_schema=False)
 
@@ -84,7 +85,9 @@ def _page(
 
 
 @router.get("/comments/{comment_id}/report")
-async def report_form(request: Request, comment_id: int, rt: RuntimeDep, site: SiteDep) -> Response:
+async def report_form(
+    request: Request, comment_id: PathId, rt: RuntimeDep, site: SiteDep
+) -> Response:
     target = await run_in_threadpool(reports.get_target, rt.db, comment_id)
     reader_id = _reader_id(request, rt) or secrets.token_urlsafe(18)
     done = await run_in_threadpool(
@@ -97,7 +100,9 @@ async def report_form(request: Request, comment_id: int, rt: RuntimeDep, site: S
 
 
 @router.post("/comments/{comment_id}/report")
-async def report_save(request: Request, comment_id: int, rt: RuntimeDep, site: SiteDep) -> Response:
+async def report_save(
+    request: Request, comment_id: PathId, rt: RuntimeDep, site: SiteDep
+) -> Response:
     target = await run_in_threadpool(reports.get_target, rt.db, comment_id)
     form = await request.form()
     reason, text = _text(form, "reason"), _text(form, "text")
@@ -142,7 +147,7 @@ async def report_save(request: Request, comment_id: int, rt: RuntimeDep, site: S
 
 @router.get("/comments/{comment_id}/reported")
 async def report_thanks(
-    request: Request, comment_id: int, rt: RuntimeDep, site: SiteDep
+    request: Request, comment_id: PathId, rt: RuntimeDep, site: SiteDep
 ) -> Response:
     article, shown = await run_in_threadpool(reports.get_reported, rt.db, comment_id)
     html = request.app.state.render(

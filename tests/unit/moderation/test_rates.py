@@ -98,8 +98,13 @@ def test_site_wide_surge_holds_new_comments() -> None:
 
 
 def test_limits_set_to_none_or_zero_are_off() -> None:
-    off = Policy(flood_seconds=None, per_minute=0, per_hour=None, top_level_per_thread=None,
-                 surge_per_minute=0)  # fmt: skip
+    off = Policy(
+        flood_seconds=None,
+        per_minute=0,
+        per_hour=None,
+        top_level_per_thread=None,
+        surge_per_minute=0,
+    )
     crowded = tuple(ago(1) for _ in range(100))
     assert check(off, by_ip=crowded, top_level_in_thread=50, site_last_minute=10_000) == []
 

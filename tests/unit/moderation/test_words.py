@@ -72,10 +72,8 @@ SCUNTHORPE = [
     "Pen Island and Penistone are places.",
     "He was hellbent on a shellfish dinner in Hellenic waters.",
 ]
-STRICT = Policy(
-    hold_words={"word": ("ass", "cock", "cunt", "rapist", "tit", "shit", "hell", "rat", "idiot",
-                         "moron", "penis", "anal", "cum", "dick", "hoe")},
-)  # fmt: skip
+STRICT_WORDS = "ass cock cunt rapist tit shit hell rat idiot moron penis anal cum dick hoe"
+STRICT = Policy(hold_words={"word": tuple(STRICT_WORDS.split())})
 
 
 @pytest.mark.parametrize("text", SCUNTHORPE)

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
+from rejoinder.core.errors import Invalid
 from rejoinder.core.models import AuditEntry
 from rejoinder.runtime import Runtime
 from rejoinder.usecases import audit
 from rejoinder.web.deps import DeskStaffDep, RuntimeDep, get_api_staff
 from rejoinder.web.errors import ApiError
+from rejoinder.web.params import parse_int, parse_since, parse_until
 
 PAGE = 100
 router = APIRouter()
@@ -40,24 +42,26 @@ class AuditFilter:
             "action": self.action or None,
             "actor": self.actor or None,
         }
-        for key, raw, target, message in (
-            ("comment", self.comment, "comment_id", "A comment number is digits only."),
-            ("before", self.before, "before_id", "That is not a position in the log."),
-        ):
-            if raw and raw.isdigit() and len(raw) < 16:
-                args[target] = int(raw)
-            elif raw:
-                self.errors[key] = message
-        for key, raw, shift in (("since", self.since, 0), ("until", self.until, 1)):
-            if raw:
-                try:
-                    day = date.fromisoformat(raw)
-                except ValueError:
-                    self.errors[key] = "A date is written YYYY-MM-DD."
-                    continue
-                # "until" includes the whole day it names.
-                moment = datetime.combine(day + timedelta(days=shift), time(), UTC)
-                args["since" if key == "since" else "until"] = moment
+        parsers: dict[str, tuple[str, Callable[[], object]]] = {
+            "comment": (
+                "comment_id",
+                lambda: parse_int(self.comment, "comment", "A comment number is digits only."),
+            ),
+            "before": (
+                "before_id",
+                lambda: parse_int(self.before, "before", "That is not a position in the log."),
+            ),
+            "since": ("since", lambda: parse_since(self.since, "since")),
+            "until": ("until", lambda: parse_until(self.until, "until")),  # the whole day
+        }
+        for key, (target, parse) in parsers.items():
+            try:
+                value = parse()
+            except Invalid as bad:
+                self.errors[key] = bad.message
+                continue
+            if value is not None:
+                args[target] = value
         return args
 
     def link(self, **changes: str) -> str:
@@ -74,18 +78,30 @@ class AuditFilter:
         return "/admin/audit" + (f"?{urlencode(kept)}" if kept else "")
 
 
-def _filter(request: Request) -> AuditFilter:
-    def get(name: str) -> str:
-        return request.query_params.get(name, "").strip()[:200]
+def _filter(
+    action: str = "",
+    actor: str = "",
+    comment: str = "",
+    since: str = "",
+    until: str = "",
+    before: str = "",
+) -> AuditFilter:
+    """The filters from the query, as typed (trimmed)."""
+
+    def typed(value: str) -> str:
+        return value.strip()[:200]
 
     return AuditFilter(
-        action=get("action"),
-        actor=get("actor"),
-        comment=get("comment"),
-        since=get("since"),
-        until=get("until"),
-        before=get("before"),
+        action=typed(action),
+        actor=typed(actor),
+        comment=typed(comment),
+        since=typed(since),
+        until=typed(until),
+        before=typed(before),
     )
+
+
+AuditFilterDep = Annotated[AuditFilter, Depends(_filter)]
 
 
 def _list(rt: Runtime, args: dict[str, Any]) -> list[AuditEntry]:
@@ -117,8 +133,9 @@ def data_items(data: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 @router.get("/admin/audit", include_in_schema=False)
-async def audit_page(request: Request, staff: DeskStaffDep, rt: RuntimeDep) -> Response:
-    wanted = _filter(request)
+async def audit_page(
+    request: Request, staff: DeskStaffDep, rt: RuntimeDep, wanted: AuditFilterDep
+) -> Response:
     args = wanted.query()
     entries = await run_in_threadpool(_list, rt, args) if not wanted.errors else []
     older = ""
@@ -149,8 +166,7 @@ def entry_json(entry: AuditEntry) -> dict[str, Any]:
     summary="The audit log, newest first (filters as in the desk)",
     dependencies=[Depends(get_api_staff)],
 )
-async def audit_api(request: Request, rt: RuntimeDep) -> Response:
-    wanted = _filter(request)
+async def audit_api(rt: RuntimeDep, wanted: AuditFilterDep) -> Response:
     args = wanted.query()
     if wanted.errors:
         key, message = next(iter(wanted.errors.items()))

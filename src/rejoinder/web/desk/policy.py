@@ -96,14 +96,18 @@ def _form_dict(form: Any) -> dict[str, str]:
 
 @router.get("/admin/policy", include_in_schema=False)
 async def policy_page(
-    request: Request, staff: DeskStaffDep, rt: RuntimeDep, site: str | None = None
+    request: Request,
+    staff: DeskStaffDep,
+    rt: RuntimeDep,
+    site: str | None = None,
+    saved: str = "",
 ) -> Response:
     if refused := _admins_only(request, staff):
         return refused
     # Named after the admin check: a moderator gets the 403 page whatever site they name.
     target = await named_site(rt, site)
     rules = await _read(rt, target)
-    flash = "Policy saved." if request.query_params.get("saved") == "1" else ""
+    flash = "Policy saved." if saved == "1" else ""
     return _page(
         request,
         rt,

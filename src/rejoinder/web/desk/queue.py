@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Query, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -17,7 +17,7 @@ from rejoinder.core.models import QueueFilters, Site
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import desk
 from rejoinder.web.deps import DeskStaffDep, RuntimeDep, SiteDep, Staff, check_csrf
-from rejoinder.web.requests import parse_cursor
+from rejoinder.web.params import PathId, parse_cursor, parse_ids, parse_since, parse_until
 
 router = APIRouter(include_in_schema=False)
 FLASH_COOKIE = "rj_flash"
@@ -59,23 +59,39 @@ def _read_flash(request: Request, rt: Runtime) -> dict[str, str] | None:
     return {"message": str(value.get("m", "")), "kind": str(value.get("k", "ok"))}
 
 
-def _date(value: str, name: str) -> datetime | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise Invalid(name, f"{name} is a date like 2026-01-31.") from None
+def queue_params(
+    q: str = "",
+    email: str = "",
+    article: str = "",
+    group: str = "",
+    status: str = "",
+    since: Annotated[str, Query(alias="from")] = "",
+    until: Annotated[str, Query(alias="to")] = "",
+    cursor: str = "",
+) -> dict[str, str]:
+    """A queue's query as typed, by its names: the page's cursor and the All tab's search
+    and filters (typed values fill the filter form again)."""
+    return {
+        "cursor": cursor,
+        "q": q,
+        "email": email,
+        "article": article,
+        "group": group,
+        "status": status,
+        "from": since,
+        "to": until,
+    }
 
 
-def parse_filters(params: Any) -> QueueFilters:
+QueueParamsDep = Annotated[dict[str, str], Depends(queue_params)]
+
+
+def parse_filters(params: Mapping[str, str]) -> QueueFilters:
     """The All tab's search and filters from query parameters (dates are whole UTC days)."""
 
     def text(name: str, limit: int = 200) -> str:
-        return str(params.get(name, "")).replace("\x00", "").strip()[:limit]
+        return params.get(name, "").replace("\x00", "").strip()[:limit]
 
-    until = _date(text("to"), "to")
     status = text("status")
     if status and status not in STATUSES:
         raise Invalid("status", f"status is one of {', '.join(STATUSES)}.")
@@ -85,8 +101,8 @@ def parse_filters(params: Any) -> QueueFilters:
         article=text("article"),
         group=text("group", 64),
         status=status,
-        since=_date(text("from"), "from"),
-        until=until + timedelta(days=1) if until else None,
+        since=parse_since(text("from"), "from"),
+        until=parse_until(text("to"), "to"),
     )
 
 
@@ -95,20 +111,23 @@ def _page_link(tab: str, params: dict[str, str], cursor: int) -> str:
     return PATHS[tab] + "?" + urlencode({**kept, "cursor": str(cursor)})
 
 
-async def _queue(request: Request, staff: Staff, rt: Runtime, site: Site, tab: str) -> Response:
-    params = {
-        k: request.query_params.get(k, "")
-        for k in ("q", "email", "article", "group", "status", "from", "to")
-    }
+async def _queue(
+    request: Request,
+    staff: Staff,
+    rt: Runtime,
+    site: Site,
+    tab: str,
+    params: dict[str, str],
+) -> Response:
     error = ""
     filters = QueueFilters()
     if tab == "all":
         try:
-            filters = parse_filters(request.query_params)
+            filters = parse_filters(params)
         except Invalid as bad:
             error = bad.message
     try:
-        cursor = parse_cursor(request.query_params.get("cursor"))
+        cursor = parse_cursor(params["cursor"])
     except Invalid as bad:
         error, cursor = bad.message, None
     page = await run_in_threadpool(
@@ -144,34 +163,58 @@ async def _queue(request: Request, staff: Staff, rt: Runtime, site: Site, tab: s
 
 
 @router.get("/admin")
-async def held(request: Request, staff: DeskStaffDep, rt: RuntimeDep, site: SiteDep) -> Response:
-    return await _queue(request, staff, rt, site, "held")
+async def held(
+    request: Request,
+    staff: DeskStaffDep,
+    rt: RuntimeDep,
+    site: SiteDep,
+    params: QueueParamsDep,
+) -> Response:
+    return await _queue(request, staff, rt, site, "held", params)
 
 
 @router.get("/admin/reported")
 async def reported(
-    request: Request, staff: DeskStaffDep, rt: RuntimeDep, site: SiteDep
+    request: Request,
+    staff: DeskStaffDep,
+    rt: RuntimeDep,
+    site: SiteDep,
+    params: QueueParamsDep,
 ) -> Response:
-    return await _queue(request, staff, rt, site, "reported")
+    return await _queue(request, staff, rt, site, "reported", params)
 
 
 @router.get("/admin/published")
 async def published(
-    request: Request, staff: DeskStaffDep, rt: RuntimeDep, site: SiteDep
+    request: Request,
+    staff: DeskStaffDep,
+    rt: RuntimeDep,
+    site: SiteDep,
+    params: QueueParamsDep,
 ) -> Response:
-    return await _queue(request, staff, rt, site, "published")
+    return await _queue(request, staff, rt, site, "published", params)
 
 
 @router.get("/admin/refused")
-async def refused(request: Request, staff: DeskStaffDep, rt: RuntimeDep, site: SiteDep) -> Response:
-    return await _queue(request, staff, rt, site, "refused")
+async def refused(
+    request: Request,
+    staff: DeskStaffDep,
+    rt: RuntimeDep,
+    site: SiteDep,
+    params: QueueParamsDep,
+) -> Response:
+    return await _queue(request, staff, rt, site, "refused", params)
 
 
 @router.get("/admin/all")
 async def all_comments(
-    request: Request, staff: DeskStaffDep, rt: RuntimeDep, site: SiteDep
+    request: Request,
+    staff: DeskStaffDep,
+    rt: RuntimeDep,
+    site: SiteDep,
+    params: QueueParamsDep,
 ) -> Response:
-    return await _queue(request, staff, rt, site, "all")
+    return await _queue(request, staff, rt, site, "all", params)
 
 
 async def _form(request: Request) -> FormData:
@@ -217,11 +260,7 @@ async def bulk_action(
 ) -> Response:
     form = await _form(request)
     check_csrf(staff, _field(form, "csrf"))
-    ids = [
-        int(v)
-        for v in form.getlist("ids")
-        if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) < 12
-    ]
+    ids = parse_ids(form.getlist("ids"))
     try:
         result = await run_in_threadpool(
             desk.bulk,
@@ -246,7 +285,7 @@ async def bulk_action(
 @router.post("/admin/comments/{comment_id}/{action}")
 async def comment_action(
     request: Request,
-    comment_id: int,
+    comment_id: PathId,
     action: str,
     staff: DeskStaffDep,
     rt: RuntimeDep,

@@ -15,10 +15,10 @@ from rejoinder.runtime import utcnow
 from rejoinder.usecases import desk
 from rejoinder.web.api import ERRORS
 from rejoinder.web.deps import ApiStaffDep, RuntimeDep, SiteDep, get_api_staff
-from rejoinder.web.desk.queue import actor_of, parse_filters
+from rejoinder.web.desk.queue import QueueParamsDep, actor_of, parse_filters
 from rejoinder.web.errors import ApiError
+from rejoinder.web.params import PathId, parse_cursor
 from rejoinder.web.rendering import iso
-from rejoinder.web.requests import parse_cursor
 
 # Every call here is made by someone at the desk: checked first, before anything else is.
 router = APIRouter(
@@ -108,16 +108,21 @@ async def counts(rt: RuntimeDep, site: SiteDep) -> Response:
 
 
 @router.get("/queues/{tab}", summary="A page of a queue: held, reported, published, refused, all")
-async def queue(request: Request, tab: str, rt: RuntimeDep, site: SiteDep) -> Response:
+async def queue(
+    tab: str,
+    rt: RuntimeDep,
+    site: SiteDep,
+    params: QueueParamsDep,
+) -> Response:
     if tab not in QUEUE_TABS:
         raise ApiError(404, f"There is no such queue; they are {', '.join(QUEUE_TABS)}.")
-    filters = parse_filters(request.query_params) if tab == "all" else QueueFilters()
+    filters = parse_filters(params) if tab == "all" else QueueFilters()
     page = await run_in_threadpool(
         desk.read_queue,
         rt.db,
         site_id=site.id,
         tab=tab,
-        cursor=parse_cursor(request.query_params.get("cursor")),
+        cursor=parse_cursor(params["cursor"]),
         now=utcnow(),
         filters=filters,
     )
@@ -169,7 +174,7 @@ async def bulk(request: Request, staff: ApiStaffDep, rt: RuntimeDep, site: SiteD
 )
 async def act(
     request: Request,
-    comment_id: int,
+    comment_id: PathId,
     action: str,
     staff: ApiStaffDep,
     rt: RuntimeDep,

@@ -26,9 +26,12 @@ from rejoinder.web.deps import (
     get_api_admin,
     named_site,
 )
+from rejoinder.web.params import parse_int
 
 router = APIRouter()
 _DONE = {"shipped": "The site now uses the shipped model."}
+VERSION_MAX = 2**31 - 1
+CHOOSE_VERSION = "Choose a version number or the shipped model."
 
 
 def _page(
@@ -56,28 +59,33 @@ def _page(
 
 @router.get("/admin/models", include_in_schema=False)
 async def models_page(
-    request: Request, staff: DeskStaffDep, rt: RuntimeDep, site: str | None = None
+    request: Request,
+    staff: DeskStaffDep,
+    rt: RuntimeDep,
+    site: str | None = None,
+    done: str = "",
 ) -> Response:
     if not staff.user.is_admin:
         return _page(request, staff, rt.default_site, status=403)
     # Named after the admin check: a moderator gets the 403 page whatever site they name.
     target = await named_site(rt, site)
     page = await run_in_threadpool(site_models.read_models, rt.db, target.id)
-    done = request.query_params.get("done", "")
-    flash = _DONE.get(done) or (
-        f"The site now uses version {done}." if done.isascii() and done.isdigit() else ""
-    )
+    try:
+        version = parse_int(done, "done", CHOOSE_VERSION, low=1, high=VERSION_MAX)
+    except Invalid:
+        version = None  # a made-up address: no message
+    flash = _DONE.get(done) or (f"The site now uses version {version}." if version else "")
     return _page(request, staff, target, page=page, flash=flash)
 
 
 def _version(value: str) -> int | None:
     """The form's version: "shipped" or a version number."""
-    value = value.strip()
-    if value == "shipped":
+    if value.strip() == "shipped":
         return None
-    if value.isascii() and value.isdigit() and 0 < int(value) < 2**31:
-        return int(value)
-    raise Invalid("version", "Choose a version number or the shipped model.")
+    version = parse_int(value, "version", CHOOSE_VERSION, low=1, high=VERSION_MAX)
+    if version is None:
+        raise Invalid("version", CHOOSE_VERSION)
+    return version
 
 
 @router.post("/admin/models/activate", include_in_schema=False)
