@@ -67,12 +67,21 @@ class Settings(BaseSettings):
     migrate_on_start: bool = Field(
         True, description="Apply database migrations when the app starts."
     )
-    secure_cookies: bool = Field(
-        False, description="Mark cookies Secure (set this when served over HTTPS)."
+    secure_cookies: bool | None = Field(
+        None,
+        description="Mark cookies Secure, so browsers send them only over HTTPS; unset, they "
+        "are Secure when the base URL is https://.",
     )
     config_file: Path | None = Field(
         None, description="Optional TOML file with any of these settings (lower-case keys)."
     )
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Whether cookies are marked Secure: as set, or when the site is served over HTTPS."""
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.base_url.startswith("https://")
 
     @field_validator("database_url")
     @classmethod

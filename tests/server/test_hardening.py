@@ -186,3 +186,61 @@ def test_the_api_docs_are_a_page_of_our_own_made_from_the_openapi_document(
     for path, item in document["paths"].items():
         for method in item:
             assert f"{method.upper()} {path}" in listed, (method, path)
+
+
+def _readable_forms(value: str) -> str:
+    """A cookie value as anyone could read it: as sent, URL-decoded, and base64-decoded."""
+    import base64
+    import binascii
+    import contextlib
+    from urllib.parse import unquote
+
+    forms = [value, unquote(value)]
+    for piece in unquote(value).replace(".", " ").replace('"', " ").split():
+        padded = piece + "=" * (-len(piece) % 4)
+        for decode in (base64.urlsafe_b64decode, base64.b64decode):
+            with contextlib.suppress(binascii.Error, ValueError):
+                forms.append(decode(padded).decode("utf-8", "replace"))
+    return "\n".join(forms)
+
+
+def test_the_remembered_writer_is_not_readable_in_the_cookie(
+    client: httpx.Client, server: Server
+) -> None:
+    slug = publish(server.url)["slug"]
+    response = client.post(
+        f"/articles/{slug}/comments",
+        data={"body": "Remember me.", "name": "Rita Reader", "email": "rita@example.org"},
+    )
+    assert response.status_code == 303
+    cookie = client.cookies["rj_author"]
+    readable = _readable_forms(cookie)
+    assert "rita@example.org" not in readable and "Rita Reader" not in readable
+    page = lxml.html.fromstring(client.get(f"/articles/{slug}").text)
+    [email] = page.xpath('//form[@id="commentform"]//input[@name="email"]')
+    assert email.get("value") == "rita@example.org"  # the site itself can still read it
+    forged = httpx.Client(base_url=server.url, cookies={"rj_author": cookie[:-4] + "AAAA"})
+    with forged:
+        page = lxml.html.fromstring(forged.get(f"/articles/{slug}").text)
+    [email] = page.xpath('//form[@id="commentform"]//input[@name="email"]')
+    assert email.get("value", "") == ""
+
+
+def test_cookies_are_secure_when_the_site_is_served_over_https(
+    databases: Databases, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    log = tmp_path_factory.mktemp("https") / "server.log"
+    running = Server(
+        databases.new(), env={"REJOINDER_BASE_URL": "https://comments.example"}, log=log
+    ).start()
+    try:
+        slug = publish(running.url)["slug"]
+        response = httpx.post(
+            f"{running.url}/articles/{slug}/comments",
+            data={"body": "Over https.", "name": "Sam", "email": "sam@example.org"},
+        )
+        assert response.status_code == 303
+        set_cookies = response.headers.get_list("set-cookie")
+        assert set_cookies and all("secure" in c.lower() for c in set_cookies), set_cookies
+    finally:
+        running.stop()

@@ -44,8 +44,18 @@ def test_defaults_without_any_configuration() -> None:
     assert settings.edit_window_minutes == 15
     assert settings.body_max == 5000
     assert settings.migrate_on_start is True
-    assert settings.secure_cookies is False
+    assert settings.secure_cookies is None
+    assert settings.cookies_secure is False  # the default base URL is http://
     assert 1 <= settings.workers <= 4
+
+
+def test_cookies_are_secure_by_default_when_the_site_is_served_over_https() -> None:
+    assert Settings(base_url="https://comments.example").cookies_secure is True
+    assert Settings(base_url="http://127.0.0.1:8000").cookies_secure is False
+    assert (
+        Settings(base_url="https://comments.example", secure_cookies=False).cookies_secure is False
+    )
+    assert Settings(base_url="http://127.0.0.1:8000", secure_cookies=True).cookies_secure is True
 
 
 def test_environment_variables_are_read_and_typed(monkeypatch: pytest.MonkeyPatch) -> None:

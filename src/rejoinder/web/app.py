@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.identity = Identity(
         rt.secret_key,
         window_seconds=settings.edit_window_minutes * 60,
-        secure=settings.secure_cookies,
+        secure=settings.cookies_secure,
     )
     app.state.api_cache = ReadCache(rt.changes)
     app.state.html_cache = ReadCache(rt.changes)

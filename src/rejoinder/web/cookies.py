@@ -1,9 +1,19 @@
-"""Who wrote what, without accounts: signed cookies the commenter's browser keeps."""
+"""Who wrote what, without accounts: cookies the commenter's browser keeps.
+
+The comment ids a browser may edit and the form's timestamp are signed (itsdangerous): they
+say nothing about the writer. The name, email and website the form remembers are personal,
+so that cookie is encrypted (Fernet, with a key derived from the secret key): the browser
+keeps it but cannot read it, and neither can anyone who copies it off the disk.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
@@ -12,6 +22,10 @@ from starlette.responses import Response
 OWN_COOKIE = "rj_own"
 AUTHOR_COOKIE = "rj_author"
 _MAX_OWNED = 40  # the newest comments a browser can still edit; older ones are past the window
+_AUTHOR_SECONDS = 365 * 86400
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 
 @dataclass(frozen=True)
@@ -27,7 +41,7 @@ class Identity:
     def __init__(self, secret: str, *, window_seconds: int, secure: bool) -> None:
         self._form = URLSafeTimedSerializer(secret, salt="rejoinder.form")
         self._own = URLSafeTimedSerializer(secret, salt="rejoinder.own")
-        self._author = URLSafeTimedSerializer(secret, salt="rejoinder.author")
+        self._secret = secret
         self._window = window_seconds
         self._secure = secure
 
@@ -70,25 +84,35 @@ class Identity:
             secure=self._secure,
         )
 
+    @cached_property
+    def _author(self) -> Fernet:
+        from cryptography.fernet import Fernet
+        from cryptography.hazmat.primitives.hashes import SHA256
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        derive = HKDF(algorithm=SHA256(), length=32, salt=None, info=b"rejoinder.author")
+        return Fernet(base64.urlsafe_b64encode(derive.derive(self._secret.encode())))
+
     def author(self, request: Request) -> Author:
+        from cryptography.fernet import InvalidToken
+
         raw = request.cookies.get(AUTHOR_COOKIE)
         if not raw:
             return Author()
         try:
-            values = self._author.loads(raw, max_age=365 * 86400)
-        except BadSignature:
-            return Author()
+            values = json.loads(self._author.decrypt(raw.encode("ascii"), ttl=_AUTHOR_SECONDS))
+        except (InvalidToken, UnicodeError, ValueError):
+            return Author()  # forged, expired, or from before the cookie was encrypted
         if not isinstance(values, dict):
             return Author()
         return Author(**{k: str(values.get(k, "")) for k in ("name", "email", "website")})
 
     def remember_author(self, response: Response, author: Author) -> None:
+        values = {"name": author.name, "email": author.email, "website": author.website}
         response.set_cookie(
             AUTHOR_COOKIE,
-            self._author.dumps(
-                {"name": author.name, "email": author.email, "website": author.website}
-            ),
-            max_age=365 * 86400,
+            self._author.encrypt(json.dumps(values).encode()).decode("ascii"),
+            max_age=_AUTHOR_SECONDS,
             httponly=True,
             samesite="lax",
             secure=self._secure,

@@ -50,7 +50,7 @@ def _keep_reader(request: Request, rt: Runtime, response: Response, reader_id: s
         max_age=_YEAR,
         httponly=True,
         samesite="lax",
-        secure=rt.settings.secure_cookies,
+        secure=rt.settings.cookies_secure,
     )
 
 

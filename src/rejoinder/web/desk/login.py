@@ -53,7 +53,7 @@ def _login_page(
         max_age=3600,
         httponly=True,
         samesite="lax",
-        secure=rt.settings.secure_cookies,
+        secure=rt.settings.cookies_secure,
         path="/admin",
     )
     response.headers["Cache-Control"] = "no-store"
@@ -91,7 +91,7 @@ async def login(request: Request, rt: RuntimeDep) -> Response:
         max_age=accounts.SESSION_HOURS * 3600,
         httponly=True,
         samesite="lax",
-        secure=rt.settings.secure_cookies,
+        secure=rt.settings.cookies_secure,
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/admin")
     return response

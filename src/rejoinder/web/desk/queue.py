@@ -248,7 +248,7 @@ def _done(rt: Runtime, target: str, message: str, kind: str = "ok") -> Response:
         max_age=120,
         httponly=True,
         samesite="lax",
-        secure=rt.settings.secure_cookies,
+        secure=rt.settings.cookies_secure,
         path="/admin",
     )
     return response
