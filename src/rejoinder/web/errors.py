@@ -154,4 +154,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return json_error(500, "internal", "Something went wrong on our side; nothing was saved.")
+        message = "Something went wrong on our side; nothing was saved."
+        if _wants_json(request):
+            return json_error(500, "internal", message)
+        try:
+            return _html_error(request, 500, message)
+        except Exception:  # the page itself failed to render: plain text, still no traceback
+            log.exception("the error page failed to render")
+            return Response(message, status_code=500, media_type="text/plain")
