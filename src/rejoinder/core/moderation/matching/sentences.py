@@ -13,6 +13,7 @@ writer's own characters.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
@@ -171,6 +172,7 @@ def _plain_sentences(folded: Folded) -> tuple[Sentence, ...]:
 
 def _sentences(folded: Folded, vocabulary: frozenset[str]) -> tuple[Sentence, ...]:
     out = []
+    joined_starts = [start for start, _ in folded.joined]  # in order, not overlapping
     for sentence in _SENTENCE.finditer(folded.text):
         parts: list[str] = ["§"]  # a clause start a pattern can ask for with ^
         key_starts: list[int] = []
@@ -182,7 +184,7 @@ def _sentences(folded: Folded, vocabulary: frozenset[str]) -> tuple[Sentence, ..
             written = folded.source[folded.starts[token.start()] : folded.ends[token.end() - 1]]
             capital = written[:1].isupper() and not (len(written) > 1 and written.isupper())
             found: Sequence[str] = _cached_keys(token.group())
-            if len(found) == 1 and _is_joined(folded, token.start(), token.end()):
+            if len(found) == 1 and _is_joined(folded, joined_starts, token.start(), token.end()):
                 found = _segment(found[0], vocabulary) or found
             for index, word in enumerate(found):
                 word = _unmask(word, vocabulary)
@@ -205,8 +207,11 @@ def _sentences(folded: Folded, vocabulary: frozenset[str]) -> tuple[Sentence, ..
     return tuple(out)
 
 
-def _is_joined(folded: Folded, start: int, end: int) -> bool:
-    return any(a <= start and end <= b for a, b in folded.joined)
+def _is_joined(folded: Folded, joined_starts: list[int], start: int, end: int) -> bool:
+    """Whether ``start:end`` lies inside one run of spaced-out letters (a binary search, so
+    a long text with many runs costs no more per word)."""
+    index = bisect_right(joined_starts, start) - 1
+    return index >= 0 and end <= folded.joined[index][1]
 
 
 def _segment(run: str, vocabulary: frozenset[str]) -> list[str] | None:
