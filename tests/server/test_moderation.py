@@ -476,7 +476,7 @@ def test_comment_with_three_links_is_held_and_answered_202(relaxed: Moderated) -
 # --- bans ----------------------------------------------------------------------------------
 
 
-def test_banned_email_gets_403_naming_the_ban_and_an_expired_domain_ban_does_not_apply(
+def test_banned_email_gets_403_not_naming_the_ban_and_an_expired_domain_ban_does_not_apply(
     relaxed: Moderated,
 ) -> None:
     slug = relaxed.article()
@@ -492,13 +492,14 @@ def test_banned_email_gets_403_naming_the_ban_and_an_expired_domain_ban_does_not
         api = http.post(path, json={"body": "Let me in.", "name": "Eve", "email": banned})
         assert api.status_code == 403, api.text
         assert api.json()["error"] == "refused" and set(api.json()) == ERROR_KEYS
-        assert (
-            "this email address is banned from commenting (spam campaign)" in api.json()["message"]
-        )
+        # the same words for every ban: whoever typed the address learns nothing about it
+        assert api.json()["message"] == "Your comment could not be posted on this site."
+        assert "banned" not in api.text and "spam campaign" not in api.text
 
         form = form_post(http, slug, body="Let me in, please.", name="Eve", email=banned.upper())
         assert form.status_code == 403
-        assert "this email address is banned from commenting" in body_error(form.text)
+        assert body_error(form.text).endswith("Your comment could not be posted on this site.")
+        assert "banned" not in form.text
         assert textarea(form.text) == "Let me in, please."
 
         allowed = http.post(

@@ -356,9 +356,16 @@ def _as_sent(text: str) -> str:
     return re.sub("[\ud800-\udfff]", "\ufffd", text)
 
 
+BANNED = "Your comment could not be posted on this site."
+
+
 def refusal(judgement: Judgement, *, edit: bool = False) -> Refused:
     """The error a refused submission raises: the sentence for the writer, and why."""
     decision = judgement.decision
+    if any(reason.phase == "bans" for reason in decision.reasons):
+        # Whoever typed the address or the name learns nothing about bans: the same words
+        # for every kind of ban and no reasons (the desk and the audit keep the real ones).
+        return Refused(BANNED, field="body", reasons=(), banned=True)
     message = explain(decision)
     if edit:
         because = message.removeprefix("Your comment was not posted because ")
