@@ -58,15 +58,15 @@ def _closed_by_server(held: list[socket.socket], at_least: int) -> int:
         deadline = time.monotonic() + BOUND
         while len(closed) < at_least and (left := deadline - time.monotonic()) > 0:
             for key, _ in selector.select(timeout=left):
-                sock = key.fileobj
-                assert isinstance(sock, socket.socket)
+                ready = key.fileobj
+                assert isinstance(ready, socket.socket)
                 try:
-                    data = sock.recv(65536)
+                    data = ready.recv(65536)
                 except ConnectionResetError:
                     data = b""
                 if not data:
-                    closed.add(sock)
-                    selector.unregister(sock)
+                    closed.add(ready)
+                    selector.unregister(ready)
     return len(closed)
 
 
