@@ -113,7 +113,7 @@ def model_thresholds(
 
 def open_database(settings: Settings) -> Database:
     """The database alone, neither migrated nor written to (for exports and migrations)."""
-    return Database(settings.database_url)
+    return Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
 
 
 def migrate(settings: Settings) -> str | None:
@@ -141,7 +141,7 @@ def schema_revision(settings: Settings) -> str | None:
 
 def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
     """Open the database (migrating it if asked), the default site, the secret and the signals."""
-    db = Database(settings.database_url)
+    db = open_database(settings)
     if settings.migrate_on_start if migrate is None else migrate:
         from rejoinder.store.migrate import upgrade
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -61,6 +61,32 @@ class Settings(BaseSettings):
     retention_days: int = Field(
         30, ge=1, description="Days refused submissions are kept for the audit before a purge."
     )
+    header_timeout: int = Field(
+        10,
+        ge=1,
+        description="Seconds a client has to send a request's line and headers, counted from "
+        "connecting or from the request's first byte; then the connection is closed.",
+    )
+    body_timeout: int = Field(
+        30,
+        ge=1,
+        description="Seconds a client has to send a request's whole body once its headers are "
+        "in; then the connection is closed.",
+    )
+    keepalive_timeout: int = Field(
+        5, ge=1, description="Seconds an idle connection is kept open between two requests."
+    )
+    max_connections: int = Field(
+        1000,
+        ge=1,
+        description="Open connections per worker. At the limit a new connection closes the "
+        "longest-idle one, else the slowest to send its headers, else is answered 503.",
+    )
+    sqlite_synchronous: Literal["normal", "full"] = Field(
+        "normal",
+        description="SQLite's synchronous pragma. normal: a commit survives the process being "
+        "killed, not a power cut; full: it survives both, and each commit waits for the disk.",
+    )
     admin_token: str | None = Field(
         None, description="Bearer token for the article-writing API (until accounts exist)."
     )
@@ -89,6 +115,11 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite:", "postgresql")):
             raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
         return value
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @classmethod
     def settings_customise_sources(

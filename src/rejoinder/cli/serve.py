@@ -39,6 +39,11 @@ def _run_server(settings: Settings) -> None:
     os.environ["REJOINDER_MIGRATE_ON_START"] = "false"
     if settings.secret_key:
         os.environ["REJOINDER_SECRET_KEY"] = settings.secret_key
+    os.environ["REJOINDER_SQLITE_SYNCHRONOUS"] = settings.sqlite_synchronous
+    os.environ["REJOINDER_HEADER_TIMEOUT"] = str(settings.header_timeout)
+    os.environ["REJOINDER_BODY_TIMEOUT"] = str(settings.body_timeout)
+    os.environ["REJOINDER_KEEPALIVE_TIMEOUT"] = str(settings.keepalive_timeout)
+    os.environ["REJOINDER_MAX_CONNECTIONS"] = str(_connection_cap(settings.max_connections))
     workers = f"{settings.workers} worker" + ("s" if settings.workers != 1 else "")
     typer.echo(f"Rejoinder on http://{settings.host}:{settings.port}/ ({workers})")
     uvicorn.run(
@@ -47,10 +52,48 @@ def _run_server(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        # By path, so that each worker imports it: read deadlines and the connection cap
+        # (rejoinder/web/connections.py), which replace uvicorn's limit_concurrency.
+        http="rejoinder.web.connections:GuardedHttpToolsProtocol",
+        timeout_keep_alive=settings.keepalive_timeout,
+        ws="none",  # no route takes a WebSocket
         log_level="warning",
         access_log=False,
         server_header=False,
     )
+
+
+# Descriptors a worker needs beside its clients: the listening socket, the database and its
+# lock file, Redis, the model's files, logs.
+_SPARE_DESCRIPTORS = 64
+
+
+def _connection_cap(wanted: int) -> int:
+    """Raise this process's soft descriptor limit to its hard limit (workers inherit it), and
+    bring the connection cap under it, so that running out of descriptors, which refuses new
+    connections at random, is never what limits a worker."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return wanted
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        # Linux refuses an unlimited soft limit for descriptors: ask for the most it allows.
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            target = soft
+        soft = target
+    if soft != resource.RLIM_INFINITY and wanted > soft - _SPARE_DESCRIPTORS:
+        cap = max(1, soft - _SPARE_DESCRIPTORS)
+        typer.echo(
+            f"Open files are limited to {soft} per process: at most {cap} connections per "
+            f"worker instead of {wanted} (raise LimitNOFILE)",
+            err=True,
+        )
+        return cap
+    return wanted
 
 
 def demo(

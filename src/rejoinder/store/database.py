@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -22,9 +22,19 @@ except ImportError:  # not on Windows: there SQLite's own lock is the only turn-
 
 class Database:
     """One engine per process. SQLite runs in WAL mode with foreign keys on; a write on
-    SQLite takes the lock at BEGIN (BEGIN IMMEDIATE) so two writers never deadlock."""
+    SQLite takes the lock at BEGIN (BEGIN IMMEDIATE) so two writers never deadlock.
 
-    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+    `sqlite_synchronous` is SQLite's synchronous pragma in WAL mode: "normal" (a commit survives
+    the process being killed, not a power cut) or "full" (it survives both; each commit waits
+    for the disk)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 8,
+        sqlite_synchronous: Literal["normal", "full"] = "normal",
+    ) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self._write_lock: threading.Lock | contextlib.nullcontext[None] = (
@@ -37,7 +47,7 @@ class Database:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
                 self._file_lock = _FileLock(Path(path + "-writer"))
             self.engine: Engine = create_engine(url, pool_size=pool_size, max_overflow=8)
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, sqlite_synchronous)
         else:
             self.engine = create_engine(
                 url, pool_size=pool_size, max_overflow=8, pool_pre_ping=True
@@ -106,7 +116,12 @@ def _held(lock: _FileLock | None) -> Iterator[None]:
         lock.release()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+_SYNCHRONOUS = {"normal": "PRAGMA synchronous=NORMAL", "full": "PRAGMA synchronous=FULL"}
+
+
+def _configure_sqlite(engine: Engine, synchronous: Literal["normal", "full"]) -> None:
+    pragma = _SYNCHRONOUS[synchronous]  # a KeyError here, not an unknown pragma later
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         # Let SQLAlchemy emit BEGIN itself (pysqlite's own transaction handling defers it).
@@ -116,8 +131,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=15000")
         # NORMAL in WAL mode: a commit survives the process being killed; only a power cut
-        # can lose the last transactions.
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # can lose the last transactions. FULL syncs the log at every commit.
+        cursor.execute(pragma)
         cursor.close()
 
     @event.listens_for(engine, "begin")
