@@ -88,3 +88,15 @@ def test_a_rule_that_refers_to_itself_or_to_nothing_is_an_error() -> None:
         Grammar({}).sequence("{missing}")
     with pytest.raises(ValueError, match="must come first"):
         Grammar({}).sequence("a ^ b")
+
+
+def test_a_group_may_end_a_clause_without_a_word() -> None:
+    """``(,|now)``: a comma or the word "now" after the match; the comma is not a word, so a
+    group that can match none must still be tried where its words are not."""
+    assert _matches("found your {vermin} (,|now)", "we found your rat, and more") == [
+        "found your rat"
+    ]
+    assert _matches("found your {vermin} (,|now)", "we found your rat now") == [
+        "found your rat now"
+    ]
+    assert _matches("found your {vermin} (,|now)", "we found your rat and more") == []

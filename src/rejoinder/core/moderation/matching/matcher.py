@@ -59,12 +59,14 @@ class Node:
         return None
 
     def first_keys(self) -> frozenset[str] | None:
-        """`firsts`, worked out once."""
+        """The keys every match begins with, worked out once: `firsts`, or None for a node
+        that can match no word at all (it may match anywhere)."""
         try:
             return self._first_keys
         except AttributeError:
-            self._first_keys: frozenset[str] | None = self.firsts()
-            return self._first_keys
+            keys = None if self.nullable() else self.firsts()
+            self._first_keys: frozenset[str] | None = keys
+            return keys
 
 
 class Phrases(Node):
@@ -126,6 +128,13 @@ def _plural_ends(node: Trie, word: str) -> bool:
             if child is not None and _END in child:
                 return True
     return False
+
+
+def _cannot_start(node: Node, s: Sentence, at: int) -> bool:
+    """Whether ``node`` surely has no match at word ``at``: it must begin with a word of its
+    `firsts` and that word is not there (a quick test before the work of trying)."""
+    keys = node.first_keys()
+    return keys is not None and at >= 0 and (at >= len(s.lower) or s.lower[at] not in keys)
 
 
 class Line(Node):
@@ -192,6 +201,8 @@ class Rule(Node):
         self.lines = tuple(lines)
 
     def ends(self, s: Sentence, at: int) -> list[int]:
+        if _cannot_start(self, s, at):
+            return _NONE
         memo = s.memo
         found = memo.get((self, at))
         if found is None:
@@ -201,6 +212,8 @@ class Rule(Node):
     def _ends(self, s: Sentence, at: int) -> list[int]:
         out: list[int] = []
         for line in self.lines:
+            if _cannot_start(line, s, at):
+                continue
             for end in line.ends(s, at):
                 if end not in out:
                     out.append(end)
@@ -228,7 +241,8 @@ class Longest(Rule):
     __slots__ = ()
 
     def _ends(self, s: Sentence, at: int) -> list[int]:
-        return sorted({end for line in self.lines for end in line.ends(s, at)}, reverse=True)
+        lines = [line for line in self.lines if not _cannot_start(line, s, at)]
+        return sorted({end for line in lines for end in line.ends(s, at)}, reverse=True)
 
 
 class Optional(Node):
@@ -383,7 +397,11 @@ def finditer(
     starts, stops, lower = s.key_starts, s.ends, s.lower
     found: list[tuple[int, int, int, int]] = []
     resume = -1
-    for word in range(lo, hi):
+    words: Iterable[int] = range(lo, hi)
+    if firsts is not None and not separators:  # only the words a match can begin with
+        positions = s.positions
+        words = sorted(p for key in firsts & s.words for p in positions[key] if lo <= p < hi)
+    for word in words:
         candidates: list[tuple[int, int]] = []
         if separators and (word == 0 or s.comma[word]):
             candidates.append((starts[word] - 2 if word else 0, -word - 1))
