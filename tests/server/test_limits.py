@@ -171,10 +171,12 @@ def _login_form(server: Server, address: str) -> tuple[httpx.Client, str]:
 
 def _log_in(server: Server, name: str, password: str, address: str) -> int:
     http, token = _login_form(server, address)
-    with http:
+    try:
         response = http.post(
             "/admin/login", data={"name": name, "password": password, "csrf": token}
         )
+    finally:
+        http.close()
     assert response.status_code in (303, 401, 429), response.text
     return response.status_code
 
@@ -188,9 +190,11 @@ def test_parallel_wrong_passwords_are_counted_before_any_is_checked(
 
     def guess(form: tuple[httpx.Client, str]) -> int:
         http, token = form
-        with http:
+        try:
             data = {"name": name, "password": "a wrong guess!", "csrf": token}
             return http.post("/admin/login", data=data).status_code
+        finally:
+            http.close()
 
     with ThreadPoolExecutor(40) as pool:
         answers = list(pool.map(guess, forms))
