@@ -16,6 +16,7 @@ from rejoinder.core.moderation import ModelScore, Threshold, scores_from
 from rejoinder.events import NAMES, Events
 from rejoinder.settings import Settings
 from rejoinder.store import sites as site_store
+from rejoinder.store.budgets import Budgets, MemoryBudgets, RedisBudgets
 from rejoinder.store.database import Database, SqliteChangeCounter
 from rejoinder.store.ratebook import RedisRates
 from rejoinder.usecases.moderation import Moderator, Scorer
@@ -42,6 +43,8 @@ class Runtime:
     default_site: Site
     limits: Limits
     moderator: Moderator | None = None
+    # The counts of the per-network request limits: in Redis when configured, else here.
+    budgets: Budgets = field(default_factory=MemoryBudgets)
     _sites_by_host: dict[str, Site] = field(default_factory=dict)
 
     def site_for_host(self, host: str | None) -> Site:
@@ -62,6 +65,7 @@ class Runtime:
 
     def close(self) -> None:
         self.changes.close()
+        self.budgets.close()
         self.db.dispose()
 
 
@@ -176,6 +180,7 @@ def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
         moderator = Moderator(db, scorer, rates, presets)
     return Runtime(
         moderator=moderator,
+        budgets=RedisBudgets(settings.redis_url) if settings.redis_url else MemoryBudgets(),
         settings=settings,
         db=db,
         events=events,

@@ -14,6 +14,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from rejoinder.core.addresses import parse_networks
+
 
 class Settings(BaseSettings):
     """The server's settings. Each field's description feeds `rejoinder settings` and the docs."""
@@ -25,7 +27,16 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL: sqlite:///PATH or postgresql+psycopg://user@host/db.",
     )
     redis_url: str | None = Field(
-        None, description="Redis URL; when set, workers share cache invalidation through it."
+        None,
+        description="Redis URL; when set, workers share cache invalidation and the request "
+        "limits through it.",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or CIDR networks of the reverse proxies in "
+        "front of the server. Only a request from one of them has its client address taken "
+        "from X-Forwarded-For or Forwarded (walked from the right, past every trusted hop); "
+        "any other request is its socket's peer. Empty: the peer, always.",
     )
     secret_key: str | None = Field(
         None,
@@ -108,6 +119,12 @@ class Settings(BaseSettings):
         if self.secure_cookies is not None:
             return self.secure_cookies
         return self.base_url.startswith("https://")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)  # ValueError names the entry that is not a network
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -30,12 +30,17 @@ from .conftest import screenshot_dir
 
 pytestmark = pytest.mark.browser
 
-MODERATION_ON = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "false"}
+MODERATION_ON = {
+    "REJOINDER_MODERATION": "true",
+    "REJOINDER_MODERATION_MODEL": "false",
+    "REJOINDER_TRUSTED_PROXIES": "127.0.0.1",  # the browsers' X-Forwarded-For, below
+}
 PASSWORD = "a desk walk-through password"
 SEAMUS = "Séamus Ó Néill"
 FORM_SECONDS = 3.0  # the default policy's min_form_seconds: a person takes longer to write
 # Readers' addresses as a proxy on this host would pass them on (documentation range, RFC 5737):
-# uvicorn takes X-Forwarded-For from 127.0.0.1, so each browser is a reader from its own address.
+# the server trusts X-Forwarded-For from 127.0.0.1 (REJOINDER_TRUSTED_PROXIES), so each browser
+# is a reader from its own address.
 READER_ADDRESSES = ("192.0.2.11", "198.51.100.12", "203.0.113.13")
 WIDE: ViewportSize = {"width": 1280, "height": 900}
 

@@ -25,7 +25,13 @@ from rejoinder.store.schema import audit_log, comments, refused, reports
 from tests.conftest import SEED, Databases, Server, rejoinder
 from tests.server import ERROR_KEYS, comment_li, has_class, parse_html, publish, words
 
-MODERATION_ON = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "false"}
+MODERATION_ON = {
+    "REJOINDER_MODERATION": "true",
+    "REJOINDER_MODERATION_MODEL": "false",
+    # The test client is a proxy on this host: tests/server/test_edit_moderation.py gives a
+    # reader an address of its own with X-Forwarded-For.
+    "REJOINDER_TRUSTED_PROXIES": "127.0.0.1",
+}
 RELAXED: dict[str, Any] = {
     "min_form_seconds": 0, "flood_seconds": 0, "per_minute": None, "per_hour": None,
     "top_level_per_thread": None,

@@ -105,7 +105,7 @@ def test_an_edit_right_after_posting_is_not_taken_for_flooding_or_a_duplicate(de
         site_store.update_site_settings(conn, 1, {"policy": {**RELAXED, "flood_seconds": 15}})
     try:
         slug = desk.article()
-        # An address of its own (uvicorn trusts X-Forwarded-For from 127.0.0.1): the other
+        # An address of its own (the desk's server trusts X-Forwarded-For from 127.0.0.1): the other
         # tests' posts from this machine must not count against this one's first post.
         address = {"X-Forwarded-For": "203.0.113.77"}
         with httpx.Client(base_url=desk.url, timeout=10, headers=address) as reader:

@@ -60,6 +60,8 @@ def _run_server(settings: Settings) -> None:
         log_level="warning",
         access_log=False,
         server_header=False,
+        # The app reads forwarding headers itself, from REJOINDER_TRUSTED_PROXIES only.
+        proxy_headers=False,
     )
 
 

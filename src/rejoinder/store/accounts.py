@@ -111,12 +111,34 @@ def get_token_user(conn: Connection, token_hash: str, now: datetime) -> User | N
     return _user(row)
 
 
-def add_login_failure(conn: Connection, keys: list[str], now: datetime) -> None:
-    conn.execute(insert(login_attempts), [{"key": key, "created_at": now} for key in keys])
+_LOGIN_LOCK = 7270702  # PostgreSQL advisory lock: login attempts are counted one at a time
 
 
-def count_login_failures(conn: Connection, key: str, since: datetime) -> int:
-    query = select(func.count()).where(
-        login_attempts.c.key == key, login_attempts.c.created_at > since
+def lock_login_attempts(conn: Connection) -> None:
+    """Until the transaction ends, no other login attempt counts or adds rows: counting and
+    adding then act as one step. (On SQLite, BEGIN IMMEDIATE already takes turns.)"""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(_LOGIN_LOCK)))
+
+
+def add_login_attempts(conn: Connection, keys: list[str], now: datetime) -> list[int]:
+    """One row per key; their ids, to take them back if the attempt succeeds."""
+    rows = conn.execute(
+        insert(login_attempts).returning(login_attempts.c.id),
+        [{"key": key, "created_at": now} for key in keys],
     )
-    return int(conn.execute(query).scalar_one())
+    return [int(row_id) for row_id in rows.scalars()]
+
+
+def delete_login_attempts(conn: Connection, ids: list[int]) -> None:
+    conn.execute(delete(login_attempts).where(login_attempts.c.id.in_(ids)))
+
+
+def count_login_attempts(conn: Connection, keys: list[str], since: datetime) -> dict[str, int]:
+    """Attempts per key since `since` (keys without any are absent)."""
+    query = (
+        select(login_attempts.c.key, func.count())
+        .where(login_attempts.c.key.in_(keys), login_attempts.c.created_at > since)
+        .group_by(login_attempts.c.key)
+    )
+    return {key: int(count) for key, count in conn.execute(query)}

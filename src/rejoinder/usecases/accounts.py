@@ -25,10 +25,30 @@ if TYPE_CHECKING:
 SESSION_HOURS = 12
 PASSWORD_MIN = 10
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")
-# Failed logins allowed in the window, per account and per address group.
+# Login attempts: how many may fail in LOGIN_WINDOW, counted by account and by network.
+#
+# An attempt is counted *before* its password is checked: in one write transaction, which
+# takes a lock so that no other attempt counts meanwhile, the attempt's rows are added if
+# every budget below has room, or it is refused (429) without any argon2 work. A right
+# password takes its rows back; a wrong one leaves them as its failure. So parallel guesses
+# cannot all pass the check before any is recorded: at most the budget is ever verified.
+#
+# "Address" is the client's IPv4 address or IPv6 /64, "group" its IPv4 /24 or IPv6 /48
+# (`core.addresses.networks_of`). The budgets:
+# - one account from one address: LOGIN_LIMIT_ACCOUNT (the owner's typos, a guesser's
+#   patience), and from one group: LOGIN_LIMIT_ACCOUNT_GROUP (rotating addresses in a /24);
+# - one address over all accounts: LOGIN_LIMIT_ADDRESS; one group: LOGIN_LIMIT_GROUP;
+# - one account from everywhere: LOGIN_LIMIT_ACCOUNT_ALL, much larger. It does not lock the
+#   account: past it, only a group that has not failed against the account in the window
+#   may try (once, since its first failure makes it one that has). So whoever guesses from
+#   one network locks out only that network, the owner logs in from any other, and guessers
+#   spread over many networks get one guess per /24 or /48 per window.
 LOGIN_WINDOW = timedelta(minutes=15)
 LOGIN_LIMIT_ACCOUNT = 5
+LOGIN_LIMIT_ACCOUNT_GROUP = 10
 LOGIN_LIMIT_ADDRESS = 20
+LOGIN_LIMIT_GROUP = 60
+LOGIN_LIMIT_ACCOUNT_ALL = 50
 _hasher = PasswordHasher()
 
 
@@ -113,30 +133,59 @@ class Login:
     expires: datetime
 
 
-def log_in(db: Database, name: str, password: str, address: str, now: datetime) -> Login:
-    """Check the password (rate-limited per account and per address), open a session."""
-    keys = [f"account:{name.lower()[:60]}", f"addr:{address}"]
-    since = now - LOGIN_WINDOW
-    with db.read() as conn:
-        too_many = (
-            account_store.count_login_failures(conn, keys[0], since) >= LOGIN_LIMIT_ACCOUNT
-            or account_store.count_login_failures(conn, keys[1], since) >= LOGIN_LIMIT_ADDRESS
+def _login_keys(name: str, ip_hash: str, group_hash: str) -> dict[str, str]:
+    """The keys an attempt is counted under (hashed: names and networks stay out of them)."""
+
+    def key(kind: str, *parts: str) -> str:
+        return f"{kind}:{hashlib.sha256(chr(0).join(parts).encode()).hexdigest()[:40]}"
+
+    account = name.lower()[:60]
+    return {
+        "account": key("acct", account),
+        "account_address": key("acct-addr", account, ip_hash),
+        "account_group": key("acct-group", account, group_hash),
+        "address": key("addr", ip_hash),
+        "group": key("group", group_hash),
+    }
+
+
+def _login_refused(counts: dict[str, int]) -> bool:
+    return (
+        counts["account_address"] >= LOGIN_LIMIT_ACCOUNT
+        or counts["account_group"] >= LOGIN_LIMIT_ACCOUNT_GROUP
+        or counts["address"] >= LOGIN_LIMIT_ADDRESS
+        or counts["group"] >= LOGIN_LIMIT_GROUP
+        or (counts["account"] >= LOGIN_LIMIT_ACCOUNT_ALL and counts["account_group"] > 0)
+    )
+
+
+def log_in(
+    db: Database, name: str, password: str, ip_hash: str, group_hash: str, now: datetime
+) -> Login:
+    """Count the attempt, check the password, open a session (the limits: see LOGIN_WINDOW);
+    `ip_hash` and `group_hash` are the client's address and group, hashed."""
+    keys = _login_keys(name, ip_hash, group_hash)
+    with db.write() as conn:
+        account_store.lock_login_attempts(conn)
+        counted = account_store.count_login_attempts(conn, list(keys.values()), now - LOGIN_WINDOW)
+        refused = _login_refused({kind: counted.get(key, 0) for kind, key in keys.items()})
+        reserved = (
+            [] if refused else account_store.add_login_attempts(conn, list(keys.values()), now)
         )
         found = account_store.get_password_hash(conn, name)
-    if too_many:
+    if refused:
         raise Forbidden("Too many failed attempts; wait 15 minutes and try again.")
     try:
         _hasher.verify(found[1] if found else _dummy_hash(), password)
         ok = found is not None and not found[0].disabled
     except (VerificationError, InvalidHashError):
         ok = False
-    if not ok or found is None:
-        with db.write() as conn:
-            account_store.add_login_failure(conn, keys, now)
+    if not ok or found is None:  # the reserved rows stay: they are this failure
         raise Invalid("password", "That name and password do not match an active account.")
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     expires = now + timedelta(hours=SESSION_HOURS)
     with db.write() as conn:
+        account_store.delete_login_attempts(conn, reserved)  # a success costs no budget
         account_store.add_session(conn, _digest(token), found[0].id, csrf, now, expires)
     return Login(user=found[0], token=token, csrf=csrf, expires=expires)
 

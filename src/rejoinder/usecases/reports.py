@@ -6,7 +6,10 @@ Who may report, and how often:
 - at most PER_ADDRESS_PER_COMMENT reports per (hashed) address per comment: readers behind one
   address (a household, an office) can each report, but clearing cookies again and again does
   not add reports without end;
-- at most PER_ADDRESS_PER_HOUR reports per address in any hour, over all comments (429).
+- at most PER_ADDRESS_PER_HOUR reports per address in any hour, over all comments (429);
+- and, over the addresses of one group, `budgets.REPORTS` (429).
+An address is an IPv4 address or an IPv6 /64, a group an IPv4 /24 or IPv6 /48
+(`core.addresses`): a reader cycling through the addresses of one line reports as one.
 
 Each report adds one to the comment's `report_count` in the same transaction. At the site's
 threshold (site setting "reports_to_queue", default 3) the comment is in the Reported queue
@@ -32,7 +35,9 @@ from rejoinder.store import audit as audit_store
 from rejoinder.store import comments as comment_store
 from rejoinder.store import reports as report_store
 from rejoinder.store import sites as site_store
+from rejoinder.store.budgets import Budgets
 from rejoinder.store.database import Database
+from rejoinder.usecases.budgets import REPORTS, take
 
 REASONS: dict[str, str] = {
     "abuse": "Abuse or harassment",
@@ -143,12 +148,16 @@ def report_comment(
     text: str,
     reporter: str,
     ip_hash: str,
+    group_hash: str,
+    budgets: Budgets,
     now: datetime,
 ) -> Reported:
     """Store one reader's report and count it; hide the comment if the site says so."""
     reason, text = check_report(reason, text)
     try:
-        return _report(db, events, comment_id, reason, text, reporter, ip_hash, now)
+        return _report(
+            db, events, comment_id, reason, text, reporter, (ip_hash, group_hash, budgets), now
+        )
     except report_store.DuplicateReport:  # the same reader twice at once: the key keeps one
         raise AlreadyReported(
             "You have already reported this comment. Thank you: a moderator will look at it."
@@ -162,9 +171,10 @@ def _report(
     reason: str,
     text: str,
     reporter: str,
-    ip_hash: str,
+    network: tuple[str, str, Budgets],
     now: datetime,
 ) -> Reported:
+    ip_hash, group_hash, budgets = network
     with db.write() as conn:
         state = report_store.get_reportable(conn, comment_id, lock=True)
         if state is None or state.status is not Status.PUBLISHED:
@@ -190,6 +200,15 @@ def _report(
                 "Please try again later.",
                 field="reason",
                 retry_after=max(1, int(wait.total_seconds()) + 1),
+            )
+        # Counted only for a report that is stored: "already reported" answers cost nothing.
+        seconds = take(budgets, REPORTS, ip_hash, group_hash, now.timestamp())
+        if seconds:
+            raise Refused(
+                "Many reports have come from your network in the last hour, the most we "
+                "take. Please try again later.",
+                field="reason",
+                retry_after=seconds,
             )
         article = article_store.get_article_by_id(conn, state.article_id)
         assert article is not None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -14,13 +13,12 @@ from starlette.responses import Response
 from rejoinder.core.articlefile import draft_from_fields
 from rejoinder.core.models import CommentInput, PublicComment, Status, ThreadNode
 from rejoinder.runtime import Runtime, utcnow
-from rejoinder.usecases import discussion, publishing
+from rejoinder.usecases import budgets, discussion, publishing
 from rejoinder.usecases.moderation import Screening, verdict_out
 from rejoinder.web.addresses import address_hashes
 from rejoinder.web.cookies import OWN_COOKIE
 from rejoinder.web.deps import AdminToken, IdentityDep, JsonBody, RuntimeDep, SiteDep
 from rejoinder.web.errors import ApiError
-from rejoinder.web.limits import CheckLimiter
 from rejoinder.web.params import PathId, parse_cursor, parse_sort
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.schemas import (
@@ -272,9 +270,8 @@ async def check(request: Request, payload: CheckIn, rt: RuntimeDep, site: SiteDe
             f"a comment holds at most {rt.limits.body_max:,}.",
             field="text",
         )
-    ip_hash, _group = address_hashes(rt.secret_key, request)
-    limiter: CheckLimiter = request.app.state.check_limiter
-    wait = limiter.wait(ip_hash, time.monotonic())
+    ip_hash, group_hash = address_hashes(rt.secret_key, request)
+    wait = budgets.take(rt.budgets, budgets.CHECKS, ip_hash, group_hash, utcnow().timestamp())
     if wait:
         raise ApiError(
             429,

@@ -31,7 +31,6 @@ from rejoinder.web.desk.queue_api import router as admin_api_router
 from rejoinder.web.desk.site_models import router as model_router
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.hardening import BodyLimit, SecurityHeaders, body_limits
-from rejoinder.web.limits import CheckLimiter
 from rejoinder.web.params import QueryWithoutNul
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.rendering import make_renderer
@@ -104,7 +103,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.api_cache = ReadCache(rt.changes)
     app.state.html_cache = ReadCache(rt.changes)
-    app.state.check_limiter = CheckLimiter()
     install_error_handlers(app)
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
     app.include_router(auth.router)

@@ -107,7 +107,7 @@ async def report_save(
     form = await request.form()
     reason, text = _text(form, "reason"), _text(form, "text")
     reader_id = _reader_id(request, rt) or secrets.token_urlsafe(18)
-    ip_hash, _group = address_hashes(rt.secret_key, request)
+    ip_hash, group_hash = address_hashes(rt.secret_key, request)
     try:
         await run_in_threadpool(
             reports.report_comment,
@@ -118,6 +118,8 @@ async def report_save(
             text=text,
             reporter=reports.reporter_key(rt.secret_key, reader_id),
             ip_hash=ip_hash,
+            group_hash=group_hash,
+            budgets=rt.budgets,
             now=utcnow(),
         )
     except InvalidMany as error:

@@ -77,9 +77,11 @@ async def login(request: Request, rt: RuntimeDep) -> Response:
         return _login_page(
             request, rt, error="The form expired; please log in again.", name=name, status=403
         )
-    address, _group = address_hashes(rt.secret_key, request)
+    address, group = address_hashes(rt.secret_key, request)
     try:
-        done = await run_in_threadpool(accounts.log_in, rt.db, name, password, address, utcnow())
+        done = await run_in_threadpool(
+            accounts.log_in, rt.db, name, password, address, group, utcnow()
+        )
     except (Invalid, Forbidden) as error:
         status = 429 if isinstance(error, Forbidden) else 401
         return _login_page(request, rt, error=error.message, name=name, status=status)
