@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import signal
 import socket
 import statistics
@@ -159,7 +160,11 @@ def main() -> None:
         print(f"empty database (migrated at start): {fresh}")
         runs = []
         for number in range(args.runs):
-            run = rejoinder_run(database, fresh=False)
+            # a copy of the migrated file each time: the posts of one run would make the next
+            # run's first post a flood from the same address
+            copy = Path(folder) / f"run-{number}.db"
+            shutil.copyfile(database, copy)
+            run = rejoinder_run(copy, fresh=False)
             print(f"run {number + 1}: {run}")
             runs.append(run)
     times = [r["first_answer_s"] for r in runs]
