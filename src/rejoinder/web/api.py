@@ -19,7 +19,7 @@ from rejoinder.usecases.moderation import Screening, verdict_out
 from rejoinder.web.addresses import address_hashes
 from rejoinder.web.cookies import OWN_COOKIE
 from rejoinder.web.deps import AdminToken, IdentityDep, JsonBody, RuntimeDep, SiteDep
-from rejoinder.web.errors import ApiError
+from rejoinder.web.errors import API_ERRORS, ApiError
 from rejoinder.web.limits import CheckLimiter
 from rejoinder.web.params import PathId, parse_cursor, parse_sort
 from rejoinder.web.readcache import ReadCache
@@ -33,17 +33,13 @@ from rejoinder.web.schemas import (
     CommentIn,
     CommentOut,
     Counts,
-    ErrorOut,
     ThreadOut,
     article_out,
     comment_out,
     thread_out,
 )
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (400, 403, 404, 409, 415, 422)
-}
-router = APIRouter(prefix="/api/v1", tags=["discussion"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1", tags=["discussion"], responses=API_ERRORS)
 
 
 def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -154,7 +150,7 @@ def _single(comment: PublicComment, slug: str) -> dict[str, Any]:
     response_model=CommentOut,
     summary="Post a comment or a reply (202 when it is held for a moderator)",
     dependencies=[JsonBody],
-    responses={202: {"model": CommentOut}, 429: {"model": ErrorOut}},
+    responses={202: {"model": CommentOut, "description": "Held for a moderator."}},
 )
 async def post_comment(
     request: Request,
@@ -259,7 +255,6 @@ async def counts(
     tags=["moderation"],
     summary="What moderation would say of a comment; stores nothing",
     dependencies=[JsonBody],
-    responses={429: {"model": ErrorOut}},
 )
 async def check(request: Request, payload: CheckIn, rt: RuntimeDep, site: SiteDep) -> Response:
     if rt.moderator is None:

@@ -27,6 +27,7 @@ from rejoinder.web.deps import (
     get_api_staff,
     named_site,
 )
+from rejoinder.web.errors import ADMIN_API_ERRORS
 from rejoinder.web.rendering import as_typed
 
 router = APIRouter()
@@ -230,6 +231,7 @@ def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None
 @router.get(
     "/api/v1/admin/policy",
     tags=["admin"],
+    responses=ADMIN_API_ERRORS,
     summary="The site's moderation policy and reports settings",
     dependencies=[Depends(get_api_staff)],
 )
@@ -242,7 +244,10 @@ async def get_policy(rt: RuntimeDep, target: DeskSiteDep) -> Response:
 
 
 @router.put(
-    "/api/v1/admin/policy", tags=["admin"], summary="Replace the site's moderation policy (admins)"
+    "/api/v1/admin/policy",
+    tags=["admin"],
+    responses=ADMIN_API_ERRORS,
+    summary="Replace the site's moderation policy (admins)",
 )
 async def put_policy(
     request: Request, staff: ApiAdminDep, data: JsonDep, target: DeskSiteDep, rt: RuntimeDep

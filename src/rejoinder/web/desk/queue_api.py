@@ -13,10 +13,9 @@ from rejoinder.core.errors import Invalid
 from rejoinder.core.models import QUEUE_TABS, QueueFilters
 from rejoinder.runtime import utcnow
 from rejoinder.usecases import desk
-from rejoinder.web.api import ERRORS
 from rejoinder.web.deps import ApiStaffDep, RuntimeDep, SiteDep, get_api_staff
 from rejoinder.web.desk.queue import QueueParamsDep, actor_of, parse_filters
-from rejoinder.web.errors import ApiError
+from rejoinder.web.errors import ADMIN_API_ERRORS, ApiError
 from rejoinder.web.params import PathId, parse_cursor
 from rejoinder.web.rendering import iso
 
@@ -24,7 +23,7 @@ from rejoinder.web.rendering import iso
 router = APIRouter(
     prefix="/api/v1/admin",
     tags=["admin"],
-    responses={**ERRORS, 401: ERRORS[403]},
+    responses=ADMIN_API_ERRORS,
     dependencies=[Depends(get_api_staff)],
 )
 

@@ -26,6 +26,7 @@ from rejoinder.web.deps import (
     get_api_admin,
     named_site,
 )
+from rejoinder.web.errors import ADMIN_API_ERRORS
 from rejoinder.web.params import parse_int
 
 router = APIRouter()
@@ -148,6 +149,7 @@ def _json(content: Any, status: int = 200) -> Response:
 @router.get(
     "/api/v1/admin/models",
     tags=["admin"],
+    responses=ADMIN_API_ERRORS,
     summary="The site's model versions, their agreement figures and the active one",
     dependencies=[Depends(get_api_admin)],
 )
@@ -175,6 +177,7 @@ async def _activation(data: JsonDep) -> tuple[int | None, str]:
 @router.put(
     "/api/v1/admin/models/active",
     tags=["admin"],
+    responses=ADMIN_API_ERRORS,
     summary='Switch the site\'s model: {"version": N} or {"version": null} for the shipped one',
 )
 async def put_active_model(
