@@ -132,3 +132,11 @@ def test_every_operation_keeps_to_the_document(target: Target) -> None:
                 failures.append(f"{operation.label} ({mode.value}): {_describe(error)}")
     assert tried >= 30, tried
     assert not failures, "\n\n".join(failures)
+
+
+def test_a_405_allows_every_method_of_its_path(target: Target) -> None:
+    # FastAPI makes one route per method: GET and POST share this path as two routes.
+    response = httpx.delete(f"{target.server.url}/api/v1/articles/{target.slug}/comments")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD, POST"
+    assert response.json()["error"] == "method_not_allowed"

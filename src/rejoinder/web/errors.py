@@ -70,7 +70,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 # What the public API and the admin API may answer besides success, declared on their routes
-# once (tests/app/test_openapi.py checks that no operation with input lacks 422).
+# once (tests/unit/test_openapi.py checks that no operation with input lacks 422).
 API_ERRORS = error_responses(400, 403, 404, 409, 413, 415, 422, 429)
 ADMIN_API_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 415, 422)
 
