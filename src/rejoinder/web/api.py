@@ -21,7 +21,7 @@ from rejoinder.web.cookies import OWN_COOKIE
 from rejoinder.web.deps import AdminToken, IdentityDep, JsonBody, RuntimeDep, SiteDep
 from rejoinder.web.errors import API_ERRORS, ApiError
 from rejoinder.web.limits import CheckLimiter
-from rejoinder.web.params import PathId, parse_cursor, parse_sort
+from rejoinder.web.params import CURSOR, SORTS, PathId, parse_cursor, parse_sort
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.schemas import (
     ArticleIn,
@@ -106,8 +106,11 @@ async def list_comments(
     slug: str,
     rt: RuntimeDep,
     site: SiteDep,
-    sort: Annotated[str, Query(description="oldest or newest")] = "oldest",
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    sort: Annotated[str, Query(description="oldest or newest", json_schema_extra=SORTS)] = "oldest",
+    cursor: Annotated[
+        str | None,
+        Query(description="next_cursor of the previous page", json_schema_extra=CURSOR),
+    ] = None,
 ) -> Response:
     order, after = parse_sort(sort), parse_cursor(cursor)
     cache: ReadCache[bytes] = request.app.state.api_cache

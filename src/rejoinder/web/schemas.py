@@ -11,22 +11,50 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rejoinder.core.models import Article, PublicComment, ThreadNode, ThreadPage
+from rejoinder.core.articlefile import ARTICLE_BODY_MAX, LONGEST
+from rejoinder.core.models import Article, Limits, PublicComment, ThreadNode, ThreadPage
+
+# What validation refuses, declared in the schema so that a client (or schemathesis) knows it.
+# The checks and their messages stay where they are (core/validation.py, core/articlefile.py):
+# pydantic would answer them in its own words. Lengths that a site sets are left out.
+_LIMITS = Limits()
+# Some character that is neither white space nor one of the controls validation removes.
+VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+EMAIL = r"^[^@\s]+@(?:[^@\s.]+\.)+[^@\s.]{2,}$"
+SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+def _written(max_length: int | None = None) -> dict[str, Any]:
+    """A field that must hold something visible once cleaned."""
+    extra: dict[str, Any] = {"minLength": 1, "pattern": VISIBLE}
+    return extra if max_length is None else {**extra, "maxLength": max_length}
 
 
 class CommentIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    body: str = Field(description="The comment: plain text or the Markdown subset.")
-    name: str = Field(description="Shown as the comment's author.")
-    email: str = Field(description="Never published; used for replies and moderation.")
-    website: str = Field("", description="Optional http(s) address; the name links to it.")
+    body: str = Field(
+        description="The comment: plain text or the Markdown subset.",
+        json_schema_extra=_written(),
+    )
+    name: str = Field(
+        description="Shown as the comment's author.", json_schema_extra=_written(_LIMITS.name_max)
+    )
+    email: str = Field(
+        description="Never published; used for replies and moderation.",
+        json_schema_extra={"pattern": EMAIL, "maxLength": _LIMITS.email_max},
+    )
+    website: str = Field(
+        "",
+        description="Optional http(s) address; the name links to it.",
+        json_schema_extra={"maxLength": _LIMITS.website_max - len("https://")},
+    )
     parent_id: int | None = Field(None, description="The comment this one replies to.")
     notify_replies: bool = Field(False, description="Email me when someone replies.")
 
 
 class CommentEdit(BaseModel):
-    body: str = Field(description="The new text of the comment.")
+    body: str = Field(description="The new text of the comment.", json_schema_extra=_written())
 
 
 class AuthorOut(BaseModel):
@@ -94,15 +122,21 @@ class ArticleList(BaseModel):
 class ArticleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str
-    body: str = Field(description="Markdown.")
-    slug: str | None = None
-    dek: str = ""
-    author: str = ""
+    title: str = Field(json_schema_extra=_written(LONGEST["title"]))
+    body: str = Field(description="Markdown.", json_schema_extra=_written(ARTICLE_BODY_MAX))
+    slug: str | None = Field(
+        None,
+        description="Made from the title when left out.",
+        json_schema_extra={"pattern": SLUG, "maxLength": 120},
+    )
+    dek: str = Field("", json_schema_extra={"maxLength": LONGEST["dek"]})
+    author: str = Field("", json_schema_extra={"maxLength": LONGEST["author"]})
     published_at: datetime | None = None
     comments_open: bool = True
-    source_name: str | None = None
-    source_url: str | None = None
+    source_name: str | None = Field(None, json_schema_extra={"maxLength": LONGEST["source_name"]})
+    source_url: str | None = Field(
+        None, json_schema_extra={"pattern": "^https?://[^/]", "maxLength": LONGEST["source_url"]}
+    )
 
 
 class Counts(BaseModel):
