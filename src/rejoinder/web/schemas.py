@@ -233,3 +233,44 @@ class CheckOut(BaseModel):
     verdict: str = Field(description="publish, hold or refuse")
     reasons: list[ReasonOut]
     scores: dict[str, float] = Field(description="The local model's score per category.")
+
+
+# Bodies of the admin calls that read their JSON themselves, to answer in their own words: these
+# models only describe them in the OpenAPI document (see `json_body`).
+
+
+class BulkIn(BaseModel):
+    ids: list[int] = Field(min_length=1, description="The comments to act on.")
+    action: str = Field(json_schema_extra={"enum": ["approve", "reject"]})
+    note: str = ""
+    seen: str = Field("", description="The status the moderator saw; a change meanwhile is 409.")
+
+
+class ActionIn(BaseModel):
+    note: str = ""
+    body: str = Field("", description="edit: the new text.")
+    kind: str = Field("", description="ban: email, email_domain, ip_group or name.")
+    days: str | int = Field("", description="ban: how many days; empty for ever.")
+    seen: str = Field("", description="The status the moderator saw; a change meanwhile is 409.")
+
+
+class PolicyIn(BaseModel):
+    policy: dict[str, Any] = Field(
+        default_factory=dict, description="The settings as GET answers them; those left out reset."
+    )
+    reports_to_queue: int = Field(3, ge=1, le=1000)
+    hide_reported: bool = False
+    note: str = ""
+
+
+class ModelSwitchIn(BaseModel):
+    version: int | None = Field(
+        ge=1, lt=2**31, description="A version of the site's model; null for the shipped one."
+    )
+    note: str = ""
+
+
+def json_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
+    """A route's `openapi_extra` that declares the JSON body it reads itself."""
+    schema = {"application/json": {"schema": model.model_json_schema()}}
+    return {"requestBody": {"required": required, "content": schema}}

@@ -29,6 +29,7 @@ from rejoinder.web.deps import (
 )
 from rejoinder.web.errors import ADMIN_API_ERRORS
 from rejoinder.web.rendering import as_typed
+from rejoinder.web.schemas import PolicyIn, json_body
 
 router = APIRouter()
 
@@ -248,6 +249,7 @@ async def get_policy(rt: RuntimeDep, target: DeskSiteDep) -> Response:
     tags=["admin"],
     responses=ADMIN_API_ERRORS,
     summary="Replace the site's moderation policy (admins)",
+    openapi_extra=json_body(PolicyIn),
 )
 async def put_policy(
     request: Request, staff: ApiAdminDep, data: JsonDep, target: DeskSiteDep, rt: RuntimeDep

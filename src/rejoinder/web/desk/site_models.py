@@ -28,6 +28,7 @@ from rejoinder.web.deps import (
 )
 from rejoinder.web.errors import ADMIN_API_ERRORS
 from rejoinder.web.params import parse_int
+from rejoinder.web.schemas import ModelSwitchIn, json_body
 
 router = APIRouter()
 _DONE = {"shipped": "The site now uses the shipped model."}
@@ -179,6 +180,7 @@ async def _activation(data: JsonDep) -> tuple[int | None, str]:
     tags=["admin"],
     responses=ADMIN_API_ERRORS,
     summary='Switch the site\'s model: {"version": N} or {"version": null} for the shipped one',
+    openapi_extra=json_body(ModelSwitchIn),
 )
 async def put_active_model(
     staff: ApiAdminDep,
