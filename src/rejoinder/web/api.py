@@ -100,6 +100,7 @@ async def add_article(payload: ArticleIn, rt: RuntimeDep, site: SiteDep) -> Resp
     "/articles/{slug}/comments",
     response_model=ThreadOut,
     summary="A page of top-level comments, each with all its replies",
+    responses={304: {"description": "Unchanged since the ETag sent in If-None-Match."}},
 )
 async def list_comments(
     request: Request,
