@@ -19,7 +19,7 @@ from rejoinder.usecases.moderation import Screening, verdict_out
 from rejoinder.web.addresses import address_hashes
 from rejoinder.web.cookies import OWN_COOKIE
 from rejoinder.web.deps import AdminToken, IdentityDep, JsonBody, RuntimeDep, SiteDep
-from rejoinder.web.errors import API_ERRORS, ApiError
+from rejoinder.web.errors import API_ERRORS, ApiError, error_responses
 from rejoinder.web.limits import CheckLimiter
 from rejoinder.web.params import CURSOR, SORTS, PathId, parse_cursor, parse_sort
 from rejoinder.web.readcache import ReadCache
@@ -77,6 +77,7 @@ async def get_article(slug: str, rt: RuntimeDep, site: SiteDep) -> Response:
     response_model=ArticleOut,
     summary="Publish an article (admin token)",
     dependencies=[AdminToken, JsonBody],
+    responses=error_responses(401),  # the only call here that takes a token
 )
 async def add_article(payload: ArticleIn, rt: RuntimeDep, site: SiteDep) -> Response:
     fields = {

@@ -255,6 +255,8 @@ class ActionIn(BaseModel):
 
 
 class PolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown setting is refused
+
     policy: dict[str, Any] = Field(
         default_factory=dict, description="The settings as GET answers them; those left out reset."
     )
