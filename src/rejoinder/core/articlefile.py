@@ -19,7 +19,7 @@ FIELDS = (
     "source_url",
 )
 # The store's column sizes: a longer value must be refused here, not fail in the database.
-_LONGEST = {"title": 300, "dek": 600, "author": 200, "source_name": 200, "source_url": 500}
+LONGEST = {"title": 300, "dek": 600, "author": 200, "source_name": 200, "source_url": 500}
 #: the longest article body, in characters (a long feature is about 40,000)
 ARTICLE_BODY_MAX = 100_000
 
@@ -93,7 +93,7 @@ def draft_from_fields(
             f"The article is {len(draft.body_markdown):,} characters long; "
             f"the limit is {ARTICLE_BODY_MAX:,}.",
         )
-    for key, most in _LONGEST.items():
+    for key, most in LONGEST.items():
         if len(getattr(draft, key) or "") > most:
             raise Invalid(key, f"The {key.replace('_', ' ')} is too long (at most {most}).")
     return draft

@@ -18,8 +18,8 @@ from rejoinder.usecases.moderation import Screening, verdict_out
 from rejoinder.web.addresses import address_hashes
 from rejoinder.web.cookies import OWN_COOKIE
 from rejoinder.web.deps import AdminToken, IdentityDep, JsonBody, RuntimeDep, SiteDep
-from rejoinder.web.errors import ApiError
-from rejoinder.web.params import PathId, parse_cursor, parse_sort
+from rejoinder.web.errors import API_ERRORS, ApiError, error_responses
+from rejoinder.web.params import CURSOR, SORTS, PathId, parse_cursor, parse_sort
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.schemas import (
     ArticleIn,
@@ -31,17 +31,13 @@ from rejoinder.web.schemas import (
     CommentIn,
     CommentOut,
     Counts,
-    ErrorOut,
     ThreadOut,
     article_out,
     comment_out,
     thread_out,
 )
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (400, 403, 404, 409, 415, 422)
-}
-router = APIRouter(prefix="/api/v1", tags=["discussion"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1", tags=["discussion"], responses=API_ERRORS)
 
 
 def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -79,6 +75,7 @@ async def get_article(slug: str, rt: RuntimeDep, site: SiteDep) -> Response:
     response_model=ArticleOut,
     summary="Publish an article (admin token)",
     dependencies=[AdminToken, JsonBody],
+    responses=error_responses(401),  # the only call here that takes a token
 )
 async def add_article(payload: ArticleIn, rt: RuntimeDep, site: SiteDep) -> Response:
     fields = {
@@ -102,14 +99,18 @@ async def add_article(payload: ArticleIn, rt: RuntimeDep, site: SiteDep) -> Resp
     "/articles/{slug}/comments",
     response_model=ThreadOut,
     summary="A page of top-level comments, each with all its replies",
+    responses={304: {"description": "Unchanged since the ETag sent in If-None-Match."}},
 )
 async def list_comments(
     request: Request,
     slug: str,
     rt: RuntimeDep,
     site: SiteDep,
-    sort: Annotated[str, Query(description="oldest or newest")] = "oldest",
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    sort: Annotated[str, Query(description="oldest or newest", json_schema_extra=SORTS)] = "oldest",
+    cursor: Annotated[
+        str | None,
+        Query(description="next_cursor of the previous page", json_schema_extra=CURSOR),
+    ] = None,
 ) -> Response:
     order, after = parse_sort(sort), parse_cursor(cursor)
     cache: ReadCache[bytes] = request.app.state.api_cache
@@ -152,7 +153,7 @@ def _single(comment: PublicComment, slug: str) -> dict[str, Any]:
     response_model=CommentOut,
     summary="Post a comment or a reply (202 when it is held for a moderator)",
     dependencies=[JsonBody],
-    responses={202: {"model": CommentOut}, 429: {"model": ErrorOut}},
+    responses={202: {"model": CommentOut, "description": "Held for a moderator."}},
 )
 async def post_comment(
     request: Request,
@@ -257,7 +258,6 @@ async def counts(
     tags=["moderation"],
     summary="What moderation would say of a comment; stores nothing",
     dependencies=[JsonBody],
-    responses={429: {"model": ErrorOut}},
 )
 async def check(request: Request, payload: CheckIn, rt: RuntimeDep, site: SiteDep) -> Response:
     if rt.moderator is None:

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.routing import Match
 
 from rejoinder.core.errors import (
     Closed,
@@ -23,6 +24,7 @@ from rejoinder.core.errors import (
     RejoinderError,
     Unavailable,
 )
+from rejoinder.web.schemas import ErrorOut
 
 log = logging.getLogger("rejoinder.web")
 
@@ -47,6 +49,30 @@ _HTTP_NAMES = {
     422: "invalid",
     429: "rate_limited",
 }
+
+
+_MEANINGS = {
+    400: "The body is not JSON.",
+    401: "No valid API token or desk session.",
+    403: "Not allowed: not yours, closed, banned, not an admin, or a wrong CSRF token.",
+    404: "No such article, comment, site or queue.",
+    409: "The state changed meanwhile, or the thing exists already.",
+    413: "The body is over this address's size limit.",
+    415: "The body is not sent as application/json.",
+    422: "A parameter or a field is invalid; field names it.",
+    429: "Too many requests; Retry-After says when to try again.",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` of a group of routes: each status in the one error shape."""
+    return {status: {"model": ErrorOut, "description": _MEANINGS[status]} for status in statuses}
+
+
+# What the public API and the admin API may answer besides success, declared on their routes
+# once (tests/unit/test_openapi.py checks that no operation with input lacks 422).
+API_ERRORS = error_responses(400, 403, 404, 409, 413, 415, 422, 429)
+ADMIN_API_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 415, 422)
 
 
 class ApiError(Exception):
@@ -86,6 +112,23 @@ def status_of(error: RejoinderError) -> int:
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path. FastAPI makes one route per method, and
+    Starlette's 405 names only the first route's; routes are asked, method by method, since
+    an included router answers for the routes inside it."""
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.routes
+        )
+    )
 
 
 def _html_error(request: Request, status: int, message: str) -> Response:
@@ -149,6 +192,10 @@ def install_error_handlers(app: FastAPI) -> None:
             response = _html_error(request, exc.status_code, message)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
+        if exc.status_code == 405:
+            response.headers["Allow"] = allowed_methods(request) or response.headers.get(
+                "Allow", ""
+            )
         return response
 
     @app.exception_handler(Exception)

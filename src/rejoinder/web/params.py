@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Path
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -88,6 +88,11 @@ def parse_until(value: str | None, field: str) -> datetime | None:
     """The start (UTC) of the day after the one given: a filter that includes the whole day."""
     day = parse_day(value, field)
     return _start(day + timedelta(days=1)) if day else None
+
+
+# What parse_sort and parse_cursor take, for the OpenAPI document (they keep their messages).
+SORTS: dict[str, Any] = {"enum": [sort.value for sort in Sort]}
+CURSOR: dict[str, Any] = {"pattern": f"^[0-9]{{1,{len(str(ID_MAX)) - 1}}}$"}
 
 
 def parse_sort(value: str | None) -> Sort:

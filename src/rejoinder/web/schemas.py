@@ -11,22 +11,50 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rejoinder.core.models import Article, PublicComment, ThreadNode, ThreadPage
+from rejoinder.core.articlefile import ARTICLE_BODY_MAX, LONGEST
+from rejoinder.core.models import Article, Limits, PublicComment, ThreadNode, ThreadPage
+
+# What validation refuses, declared in the schema so that a client (or schemathesis) knows it.
+# The checks and their messages stay where they are (core/validation.py, core/articlefile.py):
+# pydantic would answer them in its own words. Lengths that a site sets are left out.
+_LIMITS = Limits()
+# Some character that is neither white space nor one of the controls validation removes.
+VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+EMAIL = r"^[^@\s]+@(?:[^@\s.]+\.)+[^@\s.]{2,}$"
+SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+def _written(max_length: int | None = None) -> dict[str, Any]:
+    """A field that must hold something visible once cleaned."""
+    extra: dict[str, Any] = {"minLength": 1, "pattern": VISIBLE}
+    return extra if max_length is None else {**extra, "maxLength": max_length}
 
 
 class CommentIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    body: str = Field(description="The comment: plain text or the Markdown subset.")
-    name: str = Field(description="Shown as the comment's author.")
-    email: str = Field(description="Never published; used for replies and moderation.")
-    website: str = Field("", description="Optional http(s) address; the name links to it.")
+    body: str = Field(
+        description="The comment: plain text or the Markdown subset.",
+        json_schema_extra=_written(),
+    )
+    name: str = Field(
+        description="Shown as the comment's author.", json_schema_extra=_written(_LIMITS.name_max)
+    )
+    email: str = Field(
+        description="Never published; used for replies and moderation.",
+        json_schema_extra={"pattern": EMAIL, "maxLength": _LIMITS.email_max},
+    )
+    website: str = Field(
+        "",
+        description="Optional http(s) address; the name links to it.",
+        json_schema_extra={"maxLength": _LIMITS.website_max - len("https://")},
+    )
     parent_id: int | None = Field(None, description="The comment this one replies to.")
     notify_replies: bool = Field(False, description="Email me when someone replies.")
 
 
 class CommentEdit(BaseModel):
-    body: str = Field(description="The new text of the comment.")
+    body: str = Field(description="The new text of the comment.", json_schema_extra=_written())
 
 
 class AuthorOut(BaseModel):
@@ -94,15 +122,21 @@ class ArticleList(BaseModel):
 class ArticleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str
-    body: str = Field(description="Markdown.")
-    slug: str | None = None
-    dek: str = ""
-    author: str = ""
+    title: str = Field(json_schema_extra=_written(LONGEST["title"]))
+    body: str = Field(description="Markdown.", json_schema_extra=_written(ARTICLE_BODY_MAX))
+    slug: str | None = Field(
+        None,
+        description="Made from the title when left out.",
+        json_schema_extra={"pattern": SLUG, "maxLength": 120},
+    )
+    dek: str = Field("", json_schema_extra={"maxLength": LONGEST["dek"]})
+    author: str = Field("", json_schema_extra={"maxLength": LONGEST["author"]})
     published_at: datetime | None = None
     comments_open: bool = True
-    source_name: str | None = None
-    source_url: str | None = None
+    source_name: str | None = Field(None, json_schema_extra={"maxLength": LONGEST["source_name"]})
+    source_url: str | None = Field(
+        None, json_schema_extra={"pattern": "^https?://[^/]", "maxLength": LONGEST["source_url"]}
+    )
 
 
 class Counts(BaseModel):
@@ -199,3 +233,46 @@ class CheckOut(BaseModel):
     verdict: str = Field(description="publish, hold or refuse")
     reasons: list[ReasonOut]
     scores: dict[str, float] = Field(description="The local model's score per category.")
+
+
+# Bodies of the admin calls that read their JSON themselves, to answer in their own words: these
+# models only describe them in the OpenAPI document (see `json_body`).
+
+
+class BulkIn(BaseModel):
+    ids: list[int] = Field(min_length=1, description="The comments to act on.")
+    action: str = Field(json_schema_extra={"enum": ["approve", "reject"]})
+    note: str = ""
+    seen: str = Field("", description="The status the moderator saw; a change meanwhile is 409.")
+
+
+class ActionIn(BaseModel):
+    note: str = ""
+    body: str = Field("", description="edit: the new text.")
+    kind: str = Field("", description="ban: email, email_domain, ip_group or name.")
+    days: str | int = Field("", description="ban: how many days; empty for ever.")
+    seen: str = Field("", description="The status the moderator saw; a change meanwhile is 409.")
+
+
+class PolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown setting is refused
+
+    policy: dict[str, Any] = Field(
+        default_factory=dict, description="The settings as GET answers them; those left out reset."
+    )
+    reports_to_queue: int = Field(3, ge=1, le=1000)
+    hide_reported: bool = False
+    note: str = ""
+
+
+class ModelSwitchIn(BaseModel):
+    version: int | None = Field(
+        ge=1, lt=2**31, description="A version of the site's model; null for the shipped one."
+    )
+    note: str = ""
+
+
+def json_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
+    """A route's `openapi_extra` that declares the JSON body it reads itself."""
+    schema = {"application/json": {"schema": model.model_json_schema()}}
+    return {"requestBody": {"required": required, "content": schema}}

@@ -27,7 +27,9 @@ from rejoinder.web.deps import (
     get_api_staff,
     named_site,
 )
+from rejoinder.web.errors import ADMIN_API_ERRORS
 from rejoinder.web.rendering import as_typed
+from rejoinder.web.schemas import PolicyIn, json_body
 
 router = APIRouter()
 
@@ -230,6 +232,7 @@ def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None
 @router.get(
     "/api/v1/admin/policy",
     tags=["admin"],
+    responses=ADMIN_API_ERRORS,
     summary="The site's moderation policy and reports settings",
     dependencies=[Depends(get_api_staff)],
 )
@@ -242,7 +245,11 @@ async def get_policy(rt: RuntimeDep, target: DeskSiteDep) -> Response:
 
 
 @router.put(
-    "/api/v1/admin/policy", tags=["admin"], summary="Replace the site's moderation policy (admins)"
+    "/api/v1/admin/policy",
+    tags=["admin"],
+    responses=ADMIN_API_ERRORS,
+    summary="Replace the site's moderation policy (admins)",
+    openapi_extra=json_body(PolicyIn),
 )
 async def put_policy(
     request: Request, staff: ApiAdminDep, data: JsonDep, target: DeskSiteDep, rt: RuntimeDep

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -13,18 +13,18 @@ from rejoinder.core.errors import Invalid
 from rejoinder.core.models import QUEUE_TABS, QueueFilters
 from rejoinder.runtime import utcnow
 from rejoinder.usecases import desk
-from rejoinder.web.api import ERRORS
 from rejoinder.web.deps import ApiStaffDep, RuntimeDep, SiteDep, get_api_staff
 from rejoinder.web.desk.queue import QueueParamsDep, actor_of, parse_filters
-from rejoinder.web.errors import ApiError
+from rejoinder.web.errors import ADMIN_API_ERRORS, ApiError
 from rejoinder.web.params import PathId, parse_cursor
 from rejoinder.web.rendering import iso
+from rejoinder.web.schemas import ActionIn, BulkIn, json_body
 
 # Every call here is made by someone at the desk: checked first, before anything else is.
 router = APIRouter(
     prefix="/api/v1/admin",
     tags=["admin"],
-    responses={**ERRORS, 401: ERRORS[403]},
+    responses=ADMIN_API_ERRORS,
     dependencies=[Depends(get_api_staff)],
 )
 
@@ -109,7 +109,7 @@ async def counts(rt: RuntimeDep, site: SiteDep) -> Response:
 
 @router.get("/queues/{tab}", summary="A page of a queue: held, reported, published, refused, all")
 async def queue(
-    tab: str,
+    tab: Annotated[str, Path(json_schema_extra={"enum": list(QUEUE_TABS)})],
     rt: RuntimeDep,
     site: SiteDep,
     params: QueueParamsDep,
@@ -136,7 +136,11 @@ async def queue(
     )
 
 
-@router.post("/comments/bulk", summary="Approve or reject several comments")
+@router.post(
+    "/comments/bulk",
+    summary="Approve or reject several comments",
+    openapi_extra=json_body(BulkIn),
+)
 async def bulk(request: Request, staff: ApiStaffDep, rt: RuntimeDep, site: SiteDep) -> Response:
     body = await _body(request)
     ids = body.get("ids", [])
@@ -171,11 +175,12 @@ async def bulk(request: Request, staff: ApiStaffDep, rt: RuntimeDep, site: SiteD
 @router.post(
     "/comments/{comment_id}/{action}",
     summary="approve, reject, edit {body}, feature, unfeature, ban {kind, days}; note optional",
+    openapi_extra=json_body(ActionIn, required=False),
 )
 async def act(
     request: Request,
     comment_id: PathId,
-    action: str,
+    action: Annotated[str, Path(json_schema_extra={"enum": list(desk.ACTIONS)})],
     staff: ApiStaffDep,
     rt: RuntimeDep,
     site: SiteDep,

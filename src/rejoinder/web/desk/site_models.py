@@ -26,7 +26,9 @@ from rejoinder.web.deps import (
     get_api_admin,
     named_site,
 )
+from rejoinder.web.errors import ADMIN_API_ERRORS
 from rejoinder.web.params import parse_int
+from rejoinder.web.schemas import ModelSwitchIn, json_body
 
 router = APIRouter()
 _DONE = {"shipped": "The site now uses the shipped model."}
@@ -148,6 +150,7 @@ def _json(content: Any, status: int = 200) -> Response:
 @router.get(
     "/api/v1/admin/models",
     tags=["admin"],
+    responses=ADMIN_API_ERRORS,
     summary="The site's model versions, their agreement figures and the active one",
     dependencies=[Depends(get_api_admin)],
 )
@@ -175,7 +178,9 @@ async def _activation(data: JsonDep) -> tuple[int | None, str]:
 @router.put(
     "/api/v1/admin/models/active",
     tags=["admin"],
+    responses=ADMIN_API_ERRORS,
     summary='Switch the site\'s model: {"version": N} or {"version": null} for the shipped one',
+    openapi_extra=json_body(ModelSwitchIn),
 )
 async def put_active_model(
     staff: ApiAdminDep,
