@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 from sqlalchemy import select
@@ -25,7 +24,6 @@ from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.schema import site_models
 from tests.conftest import Databases, Server, rejoinder
-from tests.server import publish
 from tests.server.test_site_models import RELAXED, ordinary, plug
 
 from .conftest import screenshot_dir
@@ -47,30 +45,34 @@ class Trained:
     figures: dict[str, Any]  # the last line `rejoinder moderation train` printed
 
 
-def decide(base: str, token: str, db: Database) -> None:
+def decide(server: Server, token: str, db: Database) -> None:
     """Post DECISIONS comments, all held, then approve or reject each through the admin API."""
     with db.write() as conn:  # a site that never saved thresholds: the model's own apply
         site_store.update_site_settings(
             conn, DEFAULT_SITE, {"policy": {"mode": "premoderate_all", **RELAXED}}
         )
-    slug = str(publish(base, title="Letters")["slug"])
+    slug = str(server.publish(title="Letters")["slug"])
     rng = random.Random(20261126)
-    with httpx.Client(base_url=base, timeout=30) as http:
+    with server.client(timeout=30) as http:
         made: list[tuple[int, bool]] = []
         for n in range(DECISIONS):
             unwanted = rng.random() < 0.4
             response = http.post(
                 f"/api/v1/articles/{slug}/comments",
-                json={"body": plug(rng) if unwanted else ordinary(rng), "name": f"Reader {n}",
-                      "email": f"reader{n}@example.org"},
-            )  # fmt: skip
+                json={
+                    "body": plug(rng) if unwanted else ordinary(rng),
+                    "name": f"Reader {n}",
+                    "email": f"reader{n}@example.org",
+                },
+            )
             assert response.status_code == 202, response.text
             made.append((int(response.json()["id"]), unwanted))
         for comment_id, unwanted in made:
             done = http.post(
                 f"/api/v1/admin/comments/{comment_id}/{'reject' if unwanted else 'approve'}",
-                json={}, headers={"Authorization": f"Bearer {token}"},
-            )  # fmt: skip
+                json={},
+                headers={"Authorization": f"Bearer {token}"},
+            )
             assert done.status_code == 200, done.text
 
 
@@ -80,14 +82,15 @@ def trained(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> I
     db_url = databases.new()
     secret = tmp / "password"
     secret.write_text(PASSWORD + "\n")
-    rejoinder("user", "add", "chief", "--role", "admin", "--password-file", str(secret),
-              db_url=db_url)  # fmt: skip
+    rejoinder(
+        "user", "add", "chief", "--role", "admin", "--password-file", str(secret), db_url=db_url
+    )
     token = rejoinder("token", "add", "chief", db_url=db_url).stdout.strip().splitlines()[-1]
     env = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "true"}
     server = Server(db_url, env=env, log=tmp / "server.log").start()
     db = Database(db_url, pool_size=1)
     try:
-        decide(server.url, token, db)
+        decide(server, token, db)
         output = rejoinder("moderation", "train", "--site", "default", db_url=db_url).stdout
         yield Trained(server, db, json.loads(output.strip().splitlines()[-1]))
     finally:
@@ -265,10 +268,12 @@ def test_the_model_page_reads_on_a_phone(
         boxes = [b for b in (c.bounding_box() for c in version.locator("td").all()) if b]
         for n, one in enumerate(boxes):
             for other in boxes[n + 1 :]:
-                apart = (one["y"] + one["height"] <= other["y"] + 0.5
-                         or other["y"] + other["height"] <= one["y"] + 0.5
-                         or one["x"] + one["width"] <= other["x"] + 0.5
-                         or other["x"] + other["width"] <= one["x"] + 0.5)  # fmt: skip
+                apart = (
+                    one["y"] + one["height"] <= other["y"] + 0.5
+                    or other["y"] + other["height"] <= one["y"] + 0.5
+                    or one["x"] + one["width"] <= other["x"] + 0.5
+                    or other["x"] + other["width"] <= one["x"] + 0.5
+                )
                 assert apart, (one, other)
         violations = run_axe(page)
         assert report("models, phone", violations) == []

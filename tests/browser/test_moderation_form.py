@@ -14,7 +14,7 @@ from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from tests.conftest import Databases, Server
 
-from .conftest import publish, screenshot_dir
+from .conftest import screenshot_dir
 
 pytestmark = pytest.mark.browser
 
@@ -94,7 +94,9 @@ def test_refused_insult_is_revised_and_published_then_a_held_comment_waits_for_i
     moderated: Server, browser: Browser, tmp_path: Path
 ) -> None:
     shots = screenshot_dir(tmp_path)
-    slug = publish(moderated.url, title="The council and the bridge", body="The vote is on.")
+    slug = str(
+        moderated.publish(title="The council and the bridge", body="The vote is on.")["slug"]
+    )
     writer = browser.new_context()
     try:
         page = writer.new_page()
@@ -158,7 +160,7 @@ def test_without_javascript_the_insult_comes_back_in_the_form_with_the_reason(
     # open at the reasons (the form's action ends in #error-summary), not at the top of the
     # article with the reason out of sight.
     body = "\n\n".join(f"Paragraph {n} of a long report on the bridge." for n in range(60))
-    slug = publish(moderated.url, title="No script here", body=body)
+    slug = str(moderated.publish(title="No script here", body=body)["slug"])
     context = browser.new_context(java_script_enabled=False, viewport={"width": 800, "height": 600})
     try:
         page = context.new_page()

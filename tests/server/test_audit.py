@@ -27,8 +27,8 @@ from rejoinder.store import audit as audit_store
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.schema import audit_log, users
+from tests import ERROR_KEYS, parse_html
 from tests.conftest import Databases, Server, rejoinder
-from tests.server import ERROR_KEYS, parse_html, publish
 
 MODERATION_ON = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "false"}
 # Many posts a second from one address: no form delay, no flood or rate limits.
@@ -224,7 +224,7 @@ def test_xss_in_actor_note_before_after_and_data_renders_inert(
 
 
 def _post_comments(desk: Desk, emails: list[str]) -> list[int]:
-    slug = publish(desk.url)["slug"]
+    slug = desk.server.publish()["slug"]
     ids = []
     texts = ["A fair point about the bridge.", HELD_TEXT, REFUSED_TEXT]
     for n, email in enumerate(emails):
@@ -398,7 +398,7 @@ def test_no_route_method_or_body_changes_or_deletes_an_audit_entry(desk: Desk) -
     victim_pw.write_text(PASSWORD)
     rejoinder("user", "add", "victim", "--password-file", str(victim_pw), db_url=desk.server.db_url)
     [published, held] = _post_comments(desk, ["t1@example.org", "t2@example.org"])
-    slug = str(publish(desk.url)["slug"])
+    slug = str(desk.server.publish()["slug"])
     with desk.db.read() as conn:
         victim_id = conn.execute(select(users.c.id).where(users.c.name == "victim")).scalar_one()
     for payload in XSS[:2]:

@@ -12,17 +12,16 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.conftest import Server
-from tests.server import (
+from tests import (
     ERROR_KEYS,
     article_count,
     comment_payload,
     parse_html,
     post,
-    publish,
     thread,
     words,
 )
+from tests.conftest import Server
 
 MISSING = object()  # the field is left out of the request
 OTHER_PARENT = object()  # a comment that exists, on another article
@@ -40,10 +39,10 @@ class Targets:
 def targets(server: Server) -> Targets:
     """An open article for the bad input, another with a comment, and a closed one."""
     with httpx.Client(base_url=server.url, timeout=10) as http:
-        slug = publish(server.url)["slug"]
-        other_slug = publish(server.url)["slug"]
+        slug = server.publish()["slug"]
+        other_slug = server.publish()["slug"]
         other_parent = post(http, other_slug)["id"]
-        closed_slug = publish(server.url, comments_open=False)["slug"]
+        closed_slug = server.publish(comments_open=False)["slug"]
     return Targets(slug, other_slug, other_parent, closed_slug)
 
 
@@ -259,7 +258,7 @@ def test_a_form_sent_back_shows_no_nul_byte(http: httpx.Client, targets: Targets
 def test_control_characters_are_stripped_and_text_is_nfc(
     server: Server, http: httpx.Client
 ) -> None:
-    slug = publish(server.url)["slug"]
+    slug = server.publish()["slug"]
     posted = post(
         http, slug, body="Caf\x00e\u0301 at\x07 noon\u202e!", name="Zo\x07e\u0301\u202e", website=""
     )

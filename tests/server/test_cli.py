@@ -15,8 +15,8 @@ import typer.main
 
 from rejoinder.cli import app
 from rejoinder.core.pagedump import parse_page_dump
+from tests import comment_li, has_class, parse_html, words
 from tests.conftest import SEED, Server, rejoinder
-from tests.server import comment_li, has_class, parse_html, words
 
 WIDE = {"COLUMNS": "400", "NO_COLOR": "1"}  # help on one line per paragraph, no colour codes
 

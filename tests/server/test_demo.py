@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import parse_html
 from tests.conftest import free_port, stop_group
-from tests.server import parse_html
 
 DESK_LINE = re.compile(r"desk: (?P<url>\S+) as (?P<user>\S+), password (?P<password>[A-Za-z0-9]+)")
 # Held by the pipeline's rules whatever the model says: a word list and a URL shortener.

@@ -22,8 +22,8 @@ from rejoinder.store import sites as site_store
 from rejoinder.store.articles import get_article
 from rejoinder.store.database import Database
 from rejoinder.store.schema import audit_log, comments, refused, reports
+from tests import ERROR_KEYS, comment_li, has_class, parse_html, words
 from tests.conftest import SEED, Databases, Server, rejoinder
-from tests.server import ERROR_KEYS, comment_li, has_class, parse_html, publish, words
 
 MODERATION_ON = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "false"}
 RELAXED: dict[str, Any] = {
@@ -63,7 +63,7 @@ class Desk:
         return self.server.url
 
     def article(self, **fields: Any) -> str:
-        return str(publish(self.url, **fields)["slug"])
+        return str(self.server.publish(**fields)["slug"])
 
     def post(self, slug: str, body: str, *, expect: int = 202, **fields: Any) -> int:
         """A reader posts through the API; 202 is held, 201 published."""

@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 
 from rejoinder.store import sites as site_store
-from tests.server import parse_html, test_desk, words
+from tests import parse_html, words
+from tests.server import test_desk
 from tests.server.test_desk import RELAXED, Desk, _tag
 from tests.server.test_moderation import HELD_TEXT, REFUSED_TEXT
 

@@ -13,7 +13,6 @@ import lxml.html
 import pytest
 
 from tests.conftest import ROOT, Databases, rejoinder
-from tests.server import publish
 from tests.server.test_policy_desk import RELAXED, Desk, form_of, open_desk
 
 WEIGHTS = ROOT / "src" / "rejoinder" / "classifier" / "weights" / "meta.json"
@@ -148,7 +147,7 @@ def test_a_comment_only_the_standard_preset_holds_is_held_or_published_by_the_si
     assert held and len(held) == len(between), between
     assert sum(v != "publish" for v in standard) > sum(v != "publish" for v in light)
 
-    slug = str(publish(desk.url)["slug"])
+    slug = str(desk.server.publish()["slug"])
     path = f"{desk.url}/api/v1/articles/{slug}/comments"
     for preset, status in (("light", 201), ("standard", 202)):
         desk.set_policy(**RELAXED, model_preset=preset)

@@ -23,8 +23,8 @@ from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.moderation import add_ban
 from rejoinder.store.schema import comments, metadata, refused
+from tests import ERROR_KEYS, comment_li, has_class, parse_html, walk, words
 from tests.conftest import ROOT, Databases, Server
-from tests.server import ERROR_KEYS, comment_li, has_class, parse_html, publish, walk, words
 
 MODERATION_ON = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "false"}
 # What a site with people posting many comments a second from one address needs: no form
@@ -62,7 +62,7 @@ class Moderated:
             site_store.update_site_settings(conn, DEFAULT_SITE, {"policy": values})
 
     def article(self, **fields: Any) -> str:
-        return str(publish(self.url, **fields)["slug"])
+        return str(self.server.publish(**fields)["slug"])
 
     def client(self) -> httpx.Client:
         """A reader's browser: its own cookie jar, redirects shown rather than followed."""
@@ -647,7 +647,7 @@ def test_a_server_compiles_every_phrase_pattern_before_it_serves_unless_told_not
             else:
                 # The word lists warm in the background; a pattern or two may compile there.
                 assert health["patterns_compiled"] < 5, health
-                slug = str(publish(server.url)["slug"])
+                slug = str(server.publish()["slug"])
                 response = httpx.post(
                     f"{server.url}/api/v1/articles/{slug}/comments", timeout=30,
                     json={"body": "Someone should shoot him.", "name": "T", "email": email("t")},

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from tests import comment_li, has_class, parse_html, post, words
 from tests.conftest import Databases, Server
-from tests.server import comment_li, has_class, parse_html, post, publish, words
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -53,7 +53,7 @@ def input_value(page: Any, name: str) -> str:
 def test_article_page_shows_numbered_comments_with_anchors_links_and_reply_links(
     site: Server, browser: httpx.Client
 ) -> None:
-    article = publish(site.url, title="Numbered comments")
+    article = site.publish(title="Numbered comments")
     slug = article["slug"]
     first = post(browser, slug, name="Webbed Writer", website="https://writer.example/")
     second = post(browser, slug, name="Plain Writer")
@@ -94,7 +94,7 @@ def test_article_page_shows_numbered_comments_with_anchors_links_and_reply_links
 def test_replies_deeper_than_the_cap_stay_at_the_last_level_and_say_whom_they_answer(
     site: Server, browser: httpx.Client
 ) -> None:
-    slug = publish(site.url)["slug"]
+    slug = site.publish()["slug"]
     chain = [post(browser, slug, name="Level 0")]
     for level in range(1, 9):
         chain.append(post(browser, slug, name=f"Level {level}", parent_id=chain[-1]["id"]))
@@ -118,7 +118,7 @@ def test_replies_deeper_than_the_cap_stay_at_the_last_level_and_say_whom_they_an
 def test_form_post_redirects_to_the_new_comment_which_the_page_then_shows(
     site: Server, browser: httpx.Client
 ) -> None:
-    slug = publish(site.url)["slug"]
+    slug = site.publish()["slug"]
     response = browser.post(
         f"/articles/{slug}/comments", data=form_fields(body="No script needed.")
     )
@@ -137,7 +137,7 @@ def test_form_post_redirects_to_the_new_comment_which_the_page_then_shows(
 def test_replytocom_renders_the_form_as_a_reply_and_the_reply_nests(
     site: Server, browser: httpx.Client
 ) -> None:
-    slug = publish(site.url)["slug"]
+    slug = site.publish()["slug"]
     parent = post(browser, slug, name="Quoted Person")
     page = parse_html(browser.get(f"/articles/{slug}", params={"replytocom": parent["id"]}).text)
     [hidden] = page.xpath('//form[@id="commentform"]//input[@name="parent_id"]')
@@ -163,7 +163,7 @@ def test_replytocom_renders_the_form_as_a_reply_and_the_reply_nests(
 def test_form_remembers_the_writer_in_the_same_browser_only(
     site: Server, browser: httpx.Client
 ) -> None:
-    slug = publish(site.url)["slug"]
+    slug = site.publish()["slug"]
     page = parse_html(browser.get(f"/articles/{slug}").text)
     assert [input_value(page, f) for f in ("name", "email", "website")] == ["", "", ""]
     response = browser.post(
@@ -189,14 +189,14 @@ def test_syndicated_article_names_and_links_its_source_and_canonical(
     site: Server, browser: httpx.Client
 ) -> None:
     source = "https://elsewhere.example/2024/original-story"
-    slug = publish(site.url, source_name="The Elsewhere Gazette", source_url=source)["slug"]
+    slug = site.publish(source_name="The Elsewhere Gazette", source_url=source)["slug"]
     page = parse_html(browser.get(f"/articles/{slug}").text)
     [line] = page.xpath(f"//p[{has_class('source')}]")
     assert words(line) == "Source: The Elsewhere Gazette"
     assert line.xpath(".//a/@href") == [source]
     assert page.xpath('//head/link[@rel="canonical"]/@href') == [source]
 
-    own = publish(site.url)["slug"]
+    own = site.publish()["slug"]
     page = parse_html(browser.get(f"/articles/{own}").text)
     assert not page.xpath(f"//p[{has_class('source')}]")
     assert page.xpath('//head/link[@rel="canonical"]/@href') == [f"{site.url}/articles/{own}"]
@@ -208,7 +208,7 @@ def test_front_page_lists_articles_newest_first_with_their_comment_counts(
     base = datetime.now(UTC) + timedelta(days=3650)
     made = {}
     for days, comments in ((1, 2), (3, 0), (2, 1)):
-        article = publish(site.url, published_at=(base + timedelta(days=days)).isoformat())
+        article = site.publish(published_at=(base + timedelta(days=days)).isoformat())
         for _ in range(comments):
             post(browser, article["slug"])
         made[article["slug"]] = (days, article["title"])
@@ -228,7 +228,7 @@ def test_front_page_lists_articles_newest_first_with_their_comment_counts(
 def test_feeds_are_atom_with_an_entry_per_article_and_per_comment(
     site: Server, browser: httpx.Client
 ) -> None:
-    article = publish(site.url, title="Feed Worthy Piece")
+    article = site.publish(title="Feed Worthy Piece")
     slug = article["slug"]
     names = ["Feed One", "Feed Two", "Feed Three"]
     first = post(browser, slug, name=names[0])
@@ -257,7 +257,7 @@ def test_feeds_are_atom_with_an_entry_per_article_and_per_comment(
 def test_closed_article_says_comments_are_closed_and_has_no_form(
     site: Server, browser: httpx.Client
 ) -> None:
-    slug = publish(site.url, comments_open=False)["slug"]
+    slug = site.publish(comments_open=False)["slug"]
     for params in ({}, {"replytocom": "1"}):
         response = browser.get(f"/articles/{slug}", params=params)
         assert response.status_code == 200

@@ -18,8 +18,8 @@ from rejoinder.store import sites as site_store
 from rejoinder.store.audit import list_entries
 from rejoinder.store.database import Database
 from rejoinder.store.schema import audit_log, comments
+from tests import comment_payload
 from tests.conftest import Databases, Server, rejoinder
-from tests.server import comment_payload, publish
 
 MODERATION_ON = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "false"}
 # Rates and form timing off, so one test client can post many comments a second.
@@ -187,7 +187,7 @@ def test_bad_values_come_back_with_errors_beside_their_fields_and_nothing_is_sav
 
 def test_saved_premoderate_all_holds_the_next_post_at_once_and_is_audited(desk: Desk) -> None:
     desk.set_policy(**RELAXED)
-    slug = publish(desk.url)["slug"]
+    slug = desk.server.publish()["slug"]
     with httpx.Client(base_url=desk.url, timeout=10) as reader:
         first = reader.post(f"/api/v1/articles/{slug}/comments", json=comment_payload())
         assert first.status_code == 201, first.text  # post-moderated: published
@@ -243,7 +243,7 @@ def _snapshot(desk: Desk) -> tuple[dict[str, Any], list[tuple[Any, ...]], int]:
 
 def test_preview_counts_the_changed_verdicts_and_stores_nothing(desk: Desk) -> None:
     desk.set_policy(**RELAXED)
-    slug = publish(desk.url)["slug"]
+    slug = desk.server.publish()["slug"]
     texts = {
         "bus1": "The bus timetable changed again and nobody told us.",
         "bus2": "I take the bus to the bridge every morning.",
@@ -289,7 +289,7 @@ def test_preview_counts_the_changed_verdicts_and_stores_nothing(desk: Desk) -> N
 
 def test_preview_shows_comment_text_inert(desk: Desk) -> None:
     desk.set_policy(**RELAXED)
-    slug = publish(desk.url)["slug"]
+    slug = desk.server.publish()["slug"]
     payload = '<script>alert("bus")</script><img src=x onerror=alert(1)> bus stop'
     with httpx.Client(base_url=desk.url, timeout=10) as reader:
         response = reader.post(

@@ -11,8 +11,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from tests import post
 from tests.conftest import Databases, Server
-from tests.server import post, publish
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,9 @@ def discussion(
 
 
 def _write_discussion(server: Server, log: Path) -> Discussion:
-    slug = publish(server.url, title="Privacy under discussion")["slug"]
-    syndicated = publish(
-        server.url, source_name="The Other Paper", source_url="https://other.example/a"
+    slug = server.publish(title="Privacy under discussion")["slug"]
+    syndicated = server.publish(
+        source_name="The Other Paper", source_url="https://other.example/a"
     )["slug"]
     emails: list[str] = []
     ids: list[int] = []

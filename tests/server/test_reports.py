@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.schema import audit_log, comments, reports, sites
+from tests import article_count, comment_li, parse_html, post, thread, walk, words
 from tests.conftest import Databases, Server
-from tests.server import article_count, comment_li, parse_html, post, publish, thread, walk, words
 
 _addresses = itertools.count(20)
 
@@ -98,7 +98,7 @@ def _report(
 
 
 def _setup(desk: Desk, **fields: Any) -> tuple[str, dict[str, Any]]:
-    article = publish(desk.server.url, **fields)
+    article = desk.server.publish(**fields)
     with httpx.Client(base_url=desk.server.url, timeout=10) as writer:
         comment = post(writer, article["slug"], body="A comment some readers dislike.")
     return str(article["slug"]), comment
@@ -346,7 +346,7 @@ def test_no_raw_address_or_reader_id_is_stored(desk: Desk, address: str) -> None
 def test_a_hidden_comment_deleted_by_its_writer_is_not_uncounted_twice(
     desk: Desk, address: str
 ) -> None:
-    article = publish(desk.server.url)
+    article = desk.server.publish()
     slug = str(article["slug"])
     with httpx.Client(base_url=desk.server.url, timeout=10) as writer:
         comment = post(writer, slug, body="Reported, then withdrawn.")

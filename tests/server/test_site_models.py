@@ -25,8 +25,8 @@ from rejoinder.store import sites as site_store
 from rejoinder.store.audit import list_entries
 from rejoinder.store.database import Database
 from rejoinder.store.schema import comments, site_models
+from tests import ERROR_KEYS
 from tests.conftest import Databases, Server, rejoinder
-from tests.server import ERROR_KEYS, publish
 
 PASSWORD = "a long desk password 4 tests"
 DEFAULT_SITE = 1
@@ -178,7 +178,7 @@ def active_row(page_html: str) -> str:
 def test_the_model_learns_the_desks_standard_and_can_be_switched_and_rolled_back(
     site: Site,
 ) -> None:
-    slug = str(publish(site.url, title="Letters")["slug"])
+    slug = str(site.server.publish(title="Letters")["slug"])
     # Collect decisions: every comment is held for the moderators, who reject the plugs and
     # approve the rest, in the order they came.
     site.set_policy(mode="premoderate_all", **RELAXED)
