@@ -14,6 +14,17 @@ ERROR_KEYS = {"error", "field", "message"}
 # Moderation on with the rule phases only: verdicts that do not hang on the model's scores.
 MODERATION_ON = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "false"}
 PASSWORD = "correct horse battery staple"  # every desk account's in the tests
+# A policy that lets one address post as fast as a test does (the other rules still apply).
+RELAXED: dict[str, Any] = {
+    "min_form_seconds": 0,
+    "flood_seconds": 0,
+    "per_minute": None,
+    "per_hour": None,
+    "top_level_per_thread": None,
+}
+# A sentence the shipped refuse list turns away (incitement), and one the hold list holds.
+REFUSED_TEXT = "Honestly, the whole council should be exterminated. Then we would get a bridge."
+HELD_TEXT = "Israhell will never admit that the bridge was its idea."
 LOGOUT_CSRF = '//form[@action="/admin/logout"]//input[@name="csrf"]/@value'
 
 
