@@ -215,6 +215,9 @@ class Service:
     def post(self, url: str, **options: Any) -> httpx.Response:
         return self.request("POST", url, **options)
 
+    def put(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("PUT", url, **options)
+
     def publish(self, **fields: Any) -> dict[str, Any]:
         """Publish an article through the admin API; returns its JSON."""
         payload: dict[str, Any] = {
