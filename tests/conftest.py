@@ -27,7 +27,7 @@ import httpx
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from tests import ADMIN_HEADERS, PASSWORD, login_csrf
+from tests import ADMIN_HEADERS, PASSWORD, log_in
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT.parent / "shared" / "seed" / "000_bd5f883b5d055f83.txt"
@@ -233,11 +233,7 @@ class Service:
         """A client with a desk session for `name`, logged in through the form (the caller
         closes it)."""
         http = self.client()
-        response = http.post(
-            "/admin/login",
-            data={"name": name, "password": password, "csrf": login_csrf(http), "next": next},
-        )
-        assert response.status_code == 303, response.text
+        log_in(http, name, password, next)
         return http
 
 
