@@ -23,8 +23,8 @@ from sqlalchemy import select
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.schema import site_models
+from tests.app.test_site_models import RELAXED, ordinary, plug
 from tests.conftest import Databases, Server, rejoinder
-from tests.server.test_site_models import RELAXED, ordinary, plug
 
 from .conftest import screenshot_dir
 from .test_accessibility import report, run_axe
