@@ -1,4 +1,4 @@
-"""The HTML pages and feeds as a browser without JavaScript gets them from a real server."""
+"""The HTML pages and feeds as a browser without JavaScript gets them from the real app."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ import httpx
 import pytest
 
 from tests import comment_li, has_class, parse_html, post, words
-from tests.conftest import Databases, Server
+from tests.conftest import App, Databases
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture(scope="module")
-def site(databases: Databases) -> Iterator[Server]:
-    """This module's own server, so the front page holds only what these tests publish."""
-    running = Server(databases.new()).start()
+def site(databases: Databases) -> Iterator[App]:
+    """This module's own app, so the front page holds only what these tests publish."""
+    running = App(databases.new()).start()
     try:
         yield running
     finally:
@@ -28,13 +28,13 @@ def site(databases: Databases) -> Iterator[Server]:
 
 
 @pytest.fixture
-def browser(site: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=site.url, timeout=10) as http:
+def browser(site: App) -> Iterator[httpx.Client]:
+    with site.client() as http:
         yield http
 
 
-def fresh(site: Server) -> httpx.Client:
-    return httpx.Client(base_url=site.url, timeout=10)
+def fresh(site: App) -> httpx.Client:
+    return site.client()
 
 
 def form_fields(**fields: str) -> dict[str, str]:
@@ -51,7 +51,7 @@ def input_value(page: Any, name: str) -> str:
 
 
 def test_article_page_shows_numbered_comments_with_anchors_links_and_reply_links(
-    site: Server, browser: httpx.Client
+    site: App, browser: httpx.Client
 ) -> None:
     article = site.publish(title="Numbered comments")
     slug = article["slug"]
@@ -92,7 +92,7 @@ def test_article_page_shows_numbered_comments_with_anchors_links_and_reply_links
 
 
 def test_replies_deeper_than_the_cap_stay_at_the_last_level_and_say_whom_they_answer(
-    site: Server, browser: httpx.Client
+    site: App, browser: httpx.Client
 ) -> None:
     slug = site.publish()["slug"]
     chain = [post(browser, slug, name="Level 0")]
@@ -116,7 +116,7 @@ def test_replies_deeper_than_the_cap_stay_at_the_last_level_and_say_whom_they_an
 
 
 def test_form_post_redirects_to_the_new_comment_which_the_page_then_shows(
-    site: Server, browser: httpx.Client
+    site: App, browser: httpx.Client
 ) -> None:
     slug = site.publish()["slug"]
     response = browser.post(
@@ -135,7 +135,7 @@ def test_form_post_redirects_to_the_new_comment_which_the_page_then_shows(
 
 
 def test_replytocom_renders_the_form_as_a_reply_and_the_reply_nests(
-    site: Server, browser: httpx.Client
+    site: App, browser: httpx.Client
 ) -> None:
     slug = site.publish()["slug"]
     parent = post(browser, slug, name="Quoted Person")
@@ -161,7 +161,7 @@ def test_replytocom_renders_the_form_as_a_reply_and_the_reply_nests(
 
 
 def test_form_remembers_the_writer_in_the_same_browser_only(
-    site: Server, browser: httpx.Client
+    site: App, browser: httpx.Client
 ) -> None:
     slug = site.publish()["slug"]
     page = parse_html(browser.get(f"/articles/{slug}").text)
@@ -186,7 +186,7 @@ def test_form_remembers_the_writer_in_the_same_browser_only(
 
 
 def test_syndicated_article_names_and_links_its_source_and_canonical(
-    site: Server, browser: httpx.Client
+    site: App, browser: httpx.Client
 ) -> None:
     source = "https://elsewhere.example/2024/original-story"
     slug = site.publish(source_name="The Elsewhere Gazette", source_url=source)["slug"]
@@ -203,7 +203,7 @@ def test_syndicated_article_names_and_links_its_source_and_canonical(
 
 
 def test_front_page_lists_articles_newest_first_with_their_comment_counts(
-    site: Server, browser: httpx.Client
+    site: App, browser: httpx.Client
 ) -> None:
     base = datetime.now(UTC) + timedelta(days=3650)
     made = {}
@@ -226,7 +226,7 @@ def test_front_page_lists_articles_newest_first_with_their_comment_counts(
 
 
 def test_feeds_are_atom_with_an_entry_per_article_and_per_comment(
-    site: Server, browser: httpx.Client
+    site: App, browser: httpx.Client
 ) -> None:
     article = site.publish(title="Feed Worthy Piece")
     slug = article["slug"]
@@ -255,7 +255,7 @@ def test_feeds_are_atom_with_an_entry_per_article_and_per_comment(
 
 
 def test_closed_article_says_comments_are_closed_and_has_no_form(
-    site: Server, browser: httpx.Client
+    site: App, browser: httpx.Client
 ) -> None:
     slug = site.publish(comments_open=False)["slug"]
     for params in ({}, {"replytocom": "1"}):
