@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests import post
-from tests.conftest import ROOT, SEED, Databases, Server, rejoinder
+from tests.conftest import ROOT, SEED, Databases, Server, cli
 
 from .chromium import launch, require_chromium
 
@@ -141,7 +141,7 @@ def seed_server(
         yield None  # the seed's page kind is left out; its tests say so
         return
     db_url = databases.new()
-    output = rejoinder("import-page", str(SEED), db_url=db_url).stdout
+    output = cli("import-page", str(SEED), db_url=db_url).stdout
     match = re.search(r"Imported /articles/(\S+)", output)
     assert match, output
     log = tmp_path_factory.mktemp("seed-server") / "server.log"

@@ -24,14 +24,13 @@ from rejoinder.core.pagedump import parse_page_dump
 from rejoinder.core.validation import clean_text
 from rejoinder.store.database import Database
 from rejoinder.store.schema import reports
-from tests.conftest import SEED, Databases, Server, rejoinder
+from tests import MODERATION_ON, PASSWORD
+from tests.conftest import SEED, Databases, Server, add_staff, cli
 
 from .conftest import screenshot_dir
 
 pytestmark = pytest.mark.browser
 
-MODERATION_ON = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "false"}
-PASSWORD = "a desk walk-through password"
 SEAMUS = "Séamus Ó Néill"
 FORM_SECONDS = 3.0  # the default policy's min_form_seconds: a person takes longer to write
 # Readers' addresses as a proxy on this host would pass them on (documentation range, RFC 5737):
@@ -59,13 +58,10 @@ def walk(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iter
     [seamus] = [c for c in parse_page_dump(SEED.read_text("utf-8")).comments if c.author == SEAMUS]
     tmp = tmp_path_factory.mktemp("desk-walkthrough")
     db_url = databases.new()
-    output = rejoinder("import-page", "--moderate", str(SEED), db_url=db_url, env=MODERATION_ON)
+    output = cli("import-page", "--moderate", str(SEED), db_url=db_url, env=MODERATION_ON)
     match = re.search(r"Imported /articles/(\S+)", output.stdout)
     assert match, output.stdout
-    password = tmp / "password"
-    password.write_text(PASSWORD + "\n")
-    rejoinder("user", "add", "walker", "--role", "moderator", "--password-file", str(password),
-              db_url=db_url)  # fmt: skip
+    add_staff(db_url, "walker")
     server = Server(db_url, env=MODERATION_ON, log=tmp / "server.log").start()
     db = Database(db_url, pool_size=1)
     try:
@@ -297,8 +293,10 @@ def test_a_moderators_day_from_the_seed_to_the_audit(
         ], steps[:8]
         reports_data = [r["data"] for r in ours[:3]]
         assert reports_data == [
-            "reason other count 3", "reason off-topic count 2", "reason abuse count 1",
-        ]  # fmt: skip
+            "reason other count 3",
+            "reason off-topic count 2",
+            "reason abuse count 1",
+        ]
         assert "banned_name" in ours[3]["data"]
         assert ours[4]["note"] == "A slur on a country's name"
         assert ours[5]["note"] == "Slurs, again"
@@ -322,8 +320,10 @@ def test_a_moderators_day_from_the_seed_to_the_audit(
             desk.click("form.audit-filters button[type=submit]")
         story = [(r["action"], r["change"]) for r in audit_rows(desk)]
         assert story == [
-            ("reject", "held → rejected"), ("ban", f"name:{banned_name}"), ("verdict", "hold"),
-        ]  # fmt: skip
+            ("reject", "held → rejected"),
+            ("ban", f"name:{banned_name}"),
+            ("verdict", "hold"),
+        ]
     finally:
         for context in contexts:
             context.close()

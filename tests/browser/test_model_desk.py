@@ -23,15 +23,15 @@ from sqlalchemy import select
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.schema import site_models
+from tests import PASSWORD
 from tests.app.test_site_models import RELAXED, ordinary, plug
-from tests.conftest import Databases, Server, rejoinder
+from tests.conftest import Databases, Server, add_staff, cli
 
 from .conftest import screenshot_dir
 from .test_accessibility import report, run_axe
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "a model desk password for tests"
 DEFAULT_SITE = 1
 DECISIONS = 90
 LAPTOP: ViewportSize = {"width": 1280, "height": 900}
@@ -80,18 +80,13 @@ def decide(server: Server, token: str, db: Database) -> None:
 def trained(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trained]:
     tmp = tmp_path_factory.mktemp("model-desk")
     db_url = databases.new()
-    secret = tmp / "password"
-    secret.write_text(PASSWORD + "\n")
-    rejoinder(
-        "user", "add", "chief", "--role", "admin", "--password-file", str(secret), db_url=db_url
-    )
-    token = rejoinder("token", "add", "chief", db_url=db_url).stdout.strip().splitlines()[-1]
+    token = add_staff(db_url, "chief", "admin")
     env = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "true"}
     server = Server(db_url, env=env, log=tmp / "server.log").start()
     db = Database(db_url, pool_size=1)
     try:
         decide(server, token, db)
-        output = rejoinder("moderation", "train", "--site", "default", db_url=db_url).stdout
+        output = cli("moderation", "train", "--site", "default", db_url=db_url).stdout
         yield Trained(server, db, json.loads(output.strip().splitlines()[-1]))
     finally:
         db.dispose()
