@@ -258,8 +258,8 @@ class Server(Service):
             "REJOINDER_BASE_URL": self.url,
             **TEST_ENV,
             # And when a test turns moderation on, patterns compile on first use rather than
-            # for 4 s before the server answers (tests/server/test_moderation.py checks the
-            # default).
+            # for 4 s before the server answers (tests/server/test_warm_up.py checks the
+            # default). The app in process compiles them once for the whole run instead.
             "REJOINDER_MODERATION_WARM": "false",
             **(env or {}),
         }
