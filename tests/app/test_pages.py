@@ -63,8 +63,11 @@ def test_article_page_shows_numbered_comments_with_anchors_links_and_reply_links
 
     [heading] = page.xpath('//h2[@id="comments-title"]')
     assert words(heading).startswith("3 Comments")
-    expected = [(first, "1. Webbed Writer says"), (second, "2. Plain Writer says"),
-                (reply, "1. Answering Writer says")]  # fmt: skip
+    expected = [
+        (first, "1. Webbed Writer says"),
+        (second, "2. Plain Writer says"),
+        (reply, "1. Answering Writer says"),
+    ]
     for comment, header in expected:
         li = comment_li(page, comment["id"])
         [meta] = li.xpath(f"./article/header[{has_class('comment-meta')}]")
