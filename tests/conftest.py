@@ -150,14 +150,18 @@ def cli(
     return Ran(result.exit_code, result.stdout, result.stderr)
 
 
-def add_staff(db_url: str, name: str, role: str = "moderator", password: str = PASSWORD) -> str:
-    """A desk account made with `rejoinder user add` (in process); returns an API token of its
-    own from `rejoinder token add`."""
+def add_staff(db_url: str, name: str, role: str = "moderator", password: str = PASSWORD) -> None:
+    """A desk account, made with `rejoinder user add` (in process)."""
     with tempfile.TemporaryDirectory() as folder:
         secret = Path(folder) / "password"
         secret.write_text(password + "\n", encoding="utf-8")
         cli("user", "add", name, "--role", role, "--password-file", str(secret), db_url=db_url)
-    return cli("token", "add", name, db_url=db_url).stdout.strip().splitlines()[-1]
+
+
+def add_token(db_url: str, user: str, label: str | None = None) -> str:
+    """An API token for `user`, made with `rejoinder token add` (in process)."""
+    named = ("--name", label) if label else ()
+    return cli("token", "add", user, *named, db_url=db_url).stdout.strip().splitlines()[-1]
 
 
 def stop_group(

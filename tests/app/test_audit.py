@@ -38,7 +38,7 @@ from tests import (
     parse_html,
 )
 from tests import log_in as log_in_as
-from tests.conftest import App, Databases, add_staff, cli
+from tests.conftest import App, Databases, add_staff, add_token, cli
 
 XSS = [
     "<script>alert(1)</script>",
@@ -92,7 +92,8 @@ def desk(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iter
     try:
         with db.write() as conn:
             site_store.update_site_settings(conn, 1, {"policy": RELAXED})
-        token = add_staff(db_url, "adm", "admin")
+        add_staff(db_url, "adm", "admin")
+        token = add_token(db_url, "adm", "audit tests")
         yield Desk(app, db, token, tmp)
     finally:
         db.dispose()

@@ -31,7 +31,7 @@ from tests import (
     parse_html,
     words,
 )
-from tests.conftest import SEED, App, Databases, Service, add_staff, cli
+from tests.conftest import SEED, App, Databases, Service, add_staff, add_token, cli
 
 INSULT = "brain dead halfwits"
 HELD_BODY = f"You {INSULT} on the council never read the plan."
@@ -127,8 +127,9 @@ def desk(databases: Databases) -> Iterator[Desk]:
     db = Database(db_url, pool_size=2)
     with db.write() as conn:
         site_store.update_site_settings(conn, 1, {"policy": RELAXED})
-    token = add_staff(db_url, "mod")
+    add_staff(db_url, "mod")
     add_staff(db_url, "mod2")
+    token = add_token(db_url, "mod", "tests")
     mod, mod2 = app.log_in("mod"), app.log_in("mod2")
     try:
         yield Desk(app, db, mod, mod2, token)

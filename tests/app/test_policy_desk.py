@@ -19,7 +19,7 @@ from rejoinder.store.audit import list_entries
 from rejoinder.store.database import Database
 from rejoinder.store.schema import audit_log, comments
 from tests import MODERATION_ON, RELAXED, comment_payload
-from tests.conftest import App, Databases, add_staff
+from tests.conftest import App, Databases, add_staff, add_token
 
 DEFAULT_SITE = 1
 VERDICTS = ("publish", "hold", "refuse")
@@ -57,9 +57,9 @@ def open_desk(databases: Databases, env: dict[str, str]) -> Iterator[Desk]:
     """The app with `env`, an admin and a moderator (password and API token each)."""
     url = databases.new()
     app = App(url, env=env).start()
-    tokens = [
-        add_staff(url, name, role) for name, role in (("admin", "admin"), ("mod", "moderator"))
-    ]
+    for name, role in (("admin", "admin"), ("mod", "moderator")):
+        add_staff(url, name, role)
+    tokens = [add_token(url, name) for name in ("admin", "mod")]
     db = Database(url)
     try:
         yield Desk(app, db, tokens[0], tokens[1])

@@ -28,7 +28,7 @@ from rejoinder.store.database import Database
 from rejoinder.store.schema import comments, site_models
 from tests import ERROR_KEYS
 from tests import RELAXED as RATES_OFF
-from tests.conftest import App, Databases, add_staff, rejoinder
+from tests.conftest import App, Databases, add_staff, add_token, rejoinder
 
 DEFAULT_SITE = 1
 TITLE = 'Gazette <script>alert("t")</script> & <b>co</b>'
@@ -162,9 +162,9 @@ def site(databases: Databases) -> Iterator[Site]:
     url = databases.new()
     env = {"REJOINDER_MODERATION": "true", "REJOINDER_SITE_TITLE": TITLE}
     app = App(url, env=env).start()
-    tokens = [
-        add_staff(url, name, role) for name, role in (("admin", "admin"), ("mod", "moderator"))
-    ]
+    for name, role in (("admin", "admin"), ("mod", "moderator")):
+        add_staff(url, name, role)
+    tokens = [add_token(url, name) for name in ("admin", "mod")]
     db = Database(url)
     try:
         yield Site(app, db, tokens[0], tokens[1])

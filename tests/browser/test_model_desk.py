@@ -25,7 +25,7 @@ from rejoinder.store.database import Database
 from rejoinder.store.schema import site_models
 from tests import PASSWORD
 from tests.app.test_site_models import RELAXED, ordinary, plug
-from tests.conftest import Databases, Server, add_staff, cli
+from tests.conftest import Databases, Server, add_staff, add_token, cli
 
 from .conftest import screenshot_dir
 from .test_accessibility import report, run_axe
@@ -80,7 +80,8 @@ def decide(server: Server, token: str, db: Database) -> None:
 def trained(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trained]:
     tmp = tmp_path_factory.mktemp("model-desk")
     db_url = databases.new()
-    token = add_staff(db_url, "chief", "admin")
+    add_staff(db_url, "chief", "admin")
+    token = add_token(db_url, "chief")
     env = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "true"}
     server = Server(db_url, env=env, log=tmp / "server.log").start()
     db = Database(db_url, pool_size=1)
