@@ -1,4 +1,6 @@
-"""Shared fixtures: a fresh database per backend, and a real `rejoinder serve` on 127.0.0.1.
+"""Shared fixtures: a fresh database per backend; the real app in this process (`App`) or a
+real `rejoinder serve` on 127.0.0.1 (`Server`), both reached over HTTP the same way (`Service`);
+the `rejoinder` command in this process (`cli`) or as a real process (`rejoinder`).
 
 The backend comes from the environment that scripts/test sets: PostgreSQL when
 REJOINDER_TEST_DATABASE_URL is set (each fixture makes and drops its own database), SQLite
@@ -12,13 +14,20 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+
+from tests import ADMIN_HEADERS, PASSWORD, log_in
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT.parent / "shared" / "seed" / "000_bd5f883b5d055f83.txt"
@@ -86,17 +95,73 @@ def rejoinder(
     check: bool = True,
     cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real `rejoinder` command against `db_url`."""
+    """Run the real `rejoinder` command, as a process, against `db_url` (for tests of the
+    command's own process: exit codes, stdin, `serve`; setup uses `cli`)."""
     full_env = {**os.environ, "REJOINDER_DATABASE_URL": db_url, **(env or {})}
     result = subprocess.run(
         [sys.executable, "-m", "rejoinder", *args],
-        env=full_env, input=input, capture_output=True, text=True, timeout=120, cwd=cwd,
-    )  # fmt: skip
+        env=full_env,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
     if check and result.returncode != 0:
         raise AssertionError(
             f"rejoinder {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
         )
     return result
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a command run in this process printed, and its exit status."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(
+    *args: str,
+    db_url: str,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    check: bool = True,
+) -> Ran:
+    """Run a `rejoinder` command in this process (Typer's runner), against `db_url`: setup
+    without a Python start. An exception the command does not turn into an exit is raised."""
+    from typer.testing import CliRunner
+
+    from rejoinder.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        list(args),
+        input=input,
+        env={"REJOINDER_DATABASE_URL": db_url, **(env or {})},
+        prog_name="rejoinder",
+    )
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    if check and result.exit_code != 0:
+        raise AssertionError(f"rejoinder {' '.join(args)} failed:\n{result.output}")
+    return Ran(result.exit_code, result.stdout, result.stderr)
+
+
+def add_staff(db_url: str, name: str, role: str = "moderator", password: str = PASSWORD) -> None:
+    """A desk account, made with `rejoinder user add` (in process)."""
+    with tempfile.TemporaryDirectory() as folder:
+        secret = Path(folder) / "password"
+        secret.write_text(password + "\n", encoding="utf-8")
+        cli("user", "add", name, "--role", role, "--password-file", str(secret), db_url=db_url)
+
+
+def add_token(db_url: str, user: str, label: str | None = None) -> str:
+    """An API token for `user`, made with `rejoinder token add` (in process)."""
+    named = ("--name", label) if label else ()
+    return cli("token", "add", user, *named, db_url=db_url).stdout.strip().splitlines()[-1]
 
 
 def stop_group(
@@ -116,11 +181,77 @@ def stop_group(
         process.wait(timeout=10)
 
 
-class Server:
+# What every served app in the tests runs with, as the variables `rejoinder serve` reads.
+TEST_ENV = {
+    "REJOINDER_ADMIN_TOKEN": "test-admin-token",
+    # Discussion tests post many comments a second from one address: the moderation
+    # pipeline (flood limits, form timing) is off unless a test turns it on.
+    "REJOINDER_MODERATION": "false",
+    # On the PostgreSQL run, workers share cache invalidation through Redis.
+    **({"REJOINDER_REDIS_URL": REDIS_URL} if REDIS_URL else {}),
+}
+
+
+class Service:
+    """A running Rejoinder that tests reach over HTTP at `url`, whether a real server or the
+    app in this process: the same calls work on both."""
+
+    url: str
+    db_url: str
+
+    def transport(self, address: str | None) -> httpx.BaseTransport | None:
+        """How a client reaches the app; `address`: the client's own IP address."""
+        raise NotImplementedError
+
+    def client(self, *, address: str | None = None, **options: Any) -> httpx.Client:
+        """A browser-like client with its own cookie jar (the caller closes it)."""
+        options.setdefault("timeout", 10)
+        return httpx.Client(base_url=self.url, transport=self.transport(address), **options)
+
+    def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        """One request from a fresh cookie jar; `url` is a path or an address on the service."""
+        with self.client() as http:
+            return http.request(method, url, **options)
+
+    def get(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("GET", url, **options)
+
+    def post(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("POST", url, **options)
+
+    def put(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("PUT", url, **options)
+
+    def publish(self, **fields: Any) -> dict[str, Any]:
+        """Publish an article through the admin API; returns its JSON."""
+        payload: dict[str, Any] = {
+            "title": f"Article {uuid.uuid4().hex[:10]}",
+            "body": "A paragraph.\n\nAnother one.",
+        }
+        payload.update(fields)
+        response = self.post("/api/v1/articles", json=payload, headers=ADMIN_HEADERS)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def log_in(self, name: str, password: str = PASSWORD, *, next: str = "/admin") -> httpx.Client:
+        """A client with a desk session for `name`, logged in through the form (the caller
+        closes it)."""
+        http = self.client()
+        log_in(http, name, password, next)
+        return http
+
+
+class Server(Service):
     """`rejoinder serve` in a child process on a free port; stopped by `stop()`."""
 
-    def __init__(self, db_url: str, *, workers: int = 1, env: dict[str, str] | None = None,
-                 log: Path | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        db_url: str,
+        *,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
+    ) -> None:
         self.db_url = db_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -129,23 +260,31 @@ class Server:
             **os.environ,
             "REJOINDER_DATABASE_URL": db_url,
             "REJOINDER_BASE_URL": self.url,
-            "REJOINDER_ADMIN_TOKEN": "test-admin-token",
-            # Discussion tests post many comments a second from one address: the moderation
-            # pipeline (flood limits, form timing) is off unless a test turns it on.
-            "REJOINDER_MODERATION": "false",
-            # And when a test turns it on, patterns compile on first use rather than for 4 s
-            # before the server answers (tests/server/test_moderation.py checks the default).
-            "REJOINDER_MODERATION_WARM": "false",
-            # On the PostgreSQL run, workers share cache invalidation through Redis.
-            **({"REJOINDER_REDIS_URL": REDIS_URL} if REDIS_URL else {}),
+            **TEST_ENV,
+            # Tests give readers addresses of their own with X-Forwarded-For, as a proxy on
+            # this host would: the server believes it only from a trusted proxy.
+            "REJOINDER_TRUSTED_PROXIES": "127.0.0.1",
             **(env or {}),
         }
         self.log_path = log
         self.process: subprocess.Popen[bytes] | None = None
 
+    def transport(self, address: str | None) -> httpx.BaseTransport | None:
+        return httpx.HTTPTransport(local_address=address) if address else None
+
     def start(self, timeout: float = 30) -> Server:
-        command = [sys.executable, "-m", "rejoinder", "serve", "--host", "127.0.0.1",
-                   "--port", str(self.port), "--workers", str(self.workers)]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "rejoinder",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
         if self.log_path:
             with open(self.log_path, "ab") as out:  # the child keeps its own copy of the handle
                 self.process = subprocess.Popen(
@@ -153,9 +292,12 @@ class Server:
                 )
         else:
             self.process = subprocess.Popen(
-                command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                command,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
                 start_new_session=True,
-            )  # fmt: skip
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -180,6 +322,78 @@ class Server:
             stop_group(self.process, signal.SIGTERM)
 
 
+class _PortalTransport(httpx.BaseTransport):
+    """A synchronous transport that hands each request to the app through the portal's event
+    loop, as httpx's ASGITransport (which is async only) would."""
+
+    def __init__(self, portal: BlockingPortal, asgi: httpx.ASGITransport) -> None:
+        self._portal = portal
+        self._asgi = asgi
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()  # the body as bytes, which the async side can read again
+        return self._portal.call(self._send, request)
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        response = await self._asgi.handle_async_request(request)
+        body = await response.aread()
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=httpx.ByteStream(body),
+            extensions=response.extensions,
+        )
+
+
+class App(Service):
+    """The real app (`create_app` with its lifespan running) in this process, on a blocking
+    portal's event loop; clients reach it through httpx's ASGITransport. `env` takes the
+    variables `Server` takes (REJOINDER_*), read as the app's settings."""
+
+    url = "http://testserver"
+
+    def __init__(self, db_url: str, *, env: dict[str, str] | None = None) -> None:
+        self.db_url = db_url
+        self.env = {
+            "REJOINDER_DATABASE_URL": db_url,
+            "REJOINDER_BASE_URL": self.url,
+            **TEST_ENV,
+            **(env or {}),
+        }
+        self._stack = ExitStack()
+        self._portal: BlockingPortal | None = None
+        self._app: Any = None
+
+    def start(self) -> App:
+        from rejoinder.settings import load_settings
+        from rejoinder.web.app import create_app
+
+        prefix = "REJOINDER_"
+        settings = load_settings(
+            **{name.removeprefix(prefix).lower(): value for name, value in self.env.items()}
+        )
+        try:
+            self._portal = self._stack.enter_context(start_blocking_portal())
+            self._app = create_app(settings)
+            lifespan = self._app.router.lifespan_context(self._app)
+            self._stack.enter_context(self._portal.wrap_async_context_manager(lifespan))
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def transport(self, address: str | None) -> httpx.BaseTransport | None:
+        assert self._portal is not None, "start() the app first"
+        # A crash answers 500 as a real server does, rather than raising in the test.
+        asgi = httpx.ASGITransport(
+            self._app, raise_app_exceptions=False, client=(address or "127.0.0.1", 50000)
+        )
+        return _PortalTransport(self._portal, asgi)
+
+    def stop(self) -> None:
+        self._stack.close()
+
+
 @pytest.fixture(scope="session")
 def server(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One real server for the session, on its own fresh database, with one worker."""
@@ -191,31 +405,29 @@ def server(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> It
         running.stop()
 
 
+@pytest.fixture(scope="session")
+def app(databases: Databases) -> Iterator[App]:
+    """The app in this process for the session, on its own fresh database."""
+    running = App(databases.new()).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
 @pytest.fixture
-def client(server: Server) -> Iterator[httpx.Client]:
-    """A browser-like client with its own cookie jar."""
-    with httpx.Client(base_url=server.url, timeout=10) as http:
+def client(app: App) -> Iterator[httpx.Client]:
+    """A browser-like client of the session's app with its own cookie jar."""
+    with app.client() as http:
         yield http
 
 
 @pytest.fixture
-def make_article(server: Server) -> Callable[..., dict[str, object]]:
-    """Publish an article through the admin API; returns its JSON."""
+def make_article(app: App) -> Callable[..., dict[str, Any]]:
+    """Publish an article on the session's app through the admin API; returns its JSON."""
 
-    def make(**fields: object) -> dict[str, object]:
-        payload = {
-            "title": f"Test article {uuid.uuid4().hex[:8]}",
-            "body": "A paragraph.\n\nAnother one.",
-        }
-        payload.update(fields)
-        response = httpx.post(
-            server.url + "/api/v1/articles",
-            json=payload,
-            headers={"Authorization": "Bearer test-admin-token"},
-            timeout=10,
-        )
-        assert response.status_code == 201, response.text
-        return dict(response.json())
+    def make(**fields: Any) -> dict[str, Any]:
+        return app.publish(**{"title": f"Test article {uuid.uuid4().hex[:8]}", **fields})
 
     return make
 

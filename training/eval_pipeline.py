@@ -43,10 +43,17 @@ def judged(texts: Sequence[str]) -> list[tuple[bool, list[str]]]:
     # score, but a verdict is never made in one).
     for text in texts:
         result = classifier.score(text, preset=preset)
+        scores = scores_from(result, text) if text.strip() else {}
+        article = ArticleRef(0, True, None)
         sub = Submission(
-            text=text, name="", email="", article=ArticleRef(0, True, None), now=now,
-            via_form=False, model_scores=scores_from(result, text) if text.strip() else {},
-        )  # fmt: skip
+            text=text,
+            name="",
+            email="",
+            article=article,
+            now=now,
+            via_form=False,
+            model_scores=scores,
+        )
         decision = decide(sub, policy)
         reasons = [f"{r.phase}:{r.code}" for r in decision.reasons]
         out.append((decision.verdict is not Verdict.PUBLISH, reasons))

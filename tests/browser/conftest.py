@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,11 +13,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import ROOT, SEED, Databases, Server, rejoinder
+from tests import post
+from tests.conftest import ROOT, SEED, Databases, Server, cli
 
 from .chromium import launch, require_chromium
 
-ADMIN = {"Authorization": "Bearer test-admin-token"}
 NODE_MODULES = ROOT / "tests" / "js" / "node_modules"
 VNU_JAR = Path(os.environ.get("REJOINDER_VNU_JAR", NODE_MODULES / "vnu-jar/build/dist/vnu.jar"))
 AXE_JS = Path(os.environ.get("REJOINDER_AXE_JS", NODE_MODULES / "axe-core/axe.min.js"))
@@ -129,29 +128,9 @@ class PageKind:
         return page
 
 
-def publish(base: str, **fields: object) -> str:
-    """Publish an article through the admin API; returns its slug."""
-    payload: dict[str, object] = {
-        "title": f"Browser test {uuid.uuid4().hex[:8]}",
-        "body": "A paragraph.",
-    }
-    payload.update(fields)
-    response = httpx.post(base + "/api/v1/articles", json=payload, headers=ADMIN, timeout=10)
-    assert response.status_code == 201, response.text
-    return str(response.json()["slug"])
-
-
-def post_comment(http: httpx.Client, slug: str, **fields: object) -> int:
+def comment(http: httpx.Client, slug: str, **fields: object) -> int:
     """Post through the JSON API with `http`'s cookie jar, which then owns the comment."""
-    payload: dict[str, object] = {
-        "name": "Reader",
-        "email": "reader@example.org",
-        "body": "Agreed.",
-    }
-    payload.update(fields)
-    response = http.post(f"/api/v1/articles/{slug}/comments", json=payload)
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
+    return int(post(http, slug, **fields)["id"])
 
 
 ARTICLE_BODY = """\
@@ -172,7 +151,7 @@ def seed_server(
         yield None  # the seed's page kind is left out; its tests say so
         return
     db_url = databases.new()
-    output = rejoinder("import-page", str(SEED), db_url=db_url).stdout
+    output = cli("import-page", str(SEED), db_url=db_url).stdout
     match = re.search(r"Imported /articles/(\S+)", output)
     assert match, output
     log = tmp_path_factory.mktemp("seed-server") / "server.log"
@@ -187,40 +166,41 @@ def seed_server(
 def page_kinds(server: Server, seed_server: tuple[Server, str] | None) -> dict[str, PageKind]:
     """Articles and comments on the session server that show every kind of page, by name."""
     base = server.url
-    thread = publish(
-        base,
-        title="Council votes on the bridge",
-        dek="A long night at the town hall.",
-        author="Jo Reporter",
-        body=ARTICLE_BODY,
+    thread = str(
+        server.publish(
+            title="Council votes on the bridge",
+            dek="A long night at the town hall.",
+            author="Jo Reporter",
+            body=ARTICLE_BODY,
+        )["slug"]
     )
-    closed = publish(base, title="An old story", comments_open=False)
+    closed = str(
+        server.publish(title="An old story", body="A paragraph.", comments_open=False)["slug"]
+    )
     with (
         httpx.Client(base_url=base, timeout=10) as owner,
         httpx.Client(base_url=base, timeout=10) as other,
     ):
-        ada = post_comment(
+        ada = comment(
             other,
             thread,
             name="Ada Lovelace",
             website="https://example.org/ada",
             body="The *numbers* do not add up.\n\n> a bridge to nowhere\n\nSee `page 4`.",
         )
-        grace = post_comment(
+        grace = comment(
             other, thread, name="Grace Hopper", parent_id=ada, body="They do, if you read on."
         )
-        parent = post_comment(
-            other, thread, name="Ada Lovelace", parent_id=grace, body="Page 5, then."
-        )
+        parent = comment(other, thread, name="Ada Lovelace", parent_id=grace, body="Page 5, then.")
         for level in range(5):  # deeper than the display depth: shows "in reply to"
-            parent = post_comment(
+            parent = comment(
                 other, thread, name=f"Deep {level}", parent_id=parent, body=f"Level {level + 4}."
             )
-        doomed = post_comment(owner, thread, name="Second Thoughts", body="I take it back.")
-        post_comment(other, thread, name="Quick Reply", parent_id=doomed, body="Too late!")
+        doomed = comment(owner, thread, name="Second Thoughts", body="I take it back.")
+        comment(other, thread, name="Quick Reply", parent_id=doomed, body="Too late!")
         deleted = owner.delete(f"/api/v1/comments/{doomed}")
         assert deleted.status_code == 204, deleted.text
-        editable = post_comment(owner, thread, name="Sam Editor", body="Tpyo here & there <b>.")
+        editable = comment(owner, thread, name="Sam Editor", body="Tpyo here & there <b>.")
         own_cookie = owner.cookies["rj_own"]
     bad_form = {"body": "", "name": "Typed Name", "email": "not-an-email", "website": ""}
     kinds = [

@@ -7,21 +7,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import SEED, Databases, Server, rejoinder
+from tests import HELD_TEXT, MODERATION_ON, PASSWORD
+from tests.conftest import SEED, Databases, Server, add_staff, cli
 
 from .conftest import screenshot_dir
 
 pytestmark = pytest.mark.browser
 
-MODERATION_ON = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "false"}
-PASSWORD = "correct horse battery staple"
 SEAMUS = "Séamus Ó Néill"
 INSULT = "brain dead halfwits"
-HELD = "Israhell will never admit that the bridge was its idea."
 
 
 @dataclass(frozen=True)
@@ -37,19 +34,15 @@ def seed_desk(databases: Databases, tmp_path_factory: pytest.TempPathFactory) ->
         pytest.skip(f"the seed page is not at {SEED}")
     tmp = tmp_path_factory.mktemp("desk-browser")
     db_url = databases.new()
-    output = rejoinder("import-page", "--moderate", str(SEED), db_url=db_url, env=MODERATION_ON)
+    output = cli("import-page", "--moderate", str(SEED), db_url=db_url, env=MODERATION_ON)
     match = re.search(r"Imported /articles/(\S+)", output.stdout)
     assert match, output.stdout
-    password = tmp / "password"
-    password.write_text(PASSWORD + "\n")
-    add_user = ["user", "add", "desk", "--role", "moderator", "--password-file", str(password)]
-    rejoinder(*add_user, db_url=db_url)
+    add_staff(db_url, "desk")
     server = Server(db_url, env=MODERATION_ON, log=tmp / "server.log").start()
     try:
-        response = httpx.post(
-            f"{server.url}/api/v1/articles/{match.group(1)}/comments",
-            json={"body": HELD, "name": "Held Writer", "email": "held@example.org"},
-            timeout=10,
+        response = server.post(
+            f"/api/v1/articles/{match.group(1)}/comments",
+            json={"body": HELD_TEXT, "name": "Held Writer", "email": "held@example.org"},
         )
         assert response.status_code == 202, response.text
         yield SeedDesk(server, match.group(1), int(response.json()["id"]))

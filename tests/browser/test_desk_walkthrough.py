@@ -24,18 +24,13 @@ from rejoinder.core.pagedump import parse_page_dump
 from rejoinder.core.validation import clean_text
 from rejoinder.store.database import Database
 from rejoinder.store.schema import reports
-from tests.conftest import SEED, Databases, Server, rejoinder
+from tests import MODERATION_ON, PASSWORD
+from tests.conftest import SEED, Databases, Server, add_staff, cli
 
 from .conftest import screenshot_dir
 
 pytestmark = pytest.mark.browser
 
-MODERATION_ON = {
-    "REJOINDER_MODERATION": "true",
-    "REJOINDER_MODERATION_MODEL": "false",
-    "REJOINDER_TRUSTED_PROXIES": "127.0.0.1",  # the browsers' X-Forwarded-For, below
-}
-PASSWORD = "a desk walk-through password"
 SEAMUS = "Séamus Ó Néill"
 FORM_SECONDS = 3.0  # the default policy's min_form_seconds: a person takes longer to write
 # Readers' addresses as a proxy on this host would pass them on (documentation range, RFC 5737):
@@ -64,13 +59,10 @@ def walk(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iter
     [seamus] = [c for c in parse_page_dump(SEED.read_text("utf-8")).comments if c.author == SEAMUS]
     tmp = tmp_path_factory.mktemp("desk-walkthrough")
     db_url = databases.new()
-    output = rejoinder("import-page", "--moderate", str(SEED), db_url=db_url, env=MODERATION_ON)
+    output = cli("import-page", "--moderate", str(SEED), db_url=db_url, env=MODERATION_ON)
     match = re.search(r"Imported /articles/(\S+)", output.stdout)
     assert match, output.stdout
-    password = tmp / "password"
-    password.write_text(PASSWORD + "\n")
-    add_user = ["user", "add", "walker", "--role", "moderator", "--password-file", str(password)]
-    rejoinder(*add_user, db_url=db_url)
+    add_staff(db_url, "walker")
     server = Server(db_url, env=MODERATION_ON, log=tmp / "server.log").start()
     db = Database(db_url, pool_size=1)
     try:

@@ -16,7 +16,6 @@ from .conftest import PageKind, screenshot_dir
 
 pytestmark = pytest.mark.browser
 
-MakeArticle = Callable[..., dict[str, object]]
 LANDED = re.compile(r"/articles/(?P<slug>[^/?#]+)(\?[^#]*)?#comment-(?P<id>\d+)$")
 
 
@@ -75,9 +74,9 @@ def focused(page: Page) -> str:
 
 
 def test_reply_with_script_moves_form_under_comment_and_posts_nested_reply(
-    server: Server, make_article: MakeArticle, context: BrowserContext
+    server: Server, context: BrowserContext
 ) -> None:
-    slug = str(make_article(title="Reply with the script on")["slug"])
+    slug = str(server.publish(title="Reply with the script on")["slug"])
     parent = api_comment(server, slug, "Alice Example", "The first word.")
     page = context.new_page()
     page.goto(f"{server.url}/articles/{slug}")
@@ -108,9 +107,9 @@ def test_reply_with_script_moves_form_under_comment_and_posts_nested_reply(
 
 
 def test_cancel_reply_and_escape_put_the_form_back_under_leave_a_reply(
-    server: Server, make_article: MakeArticle, context: BrowserContext
+    server: Server, context: BrowserContext
 ) -> None:
-    slug = str(make_article(title="Changing one's mind")["slug"])
+    slug = str(server.publish(title="Changing one's mind")["slug"])
     parent = api_comment(server, slug, "Carol Example", "Say something.")
     page = context.new_page()
     page.goto(f"{server.url}/articles/{slug}")
@@ -133,10 +132,8 @@ def test_cancel_reply_and_escape_put_the_form_back_under_leave_a_reply(
     assert page.input_value("#parent_id") == ""
 
 
-def test_reply_and_post_without_script(
-    server: Server, make_article: MakeArticle, no_js: BrowserContext
-) -> None:
-    slug = str(make_article(title="Reply with the script off")["slug"])
+def test_reply_and_post_without_script(server: Server, no_js: BrowserContext) -> None:
+    slug = str(server.publish(title="Reply with the script off")["slug"])
     first = api_comment(server, slug, "Dan First", "One.")
     api_comment(server, slug, "Erin Second", "Two.")
     page = no_js.new_page()
@@ -173,9 +170,9 @@ def test_reply_and_post_without_script(
 
 
 def test_bad_input_shows_errors_beside_fields_and_keeps_what_was_typed(
-    server: Server, make_article: MakeArticle, context: BrowserContext, tmp_path: Path
+    server: Server, context: BrowserContext, tmp_path: Path
 ) -> None:
-    slug = str(make_article(title="Mistakes were made")["slug"])
+    slug = str(server.publish(title="Mistakes were made")["slug"])
     page = context.new_page()
     page.goto(f"{server.url}/articles/{slug}")
     page.fill("#name", "Gus Typed")
@@ -212,10 +209,10 @@ def test_bad_input_shows_errors_beside_fields_and_keeps_what_was_typed(
 
 
 def test_name_email_and_website_are_remembered_after_posting(
-    server: Server, make_article: MakeArticle, browser: Browser, context: BrowserContext
+    server: Server, browser: Browser, context: BrowserContext
 ) -> None:
-    slug = str(make_article(title="Do I know you?")["slug"])
-    other = str(make_article(title="Another story")["slug"])
+    slug = str(server.publish(title="Do I know you?")["slug"])
+    other = str(server.publish(title="Another story")["slug"])
     page = context.new_page()
     page.goto(f"{server.url}/articles/{slug}")
     assert page.input_value("#name") == ""

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 from sqlalchemy import select
@@ -24,16 +23,15 @@ from sqlalchemy import select
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.schema import site_models
-from tests.conftest import Databases, Server, rejoinder
-from tests.server import publish
-from tests.server.test_site_models import RELAXED, ordinary, plug
+from tests import PASSWORD
+from tests.app.test_site_models import RELAXED, ordinary, plug
+from tests.conftest import Databases, Server, add_staff, add_token, cli
 
 from .conftest import screenshot_dir
 from .test_accessibility import report, run_axe
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "a model desk password for tests"
 DEFAULT_SITE = 1
 DECISIONS = 90
 LAPTOP: ViewportSize = {"width": 1280, "height": 900}
@@ -47,15 +45,15 @@ class Trained:
     figures: dict[str, Any]  # the last line `rejoinder moderation train` printed
 
 
-def decide(base: str, token: str, db: Database) -> None:
+def decide(server: Server, token: str, db: Database) -> None:
     """Post DECISIONS comments, all held, then approve or reject each through the admin API."""
     with db.write() as conn:  # a site that never saved thresholds: the model's own apply
         site_store.update_site_settings(
             conn, DEFAULT_SITE, {"policy": {"mode": "premoderate_all", **RELAXED}}
         )
-    slug = str(publish(base, title="Letters")["slug"])
+    slug = str(server.publish(title="Letters")["slug"])
     rng = random.Random(20261126)
-    with httpx.Client(base_url=base, timeout=30) as http:
+    with server.client(timeout=30) as http:
         made: list[tuple[int, bool]] = []
         for n in range(DECISIONS):
             unwanted = rng.random() < 0.4
@@ -82,18 +80,14 @@ def decide(base: str, token: str, db: Database) -> None:
 def trained(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trained]:
     tmp = tmp_path_factory.mktemp("model-desk")
     db_url = databases.new()
-    secret = tmp / "password"
-    secret.write_text(PASSWORD + "\n")
-    rejoinder(
-        "user", "add", "chief", "--role", "admin", "--password-file", str(secret), db_url=db_url
-    )
-    token = rejoinder("token", "add", "chief", db_url=db_url).stdout.strip().splitlines()[-1]
+    add_staff(db_url, "chief", "admin")
+    token = add_token(db_url, "chief")
     env = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "true"}
     server = Server(db_url, env=env, log=tmp / "server.log").start()
     db = Database(db_url, pool_size=1)
     try:
-        decide(server.url, token, db)
-        output = rejoinder("moderation", "train", "--site", "default", db_url=db_url).stdout
+        decide(server, token, db)
+        output = cli("moderation", "train", "--site", "default", db_url=db_url).stdout
         yield Trained(server, db, json.loads(output.strip().splitlines()[-1]))
     finally:
         db.dispose()

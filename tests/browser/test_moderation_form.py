@@ -12,9 +12,10 @@ from playwright.sync_api import Browser, Page, expect
 from rejoinder.core.moderation.matching import lexicon
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
+from tests import HELD_TEXT
 from tests.conftest import Databases, Server
 
-from .conftest import publish, screenshot_dir
+from .conftest import screenshot_dir
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +24,6 @@ FORM_SECONDS = 1  # the site's min_form_seconds: a person takes longer than this
 TYPING = FORM_SECONDS + 0.2
 INSULT = "You brain dead halfwits"
 CIVIL = "I disagree with the council: the figures for the bridge do not add up."
-HELD = "Israhell will never admit that the bridge was its idea."
 LANDED = re.compile(r"/articles/(?P<slug>[^/?#]+)(\?[^#]*)?#comment-(?P<id>\d+)$")
 
 
@@ -94,7 +94,9 @@ def test_refused_insult_is_revised_and_published_then_a_held_comment_waits_for_i
     moderated: Server, browser: Browser, tmp_path: Path
 ) -> None:
     shots = screenshot_dir(tmp_path)
-    slug = publish(moderated.url, title="The council and the bridge", body="The vote is on.")
+    slug = str(
+        moderated.publish(title="The council and the bridge", body="The vote is on.")["slug"]
+    )
     writer = browser.new_context()
     try:
         page = writer.new_page()
@@ -120,7 +122,7 @@ def test_refused_insult_is_revised_and_published_then_a_held_comment_waits_for_i
         expect(published.locator(".text")).to_have_text(CIVIL)
         expect(page.locator("#body-error")).to_have_count(0)
 
-        write(page, HELD)
+        write(page, HELD_TEXT)
         post(page)
         expect(page.locator("#precheck")).to_contain_text("This may be held for a moderator")
         expect(page.locator("#precheck")).to_contain_text('"Israhell"')
@@ -131,7 +133,7 @@ def test_refused_insult_is_revised_and_published_then_a_held_comment_waits_for_i
         expect(waiting.locator(f"li#comment-{held} .awaiting")).to_have_text(
             "Your comment is awaiting moderation."
         )
-        expect(waiting.locator(f"li#comment-{held} .text")).to_have_text(HELD)
+        expect(waiting.locator(f"li#comment-{held} .text")).to_have_text(HELD_TEXT)
         expect(page.locator(f"#comments > ol.comment-list > li#comment-{held}")).to_have_count(0)
         expect(page.locator("#comments-title")).to_have_text(re.compile(r"^1 "))
         waiting.scroll_into_view_if_needed()
@@ -158,7 +160,7 @@ def test_without_javascript_the_insult_comes_back_in_the_form_with_the_reason(
     # open at the reasons (the form's action ends in #error-summary), not at the top of the
     # article with the reason out of sight.
     body = "\n\n".join(f"Paragraph {n} of a long report on the bridge." for n in range(60))
-    slug = publish(moderated.url, title="No script here", body=body)
+    slug = str(moderated.publish(title="No script here", body=body)["slug"])
     context = browser.new_context(java_script_enabled=False, viewport={"width": 800, "height": 600})
     try:
         page = context.new_page()

@@ -15,8 +15,8 @@ import typer.main
 
 from rejoinder.cli import app
 from rejoinder.core.pagedump import parse_page_dump
-from tests.conftest import SEED, Server, rejoinder
-from tests.server import comment_li, has_class, parse_html, words
+from tests import comment_li, has_class, parse_html, words
+from tests.conftest import SEED, Databases, Server, rejoinder
 
 WIDE = {"COLUMNS": "400", "NO_COLOR": "1"}  # help on one line per paragraph, no colour codes
 
@@ -48,9 +48,16 @@ def test_every_command_has_help_that_says_what_it_does(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'unused.db'}"  # help opens no database
     found = list(commands())
     assert {" ".join(path) for path, _ in found} >= {
-        "", "serve", "demo", "db", "db upgrade", "db current",
-        "article", "article add", "import-page",
-    }  # fmt: skip
+        "",
+        "serve",
+        "demo",
+        "db",
+        "db upgrade",
+        "db current",
+        "article",
+        "article add",
+        "import-page",
+    }
 
     def run(path: list[str]) -> subprocess.CompletedProcess[str]:
         return rejoinder(*path, "--help", db_url=db_url, env=WIDE, check=False)
@@ -183,3 +190,9 @@ def test_import_page_shows_the_seed_discussion_as_it_was(
     assert all(c["imported"] is True for c in everyone)
     assert comment_li(page, everyone[-1]["id"]) is not None
     assert thread["comments"][6]["body_html"] == ""
+
+
+def test_export_of_an_unmigrated_database_fails_with_a_message(databases: Databases) -> None:
+    done = rejoinder("audit", "export", db_url=databases.new(), check=False)
+    assert done.returncode == 1
+    assert "rejoinder db upgrade" in done.stderr and "Traceback" not in done.stderr

@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import Databases, Server, rejoinder
+from tests.conftest import Databases, Server, add_staff, add_token
 
 Operation = APIOperation[Any, Any, Any, Any]
 EXAMPLES = 8  # per operation and mode
@@ -68,13 +68,8 @@ def target(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> It
     env = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "false"}
     server = Server(db_url, env=env, log=tmp / "server.log").start()
     try:
-        password = tmp / "password"
-        password.write_text("contract-password-1234\n")
-        rejoinder(
-            "user", "add", "adm", "--role", "admin", "--password-file", str(password),
-            db_url=db_url,
-        )  # fmt: skip
-        token = rejoinder("token", "add", "adm", db_url=db_url).stdout.strip().splitlines()[-1]
+        add_staff(db_url, "adm", "admin")
+        token = add_token(db_url, "adm")
         with httpx.Client(base_url=server.url, timeout=30) as http:
             article = http.post(
                 "/api/v1/articles",

@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import parse_html
 from tests.conftest import free_port, stop_group
-from tests.server import parse_html
 
 DESK_LINE = re.compile(r"desk: (?P<url>\S+) as (?P<user>\S+), password (?P<password>[A-Za-z0-9]+)")
 # Held by the pipeline's rules whatever the model says: a word list and a URL shortener.
@@ -46,9 +46,13 @@ def start_demo(workdir: Path, port: int) -> Demo:
     with open(log, "w") as out:  # the child keeps its own copy of the handle
         process = subprocess.Popen(
             [sys.executable, "-m", "rejoinder", "demo", "--port", str(port)],
-            cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
+            cwd=workdir,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
             start_new_session=True,
-        )  # fmt: skip
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:

@@ -13,8 +13,8 @@ import httpx
 import lxml.html
 import pytest
 
+from tests import ADMIN_HEADERS, ERROR_KEYS, comment_payload
 from tests.conftest import Databases, Server
-from tests.server import ADMIN_HEADERS, ERROR_KEYS, comment_payload, publish
 
 COMMENT_LIMIT_BYTES = 5000 * 12 + 16 * 1024  # the default body_max, as web/hardening.py counts
 
@@ -53,13 +53,20 @@ def _raw_request(server: Server, head: str, body: bytes = b"") -> tuple[float, b
     return seconds, answer
 
 
+@pytest.fixture
+def client(server: Server) -> Iterator[httpx.Client]:
+    """A client of the real server (these tests need its sockets and its own process)."""
+    with server.client() as http:
+        yield http
+
+
 def directives(policy: str) -> dict[str, str]:
     parts = (part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
     return {name: value for name, value in parts}
 
 
 def test_a_declared_200_mb_comment_is_refused_before_its_body_is_sent(server: Server) -> None:
-    slug = publish(server.url)["slug"]
+    slug = server.publish()["slug"]
     head = (
         f"POST /api/v1/articles/{slug}/comments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         "Content-Type: application/json\r\nContent-Length: 200000000\r\n\r\n"
@@ -74,7 +81,7 @@ def test_a_declared_200_mb_comment_is_refused_before_its_body_is_sent(server: Se
 def test_a_chunked_body_over_the_limit_is_cut_off_with_413_in_the_error_shape(
     client: httpx.Client, server: Server
 ) -> None:
-    slug = publish(server.url)["slug"]
+    slug = server.publish()["slug"]
     piece = b"x" * 65536
 
     def chunks() -> Iterator[bytes]:
@@ -98,7 +105,7 @@ def test_a_chunked_body_over_the_limit_is_cut_off_with_413_in_the_error_shape(
 
 
 def test_a_form_body_over_the_limit_gets_an_html_page(client: httpx.Client, server: Server) -> None:
-    slug = publish(server.url)["slug"]
+    slug = server.publish()["slug"]
     response = client.post(
         f"/articles/{slug}/comments",
         data={"name": "Ada", "email": "ada@example.org", "body": "y" * (COMMENT_LIMIT_BYTES + 1)},
@@ -142,7 +149,7 @@ def test_the_check_endpoint_takes_no_more_than_a_comment(checking: Server) -> No
 
 
 def test_every_response_carries_the_security_headers(client: httpx.Client, server: Server) -> None:
-    slug = publish(server.url)["slug"]
+    slug = server.publish()["slug"]
     for path in ("/", f"/articles/{slug}", "/api/v1/articles", "/feed.atom", "/nowhere"):
         headers = client.get(path).headers
         policy = directives(headers["content-security-policy"])
@@ -160,7 +167,7 @@ def test_every_response_carries_the_security_headers(client: httpx.Client, serve
 def test_no_page_runs_an_inline_script_or_loads_one_from_elsewhere(
     client: httpx.Client, server: Server
 ) -> None:
-    slug = publish(server.url)["slug"]
+    slug = server.publish()["slug"]
     for path in ("/", f"/articles/{slug}", "/admin/login", "/api/v1/docs"):
         page = lxml.html.fromstring(client.get(path).text)
         for script in page.iter("script"):
@@ -207,7 +214,7 @@ def _readable_forms(value: str) -> str:
 def test_the_remembered_writer_is_not_readable_in_the_cookie(
     client: httpx.Client, server: Server
 ) -> None:
-    slug = publish(server.url)["slug"]
+    slug = server.publish()["slug"]
     response = client.post(
         f"/articles/{slug}/comments",
         data={"body": "Remember me.", "name": "Rita Reader", "email": "rita@example.org"},
@@ -234,7 +241,7 @@ def test_cookies_are_secure_when_the_site_is_served_over_https(
         databases.new(), env={"REJOINDER_BASE_URL": "https://comments.example"}, log=log
     ).start()
     try:
-        slug = publish(running.url)["slug"]
+        slug = running.publish()["slug"]
         response = httpx.post(
             f"{running.url}/articles/{slug}/comments",
             data={"body": "Over https.", "name": "Sam", "email": "sam@example.org"},

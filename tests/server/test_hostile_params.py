@@ -19,8 +19,8 @@ from fastapi.routing import APIRoute, APIRouter
 from starlette.routing import BaseRoute
 
 from rejoinder.settings import load_settings
+from tests import ERROR_KEYS, parse_html
 from tests.conftest import Databases, Server, rejoinder
-from tests.server import ERROR_KEYS, parse_html, publish
 
 PASSWORD = "correct horse battery staple"
 HOSTILE = [
@@ -140,7 +140,7 @@ def site(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iter
         add_admin = ["user", "add", "adm", "--role", "admin", "--password-file", str(password)]
         rejoinder(*add_admin, db_url=db_url)
         token = rejoinder("token", "add", "adm", db_url=db_url).stdout.strip().splitlines()[-1]
-        slug = str(publish(server.url)["slug"])
+        slug = str(server.publish()["slug"])
         with httpx.Client(base_url=server.url, timeout=30) as admin:
             comment = admin.post(
                 f"/api/v1/articles/{slug}/comments",

@@ -18,8 +18,8 @@ import pytest
 
 from rejoinder.usecases import accounts as account_rules
 from rejoinder.usecases.budgets import CHECKS, REPORTS
-from tests.conftest import REDIS_URL, Databases, Server, rejoinder
-from tests.server import parse_html, post, publish
+from tests import parse_html, post
+from tests.conftest import REDIS_URL, Databases, Server, add_staff
 
 TRUSTING = {"REJOINDER_TRUSTED_PROXIES": "127.0.0.1"}
 MODERATED = {**TRUSTING, "REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "false"}
@@ -112,7 +112,7 @@ def test_a_429_from_the_check_endpoint_says_when_to_come_back(moderated: Server)
 @pytest.fixture(scope="module")
 def untrusted(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """No trusted proxies (the default): every request is its socket's peer, 127.0.0.1."""
-    env = {k: v for k, v in MODERATED.items() if k != "REJOINDER_TRUSTED_PROXIES"}
+    env = {**MODERATED, "REJOINDER_TRUSTED_PROXIES": ""}  # over the test servers' 127.0.0.1
     server = _serve(databases, tmp_path_factory.mktemp("limits-untrusted"), env)
     try:
         yield server
@@ -154,10 +154,7 @@ def test_a_trusted_proxy_is_walked_past_and_the_client_forged_hop_is_not_believe
 
 def _add_user(server: Server, tmp: Path, role: str = "admin") -> str:
     name = f"user{uuid.uuid4().hex[:8]}"
-    password_file = tmp / f"{name}.password"
-    password_file.write_text(PASSWORD + "\n")
-    rejoinder("user", "add", name, "--role", role, "--password-file", str(password_file),
-              db_url=server.db_url)  # fmt: skip
+    add_staff(server.db_url, name, role, password=PASSWORD)
     return name
 
 
@@ -258,7 +255,7 @@ def _report(server: Server, comment_id: int, address: str) -> int:
 
 
 def _comments(server: Server, count: int) -> list[int]:
-    slug = str(publish(server.url)["slug"])
+    slug = str(server.publish()["slug"])
     with httpx.Client(base_url=server.url, timeout=30) as http:
         return [int(post(http, slug)["id"]) for _ in range(count)]
 

@@ -11,8 +11,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from tests import post
 from tests.conftest import Databases, Server
-from tests.server import post, publish
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,9 @@ def discussion(
 
 
 def _write_discussion(server: Server, log: Path) -> Discussion:
-    slug = publish(server.url, title="Privacy under discussion")["slug"]
-    syndicated = publish(
-        server.url, source_name="The Other Paper", source_url="https://other.example/a"
+    slug = server.publish(title="Privacy under discussion")["slug"]
+    syndicated = server.publish(
+        source_name="The Other Paper", source_url="https://other.example/a"
     )["slug"]
     emails: list[str] = []
     ids: list[int] = []
@@ -110,9 +110,18 @@ def leaks(text: str, emails: list[str]) -> list[str]:
 def public_responses(discussion: Discussion) -> Iterator[httpx.Response]:
     """Every public page and API answer, as a reader with no cookies gets them."""
     with httpx.Client(base_url=discussion.server.url, timeout=10) as reader:
-        fixed = ["/", "/feed.atom", "/api/v1/articles", "/api/v1/openapi.json", "/api/v1/docs",
-                 "/no-such-page", "/articles/no-such-article", "/api/v1/articles/no-such-article",
-                 "/api/v1/articles/no-such-article/comments", "/api/v1/comments/1"]  # fmt: skip
+        fixed = [
+            "/",
+            "/feed.atom",
+            "/api/v1/articles",
+            "/api/v1/openapi.json",
+            "/api/v1/docs",
+            "/no-such-page",
+            "/articles/no-such-article",
+            "/api/v1/articles/no-such-article",
+            "/api/v1/articles/no-such-article/comments",
+            "/api/v1/comments/1",
+        ]
         for path in fixed:
             yield reader.get(path)
         yield reader.get("/api/v1/counts", params=[("slug", s) for s in discussion.slugs])

@@ -32,13 +32,7 @@ def moderated(databases: Databases) -> Iterator[Server]:
 
 
 def _publish(server: Server) -> str:
-    response = httpx.post(
-        server.url + "/api/v1/articles",
-        json={"title": f"Rates {uuid.uuid4().hex[:8]}", "body": "Text."},
-        headers={"Authorization": "Bearer test-admin-token"},
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["slug"])
+    return str(server.publish(title=f"Rates {uuid.uuid4().hex[:8]}", body="Text.")["slug"])
 
 
 def test_flood_limit_holds_across_two_workers_through_redis(moderated: Server) -> None:

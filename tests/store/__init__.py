@@ -7,9 +7,9 @@ from typing import Any
 import httpx
 
 # The server tests' helpers, shared rather than copied.
-from tests.server import comment_payload, publish, walk
+from tests import comment_payload, walk
 
-__all__ = ["comment_count", "comment_payload", "publish", "walk", "whole_thread"]
+__all__ = ["comment_count", "comment_payload", "walk", "whole_thread"]
 
 
 def whole_thread(base_url: str, slug: str) -> list[dict[str, Any]]:

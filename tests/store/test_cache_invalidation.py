@@ -19,7 +19,7 @@ import pytest
 from rejoinder.settings import Settings
 from tests.conftest import BACKEND, Databases, Server
 
-from . import comment_payload, publish, walk
+from . import comment_payload, walk
 
 READS = 20
 EACH_WORKER = 3  # reads of each kind every worker must answer
@@ -150,7 +150,7 @@ def _bodies(thread: dict[str, Any]) -> dict[int, str]:
 
 def test_every_worker_shows_a_post_an_edit_and_a_delete_at_once(any_server: Server) -> None:
     server = any_server
-    slug = str(publish(server.url)["slug"])
+    slug = str(server.publish()["slug"])
     with httpx.Client(base_url=server.url, timeout=10) as writer:
         url = f"/api/v1/articles/{slug}/comments"
         old = writer.post(url, json=comment_payload(body="Already here."))

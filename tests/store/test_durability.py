@@ -13,7 +13,7 @@ from rejoinder.store.database import Database
 from rejoinder.store.schema import articles, comments
 from tests.conftest import Databases, Server
 
-from . import comment_count, comment_payload, publish, walk, whole_thread
+from . import comment_count, comment_payload, walk, whole_thread
 
 RUN_FOR = 1.5  # seconds of posting before the kill
 WRITERS = 2
@@ -24,7 +24,7 @@ def test_acknowledged_comments_survive_sigkill(databases: Databases) -> None:
     db_url = databases.new()
     server = Server(db_url, workers=2).start()
     try:
-        slug = str(publish(server.url)["slug"])
+        slug = str(server.publish()["slug"])
         acknowledged: dict[int, str] = {}
         lock = threading.Lock()
         stop = threading.Event()

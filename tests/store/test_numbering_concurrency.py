@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import Databases, Server
 
-from . import comment_count, comment_payload, publish, walk, whole_thread
+from . import comment_count, comment_payload, walk, whole_thread
 
 WRITERS = 8
 POSTS_EACH = 15
@@ -30,7 +30,7 @@ def busy_server(databases: Databases) -> Iterator[Server]:
 
 
 def test_concurrent_posts_get_unique_gap_free_numbers(busy_server: Server) -> None:
-    slug = str(publish(busy_server.url)["slug"])
+    slug = str(busy_server.publish()["slug"])
     url = f"/api/v1/articles/{slug}/comments"
     start = threading.Barrier(WRITERS + REPLY_WRITERS)
     first_known = threading.Event()

@@ -9,11 +9,12 @@ from typing import Any
 import httpx
 
 from rejoinder.store import sites as site_store
-from tests.server import parse_html, test_desk, words
-from tests.server.test_desk import RELAXED, Desk, _tag
-from tests.server.test_moderation import HELD_TEXT, REFUSED_TEXT
+from tests import HELD_TEXT, REFUSED_TEXT, RELAXED, parse_html, words
+from tests.app import test_desk
+from tests.app.test_desk import Desk, _tag
+from tests.conftest import Service
 
-desk = test_desk.desk  # the same server fixture: moderation on, a moderator with a token
+desk = test_desk.desk  # the same app fixture: moderation on, a moderator with a token
 CLEAN = "The bus lane pilot deserves a fair test before anyone votes on it."
 
 
@@ -28,14 +29,14 @@ def _count(reader: httpx.Client, slug: str) -> int:
     return int(reader.get("/api/v1/counts", params={"slug": slug}).json()["counts"][slug])
 
 
-def _public_bodies(url: str, slug: str) -> str:
+def _public_bodies(site: Service, slug: str) -> str:
     """The article page as a stranger (no cookies) sees it."""
-    return words(parse_html(httpx.get(f"{url}/articles/{slug}", timeout=10).text))
+    return words(parse_html(site.get(f"/articles/{slug}").text))
 
 
 def test_an_edit_into_refused_words_keeps_the_old_text_and_says_why(desk: Desk) -> None:
     slug = desk.article()
-    with httpx.Client(base_url=desk.url, timeout=10) as reader:
+    with desk.app.client() as reader:
         posted = _post(reader, slug)
         response = reader.patch(f"/api/v1/comments/{posted['id']}", json={"body": REFUSED_TEXT})
         assert response.status_code == 422, response.text
@@ -55,7 +56,7 @@ def test_an_edit_that_is_held_leaves_the_page_and_approval_restores_its_number(
     desk: Desk,
 ) -> None:
     slug = desk.article()
-    with httpx.Client(base_url=desk.url, timeout=10) as reader:
+    with desk.app.client() as reader:
         first = _post(reader, slug, "First comment, to take number one.")
         second = _post(reader, slug)
         third = _post(reader, slug, "A third comment, posted after the one edited.")
@@ -67,7 +68,7 @@ def test_an_edit_that_is_held_leaves_the_page_and_approval_restores_its_number(
         assert _count(reader, slug) == 2
         # Its writer still sees it, waiting; a stranger does not.
         assert "Israhell" in words(parse_html(reader.get(f"/articles/{slug}").text))
-    assert "Israhell" not in _public_bodies(desk.url, slug)
+    assert "Israhell" not in _public_bodies(desk.app, slug)
     row = desk.row(int(second["id"]))
     assert (row["status"], row["number"]) == ("held", 2)
     assert "Israhell" in row["moderation"]
@@ -75,16 +76,16 @@ def test_an_edit_that_is_held_leaves_the_page_and_approval_restores_its_number(
     assert approved.status_code == 200, approved.text
     row = desk.row(int(second["id"]))
     assert (row["status"], row["number"]) == ("published", 2)
-    with httpx.Client(base_url=desk.url, timeout=10) as stranger:
+    with desk.app.client() as stranger:
         assert _count(stranger, slug) == 3
-    assert "Israhell" in _public_bodies(desk.url, slug)
+    assert "Israhell" in _public_bodies(desk.app, slug)
 
 
 def test_an_answered_comment_cannot_be_edited_into_a_hold(desk: Desk) -> None:
     slug = desk.article()
     with (
-        httpx.Client(base_url=desk.url, timeout=10) as writer,
-        httpx.Client(base_url=desk.url, timeout=10) as other,
+        desk.app.client() as writer,
+        desk.app.client() as other,
     ):
         own = _post(writer, slug, "A comment about the bridge budget.")
         _post(other, slug, "A reply that agrees with the point above.", parent_id=own["id"])
@@ -105,10 +106,9 @@ def test_an_edit_right_after_posting_is_not_taken_for_flooding_or_a_duplicate(de
         site_store.update_site_settings(conn, 1, {"policy": {**RELAXED, "flood_seconds": 15}})
     try:
         slug = desk.article()
-        # An address of its own (the desk's server trusts X-Forwarded-For from 127.0.0.1): the other
-        # tests' posts from this machine must not count against this one's first post.
-        address = {"X-Forwarded-For": "203.0.113.77"}
-        with httpx.Client(base_url=desk.url, timeout=10, headers=address) as reader:
+        # An address of its own: the other tests' posts from this machine must not count
+        # against this one's first post.
+        with desk.app.client(address="203.0.113.77") as reader:
             posted = _post(reader, slug)
             same = reader.patch(f"/api/v1/comments/{posted['id']}", json={"body": CLEAN})
             assert same.status_code == 200, same.text
@@ -124,7 +124,7 @@ def test_an_edit_right_after_posting_is_not_taken_for_flooding_or_a_duplicate(de
 def test_the_edit_form_comes_back_with_the_reason_beside_the_text(desk: Desk) -> None:
     slug = desk.article()
     text = "The form route: a comment on the library's opening hours."
-    with httpx.Client(base_url=desk.url, timeout=10) as reader:
+    with desk.app.client() as reader:
         posted = _post(reader, slug, text)
         response = reader.post(f"/comments/{posted['id']}/edit", data={"body": REFUSED_TEXT})
         assert response.status_code == 422, response.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,46 +18,27 @@ from rejoinder.store import sites as site_store
 from rejoinder.store.audit import list_entries
 from rejoinder.store.database import Database
 from rejoinder.store.schema import audit_log, comments
-from tests.conftest import Databases, Server, rejoinder
-from tests.server import comment_payload, publish
+from tests import MODERATION_ON, RELAXED, comment_payload
+from tests.conftest import App, Databases, add_staff, add_token
 
-MODERATION_ON = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "false"}
-# Rates and form timing off, so one test client can post many comments a second.
-RELAXED: dict[str, Any] = {
-    "min_form_seconds": 0,
-    "flood_seconds": 0,
-    "per_minute": None,
-    "per_hour": None,
-    "top_level_per_thread": None,
-}
 DEFAULT_SITE = 1
 VERDICTS = ("publish", "hold", "refuse")
-PASSWORD = "a long desk password 4 tests"
 
 
 @dataclass
 class Desk:
-    server: Server
+    app: App
     db: Database
     token: str  # the admin's API token
     moderator_token: str
 
     @property
     def url(self) -> str:
-        return self.server.url
+        return self.app.url
 
-    @contextmanager
-    def login(self, name: str) -> Iterator[httpx.Client]:
+    def login(self, name: str) -> closing[httpx.Client]:
         """A browser with a desk session for `name`, logged in through the form."""
-        with httpx.Client(base_url=self.url, timeout=10) as client:
-            page = lxml.html.fromstring(client.get("/admin/login").text)
-            csrf = page.xpath('//input[@name="csrf"]/@value')[0]
-            response = client.post(
-                "/admin/login",
-                data={"name": name, "password": PASSWORD, "csrf": csrf, "next": "/admin/policy"},
-            )
-            assert response.status_code == 303, response.text
-            yield client
+        return closing(self.app.log_in(name, next="/admin/policy"))
 
     def settings(self) -> dict[str, Any]:
         with self.db.read() as conn:
@@ -72,29 +53,24 @@ class Desk:
             return int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one())
 
 
-def open_desk(databases: Databases, tmp: Path, env: dict[str, str]) -> Iterator[Desk]:
-    """A server with `env`, an admin and a moderator (password and API token each)."""
+def open_desk(databases: Databases, env: dict[str, str]) -> Iterator[Desk]:
+    """The app with `env`, an admin and a moderator (password and API token each)."""
     url = databases.new()
-    server = Server(url, env=env, log=tmp / "server.log").start()
-    secret = tmp / "password"
-    secret.write_text(PASSWORD + "\n")
+    app = App(url, env=env).start()
     for name, role in (("admin", "admin"), ("mod", "moderator")):
-        rejoinder("user", "add", name, "--role", role, "--password-file", str(secret), db_url=url)
-    tokens = [
-        rejoinder("token", "add", name, db_url=url).stdout.strip().splitlines()[-1]
-        for name in ("admin", "mod")
-    ]
+        add_staff(url, name, role)
+    tokens = [add_token(url, name) for name in ("admin", "mod")]
     db = Database(url)
     try:
-        yield Desk(server, db, tokens[0], tokens[1])
+        yield Desk(app, db, tokens[0], tokens[1])
     finally:
         db.dispose()
-        server.stop()
+        app.stop()
 
 
 @pytest.fixture(scope="module")
-def desk(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    yield from open_desk(databases, tmp_path_factory.mktemp("desk"), MODERATION_ON)
+def desk(databases: Databases) -> Iterator[Desk]:
+    yield from open_desk(databases, MODERATION_ON)
 
 
 def form_of(html: str) -> tuple[dict[str, str], lxml.html.HtmlElement]:
@@ -128,7 +104,7 @@ def test_moderator_reads_the_policy_but_cannot_change_it_and_no_session_goes_to_
         sent = {"csrf": csrf, "mode": "premoderate_all", "reports_to_queue": "3"}
         assert mod.post("/admin/policy", data=sent).status_code == 403
         assert mod.post("/admin/policy/preview", data=sent).status_code == 403
-    with httpx.Client(base_url=desk.url, timeout=10) as anonymous:
+    with desk.app.client() as anonymous:
         response = anonymous.get("/admin/policy")
         assert response.status_code == 303
         assert response.headers["location"].startswith("/admin/login?next=/admin/policy")
@@ -194,8 +170,8 @@ def test_bad_values_come_back_with_errors_beside_their_fields_and_nothing_is_sav
 
 def test_saved_premoderate_all_holds_the_next_post_at_once_and_is_audited(desk: Desk) -> None:
     desk.set_policy(**RELAXED)
-    slug = publish(desk.url)["slug"]
-    with httpx.Client(base_url=desk.url, timeout=10) as reader:
+    slug = desk.app.publish()["slug"]
+    with desk.app.client() as reader:
         first = reader.post(f"/api/v1/articles/{slug}/comments", json=comment_payload())
         assert first.status_code == 201, first.text  # post-moderated: published
     with desk.login("admin") as admin:
@@ -212,7 +188,7 @@ def test_saved_premoderate_all_holds_the_next_post_at_once_and_is_audited(desk: 
     assert stored["mode"] == "premoderate_all"
     assert stored["min_form_seconds"] == 0  # settings the page does not show are kept
     assert stored["per_minute"] is None and stored["flood_seconds"] == 0
-    with httpx.Client(base_url=desk.url, timeout=10) as reader:
+    with desk.app.client() as reader:
         held = reader.post(f"/api/v1/articles/{slug}/comments", json=comment_payload())
         assert held.status_code == 202, held.text
     with desk.db.read() as conn:
@@ -250,7 +226,7 @@ def _snapshot(desk: Desk) -> tuple[dict[str, Any], list[tuple[Any, ...]], int]:
 
 def test_preview_counts_the_changed_verdicts_and_stores_nothing(desk: Desk) -> None:
     desk.set_policy(**RELAXED)
-    slug = publish(desk.url)["slug"]
+    slug = desk.app.publish()["slug"]
     texts = {
         "bus1": "The bus timetable changed again and nobody told us.",
         "bus2": "I take the bus to the bridge every morning.",
@@ -258,7 +234,7 @@ def test_preview_counts_the_changed_verdicts_and_stores_nothing(desk: Desk) -> N
         "idiot": "Only an idiot would build a bridge there.",
     }
     ids: dict[str, int] = {}
-    with httpx.Client(base_url=desk.url, timeout=10) as reader:
+    with desk.app.client() as reader:
         for key, text in texts.items():
             response = reader.post(
                 f"/api/v1/articles/{slug}/comments", json=comment_payload(body=text)
@@ -296,9 +272,9 @@ def test_preview_counts_the_changed_verdicts_and_stores_nothing(desk: Desk) -> N
 
 def test_preview_shows_comment_text_inert(desk: Desk) -> None:
     desk.set_policy(**RELAXED)
-    slug = publish(desk.url)["slug"]
+    slug = desk.app.publish()["slug"]
     payload = '<script>alert("bus")</script><img src=x onerror=alert(1)> bus stop'
-    with httpx.Client(base_url=desk.url, timeout=10) as reader:
+    with desk.app.client() as reader:
         response = reader.post(
             f"/api/v1/articles/{slug}/comments",
             json=comment_payload(body=payload, name="<b>Bold</b>"),
@@ -318,7 +294,7 @@ def test_admin_api_reads_and_replaces_the_policy_with_a_bearer_token(desk: Desk)
     desk.set_policy(**RELAXED)
     api = f"{desk.url}/api/v1/admin/policy"
     admin = {"Authorization": f"Bearer {desk.token}"}
-    got = httpx.get(api, headers=admin, timeout=10)
+    got = desk.app.get(api, headers=admin, timeout=10)
     assert got.status_code == 200, got.text
     body = got.json()
     assert body["site"] == "default"
@@ -326,34 +302,40 @@ def test_admin_api_reads_and_replaces_the_policy_with_a_bearer_token(desk: Desk)
     assert body["reports_to_queue"] == 3 and body["hide_reported"] is False
     assert body["shipped_words"]["refuse"]["phrases"] > 0
     new_policy = {**body["policy"], "mode": "premoderate_links", "refuse_words": ["bus"]}
-    put = httpx.put(
-        api, headers={**admin, "If-Match": got.headers["etag"]}, timeout=10,
+    put = desk.app.put(
+        api,
+        headers={**admin, "If-Match": got.headers["etag"]},
+        timeout=10,
         json={"policy": new_policy, "reports_to_queue": 5, "hide_reported": True, "note": "api"},
-    )  # fmt: skip
+    )
     assert put.status_code == 200, put.text
     stored = desk.settings()
     assert stored["policy"]["mode"] == "premoderate_links"
     assert stored["policy"]["refuse_words"] == {"word": ["bus"]}
     assert (stored["reports_to_queue"], stored["hide_reported"]) == (5, True)
-    assert httpx.get(api, headers=admin, timeout=10).json()["reports_to_queue"] == 5
+    assert desk.app.get(api, headers=admin, timeout=10).json()["reports_to_queue"] == 5
     with desk.db.read() as conn:
         entry = list_entries(conn, action="policy", limit=1)[0]
     assert (entry.actor_kind, entry.actor, entry.note) == ("token", "admin", "api")
     assert json.loads(entry.before or "{}")["reports_to_queue"] == 3
     # A stale ETag, bad values, a moderator, no credentials: refused, nothing changes.
-    stale = httpx.put(api, headers={**admin, "If-Match": got.headers["etag"]}, json={}, timeout=10)
+    stale = desk.app.put(
+        api, headers={**admin, "If-Match": got.headers["etag"]}, json={}, timeout=10
+    )
     assert stale.status_code == 409
     bad = {"policy": {"thresholds": {"threat": {"hold": 0.9, "refuse": 0.5}}}}
-    wrong = httpx.put(api, headers=admin, json=bad, timeout=10)
+    wrong = desk.app.put(api, headers=admin, json=bad, timeout=10)
     assert wrong.status_code == 422
     assert wrong.json()["field"] == "policy.thresholds"
     assert set(wrong.json()) == {"error", "field", "message"}
-    huge = httpx.put(api, headers=admin, json={"policy": {"close_after_days": 10**9}}, timeout=10)
+    huge = desk.app.put(
+        api, headers=admin, json={"policy": {"close_after_days": 10**9}}, timeout=10
+    )
     assert huge.status_code == 422
     moderator = {"Authorization": f"Bearer {desk.moderator_token}"}
-    assert httpx.get(api, headers=moderator, timeout=10).status_code == 200
-    assert httpx.put(api, headers=moderator, json={}, timeout=10).status_code == 403
-    assert httpx.put(api, json={}, timeout=10).status_code == 401
+    assert desk.app.get(api, headers=moderator, timeout=10).status_code == 200
+    assert desk.app.put(api, headers=moderator, json={}, timeout=10).status_code == 403
+    assert desk.app.put(api, json={}, timeout=10).status_code == 401
     assert desk.settings() == stored
 
 
@@ -373,9 +355,15 @@ def test_admin_api_with_a_session_needs_the_csrf_header(desk: Desk, tmp_path: Pa
 
 
 DESK_PAGES = [
-    "/admin", "/admin/all", "/admin/audit", "/admin/models", "/admin/policy", "/admin/published",
-    "/admin/refused", "/admin/reported",
-]  # fmt: skip
+    "/admin",
+    "/admin/all",
+    "/admin/audit",
+    "/admin/models",
+    "/admin/policy",
+    "/admin/published",
+    "/admin/refused",
+    "/admin/reported",
+]
 DESK_PARAMS = ["site", "cursor", "q", "from", "to", "actor", "action", "done", "saved"]
 
 

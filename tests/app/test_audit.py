@@ -27,19 +27,19 @@ from rejoinder.store import audit as audit_store
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.schema import audit_log, users
-from tests.conftest import Databases, Server, rejoinder
-from tests.server import ERROR_KEYS, parse_html, publish
+from tests import (
+    ERROR_KEYS,
+    HELD_TEXT,
+    MODERATION_ON,
+    PASSWORD,
+    REFUSED_TEXT,
+    RELAXED,
+    desk_csrf,
+    parse_html,
+)
+from tests import log_in as log_in_as
+from tests.conftest import App, Databases, add_staff, add_token, cli
 
-MODERATION_ON = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "false"}
-# Many posts a second from one address: no form delay, no flood or rate limits.
-RELAXED: dict[str, Any] = {
-    "min_form_seconds": 0, "flood_seconds": 0, "per_minute": None, "per_hour": None,
-    "top_level_per_thread": None,
-}  # fmt: skip
-# One sentence the shipped refuse list turns away, one the hold list holds.
-REFUSED_TEXT = "Honestly, the whole council should be exterminated. Then we would get a bridge."
-HELD_TEXT = "Israhell will never admit that the bridge was its idea."
-PASSWORD = "correct horse battery"
 XSS = [
     "<script>alert(1)</script>",
     '"><img src=x onerror=alert(1)>',
@@ -55,16 +55,16 @@ ENTRY_ID = re.compile(r'<tr id="audit-(\d+)"')
 
 @dataclass
 class Desk:
-    """A server with moderation on, its database, an admin with a password and a token."""
+    """The app with moderation on, its database, an admin with a password and a token."""
 
-    server: Server
+    app: App
     db: Database
     token: str
     tmp: Path
 
     @property
     def url(self) -> str:
-        return self.server.url
+        return self.app.url
 
     def add(self, **fields: Any) -> int:
         values: dict[str, Any] = {"at": datetime.now(UTC), "actor_kind": "user", "actor": "adm"}
@@ -79,45 +79,30 @@ class Desk:
 
 def log_in(http: httpx.Client, name: str = "adm", password: str = PASSWORD) -> str:
     """Log in through the form; returns the session's CSRF token (from the desk's forms)."""
-    form = http.get("/admin/login")
-    [login_csrf] = parse_html(form.text).xpath('//input[@name="csrf"]/@value')
-    done = http.post(
-        "/admin/login",
-        data={"name": name, "password": password, "csrf": login_csrf, "next": "/admin/audit"},
-    )
-    assert done.status_code == 303, done.text
-    page = http.get("/admin/audit?action=__none__")
-    assert page.status_code == 200, page.text
-    [csrf] = parse_html(page.text).xpath(
-        '//form[@action="/admin/logout"]//input[@name="csrf"]/@value'
-    )
-    return str(csrf)
+    log_in_as(http, name, password, next="/admin/audit")
+    return desk_csrf(http, "/admin/audit?action=__none__")
 
 
 @pytest.fixture(scope="module")
 def desk(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     tmp = tmp_path_factory.mktemp("audit")
     db_url = databases.new()
-    server = Server(db_url, env=MODERATION_ON, log=tmp / "server.log").start()
+    app = App(db_url, env=MODERATION_ON).start()
     db = Database(db_url, pool_size=2)
     try:
         with db.write() as conn:
             site_store.update_site_settings(conn, 1, {"policy": RELAXED})
-        pw = tmp / "pw"
-        pw.write_text(PASSWORD + "\n")
-        rejoinder(
-            "user", "add", "adm", "--role", "admin", "--password-file", str(pw), db_url=db_url
-        )
-        token = rejoinder("token", "add", "adm", "--name", "audit tests", db_url=db_url).stdout
-        yield Desk(server, db, token.strip(), tmp)
+        add_staff(db_url, "adm", "admin")
+        token = add_token(db_url, "adm", "audit tests")
+        yield Desk(app, db, token, tmp)
     finally:
         db.dispose()
-        server.stop()
+        app.stop()
 
 
 @pytest.fixture
 def admin(desk: Desk) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=desk.url, timeout=10) as http:
+    with desk.app.client() as http:
         log_in(http)
         yield http
 
@@ -127,7 +112,7 @@ def entry_ids(html: str) -> list[int]:
 
 
 def test_audit_page_without_a_session_redirects_to_login(desk: Desk) -> None:
-    response = httpx.get(desk.url + "/admin/audit?action=verdict", timeout=10)
+    response = desk.app.get(desk.url + "/admin/audit?action=verdict", timeout=10)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/admin/login?next=/admin/audit")
 
@@ -182,9 +167,13 @@ def test_audit_filters_by_actor_comment_and_dates(desk: Desk, admin: httpx.Clien
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"since": "2001-13-45"}, "since"), ({"until": "yesterday"}, "until"),
-     ({"comment": "12; DROP TABLE audit_log"}, "comment"), ({"before": "-1"}, None)],
-)  # fmt: skip
+    [
+        ({"since": "2001-13-45"}, "since"),
+        ({"until": "yesterday"}, "until"),
+        ({"comment": "12; DROP TABLE audit_log"}, "comment"),
+        ({"before": "-1"}, None),
+    ],
+)
 def test_audit_filters_with_bad_values_answer_422_with_a_message(
     admin: httpx.Client, params: dict[str, str], field: str | None
 ) -> None:
@@ -202,9 +191,13 @@ def test_xss_in_actor_note_before_after_and_data_renders_inert(
     action = f"t_xss_{uuid.uuid4().hex[:8]}"
     for payload in XSS:
         desk.add(
-            actor=payload, action=action, note=payload, before=payload, after=payload,
+            actor=payload,
+            action=action,
+            note=payload,
+            before=payload,
+            after=payload,
             data={"reasons": [{"code": payload}], "scores": {payload: 0.5}, payload: payload},
-        )  # fmt: skip
+        )
     page = admin.get("/admin/audit", params={"action": action})
     assert page.status_code == 200
     tree = parse_html(page.text)
@@ -212,8 +205,10 @@ def test_xss_in_actor_note_before_after_and_data_renders_inert(
     # No element, attribute or script came from the entries: only the desk's own.
     assert tree.xpath("//img | //svg | //iframe | //style | //b") == []
     scripts = tree.xpath("//script")
-    assert all(s.get("src", "").startswith("/static/desk.js") and not (s.text or "").strip()
-               for s in scripts), [s.attrib for s in scripts]  # fmt: skip
+    assert all(
+        s.get("src", "").startswith("/static/desk.js") and not (s.text or "").strip()
+        for s in scripts
+    ), [s.attrib for s in scripts]
     assert not [a for a in tree.xpath("//@*") if a.attrname.startswith("on")]
     # Links made from entries stay on the desk (the payload is only in their query).
     assert all(h.startswith(("/", "#")) for h in tree.xpath("//a/@href | //form/@action"))
@@ -224,11 +219,11 @@ def test_xss_in_actor_note_before_after_and_data_renders_inert(
 
 
 def _post_comments(desk: Desk, emails: list[str]) -> list[int]:
-    slug = publish(desk.url)["slug"]
+    slug = desk.app.publish()["slug"]
     ids = []
     texts = ["A fair point about the bridge.", HELD_TEXT, REFUSED_TEXT]
     for n, email in enumerate(emails):
-        response = httpx.post(
+        response = desk.app.post(
             f"{desk.url}/api/v1/articles/{slug}/comments",
             json={"body": texts[n % 3], "name": f"Reader {n}", "email": email},
             timeout=10,
@@ -262,29 +257,40 @@ def test_admin_api_lists_the_audit_with_the_same_filters(desk: Desk) -> None:
         desk.add(actor=actor, action="approve", note=f"note {i}", data={"i": i}) for i in range(3)
     ]
     bearer = {"Authorization": f"Bearer {desk.token}"}
-    response = httpx.get(f"{desk.url}/api/v1/admin/audit", params={"actor": actor}, headers=bearer)
+    response = desk.app.get(
+        f"{desk.url}/api/v1/admin/audit", params={"actor": actor}, headers=bearer
+    )
     assert response.status_code == 200
     body = response.json()
     assert [e["id"] for e in body["entries"]] == made[::-1]
     assert body["next_before"] is None
     first = body["entries"][0]
-    assert set(first) == {"id", "created_at", "site_id", "comment_id", "actor_kind", "actor",
-                          "action", "before", "after", "note", "data"}  # fmt: skip
+    assert set(first) == {
+        "id",
+        "created_at",
+        "site_id",
+        "comment_id",
+        "actor_kind",
+        "actor",
+        "action",
+        "before",
+        "after",
+        "note",
+        "data",
+    }
     assert (first["actor"], first["note"], first["data"]) == (actor, "note 2", {"i": 2})
-    bad = httpx.get(f"{desk.url}/api/v1/admin/audit", params={"since": "soon"}, headers=bearer)
+    bad = desk.app.get(f"{desk.url}/api/v1/admin/audit", params={"since": "soon"}, headers=bearer)
     assert bad.status_code == 422
     assert bad.json() == {"error": "invalid", "field": "since", "message": bad.json()["message"]}
-    anonymous = httpx.get(f"{desk.url}/api/v1/admin/audit")
+    anonymous = desk.app.get(f"{desk.url}/api/v1/admin/audit")
     assert anonymous.status_code == 401 and set(anonymous.json()) == ERROR_KEYS
 
 
 def _export(desk: Desk, fmt: str, *, to_file: bool) -> str:
     if not to_file:
-        return rejoinder("audit", "export", "--format", fmt, db_url=desk.server.db_url).stdout
+        return cli("audit", "export", "--format", fmt, db_url=desk.app.db_url).stdout
     out = desk.tmp / f"export-{uuid.uuid4().hex[:6]}.{fmt}"
-    done = rejoinder(
-        "audit", "export", "--format", fmt, "--output", str(out), db_url=desk.server.db_url
-    )
+    done = cli("audit", "export", "--format", fmt, "--output", str(out), db_url=desk.app.db_url)
     assert done.stdout == ""  # the file has it all; standard output stays clean
     return out.read_text(encoding="utf-8")
 
@@ -305,8 +311,19 @@ def test_export_as_csv_and_jsonl_parses_back_oldest_first_without_emails(
 
     table = list(csv.reader(io.StringIO(csv_text)))
     header, body = table[0], table[1:]
-    assert header == ["id", "created_at", "site_id", "comment_id", "actor_kind", "actor",
-                      "action", "before", "after", "note", "data"]  # fmt: skip
+    assert header == [
+        "id",
+        "created_at",
+        "site_id",
+        "comment_id",
+        "actor_kind",
+        "actor",
+        "action",
+        "before",
+        "after",
+        "note",
+        "data",
+    ]
     assert len(body) == len(rows)
     assert all(len(row) == len(header) for row in body)
     assert [int(row[0]) for row in body] == [row[0] for row in rows]
@@ -341,20 +358,27 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_start_with_an_apostrophe(
     assert [o["note"] for o in objects if o["action"] == action][:4] == formulas
 
 
-def test_export_of_an_unmigrated_database_fails_with_a_message(databases: Databases) -> None:
-    done = rejoinder("audit", "export", db_url=databases.new(), check=False)
-    assert done.returncode == 1
-    assert "rejoinder db upgrade" in done.stderr and "Traceback" not in done.stderr
-
-
 # -- Nothing in the application changes or deletes an entry -------------------------------
 
 JUNK_FIELDS = {
-    "note": "tampered", "body": "tampered", "action": "delete", "before": "x", "after": "y",
-    "data": "{}", "reason": "spam", "text": "tampered", "verdict": "published", "kind": "email",
-    "value": "x@example.org", "duration": "forever", "policy": "{}", "role": "admin",
-    "password": "x" * 12, "name": "victim", "q": "x",
-}  # fmt: skip
+    "note": "tampered",
+    "body": "tampered",
+    "action": "delete",
+    "before": "x",
+    "after": "y",
+    "data": "{}",
+    "reason": "spam",
+    "text": "tampered",
+    "verdict": "published",
+    "kind": "email",
+    "value": "x@example.org",
+    "duration": "forever",
+    "policy": "{}",
+    "role": "admin",
+    "password": "x" * 12,
+    "name": "victim",
+    "q": "x",
+}
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
@@ -396,9 +420,9 @@ def _fill(path: str, values: dict[str, list[str]]) -> list[str]:
 def test_no_route_method_or_body_changes_or_deletes_an_audit_entry(desk: Desk) -> None:
     victim_pw = desk.tmp / "victim-pw"
     victim_pw.write_text(PASSWORD)
-    rejoinder("user", "add", "victim", "--password-file", str(victim_pw), db_url=desk.server.db_url)
+    cli("user", "add", "victim", "--password-file", str(victim_pw), db_url=desk.app.db_url)
     [published, held] = _post_comments(desk, ["t1@example.org", "t2@example.org"])
-    slug = str(publish(desk.url)["slug"])
+    slug = str(desk.app.publish()["slug"])
     with desk.db.read() as conn:
         victim_id = conn.execute(select(users.c.id).where(users.c.name == "victim")).scalar_one()
     for payload in XSS[:2]:
@@ -411,17 +435,22 @@ def test_no_route_method_or_body_changes_or_deletes_an_audit_entry(desk: Desk) -
         "user": ["victim", str(victim_id)],
     }
     accepts: dict[str, set[str]] = {}
-    for path, methods in _routes(desk.server.db_url):
+    for path, methods in _routes(desk.app.db_url):
         accepts.setdefault(path, set()).update(methods - {"HEAD"})
     assert "/admin/audit" in accepts and "/api/v1/admin/audit" in accepts
     bearer = {"Authorization": f"Bearer {desk.token}"}
-    ids = {"id": str(first_id), "ids": str(last_id), "comment_id": str(held),
-           "entry_id": str(first_id), "user_id": str(victim_id)}  # fmt: skip
+    ids = {
+        "id": str(first_id),
+        "ids": str(last_id),
+        "comment_id": str(held),
+        "entry_id": str(first_id),
+        "user_id": str(victim_id),
+    }
     junk = {**JUNK_FIELDS, **ids}
     calls, server_errors, handled_writes = 0, [], 0
     with (
-        httpx.Client(base_url=desk.url, timeout=10) as session,
-        httpx.Client(base_url=desk.url, timeout=10) as anonymous,
+        desk.app.client() as session,
+        desk.app.client() as anonymous,
     ):
         csrf = log_in(session)
         # Logging out ends the session: it goes last.
@@ -447,7 +476,7 @@ def test_no_route_method_or_body_changes_or_deletes_an_audit_entry(desk: Desk) -
                             (session, {"content": b"\x00\xff{not json", "headers": as_json}),
                             (anonymous, {"json": junk, "headers": bearer}),
                             (anonymous, {"json": [1, 2, 3], "headers": bearer}),
-                        ]  # fmt: skip
+                        ]
                     for http, kwargs in attempts:
                         response = http.request(method, path, **kwargs)
                         calls += 1
@@ -493,12 +522,19 @@ def test_export_of_many_entries_streams_quickly(desk: Desk) -> None:
         conn.execute(
             audit_log.insert(),
             [
-                {"created_at": now, "actor_kind": "machine", "actor": "pipeline",
-                 "action": "verdict", "comment_id": n, "after": "published", "note": "",
-                 "data": json.dumps({"reasons": [], "scores": {"spam": 0.01}})}
+                {
+                    "created_at": now,
+                    "actor_kind": "machine",
+                    "actor": "pipeline",
+                    "action": "verdict",
+                    "comment_id": n,
+                    "after": "published",
+                    "note": "",
+                    "data": json.dumps({"reasons": [], "scores": {"spam": 0.01}}),
+                }
                 for n in range(10_000)
             ],
-        )  # fmt: skip
+        )
     total = len(desk.rows())
     for fmt in ("csv", "jsonl"):
         started = time.perf_counter()

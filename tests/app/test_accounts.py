@@ -20,22 +20,21 @@ from rejoinder.store import accounts as account_store
 from rejoinder.store.database import Database
 from rejoinder.store.schema import sessions, users
 from rejoinder.usecases.accounts import add_user
-from tests.conftest import Databases, Server, rejoinder
-from tests.server import ERROR_KEYS, parse_html
+from tests import ERROR_KEYS, PASSWORD, desk_csrf, login_csrf, parse_html
+from tests.conftest import App, Databases, cli
 
-PASSWORD = "correct horse battery"
 DESK_PAGE = "/admin/audit"  # a desk page any logged-in moderator may open
 
 
 @dataclass
 class Accounts:
-    server: Server
+    app: App
     db: Database
     tmp: Path
 
     @property
     def url(self) -> str:
-        return self.server.url
+        return self.app.url
 
     def password_file(self, password: str = PASSWORD) -> str:
         path = self.tmp / f"pw-{uuid.uuid4().hex[:8]}"
@@ -43,7 +42,7 @@ class Accounts:
         return str(path)
 
     def cli(self, *args: str, check: bool = True) -> str:
-        done = rejoinder(*args, db_url=self.server.db_url, check=check)
+        done = cli(*args, db_url=self.app.db_url, check=check)
         return done.stdout + done.stderr
 
     def add_user(self, role: str = "moderator", password: str = PASSWORD) -> str:
@@ -53,29 +52,20 @@ class Accounts:
         return name
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=10)
+        return self.app.client()
 
 
 @pytest.fixture(scope="module")
 def accounts(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Accounts]:
     tmp = tmp_path_factory.mktemp("accounts")
     db_url = databases.new()
-    server = Server(db_url, log=tmp / "server.log").start()
+    app = App(db_url).start()
     db = Database(db_url, pool_size=2)
     try:
-        yield Accounts(server, db, tmp)
+        yield Accounts(app, db, tmp)
     finally:
         db.dispose()
-        server.stop()
-
-
-def login_csrf(http: httpx.Client) -> str:
-    form = http.get("/admin/login")
-    assert form.status_code == 200
-    [token] = parse_html(form.text).xpath(
-        '//form[@action="/admin/login"]//input[@name="csrf"]/@value'
-    )
-    return str(token)
+        app.stop()
 
 
 def attempt(http: httpx.Client, name: str, password: str) -> httpx.Response:
@@ -83,15 +73,6 @@ def attempt(http: httpx.Client, name: str, password: str) -> httpx.Response:
     return http.post(
         "/admin/login", data={"name": name, "password": password, "csrf": token, "next": DESK_PAGE}
     )
-
-
-def desk_csrf(http: httpx.Client) -> str:
-    page = http.get(DESK_PAGE)
-    assert page.status_code == 200, page.text
-    [token] = parse_html(page.text).xpath(
-        '//form[@action="/admin/logout"]//input[@name="csrf"]/@value'
-    )
-    return str(token)
 
 
 def is_sent_to_login(response: httpx.Response) -> bool:
@@ -140,41 +121,6 @@ def test_user_add_list_disable_enable_and_token_add(accounts: Accounts) -> None:
     assert stored.startswith("$argon2") and PASSWORD not in stored
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (("user", "add", "tooshort", "--password-file", "SHORT"), "at least 10 characters"),
-        (("user", "add", "x", "--role", "owner", "--password-file", "GOOD"), "admin or moderator"),
-        (("user", "add", "nofile", "--password-file", "/no/such/file"), "No such file"),
-        (("user", "passwd", "nobody-here", "--password-file", "GOOD"), "no user named"),
-        (("token", "add", "nobody-here"), "no user named"),
-    ],
-)  # fmt: skip
-def test_user_commands_refuse_bad_input_with_a_message(
-    accounts: Accounts, args: tuple[str, ...], message: str
-) -> None:
-    files = {"SHORT": accounts.password_file("short"), "GOOD": accounts.password_file()}
-    done = rejoinder(*(files.get(a, a) for a in args), db_url=accounts.server.db_url, check=False)
-    assert done.returncode == 1
-    assert message in done.stderr and "Traceback" not in done.stderr
-
-
-def test_a_duplicate_user_name_is_refused(accounts: Accounts) -> None:
-    name = accounts.add_user()
-    done = rejoinder("user", "add", name, "--password-file", accounts.password_file(),
-                     db_url=accounts.server.db_url, check=False)  # fmt: skip
-    assert done.returncode == 1 and "already a user" in done.stderr
-
-
-def test_no_password_and_no_terminal_is_a_clear_error(accounts: Accounts) -> None:
-    for args in (("user", "add", "promptless"), ("user", "passwd", "promptless")):
-        done = rejoinder(*args, db_url=accounts.server.db_url, input="a password\n", check=False)
-        assert done.returncode == 1
-        assert "--password-file" in done.stderr and "Traceback" not in done.stderr
-    with accounts.db.read() as conn:
-        assert conn.execute(select(users.c.id).where(users.c.name == "promptless")).first() is None
-
-
 # -- Logging in and out -------------------------------------------------------------------
 
 
@@ -195,12 +141,12 @@ def test_with_secure_cookies_the_session_cookie_is_secure(
     databases: Databases, tmp_path: Path
 ) -> None:
     db_url = databases.new()
-    server = Server(db_url, env={"REJOINDER_SECURE_COOKIES": "true"}, log=tmp_path / "log").start()
+    app = App(db_url, env={"REJOINDER_SECURE_COOKIES": "true"}).start()
     try:
         pw = tmp_path / "pw"
         pw.write_text(PASSWORD)
-        rejoinder("user", "add", "sec", "--password-file", str(pw), db_url=db_url)
-        with httpx.Client(base_url=server.url, timeout=10) as http:
+        cli("user", "add", "sec", "--password-file", str(pw), db_url=db_url)
+        with app.client() as http:
             form = http.get("/admin/login")
             assert "secure" in set_cookie(form, "rj_login")
             # A browser sends Secure cookies over HTTPS only; this test speaks HTTP, so by hand.
@@ -216,7 +162,7 @@ def test_with_secure_cookies_the_session_cookie_is_secure(
         cookie = set_cookie(done, "rj_desk")
         assert {"secure", "httponly"} <= set(cookie) and cookie["samesite"].lower() == "lax"
     finally:
-        server.stop()
+        app.stop()
 
 
 def test_a_wrong_password_answers_401_with_the_message_beside_the_form(accounts: Accounts) -> None:
@@ -301,9 +247,13 @@ def test_an_expired_session_redirects_to_login(accounts: Accounts) -> None:
         user = account_store.get_user(conn, name)
         assert user is not None
         account_store.add_session(
-            conn, hashlib.sha256(token.encode()).hexdigest(), user.id, "csrf-x",
-            now - timedelta(hours=13), now - timedelta(minutes=1),
-        )  # fmt: skip
+            conn,
+            hashlib.sha256(token.encode()).hexdigest(),
+            user.id,
+            "csrf-x",
+            now - timedelta(hours=13),
+            now - timedelta(minutes=1),
+        )
     with accounts.client() as http:
         http.cookies.set("rj_desk", token)
         response = http.get(DESK_PAGE + "?action=verdict")
@@ -341,14 +291,14 @@ def test_admin_api_wants_a_good_token_or_a_session(accounts: Accounts) -> None:
     name = accounts.add_user("admin")
     token = accounts.cli("token", "add", name).strip()
     address = accounts.url + "/api/v1/admin/audit"
-    missing = httpx.get(address)
+    missing = accounts.app.get(address)
     assert missing.status_code == 401
     assert set(missing.json()) == ERROR_KEYS and missing.json()["error"] == "unauthorized"
     assert missing.headers["www-authenticate"] == "Bearer"
     for bad in ("rjt_not-a-real-token", "test-admin-token", token + "x", token[:-1]):
-        response = httpx.get(address, headers={"Authorization": f"Bearer {bad}"})
+        response = accounts.app.get(address, headers={"Authorization": f"Bearer {bad}"})
         assert response.status_code == 401 and set(response.json()) == ERROR_KEYS
-    good = httpx.get(address, headers={"Authorization": f"Bearer {token}"})
+    good = accounts.app.get(address, headers={"Authorization": f"Bearer {token}"})
     assert good.status_code == 200
     actions = {entry["action"] for entry in good.json()["entries"]}
     assert {"user_add", "token_add"} <= actions
@@ -358,4 +308,6 @@ def test_admin_api_wants_a_good_token_or_a_session(accounts: Accounts) -> None:
         assert http.get("/api/v1/admin/audit").status_code == 200
     # A disabled user's token stops working.
     accounts.cli("user", "disable", name)
-    assert httpx.get(address, headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        accounts.app.get(address, headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    )

@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1, exercised over HTTP against a real server."""
+"""The JSON API under /api/v1, exercised over HTTP against the real app."""
 
 from __future__ import annotations
 
@@ -9,27 +9,26 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Databases, Server
-from tests.server import (
+from tests import (
     ERROR_KEYS,
     article_count,
     comment_li,
     has_class,
     parse_html,
     post,
-    publish,
     thread,
     walk,
 )
+from tests.conftest import App, Databases
 
 MakeArticle = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture(scope="module")
-def strict_server(databases: Databases) -> Iterator[Server]:
-    """A server that shows five top-level comments a page and never lets a comment change."""
+def strict_app(databases: Databases) -> Iterator[App]:
+    """An app that shows five top-level comments a page and never lets a comment change."""
     env = {"REJOINDER_PAGE_SIZE": "5", "REJOINDER_EDIT_WINDOW_MINUTES": "0"}
-    running = Server(databases.new(), env=env).start()
+    running = App(databases.new(), env=env).start()
     try:
         yield running
     finally:
@@ -37,9 +36,9 @@ def strict_server(databases: Databases) -> Iterator[Server]:
 
 
 @pytest.fixture
-def other(server: Server) -> Iterator[httpx.Client]:
+def other(app: App) -> Iterator[httpx.Client]:
     """A second browser: no cookies from `client`."""
-    with httpx.Client(base_url=server.url, timeout=10) as http:
+    with app.client() as http:
         yield http
 
 
@@ -144,10 +143,10 @@ def test_newest_first_reverses_top_level_but_replies_stay_oldest_first(
 
 @pytest.mark.parametrize("sort", ["oldest", "newest"])
 def test_cursor_walks_every_top_level_comment_once_with_its_replies(
-    strict_server: Server, sort: str
+    strict_app: App, sort: str
 ) -> None:
-    with httpx.Client(base_url=strict_server.url, timeout=10) as http:
-        slug = str(publish(strict_server.url)["slug"])
+    with strict_app.client() as http:
+        slug = str(strict_app.publish()["slug"])
         tops = [post(http, slug, body=f"Top {n}") for n in range(12)]
         reply_of = {
             t["id"]: post(http, slug, body="Re", parent_id=t["id"])["id"] for t in tops[::3]
@@ -340,9 +339,9 @@ def test_deleting_a_comment_with_replies_leaves_a_placeholder_holding_them(
     assert li.xpath(f'./ol[{has_class("children")}]/li[@id="comment-{reply["id"]}"]')
 
 
-def test_edit_is_refused_once_the_window_has_passed(strict_server: Server) -> None:
-    with httpx.Client(base_url=strict_server.url, timeout=10) as http:
-        slug = str(publish(strict_server.url)["slug"])
+def test_edit_is_refused_once_the_window_has_passed(strict_app: App) -> None:
+    with strict_app.client() as http:
+        slug = str(strict_app.publish()["slug"])
         mine = post(http, slug, body="Frozen")
         assert_error(http.patch(f"/api/v1/comments/{mine['id']}", json={"body": "Thawed"}), 403)
         assert_error(http.delete(f"/api/v1/comments/{mine['id']}"), 403)

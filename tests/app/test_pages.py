@@ -1,4 +1,4 @@
-"""The HTML pages and feeds as a browser without JavaScript gets them from a real server."""
+"""The HTML pages and feeds as a browser without JavaScript gets them from the real app."""
 
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import Databases, Server
-from tests.server import comment_li, has_class, parse_html, post, publish, words
+from tests import comment_li, has_class, parse_html, post, words
+from tests.conftest import App, Databases
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture(scope="module")
-def site(databases: Databases) -> Iterator[Server]:
-    """This module's own server, so the front page holds only what these tests publish."""
-    running = Server(databases.new()).start()
+def site(databases: Databases) -> Iterator[App]:
+    """This module's own app, so the front page holds only what these tests publish."""
+    running = App(databases.new()).start()
     try:
         yield running
     finally:
@@ -28,13 +28,13 @@ def site(databases: Databases) -> Iterator[Server]:
 
 
 @pytest.fixture
-def browser(site: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=site.url, timeout=10) as http:
+def browser(site: App) -> Iterator[httpx.Client]:
+    with site.client() as http:
         yield http
 
 
-def fresh(site: Server) -> httpx.Client:
-    return httpx.Client(base_url=site.url, timeout=10)
+def fresh(site: App) -> httpx.Client:
+    return site.client()
 
 
 def form_fields(**fields: str) -> dict[str, str]:
@@ -51,9 +51,9 @@ def input_value(page: Any, name: str) -> str:
 
 
 def test_article_page_shows_numbered_comments_with_anchors_links_and_reply_links(
-    site: Server, browser: httpx.Client
+    site: App, browser: httpx.Client
 ) -> None:
-    article = publish(site.url, title="Numbered comments")
+    article = site.publish(title="Numbered comments")
     slug = article["slug"]
     first = post(browser, slug, name="Webbed Writer", website="https://writer.example/")
     second = post(browser, slug, name="Plain Writer")
@@ -63,8 +63,11 @@ def test_article_page_shows_numbered_comments_with_anchors_links_and_reply_links
 
     [heading] = page.xpath('//h2[@id="comments-title"]')
     assert words(heading).startswith("3 Comments")
-    expected = [(first, "1. Webbed Writer says"), (second, "2. Plain Writer says"),
-                (reply, "1. Answering Writer says")]  # fmt: skip
+    expected = [
+        (first, "1. Webbed Writer says"),
+        (second, "2. Plain Writer says"),
+        (reply, "1. Answering Writer says"),
+    ]
     for comment, header in expected:
         li = comment_li(page, comment["id"])
         [meta] = li.xpath(f"./article/header[{has_class('comment-meta')}]")
@@ -92,9 +95,9 @@ def test_article_page_shows_numbered_comments_with_anchors_links_and_reply_links
 
 
 def test_replies_deeper_than_the_cap_stay_at_the_last_level_and_say_whom_they_answer(
-    site: Server, browser: httpx.Client
+    site: App, browser: httpx.Client
 ) -> None:
-    slug = publish(site.url)["slug"]
+    slug = site.publish()["slug"]
     chain = [post(browser, slug, name="Level 0")]
     for level in range(1, 9):
         chain.append(post(browser, slug, name=f"Level {level}", parent_id=chain[-1]["id"]))
@@ -116,9 +119,9 @@ def test_replies_deeper_than_the_cap_stay_at_the_last_level_and_say_whom_they_an
 
 
 def test_form_post_redirects_to_the_new_comment_which_the_page_then_shows(
-    site: Server, browser: httpx.Client
+    site: App, browser: httpx.Client
 ) -> None:
-    slug = publish(site.url)["slug"]
+    slug = site.publish()["slug"]
     response = browser.post(
         f"/articles/{slug}/comments", data=form_fields(body="No script needed.")
     )
@@ -135,9 +138,9 @@ def test_form_post_redirects_to_the_new_comment_which_the_page_then_shows(
 
 
 def test_replytocom_renders_the_form_as_a_reply_and_the_reply_nests(
-    site: Server, browser: httpx.Client
+    site: App, browser: httpx.Client
 ) -> None:
-    slug = publish(site.url)["slug"]
+    slug = site.publish()["slug"]
     parent = post(browser, slug, name="Quoted Person")
     page = parse_html(browser.get(f"/articles/{slug}", params={"replytocom": parent["id"]}).text)
     [hidden] = page.xpath('//form[@id="commentform"]//input[@name="parent_id"]')
@@ -161,9 +164,9 @@ def test_replytocom_renders_the_form_as_a_reply_and_the_reply_nests(
 
 
 def test_form_remembers_the_writer_in_the_same_browser_only(
-    site: Server, browser: httpx.Client
+    site: App, browser: httpx.Client
 ) -> None:
-    slug = publish(site.url)["slug"]
+    slug = site.publish()["slug"]
     page = parse_html(browser.get(f"/articles/{slug}").text)
     assert [input_value(page, f) for f in ("name", "email", "website")] == ["", "", ""]
     response = browser.post(
@@ -186,29 +189,29 @@ def test_form_remembers_the_writer_in_the_same_browser_only(
 
 
 def test_syndicated_article_names_and_links_its_source_and_canonical(
-    site: Server, browser: httpx.Client
+    site: App, browser: httpx.Client
 ) -> None:
     source = "https://elsewhere.example/2024/original-story"
-    slug = publish(site.url, source_name="The Elsewhere Gazette", source_url=source)["slug"]
+    slug = site.publish(source_name="The Elsewhere Gazette", source_url=source)["slug"]
     page = parse_html(browser.get(f"/articles/{slug}").text)
     [line] = page.xpath(f"//p[{has_class('source')}]")
     assert words(line) == "Source: The Elsewhere Gazette"
     assert line.xpath(".//a/@href") == [source]
     assert page.xpath('//head/link[@rel="canonical"]/@href') == [source]
 
-    own = publish(site.url)["slug"]
+    own = site.publish()["slug"]
     page = parse_html(browser.get(f"/articles/{own}").text)
     assert not page.xpath(f"//p[{has_class('source')}]")
     assert page.xpath('//head/link[@rel="canonical"]/@href') == [f"{site.url}/articles/{own}"]
 
 
 def test_front_page_lists_articles_newest_first_with_their_comment_counts(
-    site: Server, browser: httpx.Client
+    site: App, browser: httpx.Client
 ) -> None:
     base = datetime.now(UTC) + timedelta(days=3650)
     made = {}
     for days, comments in ((1, 2), (3, 0), (2, 1)):
-        article = publish(site.url, published_at=(base + timedelta(days=days)).isoformat())
+        article = site.publish(published_at=(base + timedelta(days=days)).isoformat())
         for _ in range(comments):
             post(browser, article["slug"])
         made[article["slug"]] = (days, article["title"])
@@ -226,9 +229,9 @@ def test_front_page_lists_articles_newest_first_with_their_comment_counts(
 
 
 def test_feeds_are_atom_with_an_entry_per_article_and_per_comment(
-    site: Server, browser: httpx.Client
+    site: App, browser: httpx.Client
 ) -> None:
-    article = publish(site.url, title="Feed Worthy Piece")
+    article = site.publish(title="Feed Worthy Piece")
     slug = article["slug"]
     names = ["Feed One", "Feed Two", "Feed Three"]
     first = post(browser, slug, name=names[0])
@@ -255,9 +258,9 @@ def test_feeds_are_atom_with_an_entry_per_article_and_per_comment(
 
 
 def test_closed_article_says_comments_are_closed_and_has_no_form(
-    site: Server, browser: httpx.Client
+    site: App, browser: httpx.Client
 ) -> None:
-    slug = publish(site.url, comments_open=False)["slug"]
+    slug = site.publish(comments_open=False)["slug"]
     for params in ({}, {"replytocom": "1"}):
         response = browser.get(f"/articles/{slug}", params=params)
         assert response.status_code == 200

@@ -1,7 +1,7 @@
-"""Readers' reports over real HTTP: one per reader, capped per address, queued, optionally hidden.
+"""Readers' reports over HTTP: one per reader, capped per address, queued, optionally hidden.
 
-Every test talks from its own loopback address (127.0.0.x; the whole 127/8 reaches the server
-on 127.0.0.1), so the per-address caps of one test never touch another's.
+Every test talks from its own loopback address (127.0.0.x, given to the app as the client's
+address), so the per-address caps of one test never touch another's.
 """
 
 from __future__ import annotations
@@ -21,25 +21,22 @@ from sqlalchemy import func, select
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.schema import audit_log, comments, reports, sites
-from tests.conftest import Databases, Server
-from tests.server import article_count, comment_li, parse_html, post, publish, thread, walk, words
+from tests import article_count, comment_li, parse_html, post, thread, walk, words
+from tests.conftest import App, Databases
 
 _addresses = itertools.count(20)
 
 
 class Desk:
-    """The module's server and a connection to its database."""
+    """The module's app and a connection to its database."""
 
-    def __init__(self, server: Server, db: Database) -> None:
-        self.server = server
+    def __init__(self, app: App, db: Database) -> None:
+        self.app = app
         self.db = db
 
     def reader(self, address: str) -> httpx.Client:
         """A browser with its own cookie jar, talking from `address`."""
-        transport = httpx.HTTPTransport(local_address=address)
-        return httpx.Client(
-            base_url=self.server.url, transport=transport, timeout=10, follow_redirects=False
-        )
+        return self.app.client(address=address, follow_redirects=False)
 
     def comment_row(self, comment_id: int) -> dict[str, Any]:
         with self.db.read() as conn:
@@ -70,17 +67,16 @@ class Desk:
 
 
 @pytest.fixture(scope="module")
-def desk(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    """One server for the module (moderation off, as for the discussion tests)."""
+def desk(databases: Databases) -> Iterator[Desk]:
+    """One app for the module (moderation off, as for the discussion tests)."""
     db_url = databases.new()
-    log = tmp_path_factory.mktemp("reports") / "server.log"
-    server = Server(db_url, log=log).start()
+    app = App(db_url).start()
     db = Database(db_url, pool_size=2)
     try:
-        yield Desk(server, db)
+        yield Desk(app, db)
     finally:
         db.dispose()
-        server.stop()
+        app.stop()
 
 
 @pytest.fixture
@@ -98,8 +94,8 @@ def _report(
 
 
 def _setup(desk: Desk, **fields: Any) -> tuple[str, dict[str, Any]]:
-    article = publish(desk.server.url, **fields)
-    with httpx.Client(base_url=desk.server.url, timeout=10) as writer:
+    article = desk.app.publish(**fields)
+    with desk.app.client() as writer:
         comment = post(writer, article["slug"], body="A comment some readers dislike.")
     return str(article["slug"]), comment
 
@@ -174,7 +170,7 @@ def test_the_reader_cookie_is_signed_httponly_lax_and_kept_a_year(desk: Desk, ad
         assert cookie.startswith("rj_reader=")
         assert "HttpOnly" in cookie and "SameSite=lax" in cookie
         assert re.search(r"Max-Age=31536000", cookie)
-        # A forged cookie is a new reader: the server hands out a fresh, signed one.
+        # A forged cookie is a new reader: the app hands out a fresh, signed one.
         reader.cookies.set("rj_reader", "forged.value")
         forged = reader.get(f"/comments/{comment['id']}/report")
         assert forged.headers["set-cookie"].startswith("rj_reader=")
@@ -208,7 +204,7 @@ def test_a_bad_reason_or_a_long_text_comes_back_beside_its_field(desk: Desk, add
 
 def test_unknown_or_unpublished_comments_cannot_be_reported(desk: Desk, address: str) -> None:
     slug, _comment = _setup(desk)
-    with httpx.Client(base_url=desk.server.url, timeout=10) as writer:
+    with desk.app.client() as writer:
         gone = post(writer, slug, body="Soon withdrawn.")
         assert writer.delete(f"/api/v1/comments/{gone['id']}").status_code == 204
     with desk.reader(address) as reader:
@@ -225,7 +221,7 @@ def test_more_than_ten_reports_an_hour_from_one_address_are_refused(
     desk: Desk, address: str
 ) -> None:
     slug, _comment = _setup(desk)
-    with httpx.Client(base_url=desk.server.url, timeout=10) as writer:
+    with desk.app.client() as writer:
         targets = [post(writer, slug)["id"] for _ in range(11)]
     with desk.reader(address) as reader:
         for comment_id in targets[:10]:
@@ -242,7 +238,7 @@ def test_with_hide_reported_the_third_report_hides_the_comment_and_its_replies(
     desk: Desk, address: str
 ) -> None:
     slug, comment = _setup(desk)
-    with httpx.Client(base_url=desk.server.url, timeout=10) as writer:
+    with desk.app.client() as writer:
         reply = post(writer, slug, body="A reply under it.", parent_id=comment["id"])
         other = post(writer, slug, body="Another comment.")
     with desk.reader(address) as reader:
@@ -346,9 +342,9 @@ def test_no_raw_address_or_reader_id_is_stored(desk: Desk, address: str) -> None
 def test_a_hidden_comment_deleted_by_its_writer_is_not_uncounted_twice(
     desk: Desk, address: str
 ) -> None:
-    article = publish(desk.server.url)
+    article = desk.app.publish()
     slug = str(article["slug"])
-    with httpx.Client(base_url=desk.server.url, timeout=10) as writer:
+    with desk.app.client() as writer:
         comment = post(writer, slug, body="Reported, then withdrawn.")
         post(writer, slug, body="Stays.")
         desk.set_site(hide_reported=True)

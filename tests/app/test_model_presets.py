@@ -12,9 +12,9 @@ import httpx
 import lxml.html
 import pytest
 
-from tests.conftest import ROOT, Databases, rejoinder
-from tests.server import publish
-from tests.server.test_policy_desk import RELAXED, Desk, form_of, open_desk
+from tests import RELAXED
+from tests.app.test_policy_desk import Desk, form_of, open_desk
+from tests.conftest import ROOT, Databases, cli, rejoinder
 
 WEIGHTS = ROOT / "src" / "rejoinder" / "classifier" / "weights" / "meta.json"
 MODEL_ON = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "true"}
@@ -25,8 +25,8 @@ def shipped() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def desk(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    yield from open_desk(databases, tmp_path_factory.mktemp("presets"), MODEL_ON)
+def desk(databases: Databases) -> Iterator[Desk]:
+    yield from open_desk(databases, MODEL_ON)
 
 
 def _save(client: httpx.Client, form: dict[str, str]) -> httpx.Response:
@@ -93,7 +93,7 @@ def test_the_admin_api_sets_a_preset_and_refuses_an_unknown_one(desk: Desk) -> N
     desk.set_policy(**RELAXED)
     api = f"{desk.url}/api/v1/admin/policy"
     admin = {"Authorization": f"Bearer {desk.token}"}
-    body = httpx.get(api, headers=admin, timeout=10).json()
+    body = desk.app.get(api, headers=admin, timeout=10).json()
     assert body["policy"]["model_preset"] == "standard"
     assert body["model_presets"]["default"] == "standard"
     assert set(body["model_presets"]["presets"]) == {"light", "standard"}
@@ -106,12 +106,12 @@ def test_the_admin_api_sets_a_preset_and_refuses_an_unknown_one(desk: Desk) -> N
         {"model_preset": "extreme"},
         {"model_preset": "standard", "thresholds": {"insult": 0.5}},
     ):
-        wrong = httpx.put(api, headers=admin, json={"policy": {**RELAXED, **bad}}, timeout=10)
+        wrong = desk.app.put(api, headers=admin, json={"policy": {**RELAXED, **bad}}, timeout=10)
         assert wrong.status_code == 422, wrong.text
         assert set(wrong.json()) == {"error", "field", "message"}
         assert wrong.json()["field"].startswith("policy")
     assert desk.settings() == before
-    put = httpx.put(
+    put = desk.app.put(
         api, headers=admin, json={"policy": {**RELAXED, "model_preset": "light"}}, timeout=10
     )
     assert put.status_code == 200, put.text
@@ -125,7 +125,7 @@ def test_the_admin_api_sets_a_preset_and_refuses_an_unknown_one(desk: Desk) -> N
 
 def _verdicts(texts: list[str], preset: str, db_url: str) -> list[str]:
     lines = "".join(json.dumps({"text": t}) + "\n" for t in texts)
-    done = rejoinder("moderation", "check", "--preset", preset, db_url=db_url, input=lines)
+    done = cli("moderation", "check", "--preset", preset, db_url=db_url, input=lines)
     return [json.loads(line)["verdict"] for line in done.stdout.splitlines()]
 
 
@@ -137,7 +137,7 @@ def test_a_comment_only_the_standard_preset_holds_is_held_or_published_by_the_si
         for line in (ROOT / "data" / "labelled" / "test.jsonl").read_text().splitlines()
     ]
     texts = [r["text"] for r in rows if r["label"] == 1][:150]
-    url = desk.server.db_url
+    url = desk.app.db_url
     standard, light = _verdicts(texts, "standard", url), _verdicts(texts, "light", url)
     assert len(standard) == len(light) == len(texts)
     between = [t for t, s, g in zip(texts, standard, light, strict=True) if s != g]
@@ -148,19 +148,19 @@ def test_a_comment_only_the_standard_preset_holds_is_held_or_published_by_the_si
     assert held and len(held) == len(between), between
     assert sum(v != "publish" for v in standard) > sum(v != "publish" for v in light)
 
-    slug = str(publish(desk.url)["slug"])
+    slug = str(desk.app.publish()["slug"])
     path = f"{desk.url}/api/v1/articles/{slug}/comments"
     for preset, status in (("light", 201), ("standard", 202)):
         desk.set_policy(**RELAXED, model_preset=preset)
         sent = {"body": held[0], "name": "Pat", "email": f"pat-{uuid.uuid4().hex[:6]}@example.org"}
-        response = httpx.post(path, json=sent, timeout=30)
+        response = desk.app.post(path, json=sent, timeout=30)
         assert response.status_code == status, (preset, response.text)
 
 
 def test_eval_and_check_name_the_preset_and_refuse_an_unknown_one(
     desk: Desk, tmp_path: Any
 ) -> None:
-    url = desk.server.db_url
+    url = desk.app.db_url
     rows = tmp_path / "rows.jsonl"
     rows.write_text(
         json.dumps({"text": "You are a worthless idiot.", "label": 1, "cat": "insult"})
@@ -168,10 +168,10 @@ def test_eval_and_check_name_the_preset_and_refuse_an_unknown_one(
         + json.dumps({"text": "The bus lane opens in May.", "label": 0})
         + "\n"
     )
-    done = rejoinder("moderation", "eval", str(rows), "--preset", "light", db_url=url)
+    done = cli("moderation", "eval", str(rows), "--preset", "light", db_url=url)
     assert done.stdout.splitlines()[0] == "thresholds: preset light"
     assert json.loads(done.stdout.splitlines()[-1])["preset"] == "light"
-    for command in (["eval", str(rows)], ["check"]):
+    for command in (["eval", str(rows)], ["check"]):  # a refusal's exit status, from a process
         failed = rejoinder(
             "moderation", *command, "--preset", "extreme", db_url=url, input="", check=False
         )

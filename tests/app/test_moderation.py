@@ -23,38 +23,36 @@ from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.moderation import add_ban
 from rejoinder.store.schema import comments, metadata, refused
-from tests.conftest import ROOT, Databases, Server
-from tests.server import ERROR_KEYS, comment_li, has_class, parse_html, publish, walk, words
+from tests import (
+    ERROR_KEYS,
+    HELD_TEXT,
+    MODERATION_ON,
+    REFUSED_TEXT,
+    RELAXED,
+    comment_li,
+    has_class,
+    parse_html,
+    walk,
+    words,
+)
+from tests.conftest import ROOT, App, Databases
 
-MODERATION_ON = {"REJOINDER_MODERATION": "true", "REJOINDER_MODERATION_MODEL": "false"}
-# What a site with people posting many comments a second from one address needs: no form
-# delay, no flood or rate limits. Everything else keeps its default.
-RELAXED: dict[str, Any] = {
-    "min_form_seconds": 0,
-    "flood_seconds": 0,
-    "per_minute": None,
-    "per_hour": None,
-    "top_level_per_thread": None,
-}
 DEFAULT_SITE = 1
 WEIGHTS = ROOT / "src" / "rejoinder" / "classifier" / "weights" / "meta.json"
 CATEGORIES = {"toxicity", "insult", "threat", "identity_attack", "obscenity", "spam"}
 HASH = re.compile(r"[0-9a-f]{32}")
-# A sentence the shipped refuse list turns away (incitement), and one the hold list holds.
-REFUSED_TEXT = "Honestly, the whole council should be exterminated. Then we would get a bridge."
-HELD_TEXT = "Israhell will never admit that the bridge was its idea."
 
 
 @dataclass
 class Moderated:
-    """A running server with moderation on (the model off) and a connection to its database."""
+    """The app with moderation on (the model off) and a connection to its database."""
 
-    server: Server
+    app: App
     db: Database
 
     @property
     def url(self) -> str:
-        return self.server.url
+        return self.app.url
 
     def policy(self, **values: Any) -> None:
         """Replace the default site's moderation policy (read afresh on every post)."""
@@ -62,11 +60,11 @@ class Moderated:
             site_store.update_site_settings(conn, DEFAULT_SITE, {"policy": values})
 
     def article(self, **fields: Any) -> str:
-        return str(publish(self.url, **fields)["slug"])
+        return str(self.app.publish(**fields)["slug"])
 
     def client(self) -> httpx.Client:
         """A reader's browser: its own cookie jar, redirects shown rather than followed."""
-        return httpx.Client(base_url=self.url, timeout=10)
+        return self.app.client()
 
     def refused_rows(self) -> list[dict[str, Any]]:
         with self.db.read() as conn:
@@ -82,23 +80,21 @@ class Moderated:
             return int(conn.execute(select(func.count()).select_from(comments)).scalar_one())
 
 
-def _moderated(databases: Databases, log_dir: Any, env: dict[str, str]) -> Iterator[Moderated]:
+def _moderated(databases: Databases, env: dict[str, str]) -> Iterator[Moderated]:
     db_url = databases.new()
-    server = Server(db_url, env=env, log=log_dir / "server.log").start()
+    app = App(db_url, env=env).start()
     db = Database(db_url, pool_size=2)
     try:
-        yield Moderated(server, db)
+        yield Moderated(app, db)
     finally:
         db.dispose()
-        server.stop()
+        app.stop()
 
 
 @pytest.fixture(scope="module")
-def moderated(
-    databases: Databases, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Moderated]:
-    """One server with moderation on for the module; each test sets the policy it needs."""
-    yield from _moderated(databases, tmp_path_factory.mktemp("moderated"), MODERATION_ON)
+def moderated(databases: Databases) -> Iterator[Moderated]:
+    """One app with moderation on for the module; each test sets the policy it needs."""
+    yield from _moderated(databases, MODERATION_ON)
 
 
 @pytest.fixture
@@ -211,9 +207,13 @@ def test_seed_posted_through_the_form_publishes_the_civil_and_keeps_back_the_abu
                 # the dump if it was published, else to the latest published one before it.
                 parent = ids.get(comment.parent_index) or ids[max(ids)]
             response = form_post(
-                readers[comment.author], slug, body=comment.body, name=comment.author,
-                email=email(f"seed{index}"), parent_id=str(parent or ""),
-            )  # fmt: skip
+                readers[comment.author],
+                slug,
+                body=comment.body,
+                name=comment.author,
+                email=email(f"seed{index}"),
+                parent_id=str(parent or ""),
+            )
             posted[comment.author] = response
             if response.status_code == 303:
                 comment_id = landed_id(response, slug)
@@ -229,8 +229,12 @@ def test_seed_posted_through_the_form_publishes_the_civil_and_keeps_back_the_abu
         shown = {c["author"]["name"]: c for c in walk(tree)}
         numbers = {name: c["number"] for name, c in shown.items()}
         assert numbers == {
-            "Ron Wheeler": 1, "Linda Wren": 1, "Inferior": 2, "JustPassingThrough": 3, "jm74": 4,
-        }  # fmt: skip
+            "Ron Wheeler": 1,
+            "Linda Wren": 1,
+            "Inferior": 2,
+            "JustPassingThrough": 3,
+            "jm74": 4,
+        }
         [ron] = [c for c in tree if c["author"]["name"] == "Ron Wheeler"]
         assert [r["author"]["name"] for r in ron["replies"]] == ["Linda Wren"]
         page = parse_html(stranger.get(f"/articles/{slug}").text)
@@ -395,9 +399,9 @@ def test_form_sent_back_faster_than_a_person_types_is_held(moderated: Moderated)
 
 
 def test_second_post_from_one_address_within_15_seconds_is_refused_with_retry_after(
-    databases: Databases, tmp_path_factory: pytest.TempPathFactory
+    databases: Databases,
 ) -> None:
-    for fresh in _moderated(databases, tmp_path_factory.mktemp("flood"), MODERATION_ON):
+    for fresh in _moderated(databases, MODERATION_ON):
         slug = fresh.article()
         with fresh.client() as http:
             path = f"/api/v1/articles/{slug}/comments"
@@ -415,12 +419,12 @@ def test_second_post_from_one_address_within_15_seconds_is_refused_with_retry_af
 
 
 def test_a_per_minute_limit_counts_the_writer_s_latest_comments_only(
-    databases: Databases, tmp_path_factory: pytest.TempPathFactory
+    databases: Databases,
 ) -> None:
     """Only as many of a writer's latest times are read as the largest limit needs; with 3 a
     minute, a fourth comment from the same address is refused even under another email.
     (A fresh database: a new secret, so new address hashes, also in Redis.)"""
-    for fresh in _moderated(databases, tmp_path_factory.mktemp("per-minute"), MODERATION_ON):
+    for fresh in _moderated(databases, MODERATION_ON):
         fresh.policy(**{**RELAXED, "per_minute": 3})
         slug = fresh.article()
         with fresh.client() as http:
@@ -535,7 +539,7 @@ def test_check_explains_with_exact_spans_stores_nothing_and_is_rate_limited(
             assert response.status_code == 200, response.text
             answer = response.json()
             assert set(answer) == {"verdict", "reasons", "scores"}
-            assert answer["scores"] == {}  # the model is off on this server
+            assert answer["scores"] == {}  # the model is off on this app
             verdicts.append(answer["verdict"])
             assert answer["reasons"], answer
             for reason in answer["reasons"]:
@@ -604,10 +608,10 @@ def test_no_raw_address_is_stored_for_published_held_or_refused_comments(
     reason=f"the moderation model is not trained yet: no {WEIGHTS.relative_to(ROOT)}",
 )
 def test_check_with_the_shipped_model_scores_all_six_categories(
-    databases: Databases, tmp_path_factory: pytest.TempPathFactory
+    databases: Databases,
 ) -> None:
     env = {**MODERATION_ON, "REJOINDER_MODERATION_MODEL": "true"}
-    for modelled in _moderated(databases, tmp_path_factory.mktemp("model"), env):
+    for modelled in _moderated(databases, env):
         with modelled.client() as http:
             text = "You are all brain dead halfwits and I hope you die."
             response = http.post("/api/v1/moderation/check", json={"text": text})
@@ -616,34 +620,3 @@ def test_check_with_the_shipped_model_scores_all_six_categories(
             assert set(scores) == CATEGORIES
             assert all(0 <= value <= 1 for value in scores.values())
             assert response.json()["verdict"] != "publish"
-
-
-# --- warm-up -------------------------------------------------------------------------------
-
-
-def test_a_server_has_every_phrase_pattern_ready_when_it_first_answers(
-    databases: Databases, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    """A worker builds the threat, insult and group-attack phrasebooks before it serves, so
-    its first threatening comment waits for none of them."""
-    from rejoinder.core.moderation.matching.phrasebook import phrasebook
-
-    expected = sum(len(phrasebook(name).patterns) for name in ("threats", "insults", "identity"))
-    log = tmp_path_factory.mktemp("warm") / "server.log"
-    server = Server(databases.new(), env=MODERATION_ON, log=log).start()
-    try:
-        health = httpx.get(server.url + "/healthz", timeout=10).json()
-        assert health == {
-            "status": "ok",
-            "patterns_ready": expected,
-            "patterns_total": expected,
-        }
-        slug = str(publish(server.url)["slug"])
-        response = httpx.post(
-            f"{server.url}/api/v1/articles/{slug}/comments",
-            timeout=30,
-            json={"body": "Someone should shoot him.", "name": "T", "email": email("t")},
-        )
-        assert response.status_code == 202, response.text
-    finally:
-        server.stop()

@@ -3,8 +3,9 @@
 The site here is invented: its moderators reject civil-sounding comments that plug one
 product or another (which the shipped model publishes) and approve ordinary comments on the
 news. Every decision goes through the desk's admin API with a moderator's token, training
-through the real `rejoinder moderation train`, and every comment through the real posting path
-with the moderation pipeline and the shipped model on.
+through the real `rejoinder moderation train` (a process of its own, as the model commands'
+effect on the running app is part of what is tested), and every comment through the real
+posting path with the moderation pipeline and the shipped model on.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,38 +26,62 @@ from rejoinder.store import sites as site_store
 from rejoinder.store.audit import list_entries
 from rejoinder.store.database import Database
 from rejoinder.store.schema import comments, site_models
-from tests.conftest import Databases, Server, rejoinder
-from tests.server import ERROR_KEYS, publish
+from tests import ERROR_KEYS
+from tests import RELAXED as RATES_OFF
+from tests.conftest import App, Databases, add_staff, add_token, rejoinder
 
-PASSWORD = "a long desk password 4 tests"
 DEFAULT_SITE = 1
 TITLE = 'Gazette <script>alert("t")</script> & <b>co</b>'
-RELAXED: dict[str, Any] = {
-    "min_form_seconds": 0, "flood_seconds": 0, "per_minute": None, "per_hour": None,
-    "top_level_per_thread": None, "duplicate_site_limit": None,
-}  # fmt: skip
+# The probes are posted more than once.
+RELAXED: dict[str, Any] = {**RATES_OFF, "duplicate_site_limit": None}
 
 # Invented for this test: product plugs the site does not want, and ordinary comments.
-PRODUCTS = ["Larkspur Valley honey", "the Brightmoor air purifier", "Kestrel Farm oat milk",
-            "the Oakhurst standing desk", "Pemberly herbal drops", "the Halcyon sleep mask",
-            "Thistledown vitamin gummies", "the Corrie pressure cooker"]  # fmt: skip
-PLUGS = ["Has anyone else tried {p}?", "I can't stop recommending {p}.",
-         "Slightly off topic, but {p} changed my life.",
-         "Since I switched to {p}, everything is better.",
-         "My sister put me on to {p} last spring.", "Nobody talks about {p} enough."]  # fmt: skip
-CLAIMS = ["My back pain is gone and I sleep through the night.",
-          "It cleared up my allergies within a week.",
-          "Honestly the best thing I have bought this year.", "My whole family uses it now.",
-          "Worth every penny, I would buy it again.", "I feel ten years younger."]  # fmt: skip
-TOPICS = ["the new bus timetable", "the council's budget", "the bridge repairs",
-          "the school closures", "the rail strike", "the housing plan", "the election result",
-          "the library hours", "the water charges", "the hospital waiting lists"]  # fmt: skip
-VIEWS = ["I think {t} was handled badly, but the article is fair.",
-         "The figures on {t} look wrong to me; can the paper check them?",
-         "Good reporting on {t}. I would like to know what the opposition proposes.",
-         "I disagree with the writer about {t}, though I see the point.",
-         "Does anyone know when {t} will be discussed again?",
-         "My neighbours are worried about {t}, and I understand why."]  # fmt: skip
+PRODUCTS = [
+    "Larkspur Valley honey",
+    "the Brightmoor air purifier",
+    "Kestrel Farm oat milk",
+    "the Oakhurst standing desk",
+    "Pemberly herbal drops",
+    "the Halcyon sleep mask",
+    "Thistledown vitamin gummies",
+    "the Corrie pressure cooker",
+]
+PLUGS = [
+    "Has anyone else tried {p}?",
+    "I can't stop recommending {p}.",
+    "Slightly off topic, but {p} changed my life.",
+    "Since I switched to {p}, everything is better.",
+    "My sister put me on to {p} last spring.",
+    "Nobody talks about {p} enough.",
+]
+CLAIMS = [
+    "My back pain is gone and I sleep through the night.",
+    "It cleared up my allergies within a week.",
+    "Honestly the best thing I have bought this year.",
+    "My whole family uses it now.",
+    "Worth every penny, I would buy it again.",
+    "I feel ten years younger.",
+]
+TOPICS = [
+    "the new bus timetable",
+    "the council's budget",
+    "the bridge repairs",
+    "the school closures",
+    "the rail strike",
+    "the housing plan",
+    "the election result",
+    "the library hours",
+    "the water charges",
+    "the hospital waiting lists",
+]
+VIEWS = [
+    "I think {t} was handled badly, but the article is fair.",
+    "The figures on {t} look wrong to me; can the paper check them?",
+    "Good reporting on {t}. I would like to know what the opposition proposes.",
+    "I disagree with the writer about {t}, though I see the point.",
+    "Does anyone know when {t} will be discussed again?",
+    "My neighbours are worried about {t}, and I understand why.",
+]
 ENDINGS = ["", " Thanks for covering it.", " We will see in the spring.", " Time will tell."]
 # Never posted before the model is trained: the combinations are new.
 PROBE_PLUG = (  # a new product, which the shipped model publishes
@@ -78,14 +103,14 @@ def ordinary(rng: random.Random) -> str:
 
 @dataclass
 class Site:
-    server: Server
+    app: App
     db: Database
     admin_token: str
     mod_token: str
 
     @property
     def url(self) -> str:
-        return self.server.url
+        return self.app.url
 
     def set_policy(self, **values: Any) -> None:
         # Written as a site that never saved thresholds: the model's calibrated ones apply.
@@ -93,8 +118,8 @@ class Site:
             site_store.update_site_settings(conn, DEFAULT_SITE, {"policy": values})
 
     def post(self, slug: str, body: str, n: int) -> dict[str, Any]:
-        response = httpx.post(
-            f"{self.url}/api/v1/articles/{slug}/comments",
+        response = self.app.post(
+            f"/api/v1/articles/{slug}/comments",
             json={"body": body, "name": f"Reader {n}", "email": f"reader{n}@example.org"},
             timeout=30,
         )
@@ -102,10 +127,11 @@ class Site:
         return dict(response.json())
 
     def act(self, comment_id: int, action: str) -> None:
-        response = httpx.post(
-            f"{self.url}/api/v1/admin/comments/{comment_id}/{action}",
-            json={}, headers={"Authorization": f"Bearer {self.mod_token}"}, timeout=10,
-        )  # fmt: skip
+        response = self.app.post(
+            f"/api/v1/admin/comments/{comment_id}/{action}",
+            json={},
+            headers={"Authorization": f"Bearer {self.mod_token}"},
+        )
         assert response.status_code == 200, response.text
 
     def audit(self, action: str) -> list[Any]:
@@ -126,38 +152,25 @@ class Site:
             ).scalar_one()
         return dict(json.loads(raw))
 
-    @contextmanager
-    def login(self, name: str) -> Iterator[httpx.Client]:
-        with httpx.Client(base_url=self.url, timeout=10) as client:
-            page = lxml.html.fromstring(client.get("/admin/login").text)
-            csrf = page.xpath('//input[@name="csrf"]/@value')[0]
-            response = client.post(
-                "/admin/login",
-                data={"name": name, "password": PASSWORD, "csrf": csrf, "next": "/admin/models"},
-            )
-            assert response.status_code == 303, response.text
-            yield client
+    def login(self, name: str) -> closing[httpx.Client]:
+        """A browser with a desk session for `name`, logged in through the form."""
+        return closing(self.app.log_in(name, next="/admin/models"))
 
 
 @pytest.fixture(scope="module")
-def site(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(databases: Databases) -> Iterator[Site]:
     url = databases.new()
     env = {"REJOINDER_MODERATION": "true", "REJOINDER_SITE_TITLE": TITLE}
-    server = Server(url, env=env, log=tmp_path_factory.mktemp("log") / "server.log").start()
-    secret = tmp_path_factory.mktemp("pw") / "password"
-    secret.write_text(PASSWORD + "\n")
+    app = App(url, env=env).start()
     for name, role in (("admin", "admin"), ("mod", "moderator")):
-        rejoinder("user", "add", name, "--role", role, "--password-file", str(secret), db_url=url)
-    tokens = [
-        rejoinder("token", "add", name, db_url=url).stdout.strip().splitlines()[-1]
-        for name in ("admin", "mod")
-    ]
+        add_staff(url, name, role)
+    tokens = [add_token(url, name) for name in ("admin", "mod")]
     db = Database(url)
     try:
-        yield Site(server, db, tokens[0], tokens[1])
+        yield Site(app, db, tokens[0], tokens[1])
     finally:
         db.dispose()
-        server.stop()
+        app.stop()
 
 
 def switch_form(page_html: str, version: str) -> dict[str, str]:
@@ -178,7 +191,7 @@ def active_row(page_html: str) -> str:
 def test_the_model_learns_the_desks_standard_and_can_be_switched_and_rolled_back(
     site: Site,
 ) -> None:
-    slug = str(publish(site.url, title="Letters")["slug"])
+    slug = str(site.app.publish(title="Letters")["slug"])
     # Collect decisions: every comment is held for the moderators, who reject the plugs and
     # approve the rest, in the order they came.
     site.set_policy(mode="premoderate_all", **RELAXED)
@@ -197,12 +210,12 @@ def test_the_model_learns_the_desks_standard_and_can_be_switched_and_rolled_back
 
     # Too few decisions for what is asked: nothing is stored.
     refused = rejoinder(
-        "moderation", "train", "--min-decisions", "500", db_url=site.server.db_url, check=False
+        "moderation", "train", "--min-decisions", "500", db_url=site.app.db_url, check=False
     )
     assert refused.returncode == 1 and "at least 500" in refused.stderr, refused.stderr
     assert site.versions() == []
 
-    result = rejoinder("moderation", "train", "--site", "default", db_url=site.server.db_url)
+    result = rejoinder("moderation", "train", "--site", "default", db_url=site.app.db_url)
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["version"] == 1 and figures["active"] is False
     assert (figures["decisions"], figures["rejected"]) == (90, rejected)
@@ -263,12 +276,12 @@ def test_the_model_learns_the_desks_standard_and_can_be_switched_and_rolled_back
     said = " ".join(item.xpath('string(.//p[@class="scored-by"])').split())
     assert said == "Scored by the site's model, version 1", said
 
-    listed = rejoinder("moderation", "models", db_url=site.server.db_url).stdout
+    listed = rejoinder("moderation", "models", db_url=site.app.db_url).stdout
     assert "* v1" in listed and "  shipped" in listed
 
     # Rolled back from the command line: the shipped model judges again at once.
     back = rejoinder(
-        "moderation", "activate", "--shipped", "--note", "compare", db_url=site.server.db_url
+        "moderation", "activate", "--shipped", "--note", "compare", db_url=site.app.db_url
     )
     assert "shipped model" in back.stdout
     assert site.versions() == [(1, False)]
@@ -281,9 +294,7 @@ def test_the_model_learns_the_desks_standard_and_can_be_switched_and_rolled_back
     assert "model_version" not in site.moderation_of(third["id"])
 
     # The admin API reads the same, and switches too (audited with the token's owner).
-    api = httpx.Client(
-        base_url=site.url, headers={"Authorization": f"Bearer {site.admin_token}"}, timeout=10
-    )
+    api = site.app.client(headers={"Authorization": f"Bearer {site.admin_token}"})
     with api:
         listed_json = api.get("/api/v1/admin/models").json()
         assert listed_json["active"] is None
@@ -335,7 +346,7 @@ def test_only_admins_switch_models_and_every_switch_needs_the_forms_token(site: 
             data={"csrf": switch_csrf(page.text), "version": "latest", "site": "default"},
         )
         assert wrong.status_code == 422 and "Choose a version number" in wrong.text
-    with httpx.Client(base_url=site.url, timeout=10) as anonymous:
+    with site.app.client() as anonymous:
         page = anonymous.get("/admin/models")
         assert page.status_code == 303 and page.headers["location"].startswith("/admin/login")
         posted = anonymous.post("/admin/models/activate", data={"version": "shipped"})
@@ -344,7 +355,7 @@ def test_only_admins_switch_models_and_every_switch_needs_the_forms_token(site: 
         put = anonymous.put("/api/v1/admin/models/active", json={"version": None})
         assert put.status_code == 401
     moderator = {"Authorization": f"Bearer {site.mod_token}"}
-    forbidden = httpx.get(f"{site.url}/api/v1/admin/models", headers=moderator, timeout=10)
+    forbidden = site.app.get("/api/v1/admin/models", headers=moderator)
     assert forbidden.status_code == 403 and set(forbidden.json()) == ERROR_KEYS
     assert len(site.audit("model_activate")) + len(site.audit("model_rollback")) == audit_before
 

@@ -12,17 +12,16 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.conftest import Server
-from tests.server import (
+from tests import (
     ERROR_KEYS,
     article_count,
     comment_payload,
     parse_html,
     post,
-    publish,
     thread,
     words,
 )
+from tests.conftest import App
 
 MISSING = object()  # the field is left out of the request
 OTHER_PARENT = object()  # a comment that exists, on another article
@@ -37,19 +36,19 @@ class Targets:
 
 
 @pytest.fixture(scope="module")
-def targets(server: Server) -> Targets:
+def targets(app: App) -> Targets:
     """An open article for the bad input, another with a comment, and a closed one."""
-    with httpx.Client(base_url=server.url, timeout=10) as http:
-        slug = publish(server.url)["slug"]
-        other_slug = publish(server.url)["slug"]
+    with app.client() as http:
+        slug = app.publish()["slug"]
+        other_slug = app.publish()["slug"]
         other_parent = post(http, other_slug)["id"]
-        closed_slug = publish(server.url, comments_open=False)["slug"]
+        closed_slug = app.publish(comments_open=False)["slug"]
     return Targets(slug, other_slug, other_parent, closed_slug)
 
 
 @pytest.fixture
-def http(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=10) as client:
+def http(app: App) -> Iterator[httpx.Client]:
+    with app.client() as client:
         yield client
 
 
@@ -256,10 +255,8 @@ def test_a_form_sent_back_shows_no_nul_byte(http: httpx.Client, targets: Targets
     assert "a\ufffdb" in refused.text
 
 
-def test_control_characters_are_stripped_and_text_is_nfc(
-    server: Server, http: httpx.Client
-) -> None:
-    slug = publish(server.url)["slug"]
+def test_control_characters_are_stripped_and_text_is_nfc(app: App, http: httpx.Client) -> None:
+    slug = app.publish()["slug"]
     posted = post(
         http, slug, body="Caf\x00e\u0301 at\x07 noon\u202e!", name="Zo\x07e\u0301\u202e", website=""
     )
@@ -338,10 +335,36 @@ def test_a_nul_in_a_slug_finds_nothing(http: httpx.Client) -> None:
 
 
 WEIRD = [
-    "", " ", "0", "-1", "1", "2", "5", "\u00b2", "\u0661\u0662", "\uff11\uff12", "9" * 9, "9" * 20,
-    "abc", "oldest", "newest", "NEWEST", "%", "%00", "\x00", "\ud800", "\U0001f4a5", "' OR '1'='1",
-    "a" * 300, "<script>alert(1)</script>", "../../etc/passwd", "1e3", "0x10", "null", "true",
-]  # fmt: skip
+    "",
+    " ",
+    "0",
+    "-1",
+    "1",
+    "2",
+    "5",
+    "\u00b2",
+    "\u0661\u0662",
+    "\uff11\uff12",
+    "9" * 9,
+    "9" * 20,
+    "abc",
+    "oldest",
+    "newest",
+    "NEWEST",
+    "%",
+    "%00",
+    "\x00",
+    "\ud800",
+    "\U0001f4a5",
+    "' OR '1'='1",
+    "a" * 300,
+    "<script>alert(1)</script>",
+    "../../etc/passwd",
+    "1e3",
+    "0x10",
+    "null",
+    "true",
+]
 FIELD_NAMES = ["body", "name", "email", "website", "parent_id", "notify_replies", "notify", "id"]
 
 
@@ -399,7 +422,7 @@ def random_body(rng: random.Random) -> tuple[bytes, str]:
 
 
 def test_random_requests_never_cause_a_server_error(
-    http: httpx.Client, server: Server, targets: Targets
+    http: httpx.Client, app: App, targets: Targets
 ) -> None:
     rng = random.Random(20240611)
     own = post(http, targets.slug, body="Target of random edits")["id"]
@@ -431,17 +454,27 @@ def test_random_requests_never_cause_a_server_error(
                 )
             else:
                 odd_id = quote(rng.choice(WEIRD[:12]), safe="")
-                path = rng.choice([
-                    "/", "/feed.atom", "/api/v1/articles", f"/api/v1/articles/{slug}",
-                    f"/api/v1/articles/{slug}/comments", "/api/v1/counts", f"/articles/{slug}",
-                    f"/articles/{slug}/comments.atom", f"/comments/{odd_id}/edit",
-                ])  # fmt: skip
+                path = rng.choice(
+                    [
+                        "/",
+                        "/feed.atom",
+                        "/api/v1/articles",
+                        f"/api/v1/articles/{slug}",
+                        f"/api/v1/articles/{slug}/comments",
+                        "/api/v1/counts",
+                        f"/articles/{slug}",
+                        f"/articles/{slug}/comments.atom",
+                        f"/comments/{odd_id}/edit",
+                    ]
+                )
                 names = ["sort", "cursor", "replytocom", "slug", "limit", "offset", url_text(rng)]
-                params = [(rng.choice(names), url_text(rng)) for _ in range(rng.randrange(0, 4))]
+                params: list[tuple[str, str | int | float | bool | None]] = [
+                    (rng.choice(names), url_text(rng)) for _ in range(rng.randrange(0, 4))
+                ]
                 response = client.get(path, params=params)
         except httpx.TransportError as error:
             failures.append(f"transport error {error!r}")
-            client = httpx.Client(base_url=server.url, timeout=10)
+            client = app.client()
             continue
         request = response.request
         label = f"{request.method} {request.url} {request.content[:80]!r} -> {response.status_code}"

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,25 +21,27 @@ from rejoinder.store import sites as site_store
 from rejoinder.store.articles import get_article
 from rejoinder.store.database import Database
 from rejoinder.store.schema import audit_log, comments, refused, reports
-from tests.conftest import SEED, Databases, Server, rejoinder
-from tests.server import ERROR_KEYS, comment_li, has_class, parse_html, publish, words
+from tests import (
+    ERROR_KEYS,
+    MODERATION_ON,
+    RELAXED,
+    comment_li,
+    desk_csrf,
+    has_class,
+    parse_html,
+    words,
+)
+from tests.conftest import SEED, App, Databases, Service, add_staff, add_token, cli
 
-MODERATION_ON = {
-    "REJOINDER_MODERATION": "true",
-    "REJOINDER_MODERATION_MODEL": "false",
-    # The test client is a proxy on this host: tests/server/test_edit_moderation.py gives a
-    # reader an address of its own with X-Forwarded-For.
-    "REJOINDER_TRUSTED_PROXIES": "127.0.0.1",
-}
-RELAXED: dict[str, Any] = {
-    "min_form_seconds": 0, "flood_seconds": 0, "per_minute": None, "per_hour": None,
-    "top_level_per_thread": None,
-}  # fmt: skip
-PASSWORD = "correct horse battery staple"
 INSULT = "brain dead halfwits"
 HELD_BODY = f"You {INSULT} on the council never read the plan."
-TABS = {"/admin": "held", "/admin/reported": "reported", "/admin/published": "published",
-        "/admin/refused": "refused", "/admin/all": "all"}  # fmt: skip
+TABS = {
+    "/admin": "held",
+    "/admin/reported": "reported",
+    "/admin/published": "published",
+    "/admin/refused": "refused",
+    "/admin/all": "all",
+}
 XSS = [
     "<script>alert(1)</script>",
     '"><img src=x onerror=alert(1)>',
@@ -55,10 +56,10 @@ XSS = [
 
 @dataclass
 class Desk:
-    """A server with moderation on (model off), a handle on its database, two moderators
+    """The app with moderation on (model off), a handle on its database, two moderators
     logged in (each their own cookie jar) and an API token."""
 
-    server: Server
+    app: App
     db: Database
     mod: httpx.Client
     mod2: httpx.Client
@@ -66,16 +67,16 @@ class Desk:
 
     @property
     def url(self) -> str:
-        return self.server.url
+        return self.app.url
 
     def article(self, **fields: Any) -> str:
-        return str(publish(self.url, **fields)["slug"])
+        return str(self.app.publish(**fields)["slug"])
 
     def post(self, slug: str, body: str, *, expect: int = 202, **fields: Any) -> int:
         """A reader posts through the API; 202 is held, 201 published."""
         payload = {"body": body, "name": "Pat Reader", "email": f"pat-{_tag()}@example.org"}
         payload.update(fields)
-        with httpx.Client(base_url=self.url, timeout=10) as reader:
+        with self.app.client() as reader:
             response = reader.post(f"/api/v1/articles/{slug}/comments", json=payload)
         assert response.status_code == expect, response.text
         return int(response.json()["id"])
@@ -102,7 +103,7 @@ class Desk:
 
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
-        return httpx.request(method, self.url + path, headers=headers, timeout=10, **kwargs)
+        return self.app.request(method, path, headers=headers, **kwargs)
 
 
 _CSRF: dict[int, str] = {}
@@ -111,9 +112,7 @@ _CSRF: dict[int, str] = {}
 def _csrf(client: httpx.Client) -> str:
     """The session's CSRF token, from the logout form of a desk page (cached per client)."""
     if id(client) not in _CSRF:
-        page = parse_html(client.get("/admin/published").text)
-        [token] = page.xpath('//form[@action="/admin/logout"]/input[@name="csrf"]/@value')
-        _CSRF[id(client)] = str(token)
+        _CSRF[id(client)] = desk_csrf(client, "/admin/published")
     return _CSRF[id(client)]
 
 
@@ -121,43 +120,24 @@ def _tag() -> str:
     return uuid.uuid4().hex[:8]
 
 
-def log_in(url: str, name: str) -> httpx.Client:
-    client = httpx.Client(base_url=url, timeout=10)
-    page = client.get("/admin/login")
-    [token] = parse_html(page.text).xpath('//input[@name="csrf"]/@value')
-    response = client.post(
-        "/admin/login", data={"name": name, "password": PASSWORD, "csrf": token, "next": "/admin"}
-    )
-    assert response.status_code == 303, response.text
-    return client
-
-
-def add_user(db_url: str, tmp: Path, name: str, role: str = "moderator") -> None:
-    password_file = tmp / "password"
-    password_file.write_text(PASSWORD + "\n")
-    rejoinder("user", "add", name, "--role", role, "--password-file", str(password_file),
-              db_url=db_url)  # fmt: skip
-
-
 @pytest.fixture(scope="module")
-def desk(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    tmp = tmp_path_factory.mktemp("desk")
+def desk(databases: Databases) -> Iterator[Desk]:
     db_url = databases.new()
-    server = Server(db_url, env=MODERATION_ON, log=tmp / "server.log").start()
+    app = App(db_url, env=MODERATION_ON).start()
     db = Database(db_url, pool_size=2)
     with db.write() as conn:
         site_store.update_site_settings(conn, 1, {"policy": RELAXED})
-    add_user(db_url, tmp, "mod")
-    add_user(db_url, tmp, "mod2")
-    token = rejoinder("token", "add", "mod", "--name", "tests", db_url=db_url).stdout.strip()
-    mod, mod2 = log_in(server.url, "mod"), log_in(server.url, "mod2")
+    add_staff(db_url, "mod")
+    add_staff(db_url, "mod2")
+    token = add_token(db_url, "mod", "tests")
+    mod, mod2 = app.log_in("mod"), app.log_in("mod2")
     try:
-        yield Desk(server, db, mod, mod2, token)
+        yield Desk(app, db, mod, mod2, token)
     finally:
         mod.close()
         mod2.close()
         db.dispose()
-        server.stop()
+        app.stop()
 
 
 def tab_counts(client: httpx.Client, path: str = "/admin") -> dict[str, int]:
@@ -177,9 +157,8 @@ def tab_counts(client: httpx.Client, path: str = "/admin") -> dict[str, int]:
 def truth(desk: Desk) -> dict[str, int]:
     """The counts as the database has them, worked out here independently of the desk."""
     with desk.db.read() as conn:
-        by_status = dict(
-            conn.execute(select(comments.c.status, func.count()).group_by(comments.c.status)).all()
-        )
+        rows = conn.execute(select(comments.c.status, func.count()).group_by(comments.c.status))
+        by_status: dict[str, int] = {str(status): int(n) for status, n in rows}
         unresolved = select(reports.c.comment_id).where(reports.c.resolved.is_(False))
         reported = conn.execute(
             select(func.count()).where(
@@ -222,23 +201,23 @@ def flash(client: httpx.Client, response: httpx.Response) -> str:
     return words(found[0])
 
 
-def article_numbers(url: str, slug: str) -> dict[int, str]:
-    page = parse_html(httpx.get(f"{url}/articles/{slug}", timeout=10).text)
+def article_numbers(site: Service, slug: str) -> dict[int, str]:
+    page = parse_html(site.get(f"/articles/{slug}").text)
     return {
         int(li.get("id").split("-")[1]): words(li.xpath(".//span[@class='num']")[0])
         for li in page.xpath('//li[starts-with(@id, "comment-")]')
     }
 
 
-def article_count(url: str, slug: str) -> int:
-    return int(httpx.get(f"{url}/api/v1/articles/{slug}", timeout=10).json()["comment_count"])
+def article_count(site: Service, slug: str) -> int:
+    return int(site.get(f"/api/v1/articles/{slug}").json()["comment_count"])
 
 
 # --- access ---------------------------------------------------------------------------------
 
 
 def test_without_a_session_pages_go_to_login_and_the_api_answers_401(desk: Desk) -> None:
-    with httpx.Client(base_url=desk.url, timeout=10) as stranger:
+    with desk.app.client() as stranger:
         for path in TABS:
             response = stranger.get(path)
             assert response.status_code == 303, path
@@ -246,9 +225,12 @@ def test_without_a_session_pages_go_to_login_and_the_api_answers_401(desk: Desk)
         response = stranger.post("/admin/comments/1/approve", data={"csrf": "x"})
         assert response.status_code == 303
         assert response.headers["location"].startswith("/admin/login")
-        for method, path in (("GET", "/api/v1/admin/counts"), ("GET", "/api/v1/admin/queues/held"),
-                             ("POST", "/api/v1/admin/comments/1/approve"),
-                             ("POST", "/api/v1/admin/comments/bulk")):  # fmt: skip
+        for method, path in (
+            ("GET", "/api/v1/admin/counts"),
+            ("GET", "/api/v1/admin/queues/held"),
+            ("POST", "/api/v1/admin/comments/1/approve"),
+            ("POST", "/api/v1/admin/comments/bulk"),
+        ):
             response = stranger.request(method, path)
             assert response.status_code == 401, (method, path)
             assert set(response.json()) == ERROR_KEYS
@@ -265,8 +247,9 @@ def test_a_missing_or_forged_csrf_token_is_refused_and_changes_nothing(desk: Des
     for data in ({}, {"csrf": "forged-" + _tag()}, {"csrf": _csrf(desk.mod2)}):
         response = desk.mod.post(f"/admin/comments/{held}/approve", data=data)
         assert response.status_code == 403, response.text[:300]
-        response = desk.mod.post("/admin/comments/bulk", data={**data, "action": "approve",
-                                                               "ids": str(held)})  # fmt: skip
+        response = desk.mod.post(
+            "/admin/comments/bulk", data={**data, "action": "approve", "ids": str(held)}
+        )
         assert response.status_code == 403
     # The session's cookie without the header (a cross-site script's request) is refused too.
     response = desk.mod.post(f"/api/v1/admin/comments/{held}/approve")
@@ -284,8 +267,14 @@ def test_a_held_reply_shows_in_held_with_its_words_marked_context_and_history(de
     slug = desk.article(title=title)
     email = f"bob-{_tag()}@example.org"
     parent = desk.post(slug, "The plan is fine, read page four.", expect=201, name="Ann Civil")
-    held = desk.post(slug, HELD_BODY, name="Bob Blunt", email=email,
-                     website="https://example.org/bob", parent_id=parent)  # fmt: skip
+    held = desk.post(
+        slug,
+        HELD_BODY,
+        name="Bob Blunt",
+        email=email,
+        website="https://example.org/bob",
+        parent_id=parent,
+    )
     desk.post(slug, "And a second thought, calmly.", expect=201, email=email, name="Bob Blunt")
     item = queue_item(desk.mod.get("/admin").text, held)
     assert item is not None
@@ -311,7 +300,7 @@ def test_a_held_reply_shows_in_held_with_its_words_marked_context_and_history(de
     assert queue_item(everything, held) is not None
     assert len(parse_html(everything).xpath('//ol[@class="queue"]/li')) == 2
     # Published readers never see the email or the address group.
-    assert email not in httpx.get(f"{desk.url}/articles/{slug}", timeout=10).text
+    assert email not in desk.app.get(f"{desk.url}/articles/{slug}", timeout=10).text
 
 
 def test_a_threat_is_held_with_its_words_marked_and_the_reason_named(desk: Desk) -> None:
@@ -332,19 +321,34 @@ def test_scores_show_per_category_and_marks_come_from_the_raw_text(desk: Desk) -
     body = "Plain <b>words</b> & a nasty bit here."
     decision = {
         "verdict": "hold",
-        "reasons": [{"phase": "model", "code": "toxicity", "message": "the model scores it toxic",
-                     "action": "hold", "spans": [{"start": 22, "end": 31, "text": "nasty bit",
-                                                  "field": "text"}]}],
+        "reasons": [
+            {
+                "phase": "model",
+                "code": "toxicity",
+                "message": "the model scores it toxic",
+                "action": "hold",
+                "spans": [{"start": 22, "end": 31, "text": "nasty bit", "field": "text"}],
+            }
+        ],
         "scores": {"toxicity": 0.82, "insult": 0.41, "threat": 0.03},
-    }  # fmt: skip
+    }
     with desk.db.write() as conn:
         article = get_article(conn, 1, slug)
         assert article is not None
         stored = comment_store.add_comment(
-            conn, article_id=article.id, parent=None, number=0, name="Scored", email="",
-            website=None, body_markdown=body, body_html="<p>STORED HTML <script>x()</script></p>",
-            status=Status.HELD, created_at=datetime.now(UTC), moderation=json.dumps(decision),
-        )  # fmt: skip
+            conn,
+            article_id=article.id,
+            parent=None,
+            number=0,
+            name="Scored",
+            email="",
+            website=None,
+            body_markdown=body,
+            body_html="<p>STORED HTML <script>x()</script></p>",
+            status=Status.HELD,
+            created_at=datetime.now(UTC),
+            moderation=json.dumps(decision),
+        )
     item = queue_item(desk.mod.get("/admin").text, stored.id)
     assert item is not None
     text = item.xpath('.//div[@class="text"]')[0]
@@ -369,22 +373,25 @@ def test_approve_numbers_it_among_its_siblings_and_every_count_follows(desk: Des
     first = desk.post(slug, "First, and civil.", expect=201)
     held = desk.post(slug, HELD_BODY)
     desk.post(slug, "Third, and civil.", expect=201)  # number 2: the held one waits unnumbered
-    assert article_numbers(desk.url, slug) == {first: "1.", first + 2: "2."}
-    assert article_count(desk.url, slug) == 2
+    assert article_numbers(desk.app, slug) == {first: "1.", first + 2: "2."}
+    assert article_count(desk.app, slug) == 2
     before = tab_counts(desk.mod)
     response = desk.act(desk.mod, held, "approve", note="Harsh, but about the plan.")
     assert "number 3" in flash(desk.mod, response)
     check_counts(desk, before, held=-1, published=+1)
-    assert article_numbers(desk.url, slug)[held] == "3."
-    assert article_count(desk.url, slug) == 3
-    feed = httpx.get(f"{desk.url}/articles/{slug}/comments.atom", timeout=10).text
+    assert article_numbers(desk.app, slug)[held] == "3."
+    assert article_count(desk.app, slug) == 3
+    feed = desk.app.get(f"{desk.url}/articles/{slug}/comments.atom", timeout=10).text
     assert "never read the plan" in feed
     row = desk.row(held)
     assert (row["status"], row["number"], row["moderated_by"]) == ("published", 3, "mod")
     [entry] = [e for e in desk.audit(held) if e["action"] == "approve"]
     assert (entry["actor_kind"], entry["actor"], entry["before"], entry["after"]) == (
-        "user", "mod", "held", "published",
-    )  # fmt: skip
+        "user",
+        "mod",
+        "held",
+        "published",
+    )
     assert entry["note"] == "Harsh, but about the plan."
     assert queue_item(desk.mod.get("/admin").text, held) is None
     assert queue_item(desk.mod.get("/admin/published").text, held) is not None
@@ -408,11 +415,11 @@ def test_reject_hides_a_held_or_published_comment_and_keeps_it(desk: Desk) -> No
     before = tab_counts(desk.mod)
     assert "Rejected" in flash(desk.mod, desk.act(desk.mod, held, "reject", note="Insults."))
     before = check_counts(desk, before, held=-1)
-    assert article_count(desk.url, slug) == 1
+    assert article_count(desk.app, slug) == 1
     desk.act(desk.mod, shown, "reject")
     check_counts(desk, before, published=-1)
-    assert article_count(desk.url, slug) == 0
-    assert shown not in article_numbers(desk.url, slug)
+    assert article_count(desk.app, slug) == 0
+    assert shown not in article_numbers(desk.app, slug)
     assert desk.row(held)["status"] == desk.row(shown)["status"] == "rejected"
     assert desk.row(held)["body_markdown"] == HELD_BODY  # kept for the audit
     [entry] = [e for e in desk.audit(held) if e["action"] == "reject"]
@@ -427,12 +434,13 @@ def test_edit_renders_the_new_text_and_the_audit_keeps_the_original(desk: Desk) 
     comment_id = desk.post(slug, original, expect=201)
     before = tab_counts(desk.mod)
     edited = "Read the *plan*, please."
-    assert "Edited" in flash(desk.mod, desk.act(desk.mod, comment_id, "edit", body=edited,
-                                                note="Removed the link."))  # fmt: skip
+    assert "Edited" in flash(
+        desk.mod, desk.act(desk.mod, comment_id, "edit", body=edited, note="Removed the link.")
+    )
     check_counts(desk, before)
     row = desk.row(comment_id)
     assert row["body_markdown"] == edited and "<em>plan</em>" in row["body_html"]
-    assert "spam.example" not in httpx.get(f"{desk.url}/articles/{slug}", timeout=10).text
+    assert "spam.example" not in desk.app.get(f"{desk.url}/articles/{slug}", timeout=10).text
     [entry] = [e for e in desk.audit(comment_id) if e["action"] == "edit"]
     assert (entry["before"], entry["after"], entry["note"]) == (
         original,
@@ -449,7 +457,7 @@ def test_feature_puts_a_badge_on_the_public_comment_and_unfeature_takes_it_off(d
     comment_id = desk.post(slug, "A thoughtful comment.", expect=201)
 
     def badge() -> list[str]:
-        page = parse_html(httpx.get(f"{desk.url}/articles/{slug}", timeout=10).text)
+        page = parse_html(desk.app.get(f"{desk.url}/articles/{slug}", timeout=10).text)
         return [words(b) for b in comment_li(page, comment_id).xpath('.//*[@class="featured"]')]
 
     assert badge() == []
@@ -470,10 +478,15 @@ def test_a_ban_by_email_refuses_that_email_next_post_with_a_clear_message(desk: 
     banned = desk.act(desk.mod, held, "ban", kind="email", days="30", note="Repeated insults.")
     assert "Banned email" in flash(desk.mod, banned)
     before = tab_counts(desk.mod)
-    with httpx.Client(base_url=desk.url, timeout=10) as reader:
-        response = reader.post(f"/api/v1/articles/{slug}/comments", json={
-            "body": "A perfectly civil remark.", "name": "Someone", "email": email.upper(),
-        })  # fmt: skip
+    with desk.app.client() as reader:
+        response = reader.post(
+            f"/api/v1/articles/{slug}/comments",
+            json={
+                "body": "A perfectly civil remark.",
+                "name": "Someone",
+                "email": email.upper(),
+            },
+        )
     assert response.status_code == 403, response.text
     assert response.json()["message"] == "Your comment could not be posted on this site."
     check_counts(desk, before, refused=+1)
@@ -499,7 +512,7 @@ def test_a_second_approve_says_already_handled_and_changes_nothing(desk: Desk) -
     response = desk.api("POST", f"/api/v1/admin/comments/{held}/approve")
     assert response.status_code == 409 and "already handled by mod" in response.json()["message"]
     assert [e["action"] for e in desk.audit(held)].count("approve") == 1
-    assert desk.row(held)["number"] == 1 and article_count(desk.url, slug) == 1
+    assert desk.row(held)["number"] == 1 and article_count(desk.app, slug) == 1
 
 
 def test_bulk_approve_of_three_numbers_each_once(desk: Desk) -> None:
@@ -510,8 +523,8 @@ def test_bulk_approve_of_three_numbers_each_once(desk: Desk) -> None:
     response = desk.mod.post("/admin/comments/bulk", data={**data, "ids": [str(i) for i in ids]})
     assert "Approved 3 comments" in flash(desk.mod, response)
     check_counts(desk, before, held=-3, published=+3)
-    assert sorted(article_numbers(desk.url, slug).values()) == ["1.", "2.", "3."]
-    assert article_count(desk.url, slug) == 3
+    assert sorted(article_numbers(desk.app, slug).values()) == ["1.", "2.", "3."]
+    assert article_count(desk.app, slug) == 3
     again = desk.mod.post("/admin/comments/bulk", data={**data, "ids": [str(ids[0])]})
     assert "already handled" in flash(desk.mod, again)
 
@@ -530,8 +543,9 @@ def test_the_api_with_a_bearer_token_does_the_same(desk: Desk) -> None:
     before = check_counts(desk, before, held=-1, published=+1)
     [entry] = [e for e in desk.audit(one) if e["action"] == "approve"]
     assert (entry["actor_kind"], entry["actor"], entry["note"]) == ("token", "mod", "ok")
-    response = desk.api("POST", "/api/v1/admin/comments/bulk",
-                        json={"action": "reject", "ids": [two, three, one]})  # fmt: skip
+    response = desk.api(
+        "POST", "/api/v1/admin/comments/bulk", json={"action": "reject", "ids": [two, three, one]}
+    )
     body = response.json()
     assert response.status_code == 200
     assert [d["id"] for d in body["done"]] == [one, two, three]  # a published one is rejected too
@@ -539,28 +553,42 @@ def test_the_api_with_a_bearer_token_does_the_same(desk: Desk) -> None:
     assert body["counts"] == truth(desk)
     edit = desk.api("POST", f"/api/v1/admin/comments/{two}/edit", json={"body": 5})
     assert edit.status_code == 422 and edit.json()["field"] == "body"
-    for path, status in ((f"/api/v1/admin/comments/{2**31 + 5}/approve", 404),
-                         ("/api/v1/admin/comments/99999999/approve", 404),
-                         (f"/api/v1/admin/comments/{two}/explode", 404),
-                         ("/api/v1/admin/queues/nowhere", 404)):  # fmt: skip
+    for path, status in (
+        (f"/api/v1/admin/comments/{2**31 + 5}/approve", 404),
+        ("/api/v1/admin/comments/99999999/approve", 404),
+        (f"/api/v1/admin/comments/{two}/explode", 404),
+        ("/api/v1/admin/queues/nowhere", 404),
+    ):
         response = desk.api("POST" if "comments" in path else "GET", path)
         assert response.status_code == status, (path, response.text)
         assert set(response.json()) == ERROR_KEYS
-    not_json = desk.api("POST", "/api/v1/admin/comments/bulk", content=b"{nope",
-                        headers={"Content-Type": "application/json"})  # fmt: skip
+    not_json = desk.api(
+        "POST",
+        "/api/v1/admin/comments/bulk",
+        content=b"{nope",
+        headers={"Content-Type": "application/json"},
+    )
     assert not_json.status_code == 400 and set(not_json.json()) == ERROR_KEYS
 
 
 def test_unknown_ids_answer_404_and_bad_input_never_500(desk: Desk) -> None:
     csrf = _csrf(desk.mod)
-    for path in ("/admin/comments/99999999/approve", f"/admin/comments/{2**40}/reject",
-                 "/admin/comments/0/feature"):  # fmt: skip
+    for path in (
+        "/admin/comments/99999999/approve",
+        f"/admin/comments/{2**40}/reject",
+        "/admin/comments/0/feature",
+    ):
         response = desk.mod.post(path, data={"csrf": csrf})
         assert response.status_code == 404, (path, response.status_code)
         assert "There is no such comment" in response.text
     assert desk.mod.post("/admin/comments/abc/approve", data={"csrf": csrf}).status_code == 422
-    for params in ({"from": "yesterday"}, {"cursor": "-1"}, {"status": "<b>"},
-                   {"q": "%_\\'\""}, {"q": "\x00"}):  # fmt: skip
+    for params in (
+        {"from": "yesterday"},
+        {"cursor": "-1"},
+        {"status": "<b>"},
+        {"q": "%_\\'\""},
+        {"q": "\x00"},
+    ):
         response = desk.mod.get("/admin/all", params=params)
         assert response.status_code == 200, (params, response.status_code)
     bulk = desk.mod.post("/admin/comments/bulk", data={"csrf": csrf, "action": "explode"})
@@ -595,9 +623,14 @@ def test_reported_lists_comments_past_the_threshold_until_kept(desk: Desk) -> No
     now = datetime.now(UTC)
     with desk.db.write() as conn:
         for n in range(3):
-            conn.execute(reports.insert().values(
-                comment_id=comment_id, reason="abuse", reporter=f"r{n}-{_tag()}", created_at=now,
-            ))  # fmt: skip
+            conn.execute(
+                reports.insert().values(
+                    comment_id=comment_id,
+                    reason="abuse",
+                    reporter=f"r{n}-{_tag()}",
+                    created_at=now,
+                )
+            )
         conn.execute(comments.update().where(comments.c.id == comment_id).values(report_count=3))
     before = tab_counts(desk.mod)
     item = queue_item(desk.mod.get("/admin/reported").text, comment_id)
@@ -617,16 +650,33 @@ def test_script_and_markup_in_names_bodies_websites_and_notes_render_inert(desk:
         article = get_article(conn, 1, slug)
         assert article is not None
         for n, payload in enumerate(XSS):
-            decision = {"verdict": "hold", "reasons": [{"code": payload, "message": payload,
-                        "action": "hold", "spans": [{"start": 0, "end": 5, "text": payload[:5],
-                                                     "field": "text"}]}],
-                        "scores": {payload: 0.5}}  # fmt: skip
+            decision = {
+                "verdict": "hold",
+                "reasons": [
+                    {
+                        "code": payload,
+                        "message": payload,
+                        "action": "hold",
+                        "spans": [{"start": 0, "end": 5, "text": payload[:5], "field": "text"}],
+                    }
+                ],
+                "scores": {payload: 0.5},
+            }
             stored = comment_store.add_comment(
-                conn, article_id=article.id, parent=None, number=0, name=payload,
-                email=f"x{n}{payload}@example.org", website=payload, body_markdown=payload * 2,
-                body_html=payload, status=Status.HELD, created_at=datetime.now(UTC),
-                ip_group_hash=payload, moderation=json.dumps(decision),
-            )  # fmt: skip
+                conn,
+                article_id=article.id,
+                parent=None,
+                number=0,
+                name=payload,
+                email=f"x{n}{payload}@example.org",
+                website=payload,
+                body_markdown=payload * 2,
+                body_html=payload,
+                status=Status.HELD,
+                created_at=datetime.now(UTC),
+                ip_group_hash=payload,
+                moderation=json.dumps(decision),
+            )
             ids.append(stored.id)
     for comment_id, payload in zip(ids, XSS, strict=True):
         desk.act(desk.mod, comment_id, "edit", body=payload + " edited", note=payload)
@@ -636,8 +686,10 @@ def test_script_and_markup_in_names_bodies_websites_and_notes_render_inert(desk:
         for comment_id in ids:
             assert path != "/admin" or queue_item(html, comment_id) is not None
         scripts = page.xpath("//script")
-        assert all(s.get("src", "").startswith("/static/desk.js") and not (s.text or "").strip()
-                   for s in scripts), [lxml.html.tostring(s) for s in scripts]  # fmt: skip
+        assert all(
+            s.get("src", "").startswith("/static/desk.js") and not (s.text or "").strip()
+            for s in scripts
+        ), [lxml.html.tostring(s) for s in scripts]
         for element in page.iter():
             if not isinstance(element.tag, str):
                 continue
@@ -652,19 +704,22 @@ def test_script_and_markup_in_names_bodies_websites_and_notes_render_inert(desk:
 
 
 def test_the_seed_imported_with_moderation_holds_seamus_and_approving_numbers_him(
-    databases: Databases, tmp_path: Path, seed_text: str
+    databases: Databases, seed_text: str
 ) -> None:
     db_url = databases.new()
-    output = rejoinder("import-page", "--moderate", str(SEED), db_url=db_url, env=MODERATION_ON)
+    output = cli("import-page", "--moderate", str(SEED), db_url=db_url, env=MODERATION_ON)
     slug = re.search(r"Imported /articles/(\S+)", output.stdout).group(1)  # type: ignore[union-attr]
-    add_user(db_url, tmp_path, "seedmod")
-    server = Server(db_url, env=MODERATION_ON, log=tmp_path / "server.log").start()
+    add_staff(db_url, "seedmod")
+    app = App(db_url, env=MODERATION_ON).start()
     db = Database(db_url, pool_size=1)
     try:
-        mod = log_in(server.url, "seedmod")
+        mod = app.log_in("seedmod")
         page = parse_html(mod.get("/admin").text)
-        [item] = [li for li in page.xpath('//ol[@class="queue"]/li')
-                  if words(li.xpath('.//dd[@class="name"]')[0]) == "Séamus Ó Néill"]  # fmt: skip
+        [item] = [
+            li
+            for li in page.xpath('//ol[@class="queue"]/li')
+            if words(li.xpath('.//dd[@class="name"]')[0]) == "Séamus Ó Néill"
+        ]
         marks = [words(m) for m in item.xpath('.//div[@class="text"]/mark')]
         assert INSULT in marks, marks
         comment_id = int(item.get("data-id"))
@@ -680,10 +735,11 @@ def test_the_seed_imported_with_moderation_holds_seamus_and_approving_numbers_hi
             siblings = conn.execute(
                 select(func.coalesce(func.max(comments.c.number), 0)).where(
                     comments.c.article_id == row.article_id,
-                    comments.c.parent_id.is_(None) if row.parent_id is None
+                    comments.c.parent_id.is_(None)
+                    if row.parent_id is None
                     else comments.c.parent_id == row.parent_id,
                 )
-            ).scalar_one()  # fmt: skip
+            ).scalar_one()
         outcome = {"held": "hold", "published": "publish"}
         assert sorted((c, a) for c, a, _ in verdicts) == sorted(
             (c, outcome[status]) for c, status in stored
@@ -691,14 +747,14 @@ def test_the_seed_imported_with_moderation_holds_seamus_and_approving_numbers_hi
         [(_, _, data)] = [v for v in verdicts if v.comment_id == comment_id]
         assert json.loads(data)["imported"] is True
         assert INSULT in json.dumps(json.loads(data)["reasons"], ensure_ascii=False)
-        before = article_count(server.url, slug)
+        before = article_count(app, slug)
         csrf = str(page.xpath('//form[@action="/admin/logout"]/input[@name="csrf"]/@value')[0])
         response = mod.post(f"/admin/comments/{comment_id}/approve", data={"csrf": csrf})
         assert response.status_code == 303
-        numbers = article_numbers(server.url, slug)
+        numbers = article_numbers(app, slug)
         assert numbers[comment_id] == f"{siblings + 1}."
-        assert article_count(server.url, slug) == before + 1
+        assert article_count(app, slug) == before + 1
         mod.close()
     finally:
         db.dispose()
-        server.stop()
+        app.stop()

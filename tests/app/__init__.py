@@ -1,0 +1,1 @@
+"""Tests against the real app in this process (create_app, its lifespan, httpx over ASGI)."""
