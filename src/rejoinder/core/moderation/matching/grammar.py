@@ -54,7 +54,7 @@ _COMMON = frozenset(
 )
 _SPECIAL = frozenset(("^", "^,", "$", ",", "...", "NAME", "WORD", "ADJ", "AGENT"))
 _WORD = matcher.Word()
-_NEVER = matcher.Rule()
+NEVER = matcher.Rule()  # a node with no line: it matches nothing
 
 
 @dataclass(frozen=True, eq=False)
@@ -262,12 +262,6 @@ class Grammar:
         sentence with none of its keys is not searched at all, which is most sentences.
         """
         return _rarest_set(self._required(line, _seen))
-
-    def requirements(self, line: str) -> tuple[frozenset[str], ...]:
-        """One key set per required token of ``line`` that has one: a match holds a key of
-        each. Checking them all costs a few set lookups, far less than trying the line at
-        every word of the sentence."""
-        return tuple(sorted(set(self._required(line, ())), key=_cost))
 
     def _required(self, line: str, seen: tuple[str, ...]) -> list[frozenset[str]]:
         found = []

@@ -30,7 +30,7 @@ from functools import cached_property
 
 from rejoinder.core.moderation.matching import lexicon, matcher
 from rejoinder.core.moderation.matching.folding import Folded, fold
-from rejoinder.core.moderation.matching.grammar import Grammar, Pattern
+from rejoinder.core.moderation.matching.grammar import NEVER, Grammar, Pattern
 from rejoinder.core.moderation.matching.matcher import Node
 from rejoinder.core.moderation.matching.sentences import Sentence, sentences
 from rejoinder.core.moderation.models import Span
@@ -126,7 +126,7 @@ class Phrasebook:
 
     def finder(self, name: str) -> Node:
         """A list or rule of the file; one that never matches if the file has no such list."""
-        return self.grammar.rule(name) if self.grammar.knows(name) else matcher.Rule()
+        return self.grammar.rule(name) if self.grammar.knows(name) else NEVER
 
     def _keeps(self, pattern: Pattern, s: Sentence, match: tuple[int, int, int, int]) -> bool:
         guards, text = self._guards, s.text
