@@ -296,6 +296,8 @@ QUERY_CASES: list[tuple[str, str, dict[str, str], int, str | None]] = [
     ("api-superscript-cursor", "api", {"cursor": "\u00b2"}, 422, "cursor"),
     ("api-negative-cursor", "api", {"cursor": "-1"}, 422, "cursor"),
     ("api-huge-cursor", "api", {"cursor": "9" * 20}, 422, "cursor"),
+    # Past PostgreSQL's integer column (comment numbers): refused before it reaches the query.
+    ("api-int32-cursor", "api", {"cursor": "7210751539"}, 422, "cursor"),
     ("api-unknown-sort", "api", {"sort": "best"}, 422, "sort"),
     ("api-huge-offset", "/api/v1/articles", {"offset": "9" * 20}, 422, "offset"),
     ("api-zero-limit", "/api/v1/articles", {"limit": "0"}, 422, "limit"),

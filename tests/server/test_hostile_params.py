@@ -30,6 +30,7 @@ HOSTILE = [
     "-1",
     "1e9",
     "9" * 10_000,  # int() refuses more than 4,300 digits
+    "2147483648",  # one past what PostgreSQL's integer columns hold; SQLite would take it
     "",
     "\u00c3\u00a9\u00ef\u00bf\u00bd",  # UTF-8 read as Latin-1, as if it were not UTF-8
 ]

@@ -4,7 +4,8 @@ Each parser takes the raw text (None or "" when absent) and returns the typed va
 `Invalid(field, message)`: the pages show the message beside the field (or on the error page),
 the API answers it in the one error shape. Nothing here lets a hostile value reach `int()`,
 date arithmetic or the database unchecked: "²".isdigit() is True, int() refuses more than 4,300
-digits, 9999-12-31 has no next day, and SQLite cannot take an integer over 2**63 - 1.
+digits, 9999-12-31 has no next day, and PostgreSQL's integer columns (every id and comment
+number here) refuse a parameter over 2**31 - 1 where SQLite would take it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from rejoinder.core.errors import Invalid
 from rejoinder.core.models import Sort
 
-ID_MAX = 2**63 - 1  # the largest integer SQLite (or PostgreSQL's bigint) takes as a parameter
+ID_MAX = 2**31 - 1  # the largest value of an integer column (ids, comment numbers) on PostgreSQL
 FIRST_DAY = date(1970, 1, 1)
 LAST_DAY = date(2999, 12, 31)  # far from date.max: the day after it is a date too
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
