@@ -44,6 +44,9 @@ class Site:
     name: str
     title: str
     domain: str | None
+    base_url: str | None = None  # its public address; None: the server's base URL
+    origins: tuple[str, ...] = ()  # the origins allowed to embed its discussions
+    language: str = "en"  # the default language of its reader-facing text
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,12 @@ class Article:
     source_url: str | None
     comment_count: int
     version: int
+    page_id: str | None = None  # set for a discussion of a page hosted elsewhere
+    page_url: str | None = None
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.page_id is not None
 
     @property
     def is_syndicated(self) -> bool:
@@ -81,6 +90,8 @@ class ArticleDraft:
     comments_open: bool = True
     source_name: str | None = None
     source_url: str | None = None
+    page_id: str | None = None
+    page_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

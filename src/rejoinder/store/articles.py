@@ -26,6 +26,8 @@ _COLUMNS = (
     articles.c.source_url,
     articles.c.comment_count,
     articles.c.version,
+    articles.c.page_id,
+    articles.c.page_url,
 )
 
 # Statements of the posting path, built once: building one costs more than running it.
@@ -72,6 +74,8 @@ def add_article(
         "version": 1,
         "created_at": now,
         "updated_at": now,
+        "page_id": draft.page_id,
+        "page_url": draft.page_url,
     }
     article_id = conn.execute(insert(articles).values(values).returning(articles.c.id)).scalar_one()
     return get_article_by_id(conn, article_id)  # type: ignore[return-value]

@@ -69,6 +69,10 @@ sites = Table(
     Column("title", String(200), nullable=False),
     Column("domain", String(255), nullable=True, unique=True),
     Column("settings", Text, nullable=False, server_default="{}"),
+    # The site's public address (links, canonical URLs, feed ids, mail); None: the server's.
+    Column("base_url", String(500), nullable=True),
+    Column("origins", Text, nullable=False, server_default="[]"),  # JSON: who may embed it
+    Column("language", String(16), nullable=False, server_default="en"),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -92,7 +96,11 @@ articles = Table(
     Column("version", Integer, nullable=False, server_default="1"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # A discussion of a page hosted elsewhere (the embed): its id on the site, and its URL.
+    Column("page_id", String(300), nullable=True),
+    Column("page_url", String(1000), nullable=True),
     UniqueConstraint("site_id", "slug", name="uq_articles_site_slug"),
+    Index("uq_articles_site_page", "site_id", "page_id", unique=True),
     Index("ix_articles_site_published", "site_id", "published_at"),
 )
 
@@ -127,10 +135,12 @@ comments = Table(
     Column("hidden", Boolean, nullable=False, server_default="0"),  # by reports, until reviewed
     Column("moderated_at", UTCDateTime, nullable=True),
     Column("moderated_by", String(100), nullable=True),
+    Column("pinned", Boolean, nullable=False, server_default="0"),  # shown first in its thread
     Index("ix_comments_article_depth_number", "article_id", "depth", "number"),
     Index("ix_comments_root", "root_id"),
     Index("ix_comments_parent", "parent_id"),
     Index("ix_comments_ip_created", "ip_hash", "created_at"),
+    Index("ix_comments_ip_group_created", "ip_group_hash", "created_at"),
     Index("ix_comments_email_created", "author_email", "created_at"),
     Index("ix_comments_fingerprint_created", "fingerprint", "created_at"),
     Index("ix_comments_created", "created_at"),
@@ -193,6 +203,14 @@ sessions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Index("ix_sessions_user", "user_id"),
+)
+
+# The sites a staff account may act on; an account with no rows here acts on every site.
+staff_sites = Table(
+    "staff_sites",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("site_id", Integer, ForeignKey("sites.id"), primary_key=True),
 )
 
 api_tokens = Table(

@@ -24,40 +24,46 @@ def _one_at_a_time(conn: Connection) -> None:
         conn.execute(select(func.pg_advisory_xact_lock(_FIRST_START_LOCK)))
 
 
+_COLUMNS = (
+    sites.c.id,
+    sites.c.name,
+    sites.c.title,
+    sites.c.domain,
+    sites.c.base_url,
+    sites.c.origins,
+    sites.c.language,
+)
+
+
+def _origins(raw: str | None) -> tuple[str, ...]:
+    value = json.loads(raw) if raw else []
+    return tuple(str(origin) for origin in value) if isinstance(value, list) else ()
+
+
 def _site(row: RowMapping) -> Site:
-    return Site(id=row["id"], name=row["name"], title=row["title"], domain=row["domain"])
+    return Site(
+        id=row["id"],
+        name=row["name"],
+        title=row["title"],
+        domain=row["domain"],
+        base_url=row["base_url"],
+        origins=_origins(row["origins"]),
+        language=row["language"],
+    )
 
 
 def get_site(conn: Connection, name: str) -> Site | None:
-    row = (
-        conn.execute(
-            select(sites.c.id, sites.c.name, sites.c.title, sites.c.domain).where(
-                sites.c.name == name
-            )
-        )
-        .mappings()
-        .first()
-    )
+    row = conn.execute(select(*_COLUMNS).where(sites.c.name == name)).mappings().first()
     return _site(row) if row else None
 
 
 def get_site_for_host(conn: Connection, host: str) -> Site | None:
-    row = (
-        conn.execute(
-            select(sites.c.id, sites.c.name, sites.c.title, sites.c.domain).where(
-                sites.c.domain == host
-            )
-        )
-        .mappings()
-        .first()
-    )
+    row = conn.execute(select(*_COLUMNS).where(sites.c.domain == host)).mappings().first()
     return _site(row) if row else None
 
 
 def list_sites(conn: Connection) -> list[Site]:
-    rows = conn.execute(
-        select(sites.c.id, sites.c.name, sites.c.title, sites.c.domain).order_by(sites.c.id)
-    )
+    rows = conn.execute(select(*_COLUMNS).order_by(sites.c.id))
     return [_site(row) for row in rows.mappings()]
 
 
