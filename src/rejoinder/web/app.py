@@ -16,8 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from rejoinder import __version__
-from rejoinder.live import make_hub
 from rejoinder.core.articlefile import ARTICLE_BODY_MAX
+from rejoinder.live import make_hub
 from rejoinder.runtime import Runtime, open_runtime, utcnow
 from rejoinder.settings import Settings, load_settings
 from rejoinder.usecases.moderation import purge_refused

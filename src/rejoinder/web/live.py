@@ -37,10 +37,10 @@ from rejoinder.live import Hub, Opened, Subscription, article_topic, desk_topic,
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import desk, discussion, live
 from rejoinder.web.deps import DeskStaffDep, RuntimeDep, SiteDep
-from rejoinder.web.errors import ApiError
+from rejoinder.web.errors import API_ERRORS, ApiError
 from rejoinder.web.params import PathId
 
-router = APIRouter(tags=["live"])
+router = APIRouter(tags=["live"], responses=API_ERRORS)
 RETRY = b"retry: 3000\n\n"  # the browser's wait before reconnecting, in milliseconds
 LAST_ID_MAX = 2**63 - 1
 _STREAM: dict[int | str, dict[str, Any]] = {
