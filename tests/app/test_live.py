@@ -201,3 +201,18 @@ def test_past_the_stream_limit_a_stream_is_refused_with_a_retry(live: Live) -> N
             stream.close()
     with open_stream(live.app, path) as accepted:  # closed streams make room again
         accepted.next("ready")
+
+
+def test_a_readers_report_reaches_the_desk_stream(live: Live) -> None:
+    article = live.article()
+    slug = str(article["slug"])
+    cookie = {"cookie": "; ".join(f"{k}={v}" for k, v in live.mod.cookies.items())}
+    with live.app.client() as reader, open_stream(live.app, "/admin/events", cookie) as desk:
+        desk.next("ready")
+        posted = _post(reader, slug, "Something to report.", "r@example.org")
+        reader.get(f"/comments/{posted}/report")
+        response = reader.post(f"/comments/{posted}/report", data={"reason": "abuse"})
+        assert response.status_code == 303, response.text
+        event = desk.until(lambda e: e.event == "queue" and e.json()["id"] == posted)[-1]
+        assert event.json()["reason"] == "reported"
+        assert set(event.json()["counts"]) >= {"held", "reported"}
