@@ -69,7 +69,7 @@ class Event:
 class Subscription:
     """One open stream's queue: frames not yet sent, bounded; woken when one arrives."""
 
-    __slots__ = ("_frames", "_held", "_wake", "closed", "floor", "overflowed", "topic")
+    __slots__ = ("_frames", "_held", "_wake", "closed", "floor", "gone", "overflowed", "topic")
 
     def __init__(self, topic: str, floor: int, *, held: bool = False) -> None:
         self.topic = topic
@@ -80,6 +80,7 @@ class Subscription:
         self._wake = asyncio.Event()
         self.overflowed = False
         self.closed = False
+        self.gone = False  # the client left: nothing more can be sent
 
     def push(self, event: Event) -> None:
         if self._held is not None:
@@ -107,8 +108,9 @@ class Subscription:
             self._frames.append(data)
         self._wake.set()
 
-    def close(self) -> None:
+    def close(self, *, gone: bool = False) -> None:
         self.closed = True
+        self.gone = self.gone or gone
         self._wake.set()
 
     async def next(self) -> bytes | None:

@@ -99,7 +99,8 @@ class Settings(BaseSettings):
         2048,
         ge=0,
         description="Live update streams (Server-Sent Events) open at once per worker; past "
-        "it a new stream is answered 503 and the page retries. Keep it under max_connections.",
+        "it a new stream is answered 503 and the page retries. Keep it under max_connections; "
+        "0 turns live updates off.",
     )
     sqlite_synchronous: Literal["normal", "full"] = Field(
         "normal",

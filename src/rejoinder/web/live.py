@@ -16,6 +16,7 @@ event carries the comment's public fields and its HTML as the page renders it, n
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +42,7 @@ from rejoinder.web.errors import API_ERRORS, ApiError
 from rejoinder.web.params import PathId
 
 router = APIRouter(tags=["live"], responses=API_ERRORS)
+log = logging.getLogger("rejoinder.live")
 RETRY = b"retry: 3000\n\n"  # the browser's wait before reconnecting, in milliseconds
 LAST_ID_MAX = 2**63 - 1
 _STREAM: dict[int | str, dict[str, Any]] = {
@@ -53,20 +55,17 @@ _STREAM: dict[int | str, dict[str, Any]] = {
 
 
 class EventStream(Response):
-    """A response that stays open: it subscribes when sent and writes what arrives until the
+    """A response that stays open: it writes what arrives for its subscription until the
     client leaves (uvicorn's `send` is silent after a disconnect, so `receive` is watched)."""
 
     media_type = "text/event-stream"
 
-    def __init__(
-        self, hub: Hub, topic: str, last: int | None, ready: Callable[[Opened], bytes]
-    ) -> None:
+    def __init__(self, hub: Hub, opened: Opened, ready: bytes) -> None:
         self.status_code = 200
         self.background = None
         self.body = b""
         self.hub = hub
-        self.topic = topic
-        self.last = last
+        self.opened = opened
         self.ready = ready
         self.raw_headers = [
             (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -76,16 +75,15 @@ class EventStream(Response):
         ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        opened = await self.hub.subscribe(self.topic, self.last)
-        subscription = opened.subscription
+        subscription = self.opened.subscription
         watcher = asyncio.ensure_future(_until_disconnect(receive, subscription))
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            first = RETRY + b"".join(opened.replay) + self.ready(opened)
+            first = RETRY + b"".join(self.opened.replay) + self.ready
             await send({"type": "http.response.body", "body": first, "more_body": True})
             while (chunk := await subscription.next()) is not None:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            if not subscription.closed or subscription.overflowed:
+            if not subscription.gone:  # ended here (a restart, a client too slow): say so
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             watcher.cancel()
@@ -95,7 +93,7 @@ class EventStream(Response):
 async def _until_disconnect(receive: Receive, subscription: Subscription) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
-    subscription.close()
+    subscription.close(gone=True)
 
 
 def _last_event_id(request: Request) -> int | None:
@@ -110,7 +108,11 @@ def _last_event_id(request: Request) -> int | None:
     return int(raw)
 
 
-def _hub(request: Request, rt: Runtime) -> Hub:
+async def _open(
+    request: Request, rt: Runtime, topic: str, ready: Callable[[Opened], bytes]
+) -> EventStream:
+    """Subscribe before answering: a refusal is then an error in the one shape, not a
+    stream cut short."""
     hub: Hub = request.app.state.hub
     if hub.count >= rt.settings.max_streams:
         raise ApiError(
@@ -118,17 +120,24 @@ def _hub(request: Request, rt: Runtime) -> Hub:
             "This server has as many live streams open as it takes; try again shortly.",
             headers={"Retry-After": "10"},
         )
-    return hub
+    try:
+        opened = await hub.subscribe(topic, _last_event_id(request))
+    except Exception as error:  # Redis is away: the page retries later
+        log.warning("a live stream could not subscribe: %s", type(error).__name__)
+        raise ApiError(
+            503, "Live updates are unavailable just now.", headers={"Retry-After": "10"}
+        ) from None
+    return EventStream(hub, opened, ready(opened))
 
 
-def _discussion_stream(request: Request, rt: Runtime, article: Article) -> EventStream:
+async def _discussion_stream(request: Request, rt: Runtime, article: Article) -> EventStream:
     def ready(opened: Opened) -> bytes:
         if opened.reset:
             return frame(opened.head, "reset", {"reason": "missed"})
         state = {"count": article.comment_count, "version": article.version}
         return frame(opened.head, "ready", state)
 
-    return EventStream(_hub(request, rt), article_topic(article.id), _last_event_id(request), ready)
+    return await _open(request, rt, article_topic(article.id), ready)
 
 
 @router.get(
@@ -139,7 +148,7 @@ def _discussion_stream(request: Request, rt: Runtime, article: Article) -> Event
 )
 async def article_events(request: Request, slug: str, rt: RuntimeDep, site: SiteDep) -> Response:
     article = await run_in_threadpool(discussion.get_article, rt.db, site.id, slug)
-    return _discussion_stream(request, rt, article)
+    return await _discussion_stream(request, rt, article)
 
 
 @router.get(
@@ -150,7 +159,7 @@ async def article_events(request: Request, slug: str, rt: RuntimeDep, site: Site
 )
 async def discussion_events(request: Request, article_id: PathId, rt: RuntimeDep) -> Response:
     article = await run_in_threadpool(discussion.get_article_by_id, rt.db, article_id)
-    return _discussion_stream(request, rt, article)
+    return await _discussion_stream(request, rt, article)
 
 
 @router.get("/admin/events", include_in_schema=False)
@@ -163,7 +172,7 @@ async def desk_events(
         kind = "reset" if opened.reset else "ready"
         return frame(opened.head, kind, {"counts": counts})
 
-    return EventStream(_hub(request, rt), desk_topic(site.id), _last_event_id(request), ready)
+    return await _open(request, rt, desk_topic(site.id), ready)
 
 
 class LiveFeed:
