@@ -39,7 +39,7 @@ log = logging.getLogger("rejoinder.live")
 
 RING_SIZE = 200
 RING_SECONDS = 600
-PENDING_MAX = 64
+PENDING_MAX = 256  # frames are shared bytes: a queue is pointers to them
 TOPICS_MAX = 2000
 HEARTBEAT_SECONDS = 15.0
 HEARTBEAT = b": keep-alive\n\n"
