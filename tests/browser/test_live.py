@@ -8,7 +8,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.conftest import Server
+from tests import HELD_TEXT, MODERATION_ON, PASSWORD
+from tests.conftest import Databases, Server, add_staff
 
 pytestmark = pytest.mark.browser
 
@@ -104,3 +105,38 @@ def test_without_script_the_page_is_the_same_and_opens_no_stream(
         assert streams == []
     finally:
         context.close()
+
+
+def test_the_desk_hears_of_a_held_comment_without_a_reload(
+    databases: Databases, browser: Browser
+) -> None:
+    db_url = databases.new()
+    add_staff(db_url, "desk")
+    server = Server(db_url, env=MODERATION_ON).start()
+    context = browser.new_context()
+    try:
+        slug = str(server.publish(title="Held while watched")["slug"])
+        page = context.new_page()
+        page.goto(server.url + "/admin")
+        page.fill("#name", "desk")
+        page.fill("#password", PASSWORD)
+        with page.expect_navigation():
+            page.click("form button[type=submit]")
+        with page.expect_response(lambda r: r.url.endswith("/admin/events")):
+            page.reload()
+        held_count = page.locator('.desk-bar nav a[href="/admin"] .count')
+        expect(held_count).to_have_text("0")
+        response = server.post(
+            f"/api/v1/articles/{slug}/comments",
+            json={"body": HELD_TEXT, "name": "Held Writer", "email": "held-live@example.org"},
+        )
+        assert response.status_code == 202, response.text
+        expect(held_count).to_have_text("1", timeout=PATIENCE)
+        notice = page.locator(".live-notice")
+        expect(notice).to_contain_text("New in this queue since it was loaded: 1.")
+        with page.expect_navigation():
+            notice.locator("a").click()
+        expect(page.locator("ol.queue > li.item")).to_have_count(1)
+    finally:
+        context.close()
+        server.stop()
