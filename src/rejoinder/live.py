@@ -67,17 +67,18 @@ class Event:
 
 
 class Subscription:
-    """One open stream's queue: frames not yet sent, bounded; woken when one arrives."""
+    """One open stream's queue: frames not yet sent, bounded; woken when one arrives. (Kept
+    small, a list and a bare future: a worker holds a thousand of them.)"""
 
-    __slots__ = ("_frames", "_held", "_wake", "closed", "floor", "gone", "overflowed", "topic")
+    __slots__ = ("_frames", "_held", "_waiter", "closed", "floor", "gone", "overflowed", "topic")
 
     def __init__(self, topic: str, floor: int, *, held: bool = False) -> None:
         self.topic = topic
         self.floor = floor  # the last id this stream has (or will have from its replay)
-        self._frames: deque[bytes] = deque()
+        self._frames: list[bytes] = []
         # Events that arrive while the ring is read wait here until `release`.
         self._held: list[Event] | None = [] if held else None
-        self._wake = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None
         self.overflowed = False
         self.closed = False
         self.gone = False  # the client left: nothing more can be sent
@@ -106,18 +107,25 @@ class Subscription:
             self.overflowed = True
         else:
             self._frames.append(data)
-        self._wake.set()
+        self._wake()
 
     def close(self, *, gone: bool = False) -> None:
         self.closed = True
         self.gone = self.gone or gone
-        self._wake.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     async def next(self) -> bytes | None:
         """What to send next, waiting for it; None when the stream should end."""
         while not self._frames and not self.closed and not self.overflowed:
-            self._wake.clear()
-            await self._wake.wait()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
         if self.closed or self.overflowed:
             return None
         chunk = b"".join(self._frames)
