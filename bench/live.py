@@ -10,6 +10,9 @@ stream having the event (p50, p99, max over the streams), and how many never got
 `--patience` seconds. The worker's resident memory (VmRSS from /proc) is read before the
 streams open, with them open, and after they close.
 
+With `--workers 2 --redis-url ...` the streams spread over the workers (the kernel hands each
+connection to one), so most of them hear of a post through Redis: the time across processes.
+
 Moderation is off by default (`--moderation` turns it on): this measures the fan-out, not the
 pipeline (bench/moderation.py does). Everything is bounded: each wait has a deadline, the
 whole run stops after `--limit` seconds, and the server is stopped in every case. The last
@@ -48,24 +51,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
+def rss_mb(pids: list[int]) -> float:
+    """The sum of VmRSS over `pids`, in MB."""
+    total = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
 
 
-def worker_pid(pid: int) -> int:
-    """The process that serves: `serve` itself with one worker (uvicorn runs it in process),
-    else its child."""
+def worker_pids(pid: int) -> list[int]:
+    """The processes that serve: `serve` itself with one worker (uvicorn runs it in process),
+    else its children (uvicorn's workers; multiprocessing's resource tracker is one too, and
+    small)."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
     found = [int(c) for c in children.read_text().split()] if children.exists() else []
-    return found[0] if len(found) == 1 else pid
+    return found or [pid]
 
 
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "rejoinder", "serve", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", "1"]
+    command += ["--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(
         command,
         env=env,
@@ -143,7 +150,7 @@ async def open_stream(port: int, path: str, patience: float) -> Stream:
     return stream
 
 
-async def run(args: argparse.Namespace, port: int, pid: int) -> dict[str, Any]:
+async def run(args: argparse.Namespace, port: int, pids: list[int]) -> dict[str, Any]:
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         made = await http.post(
@@ -171,7 +178,7 @@ async def run(args: argparse.Namespace, port: int, pid: int) -> dict[str, Any]:
         await post(0)  # warm-up: the first post and page load what they need
         (await http.get(f"/articles/{slug}")).raise_for_status()
         await asyncio.sleep(1)
-        before = rss_mb(pid)
+        before = rss_mb(pids)
 
         path = f"/api/v1/articles/{slug}/events"
         streams: list[Stream] = []
@@ -184,7 +191,7 @@ async def run(args: argparse.Namespace, port: int, pid: int) -> dict[str, Any]:
         open_s = time.perf_counter() - opening
         readers = [asyncio.create_task(s.follow()) for s in streams]
         await asyncio.sleep(1)
-        opened = rss_mb(pid)
+        opened = rss_mb(pids)
         print(
             f"{len(streams)} streams open in {open_s:.1f} s; worker {before:.1f} -> {opened:.1f} MB"
         )
@@ -200,7 +207,7 @@ async def run(args: argparse.Namespace, port: int, pid: int) -> dict[str, Any]:
                 await asyncio.sleep(0.01)
             times = sorted(s.seen[comment_id] - started for s in streams if comment_id in s.seen)
             missing = len(streams) - len(times)
-            peak = max(peak, rss_mb(pid))
+            peak = max(peak, rss_mb(pids))
             figures = {
                 "comment_id": comment_id,
                 "post_ms": round(post_s * 1000, 1),
@@ -217,7 +224,7 @@ async def run(args: argparse.Namespace, port: int, pid: int) -> dict[str, Any]:
                 f"max {figures['max_ms']} ms (the POST itself {figures['post_ms']} ms)"
             )
             await asyncio.sleep(1)
-        with_streams = rss_mb(pid)
+        with_streams = rss_mb(pids)
 
         for task in readers:
             task.cancel()
@@ -225,7 +232,7 @@ async def run(args: argparse.Namespace, port: int, pid: int) -> dict[str, Any]:
             stream.writer.close()
         await asyncio.gather(*readers, return_exceptions=True)
         await asyncio.sleep(2)
-        after = rss_mb(pid)
+        after = rss_mb(pids)
     return {
         "posts": posts,
         "open_s": round(open_s, 2),
@@ -246,6 +253,13 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-url", default=os.environ.get("REJOINDER_REDIS_URL"))
     parser.add_argument("--moderation", action="store_true", help="judge the posts too")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="more than one: the streams spread over the workers, and posts reach the others "
+        "through Redis (give --redis-url); memory is then the sum over the workers",
+    )
     args = parser.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -265,10 +279,11 @@ def main() -> None:
         env.pop("REJOINDER_REDIS_URL", None)
         if args.redis_url:
             env["REJOINDER_REDIS_URL"] = args.redis_url
-        process = start_server(env, port)
+        process = start_server(env, port, args.workers)
         try:
-            pid = worker_pid(process.pid)
-            figures = asyncio.run(asyncio.wait_for(run(args, port, pid), args.limit))
+            time.sleep(1)  # every worker up, not only the first to answer
+            pids = worker_pids(process.pid)
+            figures = asyncio.run(asyncio.wait_for(run(args, port, pids), args.limit))
         finally:
             stop(process)
     received = figures["posts"]
@@ -288,6 +303,7 @@ def main() -> None:
         "hub": "redis" if args.redis_url else "local",
         "backend": "postgresql" if database_url.startswith("postgresql") else "sqlite",
         "moderation": args.moderation,
+        "workers": args.workers,
         "cpus": os.cpu_count(),
         "load_before": round(load_before, 2),
         "goals": GOALS,
