@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import uuid
 
 import pytest
@@ -62,3 +63,17 @@ def test_a_post_on_one_server_reaches_a_stream_on_another_and_replays_there(db_u
     finally:
         second.stop()
         first.stop()
+
+
+def test_a_stop_ends_open_streams_rather_than_waiting_for_them(db_url: str) -> None:
+    server = Server(db_url).start()
+    try:
+        slug = str(server.publish()["slug"])
+        with open_stream(server, f"/api/v1/articles/{slug}/events") as stream:
+            stream.next("ready")
+            server.stop()  # SIGTERM, and SIGKILL only if it has not ended 10 s later
+            assert server.process is not None
+            # It ended by itself (uvicorn ends by the signal it caught), not by SIGKILL.
+            assert server.process.returncode in (0, -signal.SIGTERM)
+    finally:
+        server.stop()
