@@ -227,3 +227,26 @@ def test_a_comment_hidden_by_a_report_leaves_the_page_and_reaches_the_desk(live:
         hidden = public.until(_is("edited", posted))[-1]
         assert hidden.json()["html"] is None
         assert public.next("count").json()["count"] == 0
+
+
+def test_an_edit_that_is_held_takes_the_comment_off_open_pages(live: Live) -> None:
+    article = live.article()
+    slug = str(article["slug"])
+    cookie = {"cookie": "; ".join(f"{k}={v}" for k, v in live.mod.cookies.items())}
+    with (
+        live.app.client() as writer,
+        open_stream(live.app, "/admin/events", cookie) as desk,
+        open_stream(live.app, live.events_path(slug)) as public,
+    ):
+        desk.next("ready")
+        public.next("ready")
+        posted = _post(writer, slug, "A harmless first version.", "e@example.org")
+        public.until(_is("comment", posted))
+        response = writer.patch(f"/api/v1/comments/{posted}", json={"body": HELD_TEXT})
+        assert response.status_code == 202, response.text
+        gone = public.until(_is("edited", posted))[-1]
+        assert gone.json()["html"] is None
+        assert public.next("count").json()["count"] == 0
+        assert b"Israhell" not in public.parser.raw
+        queued = desk.until(lambda e: e.event == "queue" and e.json()["id"] == posted)[-1]
+        assert queued.json()["reason"] == "held"
