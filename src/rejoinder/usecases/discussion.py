@@ -128,7 +128,7 @@ def post_comment(
         if judgement is not None:
             _audit_verdict(conn, site_id, comment.id, judgement, now)
     if moderator is not None:
-        moderator.accepted(site_id, comment.id, screening.ip_hash, clean.email, now)
+        moderator.accepted(site_id, comment.id, screening, clean.email, now)
     events.fire(COMMENT_POSTED, comment=comment, article=article)
     return Posted(comment=comment, article=article, judgement=judgement)
 

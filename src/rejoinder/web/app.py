@@ -119,5 +119,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(api_docs.router)
     app.add_middleware(QueryWithoutNul)
     app.add_middleware(BodyLimit, limit_for=body_limits(settings.body_max, ARTICLE_BODY_MAX))
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, origins_for=lambda host: rt.site_for_host(host).origins)
     return app
