@@ -25,6 +25,7 @@ _PUBLIC = (
     comments.c.edited_at,
     comments.c.imported,
     comments.c.featured,
+    comments.c.pinned,
 )
 # A stored comment's fields (the Comment model), without what only moderation reads.
 _PRIVATE = (
@@ -214,14 +215,22 @@ def erase_comment(conn: Connection, comment_id: int, status: Status, now: dateti
 
 
 def list_top_level(
-    conn: Connection, article_id: int, *, sort: Sort, after: int | None, limit: int
+    conn: Connection,
+    article_id: int,
+    *,
+    sort: Sort,
+    after: int | None,
+    limit: int,
+    pinned: bool = False,
 ) -> list[PublicComment]:
-    """Up to `limit` top-level comments readers may see, from the cursor on."""
+    """Up to `limit` top-level comments readers may see, from the cursor on: those pinned
+    first in the thread, or (by default) the others."""
     query = select(*_PUBLIC).where(
         comments.c.article_id == article_id,
         comments.c.depth == 0,
         comments.c.status.in_(_SHOWN),
         comments.c.hidden.is_(False),  # hidden by readers' reports until reviewed
+        comments.c.pinned.is_(pinned),
     )
     if sort is Sort.OLDEST:
         if after is not None:

@@ -99,6 +99,8 @@ articles = Table(
     # A discussion of a page hosted elsewhere (the embed): its id on the site, and its URL.
     Column("page_id", String(300), nullable=True),
     Column("page_url", String(1000), nullable=True),
+    # When staff last reopened its discussion: close_after_days counts from then.
+    Column("reopened_at", UTCDateTime, nullable=True),
     UniqueConstraint("site_id", "slug", name="uq_articles_site_slug"),
     Index("uq_articles_site_page", "site_id", "page_id", unique=True),
     Index("ix_articles_site_published", "site_id", "published_at"),

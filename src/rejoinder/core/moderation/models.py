@@ -119,8 +119,9 @@ class ArticleRef:
     """What moderation needs to know of the article commented on."""
 
     id: int
-    is_open: bool = True
+    is_open: bool = True  # the discussion's own flag (core.discussion has the whole rule)
     published_at: datetime | None = None
+    reopened_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

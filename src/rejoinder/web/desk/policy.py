@@ -200,6 +200,7 @@ async def save_policy(request: Request, staff: DeskStaffDep, rt: RuntimeDep) -> 
                 presets=model_presets(rt),
             )
         )
+        rt.changes.announce()  # other workers read close_after_days again (web/closing.py)
     except Conflict as error:
         # Show their edit over the new current rules; a second save then goes through.
         current = await _read(rt, site)
@@ -271,6 +272,7 @@ async def put_policy(
             presets=model_presets(rt),
         )
     )
+    rt.changes.announce()  # other workers read close_after_days again (web/closing.py)
     return _json(
         policies.rules_out(saved, target.name, model_presets(rt)),
         headers={"ETag": f'"{saved.basis}"'},
