@@ -149,6 +149,14 @@ comments = Table(
     Index("ix_comments_status_created", "status", "created_at"),
     Index("ix_comments_reported", "report_count"),
 )
+# The few pinned comments of a thread, found without reading its other top-level ones.
+Index(
+    "ix_comments_pinned",
+    comments.c.article_id,
+    comments.c.number,
+    sqlite_where=comments.c.pinned.is_(True),
+    postgresql_where=comments.c.pinned.is_(True),
+)
 
 bans = Table(
     "bans",

@@ -378,21 +378,21 @@ def read_thread_page(
     """The article and one page of its top-level comments with all their replies; the first
     page starts with the pinned ones (at most PINNED_MAX), which later pages leave out.
 
-    Five queries whatever the thread's size: the article, the pinned top-level comments (on
-    the first page), the page of the others, their replies, and the number of top-level
-    comments.
+    Four queries whatever the thread's size: the article, the page of top-level comments
+    (the pinned ones and the others, in one statement), their replies, and the number of
+    top-level comments.
     """
     with db.read() as conn:
         article = article_store.get_article(conn, site_id, slug)
         if article is None:
             raise NotFound("There is no such article.")
-        pinned = []
-        if cursor is None:
-            pinned = comment_store.list_top_level(
-                conn, article.id, sort=Sort.OLDEST, after=None, limit=PINNED_MAX, pinned=True
-            )
-        roots = comment_store.list_top_level(
-            conn, article.id, sort=sort, after=cursor, limit=page_size + 1
+        pinned, roots = comment_store.list_top_level(
+            conn,
+            article.id,
+            sort=sort,
+            after=cursor,
+            limit=page_size + 1,
+            pinned_limit=PINNED_MAX if cursor is None else 0,
         )
         more = len(roots) > page_size
         roots = roots[:page_size]
