@@ -266,17 +266,6 @@ class NoteIn(BaseModel):
     note: str = Field("", description="Why, for the audit log (optional).")
 
 
-class DiscussionOut(BaseModel):
-    slug: str
-    title: str
-    comments_open: bool = Field(description="Whether it takes comments now.")
-    closed_by: str | None = Field(
-        description="closed (its own flag) or closed_by_age (the site's close_after_days)."
-    )
-    closed_at: datetime | None = Field(description="For closed_by_age: when it closed.")
-    reopened_at: datetime | None = Field(description="When staff last reopened it.")
-
-
 class PolicyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")  # an unknown setting is refused
 

@@ -14,6 +14,7 @@ from rejoinder.core.errors import Conflict, Invalid
 from rejoinder.core.models import Site
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import desk
+from rejoinder.web.admin_schemas import DiscussionOut
 from rejoinder.web.deps import (
     ApiStaffDep,
     DeskSiteDep,
@@ -27,7 +28,7 @@ from rejoinder.web.deps import (
 from rejoinder.web.desk.queue import actor_of
 from rejoinder.web.errors import ADMIN_API_ERRORS, ApiError
 from rejoinder.web.rendering import iso
-from rejoinder.web.schemas import DiscussionOut, NoteIn, json_body
+from rejoinder.web.schemas import NoteIn, json_body
 
 router = APIRouter()
 DONE = {"close": "Closed the discussion.", "open": "Reopened the discussion."}

@@ -16,6 +16,7 @@ from rejoinder.core.moderation.categories import CATEGORIES
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import policy as policies
 from rejoinder.usecases.policy import ModelPresets
+from rejoinder.web.admin_schemas import PolicyOut
 from rejoinder.web.deps import (
     ApiAdminDep,
     DeskSiteDep,
@@ -233,6 +234,7 @@ def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None
 @router.get(
     "/api/v1/admin/policy",
     tags=["admin"],
+    response_model=PolicyOut,
     responses=ADMIN_API_ERRORS,
     summary="The site's moderation policy and reports settings",
     dependencies=[Depends(get_api_staff)],
@@ -248,6 +250,7 @@ async def get_policy(rt: RuntimeDep, target: DeskSiteDep) -> Response:
 @router.put(
     "/api/v1/admin/policy",
     tags=["admin"],
+    response_model=PolicyOut,
     responses=ADMIN_API_ERRORS,
     summary="Replace the site's moderation policy (admins)",
     openapi_extra=json_body(PolicyIn),
