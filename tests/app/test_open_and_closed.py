@@ -233,6 +233,10 @@ def test_moderation_on_refuses_a_closed_discussion_the_same_way(databases: Datab
         posted = moderated.app.post(f"/api/v1/articles/{old}/comments", json=comment_payload())
         assert posted.status_code == 403
         assert "closes them 7 days after publication" in posted.json()["message"]
+        # Reopened, it takes comments again: the phase asks the same rule.
+        assert moderated.admin(f"/articles/{old}/open").status_code == 200
+        again = moderated.app.post(f"/api/v1/articles/{old}/comments", json=comment_payload())
+        assert again.status_code == 201, again.text
 
 
 def test_the_cli_closes_and_opens_an_article(site: Site) -> None:

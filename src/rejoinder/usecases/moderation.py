@@ -265,7 +265,9 @@ class Moderator:
             email=comment.email,
             website=comment.website,
             parent_id=comment.parent_id,
-            article=ArticleRef(article.id, article.comments_open, article.published_at),
+            article=ArticleRef(
+                article.id, article.comments_open, article.published_at, article.reopened_at
+            ),
             now=now,
             ip_hash=screening.ip_hash,
             ip_group_hash=screening.ip_group_hash,
