@@ -263,3 +263,21 @@ def test_admin_headers_are_not_what_closes_a_discussion(site: Site) -> None:
     slug = site.article()
     response = site.app.post(f"/api/v1/admin/articles/{slug}/close", headers=ADMIN_HEADERS)
     assert response.status_code == 401
+
+
+def test_a_writer_cannot_edit_once_the_discussion_closed_but_may_still_delete(
+    site: Site,
+) -> None:
+    slug = site.article()
+    with site.app.client() as writer:
+        mine = writer.post(f"/api/v1/articles/{slug}/comments", json=comment_payload()).json()
+        other = writer.post(f"/api/v1/articles/{slug}/comments", json=comment_payload()).json()
+        assert site.admin(f"/articles/{slug}/close").status_code == 200
+        edited = writer.patch(f"/api/v1/comments/{mine['id']}", json={"body": "Second thoughts."})
+        assert edited.status_code == 403, edited.text
+        assert edited.json()["error"] == "closed"
+        form = writer.post(f"/comments/{mine['id']}/edit", data={"body": "Second thoughts."})
+        assert form.status_code == 422
+        [message] = parse_html(form.text).xpath('//p[@id="body-error"]')
+        assert "Comments are closed on this article." in message.text_content()
+        assert writer.delete(f"/api/v1/comments/{other['id']}").status_code == 204

@@ -403,7 +403,7 @@ async def edit_save(
             now=utcnow(),
             moderator=rt.moderator,
         )
-    except (Invalid, Refused) as error:
+    except (Invalid, Refused, Closed) as error:
         own = await _own(request, rt, identity, comment_id)
         return _edit_page(request, rt, site, own, body, error.message)
     article = await run_in_threadpool(discussion.get_article_by_id, rt.db, edited.article_id)
