@@ -212,6 +212,12 @@ def test_the_desk_closes_and_reopens_with_its_csrf_token(site: Site) -> None:
         again = http.post(action, data={"csrf": desk_csrf(http, "/admin/articles")})
         assert again.status_code == 409
         assert "already closed" in again.text
+        long_note = {"csrf": desk_csrf(http, "/admin/articles"), "note": "x" * 1001}
+        too_long = http.post(f"/admin/articles/{slug}/open", data=long_note)
+        assert too_long.status_code == 422
+        assert "A note has at most 1000 characters." in too_long.text
+        not_a_form = http.post(f"/admin/articles/{slug}/open", content=b"\xff\xfe")
+        assert not_a_form.status_code == 403
         reopen = http.post(
             f"/admin/articles/{slug}/open", data={"csrf": desk_csrf(http, "/admin/articles")}
         )

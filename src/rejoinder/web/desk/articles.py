@@ -93,7 +93,10 @@ async def change_from_desk(
     rt: RuntimeDep,
     site: SiteDep,
 ) -> Response:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    try:
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    except Exception:  # a body that is not a form: no token in it, so the CSRF check refuses
+        form = {}
     check_csrf(staff, form.get("csrf", ""))
     if change not in DONE:
         return await _page(request, staff, rt, site, warning="Close or open.", status=404)
@@ -102,7 +105,8 @@ async def change_from_desk(
             rt, site, staff, slug, "open" if change == "open" else "close", form.get("note", "")
         )
     except (Conflict, Invalid) as error:
-        return await _page(request, staff, rt, site, warning=error.message, status=409)
+        status = 409 if isinstance(error, Conflict) else 422
+        return await _page(request, staff, rt, site, warning=error.message, status=status)
     return RedirectResponse(f"/admin/articles?done={change}", status_code=303)
 
 
