@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote_plus
@@ -20,6 +20,7 @@ from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import discussion, publishing
 from rejoinder.usecases.moderation import Screening
 from rejoinder.web.addresses import address_hashes
+from rejoinder.web.closing import as_shown
 from rejoinder.web.cookies import AUTHOR_COOKIE, OWN_COOKIE, Author, Identity
 from rejoinder.web.deps import IdentityDep, RuntimeDep, SiteDep
 from rejoinder.web.params import PathId, parse_cursor, parse_int, parse_sort
@@ -49,8 +50,9 @@ class CachedThread:
     article: Article
     page: ThreadPage
     comments_html: str
-    # The whole page as a reader without cookies sees it, made on the first such request.
-    anonymous_page: bytes | None = None
+    # The whole page as a reader without cookies sees it, made on the first such request,
+    # with the discussion open (True) and closed (False).
+    anonymous_pages: dict[bool, bytes] = field(default_factory=dict)
 
 
 def _render(
@@ -124,6 +126,8 @@ async def _article_page(
     status: int = 200,
 ) -> Response:
     version, thread = await _thread(request, rt, site, slug, sort, cursor)
+    article = await as_shown(request, rt, thread.article)  # open or closed as of now
+    is_open = article.comments_open
     personal = "|".join(
         (
             request.cookies.get(OWN_COOKIE, ""),
@@ -131,13 +135,14 @@ async def _article_page(
             str(reply_to_id),
         )
     )
-    etag = f'W/"{version}-{hashlib.blake2b(personal.encode(), digest_size=8).hexdigest()}"'
+    digest = hashlib.blake2b(personal.encode(), digest_size=8).hexdigest()
+    etag = f'W/"{version}-{"open" if is_open else "closed"}-{digest}"'
     if status == 200 and form is None and request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"ETag": etag})
     anonymous = form is None and reply_to_id is None and personal == "||None"
     token = identity.form_token(utcnow()).encode()
-    if anonymous and thread.anonymous_page is not None:
-        return _page_response(thread.anonymous_page.replace(FORM_TOKEN, token), etag)
+    if anonymous and is_open in thread.anonymous_pages:
+        return _page_response(thread.anonymous_pages[is_open].replace(FORM_TOKEN, token), etag)
     if form is None:
         author = identity.author(request)
         form = FormValues(name=author.name, email=author.email, website=author.website)
@@ -155,7 +160,7 @@ async def _article_page(
         site,
         "article.html",
         status=status,
-        article=thread.article,
+        article=article,
         page=thread.page,
         comments_html=_own_links(thread.comments_html, identity.owned(request)),
         sort=sort.value,
@@ -173,7 +178,7 @@ async def _article_page(
         response.headers["content-length"] = str(len(response.body))
         return response
     if anonymous:
-        thread.anonymous_page = body
+        thread.anonymous_pages[is_open] = body
     return _page_response(body.replace(FORM_TOKEN, token), etag)
 
 
@@ -290,7 +295,10 @@ async def post_comment_form(
             )
         except InvalidMany as error:
             errors = {e.field or "body": e.message for e in error.errors}
-        except (Invalid, Closed) as error:
+        except Closed as error:
+            errors = {"body": error.message}
+            status = 403
+        except Invalid as error:
             errors = {error.field or "body": error.message}
         except Refused as error:
             errors = {error.field or "body": error.message}
@@ -313,7 +321,7 @@ async def post_comment_form(
             )
             return response
     if status == 0:
-        status = 403 if "closed" in errors.get("body", "").lower() else 422
+        status = 422
 
     typed = replace(
         values,
@@ -395,7 +403,7 @@ async def edit_save(
             now=utcnow(),
             moderator=rt.moderator,
         )
-    except (Invalid, Refused) as error:
+    except (Invalid, Refused, Closed) as error:
         own = await _own(request, rt, identity, comment_id)
         return _edit_page(request, rt, site, own, body, error.message)
     article = await run_in_threadpool(discussion.get_article_by_id, rt.db, edited.article_id)

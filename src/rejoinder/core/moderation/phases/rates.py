@@ -1,10 +1,15 @@
-"""Phase "rates": flood and rate limits per hashed IP and per email, and a site-wide brake.
+"""Phase "rates": flood and rate limits per hashed IP, per email and per network group,
+and a site-wide brake.
 
 WordPress refuses a second comment from the same address within 15 seconds; we do the
-same per IP and per email, and add per-minute and per-hour limits. These refuse with
-"try again in N seconds", since waiting is all it takes. Too many top-level comments by
-one person in one thread, or a surge of comments across the whole site (a raid), hold
-instead: a moderator looks before they appear.
+same per IP and per email, and add per-minute and per-hour limits. The address's wider
+group (IPv4 /24, IPv6 /48: `core.addresses.networks_of`) has a budget of its own,
+GROUP_FACTOR times the per-minute and per-hour limits, so that rotating across the
+addresses of one network does not multiply the allowance; it has no flood interval, since
+an office or a campus shares one /24. These refuse with "try again in N seconds", since
+waiting is all it takes. Too many top-level comments by one person in one thread, or a
+surge of comments across the whole site (a raid), hold instead: a moderator looks before
+they appear.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from rejoinder.core.moderation.models import Action, Policy, Signal, Submission
 from rejoinder.core.moderation.times import elapsed, plural, whole_seconds
 
 PHASE = "rates"
+#: how many times the per-minute and per-hour limits of one address a network group may post
+GROUP_FACTOR = 4
 
 
 def check(sub: Submission, policy: Policy) -> list[Signal]:
@@ -32,7 +39,12 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
         if not limit:
             continue
         wait = max(_window_wait(times, sub.now, limit, window) for times in keys)
-        if wait > 0:
+        budget = limit * GROUP_FACTOR
+        group_wait = _window_wait(sub.recent.by_group, sub.now, budget, window)
+        if group_wait > wait:  # one reason per window: the one that makes the writer wait longest
+            reason = f"{plural(budget, 'comment')} came from your network in less than {label}"
+            signals.append(_refuse(f"group_{code}", reason, group_wait))
+        elif wait > 0:
             reason = f"you have posted {plural(limit, 'comment')} in less than {label}"
             signals.append(_refuse(code, reason, wait))
     limit = policy.top_level_per_thread
