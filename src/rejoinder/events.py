@@ -4,6 +4,7 @@
     comment_edited(comment: Comment, article: Article)
     comment_deleted(comment_id: int, article: Article)
     article_published(article: Article)
+    site_changed(site: Site)           a site was added, changed or removed
 
 A listener that raises is logged and skipped: the write it follows has already happened.
 """
@@ -23,7 +24,8 @@ COMMENT_POSTED = "comment_posted"
 COMMENT_EDITED = "comment_edited"
 COMMENT_DELETED = "comment_deleted"
 ARTICLE_PUBLISHED = "article_published"
-NAMES = (COMMENT_POSTED, COMMENT_EDITED, COMMENT_DELETED, ARTICLE_PUBLISHED)
+SITE_CHANGED = "site_changed"
+NAMES = (COMMENT_POSTED, COMMENT_EDITED, COMMENT_DELETED, ARTICLE_PUBLISHED, SITE_CHANGED)
 
 
 class Events:

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from rejoinder.core.articlefile import draft_from_fields
-from rejoinder.core.models import CommentInput, PublicComment, Status, ThreadNode
+from rejoinder.core.models import Article, CommentInput, PublicComment, Site, Status, ThreadNode
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import budgets, discussion, publishing
 from rejoinder.usecases.moderation import Screening, verdict_out
@@ -46,8 +46,8 @@ def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None
     )
 
 
-def _base_url(rt: Runtime) -> str:
-    return rt.settings.base_url.rstrip("/")
+def _article(rt: Runtime, site: Site, article: Article) -> dict[str, Any]:
+    return article_out(article, rt.site_url(site, f"/articles/{article.slug}"))
 
 
 @router.get("/articles", response_model=ArticleList, summary="Articles, newest first")
@@ -60,13 +60,13 @@ async def list_articles(
     articles = await run_in_threadpool(
         publishing.list_articles, rt.db, site.id, limit=limit, offset=offset
     )
-    return _json({"articles": [article_out(a, _base_url(rt)) for a in articles]})
+    return _json({"articles": [_article(rt, site, a) for a in articles]})
 
 
 @router.get("/articles/{slug}", response_model=ArticleOut, summary="One article")
 async def get_article(slug: str, rt: RuntimeDep, site: SiteDep) -> Response:
     article = await run_in_threadpool(discussion.get_article, rt.db, site.id, slug)
-    return _json(article_out(article, _base_url(rt)))
+    return _json(_article(rt, site, article))
 
 
 @router.post(
@@ -92,7 +92,7 @@ async def add_article(payload: ArticleIn, rt: RuntimeDep, site: SiteDep) -> Resp
     article = await run_in_threadpool(
         publishing.add_article, rt.db, rt.events, site.id, draft, utcnow()
     )
-    return _json(article_out(article, _base_url(rt)), status=201)
+    return _json(_article(rt, site, article), status=201)
 
 
 @router.get(
@@ -131,7 +131,7 @@ async def list_comments(
         return article.version, orjson.dumps(thread_out(article, page, order.value))
 
     version_now, body = await cache.get(
-        ("api", site.id, slug, order, after),
+        ("api", site, slug, order, after),
         version,
         build,
         revalidate=OWN_COOKIE in request.cookies,  # a writer sees their own post at once

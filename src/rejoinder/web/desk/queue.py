@@ -16,7 +16,7 @@ from rejoinder.core.errors import Conflict, Invalid
 from rejoinder.core.models import QueueFilters, Site
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import desk
-from rejoinder.web.deps import DeskStaffDep, RuntimeDep, SiteDep, Staff, check_csrf
+from rejoinder.web.deps import DeskStaffDep, RuntimeDep, Staff, check_csrf
 from rejoinder.web.params import PathId, parse_cursor, parse_ids, parse_since, parse_until
 
 router = APIRouter(include_in_schema=False)
@@ -167,10 +167,9 @@ async def held(
     request: Request,
     staff: DeskStaffDep,
     rt: RuntimeDep,
-    site: SiteDep,
     params: QueueParamsDep,
 ) -> Response:
-    return await _queue(request, staff, rt, site, "held", params)
+    return await _queue(request, staff, rt, staff.site, "held", params)
 
 
 @router.get("/admin/reported")
@@ -178,10 +177,9 @@ async def reported(
     request: Request,
     staff: DeskStaffDep,
     rt: RuntimeDep,
-    site: SiteDep,
     params: QueueParamsDep,
 ) -> Response:
-    return await _queue(request, staff, rt, site, "reported", params)
+    return await _queue(request, staff, rt, staff.site, "reported", params)
 
 
 @router.get("/admin/published")
@@ -189,10 +187,9 @@ async def published(
     request: Request,
     staff: DeskStaffDep,
     rt: RuntimeDep,
-    site: SiteDep,
     params: QueueParamsDep,
 ) -> Response:
-    return await _queue(request, staff, rt, site, "published", params)
+    return await _queue(request, staff, rt, staff.site, "published", params)
 
 
 @router.get("/admin/refused")
@@ -200,10 +197,9 @@ async def refused(
     request: Request,
     staff: DeskStaffDep,
     rt: RuntimeDep,
-    site: SiteDep,
     params: QueueParamsDep,
 ) -> Response:
-    return await _queue(request, staff, rt, site, "refused", params)
+    return await _queue(request, staff, rt, staff.site, "refused", params)
 
 
 @router.get("/admin/all")
@@ -211,10 +207,9 @@ async def all_comments(
     request: Request,
     staff: DeskStaffDep,
     rt: RuntimeDep,
-    site: SiteDep,
     params: QueueParamsDep,
 ) -> Response:
-    return await _queue(request, staff, rt, site, "all", params)
+    return await _queue(request, staff, rt, staff.site, "all", params)
 
 
 async def _form(request: Request) -> FormData:
@@ -255,11 +250,10 @@ def _done(rt: Runtime, target: str, message: str, kind: str = "ok") -> Response:
 
 
 @router.post("/admin/comments/bulk")
-async def bulk_action(
-    request: Request, staff: DeskStaffDep, rt: RuntimeDep, site: SiteDep
-) -> Response:
+async def bulk_action(request: Request, staff: DeskStaffDep, rt: RuntimeDep) -> Response:
     form = await _form(request)
     check_csrf(staff, _field(form, "csrf"))
+    site = staff.site
     ids = parse_ids(form.getlist("ids"))
     try:
         result = await run_in_threadpool(
@@ -289,10 +283,10 @@ async def comment_action(
     action: str,
     staff: DeskStaffDep,
     rt: RuntimeDep,
-    site: SiteDep,
 ) -> Response:
     form = await _form(request)
     check_csrf(staff, _field(form, "csrf"))
+    site = staff.site
     fields = {name: _field(form, name) for name in ("note", "body", "kind", "days", "seen")}
     try:
         outcome = await run_in_threadpool(
