@@ -57,6 +57,7 @@ def test_connect_all_hears_every_event() -> None:
         "comment_edited",
         "comment_deleted",
         "article_published",
+        "site_changed",
     }
 
 
