@@ -383,8 +383,13 @@ def test_an_account_of_site_a_can_neither_see_nor_act_on_site_b(sites: Sites, ac
                 else:
                     data = {"csrf": csrf, "site": "bravo", "name": "bravo", **form}
                     data["ids"] = str(sites.bravo_comment)
-                    extra = {"data": data} if method == "POST" else {}
-                    answer = desk.request(method, path, params=query, headers=headers, **extra)
+                    answer = desk.request(
+                        method,
+                        path,
+                        params=query,
+                        headers=headers,
+                        data=data if method == "POST" else None,
+                    )
                 label = f"{method} {path} {query or headers} -> {answer.status_code}"
                 if query and answer.status_code not in (403, 404):
                     failures.append(f"{label}: not refused")  # named: refused outright
