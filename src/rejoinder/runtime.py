@@ -35,8 +35,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-# How often, at most, a worker reads the sites again after something was written somewhere.
+# How often, at most, a worker reads the sites again after something was written somewhere;
+# and how long it trusts them at most, whatever the change counter says (a command run without
+# the server's Redis setting announces nothing).
 SITES_RELOAD_SECONDS = 1.0
+SITES_MAX_AGE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,8 @@ class SiteBook:
     """The sites as this worker knows them. Sites are few and change rarely, but another
     worker or a command may add, change or remove one at any time: after a write anywhere
     (the change counter's token moved) the book is read again, at most once every
-    `SITES_RELOAD_SECONDS`; after a site change in this process (`site_changed`), at once."""
+    `SITES_RELOAD_SECONDS`, and in any case once `SITES_MAX_AGE_SECONDS` old; after a site
+    change in this process (`site_changed`), at once."""
 
     def __init__(self, db: Database, changes: ChangeCounter, sites: list[Site], token: int) -> None:
         self._db = db
@@ -77,9 +81,10 @@ class SiteBook:
         """Whether the sites should be read again before this request uses them."""
         if self._stale:
             return True
-        if time.monotonic() - self._loaded_at < SITES_RELOAD_SECONDS:
+        age = time.monotonic() - self._loaded_at
+        if age < SITES_RELOAD_SECONDS:
             return False
-        return self._changes.token() != self._token
+        return age >= SITES_MAX_AGE_SECONDS or self._changes.token() != self._token
 
     def reload(self) -> None:
         with self._lock:

@@ -18,7 +18,7 @@ import lxml.etree
 import pytest
 
 from tests import ADMIN_HEADERS, LOGOUT_CSRF, comment_payload, parse_html
-from tests.conftest import App, Databases, add_staff, add_token, cli
+from tests.conftest import TEST_ENV, App, Databases, add_staff, add_token, cli
 from tests.server.test_hostile_params import _api_routes
 
 BRAVO_TITLE = "Bravo Secret Title"
@@ -35,7 +35,7 @@ class Sites:
     bravo_comment: int
 
     def cli(self, *args: str, check: bool = True) -> Any:
-        return cli(*args, db_url=self.app.db_url, check=check)
+        return cli(*args, db_url=self.app.db_url, check=check, env=TEST_ENV)
 
     def api(self, method: str, path: str, token: str | None = None, **options: Any) -> Any:
         headers = {"Authorization": f"Bearer {token or self.admin_token}"}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests import ADMIN_HEADERS, parse_html
-from tests.conftest import Databases, Server, add_staff, add_token, cli
+from tests.conftest import TEST_ENV, Databases, Server, add_staff, add_token, cli
 
 
 def eventually(check: Callable[[], bool], seconds: float = 20) -> bool:
@@ -77,7 +77,9 @@ def test_a_site_added_through_one_server_is_served_by_the_other(
     assert first.get(f"/articles/{slug}").status_code == 404  # not in the default site
 
     # A change by a command reaches both: the new base URL is in the second's links.
-    cli("site", "update", "kilo", "--base-url", "https://kilo.example.org", db_url=first.db_url)
+    # (A command runs with the servers' settings, their Redis among them, as in production.)
+    update = ("site", "update", "kilo", "--base-url", "https://kilo.example.org")
+    cli(*update, db_url=first.db_url, env=TEST_ENV)
 
     def url_on_second() -> str:
         found = second.get(f"/api/v1/articles/{slug}", headers={"Host": "kilo.test"})
@@ -99,6 +101,7 @@ def test_a_site_removed_through_one_server_is_gone_from_the_other(
         "--domain",
         "lima.test",
         db_url=first.db_url,
+        env=TEST_ENV,
     )
     assert eventually(lambda: "Lima Ledger" in title_on(second, "lima.test"))
     assert eventually(lambda: "Lima Ledger" in title_on(first, "lima.test"))
