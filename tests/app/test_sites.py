@@ -37,9 +37,16 @@ class Sites:
     def cli(self, *args: str, check: bool = True) -> Any:
         return cli(*args, db_url=self.app.db_url, check=check, env=TEST_ENV)
 
-    def api(self, method: str, path: str, token: str | None = None, **options: Any) -> Any:
-        headers = {"Authorization": f"Bearer {token or self.admin_token}"}
-        return self.app.request(method, path, headers=headers, **options)
+    def api(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        **options: Any,
+    ) -> Any:
+        auth = {"Authorization": f"Bearer {token or self.admin_token}", **(headers or {})}
+        return self.app.request(method, path, headers=auth, **options)
 
 
 def eventually(check: Callable[[], bool], seconds: float = 15) -> bool:
@@ -459,3 +466,30 @@ def test_user_commands_limit_and_free_an_account(sites: Sites) -> None:
     sites.cli("user", "sites", name, "--site", "hotel")
     kept = sites.cli("site", "remove", "hotel", check=False)
     assert kept.returncode == 1 and name in kept.stderr
+
+
+def test_the_policy_and_an_article_from_a_file_go_to_the_site_named(
+    sites: Sites, tmp_path: Any
+) -> None:
+    story = tmp_path / "story.md"
+    story.write_text("---\ntitle: Filed for bravo\nslug: filed-for-bravo\n---\nText.\n")
+    sites.cli("article", "add", str(story), "--site", "bravo")
+    bravo = {"Host": "bravo.test"}
+    assert sites.app.get("/articles/filed-for-bravo", headers=bravo).status_code == 200
+    assert sites.app.get("/articles/filed-for-bravo").status_code == 404
+    # The policy page and API act on the Host's site, or the one named, not the default.
+    with closing(sites.app.log_in("root")) as desk:
+        for headers, query in ((bravo, {}), ({}, {"site": "bravo"})):
+            page = desk.get("/admin/policy", headers=headers, params=query)
+            [heading] = parse_html(page.text).xpath('//span[@class="policy-site"]')
+            assert heading.text_content() == f"{BRAVO_TITLE} (bravo)"
+            [named] = parse_html(page.text).xpath(
+                '//form[@action="/admin/policy"]//input[@name="site"]/@value'
+            )
+            assert named == "bravo"
+    for headers, query in ((bravo, {}), ({}, {"site": "bravo"})):
+        policy = sites.api("GET", "/api/v1/admin/policy", headers=headers, params=query)
+        assert policy.status_code == 200 and policy.json()["site"] == "bravo"
+    assert sites.api("GET", "/api/v1/admin/policy").json()["site"] == "default"
+    unknown = sites.api("GET", "/api/v1/admin/policy", params={"site": "nowhere"})
+    assert unknown.status_code == 404 and "nowhere" in unknown.json()["message"]
