@@ -216,8 +216,8 @@ async def remove_site(
             )
         )
     except (Conflict, Forbidden) as error:
-        await fresh_sites(rt)
-        return _page(request, rt, staff, warning=error.message, status=409)
+        status = 403 if isinstance(error, Forbidden) else 409
+        return _page(request, rt, staff, warning=error.message, status=status)
     return RedirectResponse("/admin/sites?done=removed", status_code=303)
 
 
