@@ -493,3 +493,28 @@ def test_the_policy_and_an_article_from_a_file_go_to_the_site_named(
     assert sites.api("GET", "/api/v1/admin/policy").json()["site"] == "default"
     unknown = sites.api("GET", "/api/v1/admin/policy", params={"site": "nowhere"})
     assert unknown.status_code == 404 and "nowhere" in unknown.json()["message"]
+
+
+def test_a_queue_opened_for_a_site_acts_on_that_site(sites: Sites) -> None:
+    posted = sites.app.post(
+        f"/api/v1/articles/{sites.bravo_slug}/comments",
+        json=comment_payload(body="To be rejected on bravo."),
+        headers={"Host": "bravo.test"},
+    )
+    comment_id = posted.json()["id"]
+    with closing(sites.app.log_in("root")) as desk:
+        page = parse_html(desk.get("/admin/all", params={"site": "bravo"}).text)
+        [back] = page.xpath(
+            f'//form[@action="/admin/comments/{comment_id}/approve"]//input[@name="back"]/@value'
+        )
+        assert "site=bravo" in back
+        csrf = page.xpath(LOGOUT_CSRF)[0]
+        path = f"/admin/comments/{comment_id}/reject"
+        # From a page of the default site, the comment is not there to act on.
+        assert desk.post(path, data={"csrf": csrf, "back": "/admin/all"}).status_code == 404
+        done = desk.post(path, data={"csrf": csrf, "back": back})
+        assert done.status_code == 303 and "site=bravo" in done.headers["location"]
+    thread = sites.app.get(
+        f"/api/v1/articles/{sites.bravo_slug}/comments", headers={"Host": "bravo.test"}
+    ).json()
+    assert comment_id not in [c["id"] for c in thread["comments"]]

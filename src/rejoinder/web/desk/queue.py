@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -16,7 +16,7 @@ from rejoinder.core.errors import Conflict, Invalid
 from rejoinder.core.models import QueueFilters, Site
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import desk
-from rejoinder.web.deps import DeskStaffDep, RuntimeDep, Staff, check_csrf
+from rejoinder.web.deps import DeskStaffDep, RuntimeDep, Staff, check_csrf, site_for
 from rejoinder.web.params import PathId, parse_cursor, parse_ids, parse_since, parse_until
 
 router = APIRouter(include_in_schema=False)
@@ -235,6 +235,13 @@ def _back(form: FormData) -> str:
     return back
 
 
+async def _acted_on(rt: Runtime, staff: Staff, form: FormData) -> Site:
+    """The site of the queue the form came from (its `back` address names it when the page
+    was opened with ?site=), else the request's own."""
+    named = parse_qs(urlsplit(_field(form, "back")).query).get("site", [""])[0]
+    return await site_for(rt, staff, named or None)
+
+
 def _done(rt: Runtime, target: str, message: str, kind: str = "ok") -> Response:
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
@@ -253,7 +260,7 @@ def _done(rt: Runtime, target: str, message: str, kind: str = "ok") -> Response:
 async def bulk_action(request: Request, staff: DeskStaffDep, rt: RuntimeDep) -> Response:
     form = await _form(request)
     check_csrf(staff, _field(form, "csrf"))
-    site = staff.site
+    site = await _acted_on(rt, staff, form)
     ids = parse_ids(form.getlist("ids"))
     try:
         result = await run_in_threadpool(
@@ -286,7 +293,7 @@ async def comment_action(
 ) -> Response:
     form = await _form(request)
     check_csrf(staff, _field(form, "csrf"))
-    site = staff.site
+    site = await _acted_on(rt, staff, form)
     fields = {name: _field(form, name) for name in ("note", "body", "kind", "days", "seen")}
     try:
         outcome = await run_in_threadpool(
