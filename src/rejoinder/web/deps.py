@@ -32,7 +32,7 @@ import orjson
 from fastapi import Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from rejoinder.core.errors import Forbidden, RejoinderError
+from rejoinder.core.errors import Forbidden, NotFound, RejoinderError
 from rejoinder.core.models import Site, User
 from rejoinder.runtime import Runtime, SiteBook, utcnow
 from rejoinder.usecases import accounts
@@ -41,6 +41,7 @@ from rejoinder.web.errors import ApiError
 
 SESSION_COOKIE = "rj_desk"
 SITE_COOKIE = "rj_desk_site"  # the site last chosen in the desk's site chooser
+SITE_NAME_MAX = 60
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -73,6 +74,8 @@ async def named_site(rt: Runtime, name: str | None) -> Site:
     book = await fresh_sites(rt)
     if not name:
         return book.default
+    if len(name) > SITE_NAME_MAX:
+        raise NotFound("There is no site with so long a name.")
     known = book.named(name)
     return known if known is not None else await run_in_threadpool(rt.site_named, name)
 
@@ -161,12 +164,10 @@ class Staff:
         return self.chosen
 
 
+# Not constrained here: who is asking is checked first, and only then what they ask for.
 SiteQuery = Annotated[
     str | None,
-    Query(
-        description="The site to act on (its name); by default the site of the Host.",
-        max_length=60,
-    ),
+    Query(description="The site to act on (its name); by default the site of the Host."),
 ]
 
 
@@ -218,7 +219,7 @@ async def site_for(rt: Runtime, staff: Staff, name: str | None) -> Site:
     if staff.user.is_limited:
         site = (await fresh_sites(rt)).named(name)
         if site is None or not staff.user.can_act_on(site.id):
-            raise Forbidden(f"Your account does not act on the site {name!r}.")
+            raise Forbidden(f"Your account does not act on the site {name[:SITE_NAME_MAX]!r}.")
         return site
     return await named_site(rt, name)
 
