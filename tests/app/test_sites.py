@@ -78,6 +78,13 @@ def sites(databases: Databases) -> Iterator[Sites]:
         slugs = {}
         for name in ("alpha", "bravo"):
             headers = {**ADMIN_HEADERS, "Host": f"{name}.test"}
+            # Added by a command, as by another process: the app reads it within seconds.
+            title = BRAVO_TITLE if name == "bravo" else "Alpha"
+
+            def served(title: str = title, host: str = f"{name}.test") -> bool:
+                return title in app.get("/", headers={"Host": host}).text
+
+            assert eventually(served)
             made = app.post(
                 "/api/v1/articles",
                 json={"title": f"{name} article {uuid.uuid4().hex[:6]}", "body": "Text."},
