@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests import ADMIN_HEADERS, parse_html
-from tests.conftest import TEST_ENV, Databases, Server, add_staff, add_token, cli
+from tests.conftest import TEST_ENV, Databases, Server, add_staff, add_token, cli, rejoinder
 
 
 def eventually(check: Callable[[], bool], seconds: float = 20) -> bool:
@@ -111,3 +111,26 @@ def test_a_site_removed_through_one_server_is_gone_from_the_other(
     )
     assert gone.status_code == 204, gone.text
     assert eventually(lambda: "Lima Ledger" not in title_on(second, "lima.test"))
+
+
+def test_the_command_names_each_wrong_option_and_exits_non_zero(
+    servers: tuple[Server, Server],
+) -> None:
+    first, _second = servers
+    ran = rejoinder(
+        "site",
+        "add",
+        "mike",
+        "--origin",
+        "https://www.mike.example/news",
+        "--language",
+        "fr",
+        db_url=first.db_url,
+        check=False,
+    )
+    assert ran.returncode == 1
+    assert "--origin: The origin 'https://www.mike.example/news' has a path" in ran.stderr
+    assert "--language: The language 'fr' is not one this server speaks: en, de." in ran.stderr
+    assert "Traceback" not in ran.stderr
+    listed = rejoinder("site", "list", db_url=first.db_url).stdout
+    assert "mike" not in listed
