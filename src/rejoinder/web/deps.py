@@ -224,13 +224,24 @@ async def site_for(rt: Runtime, staff: Staff, name: str | None) -> Site:
     return await named_site(rt, name)
 
 
-async def get_desk_staff(request: Request, rt: RuntimeDep, site: SiteQuery = None) -> Staff:
-    """For desk pages: the logged-in person, or a redirect to the login page and back."""
+async def get_desk_session(request: Request, rt: RuntimeDep) -> Staff:
+    """The logged-in person, or a redirect to the login page and back (for what concerns the
+    session alone, as logging out; desk pages use `get_desk_staff`)."""
     staff = await _from_session(request, rt)
     if staff is None:
         raise LoginRequired(
             request.url.path + (f"?{request.url.query}" if request.url.query else "")
         )
+    return staff
+
+
+DeskSessionDep = Annotated[Staff, Depends(get_desk_session)]
+
+
+async def get_desk_staff(
+    request: Request, rt: RuntimeDep, staff: DeskSessionDep, site: SiteQuery = None
+) -> Staff:
+    """For desk pages: the logged-in person and the site the page is about."""
     return await _acting_on(request, rt, staff, site, desk=True)
 
 
