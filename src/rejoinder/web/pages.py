@@ -98,7 +98,8 @@ async def _thread(
         return article.version, CachedThread(article=article, page=page, comments_html=html)
 
     writer = OWN_COOKIE in request.cookies  # read-your-writes, whichever worker answers
-    return await cache.get(("html", site.id, slug, sort, cursor), version, build, revalidate=writer)
+    # Keyed by the whole site: a changed site (its title, its base URL) is a new page.
+    return await cache.get(("html", site, slug, sort, cursor), version, build, revalidate=writer)
 
 
 def _own_links(html: str, owned: frozenset[int]) -> str:
