@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -76,6 +76,13 @@ def add_site(
         .returning(sites.c.id)
     ).scalar_one()
     return Site(id=site_id, name=name, title=title, domain=domain)
+
+
+def set_site_origins(conn: Connection, site_id: int, origins: Sequence[str]) -> None:
+    """The origins allowed to embed the site's discussions (a list, stored as JSON)."""
+    conn.execute(
+        update(sites).where(sites.c.id == site_id).values(origins=json.dumps(list(origins)))
+    )
 
 
 def ensure_default_site(conn: Connection, title: str, now: datetime) -> Site:

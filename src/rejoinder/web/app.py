@@ -20,7 +20,7 @@ from rejoinder.core.articlefile import ARTICLE_BODY_MAX
 from rejoinder.runtime import Runtime, open_runtime, utcnow
 from rejoinder.settings import Settings, load_settings
 from rejoinder.usecases.moderation import purge_refused
-from rejoinder.web import api, api_docs, feeds, pages
+from rejoinder.web import api, api_docs, embed, feeds, pages
 from rejoinder.web.cookies import Identity
 from rejoinder.web.deps import LoginRequired
 from rejoinder.web.desk import login as auth
@@ -109,6 +109,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(api.router)
     app.include_router(feeds.router)
     app.include_router(pages.router)
+    app.include_router(embed.router)
+    app.include_router(embed.admin_router)
     app.include_router(desk_router)
     app.include_router(admin_api_router)
     app.include_router(reports_router)
@@ -119,5 +121,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(api_docs.router)
     app.add_middleware(QueryWithoutNul)
     app.add_middleware(BodyLimit, limit_for=body_limits(settings.body_max, ARTICLE_BODY_MAX))
+    app.add_middleware(embed.EmbedCors, runtime=rt)
     app.add_middleware(SecurityHeaders)
     return app
