@@ -286,6 +286,7 @@ async def thread(
         errors={},
         reply_to=None,
         limits=rt.limits,
+        edit_minutes=rt.settings.edit_window_minutes,
         form_token=identity.form_token(utcnow()),
         newest_query=_thread_query(ref.page_id, Sort.NEWEST.value),
         oldest_query=_thread_query(ref.page_id, Sort.OLDEST.value),
