@@ -24,31 +24,11 @@ from tests import (
     comment_payload,
     parse_html,
 )
-from tests.conftest import App, Databases, add_staff, add_token, cli
+from tests.conftest import App, Databases, add_staff, add_token, allow_origins, cli
 
 HOST = "http://news.example:8080"  # the origin of the pages that embed the default site
 EVIL = "https://elsewhere.example"
 THREAD = "/embed/default/thread"
-
-
-def allow_origins(
-    db_url: str, *origins: str, site: str = "default", policy: dict[str, Any] | None = None
-) -> None:
-    """Set a site's embedding origins (and its policy) straight in the store: the `site`
-    commands are another part's, and this keeps the setup to one call."""
-    from rejoinder.store import sites
-    from rejoinder.store.database import Database
-
-    db = Database(db_url, pool_size=1)
-    try:
-        with db.write() as conn:
-            found = sites.get_site(conn, site)
-            assert found is not None
-            sites.set_site_origins(conn, found.id, origins)
-            if policy is not None:
-                sites.update_site_settings(conn, found.id, {"policy": policy})
-    finally:
-        db.dispose()
 
 
 @dataclass

@@ -358,6 +358,7 @@
     });
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  // The tag usually comes after the div: start at once rather than wait for the whole page.
+  if (document.getElementById("rejoinder-thread")) start();
+  else document.addEventListener("DOMContentLoaded", start);
 })();
