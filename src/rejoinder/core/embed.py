@@ -53,6 +53,8 @@ def page_ref(page_id: str | None, title: str | None, url: str | None) -> PageRef
         if clean_url is None:
             raise Invalid("page_id", "Name the page: give its page id or its URL.")
         key = clean_url
+        if len(key) > PAGE_ID_MAX:  # a long address is known by its hash
+            key = "url:" + hashlib.sha256(key.encode()).hexdigest()
     if len(key) > PAGE_ID_MAX:
         raise Invalid("page_id", f"A page id is at most {PAGE_ID_MAX} characters long.")
     name = clean_line(title or "")[:TITLE_MAX] or (clean_url or key)[:TITLE_MAX]

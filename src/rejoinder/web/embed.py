@@ -218,7 +218,7 @@ def _thread_query(page_id: str, sort: str, cursor: int | None = None) -> str:
 @router.get(
     "/embed/{site}/thread",
     summary="A page's discussion as an HTML fragment (made on the first load from its site)",
-    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}}, "description": "The HTML fragment."}},
 )
 async def thread(
     request: Request,
