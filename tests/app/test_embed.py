@@ -204,9 +204,12 @@ def test_post_reply_edit_and_delete_from_the_widget(embedded: Embedded) -> None:
     # Another comment's token owns nothing here.
     theirs = {"Origin": HOST, "X-Rejoinder-Edit": reply["edit_token"]}
     assert_error(embedded.app.request("PATCH", edit_url, json={"body": "x"}, headers=theirs), 403)
-    edited = embedded.app.request("PATCH", edit_url, json={"body": "First, edited."}, headers=own)
+    source = embedded.app.get(edit_url, headers=own)
+    assert source.json() == {"id": first["comment"]["id"], "body": "First, from the widget."}
+    assert_error(embedded.app.get(edit_url, headers=theirs), 403)
+    edited = embedded.app.request("PATCH", edit_url, json={"body": "First, *edited*."}, headers=own)
     assert edited.status_code == 200, edited.text
-    assert "First, edited." in parse_html(edited.json()["html"]).text_content()
+    assert "<em>edited</em>" in edited.json()["html"]
 
     # Answered, it keeps its place as "[deleted]"; the reply, unanswered, goes.
     gone = embedded.app.request("DELETE", edit_url, headers=own)

@@ -362,6 +362,21 @@ async def post(
     )
 
 
+@router.get(
+    "/embed/{site}/comments/{comment_id}",
+    summary=f"The writer's own text as written, with the {EDIT_HEADER} header, to edit it",
+)
+async def own_text(
+    request: Request, site: str, comment_id: PathId, rt: RuntimeDep, identity: IdentityDep
+) -> Response:
+    the_site = await _site(rt, site)
+    _require_origin(request, the_site)
+    if comment_id not in identity.edit_owned(request.headers.get(EDIT_HEADER)):
+        raise ApiError(403, "Only the writer of a comment can read it to change it.")
+    own = await run_in_threadpool(discussion.get_own_comment, rt.db, comment_id)
+    return _json({"id": comment_id, "body": own.comment.body_markdown})
+
+
 @router.patch(
     "/embed/{site}/comments/{comment_id}",
     summary=f"Edit from the widget, with the {EDIT_HEADER} header, within the window",

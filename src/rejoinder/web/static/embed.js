@@ -95,7 +95,9 @@
       a.href = base + a.getAttribute("href");
       if (a.classList.contains("report")) { a.target = "_blank"; a.rel = "nofollow noopener"; }
     });
-    scope.querySelectorAll("li.comment").forEach(function (li) {
+    var items = [].slice.call(scope.querySelectorAll("li.comment"));
+    if (scope.matches("li.comment")) items.push(scope);
+    items.forEach(function (li) {
       var id = li.id.slice(8);
       var actions = li.querySelector(":scope > .comment-body > .comment-actions");
       if (tokens[id] && actions && !actions.querySelector(".rj-edit")) {
@@ -260,7 +262,11 @@
     if (!text || $(".rj-editor", li)) return;
     var form = make("form", { "class": "rj-editor" });
     var area = form.appendChild(make("textarea", { rows: "5", "aria-label": T.edit }));
+    var headers = { "X-Rejoinder-Edit": tokens[id].token };
     area.value = text.innerText.trim();
+    request("GET", "/comments/" + id, null, headers).then(function (answer) {
+      if (answer.ok) area.value = answer.data.body;  // the Markdown as written
+    });
     form.appendChild(make("button", { type: "submit" }, T.save));
     var cancel = form.appendChild(make("button", { type: "button" }, T.cancel));
     text.hidden = true;
@@ -270,7 +276,7 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       form.querySelectorAll(".field-error").forEach(function (el) { el.remove(); });
-      request("PATCH", "/comments/" + id, { body: area.value }, { "X-Rejoinder-Edit": tokens[id].token })
+      request("PATCH", "/comments/" + id, { body: area.value }, headers)
         .then(function (answer) {
           if (!answer.ok) {
             form.insertBefore(make("p", { "class": "field-error", role: "alert" }, answer.data.message || T.failed), area);
@@ -296,7 +302,7 @@
         var body = $(":scope > .comment-body", li);
         body.querySelector(".text").replaceChildren(make("p", { "class": "placeholder" }, answer.data.placeholder));
         body.querySelector(".author").textContent = answer.data.placeholder;
-        body.querySelector(".comment-actions").remove();
+        body.querySelectorAll(".comment-actions, .says, .edited").forEach(function (el) { el.remove(); });
       } else {
         li.remove();
       }
@@ -307,6 +313,7 @@
   }
 
   function more(link) {
+    if (link.getAttribute("aria-disabled")) return;
     link.setAttribute("aria-disabled", "true");
     var sort = $("#comments").getAttribute("data-sort");
     fragment(pageParams({ sort: sort, cursor: link.getAttribute("data-cursor") })).then(function (html) {
@@ -330,7 +337,9 @@
     var is = function (selector) { return target.matches(selector); };
     if (is("a.reply[data-reply-to]")) replyTo(target);
     else if (is("#cancel-reply")) restoreForm();
-    else if (is("a[data-sort]")) fragment(pageParams({ sort: target.getAttribute("data-sort") })).then(show);
+    else if (is("a[data-sort]")) {
+      fragment(pageParams({ sort: target.getAttribute("data-sort") })).then(show, function () { say(T.failed); });
+    }
     else if (is("a[rel=next][data-cursor]")) more(target);
     else if (is(".rj-edit")) editor(target);
     else if (is(".rj-delete")) remove(target);
