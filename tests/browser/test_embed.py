@@ -16,7 +16,8 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, Viewport
 from tests import ADMIN_HEADERS, REFUSED_TEXT, RELAXED, comment_payload
 from tests.conftest import Databases, Server, allow_origins
 
-from .conftest import screenshot_dir
+from .conftest import require_axe, screenshot_dir
+from .test_accessibility import BLOCKING, report, run_axe
 
 pytestmark = pytest.mark.browser
 
@@ -336,3 +337,23 @@ def test_styles_stay_on_their_side_and_screenshots(
                 assert path.stat().st_size > 10_000
             finally:
                 context.close()
+
+
+def test_the_widget_has_no_serious_accessibility_violations(setup: Setup, browser: Browser) -> None:
+    """axe looks into the shadow root too: labels, contrast (light and dark), landmarks."""
+    require_axe()
+    url = setup.host.add("story-axe")
+    for scheme in ("light", "dark"):
+        context = browser.new_context(color_scheme=scheme)
+        try:
+            page = open_host(context, url)
+            if not widget(page).locator("li.comment").count():
+                slug = widget(page).locator("#comments").get_attribute("data-slug")
+                post_as_script(setup, str(slug), "Something to reply to.")
+                page.reload()
+            widget(page).locator("a.reply").first.click()
+            expect(widget(page).locator("#replying-to")).to_be_visible()
+            blocking = [v for v in run_axe(page) if v["impact"] in BLOCKING]
+            assert report(f"widget, {scheme}", blocking) == []
+        finally:
+            context.close()
