@@ -8,6 +8,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,6 +101,14 @@ def test_first_load_from_an_allowed_origin_makes_the_discussion(embedded: Embedd
     again = parse_html(embedded.load(page, title="Something else").text)
     assert slug_of(again) == slug
     assert embedded.app.get(f"/api/v1/articles/{slug}").json()["title"] == "Bridge vote"
+
+
+def test_simultaneous_first_loads_make_one_discussion(embedded: Embedded) -> None:
+    page = new_page()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        loads = list(pool.map(lambda _: embedded.load(page, title="Busy"), range(6)))
+    assert [r.status_code for r in loads] == [200] * 6, [r.text for r in loads]
+    assert len({slug_of(parse_html(r.text)) for r in loads}) == 1
 
 
 def test_a_page_without_an_id_is_known_by_its_url(embedded: Embedded) -> None:
