@@ -104,7 +104,6 @@ def setup(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Ite
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
     made = browser.new_context(viewport={"width": 1280, "height": 900})
-    made.on("dialog", lambda dialog: dialog.accept())  # "Delete this comment?"
     yield made
     made.close()
 
@@ -116,6 +115,7 @@ def widget(page: Page) -> Locator:
 
 def open_host(context: BrowserContext, url: str) -> Page:
     page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # "Delete this comment?"
     page.goto(url)
     expect(widget(page).locator("#comments-title")).to_be_visible()
     return page
