@@ -315,6 +315,7 @@ def _json(content: Any, status: int = 200) -> Response:
     status_code=201,
     summary="Post from the widget: the comment, its HTML and the writer's edit token",
     dependencies=[JsonBody],
+    responses={202: {"description": "Held for a moderator: shown to its writer only."}},
 )
 async def post(
     request: Request,
@@ -381,6 +382,7 @@ async def own_text(
     "/embed/{site}/comments/{comment_id}",
     summary=f"Edit from the widget, with the {EDIT_HEADER} header, within the window",
     dependencies=[JsonBody],
+    responses={202: {"description": "The new text waits for a moderator."}},
 )
 async def edit(
     request: Request,
