@@ -399,7 +399,10 @@ def test_schema_org_markup_names_shown_comments_and_never_an_email(moderated: Em
             headers={"Origin": HOST},
         )
     assert held.status_code == 202
-    for html in (moderated.load(page).text, moderated.app.get(f"/articles/{slug}").text):
+    article_page = moderated.app.get(f"/articles/{slug}").text
+    canonical = parse_html(article_page).xpath('//link[@rel="canonical"]/@href')
+    assert canonical == [f"https://news.example/{page}"]
+    for html in (moderated.load(page).text, article_page):
         assert "hidden@example.org" not in html and "ada@example.org" not in html
         markup = ld_markup(html)
         assert markup["@context"] == "https://schema.org"
