@@ -24,8 +24,9 @@
     fetch(base + "/api/v1/counts?" + query, { credentials: "omit" })
       .then(function (response) { return response.json(); })
       .then(function (data) {
+        var pages = data.pages || {};
         batch.forEach(function (el) {
-          el.textContent = text(data.pages[el.getAttribute("data-rejoinder-count")] || 0);
+          el.textContent = text(pages[el.getAttribute("data-rejoinder-count")] || 0);
         });
       }, function () { /* counts are a nicety: leave the elements as they were */ });
     if (waiting.length) flush();

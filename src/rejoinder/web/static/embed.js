@@ -155,7 +155,7 @@
     });
   }
   function showError(form, field, message) {
-    var input = field && form.querySelector("#" + field + ":not([type=hidden])");
+    var input = field && form.querySelector("#" + CSS.escape(field) + ":not([type=hidden])");
     if (!input) {
       var alert = make("p", { "class": "rj-alert", role: "alert" }, message);
       form.insertBefore(alert, form.firstChild);
@@ -164,7 +164,7 @@
     var note = make("p", { "class": "field-error", id: field + "-error" });
     note.appendChild(make("span", { "class": "visually-hidden" }, T.error));
     note.appendChild(document.createTextNode(message));
-    var label = form.querySelector("label[for=" + field + "]");
+    var label = form.querySelector("label[for=" + CSS.escape(field) + "]") || input.previousSibling;
     label.parentNode.insertBefore(note, label.nextSibling);
     input.closest(".field").classList.add("has-error");
     input.setAttribute("aria-invalid", "true");
