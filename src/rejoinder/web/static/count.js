@@ -1,34 +1,25 @@
-// Rejoinder's counts: fills every [data-rejoinder-count="page-id"] with its discussion's
-// comment count, also in elements added later, with one request per batch.
+// Rejoinder's counts: fills every [data-rejoinder-count="page-id"], also those added later,
+// one request per batch.
 (function () {
   "use strict";
-  var T = { count: ["No comments", "1 comment", "{n} comments"] };  // the reader-facing strings
-  var script = document.currentScript;
-  if (!script || !window.fetch) return;
-  var base = script.src.replace(/\/count\.js([?#].*)?$/, "");
-  var site = script.getAttribute("data-site");
+  var T = { count: ["No comments", "1 comment", "{n} comments"] };  // reader-facing strings
+  var me = document.currentScript;
+  if (!me) return;
+  var base = me.src.replace(/\/count\.js([?#].*)?$/, ""), site = me.getAttribute("data-site");
   var seen = new WeakSet(), waiting = [], timer = 0;
 
-  function text(n) {
-    return T.count[Math.min(n, 2)].replace("{n}", n.toLocaleString());
-  }
   function flush() {
     timer = 0;
-    var batch = waiting.splice(0, 200), ids = [];
-    batch.forEach(function (el) {
-      var id = el.getAttribute("data-rejoinder-count");
-      if (ids.indexOf(id) < 0) ids.push(id);
-    });
-    var query = new URLSearchParams(site ? { site: site } : {});
-    ids.forEach(function (id) { query.append("page_id", id); });
+    var batch = waiting.splice(0, 200), query = new URLSearchParams(site ? { site: site } : {});
+    batch.forEach(function (el) { query.append("page_id", el.getAttribute("data-rejoinder-count")); });
     fetch(base + "/api/v1/counts?" + query, { credentials: "omit" })
       .then(function (response) { return response.json(); })
       .then(function (data) {
-        var pages = data.pages || {};
         batch.forEach(function (el) {
-          el.textContent = text(pages[el.getAttribute("data-rejoinder-count")] || 0);
+          var n = (data.pages || {})[el.getAttribute("data-rejoinder-count")] || 0;
+          el.textContent = T.count[Math.min(n, 2)].replace("{n}", n.toLocaleString());
         });
-      }, function () { /* counts are a nicety: leave the elements as they were */ });
+      }, function () { /* a count is a nicety: leave the element as it was */ });
     if (waiting.length) flush();
   }
   function scan(node) {
