@@ -231,8 +231,11 @@ async def thread(
     sort: Annotated[str, Query(description="oldest or newest", json_schema_extra=SORTS)] = "oldest",
     cursor: Annotated[
         str | None,
-        Query(description="From data-next of the previous page", json_schema_extra=CURSOR),
+        Query(description="From data-cursor of the previous page", json_schema_extra=CURSOR),
     ] = None,
+    fresh: Annotated[
+        bool, Query(description="A writer's read: skip the worker's shortcut, see their post")
+    ] = False,
 ) -> Response:
     the_site = await _site(rt, site)
     order, after = parse_sort(sort), parse_cursor(cursor)
@@ -271,7 +274,7 @@ async def thread(
         return fresh.version, (fresh, page, html, ld_json(markup))
 
     _version, (fresh, page, comments_html, markup) = await cache.get(
-        ("embed", the_site.id, slug, order, after), version, build
+        ("embed", the_site.id, slug, order, after), version, build, revalidate=fresh
     )
     body = render(
         "embed/thread.html",

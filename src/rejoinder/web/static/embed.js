@@ -79,6 +79,7 @@
     var url = data.url || (canonical && canonical.href) || location.href.split("#")[0];
     var params = { title: data.title || document.title, url: url };
     if (data.pageId) params.page_id = data.pageId;  // else the server keys the page by its URL
+    if (Object.keys(tokens).length) params.fresh = "1";  // a writer sees their own posts at once
     for (var name in extra) params[name] = extra[name];
     return params;
   }
