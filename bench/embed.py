@@ -231,6 +231,7 @@ def main() -> int:
     finally:
         if httpd is not None:
             httpd.shutdown()
+            httpd.server_close()
         if process is not None:
             thread_read.stop_server(process)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -72,6 +72,7 @@ class HostSite:
 
     def stop(self) -> None:
         self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 @dataclass
@@ -163,8 +164,9 @@ def test_post_reply_edit_and_delete_on_a_page_of_another_origin(
     expect(thread.locator("#body")).to_be_focused()
     write(page, "A reply, in place.", name="Sam Replier")
     thread.locator("button[type=submit]").click()
-    reply = first.locator("ol.children > li.comment", has_text="A reply, in place.")
-    expect(reply).to_be_visible()
+    in_place = first.locator("ol.children > li.comment", has_text="A reply, in place.")
+    expect(in_place).to_be_visible()
+    reply = thread.locator(f"#{in_place.get_attribute('id')}")
     expect(thread.locator("#comments-title")).to_have_text("2 Comments")
 
     # Edit within the window, with the token the widget kept.
