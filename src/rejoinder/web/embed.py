@@ -260,7 +260,7 @@ async def thread(
         return discussion.article_version(rt.db, the_site.id, slug)
 
     def build() -> tuple[int, tuple[Article, Any, str, str]]:
-        fresh, page = discussion.read_thread_page(
+        current, page = discussion.read_thread_page(
             rt.db,
             site_id=the_site.id,
             slug=slug,
@@ -269,17 +269,17 @@ async def thread(
             page_size=rt.settings.page_size,
             max_level=rt.settings.display_depth,
         )
-        html = render("_comments.html", article=fresh, page=page)
-        markup = discussion_markup(fresh, page, _page_url(rt, the_site, fresh))
-        return fresh.version, (fresh, page, html, ld_json(markup))
+        html = render("_comments.html", article=current, page=page)
+        markup = discussion_markup(current, page, _page_url(rt, the_site, current))
+        return current.version, (current, page, html, ld_json(markup))
 
-    _version, (fresh, page, comments_html, markup) = await cache.get(
+    _version, (shown, page, comments_html, markup) = await cache.get(
         ("embed", the_site.id, slug, order, after), version, build, revalidate=fresh
     )
     body = render(
         "embed/thread.html",
         site=the_site,
-        article=fresh,
+        article=shown,
         page=page,
         comments_html=comments_html,
         markup=markup,
