@@ -162,7 +162,7 @@ def test_post_reply_edit_and_delete_on_a_page_of_another_origin(
     first.locator("a.reply").first.click()
     expect(thread.locator("#replying-to")).to_be_visible()
     expect(thread.locator("#body")).to_be_focused()
-    write(page, "A reply, in place.", name="Sam Replier")
+    write(page, "A reply, *in place*.", name="Sam Replier")
     thread.locator("button[type=submit]").click()
     in_place = first.locator("ol.children > li.comment", has_text="A reply, in place.")
     expect(in_place).to_be_visible()
@@ -171,6 +171,7 @@ def test_post_reply_edit_and_delete_on_a_page_of_another_origin(
 
     # Edit within the window, with the token the widget kept.
     reply.locator("button.rj-edit").click()
+    expect(reply.locator(".rj-editor textarea")).to_have_value("A reply, *in place*.")
     reply.locator(".rj-editor textarea").fill("A reply, edited.")
     reply.locator(".rj-editor button[type=submit]").click()
     expect(reply.locator(".text")).to_have_text("A reply, edited.")

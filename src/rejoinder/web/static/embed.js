@@ -260,37 +260,41 @@
     var id = button.getAttribute("data-id");
     var li = root.getElementById("comment-" + id);
     var text = $(":scope > .comment-body > .text", li);
-    if (!text || $(".rj-editor", li)) return;
-    var form = make("form", { "class": "rj-editor" });
-    var area = form.appendChild(make("textarea", { rows: "5", "aria-label": T.edit }));
     var headers = { "X-Rejoinder-Edit": tokens[id].token };
-    area.value = text.innerText.trim();
-    request("GET", "/comments/" + id, null, headers).then(function (answer) {
-      if (answer.ok) area.value = answer.data.body;  // the Markdown as written
-    });
-    form.appendChild(make("button", { type: "submit" }, T.save));
-    var cancel = form.appendChild(make("button", { type: "button" }, T.cancel));
+    if (!text || text.hidden) return;
     text.hidden = true;
-    text.after(form);
-    area.focus();
-    cancel.addEventListener("click", function () { form.remove(); text.hidden = false; button.focus(); });
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      form.querySelectorAll(".field-error").forEach(function (el) { el.remove(); });
-      request("PATCH", "/comments/" + id, { body: area.value }, headers)
-        .then(function (answer) {
-          if (!answer.ok) {
-            form.insertBefore(make("p", { "class": "field-error", role: "alert" }, answer.data.message || T.failed), area);
-            return area.focus();
-          }
+    // The Markdown as written first, so that nothing arriving late replaces what is typed.
+    request("GET", "/comments/" + id, null, headers).then(function (answer) {
+      open(answer.ok ? answer.data.body : text.innerText.trim());
+    }, function () { open(text.innerText.trim()); });
+
+    function open(written) {
+      var form = make("form", { "class": "rj-editor" });
+      var area = form.appendChild(make("textarea", { rows: "5", "aria-label": T.edit }));
+      area.value = written;
+      form.appendChild(make("button", { type: "submit" }, T.save));
+      var cancel = form.appendChild(make("button", { type: "button" }, T.cancel));
+      text.after(form);
+      area.focus();
+      cancel.addEventListener("click", function () { form.remove(); text.hidden = false; button.focus(); });
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        form.querySelectorAll(".field-error").forEach(function (el) { el.remove(); });
+        var failed = function (message) {
+          form.insertBefore(make("p", { "class": "field-error", role: "alert" }, message || T.failed), area);
+          area.focus();
+        };
+        request("PATCH", "/comments/" + id, { body: area.value }, headers).then(function (answer) {
+          if (!answer.ok) return failed(answer.data.message);
           var fresh = parse(answer.data.html).firstElementChild;
           $(":scope > .comment-body", li).replaceWith($(":scope > .comment-body", fresh));
           adopt(li);
           setCount(answer.data.comment_count);
           say(answer.status === 202 ? T.held : T.edited);
           $(".rj-edit", li).focus();
-        }, function () { form.insertBefore(make("p", { "class": "field-error", role: "alert" }, T.failed), area); });
-    });
+        }, function () { failed(); });
+      });
+    }
   }
 
   function remove(button) {
