@@ -263,6 +263,7 @@ def test_counts_by_page_id_are_readable_from_the_sites_origins(embedded: Embedde
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == HOST
     assert response.json()["pages"] == {page: 1}
+    assert "Origin" in response.headers["vary"]
     elsewhere = embedded.app.get("/api/v1/counts", params=params, headers={"Origin": EVIL})
     assert "access-control-allow-origin" not in elsewhere.headers
     too_many = embedded.app.get("/api/v1/counts", params={"page_id": [str(n) for n in range(201)]})
@@ -416,3 +417,19 @@ def test_schema_org_markup_names_shown_comments_and_never_an_email(moderated: Em
         assert comments[1]["@id"].endswith(f"#comment-{reply['comment']['id']}")
         assert "Israhell" not in json.dumps(markup)
         assert "<b>" not in html.split("application/ld+json")[1].split("</script>")[0]
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("/embed.js", "text/javascript"),
+        ("/embed.css", "text/css"),
+        ("/count.js", "text/javascript"),
+    ],
+)
+def test_the_widget_files_are_served_for_any_page(embedded: Embedded, path: str, kind: str) -> None:
+    response = embedded.app.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(kind)
+    assert "max-age" in response.headers["cache-control"]
+    assert len(response.content) > 500
