@@ -31,6 +31,7 @@ from rejoinder.web.desk.queue_api import router as admin_api_router
 from rejoinder.web.desk.site_models import router as model_router
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.hardening import BodyLimit, SecurityHeaders, body_limits
+from rejoinder.web.origins import EmbedCors
 from rejoinder.web.params import QueryWithoutNul
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.rendering import make_renderer
@@ -121,6 +122,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(api_docs.router)
     app.add_middleware(QueryWithoutNul)
     app.add_middleware(BodyLimit, limit_for=body_limits(settings.body_max, ARTICLE_BODY_MAX))
-    app.add_middleware(embed.EmbedCors, runtime=rt)
+    app.add_middleware(EmbedCors, runtime=rt)
     app.add_middleware(SecurityHeaders)
     return app
