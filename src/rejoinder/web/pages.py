@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from rejoinder.core.errors import Closed, Invalid, InvalidMany, NotFound, Refused
 from rejoinder.core.models import Article, CommentInput, Site, Sort, ThreadPage
 from rejoinder.core.moderation.matching.phrasebook import patterns_ready, patterns_total
+from rejoinder.core.structured_data import discussion_markup
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import discussion, publishing
 from rejoinder.usecases.moderation import Screening
@@ -25,7 +26,7 @@ from rejoinder.web.cookies import AUTHOR_COOKIE, OWN_COOKIE, Author, Identity
 from rejoinder.web.deps import IdentityDep, RuntimeDep, SiteDep
 from rejoinder.web.params import PathId, parse_cursor, parse_int, parse_sort
 from rejoinder.web.readcache import ReadCache
-from rejoinder.web.rendering import as_typed
+from rejoinder.web.rendering import as_typed, ld_json
 
 router = APIRouter(include_in_schema=False)
 # The form's signed timestamp is made per request; the cached page holds this marker instead.
@@ -50,6 +51,8 @@ class CachedThread:
     article: Article
     page: ThreadPage
     comments_html: str
+    # schema.org markup of the shown comments, as JSON-LD
+    markup: str = ""
     # The whole page as a reader without cookies sees it, made on the first such request,
     # with the discussion open (True) and closed (False).
     anonymous_pages: dict[bool, bytes] = field(default_factory=dict)
@@ -95,7 +98,11 @@ async def _thread(
             max_level=rt.settings.display_depth,
         )
         html = render("_comments.html", article=article, page=page)
-        return article.version, CachedThread(article=article, page=page, comments_html=html)
+        base = (site.base_url or rt.settings.base_url).rstrip("/")
+        url = article.page_url or f"{base}/articles/{article.slug}"
+        markup = ld_json(discussion_markup(article, page, url))
+        thread = CachedThread(article=article, page=page, comments_html=html, markup=markup)
+        return article.version, thread
 
     writer = OWN_COOKIE in request.cookies  # read-your-writes, whichever worker answers
     # Keyed by the whole site: a changed site (its title, its base URL) is a new page.
@@ -172,6 +179,7 @@ async def _article_page(
         limits=rt.limits,
         held=held,
         form_token=FORM_TOKEN.decode(),
+        markup=thread.markup,
     )
     body = bytes(response.body)
     if status != 200:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 
@@ -34,6 +35,13 @@ def as_typed(text: str) -> str:
     browser shows U+FFFD for it, so the page says the same (one character for one, so spans
     over the text still fit)."""
     return text.replace("\0", "\ufffd")
+
+
+def ld_json(markup: dict[str, Any]) -> str:
+    """JSON for a <script type="application/ld+json"> block, with no "<", ">" or "&" in it,
+    so no comment's text can close the block."""
+    text = orjson.dumps(markup).decode()
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def make_renderer(globals_: dict[str, Any]) -> tuple[Environment, Callable[..., str]]:
