@@ -140,7 +140,13 @@ def cli(
         app,
         list(args),
         input=input,
-        env={"REJOINDER_DATABASE_URL": db_url, **(env or {})},
+        # With the servers' Redis on the PostgreSQL run, as a deployment's commands share the
+        # servers' settings: a change a command makes is announced to every worker.
+        env={
+            "REJOINDER_DATABASE_URL": db_url,
+            **({"REJOINDER_REDIS_URL": REDIS_URL} if REDIS_URL else {}),
+            **(env or {}),
+        },
         prog_name="rejoinder",
     )
     if result.exception is not None and not isinstance(result.exception, SystemExit):

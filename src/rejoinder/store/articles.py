@@ -123,7 +123,12 @@ def get_article_by_page(conn: Connection, site_id: int, page_id: str) -> Article
     return _article(row) if row else None
 
 
+_MAX_ID = 2**31 - 1  # an id the column cannot hold names no article (as in store.comments)
+
+
 def get_article_by_id(conn: Connection, article_id: int) -> Article | None:
+    if not 0 < article_id <= _MAX_ID:
+        return None
     row = conn.execute(select(*_COLUMNS).where(articles.c.id == article_id)).mappings().first()
     return _article(row) if row else None
 
