@@ -14,10 +14,17 @@ from rejoinder.core.articlefile import draft_from_fields
 from rejoinder.core.models import CommentInput, PublicComment, Status, ThreadNode
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import budgets, discussion, publishing
-from rejoinder.usecases.moderation import Screening, verdict_out
+from rejoinder.usecases.moderation import Screening, reason_out, verdict_out
 from rejoinder.web.addresses import address_hashes
 from rejoinder.web.cookies import OWN_COOKIE
-from rejoinder.web.deps import AdminToken, IdentityDep, JsonBody, RuntimeDep, SiteDep
+from rejoinder.web.deps import (
+    AdminToken,
+    IdentityDep,
+    JsonBody,
+    LanguageDep,
+    RuntimeDep,
+    SiteDep,
+)
 from rejoinder.web.errors import API_ERRORS, ApiError, error_responses
 from rejoinder.web.params import CURSOR, SORTS, PathId, parse_cursor, parse_sort
 from rejoinder.web.readcache import ReadCache
@@ -259,7 +266,9 @@ async def counts(
     summary="What moderation would say of a comment; stores nothing",
     dependencies=[JsonBody],
 )
-async def check(request: Request, payload: CheckIn, rt: RuntimeDep, site: SiteDep) -> Response:
+async def check(
+    request: Request, payload: CheckIn, rt: RuntimeDep, site: SiteDep, language: LanguageDep
+) -> Response:
     if rt.moderator is None:
         raise ApiError(404, "Moderation is switched off on this server.")
     if len(payload.text) > rt.limits.body_max:
@@ -287,4 +296,13 @@ async def check(request: Request, payload: CheckIn, rt: RuntimeDep, site: SiteDe
         website=payload.website,
         now=utcnow(),
     )
-    return _json(verdict_out(result))
+    verdict = verdict_out(result)
+    # The reasons in the writer's language (the form shows them as they are); codes and spans
+    # are the same in every language.
+    verdict["reasons"] = [
+        {**reason_out(signal), "message": language.say(signal.wording)}
+        for signal in result.decision.reasons
+    ]
+    response = _json(verdict)
+    response.headers["Vary"] = "Accept-Language"
+    return response

@@ -20,7 +20,7 @@ from rejoinder.core.articlefile import ARTICLE_BODY_MAX
 from rejoinder.runtime import Runtime, open_runtime, utcnow
 from rejoinder.settings import Settings, load_settings
 from rejoinder.usecases.moderation import purge_refused
-from rejoinder.web import api, api_docs, feeds, pages
+from rejoinder.web import api, api_docs, feeds, pages, translations
 from rejoinder.web.cookies import Identity
 from rejoinder.web.deps import LoginRequired
 from rejoinder.web.desk import login as auth
@@ -31,9 +31,10 @@ from rejoinder.web.desk.queue_api import router as admin_api_router
 from rejoinder.web.desk.site_models import router as model_router
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.hardening import BodyLimit, SecurityHeaders, body_limits
+from rejoinder.web.i18n import load_languages, script_messages
 from rejoinder.web.params import QueryWithoutNul
 from rejoinder.web.readcache import ReadCache
-from rejoinder.web.rendering import make_renderer
+from rejoinder.web.rendering import Renderer
 from rejoinder.web.reports import router as reports_router
 
 STATIC = Path(__file__).with_name("static")
@@ -87,8 +88,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         redoc_url=None,
         lifespan=lifespan,
     )
-    _env, render = make_renderer(
-        {"asset_version": __version__, "base_url": settings.base_url.rstrip("/")}
+    app.state.languages = load_languages()
+    app.state.script_messages = script_messages()
+    render = Renderer(
+        app.state.languages,
+        {"asset_version": __version__, "base_url": settings.base_url.rstrip("/")},
     )
     app.state.runtime = rt
 
@@ -109,6 +113,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(api.router)
     app.include_router(feeds.router)
     app.include_router(pages.router)
+    app.include_router(translations.router)
     app.include_router(desk_router)
     app.include_router(admin_api_router)
     app.include_router(reports_router)
