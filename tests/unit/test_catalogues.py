@@ -22,6 +22,8 @@ from rejoinder.web.i18n import (
     accepted_languages,
     choose_language,
     load_languages,
+    script_messages,
+    script_strings,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,11 +54,7 @@ def catalogue(path: Path) -> Catalog:
 
 
 def ids(catalog: Catalog) -> dict[MsgId, Message]:
-    return {
-        (m.id if isinstance(m.id, str) else (m.id[0], m.id[1])): m
-        for m in catalog
-        if m.id
-    }
+    return {(m.id if isinstance(m.id, str) else (m.id[0], m.id[1])): m for m in catalog if m.id}
 
 
 def names(text: str) -> set[str]:
@@ -72,10 +70,8 @@ def source_ids() -> set[MsgId]:
 
 def test_the_template_in_the_repository_is_what_extraction_finds(source_ids: set[MsgId]) -> None:
     template = set(ids(catalogue(LOCALE_DIR / "messages.pot")))
-    assert template == source_ids, (
-        "run scripts/i18n update: "
-        f"new {sorted(map(str, source_ids - template))}, gone {sorted(map(str, template - source_ids))}"
-    )
+    new, gone = sorted(map(str, source_ids - template)), sorted(map(str, template - source_ids))
+    assert template == source_ids, f"run scripts/i18n update: new {new}, gone {gone}"
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -200,3 +196,12 @@ def test_the_language_is_chosen_in_one_order(
         ("en", "de"), requested=requested, accept_language=accept, site_language=site
     )
     assert got == chosen
+
+
+def test_the_scripts_get_their_strings_and_both_plural_forms() -> None:
+    german = load_languages()["de"]
+    messages = (*script_messages(), ("{n} Comment", "{n} Comments"))
+    strings = script_strings(german, messages)
+    assert strings["Post anyway"] == "Trotzdem absenden"
+    assert strings["{n} Comment"] == ["{n} Kommentar", "{n} Kommentare"]
+    assert "Leave a Reply" not in strings  # only what the scripts say

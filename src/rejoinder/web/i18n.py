@@ -205,26 +205,43 @@ def language_of(request: Request, site: Site | None = None) -> Language:
     return languages[code]
 
 
-def script_messages(locale_dir: Path = LOCALE_DIR) -> tuple[str, ...]:
-    """The English texts that the scripts in `web/static/` say (written ``_("...")`` there),
-    as the extracted template lists them: the embed widget's and the article page's."""
+ScriptMessage = str | tuple[str, str]  # a text, or a singular and its plural
+
+
+def script_messages(locale_dir: Path = LOCALE_DIR) -> tuple[ScriptMessage, ...]:
+    """The English texts that the scripts in `web/static/` say (written ``_("...")``, or
+    ``ngettext("...", "...", n)``, there), as the extracted template lists them: the embed
+    widget's and the article page's."""
     template = locale_dir / "messages.pot"
     if not template.exists():
         return ()
     with template.open("rb") as source:
         catalog = read_po(source)
-    return tuple(
-        message.id
-        for message in catalog
-        if isinstance(message.id, str)
-        and message.id
-        and any(path.endswith(".js") for path, _ in message.locations)
-    )
+    found: list[ScriptMessage] = []
+    for message in catalog:
+        if not message.id or not any(path.endswith(".js") for path, _ in message.locations):
+            continue
+        if isinstance(message.id, str):
+            found.append(message.id)
+        else:
+            found.append((message.id[0], message.id[1]))
+    return tuple(found)
 
 
-def script_strings(language: Language, messages: Iterable[str]) -> dict[str, str]:
-    """The scripts' strings in `language`: each English text and what to show for it."""
-    return {text: language.gettext(text) for text in messages}
+def script_strings(
+    language: Language, messages: Iterable[ScriptMessage]
+) -> dict[str, str | list[str]]:
+    """The scripts' strings in `language`, keyed by the English text: a translation, or for
+    a text with a plural the forms for one and for more (every language we ship has two:
+    a script picks the first when the count is 1)."""
+    strings: dict[str, str | list[str]] = {}
+    for message in messages:
+        if isinstance(message, str):
+            strings[message] = language.gettext(message)
+        else:
+            singular, plural = message
+            strings[singular] = [language.ngettext(singular, plural, n) for n in (1, 2)]
+    return strings
 
 
 def extract_lexicon(
