@@ -9,7 +9,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from sqlalchemy import update
 
+from rejoinder.store.database import Database
+from rejoinder.store.schema import sites
 from tests import MODERATION_ON, REFUSED_TEXT, parse_html, post, words
 from tests.conftest import App, Databases
 
@@ -127,6 +130,28 @@ def test_the_lang_parameter_comes_before_the_browser_s_languages(site: App) -> N
         assert page.get("lang") == "de"
         page = parse_html(english.get(f"/articles/{slug}", params={"lang": "xx"}).text)
         assert page.get("lang") == "en"  # a language we lack: the reader's next choice
+
+
+def test_a_reader_without_a_preference_gets_the_site_s_default_language(
+    databases: Databases,
+) -> None:
+    db_url = databases.new()
+    App(db_url).start().stop()  # makes the tables and the default site
+    db = Database(db_url, pool_size=1)
+    try:
+        with db.write() as conn:
+            conn.execute(update(sites).values(language="de"))
+    finally:
+        db.dispose()
+    german_site = App(db_url).start()
+    try:
+        slug = article(german_site)
+        with reader(german_site) as anyone, reader(german_site, ENGLISH) as english:
+            assert parse_html(anyone.get(f"/articles/{slug}").text).get("lang") == "de"
+            assert parse_html(english.get(f"/articles/{slug}").text).get("lang") == "en"
+            assert parse_html(anyone.get("/").text).get("lang") == "de"
+    finally:
+        german_site.stop()
 
 
 def test_a_german_reader_sees_the_error_beside_the_field_in_german(site: App) -> None:
