@@ -200,8 +200,8 @@ def test_the_language_is_chosen_in_one_order(
 
 def test_the_scripts_get_their_strings_and_both_plural_forms() -> None:
     german = load_languages()["de"]
-    messages = (*script_messages(), ("{n} Comment", "{n} Comments"))
+    messages = (*script_messages(), ("{n:,} Comment", "{n:,} Comments"))
     strings = script_strings(german, messages)
     assert strings["Post anyway"] == "Trotzdem absenden"
-    assert strings["{n} Comment"] == ["{n} Kommentar", "{n} Kommentare"]
+    assert strings["{n:,} Comment"] == ["{n:,} Kommentar", "{n:,} Kommentare"]
     assert "Leave a Reply" not in strings  # only what the scripts say

@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     render = Renderer(
         app.state.languages,
         {"asset_version": __version__, "base_url": settings.base_url.rstrip("/")},
+        app.state.script_messages,
     )
     app.state.runtime = rt
 

@@ -27,7 +27,7 @@ from babel.numbers import format_decimal
 from babel.support import Translations
 from starlette.requests import Request
 
-from rejoinder.core.messages import Message, as_message
+from rejoinder.core.messages import N_, Message, Nn_, as_message
 from rejoinder.core.models import Site
 
 LOCALE_DIR = Path(__file__).with_name("locale")
@@ -113,12 +113,12 @@ class Language:
             clock = f"{hour}:{value:%M} {'am' if value.hour < 12 else 'pm'}"
         else:
             clock = format_time(value, format="short", locale=self.code)
-        return self.gettext("{date} at {time} UTC").format(date=self.date(value), time=clock)
+        return self.say(N_("{date} at {time} UTC", date=self.date(value), time=clock))
 
     def comment_count(self, value: int) -> str:
         if value == 0:
-            return self.gettext("No comments yet")
-        return self.ngettext("{n} Comment", "{n} Comments", value).format(n=self.number(value))
+            return self.say(N_("No comments yet"))
+        return self.say(Nn_("{n:,} Comment", "{n:,} Comments", value))
 
 
 def _compiled(po_file: Path, code: str) -> gettext.NullTranslations:

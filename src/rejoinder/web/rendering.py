@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from rejoinder.web.i18n import SOURCE_LANGUAGE, Language, script_messages, script_strings
+from rejoinder.web.i18n import SOURCE_LANGUAGE, Language, ScriptMessage, script_strings
 
 
 def iso(value: datetime) -> str:
@@ -24,7 +24,7 @@ def as_typed(text: str) -> str:
 
 
 def _environment(
-    language: Language, globals_: Mapping[str, Any], scripts: tuple[str, ...]
+    language: Language, globals_: Mapping[str, Any], scripts: tuple[ScriptMessage, ...]
 ) -> Environment:
     env = Environment(
         loader=PackageLoader("rejoinder.web", "templates"),
@@ -54,9 +54,13 @@ def _environment(
 class Renderer:
     """Renders a template in a language (English, the source language, when none is named)."""
 
-    def __init__(self, languages: Mapping[str, Language], globals_: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        languages: Mapping[str, Language],
+        globals_: Mapping[str, Any],
+        scripts: tuple[ScriptMessage, ...] = (),
+    ) -> None:
         self.languages = dict(languages)
-        scripts = script_messages()
         self._envs = {
             code: _environment(lang, globals_, scripts) for code, lang in languages.items()
         }
