@@ -222,3 +222,26 @@ def test_the_widget_s_strings_come_from_the_same_catalogue(site: App) -> None:
     assert unknown["lang"] == "en"
     assert unknown["strings"]["Post anyway"] == "Post anyway"
     assert set(unknown["strings"]) == set(german["strings"])
+
+
+def test_the_edit_and_report_pages_and_the_feed_are_in_german_too(site: App) -> None:
+    slug = article(site)
+    with reader(site, GERMAN) as writer:
+        mine = post(writer, slug, name="Grete", email=f"{uuid.uuid4().hex[:8]}@example.org")
+        edit = parse_html(writer.get(f"/comments/{mine['id']}/edit").text)
+        report = parse_html(writer.get(f"/comments/{mine['id']}/report").text)
+        feed = writer.get(f"/articles/{slug}/comments.atom")
+    assert edit.get("lang") == report.get("lang") == "de"
+    assert words(edit.xpath("//h1")[0]) == "Ihren Kommentar bearbeiten"
+    assert "Uhr UTC ändern." in words(edit.xpath("//main/p")[0])
+    assert words(report.xpath("//h1")[0]) == "Einen Kommentar melden"
+    labels = [words(label) for label in report.xpath("//fieldset//label")]
+    assert labels == [
+        "Beleidigung oder Belästigung",
+        "Spam oder Werbung",
+        "Gehört nicht zum Thema",
+        "Etwas anderes",
+    ]
+    assert feed.status_code == 200
+    assert "<title>Kommentare zu Die Brücke</title>" in feed.text
+    assert "Grete zu Die Brücke" in feed.text

@@ -16,7 +16,7 @@ import re
 import string
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -103,7 +103,7 @@ class Language:
         return format_decimal(value, locale=self.code)
 
     def date(self, value: datetime) -> str:
-        """ "December 7, 2026", "7. Dezember 2026"."""
+        """The day, as "December 7, 2026" or "7. Dezember 2026"."""
         return format_date(value, format="long", locale=self.code)
 
     def time(self, value: datetime) -> str:
@@ -112,7 +112,8 @@ class Language:
             hour = value.hour % 12 or 12
             clock = f"{hour}:{value:%M} {'am' if value.hour < 12 else 'pm'}"
         else:
-            clock = format_time(value, format="short", locale=self.code)
+            # in UTC, as the page says: Babel would otherwise show the server's local time
+            clock = format_time(value, format="short", tzinfo=UTC, locale=self.code)
         return self.say(N_("{date} at {time} UTC", date=self.date(value), time=clock))
 
     def comment_count(self, value: int) -> str:
