@@ -156,7 +156,7 @@ async def _article_page(
     )
     etag = f'W/"{version}-{hashlib.blake2b(personal.encode(), digest_size=8).hexdigest()}"'
     if status == 200 and form is None and request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers={"ETag": etag})
+        return Response(status_code=304, headers={"ETag": etag, "Vary": f"Cookie, {VARY}"})
     anonymous = form is None and reply_to_id is None and personal == f"{language.code}|||None"
     token = identity.form_token(utcnow()).encode()
     if anonymous and thread.anonymous_page is not None:
