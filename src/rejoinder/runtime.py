@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import pickle
 import secrets
+import stat
+import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rejoinder.changes import AlwaysChanged, ChangeCounter, RedisChanges, SqliteChanges
@@ -190,3 +197,57 @@ def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
         limits=Limits(body_max=settings.body_max),
         _sites_by_host={site.domain: site for site in sites if site.domain},
     )
+
+
+log = logging.getLogger(__name__)
+
+
+class FileShelf:
+    """Compiled phrasebooks kept in the cache folder between starts, one pickle per digest of
+    the code and data they come from (`usecases.moderation.PhrasebookShelf`).
+
+    A pickle runs code when read, so only a file this user owns, that no one else may write,
+    in a folder no one else may write, is read; anything else, or a file that fails to read,
+    is ignored and the phrasebooks are built as if nothing were kept.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, digest: str) -> Path:
+        return self.folder / f"phrasebooks-{digest[:32]}-{sys.implementation.cache_tag}.pickle"
+
+    def take(self, digest: str) -> Mapping[str, object]:
+        path = self._path(digest)
+        try:
+            with path.open("rb") as file:
+                if not (_private(os.fstat(file.fileno())) and _private(self.folder.stat())):
+                    log.warning("not reading %s: another user owns it or may write it", path)
+                    return {}
+                books = pickle.load(file)
+        except FileNotFoundError:
+            return {}
+        except Exception:  # a truncated or foreign file: build instead
+            log.warning("could not read %s; building the phrase patterns", path, exc_info=True)
+            return {}
+        return books if isinstance(books, dict) else {}
+
+    def keep(self, digest: str, books: Mapping[str, object]) -> None:
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Written whole under another name, then renamed: a reader never sees half a file.
+            with tempfile.NamedTemporaryFile(dir=self.folder, delete=False) as file:
+                pickle.dump(dict(books), file, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(file.name, self._path(digest))
+        except Exception:  # a read-only home, a full disk: the next start builds again
+            log.warning("could not keep the phrase patterns in %s", self.folder, exc_info=True)
+
+
+def _private(status: os.stat_result) -> bool:
+    return status.st_uid == os.getuid() and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def phrasebook_shelf(settings: Settings) -> FileShelf | None:
+    """Where compiled phrasebooks are kept between starts, unless the cache is switched off."""
+    folder = settings.cache_folder
+    return FileShelf(folder) if folder else None

@@ -112,6 +112,23 @@ class Settings(BaseSettings):
     config_file: Path | None = Field(
         None, description="Optional TOML file with any of these settings (lower-case keys)."
     )
+    cache_dir: str = Field(
+        "",
+        description="Folder where a start keeps what the next start can reuse (the compiled "
+        "phrase patterns, about 1 MB). Empty: $XDG_CACHE_HOME/rejoinder or "
+        "~/.cache/rejoinder; 'off': keep nothing.",
+    )
+
+    @property
+    def cache_folder(self) -> Path | None:
+        """The cache folder as set, or the user's cache folder; None when switched off."""
+        value = self.cache_dir.strip()
+        if value.lower() == "off":
+            return None
+        if value:
+            return Path(value).expanduser()
+        xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+        return (Path(xdg) if xdg else Path.home() / ".cache") / "rejoinder"
 
     @property
     def cookies_secure(self) -> bool:

@@ -19,11 +19,24 @@ def test_a_server_has_every_phrase_pattern_ready_when_it_first_answers(
     from rejoinder.core.moderation.matching.phrasebook import phrasebook
 
     expected = sum(len(phrasebook(name).patterns) for name in ("threats", "insults", "identity"))
-    log = tmp_path_factory.mktemp("warm") / "server.log"
-    server = Server(databases.new(), env=MODERATION_ON, log=log).start()
-    try:
-        health = server.get("/healthz").json()
+    folder = tmp_path_factory.mktemp("warm")
+    # An empty cache folder: the first start compiles the patterns and keeps them there, the
+    # second takes them; both have every pattern ready when they first answer.
+    env = {**MODERATION_ON, "REJOINDER_CACHE_DIR": str(folder / "cache")}
+    db_url = databases.new()
+    kept = []
+    for start in range(2):
+        server = Server(db_url, env=env, log=folder / f"server-{start}.log").start()
+        try:
+            health = server.get("/healthz").json()
+        finally:
+            server.stop()
         assert health == {"status": "ok", "patterns_ready": expected, "patterns_total": expected}
+        [path] = (folder / "cache").glob("phrasebooks-*.pickle")
+        kept.append((path, path.stat().st_ino, path.stat().st_mtime_ns))
+    assert kept[0] == kept[1]  # the second start read the file and did not write it again
+    server = Server(db_url, env=env, log=folder / "server.log").start()
+    try:
         slug = str(server.publish()["slug"])
         response = server.post(
             f"/api/v1/articles/{slug}/comments",

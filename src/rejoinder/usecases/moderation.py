@@ -31,7 +31,7 @@ from rejoinder.core.moderation import (
     explanation,
     fingerprint,
 )
-from rejoinder.core.moderation.matching.phrasebook import build_all
+from rejoinder.core.moderation.matching import lexicon, phrasebook
 from rejoinder.core.validation import clean_line
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import site_models as site_model_store
@@ -170,12 +170,19 @@ class Moderator:
         self._active[site_id] = active
         return active
 
-    def prepare(self) -> None:
-        """Build every phrasebook (threats, insults, attacks on groups) now, so that no
-        comment waits for one."""
+    def prepare(self, kept: PhrasebookShelf | None = None) -> None:
+        """Make every phrasebook (threats, insults, attacks on groups) ready now, so that no
+        comment waits for one: from `kept` when an earlier start of the same code and data
+        left them there, else built (several times longer) and left there for the next."""
         started = time.perf_counter()
-        count = build_all()
+        digest = lexicon.digest() if kept else ""
+        if kept and phrasebook.adopt(kept.take(digest)):
+            log.info("took the phrase patterns kept by an earlier start")
+            return
+        count = phrasebook.build_all()
         log.info("built %d phrase patterns in %.2f s", count, time.perf_counter() - started)
+        if kept:
+            kept.keep(digest, phrasebook.built())
 
     def warm(self, now: datetime) -> None:
         """Compile the other phases' word lists now rather than on the first comment. The
@@ -330,6 +337,18 @@ class Moderator:
             fingerprint=fingerprint(comment.body),
             model_version=active.version if active and heads and scores else None,
         )
+
+
+class PhrasebookShelf(Protocol):
+    """Where a server keeps compiled phrasebooks between starts (the runtime's file cache)."""
+
+    def take(self, digest: str) -> Mapping[str, object]:
+        """What was kept under `digest`, or {} when nothing usable was."""
+        ...
+
+    def keep(self, digest: str, books: Mapping[str, object]) -> None:
+        """Keep `books` under `digest`; failing quietly is fine."""
+        ...
 
 
 def _times_needed(rules: Policy) -> dict[str, Any]:

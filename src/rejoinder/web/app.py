@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from rejoinder import __version__
 from rejoinder.core.articlefile import ARTICLE_BODY_MAX
-from rejoinder.runtime import Runtime, open_runtime, utcnow
+from rejoinder.runtime import Runtime, open_runtime, phrasebook_shelf, utcnow
 from rejoinder.settings import Settings, load_settings
 from rejoinder.usecases.moderation import purge_refused
 from rejoinder.web import api, api_docs, feeds, pages, translations
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             # Every threat, insult and group-attack pattern before the first request (a
             # fraction of a second); the other phases' word lists in the background, and the
             # model on first use.
-            rt.moderator.prepare()
+            rt.moderator.prepare(phrasebook_shelf(rt.settings))
             threading.Thread(
                 target=rt.moderator.warm, args=(utcnow(),), name="warm", daemon=True
             ).start()

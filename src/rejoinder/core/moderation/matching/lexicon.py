@@ -7,6 +7,7 @@ is read on first use (not at import) and kept.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cache
 from importlib.resources import files
@@ -43,3 +44,15 @@ def message(name: str, category: str, default: str) -> str:
     """The message template of a category in a list file, with ``{words}`` to fill in."""
     entry = load(name).get(category)
     return str(entry["message"]) if isinstance(entry, dict) and "message" in entry else default
+
+
+def digest() -> str:
+    """A digest of everything a compiled phrasebook is made of: the matching code and the
+    data files. Equal digests, equal phrasebooks: a start may reuse what an earlier one built."""
+    package = files("rejoinder.core.moderation")
+    seen = hashlib.sha256()
+    for folder, suffix in (("matching", ".py"), ("data", ".json")):
+        for item in sorted(package.joinpath(folder).iterdir(), key=lambda item: item.name):
+            if item.name.endswith(suffix):
+                seen.update(item.name.encode() + b"\0" + item.read_bytes() + b"\0")
+    return seen.hexdigest()

@@ -25,7 +25,7 @@ Overlapping matches become one span under the code of the longest.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 
 from rejoinder.core.moderation.matching import lexicon, matcher
@@ -191,6 +191,21 @@ def patterns_total() -> int:
     """How many patterns the shipped phrasebooks hold (read from the files, built or not)."""
     books = (lexicon.load(name)["patterns"] for name in _BOOKS)
     return sum(len(entries) for patterns in books for entries in patterns.values())
+
+
+def built() -> dict[str, Phrasebook]:
+    """The phrasebooks this process has built, by name: what a later start may adopt."""
+    return dict(_PHRASEBOOKS)
+
+
+def adopt(books: Mapping[str, object]) -> bool:
+    """Take every phrasebook from an earlier start of the same code and data (see
+    `lexicon.digest`). Takes nothing, and says so, unless each one is there."""
+    ready = {name: book for name in _BOOKS if isinstance(book := books.get(name), Phrasebook)}
+    if len(ready) < len(_BOOKS):
+        return False
+    _PHRASEBOOKS.update(ready)
+    return True
 
 
 def _built(name: str) -> bool:
