@@ -1,8 +1,10 @@
 """Named events, fired after a write commits; mail, webhooks and live updates listen.
 
-    comment_posted(comment: Comment, article: Article)
+    comment_posted(comment: Comment, article: Article)      published, or held for a moderator
+    comment_approved(comment: Comment, article: Article)    a held comment published by the desk
     comment_edited(comment: Comment, article: Article)
     comment_deleted(comment_id: int, article: Article)
+    comment_reported(comment_id: int, article: Article)     a reader's report was stored
     article_published(article: Article)
 
 A listener that raises is logged and skipped: the write it follows has already happened.
@@ -20,10 +22,19 @@ log = logging.getLogger("rejoinder.events")
 Listener = Callable[..., None]
 
 COMMENT_POSTED = "comment_posted"
+COMMENT_APPROVED = "comment_approved"
 COMMENT_EDITED = "comment_edited"
 COMMENT_DELETED = "comment_deleted"
+COMMENT_REPORTED = "comment_reported"
 ARTICLE_PUBLISHED = "article_published"
-NAMES = (COMMENT_POSTED, COMMENT_EDITED, COMMENT_DELETED, ARTICLE_PUBLISHED)
+NAMES = (
+    COMMENT_POSTED,
+    COMMENT_APPROVED,
+    COMMENT_EDITED,
+    COMMENT_DELETED,
+    COMMENT_REPORTED,
+    ARTICLE_PUBLISHED,
+)
 
 
 class Events:

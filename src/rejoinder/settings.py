@@ -28,8 +28,8 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         None,
-        description="Redis URL; when set, workers share cache invalidation and the request "
-        "limits through it.",
+        description="Redis URL; when set, workers share cache invalidation, the request "
+        "limits and live updates through it.",
     )
     trusted_proxies: str = Field(
         "",
@@ -88,10 +88,19 @@ class Settings(BaseSettings):
         5, ge=1, description="Seconds an idle connection is kept open between two requests."
     )
     max_connections: int = Field(
-        1000,
+        # Each open page holds a live stream (a connection) for as long as it is open: room
+        # for `max_streams` of them and as many ordinary connections again.
+        4096,
         ge=1,
         description="Open connections per worker. At the limit a new connection closes the "
         "longest-idle one, else the slowest to send its headers, else is answered 503.",
+    )
+    max_streams: int = Field(
+        2048,
+        ge=0,
+        description="Live update streams (Server-Sent Events) open at once per worker; past "
+        "it a new stream is answered 503 and the page retries. Keep it under max_connections; "
+        "0 turns live updates off.",
     )
     sqlite_synchronous: Literal["normal", "full"] = Field(
         "normal",

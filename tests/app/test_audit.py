@@ -462,6 +462,8 @@ def test_no_route_method_or_body_changes_or_deletes_an_audit_entry(desk: Desk) -
                     attempts: list[tuple[httpx.Client, dict[str, Any]]]
                     if method not in accepts[template]:
                         attempts = [(session, {"data": {**junk, "csrf": csrf}})]
+                    elif method == "GET" and template.endswith("/events"):
+                        attempts = []  # a live stream never ends, and writes nothing
                     elif method == "GET":
                         attempts = [
                             (session, {"params": junk}),

@@ -123,6 +123,12 @@ class Site:
     ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.token}"} if path.startswith("/api/") else {}
         url = path + (f"?{query}" if query else "")
+        if method == "GET" and path.endswith("/events"):
+            # A live stream stays open: its status is the answer (a refusal's body is read).
+            with self.admin.stream("GET", url, headers=headers) as response:
+                if response.status_code != 200:
+                    response.read()
+            return response
         if method == "GET":
             return self.admin.get(url, headers=headers)
         if path.startswith("/api/"):

@@ -54,8 +54,10 @@ def test_connect_all_hears_every_event() -> None:
     assert [name for name, _ in heard.calls] == list(events.NAMES)
     assert set(events.NAMES) == {
         "comment_posted",
+        "comment_approved",
         "comment_edited",
         "comment_deleted",
+        "comment_reported",
         "article_published",
     }
 

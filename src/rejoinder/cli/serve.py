@@ -56,6 +56,9 @@ def _run_server(settings: Settings) -> None:
         # (rejoinder/web/connections.py), which replace uvicorn's limit_concurrency.
         http="rejoinder.web.connections:GuardedHttpToolsProtocol",
         timeout_keep_alive=settings.keepalive_timeout,
+        # Live streams never finish on their own: at a restart they are cut after this many
+        # seconds and their pages reconnect (to another worker or host) with their last id.
+        timeout_graceful_shutdown=5,
         ws="none",  # no route takes a WebSocket
         log_level="warning",
         access_log=False,

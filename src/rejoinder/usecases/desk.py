@@ -18,7 +18,7 @@ from rejoinder.core.models import QUEUE_TABS, Limits, QueueFilters, Status, coun
 from rejoinder.core.moderation import Ban, BanKind
 from rejoinder.core.text import render_comment
 from rejoinder.core.validation import check_body, clean_text
-from rejoinder.events import COMMENT_DELETED, COMMENT_EDITED, COMMENT_POSTED, Events
+from rejoinder.events import COMMENT_APPROVED, COMMENT_DELETED, COMMENT_EDITED, Events
 from rejoinder.store import articles as article_store
 from rejoinder.store import audit as audit_store
 from rejoinder.store import comments as comment_store
@@ -316,7 +316,7 @@ def approve(
                 data={"number": number},
             )
             message = f"Approved comment {target.id}: it is number {number} on its thread."
-            event = COMMENT_POSTED
+            event = COMMENT_APPROVED
         elif target.status == Status.PUBLISHED and desk_store.has_unresolved_reports(
             conn, target.id
         ):

@@ -30,7 +30,7 @@ from rejoinder.core.errors import Conflict, Invalid, InvalidMany, NotFound, Refu
 from rejoinder.core.messages import N_, Message
 from rejoinder.core.models import Article, PublicComment, Status, count_change
 from rejoinder.core.validation import clean_text
-from rejoinder.events import COMMENT_EDITED, Events
+from rejoinder.events import COMMENT_EDITED, COMMENT_REPORTED, Events
 from rejoinder.store import articles as article_store
 from rejoinder.store import audit as audit_store
 from rejoinder.store import comments as comment_store
@@ -279,6 +279,7 @@ def _report(
             assert article is not None and comment is not None
     if hidden:
         events.fire(COMMENT_EDITED, comment=comment, article=article)
+    events.fire(COMMENT_REPORTED, comment_id=comment_id, article=article)
     return Reported(
         comment_id=comment_id,
         article=article,

@@ -17,10 +17,11 @@ from starlette.responses import Response
 
 from rejoinder import __version__
 from rejoinder.core.articlefile import ARTICLE_BODY_MAX
+from rejoinder.live import make_hub
 from rejoinder.runtime import Runtime, open_runtime, phrasebook_shelf, utcnow
 from rejoinder.settings import Settings, load_settings
 from rejoinder.usecases.moderation import purge_refused
-from rejoinder.web import api, api_docs, feeds, pages, translations
+from rejoinder.web import api, api_docs, feeds, live, pages, translations
 from rejoinder.web.cookies import Identity
 from rejoinder.web.deps import LoginRequired
 from rejoinder.web.desk import login as auth
@@ -74,7 +75,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 target=rt.moderator.warm, args=(utcnow(),), name="warm", daemon=True
             ).start()
         purging = asyncio.create_task(_purge_daily(rt))
+        await hub.start()
         yield
+        await hub.close()
         purging.cancel()
         if runtime is None:
             rt.close()
@@ -101,6 +104,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         return render(template, **{"site": rt.default_site, **ctx})
 
     app.state.render = render_page
+    hub = make_hub(settings.redis_url, rt.secret_key)
+    app.state.hub = hub
+    live.LiveFeed(rt, hub, render_page, tuple(app.state.languages)).connect(rt.events)
     app.state.identity = Identity(
         rt.secret_key,
         window_seconds=settings.edit_window_minutes * 60,
@@ -112,6 +118,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
     app.include_router(auth.router)
     app.include_router(api.router)
+    app.include_router(live.router)
     app.include_router(feeds.router)
     app.include_router(pages.router)
     app.include_router(translations.router)

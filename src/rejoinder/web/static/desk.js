@@ -89,3 +89,67 @@
   if (start && items.indexOf(start) >= 0) focusAt(items.indexOf(start), true);
   else if (items.length && !document.querySelector("form.search input:focus")) focusAt(0, false);
 })();
+
+/* The queues, live (docs/LIVE.md): every tab's count follows what readers and other
+   moderators do, and a new held or reported comment brings a notice to refresh the queue
+   shown. Without it the desk is the same, refreshed by hand. */
+(function () {
+  "use strict";
+  var status = document.getElementById("desk-live");
+  if (!status || !window.EventSource) return;
+  var tab = status.getAttribute("data-tab");
+  var fresh = 0;
+  var notice = null;
+  var paths = { held: "/admin", reported: "/admin/reported", published: "/admin/published",
+                refused: "/admin/refused", all: "/admin/all" };
+
+  function showCounts(counts) {
+    Object.keys(paths).forEach(function (key) {
+      var link = document.querySelector('.desk-bar nav a[href="' + paths[key] + '"] .count');
+      if (link && typeof counts[key] === "number") link.textContent = counts[key];
+    });
+  }
+
+  function announce() {
+    var head = document.querySelector(".queue-head");
+    if (!head) return;
+    if (!notice) {
+      notice = document.createElement("p");
+      notice.className = "flash live-notice";
+      head.parentNode.insertBefore(notice, head.nextSibling);
+    }
+    var text = status.getAttribute("data-new").replace("{count}", fresh);
+    notice.textContent = text + " ";
+    var link = document.createElement("a");
+    link.href = window.location.href;
+    link.textContent = status.getAttribute("data-refresh");
+    notice.appendChild(link);
+    status.textContent = text;
+  }
+
+  var handlers = {
+    ready: function (data) { showCounts(data.counts); },
+    reset: function (data) { showCounts(data.counts); },
+    queue: function (data) {
+      showCounts(data.counts);
+      if (data.reason === tab && (tab === "held" || tab === "reported")) {
+        fresh += 1;
+        announce();
+      }
+    }
+  };
+  // EventSource reconnects by itself; when the server refuses (a restart, its stream
+  // limit) it gives up, and a new one is opened a little later.
+  function open() {
+    var source = new EventSource("/admin/events");
+    Object.keys(handlers).forEach(function (type) {
+      source.addEventListener(type, function (event) {
+        try { handlers[type](JSON.parse(event.data)); } catch (e) { /* not ours */ }
+      });
+    });
+    source.addEventListener("error", function () {
+      if (source.readyState === EventSource.CLOSED) setTimeout(open, 15000 + Math.random() * 15000);
+    });
+  }
+  open();
+})();
