@@ -6,6 +6,7 @@
     comment_deleted(comment_id: int, article: Article)
     comment_reported(comment_id: int, article: Article)     a reader's report was stored
     article_published(article: Article)
+    discussion_changed(article: Article)   closed or reopened by staff
 
 A listener that raises is logged and skipped: the write it follows has already happened.
 """
@@ -27,6 +28,7 @@ COMMENT_EDITED = "comment_edited"
 COMMENT_DELETED = "comment_deleted"
 COMMENT_REPORTED = "comment_reported"
 ARTICLE_PUBLISHED = "article_published"
+DISCUSSION_CHANGED = "discussion_changed"
 NAMES = (
     COMMENT_POSTED,
     COMMENT_APPROVED,
@@ -34,6 +36,7 @@ NAMES = (
     COMMENT_DELETED,
     COMMENT_REPORTED,
     ARTICLE_PUBLISHED,
+    DISCUSSION_CHANGED,
 )
 
 

@@ -155,7 +155,9 @@ def test_every_response_carries_the_security_headers(client: httpx.Client, serve
         policy = directives(headers["content-security-policy"])
         assert policy["script-src"] == "'self'"  # no inline script, no other origin
         assert policy["default-src"] == "'self'"
-        assert policy["frame-ancestors"] == "'self'"
+        # Pages may be framed by the site (and the origins it allows); the API never.
+        framed = "'none'" if path.startswith("/api/") else "'self'"
+        assert policy["frame-ancestors"] == framed
         assert policy["object-src"] == "'none'"
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["referrer-policy"] == "strict-origin-when-cross-origin"

@@ -66,12 +66,16 @@ def test_redis_rates_record_and_window() -> None:
 
     rates = RedisRates(REDIS_URL or "", secret="test-secret", prefix=f"rj:test:{uuid.uuid4().hex}:")
     now = datetime.now(UTC)
-    rates.record(7, "iphash", "a@example.org", now - timedelta(minutes=90), "old")
-    rates.record(7, "iphash", "a@example.org", now - timedelta(minutes=5), "c1")
-    rates.record(7, "otherip", "b@example.org", now - timedelta(seconds=20), "c2")
-    by_ip, by_email, site_minute = rates.recent(7, "iphash", "A@example.org", now)
-    assert len(by_ip) == 1 and len(by_email) == 1  # the 90-minute-old entry is out of the window
-    assert abs((by_ip[0] - (now - timedelta(minutes=5))).total_seconds()) < 0.01
-    assert site_minute == 1  # only c2 is within the last minute
-    assert rates.recent(8, "", "", now) == ((), (), 0)  # another site, no writer: nothing
+    rates.record(7, "iphash", "a@example.org", now - timedelta(minutes=90), "old", group_hash="g")
+    rates.record(7, "iphash", "a@example.org", now - timedelta(minutes=5), "c1", group_hash="g")
+    rates.record(7, "otherip", "b@example.org", now - timedelta(seconds=20), "c2", group_hash="g")
+    rates.record(7, "thirdip", "c@example.org", now - timedelta(seconds=10), "c3")
+    found = rates.recent(7, "iphash", "A@example.org", now, group_hash="g")
+    # the 90-minute-old entry is out of the window
+    assert len(found.by_ip) == 1 and len(found.by_email) == 1
+    assert abs((found.by_ip[0] - (now - timedelta(minutes=5))).total_seconds()) < 0.01
+    assert len(found.by_group) == 2  # c1 and c2 share the group; c3 named none
+    assert found.site_last_minute == 2  # c2 and c3 are within the last minute
+    empty = rates.recent(8, "", "", now)  # another site, no writer: nothing
+    assert (empty.by_ip, empty.by_group, empty.by_email, empty.site_last_minute) == ((), (), (), 0)
     rates.close()

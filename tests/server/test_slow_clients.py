@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import Databases, Server
+from tests.conftest import Databases, Server, free_port, rejoinder
 
 TIMEOUT = 2  # seconds, for each of the header, body and keep-alive timeouts
 BOUND = 3 * TIMEOUT + 5
@@ -32,6 +32,8 @@ def guarded(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> I
         "REJOINDER_BODY_TIMEOUT": str(TIMEOUT),
         "REJOINDER_KEEPALIVE_TIMEOUT": str(TIMEOUT),
         "REJOINDER_MAX_CONNECTIONS": str(CAP),
+        # uvicorn's own command reads this; serve must not: it runs the guarded protocol only.
+        "UVICORN_HTTP": "h11",
     }
     log = tmp_path_factory.mktemp("slow_clients") / "server.log"
     running = Server(databases.new(), env=env, log=log).start(timeout=120)
@@ -226,3 +228,36 @@ def test_workers_raise_their_descriptor_limit_and_cut_off_slow_heads(
     finally:
         server.stop()
     assert resource.getrlimit(resource.RLIMIT_NOFILE) == (soft, hard)
+
+
+def test_serve_runs_the_guarded_httptools_protocol() -> None:
+    from uvicorn.importer import import_from_string
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from rejoinder.cli.serve import HTTP_PROTOCOL
+    from rejoinder.web.connections import GuardedHttpToolsProtocol
+
+    assert import_from_string(HTTP_PROTOCOL) is GuardedHttpToolsProtocol
+    assert issubclass(GuardedHttpToolsProtocol, HttpToolsProtocol)
+
+
+def test_serve_without_httptools_stops_rather_than_serve_unguarded(
+    db_url: str, tmp_path: Path
+) -> None:
+    hidden = tmp_path / "httptools"
+    hidden.mkdir()
+    (hidden / "__init__.py").write_text('raise ImportError("hidden by the test")\n')
+    ran = rejoinder(
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(free_port()),
+        db_url=db_url,
+        env={"PYTHONPATH": str(tmp_path)},
+        check=False,
+    )
+    assert ran.returncode == 1
+    assert "needs the httptools package" in ran.stderr
+    assert "hidden by the test" in ran.stderr
+    assert "Traceback" not in ran.stderr

@@ -59,6 +59,7 @@ def test_connect_all_hears_every_event() -> None:
         "comment_deleted",
         "comment_reported",
         "article_published",
+        "discussion_changed",
     }
 
 

@@ -1,4 +1,4 @@
-"""`rejoinder article add` and `rejoinder import-page`: articles from files."""
+"""`rejoinder article add`, `article close` and `article open`, and `rejoinder import-page`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from rejoinder.cli.options import DatabaseOption, SiteOption, fail, runtime_for
+from rejoinder.cli.options import DatabaseOption, SiteOption, fail, opened, runtime_for
 
-app = typer.Typer(help="Articles: add them from Markdown files.")
+app = typer.Typer(help="Articles: add them from Markdown files; close or open their comments.")
+NoteOption = Annotated[str, typer.Option("--note", help="Why, for the audit log.")]
 
 
 @app.command("add")
@@ -38,6 +39,47 @@ def article_add(
     finally:
         runtime.close()
     typer.echo(f"Published /articles/{article.slug}")
+
+
+def _set_open(slug: str, is_open: bool, site: str, note: str, database_url: str | None) -> None:
+    from rejoinder.runtime import utcnow
+    from rejoinder.usecases.desk import Actor, set_discussion_open
+
+    with opened(database_url) as runtime:
+        found = set_discussion_open(
+            runtime.db,
+            runtime.events,
+            site_id=runtime.site_named(site).id,
+            slug=slug,
+            is_open=is_open,
+            actor=Actor(kind="system", name="cli"),
+            note=note,
+            now=utcnow(),
+        )
+    state = "open" if found.state.is_open else "closed"
+    typer.echo(f"Comments on /articles/{found.article.slug} are {state}")
+
+
+@app.command("close")
+def article_close(
+    slug: Annotated[str, typer.Argument(help="The article's slug.")],
+    site: SiteOption = "default",
+    note: NoteOption = "",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Close an article's discussion: the form goes, and every post to it is refused."""
+    _set_open(slug, False, site, note, database_url)
+
+
+@app.command("open")
+def article_open(
+    slug: Annotated[str, typer.Argument(help="The article's slug.")],
+    site: SiteOption = "default",
+    note: NoteOption = "",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Open an article's discussion again (the site's close-after-days counts from now)."""
+    _set_open(slug, True, site, note, database_url)
 
 
 def import_page(

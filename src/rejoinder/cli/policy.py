@@ -71,4 +71,5 @@ def policy_set(
             note=note,
             presets=presets,
         )
+        runtime.changes.announce()  # servers read close_after_days again
     typer.echo(f"Saved the moderation policy of site {target.name}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rejoinder.cli.options import DatabaseOption, settings_for
+from rejoinder.cli.options import DatabaseOption, fail, settings_for
 
 if TYPE_CHECKING:
     from rejoinder.runtime import Runtime
@@ -28,11 +28,30 @@ def serve(
     _run_server(settings)
 
 
+# By path, so that each worker imports it: read deadlines and the connection cap
+# (rejoinder/web/connections.py), which replace uvicorn's limit_concurrency. It is the only
+# protocol serve runs: uvicorn.run takes no protocol from the environment, and without
+# httptools serve stops rather than fall back to h11, which has none of these bounds.
+HTTP_PROTOCOL = "rejoinder.web.connections:GuardedHttpToolsProtocol"
+
+
+def _require_httptools() -> None:
+    try:
+        import httptools  # noqa: F401
+    except ImportError as error:
+        fail(
+            "rejoinder serve needs the httptools package (its HTTP parser is the one that "
+            f"bounds slow clients), and it cannot be imported: {error}. Reinstall rejoinder "
+            "with its dependencies."
+        )
+
+
 def _run_server(settings: Settings) -> None:
     import uvicorn
 
     from rejoinder.runtime import migrate
 
+    _require_httptools()
     migrate(settings)  # once, here, before the workers start
     # Workers build their own settings from the environment: hand ours over through it.
     os.environ["REJOINDER_DATABASE_URL"] = settings.database_url
@@ -52,9 +71,7 @@ def _run_server(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        # By path, so that each worker imports it: read deadlines and the connection cap
-        # (rejoinder/web/connections.py), which replace uvicorn's limit_concurrency.
-        http="rejoinder.web.connections:GuardedHttpToolsProtocol",
+        http=HTTP_PROTOCOL,
         timeout_keep_alive=settings.keepalive_timeout,
         # Live streams never finish on their own: at a restart they are cut after this many
         # seconds and their pages reconnect (to another worker or host) with their last id.

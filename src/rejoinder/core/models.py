@@ -67,6 +67,9 @@ class Article:
     version: int
     page_id: str | None = None  # set for a discussion of a page hosted elsewhere
     page_url: str | None = None
+    # When staff last reopened its discussion: close_after_days counts from then
+    # (`core.discussion.openness`).
+    reopened_at: datetime | None = None
 
     @property
     def is_embedded(self) -> bool:
@@ -111,6 +114,7 @@ class PublicComment:
     edited_at: datetime | None
     imported: bool
     featured: bool = False  # marked by a moderator; readers see a badge
+    pinned: bool = False  # a top-level comment a moderator put first in its thread
 
     @property
     def is_deleted(self) -> bool:

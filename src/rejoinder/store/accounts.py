@@ -130,6 +130,20 @@ def add_login_attempts(conn: Connection, keys: list[str], now: datetime) -> list
     return [int(row_id) for row_id in rows.scalars()]
 
 
+def purge_login_attempts(conn: Connection, before: datetime, at_most: int) -> int:
+    """Delete attempts older than `before` among the `at_most` oldest rows (by id, which is
+    the order they were added in): bounded work whatever the table holds. Returns how many
+    went."""
+    oldest = select(login_attempts.c.id).order_by(login_attempts.c.id).limit(at_most)
+    result = conn.execute(
+        delete(login_attempts).where(
+            login_attempts.c.id.in_(oldest.scalar_subquery()),
+            login_attempts.c.created_at < before,
+        )
+    )
+    return int(result.rowcount or 0)
+
+
 def delete_login_attempts(conn: Connection, ids: list[int]) -> None:
     conn.execute(delete(login_attempts).where(login_attempts.c.id.in_(ids)))
 

@@ -28,6 +28,7 @@ _COLUMNS = (
     articles.c.version,
     articles.c.page_id,
     articles.c.page_url,
+    articles.c.reopened_at,
 )
 
 # Statements of the posting path, built once: building one costs more than running it.
@@ -150,3 +151,16 @@ def touch_article(conn: Connection, article_id: int, count_delta: int, now: date
 
 def max_version(conn: Connection) -> int:
     return int(conn.execute(select(func.coalesce(func.sum(articles.c.version), 0))).scalar_one())
+
+
+def set_comments_open(conn: Connection, article_id: int, is_open: bool, now: datetime) -> None:
+    """Close or reopen an article's discussion; reopening restarts its close-after-days
+    count. The version goes up, so cached pages and threads are made again."""
+    values: dict[str, object] = {
+        "comments_open": is_open,
+        "version": articles.c.version + 1,
+        "updated_at": now,
+    }
+    if is_open:
+        values["reopened_at"] = now
+    conn.execute(update(articles).where(articles.c.id == article_id).values(values))

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, exists, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    RowMapping,
+    Select,
+    bindparam,
+    exists,
+    func,
+    insert,
+    select,
+    union_all,
+    update,
+)
 
 from rejoinder.core.models import Comment, PublicComment, Sort, Status
 from rejoinder.store.schema import comments
@@ -25,6 +37,7 @@ _PUBLIC = (
     comments.c.edited_at,
     comments.c.imported,
     comments.c.featured,
+    comments.c.pinned,
 )
 # A stored comment's fields (the Comment model), without what only moderation reads.
 _PRIVATE = (
@@ -213,16 +226,30 @@ def erase_comment(conn: Connection, comment_id: int, status: Status, now: dateti
     )
 
 
-def list_top_level(
-    conn: Connection, article_id: int, *, sort: Sort, after: int | None, limit: int
-) -> list[PublicComment]:
-    """Up to `limit` top-level comments readers may see, from the cursor on."""
+def _top_level(article_id: int, *, pinned: bool) -> Select[Any]:
     query = select(*_PUBLIC).where(
         comments.c.article_id == article_id,
-        comments.c.depth == 0,
         comments.c.status.in_(_SHOWN),
         comments.c.hidden.is_(False),  # hidden by readers' reports until reviewed
+        comments.c.pinned.is_(pinned),
     )
+    # Only a top-level comment is ever pinned: the pinned ones are found through their own
+    # small index (ix_comments_pinned), the others through the thread's.
+    return query if pinned else query.where(comments.c.depth == 0)
+
+
+def list_top_level(
+    conn: Connection,
+    article_id: int,
+    *,
+    sort: Sort,
+    after: int | None,
+    limit: int,
+    pinned_limit: int = 0,
+) -> tuple[list[PublicComment], list[PublicComment]]:
+    """(the pinned top-level comments, at most `pinned_limit`, oldest first; up to `limit`
+    of the others readers may see, from the cursor on), in one statement."""
+    query = _top_level(article_id, pinned=False)
     if sort is Sort.OLDEST:
         if after is not None:
             query = query.where(comments.c.number > after)
@@ -231,7 +258,15 @@ def list_top_level(
         if after is not None:
             query = query.where(comments.c.number < after)
         query = query.order_by(comments.c.number.desc())
-    return [_public(row) for row in conn.execute(query.limit(limit)).mappings()]
+    pinned = _top_level(article_id, pinned=True).order_by(comments.c.number).limit(pinned_limit)
+    # Each part limited on its own, then one round trip; the order is put back here.
+    both = union_all(select(pinned.subquery()), select(query.limit(limit).subquery()))
+    rows = [_public(row) for row in conn.execute(both).mappings()]
+    first = sorted((c for c in rows if c.pinned), key=lambda c: c.number)
+    others = sorted(
+        (c for c in rows if not c.pinned), key=lambda c: c.number, reverse=sort is Sort.NEWEST
+    )
+    return first, others
 
 
 def list_replies(conn: Connection, root_ids: Sequence[int]) -> list[PublicComment]:

@@ -45,6 +45,7 @@ class DeskItem:
     moderated_at: datetime | None = None
     moderated_by: str | None = None
     imported: bool = False
+    pinned: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ _ITEM_COLUMNS = (
     comments.c.moderated_at,
     comments.c.moderated_by,
     comments.c.imported,
+    comments.c.pinned,
 )
 
 
@@ -318,6 +320,7 @@ class Target:
     featured: bool
     hidden: bool
     moderated_by: str | None
+    pinned: bool = False
 
 
 def get_target(conn: Connection, comment_id: int) -> Target | None:
@@ -339,6 +342,7 @@ def get_target(conn: Connection, comment_id: int) -> Target | None:
                 comments.c.featured,
                 comments.c.hidden,
                 comments.c.moderated_by,
+                comments.c.pinned,
             )
             .select_from(comments.join(articles, articles.c.id == comments.c.article_id))
             .where(comments.c.id == comment_id)
@@ -417,5 +421,15 @@ def set_featured(conn: Connection, comment_id: int, featured: bool) -> bool:
         update(comments)
         .where(comments.c.id == comment_id, comments.c.featured.is_(not featured))
         .values(featured=featured)
+    )
+    return bool(result.rowcount)
+
+
+def set_pinned(conn: Connection, comment_id: int, pinned: bool) -> bool:
+    """Set the flag if it is not set that way already; False when nothing changed."""
+    result = conn.execute(
+        update(comments)
+        .where(comments.c.id == comment_id, comments.c.pinned.is_(not pinned))
+        .values(pinned=pinned)
     )
     return bool(result.rowcount)

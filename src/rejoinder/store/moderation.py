@@ -61,6 +61,7 @@ def _capped_count(condition: Any) -> Any:
 
 _TIMES_BY_IP = _times_of(comments.c.ip_hash)
 _TIMES_BY_EMAIL = _times_of(comments.c.author_email)
+_TIMES_BY_GROUP = _times_of(comments.c.ip_group_hash)  # through ix_comments_ip_group_created
 _TOP_LEVEL_BY_IP = _top_level_of(comments.c.ip_hash)
 _TOP_LEVEL_BY_EMAIL = _top_level_of(comments.c.author_email)
 _SITE_RECENT = _capped_count((comments.c.created_at > bindparam("b_since")) & _COUNTS & _ON_SITE)
@@ -130,10 +131,12 @@ def get_recent_activity(
     email: str,
     fingerprint: str,
     now: datetime,
+    ip_group_hash: str = "",
     top_level: bool = True,
     surge_cap: int | None = 1000,
     same_text_cap: int | None = 1000,
     times_cap: int = 200,
+    group_times_cap: int = 800,
     times_window: timedelta = timedelta(hours=1),
 ) -> RecentActivity:
     """What the rate and duplicate phases need: indexed queries over the last day at most.
@@ -143,6 +146,7 @@ def get_recent_activity(
     not grow with the site's traffic. The writer's own times are read newest first, at most
     `times_cap` of them within `times_window` (none when no limit needs them): the rate
     phase compares the newest with the flood interval and the n-th newest with a limit of n.
+    The group's times likewise, at most `group_times_cap` of them.
     """
     hour_ago, minute_ago, day_ago = (
         now - timedelta(hours=1),
@@ -150,14 +154,15 @@ def get_recent_activity(
         now - timedelta(days=1),
     )
 
-    def times(statement: Any, key: str) -> tuple[datetime, ...]:
-        if times_cap <= 0 or not key:
+    def times(statement: Any, key: str, cap: int = times_cap) -> tuple[datetime, ...]:
+        if cap <= 0 or not key:
             return ()
-        values = {"b_key": key, "b_since": now - times_window, "b_cap": times_cap}
+        values = {"b_key": key, "b_since": now - times_window, "b_cap": cap}
         return tuple(conn.execute(statement, values).scalars())
 
     by_ip = times(_TIMES_BY_IP, ip_hash)
     by_email = times(_TIMES_BY_EMAIL, email)
+    by_group = times(_TIMES_BY_GROUP, ip_group_hash, group_times_cap)
 
     def top_level_by(statement: Any, key: str) -> int:
         if not (key and top_level):
@@ -183,6 +188,7 @@ def get_recent_activity(
     return RecentActivity(
         by_ip=by_ip,
         by_email=by_email,
+        by_group=by_group,
         top_level_in_thread=int(top_count),
         site_last_minute=int(site_minute),
         own_texts=own_texts,

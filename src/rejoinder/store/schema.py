@@ -99,6 +99,8 @@ articles = Table(
     # A discussion of a page hosted elsewhere (the embed): its id on the site, and its URL.
     Column("page_id", String(300), nullable=True),
     Column("page_url", String(1000), nullable=True),
+    # When staff last reopened its discussion: close_after_days counts from then.
+    Column("reopened_at", UTCDateTime, nullable=True),
     UniqueConstraint("site_id", "slug", name="uq_articles_site_slug"),
     Index("uq_articles_site_page", "site_id", "page_id", unique=True),
     Index("ix_articles_site_published", "site_id", "published_at"),
@@ -146,6 +148,14 @@ comments = Table(
     Index("ix_comments_created", "created_at"),
     Index("ix_comments_status_created", "status", "created_at"),
     Index("ix_comments_reported", "report_count"),
+)
+# The few pinned comments of a thread, found without reading its other top-level ones.
+Index(
+    "ix_comments_pinned",
+    comments.c.article_id,
+    comments.c.number,
+    sqlite_where=comments.c.pinned.is_(True),
+    postgresql_where=comments.c.pinned.is_(True),
 )
 
 bans = Table(

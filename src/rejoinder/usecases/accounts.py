@@ -49,6 +49,9 @@ LOGIN_LIMIT_ACCOUNT_GROUP = 10
 LOGIN_LIMIT_ADDRESS = 20
 LOGIN_LIMIT_GROUP = 60
 LOGIN_LIMIT_ACCOUNT_ALL = 50
+# Attempts older than LOGIN_WINDOW count for nothing: each login deletes up to this many of
+# the oldest (it adds 5), so the table holds about one window's attempts, never more.
+LOGIN_PURGE_BATCH = 50
 _hasher = PasswordHasher()
 
 
@@ -167,6 +170,7 @@ def log_in(
     keys = _login_keys(name, ip_hash, group_hash)
     with db.write() as conn:
         account_store.lock_login_attempts(conn)
+        account_store.purge_login_attempts(conn, now - LOGIN_WINDOW, LOGIN_PURGE_BATCH)
         counted = account_store.count_login_attempts(conn, list(keys.values()), now - LOGIN_WINDOW)
         refused = _login_refused({kind: counted.get(key, 0) for kind, key in keys.items()})
         reserved = (

@@ -1,4 +1,5 @@
-"""Use cases of the moderators' desk: read a queue, approve, reject, edit, feature, ban.
+"""Use cases of the moderators' desk: read a queue, approve, reject, edit, feature, pin,
+ban; close and reopen a discussion.
 
 Every action is one transaction: a conditional transition (the second moderator to act on a
 comment finds it already handled and changes nothing), the article's version and count, and
@@ -13,12 +14,26 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from rejoinder.core import discussion as rules
 from rejoinder.core.errors import Conflict, Invalid, NotFound
-from rejoinder.core.models import QUEUE_TABS, Limits, QueueFilters, Status, count_change
+from rejoinder.core.models import (
+    QUEUE_TABS,
+    Article,
+    Limits,
+    QueueFilters,
+    Status,
+    count_change,
+)
 from rejoinder.core.moderation import Ban, BanKind
 from rejoinder.core.text import render_comment
 from rejoinder.core.validation import check_body, clean_text
-from rejoinder.events import COMMENT_APPROVED, COMMENT_DELETED, COMMENT_EDITED, Events
+from rejoinder.events import (
+    COMMENT_APPROVED,
+    COMMENT_DELETED,
+    COMMENT_EDITED,
+    DISCUSSION_CHANGED,
+    Events,
+)
 from rejoinder.store import articles as article_store
 from rejoinder.store import audit as audit_store
 from rejoinder.store import comments as comment_store
@@ -26,10 +41,11 @@ from rejoinder.store import desk as desk_store
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store.database import Database
 from rejoinder.store.desk import DeskItem, Parent
+from rejoinder.usecases.discussion import close_after_days_in
 
 RECENT_DAYS = 7  # "Recently published" covers this many days
 NOTE_MAX = 1000
-ACTIONS = ("approve", "reject", "edit", "feature", "unfeature", "ban")
+ACTIONS = ("approve", "reject", "edit", "feature", "unfeature", "pin", "unpin", "ban")
 BULK_ACTIONS = ("approve", "reject")
 BAN_KINDS = {
     "email": BanKind.EMAIL,
@@ -458,6 +474,115 @@ def feature(
     return Outcome(target.id, action, target.status, f"{done} comment {target.id}.")
 
 
+def pin(
+    db: Database,
+    events: Events,
+    *,
+    site_id: int,
+    comment_id: int,
+    actor: Actor,
+    pinned: bool,
+    note: str,
+    now: datetime,
+) -> Outcome:
+    """Put a published top-level comment first in its thread, or back in its place."""
+    note = _note(note)
+    action = "pin" if pinned else "unpin"
+    with db.write() as conn:
+        target = _target(conn, site_id, comment_id)
+        if pinned and target.status != Status.PUBLISHED:
+            raise Conflict(
+                f"Comment {target.id} is {target.status}: only a published one can be pinned."
+            )
+        if pinned and target.parent_id is not None:
+            raise Conflict(f"Comment {target.id} is a reply: only a top-level one can be pinned.")
+        if not desk_store.set_pinned(conn, target.id, pinned):
+            state = "pinned" if pinned else "not pinned"
+            raise Conflict(f"Comment {target.id} is already {state}.")
+        article_store.touch_article(conn, target.article_id, 0, now)
+        _audit(
+            conn,
+            actor,
+            action,
+            target,
+            now,
+            before=str(target.pinned).lower(),
+            after=str(pinned).lower(),
+            note=note,
+        )
+    _fire(db, events, COMMENT_EDITED, target.id, target.article_id)
+    done = "Pinned" if pinned else "Unpinned"
+    return Outcome(target.id, action, target.status, f"{done} comment {target.id}.")
+
+
+@dataclass(frozen=True)
+class Discussion:
+    """An article's discussion as the desk shows it: open, or closed and by which rule."""
+
+    article: Article
+    state: rules.Openness
+    close_after_days: int | None
+
+    @property
+    def why_closed(self) -> str:
+        if self.state.is_open:
+            return ""
+        return str(self.state.notice(self.close_after_days))
+
+
+def list_discussions(
+    db: Database, *, site_id: int, now: datetime, limit: int = 50
+) -> list[Discussion]:
+    """The site's latest articles, each with whether its discussion is open now."""
+    with db.read() as conn:
+        days = close_after_days_in(conn, site_id)
+        found = article_store.list_articles(conn, site_id, limit=limit)
+    return [Discussion(a, rules.of_article(a, days, now), days) for a in found]
+
+
+def set_discussion_open(
+    db: Database,
+    events: Events,
+    *,
+    site_id: int,
+    slug: str,
+    is_open: bool,
+    actor: Actor,
+    note: str,
+    now: datetime,
+) -> Discussion:
+    """Close an article's discussion, or reopen it (which restarts the site's close-after-
+    days count: `core.discussion`). Conflict when it is already so; audited."""
+    note = _note(note)
+    with db.write() as conn:
+        article = article_store.get_article(conn, site_id, slug)
+        if article is None:
+            raise NotFound("There is no such article.")
+        days = close_after_days_in(conn, site_id)
+        before = rules.of_article(article, days, now)
+        if not is_open and not article.comments_open:
+            raise Conflict(f"Comments on {slug!r} are already closed.")
+        if is_open and before.is_open:
+            raise Conflict(f"Comments on {slug!r} are already open.")
+        article_store.set_comments_open(conn, article.id, is_open, now)
+        audit_store.add_entry(
+            conn,
+            at=now,
+            actor_kind=actor.kind,
+            actor=actor.name,
+            action="reopen" if is_open else "close",
+            site_id=site_id,
+            before=before.closed_by.value if before.closed_by else "open",
+            after="open" if is_open else "closed",
+            note=note,
+            data={"article": slug, "article_id": article.id},
+        )
+        changed = article_store.get_article_by_id(conn, article.id)
+    assert changed is not None
+    events.fire(DISCUSSION_CHANGED, article=changed)
+    return Discussion(changed, rules.of_article(changed, days, now), days)
+
+
 def ban(
     db: Database,
     *,
@@ -546,6 +671,8 @@ def act(
         return edit(db, events, body=fields.get("body", ""), limits=limits, **common)
     if action in ("feature", "unfeature"):
         return feature(db, events, featured=action == "feature", **common)
+    if action in ("pin", "unpin"):
+        return pin(db, events, pinned=action == "pin", **common)
     if action == "ban":
         return ban(db, kind=fields.get("kind", ""), days=fields.get("days", ""), **common)
     raise NotFound("There is no such action.")

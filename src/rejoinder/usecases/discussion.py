@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from rejoinder.core.errors import Closed, Forbidden, Invalid, NotFound, Refused
+from rejoinder.core import discussion as rules
+from rejoinder.core.errors import Closed, Forbidden, Invalid, InvalidMany, NotFound, Refused
 from rejoinder.core.messages import N_, Nn_
 from rejoinder.core.models import (
     Article,
@@ -31,6 +32,7 @@ from rejoinder.store import audit as audit_store
 from rejoinder.store import comments as comment_store
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import reports as report_store
+from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.usecases.moderation import (
     Judgement,
@@ -40,9 +42,13 @@ from rejoinder.usecases.moderation import (
     reason_out,
     refusal,
 )
+from rejoinder.usecases.policy_schema import PolicyProblem, read_policy_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
+
+
+PINNED_MAX = 10  # pinned top-level comments shown first; more are a moderator's mistake
 
 
 @dataclass(frozen=True)
@@ -70,10 +76,15 @@ def post_comment(
     scores the text: nothing to hold a lock for): a refusal is recorded and raised, a hold
     is stored unnumbered and uncounted, shown only to its writer.
     """
-    clean = validate_comment(raw, limits)
+    try:
+        clean = validate_comment(raw, limits)
+    except InvalidMany:
+        with db.read() as conn:  # a closed discussion says so rather than judge the fields
+            _open_article(conn, site_id, slug, now)
+        raise
     body_html = render_comment(clean.body)  # rendered once, here, never on a read
     with db.read() as conn:
-        article = _open_article(conn, site_id, slug)
+        article = _open_article(conn, site_id, slug, now)
         _check_parent(conn, article, clean.parent_id)
     judgement = None
     status = Status.PUBLISHED
@@ -102,7 +113,7 @@ def post_comment(
         if judgement.decision.verdict is Verdict.HOLD:
             status = Status.HELD
     with db.write() as conn:
-        article = _open_article(conn, site_id, slug, lock=True)
+        article = _open_article(conn, site_id, slug, now, lock=True)
         parent = _check_parent(conn, article, clean.parent_id)
         published = status is Status.PUBLISHED
         comment = comment_store.add_comment(
@@ -129,7 +140,7 @@ def post_comment(
         if judgement is not None:
             _audit_verdict(conn, site_id, comment.id, judgement, now)
     if moderator is not None:
-        moderator.accepted(site_id, comment.id, screening.ip_hash, clean.email, now)
+        moderator.accepted(site_id, comment.id, screening, clean.email, now)
     events.fire(COMMENT_POSTED, comment=comment, article=article)
     return Posted(comment=comment, article=article, judgement=judgement)
 
@@ -164,14 +175,40 @@ def _audit_verdict(
     )
 
 
-def _open_article(conn: Connection, site_id: int, slug: str, *, lock: bool = False) -> Article:
+def _open_article(
+    conn: Connection, site_id: int, slug: str, now: datetime, *, lock: bool = False
+) -> Article:
+    """The article, if its discussion takes comments now (`core.discussion`), whatever the
+    moderation setting; Closed otherwise."""
     find = article_store.lock_article if lock else article_store.get_article
     article = find(conn, site_id, slug)
     if article is None:
         raise NotFound(N_("There is no such article."))
-    if not article.comments_open:
-        raise Closed(N_("Comments are closed on this article."))
+    _check_open(conn, article, now)
     return article
+
+
+def _check_open(conn: Connection, article: Article, now: datetime) -> None:
+    days = close_after_days_in(conn, article.site_id)
+    state = rules.of_article(article, days, now)
+    if not state.is_open:
+        raise Closed(state.notice(days))
+
+
+def close_after_days_in(conn: Connection, site_id: int) -> int | None:
+    """The site's close_after_days (None when its stored policy cannot be read: the desk
+    shows that problem, and readers are not refused for it)."""
+    stored = site_store.get_site_settings(conn, site_id).get("policy", {})
+    try:
+        return read_policy_settings(stored).close_after_days
+    except PolicyProblem:
+        return None
+
+
+def close_after_days(db: Database, site_id: int) -> int | None:
+    """The site's rule for closing discussions by age (days after publication), or None."""
+    with db.read() as conn:
+        return close_after_days_in(conn, site_id)
 
 
 def _check_parent(conn: Connection, article: Article, parent_id: int | None) -> Comment | None:
@@ -233,6 +270,7 @@ def edit_comment(
         comment = _own_comment(comment_store.get_comment(conn, comment_id), owned, now, window)
         article = article_store.get_article_by_id(conn, comment.article_id)
         assert article is not None
+        _check_open(conn, article, now)  # an edit is a new text: not once comments closed
         held = judgement is not None and judgement.decision.verdict is Verdict.HOLD
         hidden = _hidden_by_reports(conn, comment)
         after = Status.HELD if held else comment.status
@@ -344,23 +382,31 @@ def read_thread_page(
     page_size: int,
     max_level: int,
 ) -> tuple[Article, ThreadPage]:
-    """The article and one page of its top-level comments with all their replies.
+    """The article and one page of its top-level comments with all their replies; the first
+    page starts with the pinned ones (at most PINNED_MAX), which later pages leave out.
 
-    Four queries whatever the thread's size: the article, the page of top-level comments,
-    their replies, and the number of top-level comments.
+    Four queries whatever the thread's size: the article, the page of top-level comments
+    (the pinned ones and the others, in one statement), their replies, and the number of
+    top-level comments.
     """
     with db.read() as conn:
         article = article_store.get_article(conn, site_id, slug)
         if article is None:
             raise NotFound(N_("There is no such article."))
-        roots = comment_store.list_top_level(
-            conn, article.id, sort=sort, after=cursor, limit=page_size + 1
+        pinned, roots = comment_store.list_top_level(
+            conn,
+            article.id,
+            sort=sort,
+            after=cursor,
+            limit=page_size + 1,
+            pinned_limit=PINNED_MAX if cursor is None else 0,
         )
         more = len(roots) > page_size
         roots = roots[:page_size]
-        replies = comment_store.list_replies(conn, [root.id for root in roots])
+        shown = pinned + roots
+        replies = comment_store.list_replies(conn, [root.id for root in shown])
         total = comment_store.count_top_level(conn, article.id)
-    nodes = build_tree(roots, replies, max_level=max_level)
+    nodes = build_tree(shown, replies, max_level=max_level)
     next_cursor = roots[-1].number if more and roots else None
     return article, ThreadPage(nodes=nodes, next_cursor=next_cursor, top_level_total=total)
 

@@ -32,6 +32,7 @@ from rejoinder.core.moderation import (
     fingerprint,
 )
 from rejoinder.core.moderation.matching import lexicon, phrasebook
+from rejoinder.core.moderation.phases.rates import GROUP_FACTOR
 from rejoinder.core.validation import clean_line
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import site_models as site_model_store
@@ -242,6 +243,7 @@ class Moderator:
                     site_id=site_id,
                     article_id=article.id,
                     ip_hash=screening.ip_hash,
+                    ip_group_hash=screening.ip_group_hash,
                     email=comment.email,
                     fingerprint=text_print,
                     now=now,
@@ -253,10 +255,16 @@ class Moderator:
             )
             active = self._site_heads(conn, site_id)
         if self._rates is not None and not edit:
-            by_ip, by_email, site_minute = self._rates.recent(
-                site_id, screening.ip_hash, comment.email, now
+            shared = self._rates.recent(
+                site_id, screening.ip_hash, comment.email, now, group_hash=screening.ip_group_hash
             )
-            recent = replace(recent, by_ip=by_ip, by_email=by_email, site_last_minute=site_minute)
+            recent = replace(
+                recent,
+                by_ip=shared.by_ip,
+                by_group=shared.by_group,
+                by_email=shared.by_email,
+                site_last_minute=shared.site_last_minute,
+            )
         heads = active.heads if active else None
         scores = self.scores(comment.body, heads, rules)
         submission = Submission(
@@ -265,7 +273,9 @@ class Moderator:
             email=comment.email,
             website=comment.website,
             parent_id=comment.parent_id,
-            article=ArticleRef(article.id, article.comments_open, article.published_at),
+            article=ArticleRef(
+                article.id, article.comments_open, article.published_at, article.reopened_at
+            ),
             now=now,
             ip_hash=screening.ip_hash,
             ip_group_hash=screening.ip_group_hash,
@@ -286,11 +296,19 @@ class Moderator:
         )
 
     def accepted(
-        self, site_id: int, comment_id: int, ip_hash: str, email: str, at: datetime
+        self, site_id: int, comment_id: int, screening: Screening, email: str, at: datetime
     ) -> None:
-        """Count a stored comment (published or held) towards its writer's rate limits."""
+        """Count a stored comment (published or held) towards its writer's rate limits and
+        its network group's."""
         if self._rates is not None:
-            self._rates.record(site_id, ip_hash, email, at, str(comment_id))
+            self._rates.record(
+                site_id,
+                screening.ip_hash,
+                email,
+                at,
+                str(comment_id),
+                group_hash=screening.ip_group_hash,
+            )
 
     def check(
         self,
@@ -363,9 +381,12 @@ def _times_needed(rules: Policy) -> dict[str, Any]:
         if limit
     ]
     if not windows:
-        return {"times_cap": 0}
+        return {"times_cap": 0, "group_times_cap": 0}
+    # The group has no flood interval, and GROUP_FACTOR times each limit.
+    group_limits = [limit for limit in (rules.per_minute, rules.per_hour) if limit]
     return {
         "times_cap": max(limit for limit, _ in windows),
+        "group_times_cap": max(group_limits, default=0) * GROUP_FACTOR,
         "times_window": timedelta(seconds=max(seconds for _, seconds in windows)),
     }
 

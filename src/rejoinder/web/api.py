@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -11,11 +12,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from rejoinder.core.articlefile import draft_from_fields
-from rejoinder.core.models import CommentInput, PublicComment, Status, ThreadNode
+from rejoinder.core.models import (
+    Article,
+    CommentInput,
+    PublicComment,
+    Status,
+    ThreadNode,
+    ThreadPage,
+)
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import budgets, discussion, publishing
 from rejoinder.usecases.moderation import Screening, reason_out, verdict_out
 from rejoinder.web.addresses import address_hashes
+from rejoinder.web.closing import as_shown
 from rejoinder.web.cookies import OWN_COOKIE
 from rejoinder.web.deps import (
     AdminToken,
@@ -59,6 +68,7 @@ def _base_url(rt: Runtime) -> str:
 
 @router.get("/articles", response_model=ArticleList, summary="Articles, newest first")
 async def list_articles(
+    request: Request,
     rt: RuntimeDep,
     site: SiteDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -67,13 +77,14 @@ async def list_articles(
     articles = await run_in_threadpool(
         publishing.list_articles, rt.db, site.id, limit=limit, offset=offset
     )
-    return _json({"articles": [article_out(a, _base_url(rt)) for a in articles]})
+    shown = [await as_shown(request, rt, a) for a in articles]
+    return _json({"articles": [article_out(a, _base_url(rt)) for a in shown]})
 
 
 @router.get("/articles/{slug}", response_model=ArticleOut, summary="One article")
-async def get_article(slug: str, rt: RuntimeDep, site: SiteDep) -> Response:
+async def get_article(request: Request, slug: str, rt: RuntimeDep, site: SiteDep) -> Response:
     article = await run_in_threadpool(discussion.get_article, rt.db, site.id, slug)
-    return _json(article_out(article, _base_url(rt)))
+    return _json(article_out(await as_shown(request, rt, article), _base_url(rt)))
 
 
 @router.post(
@@ -84,7 +95,9 @@ async def get_article(slug: str, rt: RuntimeDep, site: SiteDep) -> Response:
     dependencies=[AdminToken, JsonBody],
     responses=error_responses(401),  # the only call here that takes a token
 )
-async def add_article(payload: ArticleIn, rt: RuntimeDep, site: SiteDep) -> Response:
+async def add_article(
+    request: Request, payload: ArticleIn, rt: RuntimeDep, site: SiteDep
+) -> Response:
     fields = {
         "title": payload.title,
         "slug": payload.slug or "",
@@ -99,7 +112,7 @@ async def add_article(payload: ArticleIn, rt: RuntimeDep, site: SiteDep) -> Resp
     article = await run_in_threadpool(
         publishing.add_article, rt.db, rt.events, site.id, draft, utcnow()
     )
-    return _json(article_out(article, _base_url(rt)), status=201)
+    return _json(article_out(await as_shown(request, rt, article), _base_url(rt)), status=201)
 
 
 @router.get(
@@ -120,12 +133,12 @@ async def list_comments(
     ] = None,
 ) -> Response:
     order, after = parse_sort(sort), parse_cursor(cursor)
-    cache: ReadCache[bytes] = request.app.state.api_cache
+    cache: ReadCache[ThreadBodies] = request.app.state.api_cache
 
     def version() -> int | None:
         return discussion.article_version(rt.db, site.id, slug)
 
-    def build() -> tuple[int, bytes]:
+    def build() -> tuple[int, ThreadBodies]:
         article, page = discussion.read_thread_page(
             rt.db,
             site_id=site.id,
@@ -135,19 +148,38 @@ async def list_comments(
             page_size=rt.settings.page_size,
             max_level=rt.settings.display_depth,
         )
-        return article.version, orjson.dumps(thread_out(article, page, order.value))
+        return article.version, ThreadBodies(article, page, order.value)
 
-    version_now, body = await cache.get(
+    version_now, bodies = await cache.get(
         ("api", site.id, slug, order, after),
         version,
         build,
         revalidate=OWN_COOKIE in request.cookies,  # a writer sees their own post at once
     )
-    etag = f'"{version_now}"'
+    shown = await as_shown(request, rt, bodies.article)  # open or closed as of now
+    etag = f'"{version_now}{"" if shown.comments_open else "-closed"}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+    return Response(bodies.body(shown), media_type="application/json", headers=headers)
+
+
+@dataclass
+class ThreadBodies:
+    """A page of a thread as the API sends it, made once for an open discussion and once for
+    a closed one (the same page closes by age without any write)."""
+
+    article: Article
+    page: ThreadPage
+    sort: str
+    bodies: dict[bool, bytes] = field(default_factory=dict)
+
+    def body(self, shown: Article) -> bytes:
+        found = self.bodies.get(shown.comments_open)
+        if found is None:
+            found = orjson.dumps(thread_out(shown, self.page, self.sort))
+            self.bodies[shown.comments_open] = found
+        return found
 
 
 def _single(comment: PublicComment, slug: str) -> dict[str, Any]:

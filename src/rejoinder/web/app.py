@@ -22,9 +22,11 @@ from rejoinder.runtime import Runtime, open_runtime, phrasebook_shelf, utcnow
 from rejoinder.settings import Settings, load_settings
 from rejoinder.usecases.moderation import purge_refused
 from rejoinder.web import api, api_docs, feeds, live, pages, translations
+from rejoinder.web.closing import ClosingRules
 from rejoinder.web.cookies import Identity
 from rejoinder.web.deps import LoginRequired
 from rejoinder.web.desk import login as auth
+from rejoinder.web.desk.articles import router as articles_router
 from rejoinder.web.desk.audit import router as audit_router
 from rejoinder.web.desk.policy import router as policy_router
 from rejoinder.web.desk.queue import router as desk_router
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.api_cache = ReadCache(rt.changes)
     app.state.html_cache = ReadCache(rt.changes)
+    app.state.closing = ClosingRules(rt.changes)
     install_error_handlers(app)
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
     app.include_router(auth.router)
@@ -128,9 +131,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(audit_router)
     app.include_router(policy_router)
     app.include_router(model_router)
+    app.include_router(articles_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api_docs.router)
     app.add_middleware(QueryWithoutNul)
     app.add_middleware(BodyLimit, limit_for=body_limits(settings.body_max, ARTICLE_BODY_MAX))
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, origins_for=lambda host: rt.site_for_host(host).origins)
     return app

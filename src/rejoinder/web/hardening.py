@@ -7,14 +7,15 @@ the error handlers turn into the one error shape (JSON under /api/, a page elsew
 
 `SecurityHeaders` adds the headers every response should carry: a Content-Security-Policy
 that runs only the site's own scripts (no inline script, no other origin), forbids framing
-the desk and lets the public pages be framed only by the site itself, `nosniff` and a
-Referrer-Policy.
+the desk and the API (`frame-ancestors 'none'`) and lets the public pages be framed only by
+the site itself and the origins its site allows to embed it (`Site.origins`, for the site
+the request's Host names), `nosniff` and a Referrer-Policy.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -102,27 +103,44 @@ _DESK_HEADERS = [
     (b"content-security-policy", f"{_COMMON_POLICY}; frame-ancestors 'none'".encode()),
     (b"x-frame-options", b"DENY"),
 ]
-_PAGE_HEADERS = [
-    (b"content-security-policy", f"{_COMMON_POLICY}; frame-ancestors 'self'".encode()),
-]
 _EVERY_RESPONSE = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
 ]
+#: an origin as a CSP source may name it: scheme, host, optional port, nothing else (a stored
+#: origin with a space or a semicolon would add directives of its own, so it is left out)
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?$")
+
+
+def is_never_framed(path: str) -> bool:
+    """The desk and the API are never shown in a frame, whatever a site allows."""
+    return path.startswith(("/admin", "/api/"))
+
+
+def page_headers(origins: Sequence[str]) -> list[tuple[bytes, bytes]]:
+    """The CSP of a public page: framed by the site itself and by the origins it allows."""
+    allowed = " ".join(["'self'", *(o for o in origins if _ORIGIN.match(o))])
+    return [(b"content-security-policy", f"{_COMMON_POLICY}; frame-ancestors {allowed}".encode())]
 
 
 class SecurityHeaders:
-    """Add the security headers to every response that does not set its own."""
+    """Add the security headers to every response that does not set its own. `origins_for`
+    gives the embedding origins of the site a Host header names."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, origins_for: Callable[[str | None], Sequence[str]] = lambda _: ()
+    ) -> None:
         self.app = app
+        self.origins_for = origins_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        desk = scope["path"].startswith("/admin")
-        extra = (_DESK_HEADERS if desk else _PAGE_HEADERS) + _EVERY_RESPONSE
+        if is_never_framed(scope["path"]):
+            extra = _DESK_HEADERS + _EVERY_RESPONSE
+        else:
+            extra = page_headers(self.origins_for(_host(scope))) + _EVERY_RESPONSE
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -133,3 +151,10 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def _host(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"host":
+            return str(value.decode("latin-1"))
+    return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from html import escape
 from typing import Any
@@ -22,6 +22,7 @@ from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import discussion, publishing
 from rejoinder.usecases.moderation import Screening
 from rejoinder.web.addresses import address_hashes
+from rejoinder.web.closing import as_shown
 from rejoinder.web.cookies import AUTHOR_COOKIE, OWN_COOKIE, Author, Identity
 from rejoinder.web.deps import IdentityDep, LanguageDep, RuntimeDep, SiteDep
 from rejoinder.web.i18n import Language
@@ -55,8 +56,9 @@ class CachedThread:
     article: Article
     page: ThreadPage
     comments_html: str
-    # The whole page as a reader without cookies sees it, made on the first such request.
-    anonymous_page: bytes | None = None
+    # The whole page as a reader without cookies sees it, made on the first such request,
+    # with the discussion open (True) and closed (False).
+    anonymous_pages: dict[bool, bytes] = field(default_factory=dict)
 
 
 def _render(
@@ -146,6 +148,8 @@ async def _article_page(
     status: int = 200,
 ) -> Response:
     version, thread = await _thread(request, rt, site, language, slug, sort, cursor)
+    article = await as_shown(request, rt, thread.article)  # open or closed as of now
+    is_open = article.comments_open
     personal = "|".join(
         (
             language.code,
@@ -154,13 +158,14 @@ async def _article_page(
             str(reply_to_id),
         )
     )
-    etag = f'W/"{version}-{hashlib.blake2b(personal.encode(), digest_size=8).hexdigest()}"'
+    digest = hashlib.blake2b(personal.encode(), digest_size=8).hexdigest()
+    etag = f'W/"{version}-{"open" if is_open else "closed"}-{digest}"'
     if status == 200 and form is None and request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"ETag": etag, "Vary": f"Cookie, {VARY}"})
     anonymous = form is None and reply_to_id is None and personal == f"{language.code}|||None"
     token = identity.form_token(utcnow()).encode()
-    if anonymous and thread.anonymous_page is not None:
-        return _page_response(thread.anonymous_page.replace(FORM_TOKEN, token), etag)
+    if anonymous and is_open in thread.anonymous_pages:
+        return _page_response(thread.anonymous_pages[is_open].replace(FORM_TOKEN, token), etag)
     if form is None:
         author = identity.author(request)
         form = FormValues(name=author.name, email=author.email, website=author.website)
@@ -179,7 +184,7 @@ async def _article_page(
         language,
         "article.html",
         status=status,
-        article=thread.article,
+        article=article,
         page=thread.page,
         comments_html=_own_links(thread.comments_html, identity.owned(request), language),
         sort=sort.value,
@@ -197,7 +202,7 @@ async def _article_page(
         response.headers["content-length"] = str(len(response.body))
         return response
     if anonymous:
-        thread.anonymous_page = body
+        thread.anonymous_pages[is_open] = body
     return _page_response(body.replace(FORM_TOKEN, token), etag)
 
 
@@ -319,10 +324,11 @@ async def post_comment_form(
             )
         except InvalidMany as error:
             errors = {e.field or "body": language.say(e.text) for e in error.errors}
-        except (Invalid, Closed) as error:
+        except Closed as error:
+            errors = {"body": language.say(error.text)}
+            status = 403
+        except Invalid as error:
             errors = {error.field or "body": language.say(error.text)}
-            if isinstance(error, Closed) or "closed" in error.message.lower():
-                status = 403
         except Refused as error:
             errors = {error.field or "body": language.say(error.text)}
             status = 429 if error.retry_after else 403 if error.banned else 422
@@ -439,7 +445,7 @@ async def edit_save(
             now=utcnow(),
             moderator=rt.moderator,
         )
-    except (Invalid, Refused) as error:
+    except (Invalid, Refused, Closed) as error:
         own = await _own(request, rt, identity, comment_id)
         return _edit_page(request, rt, site, language, own, body, language.say(error.text))
     article = await run_in_threadpool(discussion.get_article_by_id, rt.db, edited.article_id)

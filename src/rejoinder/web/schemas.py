@@ -76,6 +76,8 @@ class CommentOut(BaseModel):
     deleted: bool
     imported: bool
     status: str = Field(description="published, or held: waiting for a moderator (writer only).")
+    featured: bool = Field(description="Marked by a moderator as worth reading.")
+    pinned: bool = Field(description="Put first in its thread by a moderator (top level only).")
     permalink: str
     replies: list[CommentOut]
 
@@ -84,7 +86,9 @@ class ArticleSummary(BaseModel):
     slug: str
     title: str
     comment_count: int
-    comments_open: bool
+    comments_open: bool = Field(
+        description="Whether it takes comments now: its own flag, and the site's close_after_days."
+    )
 
 
 class ThreadOut(BaseModel):
@@ -109,7 +113,9 @@ class ArticleOut(BaseModel):
     author: str
     url: str
     published_at: datetime
-    comments_open: bool
+    comments_open: bool = Field(
+        description="Whether it takes comments now: its own flag, and the site's close_after_days."
+    )
     comment_count: int
     source: SourceOut | None = Field(description="For a syndicated piece: where it first ran.")
     body_html: str
@@ -170,6 +176,8 @@ def comment_out(node: ThreadNode, slug: str) -> dict[str, Any]:
         "deleted": c.is_deleted,
         "imported": c.imported,
         "status": "deleted" if c.is_deleted else c.status.value,
+        "featured": c.featured and not c.is_deleted,
+        "pinned": c.pinned and c.depth == 0,
         "permalink": f"/articles/{slug}#comment-{c.id}",
         "replies": [comment_out(child, slug) for child in node.children],
     }
@@ -252,6 +260,10 @@ class ActionIn(BaseModel):
     kind: str = Field("", description="ban: email, email_domain, ip_group or name.")
     days: str | int = Field("", description="ban: how many days; empty for ever.")
     seen: str = Field("", description="The status the moderator saw; a change meanwhile is 409.")
+
+
+class NoteIn(BaseModel):
+    note: str = Field("", description="Why, for the audit log (optional).")
 
 
 class PolicyIn(BaseModel):

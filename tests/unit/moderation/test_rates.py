@@ -113,3 +113,47 @@ def test_naive_times_from_the_store_are_read_as_utc() -> None:
     naive = (NOW.replace(tzinfo=None) - (NOW - ago(14)),)
     assert isinstance(naive[0], datetime) and naive[0].tzinfo is None
     assert only(check(by_ip=naive)) == ("flood", Action.REFUSE, 1)
+
+
+def test_a_network_group_has_group_factor_times_the_per_minute_budget() -> None:
+    budget = 5 * rates.GROUP_FACTOR
+    # Many addresses of one /24, each well within its own limits.
+    under = tuple(ago(5 + s) for s in range(budget - 1))
+    assert check(by_group=under) == []
+    full = (ago(2), *under)  # the oldest, 5 + budget - 2 seconds ago, must leave the minute
+    code, action, wait = only(check(by_group=full))
+    assert (code, action) == ("group_per_minute", Action.REFUSE)
+    assert wait == 60 - (5 + budget - 2)
+    [signal] = check(by_group=full)
+    assert signal.message.startswith(f"{budget} comments came from your network in less than")
+
+
+def test_a_network_group_has_group_factor_times_the_per_hour_budget() -> None:
+    budget = 30 * rates.GROUP_FACTOR
+    spread = tuple(ago(100 + 25 * i) for i in range(budget))  # 100 s .. 3075 s ago
+    [signal] = check(by_group=spread)
+    assert signal.code == "group_per_hour"
+    assert signal.retry_after == 3600 - (100 + 25 * (budget - 1))
+    assert check(by_group=spread[:-1]) == []
+
+
+def test_a_group_has_no_flood_interval() -> None:
+    # Colleagues behind one office address post seconds apart: only the budget counts.
+    assert check(by_group=(ago(0), ago(1), ago(2))) == []
+
+
+def test_the_group_budget_follows_the_policy_and_is_off_with_it() -> None:
+    crowded = tuple(ago(1) for _ in range(8))
+    assert only(check(Policy(per_minute=2), by_group=crowded))[0] == "group_per_minute"
+    assert check(Policy(per_minute=3, per_hour=None), by_group=crowded[:-1]) == []
+    assert check(Policy(per_minute=None, per_hour=None), by_group=crowded * 100) == []
+
+
+def test_the_longer_wait_of_address_and_group_is_the_one_reason() -> None:
+    mine = tuple(ago(s) for s in (20, 21, 22, 23, 24))  # my own limit: free in 36 s
+    others = tuple(ago(s) for s in range(40, 55))  # with mine, the group is free in 6 s
+    signals = check(by_ip=mine, by_group=mine + others)
+    assert [(s.code, s.retry_after) for s in signals] == [("per_minute", 36)]
+    busy = tuple(ago(s) for s in range(1, 21))  # 20 in the last 20 s: free in 40 s
+    [signal] = check(by_ip=(ago(50),) * 5, by_group=busy)  # my own: free in 10 s
+    assert (signal.code, signal.retry_after) == ("group_per_minute", 40)

@@ -144,8 +144,9 @@ class ArticleRef:
     """What moderation needs to know of the article commented on."""
 
     id: int
-    is_open: bool = True
+    is_open: bool = True  # the discussion's own flag (core.discussion has the whole rule)
     published_at: datetime | None = None
+    reopened_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +169,8 @@ class RecentActivity:
 
     by_ip: tuple[datetime, ...] = ()  # when this hashed IP posted, at least the last hour
     by_email: tuple[datetime, ...] = ()  # when this email posted, at least the last hour
+    # when anyone in this address's group (IPv4 /24, IPv6 /48) posted, at least the last hour
+    by_group: tuple[datetime, ...] = ()
     top_level_in_thread: int = 0  # top-level comments by this commenter on this article
     site_last_minute: int = 0  # comments posted on the whole site in the last 60 seconds
     own_texts: tuple[str, ...] = ()  # texts of this commenter's recent comments (say 24 hours)

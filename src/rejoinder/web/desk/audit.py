@@ -16,6 +16,7 @@ from rejoinder.core.errors import Invalid
 from rejoinder.core.models import AuditEntry
 from rejoinder.runtime import Runtime
 from rejoinder.usecases import audit
+from rejoinder.web.admin_schemas import AuditOut
 from rejoinder.web.deps import DeskStaffDep, RuntimeDep, get_api_staff
 from rejoinder.web.errors import ADMIN_API_ERRORS, ApiError
 from rejoinder.web.params import parse_int, parse_since, parse_until
@@ -163,6 +164,7 @@ def entry_json(entry: AuditEntry) -> dict[str, Any]:
 @router.get(
     "/api/v1/admin/audit",
     tags=["admin"],
+    response_model=AuditOut,
     responses=ADMIN_API_ERRORS,
     summary="The audit log, newest first (filters as in the desk)",
     dependencies=[Depends(get_api_staff)],

@@ -16,6 +16,7 @@ from rejoinder.core.moderation.categories import CATEGORIES
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import policy as policies
 from rejoinder.usecases.policy import ModelPresets
+from rejoinder.web.admin_schemas import PolicyOut
 from rejoinder.web.deps import (
     ApiAdminDep,
     DeskSiteDep,
@@ -200,6 +201,7 @@ async def save_policy(request: Request, staff: DeskStaffDep, rt: RuntimeDep) -> 
                 presets=model_presets(rt),
             )
         )
+        rt.changes.announce()  # other workers read close_after_days again (web/closing.py)
     except Conflict as error:
         # Show their edit over the new current rules; a second save then goes through.
         current = await _read(rt, site)
@@ -232,6 +234,7 @@ def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None
 @router.get(
     "/api/v1/admin/policy",
     tags=["admin"],
+    response_model=PolicyOut,
     responses=ADMIN_API_ERRORS,
     summary="The site's moderation policy and reports settings",
     dependencies=[Depends(get_api_staff)],
@@ -247,6 +250,7 @@ async def get_policy(rt: RuntimeDep, target: DeskSiteDep) -> Response:
 @router.put(
     "/api/v1/admin/policy",
     tags=["admin"],
+    response_model=PolicyOut,
     responses=ADMIN_API_ERRORS,
     summary="Replace the site's moderation policy (admins)",
     openapi_extra=json_body(PolicyIn),
@@ -271,6 +275,7 @@ async def put_policy(
             presets=model_presets(rt),
         )
     )
+    rt.changes.announce()  # other workers read close_after_days again (web/closing.py)
     return _json(
         policies.rules_out(saved, target.name, model_presets(rt)),
         headers={"ETag": f'"{saved.basis}"'},

@@ -13,6 +13,7 @@ from rejoinder.core.errors import Invalid
 from rejoinder.core.models import QUEUE_TABS, QueueFilters
 from rejoinder.runtime import utcnow
 from rejoinder.usecases import desk
+from rejoinder.web.admin_schemas import ActionOut, BulkOut, QueueCountsOut, QueueOut
 from rejoinder.web.deps import ApiStaffDep, RuntimeDep, SiteDep, get_api_staff
 from rejoinder.web.desk.queue import QueueParamsDep, actor_of, parse_filters
 from rejoinder.web.errors import ADMIN_API_ERRORS, ApiError
@@ -94,6 +95,7 @@ def item_out(shown: desk.Shown) -> dict[str, Any]:
         "scores": dict(shown.scores),
         "history": shown.history,
         "featured": it.featured,
+        "pinned": it.pinned,
         "report_count": it.report_count,
         "hidden": it.hidden,
         "moderated_by": it.moderated_by,
@@ -101,13 +103,17 @@ def item_out(shown: desk.Shown) -> dict[str, Any]:
     }
 
 
-@router.get("/counts", summary="Every queue's count")
+@router.get("/counts", response_model=QueueCountsOut, summary="Every queue's count")
 async def counts(rt: RuntimeDep, site: SiteDep) -> Response:
     found = await run_in_threadpool(desk.read_counts, rt.db, site_id=site.id, now=utcnow())
     return _json({"counts": found})
 
 
-@router.get("/queues/{tab}", summary="A page of a queue: held, reported, published, refused, all")
+@router.get(
+    "/queues/{tab}",
+    response_model=QueueOut,
+    summary="A page of a queue: held, reported, published, refused, all",
+)
 async def queue(
     tab: Annotated[str, Path(json_schema_extra={"enum": list(QUEUE_TABS)})],
     rt: RuntimeDep,
@@ -138,6 +144,7 @@ async def queue(
 
 @router.post(
     "/comments/bulk",
+    response_model=BulkOut,
     summary="Approve or reject several comments",
     openapi_extra=json_body(BulkIn),
 )
@@ -174,7 +181,11 @@ async def bulk(request: Request, staff: ApiStaffDep, rt: RuntimeDep, site: SiteD
 
 @router.post(
     "/comments/{comment_id}/{action}",
-    summary="approve, reject, edit {body}, feature, unfeature, ban {kind, days}; note optional",
+    response_model=ActionOut,
+    summary=(
+        "approve, reject, edit {body}, feature, unfeature, pin, unpin, ban {kind, days}; "
+        "note optional"
+    ),
     openapi_extra=json_body(ActionIn, required=False),
 )
 async def act(

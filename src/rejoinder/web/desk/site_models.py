@@ -15,6 +15,7 @@ from rejoinder.core.errors import Conflict, Invalid, NotFound
 from rejoinder.core.models import Site
 from rejoinder.runtime import utcnow
 from rejoinder.usecases import site_models
+from rejoinder.web.admin_schemas import ModelsOut
 from rejoinder.web.deps import (
     ApiAdminDep,
     DeskSiteDep,
@@ -150,6 +151,7 @@ def _json(content: Any, status: int = 200) -> Response:
 @router.get(
     "/api/v1/admin/models",
     tags=["admin"],
+    response_model=ModelsOut,
     responses=ADMIN_API_ERRORS,
     summary="The site's model versions, their agreement figures and the active one",
     dependencies=[Depends(get_api_admin)],
@@ -178,6 +180,7 @@ async def _activation(data: JsonDep) -> tuple[int | None, str]:
 @router.put(
     "/api/v1/admin/models/active",
     tags=["admin"],
+    response_model=ModelsOut,
     responses=ADMIN_API_ERRORS,
     summary='Switch the site\'s model: {"version": N} or {"version": null} for the shipped one',
     openapi_extra=json_body(ModelSwitchIn),

@@ -1,39 +1,26 @@
-"""Phase "closed": no comments on an article that is closed, or older than the site allows."""
+"""Phase "closed": no comments on a discussion that is closed, by its flag or by its age.
+
+The rule itself is `core.discussion.openness`, which posting, the page and the API ask too.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from rejoinder.core.messages import N_, Message, Nn_
+from rejoinder.core.discussion import openness
 from rejoinder.core.moderation.models import Action, Policy, Signal, Submission
-from rejoinder.core.moderation.times import utc
 
 PHASE = "closed"
 
 
 def check(sub: Submission, policy: Policy) -> list[Signal]:
     """Refuse when the article's comments are closed, or closed by age (``close_after_days``)."""
-    if not sub.article.is_open:
-        return [_refuse("closed", N_("comments are closed on this article"))]
-    published = sub.article.published_at
-    if policy.close_after_days is not None and published is not None:
-        closes = utc(published) + timedelta(days=policy.close_after_days)
-        if utc(sub.now) >= closes:
-            return [
-                _refuse(
-                    "closed_by_age",
-                    Nn_(
-                        "comments close {n} day after an article is published, and this one "
-                        "closed on {date:%d %B %Y}",
-                        "comments close {n} days after an article is published, and this one "
-                        "closed on {date:%d %B %Y}",
-                        policy.close_after_days,
-                        date=closes,
-                    ),
-                )
-            ]
-    return []
-
-
-def _refuse(code: str, message: Message) -> Signal:
-    return Signal.said(PHASE, code, message, Action.REFUSE)
+    state = openness(
+        comments_open=sub.article.is_open,
+        published_at=sub.article.published_at,
+        reopened_at=sub.article.reopened_at,
+        close_after_days=policy.close_after_days,
+        now=sub.now,
+    )
+    if state.closed_by is None:
+        return []
+    message = state.message(policy.close_after_days)
+    return [Signal.said(PHASE, state.closed_by.value, message, Action.REFUSE)]
