@@ -7,6 +7,7 @@
     comment_reported(comment_id: int, article: Article)     a reader's report was stored
     article_published(article: Article)
     discussion_changed(article: Article)   closed or reopened by staff
+    site_changed(site: Site)           a site was added, changed or removed
 
 A listener that raises is logged and skipped: the write it follows has already happened.
 """
@@ -29,6 +30,7 @@ COMMENT_DELETED = "comment_deleted"
 COMMENT_REPORTED = "comment_reported"
 ARTICLE_PUBLISHED = "article_published"
 DISCUSSION_CHANGED = "discussion_changed"
+SITE_CHANGED = "site_changed"
 NAMES = (
     COMMENT_POSTED,
     COMMENT_APPROVED,
@@ -37,6 +39,7 @@ NAMES = (
     COMMENT_REPORTED,
     ARTICLE_PUBLISHED,
     DISCUSSION_CHANGED,
+    SITE_CHANGED,
 )
 
 

@@ -9,6 +9,8 @@ import secrets
 import stat
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from rejoinder.changes import AlwaysChanged, ChangeCounter, RedisChanges, SqliteChanges
 from rejoinder.classifier.meta import read_meta
 from rejoinder.core.errors import NotFound
-from rejoinder.core.models import Limits, Site
+from rejoinder.core.models import Limits, Site, site_url
 from rejoinder.core.moderation import ModelScore, Threshold, scores_from
-from rejoinder.events import NAMES, Events
+from rejoinder.events import NAMES, SITE_CHANGED, Events
 from rejoinder.settings import Settings
 from rejoinder.store import sites as site_store
 from rejoinder.store.budgets import Budgets, MemoryBudgets, RedisBudgets
@@ -40,6 +42,87 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# How often, at most, a worker reads the sites again after something was written somewhere;
+# and how long it trusts them at most, whatever the change counter says (a command run without
+# the server's Redis setting announces nothing).
+SITES_RELOAD_SECONDS = 1.0
+SITES_MAX_AGE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class _SiteIndex:
+    default: Site
+    by_name: dict[str, Site]
+    by_host: dict[str, Site]
+
+
+class SiteBook:
+    """The sites as this worker knows them. Sites are few and change rarely, but another
+    worker or a command may add, change or remove one at any time: after a write anywhere
+    (the change counter's token moved) the book is read again, at most once every
+    `SITES_RELOAD_SECONDS`, and in any case once `SITES_MAX_AGE_SECONDS` old; after a site
+    change in this process (`site_changed`), at once."""
+
+    def __init__(self, db: Database, changes: ChangeCounter, sites: list[Site], token: int) -> None:
+        self._db = db
+        self._changes = changes
+        self._lock = threading.Lock()
+        self._index = self._indexed(sites)
+        self._token = token
+        self._loaded_at = time.monotonic()
+        self._stale = False
+
+    @staticmethod
+    def _indexed(sites: list[Site]) -> _SiteIndex:
+        by_name = {site.name: site for site in sites}
+        return _SiteIndex(
+            default=by_name[site_store.DEFAULT_SITE],
+            by_name=by_name,
+            by_host={site.domain: site for site in sites if site.domain},
+        )
+
+    def mark_stale(self, *_args: Any, **_kwargs: Any) -> None:
+        self._stale = True
+
+    def is_due(self) -> bool:
+        """Whether the sites should be read again before this request uses them."""
+        if self._stale:
+            return True
+        age = time.monotonic() - self._loaded_at
+        if age < SITES_RELOAD_SECONDS:
+            return False
+        return age >= SITES_MAX_AGE_SECONDS or self._changes.token() != self._token
+
+    def reload(self) -> None:
+        with self._lock:
+            if not self.is_due():
+                return  # another thread has just read them
+            token = self._changes.token()  # first: a write after this moves the next token
+            self._stale = False
+            with self._db.read() as conn:
+                sites = site_store.list_sites(conn)
+            self._index = self._indexed(sites)
+            self._token = token
+            self._loaded_at = time.monotonic()
+
+    @property
+    def default(self) -> Site:
+        return self._index.default
+
+    def for_host(self, host: str | None) -> Site:
+        """The site a request's Host belongs to; the default site for any other host."""
+        if not host:
+            return self._index.default
+        found = self._index.by_host.get(host.split(":")[0].lower().rstrip("."))
+        return found or self._index.default
+
+    def named(self, name: str) -> Site | None:
+        return self._index.by_name.get(name)
+
+    def all(self) -> list[Site]:
+        return list(self._index.by_name.values())
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -47,28 +130,32 @@ class Runtime:
     events: Events
     changes: ChangeCounter
     secret_key: str
-    default_site: Site
+    sites: SiteBook
     limits: Limits
     moderator: Moderator | None = None
     # The counts of the per-network request limits: in Redis when configured, else here.
     budgets: Budgets = field(default_factory=MemoryBudgets)
-    _sites_by_host: dict[str, Site] = field(default_factory=dict)
+
+    @property
+    def default_site(self) -> Site:
+        return self.sites.default
 
     def site_for_host(self, host: str | None) -> Site:
         """The site a request's Host belongs to; the default site for any other host."""
-        if not host:
-            return self.default_site
-        name = host.split(":")[0].lower()
-        site = self._sites_by_host.get(name)
-        return site or self.default_site
+        return self.sites.for_host(host)
 
     def site_named(self, name: str) -> Site:
-        """A site by its name, read fresh (sites are few and rarely added)."""
+        """A site by its name, read fresh (a command or another worker may just have added
+        it)."""
         with self.db.read() as conn:
             site = site_store.get_site(conn, name)
         if site is None:
             raise NotFound(f"There is no site named {name!r}.")
         return site
+
+    def site_url(self, site: Site, path: str) -> str:
+        """The public address of `path` on `site` (its base URL, else the server's)."""
+        return site_url(site, path, self.settings.base_url)
 
     def close(self) -> None:
         self.changes.close()
@@ -159,7 +246,7 @@ def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
         upgrade(db)
     now = utcnow()
     with db.write() as conn:
-        default_site = site_store.ensure_default_site(conn, settings.site_title, now)
+        site_store.ensure_default_site(conn, settings.site_title, now)
         secret = settings.secret_key or site_store.get_or_add_secret(
             conn, "cookie_key", lambda: secrets.token_urlsafe(32)
         )
@@ -178,6 +265,8 @@ def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
 
     for name in NAMES:
         events.connect(name, announce)
+    book = SiteBook(db, changes, sites, changes.token())
+    events.connect(SITE_CHANGED, book.mark_stale)
     moderator = None
     if settings.moderation:
         rates = RedisRates(settings.redis_url, secret) if settings.redis_url else None
@@ -193,9 +282,8 @@ def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
         events=events,
         changes=changes,
         secret_key=secret,
-        default_site=default_site,
+        sites=book,
         limits=Limits(body_max=settings.body_max),
-        _sites_by_host={site.domain: site for site in sites if site.domain},
     )
 
 

@@ -107,10 +107,10 @@ def test_user_add_list_disable_enable_and_token_add(accounts: Accounts) -> None:
     assert f"Added admin {admin}" in added
     accounts.cli("user", "add", moderator, "--password-file", pw)  # moderator by default
     listed = user_list(accounts)
-    assert listed[admin] == ["admin", "active"]
-    assert listed[moderator] == ["moderator", "active"]
+    assert listed[admin] == ["admin", "active", "every site"]
+    assert listed[moderator] == ["moderator", "active", "every site"]
     assert f"Disabled {moderator}" in accounts.cli("user", "disable", moderator)
-    assert user_list(accounts)[moderator] == ["moderator", "disabled"]
+    assert user_list(accounts)[moderator] == ["moderator", "disabled", "every site"]
     assert f"Enabled {moderator}" in accounts.cli("user", "enable", moderator)
     token = accounts.cli("token", "add", admin, "--name", "nightly").strip()
     assert re.fullmatch(r"rjt_[A-Za-z0-9_-]{40,}", token)

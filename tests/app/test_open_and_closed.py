@@ -197,13 +197,13 @@ def test_the_desk_closes_and_reopens_with_its_csrf_token(site: Site) -> None:
         [row] = page.xpath(f'//tr[@data-slug="{slug}"]')
         assert row.get("data-open") == "true"
         [action] = row.xpath(".//form/@action")
-        assert action == f"/admin/articles/{slug}/close"
+        assert action == f"/admin/articles/{slug}/close?site=default"  # the site it shows
         forged = http.post(action, data={"csrf": "not the token"})
         assert forged.status_code == 403
         assert site.api_open(slug) is True
         done = http.post(action, data={"csrf": desk_csrf(http, "/admin/articles"), "note": ""})
         assert done.status_code == 303
-        assert done.headers["location"] == "/admin/articles?done=close"
+        assert done.headers["location"] == "/admin/articles?site=default&done=close"
         assert site.api_open(slug) is False
         after = parse_html(http.get("/admin/articles?done=close").text)
         assert after.xpath('//p[@role="status"]')[0].text_content() == "Closed the discussion."

@@ -60,6 +60,7 @@ def test_connect_all_hears_every_event() -> None:
         "comment_reported",
         "article_published",
         "discussion_changed",
+        "site_changed",
     }
 
 

@@ -10,6 +10,14 @@ from rejoinder.cli.options import DatabaseOption, PasswordFile, fail, opened, re
 
 app = typer.Typer(help="Desk accounts: moderators act on comments; admins also manage.")
 token_app = typer.Typer(help="API tokens for scripts using /api/v1/admin.")
+StaffSites = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--site",
+        help="A site the account acts on; repeat for each. None: it acts on every site.",
+        show_default=False,
+    ),
+]
 
 
 @app.command("add")
@@ -17,6 +25,7 @@ def user_add(
     name: Annotated[str, typer.Argument(help="Login name.")],
     role: Annotated[str, typer.Option(help="admin or moderator.")] = "moderator",
     password_file: PasswordFile = None,
+    site: StaffSites = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Add a desk account; the password is hashed with argon2."""
@@ -28,19 +37,43 @@ def user_add(
         fail("--role is admin or moderator.")
     password = read_password(password_file)
     with opened(database_url) as runtime:
-        user = add_user(runtime.db, name, Role(role), password, utcnow())
-    typer.echo(f"Added {user.role.value} {user.name}")
+        user = add_user(runtime.db, name, Role(role), password, utcnow(), site or ())
+    where = f" on {', '.join(sorted(set(site)))}" if site else ""
+    typer.echo(f"Added {user.role.value} {user.name}{where}")
+
+
+@app.command("sites")
+def user_sites(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    site: StaffSites = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Let the account act on every site again.")
+    ] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Limit an account to some sites (--site, repeated), or let it act on all (--all)."""
+    from rejoinder.runtime import utcnow
+    from rejoinder.usecases.accounts import set_user_sites
+
+    if bool(site) == every:
+        fail("Give the sites with --site NAME (repeat it), or --all for every site.")
+    with opened(database_url) as runtime:
+        set_user_sites(runtime.db, name, site or (), utcnow())
+    typer.echo(f"{name} acts on {', '.join(sorted(set(site))) if site else 'every site'}")
 
 
 @app.command("list")
 def user_list(database_url: DatabaseOption = None) -> None:
-    """List the desk accounts with their roles."""
+    """List the desk accounts with their roles and the sites they act on."""
     from rejoinder.usecases.accounts import list_users
+    from rejoinder.usecases.sites import list_sites
 
     with opened(database_url) as runtime:
+        names = {site.id: site.name for site in list_sites(runtime.db)}
         for user in list_users(runtime.db):
             state = "disabled" if user.disabled else "active"
-            typer.echo(f"{user.name}\t{user.role.value}\t{state}")
+            where = ",".join(sorted(names[i] for i in user.site_ids)) or "every site"
+            typer.echo(f"{user.name}\t{user.role.value}\t{state}\t{where}")
 
 
 def _set_disabled(name: str, disabled: bool, database_url: str | None) -> None:

@@ -49,6 +49,14 @@ class Site:
     language: str = "en"  # the default language of its reader-facing text
 
 
+def site_url(site: Site, path: str, server_base_url: str) -> str:
+    """The public address of `path` on `site`: under the site's own base URL, or the server's
+    when the site has none. Every absolute link a site gives out (pages, canonical URLs, feed
+    ids, API `url`s, mail) is made here."""
+    base = (site.base_url or server_base_url).rstrip("/")
+    return base + (path if path.startswith("/") else "/" + path)
+
+
 @dataclass(frozen=True, slots=True)
 class Article:
     id: int
@@ -217,10 +225,19 @@ class User:
     name: str
     role: Role
     disabled: bool
+    # The sites this account may act on; empty: every site (`staff_sites` has no rows).
+    site_ids: frozenset[int] = frozenset()
 
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def is_limited(self) -> bool:
+        return bool(self.site_ids)
+
+    def can_act_on(self, site_id: int) -> bool:
+        return not self.site_ids or site_id in self.site_ids
 
 
 # The desk's queues, in the order of its tabs.

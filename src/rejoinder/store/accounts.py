@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
 
 from rejoinder.core.models import Role, User
-from rejoinder.store.schema import api_tokens, login_attempts, sessions, users
+from rejoinder.store.schema import api_tokens, login_attempts, sessions, staff_sites, users
 
 _USER = (users.c.id, users.c.name, users.c.role, users.c.disabled)
 
@@ -43,6 +43,28 @@ def get_password_hash(conn: Connection, name: str) -> tuple[User, str] | None:
 
 def list_users(conn: Connection) -> list[User]:
     return [_user(row) for row in conn.execute(select(*_USER).order_by(users.c.name)).mappings()]
+
+
+def list_staff_site_ids(conn: Connection, user_id: int) -> frozenset[int]:
+    """The sites an account is limited to; empty: it acts on every site."""
+    query = select(staff_sites.c.site_id).where(staff_sites.c.user_id == user_id)
+    return frozenset(int(site_id) for site_id in conn.execute(query).scalars())
+
+
+def list_all_staff_site_ids(conn: Connection) -> dict[int, frozenset[int]]:
+    """Every limited account's sites, by user id."""
+    found: dict[int, set[int]] = {}
+    for user_id, site_id in conn.execute(select(staff_sites.c.user_id, staff_sites.c.site_id)):
+        found.setdefault(int(user_id), set()).add(int(site_id))
+    return {user_id: frozenset(ids) for user_id, ids in found.items()}
+
+
+def set_staff_sites(conn: Connection, user_id: int, site_ids: frozenset[int]) -> None:
+    conn.execute(delete(staff_sites).where(staff_sites.c.user_id == user_id))
+    if site_ids:
+        conn.execute(
+            insert(staff_sites), [{"user_id": user_id, "site_id": s} for s in sorted(site_ids)]
+        )
 
 
 def update_user(conn: Connection, user_id: int, now: datetime, **values: object) -> None:

@@ -7,10 +7,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, func, insert, select, update
 
 from rejoinder.core.models import Site
-from rejoinder.store.schema import server_secrets, sites
+from rejoinder.store.schema import (
+    articles,
+    bans,
+    refused,
+    server_secrets,
+    site_models,
+    sites,
+    staff_sites,
+)
 
 DEFAULT_SITE = "default"
 _FIRST_START_LOCK = 7270701  # PostgreSQL advisory lock: one worker makes the first rows
@@ -68,14 +76,69 @@ def list_sites(conn: Connection) -> list[Site]:
 
 
 def add_site(
-    conn: Connection, name: str, title: str, now: datetime, domain: str | None = None
+    conn: Connection,
+    name: str,
+    title: str,
+    now: datetime,
+    domain: str | None = None,
+    *,
+    base_url: str | None = None,
+    origins: tuple[str, ...] = (),
+    language: str = "en",
 ) -> Site:
     site_id = conn.execute(
         insert(sites)
-        .values(name=name, title=title, domain=domain, settings="{}", created_at=now)
+        .values(
+            name=name,
+            title=title,
+            domain=domain,
+            base_url=base_url,
+            origins=json.dumps(list(origins)),
+            language=language,
+            settings="{}",
+            created_at=now,
+        )
         .returning(sites.c.id)
     ).scalar_one()
-    return Site(id=site_id, name=name, title=title, domain=domain)
+    return Site(
+        id=site_id,
+        name=name,
+        title=title,
+        domain=domain,
+        base_url=base_url,
+        origins=origins,
+        language=language,
+    )
+
+
+def update_site(conn: Connection, site: Site) -> None:
+    """Store the site's name, title, domain, base URL, origins and language as given."""
+    conn.execute(
+        update(sites)
+        .where(sites.c.id == site.id)
+        .values(
+            name=site.name,
+            title=site.title,
+            domain=site.domain,
+            base_url=site.base_url,
+            origins=json.dumps(list(site.origins)),
+            language=site.language,
+        )
+    )
+
+
+def count_site_articles(conn: Connection, site_id: int) -> int:
+    query = select(func.count()).select_from(articles).where(articles.c.site_id == site_id)
+    return int(conn.execute(query).scalar_one())
+
+
+def delete_site(conn: Connection, site_id: int) -> None:
+    """Remove a site that has no articles, with what hangs on it alone: its staff limits,
+    bans, refused submissions and learnt models. (Its audit entries stay: the log is never
+    changed.)"""
+    for table in (staff_sites, bans, refused, site_models):
+        conn.execute(delete(table).where(table.c.site_id == site_id))
+    conn.execute(delete(sites).where(sites.c.id == site_id))
 
 
 def ensure_default_site(conn: Connection, title: str, now: datetime) -> Site:

@@ -6,7 +6,8 @@ import functools
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from rejoinder.core.errors import Conflict, Forbidden, Invalid, NotFound
 from rejoinder.core.models import Role, User
 from rejoinder.store import accounts as account_store
 from rejoinder.store import audit as audit_store
+from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 
 if TYPE_CHECKING:
@@ -74,28 +76,71 @@ def _check_password(password: str) -> str:
     return password
 
 
-def add_user(db: Database, name: str, role: Role, password: str, now: datetime) -> User:
+def add_user(
+    db: Database, name: str, role: Role, password: str, now: datetime, sites: Sequence[str] = ()
+) -> User:
+    """A desk account; `sites` limits it to those sites (none: it acts on every site)."""
     if not _NAME.match(name):
         raise Invalid("name", "A user name is letters, digits, dots, hyphens or underscores.")
     hashed = _hasher.hash(_check_password(password))
     with db.write() as conn:
         if account_store.get_user(conn, name):
             raise Conflict(f"There is already a user named {name!r}.")
+        site_ids = _site_ids(conn, sites)
         user = account_store.add_user(conn, name, role, hashed, now)
+        account_store.set_staff_sites(conn, user.id, site_ids)
+        limited = f" on {', '.join(sorted(set(sites)))}" if sites else ""
         audit_store.add_entry(
             conn,
             at=now,
             actor_kind="system",
             actor="cli",
             action="user_add",
-            after=f"{name} ({role})",
+            after=f"{name} ({role}){limited}",
         )
-    return user
+    return replace(user, site_ids=site_ids)
+
+
+def _site_ids(conn: Connection, names: Sequence[str]) -> frozenset[int]:
+    ids = set()
+    for name in names:
+        site = site_store.get_site(conn, name)
+        if site is None:
+            raise NotFound(f"There is no site named {name!r}.")
+        ids.add(site.id)
+    return frozenset(ids)
+
+
+def set_user_sites(db: Database, name: str, sites: Sequence[str], now: datetime) -> User:
+    """Limit an account to these sites; none: it acts on every site again. Its sessions
+    carry on, limited from their next request."""
+    with db.write() as conn:
+        user = _existing(conn, name)
+        site_ids = _site_ids(conn, sites)
+        account_store.set_staff_sites(conn, user.id, site_ids)
+        audit_store.add_entry(
+            conn,
+            at=now,
+            actor_kind="system",
+            actor="cli",
+            action="user_sites",
+            after=f"{name}: {', '.join(sorted(set(sites))) or 'every site'}",
+        )
+    return replace(user, site_ids=site_ids)
 
 
 def list_users(db: Database) -> list[User]:
+    """Every account, with the sites each is limited to."""
     with db.read() as conn:
-        return account_store.list_users(conn)
+        limits = account_store.list_all_staff_site_ids(conn)
+        return [
+            replace(user, site_ids=limits.get(user.id, frozenset()))
+            for user in account_store.list_users(conn)
+        ]
+
+
+def _with_sites(conn: Connection, user: User) -> User:
+    return replace(user, site_ids=account_store.list_staff_site_ids(conn, user.id))
 
 
 def _existing(conn: Connection, name: str) -> User:
@@ -199,7 +244,8 @@ def session_user(db: Database, token: str, now: datetime) -> tuple[User, str] | 
     if not token or len(token) > 200:
         return None
     with db.read() as conn:
-        return account_store.get_session(conn, _digest(token), now)
+        found = account_store.get_session(conn, _digest(token), now)
+        return (_with_sites(conn, found[0]), found[1]) if found else None
 
 
 def log_out(db: Database, token: str) -> None:
@@ -228,4 +274,5 @@ def token_user(db: Database, token: str, now: datetime) -> User | None:
     if not token.startswith("rjt_") or len(token) > 200:
         return None
     with db.write() as conn:
-        return account_store.get_token_user(conn, _digest(token), now)
+        user = account_store.get_token_user(conn, _digest(token), now)
+        return _with_sites(conn, user) if user else None

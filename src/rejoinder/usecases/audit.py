@@ -20,8 +20,9 @@ def list_entries(
     since: datetime | None = None,
     until: datetime | None = None,
     before_id: int | None = None,
+    site_id: int | None = None,
 ) -> list[AuditEntry]:
-    """Newest first, filtered; `before_id` pages backwards."""
+    """Newest first, filtered; `before_id` pages backwards; `site_id`: that site's entries."""
     with db.read() as conn:
         return audit_store.list_entries(
             conn,
@@ -31,6 +32,7 @@ def list_entries(
             since=since,
             until=until,
             before_id=before_id,
+            site_id=site_id,
             limit=limit,
         )
 

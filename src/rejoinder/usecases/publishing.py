@@ -7,18 +7,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from rejoinder.core.errors import Conflict
-from rejoinder.core.models import Article, ArticleDraft, Comment, Site, Status
+from rejoinder.core.models import Article, ArticleDraft, Comment, Status
 from rejoinder.core.moderation import Verdict
 from rejoinder.core.pagedump import PageDump
 from rejoinder.core.text import render_article, render_comment
-from rejoinder.core.validation import check_slug, clean_line, clean_text, slugify
+from rejoinder.core.validation import clean_line, clean_text, slugify
 from rejoinder.events import ARTICLE_PUBLISHED, Events
 from rejoinder.store import articles as article_store
 from rejoinder.store import audit as audit_store
 from rejoinder.store import comments as comment_store
 from rejoinder.store import moderation as moderation_store
-from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.usecases.moderation import Judgement, Moderator
 
@@ -171,22 +169,6 @@ def _audit_import(
         after=outcome.value,
         data=data,
     )
-
-
-def add_site(db: Database, name: str, title: str, domain: str | None, now: datetime) -> Site:
-    """A new site: its own articles, and later its own settings and moderation policy."""
-    name = check_slug(name)
-    with db.write() as conn:
-        if site_store.get_site(conn, name):
-            raise Conflict(f"A site named {name!r} exists already.")
-        if domain and site_store.get_site_for_host(conn, domain.lower()):
-            raise Conflict(f"The domain {domain!r} belongs to another site.")
-        return site_store.add_site(conn, name, title, now, domain.lower() if domain else None)
-
-
-def list_sites(db: Database) -> list[Site]:
-    with db.read() as conn:
-        return site_store.list_sites(conn)
 
 
 def list_articles(db: Database, site_id: int, *, limit: int = 50, offset: int = 0) -> list[Article]:

@@ -16,6 +16,7 @@ from rejoinder.core.models import (
     Article,
     CommentInput,
     PublicComment,
+    Site,
     Status,
     ThreadNode,
     ThreadPage,
@@ -62,8 +63,8 @@ def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None
     )
 
 
-def _base_url(rt: Runtime) -> str:
-    return rt.settings.base_url.rstrip("/")
+def _article(rt: Runtime, site: Site, article: Article) -> dict[str, Any]:
+    return article_out(article, rt.site_url(site, f"/articles/{article.slug}"))
 
 
 @router.get("/articles", response_model=ArticleList, summary="Articles, newest first")
@@ -78,13 +79,13 @@ async def list_articles(
         publishing.list_articles, rt.db, site.id, limit=limit, offset=offset
     )
     shown = [await as_shown(request, rt, a) for a in articles]
-    return _json({"articles": [article_out(a, _base_url(rt)) for a in shown]})
+    return _json({"articles": [_article(rt, site, a) for a in shown]})
 
 
 @router.get("/articles/{slug}", response_model=ArticleOut, summary="One article")
 async def get_article(request: Request, slug: str, rt: RuntimeDep, site: SiteDep) -> Response:
     article = await run_in_threadpool(discussion.get_article, rt.db, site.id, slug)
-    return _json(article_out(await as_shown(request, rt, article), _base_url(rt)))
+    return _json(_article(rt, site, await as_shown(request, rt, article)))
 
 
 @router.post(
@@ -112,7 +113,7 @@ async def add_article(
     article = await run_in_threadpool(
         publishing.add_article, rt.db, rt.events, site.id, draft, utcnow()
     )
-    return _json(article_out(await as_shown(request, rt, article), _base_url(rt)), status=201)
+    return _json(_article(rt, site, await as_shown(request, rt, article)), status=201)
 
 
 @router.get(
@@ -151,7 +152,7 @@ async def list_comments(
         return article.version, ThreadBodies(article, page, order.value)
 
     version_now, bodies = await cache.get(
-        ("api", site.id, slug, order, after),
+        ("api", site, slug, order, after),
         version,
         build,
         revalidate=OWN_COOKIE in request.cookies,  # a writer sees their own post at once

@@ -32,6 +32,7 @@ from rejoinder.web.desk.policy import router as policy_router
 from rejoinder.web.desk.queue import router as desk_router
 from rejoinder.web.desk.queue_api import router as admin_api_router
 from rejoinder.web.desk.site_models import router as model_router
+from rejoinder.web.desk.sites import router as sites_router
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.hardening import BodyLimit, SecurityHeaders, body_limits
 from rejoinder.web.i18n import load_languages, script_messages
@@ -95,9 +96,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.languages = load_languages()
     app.state.script_messages = script_messages()
+    # Every absolute link a page gives out is made by `site_url(site, path)`: the site's own
+    # base URL, else the server's.
     render = Renderer(
         app.state.languages,
-        {"asset_version": __version__, "base_url": settings.base_url.rstrip("/")},
+        {"asset_version": __version__, "site_url": rt.site_url},
         app.state.script_messages,
     )
     app.state.runtime = rt
@@ -132,6 +135,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(policy_router)
     app.include_router(model_router)
     app.include_router(articles_router)
+    app.include_router(sites_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api_docs.router)
     app.add_middleware(QueryWithoutNul)

@@ -10,7 +10,13 @@ then.) Each is ``async def``, since a plain function would run in the thread poo
 request; those that read only the Request add nothing to the OpenAPI schema.
 
 Desk pages want a session and redirect to /admin/login without one; the admin API takes a
-bearer token (scripts) or a session, and answers 401 without either. A state-changing desk
+bearer token (scripts) or a session, and answers 401 without either.
+
+Every desk page and admin call acts on one site, `Staff.site`: the one named by ``?site=``
+(404 when there is none, 403 when the account may not act on it), else in the desk the one
+chosen with the site chooser (a cookie), else the site of the request's Host. An account
+limited to some sites (`User.site_ids`) never acts on another: the desk falls back to the
+first of its own, the API answers 403. A state-changing desk
 request made with a session must carry the session's CSRF token (the form field ``csrf``,
 see `check_csrf`, or the ``X-CSRF-Token`` header in the admin API), or it is refused with
 403 and changes nothing.
@@ -19,22 +25,24 @@ see `check_csrf`, or the ``X-CSRF-Token`` header in the admin API), or it is ref
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from rejoinder.core.errors import Forbidden
+from rejoinder.core.errors import Forbidden, NotFound, RejoinderError
 from rejoinder.core.models import Site, User
-from rejoinder.runtime import Runtime, utcnow
+from rejoinder.runtime import Runtime, SiteBook, utcnow
 from rejoinder.usecases import accounts
 from rejoinder.web.cookies import Identity
 from rejoinder.web.errors import ApiError
 from rejoinder.web.i18n import Language, language_of
 
 SESSION_COOKIE = "rj_desk"
+SITE_COOKIE = "rj_desk_site"  # the site last chosen in the desk's site chooser
+SITE_NAME_MAX = 60
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -46,9 +54,16 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
+async def fresh_sites(rt: Runtime) -> SiteBook:
+    """The sites, read again first when another worker or command may have changed them."""
+    if rt.sites.is_due():
+        await run_in_threadpool(rt.sites.reload)
+    return rt.sites
+
+
 async def get_site(request: Request, rt: RuntimeDep) -> Site:
     """The site the request's Host belongs to; the default site for any other host."""
-    return rt.site_for_host(request.headers.get("host"))
+    return (await fresh_sites(rt)).for_host(request.headers.get("host"))
 
 
 SiteDep = Annotated[Site, Depends(get_site)]
@@ -63,19 +78,15 @@ LanguageDep = Annotated[Language, Depends(get_language)]
 
 
 async def named_site(rt: Runtime, name: str | None) -> Site:
-    """The site the desk is about: the default one when no name (or its name) is given, else
-    the site of that name (NotFound, 404, when there is none)."""
-    if not name or name == rt.default_site.name:
-        return rt.default_site
-    return await run_in_threadpool(rt.site_named, name)
-
-
-async def get_desk_site(rt: RuntimeDep, site: str | None = None) -> Site:
-    """The site an admin call is about, named by the optional ``site`` query parameter."""
-    return await named_site(rt, site)
-
-
-DeskSiteDep = Annotated[Site, Depends(get_desk_site)]
+    """The default site when no name is given, else the site of that name (NotFound, 404,
+    when there is none)."""
+    book = await fresh_sites(rt)
+    if not name:
+        return book.default
+    if len(name) > SITE_NAME_MAX:
+        raise NotFound("There is no site with so long a name.")
+    known = book.named(name)
+    return known if known is not None else await run_in_threadpool(rt.site_named, name)
 
 
 async def get_identity(request: Request) -> Identity:
@@ -138,15 +149,66 @@ class LoginRequired(Exception):
 
 @dataclass(frozen=True)
 class Staff:
-    """The person (or script) at the desk, and the CSRF token their forms must carry."""
+    """The person (or script) at the desk, the CSRF token their forms must carry, the sites
+    they may act on and the one this request is about."""
 
     user: User
     csrf: str
     via_token: bool = False
+    sites: tuple[Site, ...] = ()
+    chosen: Site | None = None
+    # Why there is no site to act on (raised only when a handler asks for `site`, so that a
+    # moderator on an admin page hears "admins only" whatever site the address names).
+    problem: RejoinderError | None = None
 
     @property
     def actor_kind(self) -> str:
         return "token" if self.via_token else "user"
+
+    @property
+    def site(self) -> Site:
+        """The site this request acts on; Forbidden when the account may not act on it."""
+        if self.chosen is None:
+            raise self.problem or Forbidden("Name the site to act on with ?site=NAME.")
+        return self.chosen
+
+
+# Not constrained here: who is asking is checked first, and only then what they ask for.
+SiteQuery = Annotated[
+    str | None,
+    Query(description="The site to act on (its name); by default the site of the Host."),
+]
+
+
+async def _acting_on(
+    request: Request, rt: Runtime, staff: Staff, asked: str | None, *, desk: bool
+) -> Staff:
+    """`staff` with the sites it may act on and the one this request is about."""
+    book = await fresh_sites(rt)
+    user = staff.user
+    mine = tuple(site for site in book.all() if user.can_act_on(site.id))
+    if asked:
+        try:
+            return replace(staff, sites=mine, chosen=await site_for(rt, staff, asked))
+        except Forbidden:
+            raise  # a site the account may not act on: refused before anything else
+        except RejoinderError as error:
+            return replace(staff, sites=mine, problem=error)
+    candidates = [book.for_host(request.headers.get("host"))]
+    if desk:
+        remembered = book.named(request.cookies.get(SITE_COOKIE, ""))
+        candidates = [remembered, *candidates, *mine] if remembered else [*candidates, *mine]
+    for site in candidates:
+        if site is not None and user.can_act_on(site.id):
+            return replace(staff, sites=mine, chosen=site)
+    names = ", ".join(site.name for site in mine) or "none"
+    return replace(
+        staff,
+        sites=mine,
+        problem=Forbidden(
+            f"Your account acts only on some sites ({names}): name one with ?site=NAME."
+        ),
+    )
 
 
 async def _from_session(request: Request, rt: Runtime) -> Staff | None:
@@ -157,8 +219,23 @@ async def _from_session(request: Request, rt: Runtime) -> Staff | None:
     return Staff(user=found[0], csrf=found[1]) if found else None
 
 
-async def get_desk_staff(request: Request, rt: RuntimeDep) -> Staff:
-    """For desk pages: the logged-in person, or a redirect to the login page and back."""
+async def site_for(rt: Runtime, staff: Staff, name: str | None) -> Site:
+    """The site `name` names, if the account may act on it (a limited account learns nothing
+    of the sites it may not: those and unknown names alike are 403); without a name, the
+    request's own site."""
+    if not name:
+        return staff.site
+    if staff.user.is_limited:
+        site = (await fresh_sites(rt)).named(name)
+        if site is None or not staff.user.can_act_on(site.id):
+            raise Forbidden(f"Your account does not act on the site {name[:SITE_NAME_MAX]!r}.")
+        return site
+    return await named_site(rt, name)
+
+
+async def get_desk_session(request: Request, rt: RuntimeDep) -> Staff:
+    """The logged-in person, or a redirect to the login page and back (for what concerns the
+    session alone, as logging out; desk pages use `get_desk_staff`)."""
     staff = await _from_session(request, rt)
     if staff is None:
         raise LoginRequired(
@@ -167,11 +244,26 @@ async def get_desk_staff(request: Request, rt: RuntimeDep) -> Staff:
     return staff
 
 
+DeskSessionDep = Annotated[Staff, Depends(get_desk_session)]
+
+
+async def get_desk_staff(
+    request: Request, rt: RuntimeDep, staff: DeskSessionDep, site: SiteQuery = None
+) -> Staff:
+    """For desk pages: the logged-in person and the site the page is about."""
+    return await _acting_on(request, rt, staff, site, desk=True)
+
+
 DeskStaffDep = Annotated[Staff, Depends(get_desk_staff)]
 
 
-async def get_api_staff(request: Request, rt: RuntimeDep) -> Staff:
+async def get_api_staff(request: Request, rt: RuntimeDep, site: SiteQuery = None) -> Staff:
     """For /api/v1/admin: a bearer token, or a desk session (then CSRF applies to writes)."""
+    staff = await _api_caller(request, rt)
+    return await _acting_on(request, rt, staff, site, desk=False)
+
+
+async def _api_caller(request: Request, rt: Runtime) -> Staff:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         user = await run_in_threadpool(accounts.token_user, rt.db, header[7:].strip(), utcnow())

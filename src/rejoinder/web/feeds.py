@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -17,19 +20,23 @@ router = APIRouter(include_in_schema=False)
 ATOM = "application/atom+xml; charset=utf-8"
 
 
-def _articles_feed(site: Site, language: Language, base: str, articles: list[Article]) -> bytes:
+# The site's public address of a path: `Runtime.site_url` bound to the site.
+SiteUrl = Callable[[str], str]
+
+
+def _articles_feed(site: Site, language: Language, at: SiteUrl, articles: list[Article]) -> bytes:
     from feedgen.feed import FeedGenerator  # lxml is heavy: load it only when a feed is asked for
 
     feed = FeedGenerator()
-    feed.id(f"{base}/")
+    feed.id(at("/"))
     feed.title(language.say(N_("{site}: articles", site=site.title)))
     feed.language(language.code)
-    feed.link(href=f"{base}/", rel="alternate")
-    feed.link(href=f"{base}/feed.atom", rel="self")
+    feed.link(href=at("/"), rel="alternate")
+    feed.link(href=at("/feed.atom"), rel="self")
     feed.updated(max((a.published_at for a in articles), default=None))
     for article in reversed(articles):
         entry = feed.add_entry()
-        url = f"{base}/articles/{article.slug}"
+        url = at(f"/articles/{article.slug}")
         entry.id(url)
         entry.title(article.title)
         entry.link(href=url, rel="alternate")
@@ -44,11 +51,11 @@ def _articles_feed(site: Site, language: Language, base: str, articles: list[Art
 
 
 def _comments_feed(
-    site: Site, language: Language, base: str, article: Article, comments: list[PublicComment]
+    site: Site, language: Language, at: SiteUrl, article: Article, comments: list[PublicComment]
 ) -> bytes:
     from feedgen.feed import FeedGenerator
 
-    url = f"{base}/articles/{article.slug}"
+    url = at(f"/articles/{article.slug}")
     feed = FeedGenerator()
     feed.id(f"{url}#comments")
     feed.title(language.say(N_("Comments on {title}", title=article.title)))
@@ -75,7 +82,7 @@ def _comments_feed(
 async def articles_feed(rt: RuntimeDep, site: SiteDep, language: LanguageDep) -> Response:
     articles = await run_in_threadpool(publishing.list_articles, rt.db, site.id, limit=30)
     body = await run_in_threadpool(
-        _articles_feed, site, language, rt.settings.base_url.rstrip("/"), articles
+        _articles_feed, site, language, partial(rt.site_url, site), articles
     )
     return Response(body, media_type=ATOM, headers={"Vary": "Accept-Language"})
 
@@ -88,6 +95,6 @@ async def comments_feed(
     if article is None:
         raise NotFound(N_("There is no such article."))
     body = await run_in_threadpool(
-        _comments_feed, site, language, rt.settings.base_url.rstrip("/"), article, comments
+        _comments_feed, site, language, partial(rt.site_url, site), article, comments
     )
     return Response(body, media_type=ATOM, headers={"Vary": "Accept-Language"})

@@ -116,8 +116,9 @@ async def _thread(
         return article.version, CachedThread(article=article, page=page, comments_html=html)
 
     writer = OWN_COOKIE in request.cookies  # read-your-writes, whichever worker answers
-    # The language is in the key: the same thread is cached once per language read in.
-    key = ("html", site.id, language.code, slug, sort, cursor)
+    # Keyed by the whole site (a changed site, its title or its base URL, is a new page) and
+    # by the language: the same thread is cached once per language it is read in.
+    key = ("html", site, language.code, slug, sort, cursor)
     return await cache.get(key, version, build, revalidate=writer)
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rejoinder.core.articlefile import ARTICLE_BODY_MAX, LONGEST
 from rejoinder.core.models import Article, Limits, PublicComment, ThreadNode, ThreadPage
+from rejoinder.usecases.sites import LANGUAGES, SiteFields
 
 # What validation refuses, declared in the schema so that a client (or schemathesis) knows it.
 # The checks and their messages stay where they are (core/validation.py, core/articlefile.py):
@@ -198,13 +199,14 @@ def thread_out(article: Article, page: ThreadPage, sort: str) -> dict[str, Any]:
     }
 
 
-def article_out(article: Article, base_url: str) -> dict[str, Any]:
+def article_out(article: Article, url: str) -> dict[str, Any]:
+    """`url`: the article's public address on its site (`Runtime.site_url`)."""
     return {
         "slug": article.slug,
         "title": article.title,
         "dek": article.dek,
         "author": article.author,
-        "url": f"{base_url}/articles/{article.slug}",
+        "url": url,
         "published_at": article.published_at,
         "comments_open": article.comments_open,
         "comment_count": article.comment_count,
@@ -282,6 +284,33 @@ class ModelSwitchIn(BaseModel):
         ge=1, lt=2**31, description="A version of the site's model; null for the shipped one."
     )
     note: str = ""
+
+
+class SiteIn(SiteFields):
+    """A new site's fields (validated by `usecases.sites.SiteFields`, in its own words)."""
+
+
+class SitePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, max_length=200)
+    domain: str | None = Field(None, max_length=253, description="null: no domain.")
+    base_url: str | None = Field(None, max_length=500, description="null: the server's.")
+    origins: list[str] | None = Field(None, description="Replaces the list; [] for none.")
+    language: str | None = Field(None, json_schema_extra={"enum": list(LANGUAGES)})
+
+
+class SiteOut(BaseModel):
+    name: str
+    title: str
+    domain: str | None
+    base_url: str | None = Field(description="null: links use the server's base URL.")
+    origins: list[str]
+    language: str
+
+
+class SiteList(BaseModel):
+    sites: list[SiteOut]
 
 
 def json_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:

@@ -4,6 +4,7 @@ under /api/v1/admin/articles/{slug}/close and /open. Any moderator may; each is 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Request
@@ -17,10 +18,8 @@ from rejoinder.usecases import desk
 from rejoinder.web.admin_schemas import DiscussionOut
 from rejoinder.web.deps import (
     ApiStaffDep,
-    DeskSiteDep,
     DeskStaffDep,
     RuntimeDep,
-    SiteDep,
     Staff,
     check_csrf,
     get_api_staff,
@@ -62,9 +61,9 @@ async def _page(
 
 @router.get("/admin/articles", include_in_schema=False)
 async def articles_page(
-    request: Request, staff: DeskStaffDep, rt: RuntimeDep, site: SiteDep, done: str = ""
+    request: Request, staff: DeskStaffDep, rt: RuntimeDep, done: str = ""
 ) -> Response:
-    return await _page(request, staff, rt, site, flash=DONE.get(done, ""))
+    return await _page(request, staff, rt, staff.site, flash=DONE.get(done, ""))
 
 
 async def _change(
@@ -91,8 +90,8 @@ async def change_from_desk(
     change: str,
     staff: DeskStaffDep,
     rt: RuntimeDep,
-    site: SiteDep,
 ) -> Response:
+    site = staff.site
     try:
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     except Exception:  # a body that is not a form: no token in it, so the CSRF check refuses
@@ -107,7 +106,8 @@ async def change_from_desk(
     except (Conflict, Invalid) as error:
         status = 409 if isinstance(error, Conflict) else 422
         return await _page(request, staff, rt, site, warning=error.message, status=status)
-    return RedirectResponse(f"/admin/articles?done={change}", status_code=303)
+    back = urlencode({"site": site.name, "done": change})
+    return RedirectResponse(f"/admin/articles?{back}", status_code=303)
 
 
 def discussion_out(found: desk.Discussion) -> dict[str, Any]:
@@ -157,8 +157,8 @@ async def change_from_api(
     change: Annotated[str, Path(json_schema_extra={"enum": list(DONE)})],
     staff: ApiStaffDep,
     rt: RuntimeDep,
-    target: DeskSiteDep,
 ) -> Response:
+    target = staff.site
     if change not in DONE:
         raise ApiError(404, "There is no such change; they are close and open.")
     note = await _note(request)

@@ -17,7 +17,7 @@ from rejoinder.core.models import AuditEntry
 from rejoinder.runtime import Runtime
 from rejoinder.usecases import audit
 from rejoinder.web.admin_schemas import AuditOut
-from rejoinder.web.deps import DeskStaffDep, RuntimeDep, get_api_staff
+from rejoinder.web.deps import ApiStaffDep, DeskStaffDep, RuntimeDep, Staff
 from rejoinder.web.errors import ADMIN_API_ERRORS, ApiError
 from rejoinder.web.params import parse_int, parse_since, parse_until
 
@@ -105,9 +105,11 @@ def _filter(
 AuditFilterDep = Annotated[AuditFilter, Depends(_filter)]
 
 
-def _list(rt: Runtime, args: dict[str, Any]) -> list[AuditEntry]:
-    """One page and one entry more (to know whether there is an older page)."""
-    return audit.list_entries(rt.db, limit=PAGE + 1, **args)
+def _list(rt: Runtime, staff: Staff, args: dict[str, Any]) -> list[AuditEntry]:
+    """One page and one entry more (to know whether there is an older page). An account
+    limited to some sites reads the entries of the site it acts on, and only those."""
+    site_id = staff.site.id if staff.user.is_limited else None
+    return audit.list_entries(rt.db, limit=PAGE + 1, site_id=site_id, **args)
 
 
 def _compact(value: Any) -> str:
@@ -138,7 +140,7 @@ async def audit_page(
     request: Request, staff: DeskStaffDep, rt: RuntimeDep, wanted: AuditFilterDep
 ) -> Response:
     args = wanted.query()
-    entries = await run_in_threadpool(_list, rt, args) if not wanted.errors else []
+    entries = await run_in_threadpool(_list, rt, staff, args) if not wanted.errors else []
     older = ""
     if len(entries) > PAGE:
         entries = entries[:PAGE]
@@ -167,14 +169,13 @@ def entry_json(entry: AuditEntry) -> dict[str, Any]:
     response_model=AuditOut,
     responses=ADMIN_API_ERRORS,
     summary="The audit log, newest first (filters as in the desk)",
-    dependencies=[Depends(get_api_staff)],
 )
-async def audit_api(rt: RuntimeDep, wanted: AuditFilterDep) -> Response:
+async def audit_api(rt: RuntimeDep, staff: ApiStaffDep, wanted: AuditFilterDep) -> Response:
     args = wanted.query()
     if wanted.errors:
         key, message = next(iter(wanted.errors.items()))
         raise ApiError(422, message, field=key)
-    entries = await run_in_threadpool(_list, rt, args)
+    entries = await run_in_threadpool(_list, rt, staff, args)
     more = len(entries) > PAGE
     entries = entries[:PAGE]
     payload = {

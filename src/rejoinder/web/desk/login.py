@@ -19,7 +19,7 @@ from rejoinder.core.errors import Forbidden, Invalid
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import accounts
 from rejoinder.web.addresses import address_hashes
-from rejoinder.web.deps import SESSION_COOKIE, DeskStaffDep, LoginRequired, RuntimeDep, check_csrf
+from rejoinder.web.deps import SESSION_COOKIE, DeskSessionDep, LoginRequired, RuntimeDep, check_csrf
 from rejoinder.web.rendering import as_typed
 
 LOGIN_CSRF_COOKIE = "rj_login"
@@ -100,7 +100,7 @@ async def login(request: Request, rt: RuntimeDep) -> Response:
 
 
 @router.post("/admin/logout")
-async def logout(request: Request, staff: DeskStaffDep, rt: RuntimeDep) -> Response:
+async def logout(request: Request, staff: DeskSessionDep, rt: RuntimeDep) -> Response:
     form = await request.form()
     check_csrf(staff, str(form.get("csrf", "")))
     await run_in_threadpool(accounts.log_out, rt.db, request.cookies.get(SESSION_COOKIE, ""))

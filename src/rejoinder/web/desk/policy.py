@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -19,14 +19,13 @@ from rejoinder.usecases.policy import ModelPresets
 from rejoinder.web.admin_schemas import PolicyOut
 from rejoinder.web.deps import (
     ApiAdminDep,
-    DeskSiteDep,
+    ApiStaffDep,
     DeskStaffDep,
     JsonDep,
     RuntimeDep,
     Staff,
     check_csrf,
-    get_api_staff,
-    named_site,
+    site_for,
 )
 from rejoinder.web.errors import ADMIN_API_ERRORS
 from rejoinder.web.rendering import as_typed
@@ -104,11 +103,10 @@ async def policy_page(
     request: Request,
     staff: DeskStaffDep,
     rt: RuntimeDep,
-    site: str | None = None,
     saved: str = "",
 ) -> Response:
     # Every member of the staff reads the policy (as the API lets them); only admins change it.
-    target = await named_site(rt, site)
+    target = staff.site
     rules = await _read(rt, target)
     flash = "Policy saved." if saved == "1" else ""
     return _page(
@@ -131,7 +129,7 @@ async def _edited(
         return refused
     form = _form_dict(await request.form())
     check_csrf(staff, form.get("csrf", ""))
-    site = await named_site(rt, form.get("site"))
+    site = await site_for(rt, staff, form.get("site"))
     current = await _read(rt, site)
     return site, form, current
 
@@ -237,9 +235,9 @@ def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None
     response_model=PolicyOut,
     responses=ADMIN_API_ERRORS,
     summary="The site's moderation policy and reports settings",
-    dependencies=[Depends(get_api_staff)],
 )
-async def get_policy(rt: RuntimeDep, target: DeskSiteDep) -> Response:
+async def get_policy(rt: RuntimeDep, staff: ApiStaffDep) -> Response:
+    target = staff.site
     rules = await _read(rt, target)
     return _json(
         policies.rules_out(rules, target.name, model_presets(rt)),
@@ -256,8 +254,9 @@ async def get_policy(rt: RuntimeDep, target: DeskSiteDep) -> Response:
     openapi_extra=json_body(PolicyIn),
 )
 async def put_policy(
-    request: Request, staff: ApiAdminDep, data: JsonDep, target: DeskSiteDep, rt: RuntimeDep
+    request: Request, staff: ApiAdminDep, data: JsonDep, rt: RuntimeDep
 ) -> Response:
+    target = staff.site
     current = await _read(rt, target)
     rules = policies.rules_from_json(data, current, model_presets(rt))
     note = data.get("note", "") if isinstance(data.get("note", ""), str) else ""

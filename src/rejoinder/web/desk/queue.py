@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -16,7 +16,7 @@ from rejoinder.core.errors import Conflict, Invalid
 from rejoinder.core.models import QueueFilters, Site
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import desk
-from rejoinder.web.deps import DeskStaffDep, RuntimeDep, SiteDep, Staff, check_csrf
+from rejoinder.web.deps import DeskStaffDep, RuntimeDep, Staff, check_csrf, site_for
 from rejoinder.web.params import PathId, parse_cursor, parse_ids, parse_since, parse_until
 
 router = APIRouter(include_in_schema=False)
@@ -167,10 +167,9 @@ async def held(
     request: Request,
     staff: DeskStaffDep,
     rt: RuntimeDep,
-    site: SiteDep,
     params: QueueParamsDep,
 ) -> Response:
-    return await _queue(request, staff, rt, site, "held", params)
+    return await _queue(request, staff, rt, staff.site, "held", params)
 
 
 @router.get("/admin/reported")
@@ -178,10 +177,9 @@ async def reported(
     request: Request,
     staff: DeskStaffDep,
     rt: RuntimeDep,
-    site: SiteDep,
     params: QueueParamsDep,
 ) -> Response:
-    return await _queue(request, staff, rt, site, "reported", params)
+    return await _queue(request, staff, rt, staff.site, "reported", params)
 
 
 @router.get("/admin/published")
@@ -189,10 +187,9 @@ async def published(
     request: Request,
     staff: DeskStaffDep,
     rt: RuntimeDep,
-    site: SiteDep,
     params: QueueParamsDep,
 ) -> Response:
-    return await _queue(request, staff, rt, site, "published", params)
+    return await _queue(request, staff, rt, staff.site, "published", params)
 
 
 @router.get("/admin/refused")
@@ -200,10 +197,9 @@ async def refused(
     request: Request,
     staff: DeskStaffDep,
     rt: RuntimeDep,
-    site: SiteDep,
     params: QueueParamsDep,
 ) -> Response:
-    return await _queue(request, staff, rt, site, "refused", params)
+    return await _queue(request, staff, rt, staff.site, "refused", params)
 
 
 @router.get("/admin/all")
@@ -211,10 +207,9 @@ async def all_comments(
     request: Request,
     staff: DeskStaffDep,
     rt: RuntimeDep,
-    site: SiteDep,
     params: QueueParamsDep,
 ) -> Response:
-    return await _queue(request, staff, rt, site, "all", params)
+    return await _queue(request, staff, rt, staff.site, "all", params)
 
 
 async def _form(request: Request) -> FormData:
@@ -240,6 +235,13 @@ def _back(form: FormData) -> str:
     return back
 
 
+async def _acted_on(rt: Runtime, staff: Staff, form: FormData) -> Site:
+    """The site of the queue the form came from (its `back` address names it when the page
+    was opened with ?site=), else the request's own."""
+    named = parse_qs(urlsplit(_field(form, "back")).query).get("site", [""])[0]
+    return await site_for(rt, staff, named or None)
+
+
 def _done(rt: Runtime, target: str, message: str, kind: str = "ok") -> Response:
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
@@ -255,11 +257,10 @@ def _done(rt: Runtime, target: str, message: str, kind: str = "ok") -> Response:
 
 
 @router.post("/admin/comments/bulk")
-async def bulk_action(
-    request: Request, staff: DeskStaffDep, rt: RuntimeDep, site: SiteDep
-) -> Response:
+async def bulk_action(request: Request, staff: DeskStaffDep, rt: RuntimeDep) -> Response:
     form = await _form(request)
     check_csrf(staff, _field(form, "csrf"))
+    site = await _acted_on(rt, staff, form)
     ids = parse_ids(form.getlist("ids"))
     try:
         result = await run_in_threadpool(
@@ -289,10 +290,10 @@ async def comment_action(
     action: str,
     staff: DeskStaffDep,
     rt: RuntimeDep,
-    site: SiteDep,
 ) -> Response:
     form = await _form(request)
     check_csrf(staff, _field(form, "csrf"))
+    site = await _acted_on(rt, staff, form)
     fields = {name: _field(form, name) for name in ("note", "body", "kind", "days", "seen")}
     try:
         outcome = await run_in_threadpool(

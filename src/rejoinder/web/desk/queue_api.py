@@ -14,7 +14,7 @@ from rejoinder.core.models import QUEUE_TABS, QueueFilters
 from rejoinder.runtime import utcnow
 from rejoinder.usecases import desk
 from rejoinder.web.admin_schemas import ActionOut, BulkOut, QueueCountsOut, QueueOut
-from rejoinder.web.deps import ApiStaffDep, RuntimeDep, SiteDep, get_api_staff
+from rejoinder.web.deps import ApiStaffDep, RuntimeDep, get_api_staff
 from rejoinder.web.desk.queue import QueueParamsDep, actor_of, parse_filters
 from rejoinder.web.errors import ADMIN_API_ERRORS, ApiError
 from rejoinder.web.params import PathId, parse_cursor
@@ -104,7 +104,8 @@ def item_out(shown: desk.Shown) -> dict[str, Any]:
 
 
 @router.get("/counts", response_model=QueueCountsOut, summary="Every queue's count")
-async def counts(rt: RuntimeDep, site: SiteDep) -> Response:
+async def counts(rt: RuntimeDep, staff: ApiStaffDep) -> Response:
+    site = staff.site
     found = await run_in_threadpool(desk.read_counts, rt.db, site_id=site.id, now=utcnow())
     return _json({"counts": found})
 
@@ -117,9 +118,10 @@ async def counts(rt: RuntimeDep, site: SiteDep) -> Response:
 async def queue(
     tab: Annotated[str, Path(json_schema_extra={"enum": list(QUEUE_TABS)})],
     rt: RuntimeDep,
-    site: SiteDep,
+    staff: ApiStaffDep,
     params: QueueParamsDep,
 ) -> Response:
+    site = staff.site
     if tab not in QUEUE_TABS:
         raise ApiError(404, f"There is no such queue; they are {', '.join(QUEUE_TABS)}.")
     filters = parse_filters(params) if tab == "all" else QueueFilters()
@@ -148,7 +150,8 @@ async def queue(
     summary="Approve or reject several comments",
     openapi_extra=json_body(BulkIn),
 )
-async def bulk(request: Request, staff: ApiStaffDep, rt: RuntimeDep, site: SiteDep) -> Response:
+async def bulk(request: Request, staff: ApiStaffDep, rt: RuntimeDep) -> Response:
+    site = staff.site
     body = await _body(request)
     ids = body.get("ids", [])
     if not isinstance(ids, list) or not all(
@@ -194,8 +197,8 @@ async def act(
     action: Annotated[str, Path(json_schema_extra={"enum": list(desk.ACTIONS)})],
     staff: ApiStaffDep,
     rt: RuntimeDep,
-    site: SiteDep,
 ) -> Response:
+    site = staff.site
     if action not in desk.ACTIONS:
         raise ApiError(404, f"There is no such action; they are {', '.join(desk.ACTIONS)}.")
     body = await _body(request)

@@ -18,14 +18,12 @@ from rejoinder.usecases import site_models
 from rejoinder.web.admin_schemas import ModelsOut
 from rejoinder.web.deps import (
     ApiAdminDep,
-    DeskSiteDep,
     DeskStaffDep,
     JsonDep,
     RuntimeDep,
     Staff,
     check_csrf,
-    get_api_admin,
-    named_site,
+    site_for,
 )
 from rejoinder.web.errors import ADMIN_API_ERRORS
 from rejoinder.web.params import parse_int
@@ -65,13 +63,12 @@ async def models_page(
     request: Request,
     staff: DeskStaffDep,
     rt: RuntimeDep,
-    site: str | None = None,
     done: str = "",
 ) -> Response:
     if not staff.user.is_admin:
         return _page(request, staff, rt.default_site, status=403)
-    # Named after the admin check: a moderator gets the 403 page whatever site they name.
-    target = await named_site(rt, site)
+    # Asked for after the admin check: a moderator gets the 403 page whatever site they name.
+    target = staff.site
     page = await run_in_threadpool(site_models.read_models, rt.db, target.id)
     try:
         version = parse_int(done, "done", CHOOSE_VERSION, low=1, high=VERSION_MAX)
@@ -97,7 +94,7 @@ async def activate_model(request: Request, staff: DeskStaffDep, rt: RuntimeDep) 
         return _page(request, staff, rt.default_site, status=403)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     check_csrf(staff, form.get("csrf", ""))
-    site = await named_site(rt, form.get("site"))
+    site = await site_for(rt, staff, form.get("site"))
     try:
         version = _version(form.get("version", ""))
         await run_in_threadpool(
@@ -154,9 +151,9 @@ def _json(content: Any, status: int = 200) -> Response:
     response_model=ModelsOut,
     responses=ADMIN_API_ERRORS,
     summary="The site's model versions, their agreement figures and the active one",
-    dependencies=[Depends(get_api_admin)],
 )
-async def get_models(rt: RuntimeDep, target: DeskSiteDep) -> Response:
+async def get_models(rt: RuntimeDep, staff: ApiAdminDep) -> Response:
+    target = staff.site
     page = await run_in_threadpool(site_models.read_models, rt.db, target.id)
     return _json(models_out(page, target))
 
@@ -188,10 +185,10 @@ async def _activation(data: JsonDep) -> tuple[int | None, str]:
 async def put_active_model(
     staff: ApiAdminDep,
     sent: Annotated[tuple[int | None, str], Depends(_activation)],
-    target: DeskSiteDep,
     rt: RuntimeDep,
 ) -> Response:
     version, note = sent
+    target = staff.site
     await run_in_threadpool(
         lambda: site_models.activate(
             rt.db,
