@@ -193,7 +193,7 @@ def test_a_german_browser_gets_the_check_the_refusal_and_the_form_in_german(
             "Dieser Kommentar würde nicht veröffentlicht werden, "
             'denn er enthält "brain dead halfwits"'
         )
-        expect(precheck.locator("button")).to_have_text(["Überarbeiten", "Trotzdem absenden"])
+        expect(precheck.locator("button")).to_have_text(["Bearbeiten", "Trotzdem absenden"])
         page.screenshot(path=str(shots / "precheck-de.png"), full_page=True)
         assert (
             navigate(page, lambda: page.click("#precheck button:text('Trotzdem absenden')")) == 422
