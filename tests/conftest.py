@@ -164,6 +164,26 @@ def add_token(db_url: str, user: str, label: str | None = None) -> str:
     return cli("token", "add", user, *named, db_url=db_url).stdout.strip().splitlines()[-1]
 
 
+def allow_origins(
+    db_url: str, *origins: str, site: str = "default", policy: dict[str, Any] | None = None
+) -> None:
+    """Set a site's embedding origins (and its policy) straight in the store: the `site`
+    commands are another part's, and this keeps the setup to one call."""
+    from rejoinder.store import sites
+    from rejoinder.store.database import Database
+
+    db = Database(db_url, pool_size=1)
+    try:
+        with db.write() as conn:
+            found = sites.get_site(conn, site)
+            assert found is not None
+            sites.set_site_origins(conn, found.id, origins)
+            if policy is not None:
+                sites.update_site_settings(conn, found.id, {"policy": policy})
+    finally:
+        db.dispose()
+
+
 def stop_group(
     process: subprocess.Popen[bytes] | subprocess.Popen[str],
     first: signal.Signals,

@@ -182,8 +182,8 @@ def test_counts_for_several_articles_in_one_call_leave_out_unknown_slugs(
         "/api/v1/counts", params=[("slug", busy), ("slug", quiet), ("slug", "no-such-slug-at-all")]
     )
     assert response.status_code == 200
-    assert response.json() == {"counts": {busy: 2, quiet: 0}}
-    assert client.get("/api/v1/counts").json() == {"counts": {}}
+    assert response.json() == {"counts": {busy: 2, quiet: 0}, "pages": {}}
+    assert client.get("/api/v1/counts").json() == {"counts": {}, "pages": {}}
 
 
 def test_openapi_lists_every_route_and_no_email_in_the_public_comment(client: httpx.Client) -> None:

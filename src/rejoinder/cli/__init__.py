@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from rejoinder.cli import accounts, articles, audit, db, moderation, policy, serve, settings, sites
+from rejoinder.cli import (
+    accounts,
+    articles,
+    audit,
+    db,
+    discussions,
+    moderation,
+    policy,
+    serve,
+    settings,
+    sites,
+)
 
 app = typer.Typer(
     help="Rejoinder: the discussion under news and opinion articles, on your own machine.",
@@ -16,6 +27,7 @@ app.command()(serve.demo)
 app.add_typer(db.app, name="db")
 app.add_typer(sites.app, name="site")
 app.add_typer(articles.app, name="article")
+app.add_typer(discussions.app, name="discussion")
 app.command("import-page")(articles.import_page)
 app.add_typer(moderation.app, name="moderation")
 app.command()(moderation.purge)

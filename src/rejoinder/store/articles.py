@@ -9,7 +9,7 @@ from sqlalchemy import Connection, RowMapping, bindparam, func, insert, select, 
 
 from rejoinder.core.errors import Conflict
 from rejoinder.core.models import Article, ArticleDraft
-from rejoinder.store.schema import articles
+from rejoinder.store.schema import articles, sites
 
 _COLUMNS = (
     articles.c.id,
@@ -82,6 +82,21 @@ def add_article(
     return get_article_by_id(conn, article_id)  # type: ignore[return-value]
 
 
+def add_page_article(
+    conn: Connection, site_id: int, draft: ArticleDraft, now: datetime
+) -> tuple[Article, bool]:
+    """The discussion of a page hosted elsewhere, made on its first load, and whether this
+    call made it (another request may have made it first). On PostgreSQL the site's row is
+    locked for the rest of the transaction: two first loads take turns, not both inserting."""
+    assert draft.page_id is not None
+    if conn.dialect.name != "sqlite":
+        conn.execute(select(sites.c.id).where(sites.c.id == site_id).with_for_update())
+    found = get_article_by_page(conn, site_id, draft.page_id)
+    if found is not None:
+        return found, False
+    return add_article(conn, site_id, draft, "", now), True
+
+
 def _can_exist(slug: str) -> bool:
     """A slug from a URL with a NUL names no article (PostgreSQL refuses NUL in text)."""
     return "\x00" not in slug
@@ -91,6 +106,20 @@ def get_article(conn: Connection, site_id: int, slug: str) -> Article | None:
     if not _can_exist(slug):
         return None
     row = conn.execute(_BY_SLUG, {"b_site": site_id, "b_slug": slug}).mappings().first()
+    return _article(row) if row else None
+
+
+def get_article_by_page(conn: Connection, site_id: int, page_id: str) -> Article | None:
+    """The discussion of a page hosted elsewhere, by its page id on the site."""
+    if not _can_exist(page_id):
+        return None
+    row = (
+        conn.execute(
+            select(*_COLUMNS).where(articles.c.site_id == site_id, articles.c.page_id == page_id)
+        )
+        .mappings()
+        .first()
+    )
     return _article(row) if row else None
 
 
@@ -142,6 +171,19 @@ def count_comments_for(conn: Connection, site_id: int, slugs: Sequence[str]) -> 
         )
     )
     return {row.slug: row.comment_count for row in rows}
+
+
+def count_comments_for_pages(
+    conn: Connection, site_id: int, page_ids: Sequence[str]
+) -> dict[str, int]:
+    """The shown comments of the discussions of pages hosted elsewhere, by page id."""
+    rows = conn.execute(
+        select(articles.c.page_id, articles.c.comment_count).where(
+            articles.c.site_id == site_id,
+            articles.c.page_id.in_([p for p in page_ids if _can_exist(p)]),
+        )
+    )
+    return {row.page_id: row.comment_count for row in rows}
 
 
 def touch_article(conn: Connection, article_id: int, count_delta: int, now: datetime) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -139,6 +139,13 @@ def delete_site(conn: Connection, site_id: int) -> None:
     for table in (staff_sites, bans, refused, site_models):
         conn.execute(delete(table).where(table.c.site_id == site_id))
     conn.execute(delete(sites).where(sites.c.id == site_id))
+
+
+def set_site_origins(conn: Connection, site_id: int, origins: Sequence[str]) -> None:
+    """The origins allowed to embed the site's discussions (a list, stored as JSON)."""
+    conn.execute(
+        update(sites).where(sites.c.id == site_id).values(origins=json.dumps(list(origins)))
+    )
 
 
 def ensure_default_site(conn: Connection, title: str, now: datetime) -> Site:

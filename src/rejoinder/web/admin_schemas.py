@@ -176,3 +176,10 @@ class DiscussionOut(BaseModel):
     )
     closed_at: datetime | None = Field(description="For closed_by_age: when it closed.")
     reopened_at: datetime | None = Field(description="When staff last reopened it.")
+
+
+class EmbeddingOut(BaseModel):
+    site: str
+    create_on_load: bool = Field(
+        description="Whether a page's first load makes its discussion (else only the API and CLI)"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any
@@ -22,11 +23,11 @@ from rejoinder.core.models import (
     ThreadPage,
 )
 from rejoinder.runtime import Runtime, utcnow
-from rejoinder.usecases import budgets, discussion, publishing
+from rejoinder.usecases import accounts, budgets, discussion, embed, publishing
 from rejoinder.usecases.moderation import Screening, reason_out, verdict_out
 from rejoinder.web.addresses import address_hashes
 from rejoinder.web.closing import as_shown
-from rejoinder.web.cookies import OWN_COOKIE
+from rejoinder.web.cookies import OWN_COOKIE, Identity
 from rejoinder.web.deps import (
     AdminToken,
     IdentityDep,
@@ -34,8 +35,10 @@ from rejoinder.web.deps import (
     LanguageDep,
     RuntimeDep,
     SiteDep,
+    named_site,
 )
 from rejoinder.web.errors import API_ERRORS, ApiError, error_responses
+from rejoinder.web.i18n import Language
 from rejoinder.web.params import CURSOR, SORTS, PathId, parse_cursor, parse_sort
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.schemas import (
@@ -183,6 +186,40 @@ class ThreadBodies:
         return found
 
 
+async def _has_api_token(request: Request, rt: Runtime) -> bool:
+    """Whether a post comes from a script of the site's own (the admin token, or a staff
+    member's API token) rather than from a form a person filled in."""
+    given = request.headers.get("authorization", "")
+    if not given.lower().startswith("bearer "):
+        return False
+    token = given[7:].strip()
+    expected = rt.settings.admin_token
+    if expected and secrets.compare_digest(token, expected):
+        return True
+    return await run_in_threadpool(accounts.token_user, rt.db, token, utcnow()) is not None
+
+
+async def screening_of(
+    request: Request, rt: Runtime, identity: Identity, payload: CommentIn
+) -> Screening:
+    """How a JSON post arrived. A script with an API token skips the form's checks; anything
+    else is judged as the form is: by the signed token of the form or widget it was written
+    in (a forged one as a missing one), and the honeypot. A post with no token at all is
+    judged as a form sent back at once."""
+    ip_hash, group_hash = address_hashes(rt.secret_key, request)
+    if await _has_api_token(request, rt):
+        return Screening(ip_hash=ip_hash, ip_group_hash=group_hash)
+    now = utcnow()
+    issued = identity.form_issued_at(payload.form_token) if payload.form_token else now
+    return Screening(
+        ip_hash=ip_hash,
+        ip_group_hash=group_hash,
+        via_form=True,
+        form_issued_at=issued,
+        honeypot=payload.homepage,
+    )
+
+
 def _single(comment: PublicComment, slug: str) -> dict[str, Any]:
     return comment_out(ThreadNode(comment=comment, level=min(comment.depth, 4)), slug)
 
@@ -211,7 +248,7 @@ async def post_comment(
         parent_id=payload.parent_id,
         notify_replies=payload.notify_replies,
     )
-    ip_hash, group_hash = address_hashes(rt.secret_key, request)
+    screening = await screening_of(request, rt, identity, payload)
     posted = await run_in_threadpool(
         discussion.post_comment,
         rt.db,
@@ -222,7 +259,7 @@ async def post_comment(
         limits=rt.limits,
         now=utcnow(),
         moderator=rt.moderator,
-        screening=Screening(ip_hash=ip_hash, ip_group_hash=group_hash),
+        screening=screening,
     )
     public = discussion.public_view(posted.comment)
     held = public.status is Status.HELD
@@ -280,16 +317,30 @@ async def delete_comment(
     return Response(status_code=204)
 
 
-@router.get("/counts", response_model=Counts, summary="Comment counts for many articles at once")
+@router.get(
+    "/counts",
+    response_model=Counts,
+    summary="Comment counts for many articles at once (readable from the site's origins)",
+)
 async def counts(
     rt: RuntimeDep,
-    site: SiteDep,
+    host_site: SiteDep,
     slug: Annotated[list[str], Query(description="Repeat for each article: ?slug=a&slug=b")] = [],  # noqa: B006
+    page_id: Annotated[
+        list[str], Query(description="Repeat for each page hosted elsewhere: ?page_id=a")
+    ] = [],  # noqa: B006
+    site: Annotated[
+        str | None, Query(description="The site's name; by default the site of the Host.")
+    ] = None,
 ) -> Response:
     if len(slug) > 200:
         raise ApiError(422, "Ask for at most 200 articles at once.", "slug")
-    found = await run_in_threadpool(publishing.count_comments, rt.db, site.id, slug)
-    return _json({"counts": found})
+    if len(page_id) > 200:
+        raise ApiError(422, "Ask for at most 200 pages at once.", "page_id")
+    chosen = await named_site(rt, site) if site else host_site
+    found = await run_in_threadpool(publishing.count_comments, rt.db, chosen.id, slug)
+    pages = await run_in_threadpool(embed.count_pages, rt.db, chosen.id, page_id)
+    return _json({"counts": found, "pages": pages})
 
 
 @router.post(
@@ -302,6 +353,14 @@ async def counts(
 async def check(
     request: Request, payload: CheckIn, rt: RuntimeDep, site: SiteDep, language: LanguageDep
 ) -> Response:
+    return await run_check(request, payload, rt, site, language)
+
+
+async def run_check(
+    request: Request, payload: CheckIn, rt: Runtime, site: Site, language: Language
+) -> Response:
+    """The pre-submit check, for the article page and the widget alike, with its reasons in
+    the writer's language."""
     if rt.moderator is None:
         raise ApiError(404, "Moderation is switched off on this server.")
     if len(payload.text) > rt.limits.body_max:

@@ -21,7 +21,7 @@ from rejoinder.live import make_hub
 from rejoinder.runtime import Runtime, open_runtime, phrasebook_shelf, utcnow
 from rejoinder.settings import Settings, load_settings
 from rejoinder.usecases.moderation import purge_refused
-from rejoinder.web import api, api_docs, feeds, live, pages, translations
+from rejoinder.web import api, api_docs, embed, feeds, live, pages, translations
 from rejoinder.web.closing import ClosingRules
 from rejoinder.web.cookies import Identity
 from rejoinder.web.deps import LoginRequired
@@ -36,6 +36,7 @@ from rejoinder.web.desk.sites import router as sites_router
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.hardening import BodyLimit, SecurityHeaders, body_limits
 from rejoinder.web.i18n import load_languages, script_messages
+from rejoinder.web.origins import EmbedCors
 from rejoinder.web.params import QueryWithoutNul
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.rendering import Renderer
@@ -128,6 +129,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(feeds.router)
     app.include_router(pages.router)
     app.include_router(translations.router)
+    app.include_router(embed.router)
+    app.include_router(embed.admin_router)
     app.include_router(desk_router)
     app.include_router(admin_api_router)
     app.include_router(reports_router)
@@ -140,5 +143,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(api_docs.router)
     app.add_middleware(QueryWithoutNul)
     app.add_middleware(BodyLimit, limit_for=body_limits(settings.body_max, ARTICLE_BODY_MAX))
+    app.add_middleware(EmbedCors, runtime=rt)
     app.add_middleware(SecurityHeaders, origins_for=lambda host: rt.site_for_host(host).origins)
     return app

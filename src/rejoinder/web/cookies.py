@@ -41,6 +41,7 @@ class Identity:
     def __init__(self, secret: str, *, window_seconds: int, secure: bool) -> None:
         self._form = URLSafeTimedSerializer(secret, salt="rejoinder.form")
         self._own = URLSafeTimedSerializer(secret, salt="rejoinder.own")
+        self._edit = URLSafeTimedSerializer(secret, salt="rejoinder.edit")
         self._secret = secret
         self._window = window_seconds
         self._secure = secure
@@ -83,6 +84,21 @@ class Identity:
             samesite="lax",
             secure=self._secure,
         )
+
+    def edit_token(self, comment_id: int) -> str:
+        """What the widget keeps instead of a cookie (a third-party cookie would not be kept):
+        a signed comment id, sent back in a header to edit or delete within the window."""
+        return self._edit.dumps(comment_id)
+
+    def edit_owned(self, token: str | None) -> frozenset[int]:
+        """The comment an edit token is for, within the window (a bad token owns nothing)."""
+        if not token:
+            return frozenset()
+        try:
+            comment_id = self._edit.loads(token, max_age=self._window + 60)
+        except BadSignature:
+            return frozenset()
+        return frozenset((comment_id,)) if isinstance(comment_id, int) else frozenset()
 
     @cached_property
     def _author(self) -> Fernet:

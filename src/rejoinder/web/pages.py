@@ -18,6 +18,7 @@ from rejoinder.core.errors import Closed, Invalid, InvalidMany, NotFound, Refuse
 from rejoinder.core.messages import N_
 from rejoinder.core.models import Article, CommentInput, Site, Sort, ThreadPage
 from rejoinder.core.moderation.matching.phrasebook import patterns_ready, patterns_total
+from rejoinder.core.structured_data import discussion_markup
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import discussion, publishing
 from rejoinder.usecases.moderation import Screening
@@ -28,7 +29,7 @@ from rejoinder.web.deps import IdentityDep, LanguageDep, RuntimeDep, SiteDep
 from rejoinder.web.i18n import Language
 from rejoinder.web.params import PathId, parse_cursor, parse_int, parse_sort
 from rejoinder.web.readcache import ReadCache
-from rejoinder.web.rendering import as_typed
+from rejoinder.web.rendering import as_typed, ld_json
 
 router = APIRouter(include_in_schema=False)
 # Reader pages are in the reader's language, which Accept-Language may choose.
@@ -56,6 +57,8 @@ class CachedThread:
     article: Article
     page: ThreadPage
     comments_html: str
+    # schema.org markup of the shown comments, as JSON-LD
+    markup: str = ""
     # The whole page as a reader without cookies sees it, made on the first such request,
     # with the discussion open (True) and closed (False).
     anonymous_pages: dict[bool, bytes] = field(default_factory=dict)
@@ -113,7 +116,11 @@ async def _thread(
             max_level=rt.settings.display_depth,
         )
         html = render("_comments.html", lang=language.code, article=article, page=page)
-        return article.version, CachedThread(article=article, page=page, comments_html=html)
+        base = (site.base_url or rt.settings.base_url).rstrip("/")
+        url = article.page_url or f"{base}/articles/{article.slug}"
+        markup = ld_json(discussion_markup(article, page, url))
+        thread = CachedThread(article=article, page=page, comments_html=html, markup=markup)
+        return article.version, thread
 
     writer = OWN_COOKIE in request.cookies  # read-your-writes, whichever worker answers
     # Keyed by the whole site (a changed site, its title or its base URL, is a new page) and
@@ -196,6 +203,7 @@ async def _article_page(
         limits=rt.limits,
         held=held,
         form_token=FORM_TOKEN.decode(),
+        markup=thread.markup,
     )
     body = bytes(response.body)
     if status != 200:

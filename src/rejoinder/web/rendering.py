@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from rejoinder.web.i18n import SOURCE_LANGUAGE, Language, ScriptMessage, script_strings
@@ -21,6 +22,13 @@ def as_typed(text: str) -> str:
     browser shows U+FFFD for it, so the page says the same (one character for one, so spans
     over the text still fit)."""
     return text.replace("\0", "\ufffd")
+
+
+def ld_json(markup: dict[str, Any]) -> str:
+    """JSON for a <script type="application/ld+json"> block, with no "<", ">" or "&" in it,
+    so no comment's text can close the block."""
+    text = orjson.dumps(markup).decode()
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _environment(

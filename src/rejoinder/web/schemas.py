@@ -52,6 +52,12 @@ class CommentIn(BaseModel):
     )
     parent_id: int | None = Field(None, description="The comment this one replies to.")
     notify_replies: bool = Field(False, description="Email me when someone replies.")
+    form_token: str | None = Field(
+        None,
+        description="The signed token of the form or widget this was written in. Without it "
+        "(or an API token), a post is judged as one sent too fast after its form was opened.",
+    )
+    homepage: str = Field("", description="The form's hidden field people leave empty.")
 
 
 class CommentEdit(BaseModel):
@@ -149,6 +155,10 @@ class ArticleIn(BaseModel):
 class Counts(BaseModel):
     counts: dict[str, int] = Field(
         description="Published comments per slug; unknown slugs left out."
+    )
+    pages: dict[str, int] = Field(
+        description="Published comments per page id of a page hosted elsewhere; pages "
+        "without a discussion left out."
     )
 
 
