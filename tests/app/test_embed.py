@@ -24,6 +24,7 @@ from tests import (
     RELAXED,
     comment_payload,
     parse_html,
+    words,
 )
 from tests.conftest import App, Databases, add_staff, add_token, allow_origins, cli
 
@@ -433,3 +434,29 @@ def test_the_widget_files_are_served_for_any_page(embedded: Embedded, path: str,
     assert response.headers["content-type"].startswith(kind)
     assert "max-age" in response.headers["cache-control"]
     assert len(response.content) > 500
+
+
+def test_the_fragment_and_its_errors_speak_the_embedding_tag_s_language(
+    embedded: Embedded,
+) -> None:
+    page = new_page()
+    german = embedded.open(page, lang="de")  # data-lang="de" on the embedding tag
+    section = german.xpath('//section[@id="comments"]')[0]
+    assert section.get("lang") == "de"
+    assert words(german.xpath('//h2[@id="respond-title"]')[0]) == "Schreiben Sie einen Kommentar"
+    strings = json.loads(section.get("data-strings"))
+    assert strings["Delete"] == "Löschen" and strings["{n} Comments"] == "{n} Kommentare"
+    # the same discussion for a reader who asks for nothing: English, not the cached German
+    english = embedded.open(page)
+    assert english.xpath('//section[@id="comments"]/@lang') == ["en"]
+    assert words(english.xpath('//h2[@id="respond-title"]')[0]) == "Leave a Reply"
+    payload = comment_payload(form_token=form_token(german), name=" ")
+    response = embedded.app.post(
+        f"/embed/default/articles/{slug_of(german)}/comments",
+        json=payload,
+        headers={"Origin": HOST, "Accept-Language": "de"},
+    )
+    assert_error(response, 422, "name")
+    assert response.json()["message"] == (
+        "Bitte geben Sie einen Namen an, mit dem Sie den Kommentar unterzeichnen."
+    )

@@ -89,6 +89,10 @@ def test_a_post_reaches_an_open_stream_as_the_page_shows_it_without_the_email(
         assert reply_event.json()["parent_id"] == first
         assert reply_event.json()["level"] == 1
         assert got[-1].json()["heading"].startswith("2 Comments on")
+        # Every language's markup rides along; a German page takes the German one.
+        assert data["html_lang"]["en"] == data["html"]
+        assert 'class="says">schreibt</span>' in data["html_lang"]["de"]
+        assert got[-1].json()["heading_lang"]["de"].startswith("2 Kommentare zu „")
         ids = [int(e.id) for e in got if e.id is not None]
         assert ids == sorted(ids) and len(set(ids)) == len(ids)
         assert email.encode() not in stream.parser.raw

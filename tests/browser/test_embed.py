@@ -360,3 +360,24 @@ def test_the_widget_has_no_serious_accessibility_violations(setup: Setup, browse
             assert report(f"widget, {scheme}", blocking) == []
         finally:
             context.close()
+
+
+def test_a_widget_with_data_lang_de_speaks_german(setup: Setup, context: BrowserContext) -> None:
+    url = setup.host.add("story-deutsch")
+    setup.host.pages["/story-deutsch"] = setup.host.pages["/story-deutsch"].replace(
+        'data-title="Host story story-deutsch"', 'data-title="Host story" data-lang="de"'
+    )
+    page = open_host(context, url)
+    thread = widget(page)
+    expect(thread.locator("#respond-title")).to_have_text("Schreiben Sie einen Kommentar")
+    write(page, REFUSED_TEXT)
+    thread.locator("button[type=submit]").click()
+    notice = thread.locator(".precheck")
+    expect(notice).to_contain_text("Dieser Kommentar würde nicht veröffentlicht werden, denn")
+    expect(notice.get_by_role("button", name="Trotzdem absenden")).to_be_visible()
+    thread.locator("#body").fill("Die Brücke ist teuer.")
+    thread.locator("#email").fill("keine-adresse")
+    thread.locator("button[type=submit]").click()
+    expect(thread.locator("#email-error")).to_contain_text(
+        "Das sieht nicht nach einer E-Mail-Adresse aus"
+    )

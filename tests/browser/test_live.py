@@ -140,3 +140,27 @@ def test_the_desk_hears_of_a_held_comment_without_a_reload(
     finally:
         context.close()
         server.stop()
+
+
+def test_a_german_page_shows_a_live_comment_in_german(server: Server, browser: Browser) -> None:
+    slug = str(server.publish(title="Live auf Deutsch")["slug"])
+    german = browser.new_context(locale="de-DE")
+    try:
+        watching = _open(german, f"{server.url}/articles/{slug}")
+        expect(watching.locator("#comments-title")).to_have_text("Noch keine Kommentare")
+        with httpx.Client(base_url=server.url, timeout=10) as other:
+            posted = other.post(
+                f"/api/v1/articles/{slug}/comments",
+                json={"body": "Live.", "name": "Uta", "email": "uta@example.org"},
+            )
+        assert posted.status_code == 201, posted.text
+        arrived = watching.locator(f"li#comment-{posted.json()['id']}")
+        expect(arrived.locator(".says")).to_have_text("schreibt", timeout=PATIENCE)
+        expect(watching.locator("#comments-title")).to_have_text(
+            "1 Kommentar zu „Live auf Deutsch“", timeout=PATIENCE
+        )
+        expect(watching.locator("#live-status")).to_have_text(
+            "Neuer Kommentar von Uta.", timeout=PATIENCE
+        )
+    finally:
+        german.close()

@@ -173,3 +173,33 @@ def test_without_javascript_the_insult_comes_back_in_the_form_with_the_reason(
         expect(page.locator("#precheck")).to_have_count(0)
     finally:
         context.close()
+
+
+def test_a_german_browser_gets_the_check_the_refusal_and_the_form_in_german(
+    moderated: Server, browser: Browser, tmp_path: Path
+) -> None:
+    shots = screenshot_dir(tmp_path)
+    slug = str(moderated.publish(title="Die Brücke", body="Der Rat stimmt ab.")["slug"])
+    writer = browser.new_context(locale="de-DE")  # the browser sends Accept-Language: de-DE
+    try:
+        page = writer.new_page()
+        page.goto(f"{moderated.url}/articles/{slug}")
+        expect(page.locator("html")).to_have_attribute("lang", "de")
+        expect(page.locator("#respond-title")).to_have_text("Schreiben Sie einen Kommentar")
+        write(page, INSULT)
+        post(page)
+        precheck = page.locator("#precheck")
+        expect(precheck).to_contain_text(
+            "Dieser Kommentar würde nicht veröffentlicht werden, "
+            'denn er enthält "brain dead halfwits"'
+        )
+        expect(precheck.locator("button")).to_have_text(["Bearbeiten", "Trotzdem absenden"])
+        page.screenshot(path=str(shots / "precheck-de.png"), full_page=True)
+        assert (
+            navigate(page, lambda: page.click("#precheck button:text('Trotzdem absenden')")) == 422
+        )
+        error = page.locator("#body-error")
+        expect(error).to_contain_text("Fehler: Ihr Kommentar wurde nicht veröffentlicht, denn")
+        expect(page.locator("#body")).to_have_value(INSULT)
+    finally:
+        writer.close()

@@ -66,10 +66,10 @@ def test_messages_name_the_rule() -> None:
         close_after_days=5,
         now=NOW,
     )
-    assert by_age.notice(5) == (
+    assert str(by_age.notice(5)) == (
         "Comments on this article closed on 06 March 2026: this site closes them 5 days "
         "after publication."
     )
-    assert "closed on 06 March 2026" in by_age.message(5)
+    assert "closed on 06 March 2026" in str(by_age.message(5))
     flag = openness(comments_open=False, published_at=None, close_after_days=None, now=NOW)
-    assert flag.notice() == "Comments are closed on this article."
+    assert str(flag.notice()) == "Comments are closed on this article."

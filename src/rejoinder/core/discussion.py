@@ -14,6 +14,7 @@ import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from rejoinder.core.messages import N_, Message, Nn_
 from rejoinder.core.models import Article
 
 
@@ -33,23 +34,31 @@ class Openness:
     def is_open(self) -> bool:
         return self.closed_by is None
 
-    def message(self, close_after_days: int | None = None) -> str:
+    def message(self, close_after_days: int | None = None) -> Message:
         """Why it is closed, as a clause that reads after "because"."""
         if self.closed_by is ClosedBy.AGE and self.closed_at is not None:
-            return (
-                f"comments close {close_after_days} days after an article is published, "
-                f"and this one closed on {self.closed_at:%d %B %Y}"
+            return Nn_(
+                "comments close {n} day after an article is published, "
+                "and this one closed on {date:%d %B %Y}",
+                "comments close {n} days after an article is published, "
+                "and this one closed on {date:%d %B %Y}",
+                close_after_days or 0,
+                date=self.closed_at,
             )
-        return "comments are closed on this article"
+        return N_("comments are closed on this article")
 
-    def notice(self, close_after_days: int | None = None) -> str:
+    def notice(self, close_after_days: int | None = None) -> Message:
         """Why it is closed, as a sentence for the writer whose post it refuses."""
         if self.closed_by is ClosedBy.AGE and self.closed_at is not None:
-            return (
-                f"Comments on this article closed on {self.closed_at:%d %B %Y}: this site "
-                f"closes them {close_after_days} days after publication."
+            return Nn_(
+                "Comments on this article closed on {date:%d %B %Y}: this site "
+                "closes them {n} day after publication.",
+                "Comments on this article closed on {date:%d %B %Y}: this site "
+                "closes them {n} days after publication.",
+                close_after_days or 0,
+                date=self.closed_at,
             )
-        return "Comments are closed on this article."
+        return N_("Comments are closed on this article.")
 
 
 OPEN = Openness()

@@ -10,6 +10,8 @@ RejoinderError
 
 from __future__ import annotations
 
+from rejoinder.core.messages import Message, as_message
+
 
 class RejoinderError(Exception):
     """Base of every error the domain raises on purpose."""
@@ -17,15 +19,18 @@ class RejoinderError(Exception):
     code = "error"
     field: str | None = None
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Message) -> None:
+        # `message` is the English sentence; `text` the same as a message the web can say in
+        # the reader's language.
+        self.text = as_message(message)
+        self.message = str(self.text)
+        super().__init__(self.message)
 
 
 class Invalid(RejoinderError):
     code = "invalid"
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str | Message) -> None:
         super().__init__(message)
         self.field = field
 
@@ -36,7 +41,7 @@ class InvalidMany(RejoinderError):
     code = "invalid"
 
     def __init__(self, errors: list[Invalid]) -> None:
-        super().__init__(errors[0].message)
+        super().__init__(errors[0].text)
         self.errors = errors
         self.field = errors[0].field
 
@@ -71,7 +76,7 @@ class Refused(RejoinderError):
 
     def __init__(
         self,
-        message: str,
+        message: str | Message,
         *,
         field: str = "body",
         reasons: tuple[dict[str, object], ...] = (),

@@ -7,6 +7,7 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from rejoinder.core.errors import Invalid, InvalidMany
+from rejoinder.core.messages import N_
 from rejoinder.core.models import CleanComment, CommentInput, Limits
 
 # C0/C1 controls and the Unicode "format" characters that hide text (bidi overrides,
@@ -39,7 +40,11 @@ def check_website(value: str, limits: Limits) -> str | None:
         website = "https://" + website
     if len(website) > limits.website_max:  # counted with the scheme: that is what is stored
         raise Invalid(
-            "website", f"The website address is too long (at most {limits.website_max} characters)."
+            "website",
+            N_(
+                "The website address is too long (at most {limit} characters).",
+                limit=limits.website_max,
+            ),
         )
     try:  # urlsplit and .port raise ValueError on "[" without "]" or a port out of range
         parts = urlsplit(website)
@@ -50,18 +55,22 @@ def check_website(value: str, limits: Limits) -> str | None:
     except ValueError:
         ok = False
     if not ok:
-        raise Invalid("website", "The website must be an http:// or https:// address.")
+        raise Invalid("website", N_("The website must be an http:// or https:// address."))
     return website
 
 
 def check_body(value: str, limits: Limits) -> str:
     body = clean_text(value).strip()
     if not body:
-        raise Invalid("body", "Please write a comment before posting.")
+        raise Invalid("body", N_("Please write a comment before posting."))
     if len(body) > limits.body_max:
         raise Invalid(
             "body",
-            f"The comment is {len(body):,} characters long; the limit is {limits.body_max:,}.",
+            N_(
+                "The comment is {length:,} characters long; the limit is {limit:,}.",
+                length=len(body),
+                limit=limits.body_max,
+            ),
         )
     return body
 
@@ -69,18 +78,21 @@ def check_body(value: str, limits: Limits) -> str:
 def check_name(value: str, limits: Limits) -> str:
     name = clean_line(value)
     if not name:
-        raise Invalid("name", "Please give a name to sign the comment with.")
+        raise Invalid("name", N_("Please give a name to sign the comment with."))
     if len(name) > limits.name_max:
-        raise Invalid("name", f"The name is too long (at most {limits.name_max} characters).")
+        raise Invalid(
+            "name",
+            N_("The name is too long (at most {limit} characters).", limit=limits.name_max),
+        )
     return name
 
 
 def check_email(value: str, limits: Limits) -> str:
     email = clean_line(value)
     if not email:
-        raise Invalid("email", "Please give an email address; it will not be published.")
+        raise Invalid("email", N_("Please give an email address; it will not be published."))
     if len(email) > limits.email_max or not _EMAIL.match(email):
-        raise Invalid("email", "This does not look like an email address (name@example.org).")
+        raise Invalid("email", N_("This does not look like an email address (name@example.org)."))
     return email
 
 

@@ -527,7 +527,7 @@ class Discussion:
     def why_closed(self) -> str:
         if self.state.is_open:
             return ""
-        return self.state.notice(self.close_after_days)
+        return str(self.state.notice(self.close_after_days))
 
 
 def list_discussions(

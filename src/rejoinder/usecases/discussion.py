@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from rejoinder.core import discussion as rules
 from rejoinder.core.errors import Closed, Forbidden, Invalid, InvalidMany, NotFound, Refused
+from rejoinder.core.messages import N_, Nn_
 from rejoinder.core.models import (
     Article,
     CleanComment,
@@ -21,7 +22,7 @@ from rejoinder.core.models import (
     ThreadPage,
     count_change,
 )
-from rejoinder.core.moderation import Verdict
+from rejoinder.core.moderation import Verdict, reasons_said
 from rejoinder.core.text import render_comment
 from rejoinder.core.threads import build_tree
 from rejoinder.core.validation import check_body, validate_comment
@@ -182,7 +183,7 @@ def _open_article(
     find = article_store.lock_article if lock else article_store.get_article
     article = find(conn, site_id, slug)
     if article is None:
-        raise NotFound("There is no such article.")
+        raise NotFound(N_("There is no such article."))
     _check_open(conn, article, now)
     return article
 
@@ -215,9 +216,9 @@ def _check_parent(conn: Connection, article: Article, parent_id: int | None) -> 
         return None
     parent = comment_store.get_comment(conn, parent_id)
     if parent is None or parent.status is not Status.PUBLISHED:
-        raise Invalid("parent_id", "The comment you are replying to does not exist.")
+        raise Invalid("parent_id", N_("The comment you are replying to does not exist."))
     if parent.article_id != article.id:
-        raise Invalid("parent_id", "The comment you are replying to is on another article.")
+        raise Invalid("parent_id", N_("The comment you are replying to is on another article."))
     return parent
 
 
@@ -225,13 +226,17 @@ def _own_comment(
     conn_comment: Comment | None, owned: frozenset[int], now: datetime, window: timedelta
 ) -> Comment:
     if conn_comment is None or conn_comment.status not in (Status.PUBLISHED, Status.HELD):
-        raise NotFound("There is no such comment.")
+        raise NotFound(N_("There is no such comment."))
     if conn_comment.id not in owned:
-        raise Forbidden("Only the writer of a comment can change it, from the same browser.")
+        raise Forbidden(N_("Only the writer of a comment can change it, from the same browser."))
     if now - conn_comment.created_at > window:
         minutes = int(window.total_seconds() // 60)
         raise Forbidden(
-            f"Comments can be changed for {minutes} minutes after posting; that time has passed."
+            Nn_(
+                "Comments can be changed for {n} minute after posting; that time has passed.",
+                "Comments can be changed for {n} minutes after posting; that time has passed.",
+                minutes,
+            )
         )
     return conn_comment
 
@@ -323,10 +328,12 @@ def _judge_edit(
         with db.write() as conn:
             _audit_verdict(conn, article.site_id, comment.id, judgement, now, edit=True)
         if verdict is Verdict.HOLD:
-            because = "; ".join(dict.fromkeys(r.message for r in judgement.decision.reasons))
             raise Refused(
-                f"Your edit was not saved because {because}, and a comment others have "
-                "replied to cannot wait for a moderator. Revise it, or leave it as it was.",
+                N_(
+                    "Your edit was not saved because {because}, and a comment others have "
+                    "replied to cannot wait for a moderator. Revise it, or leave it as it was.",
+                    because=reasons_said(judgement.decision.reasons),
+                ),
                 reasons=tuple(reason_out(r) for r in judgement.decision.reasons),
             )
         raise refusal(judgement, edit=True)
@@ -385,7 +392,7 @@ def read_thread_page(
     with db.read() as conn:
         article = article_store.get_article(conn, site_id, slug)
         if article is None:
-            raise NotFound("There is no such article.")
+            raise NotFound(N_("There is no such article."))
         pinned, roots = comment_store.list_top_level(
             conn,
             article.id,
@@ -408,7 +415,7 @@ def get_article(db: Database, site_id: int, slug: str) -> Article:
     with db.read() as conn:
         article = article_store.get_article(conn, site_id, slug)
     if article is None:
-        raise NotFound("There is no such article.")
+        raise NotFound(N_("There is no such article."))
     return article
 
 
@@ -416,7 +423,7 @@ def get_article_by_id(db: Database, article_id: int) -> Article:
     with db.read() as conn:
         article = article_store.get_article_by_id(conn, article_id)
     if article is None:
-        raise NotFound("There is no such article.")
+        raise NotFound(N_("There is no such article."))
     return article
 
 
@@ -448,7 +455,7 @@ def get_public_comment(db: Database, comment_id: int) -> PublicComment:
     with db.read() as conn:
         comment = comment_store.get_public_comment(conn, comment_id)
     if comment is None:
-        raise NotFound("There is no such comment.")
+        raise NotFound(N_("There is no such comment."))
     return comment
 
 
@@ -492,7 +499,7 @@ def get_own_comment(db: Database, comment_id: int) -> OwnComment:
     with db.read() as conn:
         comment = comment_store.get_comment(conn, comment_id)
         if comment is None or comment.status not in (Status.PUBLISHED, Status.HELD):
-            raise NotFound("There is no such comment.")
+            raise NotFound(N_("There is no such comment."))
         article = article_store.get_article_by_id(conn, comment.article_id)
         has_replies = comment_store.has_shown_replies(conn, comment.id)
     assert article is not None

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rejoinder.core.errors import Refused
+from rejoinder.core.messages import N_
 from rejoinder.core.models import Article, CleanComment
 from rejoinder.core.moderation import (
     ArticleRef,
@@ -27,7 +28,7 @@ from rejoinder.core.moderation import (
     Submission,
     Verdict,
     decide,
-    explain,
+    explanation,
     fingerprint,
 )
 from rejoinder.core.moderation.matching import lexicon, phrasebook
@@ -396,7 +397,7 @@ def _as_sent(text: str) -> str:
     return re.sub("[\ud800-\udfff]", "\ufffd", text)
 
 
-BANNED = "Your comment could not be posted on this site."
+BANNED = N_("Your comment could not be posted on this site.")
 
 
 def refusal(judgement: Judgement, *, edit: bool = False) -> Refused:
@@ -406,10 +407,7 @@ def refusal(judgement: Judgement, *, edit: bool = False) -> Refused:
         # Whoever typed the address or the name learns nothing about bans: the same words
         # for every kind of ban and no reasons (the desk and the audit keep the real ones).
         return Refused(BANNED, field="body", reasons=(), banned=True)
-    message = explain(decision)
-    if edit:
-        because = message.removeprefix("Your comment was not posted because ")
-        message = f"Your edit was not saved because {because}"
+    message = explanation(decision, edit=edit)
     fields = [span.field for reason in decision.reasons for span in reason.spans]
     field = "body" if not fields or "text" in fields else fields[0]
     field = {"text": "body"}.get(field, field)

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rejoinder.core.errors import Conflict, Invalid, InvalidMany, NotFound, Refused
+from rejoinder.core.messages import N_, Message
 from rejoinder.core.models import Article, PublicComment, Status, count_change
 from rejoinder.core.validation import clean_text
 from rejoinder.events import COMMENT_EDITED, COMMENT_REPORTED, Events
@@ -39,11 +40,11 @@ from rejoinder.store.budgets import Budgets
 from rejoinder.store.database import Database
 from rejoinder.usecases.budgets import REPORTS, take
 
-REASONS: dict[str, str] = {
-    "abuse": "Abuse or harassment",
-    "spam": "Spam or advertising",
-    "off-topic": "Off-topic",
-    "other": "Something else",
+REASONS: dict[str, Message] = {
+    "abuse": N_("Abuse or harassment"),
+    "spam": N_("Spam or advertising"),
+    "off-topic": N_("Off-topic"),
+    "other": N_("Something else"),
 }
 TEXT_MAX = 500
 PER_ADDRESS_PER_COMMENT = 3
@@ -92,14 +93,23 @@ def check_report(reason: str, text: str) -> tuple[str, str]:
     reason = reason.strip()
     text = clean_text(text).strip()  # no control characters (PostgreSQL refuses NUL)
     if reason not in REASONS:
-        errors.append(Invalid("reason", "Choose one of the reasons."))
+        errors.append(Invalid("reason", N_("Choose one of the reasons.")))
     if "\ufffd" in text:
         errors.append(
-            Invalid("text", "This text has bytes that are not valid UTF-8; please type it again.")
+            Invalid(
+                "text", N_("This text has bytes that are not valid UTF-8; please type it again.")
+            )
         )
     elif len(text) > TEXT_MAX:
         errors.append(
-            Invalid("text", f"The detail is {len(text)} characters; at most {TEXT_MAX}, please.")
+            Invalid(
+                "text",
+                N_(
+                    "The detail is {length} characters; at most {limit}, please.",
+                    length=len(text),
+                    limit=TEXT_MAX,
+                ),
+            )
         )
     if errors:
         raise InvalidMany(errors)
@@ -117,7 +127,7 @@ def get_target(db: Database, comment_id: int) -> ReportTarget:
             or comment.status is not Status.PUBLISHED
             or state.hidden
         ):
-            raise NotFound("There is no such comment to report.")
+            raise NotFound(N_("There is no such comment to report."))
         article = article_store.get_article_by_id(conn, comment.article_id)
     assert article is not None
     return ReportTarget(comment=comment, article=article)
@@ -128,7 +138,7 @@ def get_reported(db: Database, comment_id: int) -> tuple[Article, bool]:
     with db.read() as conn:
         state = report_store.get_reportable(conn, comment_id)
         if state is None or state.status is not Status.PUBLISHED:
-            raise NotFound("There is no such comment.")
+            raise NotFound(N_("There is no such comment."))
         article = article_store.get_article_by_id(conn, state.article_id)
     assert article is not None
     return article, not state.hidden
@@ -160,7 +170,7 @@ def report_comment(
         )
     except report_store.DuplicateReport:  # the same reader twice at once: the key keeps one
         raise AlreadyReported(
-            "You have already reported this comment. Thank you: a moderator will look at it."
+            N_("You have already reported this comment. Thank you: a moderator will look at it.")
         ) from None
 
 
@@ -178,26 +188,34 @@ def _report(
     with db.write() as conn:
         state = report_store.get_reportable(conn, comment_id, lock=True)
         if state is None or state.status is not Status.PUBLISHED:
-            raise NotFound("There is no such comment to report.")
+            raise NotFound(N_("There is no such comment to report."))
         if state.hidden:
             raise AlreadyReported(
-                "This comment is already waiting for a moderator. Thank you all the same."
+                N_("This comment is already waiting for a moderator. Thank you all the same.")
             )
         if report_store.has_reported(conn, comment_id, reporter):
             raise AlreadyReported(
-                "You have already reported this comment. Thank you: a moderator will look at it."
+                N_(
+                    "You have already reported this comment. "
+                    "Thank you: a moderator will look at it."
+                )
             )
         if report_store.count_from_address(conn, comment_id, ip_hash) >= PER_ADDRESS_PER_COMMENT:
             raise AlreadyReported(
-                "This comment has already been reported from your network. "
-                "Thank you: a moderator will look at it."
+                N_(
+                    "This comment has already been reported from your network. "
+                    "Thank you: a moderator will look at it."
+                )
             )
         sent, oldest = report_store.recent_from_address(conn, ip_hash, now - _HOUR)
         if sent >= PER_ADDRESS_PER_HOUR:
             wait = (oldest + _HOUR - now) if oldest else _HOUR
             raise Refused(
-                f"You have sent {sent} reports in the last hour, the most we take. "
-                "Please try again later.",
+                N_(
+                    "You have sent {sent} reports in the last hour, the most we take. "
+                    "Please try again later.",
+                    sent=sent,
+                ),
                 field="reason",
                 retry_after=max(1, int(wait.total_seconds()) + 1),
             )
@@ -205,8 +223,10 @@ def _report(
         seconds = take(budgets, REPORTS, ip_hash, group_hash, now.timestamp())
         if seconds:
             raise Refused(
-                "Many reports have come from your network in the last hour, the most we "
-                "take. Please try again later.",
+                N_(
+                    "Many reports have come from your network in the last hour, the most we "
+                    "take. Please try again later."
+                ),
                 field="reason",
                 retry_after=seconds,
             )

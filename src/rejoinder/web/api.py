@@ -24,7 +24,7 @@ from rejoinder.core.models import (
 )
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import accounts, budgets, discussion, embed, publishing
-from rejoinder.usecases.moderation import Screening, verdict_out
+from rejoinder.usecases.moderation import Screening, reason_out, verdict_out
 from rejoinder.web.addresses import address_hashes
 from rejoinder.web.closing import as_shown
 from rejoinder.web.cookies import OWN_COOKIE, Identity
@@ -32,11 +32,13 @@ from rejoinder.web.deps import (
     AdminToken,
     IdentityDep,
     JsonBody,
+    LanguageDep,
     RuntimeDep,
     SiteDep,
     named_site,
 )
 from rejoinder.web.errors import API_ERRORS, ApiError, error_responses
+from rejoinder.web.i18n import Language
 from rejoinder.web.params import CURSOR, SORTS, PathId, parse_cursor, parse_sort
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.schemas import (
@@ -348,12 +350,17 @@ async def counts(
     summary="What moderation would say of a comment; stores nothing",
     dependencies=[JsonBody],
 )
-async def check(request: Request, payload: CheckIn, rt: RuntimeDep, site: SiteDep) -> Response:
-    return await run_check(request, payload, rt, site)
+async def check(
+    request: Request, payload: CheckIn, rt: RuntimeDep, site: SiteDep, language: LanguageDep
+) -> Response:
+    return await run_check(request, payload, rt, site, language)
 
 
-async def run_check(request: Request, payload: CheckIn, rt: Runtime, site: Site) -> Response:
-    """The pre-submit check, for the article page and the widget alike."""
+async def run_check(
+    request: Request, payload: CheckIn, rt: Runtime, site: Site, language: Language
+) -> Response:
+    """The pre-submit check, for the article page and the widget alike, with its reasons in
+    the writer's language."""
     if rt.moderator is None:
         raise ApiError(404, "Moderation is switched off on this server.")
     if len(payload.text) > rt.limits.body_max:
@@ -381,4 +388,13 @@ async def run_check(request: Request, payload: CheckIn, rt: Runtime, site: Site)
         website=payload.website,
         now=utcnow(),
     )
-    return _json(verdict_out(result))
+    verdict = verdict_out(result)
+    # The reasons in the writer's language (the form shows them as they are); codes and spans
+    # are the same in every language.
+    verdict["reasons"] = [
+        {**reason_out(signal), "message": language.say(signal.wording)}
+        for signal in result.decision.reasons
+    ]
+    response = _json(verdict)
+    response.headers["Vary"] = "Accept-Language"
+    return response

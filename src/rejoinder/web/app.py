@@ -21,7 +21,7 @@ from rejoinder.live import make_hub
 from rejoinder.runtime import Runtime, open_runtime, phrasebook_shelf, utcnow
 from rejoinder.settings import Settings, load_settings
 from rejoinder.usecases.moderation import purge_refused
-from rejoinder.web import api, api_docs, embed, feeds, live, pages
+from rejoinder.web import api, api_docs, embed, feeds, live, pages, translations
 from rejoinder.web.closing import ClosingRules
 from rejoinder.web.cookies import Identity
 from rejoinder.web.deps import LoginRequired
@@ -35,10 +35,11 @@ from rejoinder.web.desk.site_models import router as model_router
 from rejoinder.web.desk.sites import router as sites_router
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.hardening import BodyLimit, SecurityHeaders, body_limits
+from rejoinder.web.i18n import load_languages, script_messages
 from rejoinder.web.origins import EmbedCors
 from rejoinder.web.params import QueryWithoutNul
 from rejoinder.web.readcache import ReadCache
-from rejoinder.web.rendering import make_renderer
+from rejoinder.web.rendering import Renderer
 from rejoinder.web.reports import router as reports_router
 
 STATIC = Path(__file__).with_name("static")
@@ -94,9 +95,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.state.languages = load_languages()
+    app.state.script_messages = script_messages()
     # Every absolute link a page gives out is made by `site_url(site, path)`: the site's own
     # base URL, else the server's.
-    _env, render = make_renderer({"asset_version": __version__, "site_url": rt.site_url})
+    render = Renderer(
+        app.state.languages,
+        {"asset_version": __version__, "site_url": rt.site_url},
+        app.state.script_messages,
+    )
     app.state.runtime = rt
 
     def render_page(template: str, /, **ctx: Any) -> str:
@@ -105,7 +112,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.render = render_page
     hub = make_hub(settings.redis_url, rt.secret_key)
     app.state.hub = hub
-    live.LiveFeed(rt, hub, render_page).connect(rt.events)
+    live.LiveFeed(rt, hub, render_page, tuple(app.state.languages)).connect(rt.events)
     app.state.identity = Identity(
         rt.secret_key,
         window_seconds=settings.edit_window_minutes * 60,
@@ -121,6 +128,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(live.router)
     app.include_router(feeds.router)
     app.include_router(pages.router)
+    app.include_router(translations.router)
     app.include_router(embed.router)
     app.include_router(embed.admin_router)
     app.include_router(desk_router)

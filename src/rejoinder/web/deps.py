@@ -1,5 +1,5 @@
-"""What the routes need, declared once: the runtime, the site, the reader's cookies, who is at
-the desk, and the checks made before a handler reads its body.
+"""What the routes need, declared once: the runtime, the site, the reader's language and
+cookies, who is at the desk, and the checks made before a handler reads its body.
 
 Handlers name these in their signatures (``rt: RuntimeDep``, ``staff: DeskStaffDep``).
 FastAPI resolves them in the order they are declared (a decorator's ``dependencies`` first),
@@ -38,6 +38,7 @@ from rejoinder.runtime import Runtime, SiteBook, utcnow
 from rejoinder.usecases import accounts
 from rejoinder.web.cookies import Identity
 from rejoinder.web.errors import ApiError
+from rejoinder.web.i18n import Language, language_of
 
 SESSION_COOKIE = "rj_desk"
 SITE_COOKIE = "rj_desk_site"  # the site last chosen in the desk's site chooser
@@ -66,6 +67,14 @@ async def get_site(request: Request, rt: RuntimeDep) -> Site:
 
 
 SiteDep = Annotated[Site, Depends(get_site)]
+
+
+async def get_language(request: Request, site: SiteDep) -> Language:
+    """The reader's language, for pages, fragments and the messages beside form fields."""
+    return language_of(request, site)
+
+
+LanguageDep = Annotated[Language, Depends(get_language)]
 
 
 async def named_site(rt: Runtime, name: str | None) -> Site:

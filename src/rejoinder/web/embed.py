@@ -38,6 +38,7 @@ from rejoinder.web.admin_schemas import EmbeddingOut
 from rejoinder.web.api import run_check, screening_of
 from rejoinder.web.deps import ApiAdminDep, IdentityDep, JsonBody, JsonDep, RuntimeDep, site_for
 from rejoinder.web.errors import ADMIN_API_ERRORS, API_ERRORS, ApiError
+from rejoinder.web.i18n import language_of
 from rejoinder.web.origins import EDIT_HEADER
 from rejoinder.web.pages import FormValues
 from rejoinder.web.params import CURSOR, SORTS, PathId, parse_cursor, parse_sort
@@ -154,6 +155,8 @@ async def thread(
     cache: ReadCache[tuple[Article, Any, str, str]] = request.app.state.html_cache
     render = request.app.state.render
     slug = article.slug
+    # The embedding tag's data-lang (the lang parameter), the reader's, or the site's.
+    language = language_of(request, the_site)
 
     def version() -> int | None:
         return discussion.article_version(rt.db, the_site.id, slug)
@@ -168,15 +171,19 @@ async def thread(
             page_size=rt.settings.page_size,
             max_level=rt.settings.display_depth,
         )
-        html = render("_comments.html", article=current, page=page)
+        html = render("_comments.html", lang=language.code, article=current, page=page)
         markup = discussion_markup(current, page, _page_url(rt, the_site, current))
         return current.version, (current, page, html, ld_json(markup))
 
     _version, (shown, page, comments_html, markup) = await cache.get(
-        ("embed", the_site.id, slug, order, after), version, build, revalidate=fresh
+        ("embed", the_site.id, language.code, slug, order, after),
+        version,
+        build,
+        revalidate=fresh,
     )
     body = render(
         "embed/thread.html",
+        lang=language.code,
         site=the_site,
         article=shown,
         page=page,
@@ -194,7 +201,7 @@ async def thread(
         oldest_query=_thread_query(ref.page_id, Sort.OLDEST.value),
         more_query=_thread_query(ref.page_id, order.value, page.next_cursor),
     )
-    return HTMLResponse(body, headers={"Cache-Control": "no-cache"})
+    return HTMLResponse(body, headers={"Cache-Control": "no-cache", "Vary": "Accept-Language"})
 
 
 # Posting, editing and deleting from the widget.
@@ -205,7 +212,7 @@ def _one(request: Request, comment: PublicComment, slug: str) -> str:
     render = request.app.state.render
     node = ThreadNode(comment=comment, level=min(comment.depth, 4))
     template = "embed/_held.html" if comment.status is Status.HELD else "embed/_one.html"
-    return str(render(template, node=node, slug=slug))
+    return str(render(template, lang=language_of(request).code, node=node, slug=slug))
 
 
 def _json(content: Any, status: int = 200) -> Response:
@@ -359,7 +366,7 @@ async def delete(
 async def check(request: Request, site: str, payload: CheckIn, rt: RuntimeDep) -> Response:
     the_site = await _site(rt, site)
     _require_origin(request, the_site)
-    return await run_check(request, payload, rt, the_site)
+    return await run_check(request, payload, rt, the_site, language_of(request, the_site))
 
 
 # Made ahead of time, for sites that want no discussion made by a page load.

@@ -24,9 +24,13 @@ from rejoinder.core.errors import (
     RejoinderError,
     Unavailable,
 )
+from rejoinder.core.messages import N_, Message
+from rejoinder.web.i18n import SOURCE_LANGUAGE, Language, language_of
 from rejoinder.web.schemas import ErrorOut
 
 log = logging.getLogger("rejoinder.web")
+NOTHING_HERE = N_("There is nothing at this address.")
+WENT_WRONG = N_("Something went wrong on our side; nothing was saved.")
 
 STATUS: dict[type[RejoinderError], int] = {
     Invalid: 422,
@@ -131,9 +135,20 @@ def allowed_methods(request: Request) -> str:
     )
 
 
-def _html_error(request: Request, status: int, message: str) -> Response:
+def _language(request: Request) -> Language:
+    """The reader's language for an error; English if even that cannot be worked out."""
+    try:
+        return language_of(request)
+    except Exception:
+        log.exception("no language for an error page")
+        return Language(SOURCE_LANGUAGE)
+
+
+def _html_error(request: Request, status: int, message: str | Message) -> Response:
     render = request.app.state.render
-    return HTMLResponse(render("error.html", status=status, message=message), status_code=status)
+    language = _language(request)
+    body = render("error.html", lang=language.code, status=status, message=language.say(message))
+    return HTMLResponse(body, status_code=status, headers={"Vary": "Accept-Language"})
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -141,9 +156,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: RejoinderError) -> Response:
         status = status_of(exc)
         if _wants_json(request):
-            response = json_error(status, exc.code, exc.message, exc.field)
+            # The message in the reader's language (the widget shows it beside its field); the
+            # error code and the field stay the same in every language.
+            message = _language(request).say(exc.text)
+            response = json_error(status, exc.code, message, exc.field)
+            response.headers["Vary"] = "Accept-Language"
         else:
-            response = _html_error(request, status, exc.message)
+            response = _html_error(request, status, exc.text)
         if isinstance(exc, Refused) and exc.retry_after:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
@@ -177,16 +196,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        message = str(exc.detail) if exc.detail else "Error."
+        message: str | Message = str(exc.detail) if exc.detail else "Error."
         if exc.status_code == 404:
-            message = "There is nothing at this address."
+            message = NOTHING_HERE
         elif exc.status_code == 400 and _wants_json(request):
             message = "The request body could not be read: it must be JSON in UTF-8."
         elif exc.status_code == 405:
             message = "This address does not accept that method."
         if _wants_json(request) or exc.status_code == 405:
             response = json_error(
-                exc.status_code, _HTTP_NAMES.get(exc.status_code, "error"), message
+                exc.status_code, _HTTP_NAMES.get(exc.status_code, "error"), str(message)
             )
         else:
             response = _html_error(request, exc.status_code, message)
@@ -201,11 +220,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        message = "Something went wrong on our side; nothing was saved."
         if _wants_json(request):
-            return json_error(500, "internal", message)
+            return json_error(500, "internal", str(WENT_WRONG))
         try:
-            return _html_error(request, 500, message)
+            return _html_error(request, 500, WENT_WRONG)
         except Exception:  # the page itself failed to render: plain text, still no traceback
             log.exception("the error page failed to render")
-            return Response(message, status_code=500, media_type="text/plain")
+            return Response(str(WENT_WRONG), status_code=500, media_type="text/plain")

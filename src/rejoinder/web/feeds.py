@@ -10,9 +10,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from rejoinder.core.errors import NotFound
+from rejoinder.core.messages import N_
 from rejoinder.core.models import Article, PublicComment, Site
 from rejoinder.usecases import publishing
-from rejoinder.web.deps import RuntimeDep, SiteDep
+from rejoinder.web.deps import LanguageDep, RuntimeDep, SiteDep
+from rejoinder.web.i18n import Language
 
 router = APIRouter(include_in_schema=False)
 ATOM = "application/atom+xml; charset=utf-8"
@@ -22,12 +24,13 @@ ATOM = "application/atom+xml; charset=utf-8"
 SiteUrl = Callable[[str], str]
 
 
-def _articles_feed(site: Site, at: SiteUrl, articles: list[Article]) -> bytes:
+def _articles_feed(site: Site, language: Language, at: SiteUrl, articles: list[Article]) -> bytes:
     from feedgen.feed import FeedGenerator  # lxml is heavy: load it only when a feed is asked for
 
     feed = FeedGenerator()
     feed.id(at("/"))
-    feed.title(f"{site.title}: articles")
+    feed.title(language.say(N_("{site}: articles", site=site.title)))
+    feed.language(language.code)
     feed.link(href=at("/"), rel="alternate")
     feed.link(href=at("/feed.atom"), rel="self")
     feed.updated(max((a.published_at for a in articles), default=None))
@@ -48,23 +51,27 @@ def _articles_feed(site: Site, at: SiteUrl, articles: list[Article]) -> bytes:
 
 
 def _comments_feed(
-    site: Site, at: SiteUrl, article: Article, comments: list[PublicComment]
+    site: Site, language: Language, at: SiteUrl, article: Article, comments: list[PublicComment]
 ) -> bytes:
     from feedgen.feed import FeedGenerator
 
     url = at(f"/articles/{article.slug}")
     feed = FeedGenerator()
     feed.id(f"{url}#comments")
-    feed.title(f"Comments on {article.title}")
+    feed.title(language.say(N_("Comments on {title}", title=article.title)))
+    feed.language(language.code)
     feed.link(href=url, rel="alternate")
     feed.link(href=f"{url}/comments.atom", rel="self")
     feed.updated(max((c.created_at for c in comments), default=article.published_at))
     for comment in reversed(comments):
         entry = feed.add_entry()
         entry.id(f"{url}#comment-{comment.id}")
-        entry.title(f"{comment.author_name} on {article.title}")
+        entry.title(
+            language.say(N_("{name} on {title}", name=comment.author_name, title=article.title))
+        )
         entry.link(href=f"{url}#comment-{comment.id}", rel="alternate")
-        entry.author(name=comment.author_name or "[deleted]")  # a name only: never an email
+        # a name only: never an email
+        entry.author(name=comment.author_name or language.say(N_("[deleted]")))
         entry.published(comment.created_at)
         entry.updated(comment.edited_at or comment.created_at)
         entry.content(comment.body_html or "<p></p>", type="html")
@@ -72,18 +79,22 @@ def _comments_feed(
 
 
 @router.get("/feed.atom")
-async def articles_feed(rt: RuntimeDep, site: SiteDep) -> Response:
+async def articles_feed(rt: RuntimeDep, site: SiteDep, language: LanguageDep) -> Response:
     articles = await run_in_threadpool(publishing.list_articles, rt.db, site.id, limit=30)
-    body = await run_in_threadpool(_articles_feed, site, partial(rt.site_url, site), articles)
-    return Response(body, media_type=ATOM)
+    body = await run_in_threadpool(
+        _articles_feed, site, language, partial(rt.site_url, site), articles
+    )
+    return Response(body, media_type=ATOM, headers={"Vary": "Accept-Language"})
 
 
 @router.get("/articles/{slug}/comments.atom")
-async def comments_feed(slug: str, rt: RuntimeDep, site: SiteDep) -> Response:
+async def comments_feed(
+    slug: str, rt: RuntimeDep, site: SiteDep, language: LanguageDep
+) -> Response:
     article, comments = await run_in_threadpool(publishing.article_feed, rt.db, site.id, slug)
     if article is None:
-        raise NotFound("There is no such article.")
+        raise NotFound(N_("There is no such article."))
     body = await run_in_threadpool(
-        _comments_feed, site, partial(rt.site_url, site), article, comments
+        _comments_feed, site, language, partial(rt.site_url, site), article, comments
     )
-    return Response(body, media_type=ATOM)
+    return Response(body, media_type=ATOM, headers={"Vary": "Accept-Language"})

@@ -39,6 +39,7 @@ from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import desk, discussion, live
 from rejoinder.web.deps import DeskStaffDep, RuntimeDep, SiteDep
 from rejoinder.web.errors import API_ERRORS, ApiError
+from rejoinder.web.i18n import SOURCE_LANGUAGE
 from rejoinder.web.params import PathId
 
 router = APIRouter(tags=["live"], responses=API_ERRORS)
@@ -178,10 +179,25 @@ async def desk_events(
 class LiveFeed:
     """Turns the use cases' events into live events; runs in the thread that wrote."""
 
-    def __init__(self, rt: Runtime, hub: Hub, render: Callable[..., str]) -> None:
+    def __init__(
+        self,
+        rt: Runtime,
+        hub: Hub,
+        render: Callable[..., str],
+        languages: tuple[str, ...] = (SOURCE_LANGUAGE,),
+    ) -> None:
         self.rt = rt
         self.hub = hub
         self.render = render
+        self.languages = languages
+
+    def _in_every_language(self, template: str, **context: Any) -> tuple[str, dict[str, str]]:
+        """The template in English, and in every language a page may be in (the page takes
+        the one of its `<html lang>`): one event reaches readers of every language."""
+        each = {
+            code: self.render(template, lang=code, **context).strip() for code in self.languages
+        }
+        return each.get(SOURCE_LANGUAGE) or self.render(template, **context).strip(), each
 
     def connect(self, events: Events) -> None:
         events.connect(COMMENT_POSTED, self.posted)
@@ -233,15 +249,22 @@ class LiveFeed:
                 "number": comment.number,
                 "depth": comment.depth,
                 "level": on_page.node.level,
-                "html": self.render("_comments.html", article=article, page=page).strip(),
             }
+            data["html"], data["html_lang"] = self._in_every_language(
+                "_comments.html", article=article, page=page
+            )
         if on_page.node is not None or kind != "comment":
             self.hub.publish(topic, kind, {**data, "version": article.version})
-        heading = self.render("_count.html", article=article)
+        heading, headings = self._in_every_language("_count.html", article=article)
         self.hub.publish(
             topic,
             "count",
-            {"count": article.comment_count, "heading": heading, "version": article.version},
+            {
+                "count": article.comment_count,
+                "heading": heading,
+                "heading_lang": headings,
+                "version": article.version,
+            },
         )
         return data if on_page.node is not None else None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
+from html import escape
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -14,6 +15,7 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from rejoinder.core.errors import Closed, Invalid, InvalidMany, NotFound, Refused
+from rejoinder.core.messages import N_
 from rejoinder.core.models import Article, CommentInput, Site, Sort, ThreadPage
 from rejoinder.core.moderation.matching.phrasebook import patterns_ready, patterns_total
 from rejoinder.core.structured_data import discussion_markup
@@ -23,17 +25,21 @@ from rejoinder.usecases.moderation import Screening
 from rejoinder.web.addresses import address_hashes
 from rejoinder.web.closing import as_shown
 from rejoinder.web.cookies import AUTHOR_COOKIE, OWN_COOKIE, Author, Identity
-from rejoinder.web.deps import IdentityDep, RuntimeDep, SiteDep
+from rejoinder.web.deps import IdentityDep, LanguageDep, RuntimeDep, SiteDep
+from rejoinder.web.i18n import Language
 from rejoinder.web.params import PathId, parse_cursor, parse_int, parse_sort
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.rendering import as_typed, ld_json
 
 router = APIRouter(include_in_schema=False)
+# Reader pages are in the reader's language, which Accept-Language may choose.
+VARY = "Accept-Language"
 # The form's signed timestamp is made per request; the cached page holds this marker instead.
 FORM_TOKEN = b"@@rejoinder-form-token@@"
 
 
-NO_PARENT = "The comment you are replying to does not exist."
+NO_PARENT = N_("The comment you are replying to does not exist.")
+UNDECODABLE = N_("This text has bytes that are not valid UTF-8; please type it again.")
 HONEYPOT = "homepage"  # a field people never see or fill in; programs fill in every field
 
 
@@ -59,10 +65,16 @@ class CachedThread:
 
 
 def _render(
-    request: Request, site: Site, template: str, /, status: int = 200, **context: Any
+    request: Request,
+    site: Site,
+    language: Language,
+    template: str,
+    /,
+    status: int = 200,
+    **context: Any,
 ) -> HTMLResponse:
-    body = request.app.state.render(template, site=site, **context)
-    return HTMLResponse(body, status_code=status)
+    body = request.app.state.render(template, lang=language.code, site=site, **context)
+    return HTMLResponse(body, status_code=status, headers={"Vary": VARY})
 
 
 @router.get("/healthz")
@@ -73,13 +85,19 @@ async def healthz() -> dict[str, str | int]:
 
 
 @router.get("/")
-async def index(request: Request, rt: RuntimeDep, site: SiteDep) -> Response:
+async def index(request: Request, rt: RuntimeDep, site: SiteDep, language: LanguageDep) -> Response:
     articles = await run_in_threadpool(publishing.list_articles, rt.db, site.id, limit=50)
-    return _render(request, site, "index.html", articles=articles)
+    return _render(request, site, language, "index.html", articles=articles)
 
 
 async def _thread(
-    request: Request, rt: Runtime, site: Site, slug: str, sort: Sort, cursor: int | None
+    request: Request,
+    rt: Runtime,
+    site: Site,
+    language: Language,
+    slug: str,
+    sort: Sort,
+    cursor: int | None,
 ) -> tuple[int, CachedThread]:
     cache: ReadCache[CachedThread] = request.app.state.html_cache
     render = request.app.state.render
@@ -97,7 +115,7 @@ async def _thread(
             page_size=rt.settings.page_size,
             max_level=rt.settings.display_depth,
         )
-        html = render("_comments.html", article=article, page=page)
+        html = render("_comments.html", lang=language.code, article=article, page=page)
         base = (site.base_url or rt.settings.base_url).rstrip("/")
         url = article.page_url or f"{base}/articles/{article.slug}"
         markup = ld_json(discussion_markup(article, page, url))
@@ -105,16 +123,19 @@ async def _thread(
         return article.version, thread
 
     writer = OWN_COOKIE in request.cookies  # read-your-writes, whichever worker answers
-    # Keyed by the whole site: a changed site (its title, its base URL) is a new page.
-    return await cache.get(("html", site, slug, sort, cursor), version, build, revalidate=writer)
+    # Keyed by the whole site (a changed site, its title or its base URL, is a new page) and
+    # by the language: the same thread is cached once per language it is read in.
+    key = ("html", site, language.code, slug, sort, cursor)
+    return await cache.get(key, version, build, revalidate=writer)
 
 
-def _own_links(html: str, owned: frozenset[int]) -> str:
+def _own_links(html: str, owned: frozenset[int], language: Language) -> str:
     """Give the writer Edit links on their own comments (the cached HTML is the same for all)."""
+    words = escape(language.gettext("Edit or delete"))
     for comment_id in owned:
         marker = f"<!--own:{comment_id}-->"
         if marker in html:
-            link = f' <a class="edit" href="/comments/{comment_id}/edit">Edit or delete</a>'
+            link = f' <a class="edit" href="/comments/{comment_id}/edit">{words}</a>'
             html = html.replace(marker, link)
     return html
 
@@ -123,6 +144,7 @@ async def _article_page(
     request: Request,
     rt: Runtime,
     site: Site,
+    language: Language,
     identity: Identity,
     slug: str,
     *,
@@ -133,11 +155,12 @@ async def _article_page(
     reply_to_id: int | None = None,
     status: int = 200,
 ) -> Response:
-    version, thread = await _thread(request, rt, site, slug, sort, cursor)
+    version, thread = await _thread(request, rt, site, language, slug, sort, cursor)
     article = await as_shown(request, rt, thread.article)  # open or closed as of now
     is_open = article.comments_open
     personal = "|".join(
         (
+            language.code,
             request.cookies.get(OWN_COOKIE, ""),
             request.cookies.get(AUTHOR_COOKIE, ""),
             str(reply_to_id),
@@ -146,8 +169,8 @@ async def _article_page(
     digest = hashlib.blake2b(personal.encode(), digest_size=8).hexdigest()
     etag = f'W/"{version}-{"open" if is_open else "closed"}-{digest}"'
     if status == 200 and form is None and request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers={"ETag": etag})
-    anonymous = form is None and reply_to_id is None and personal == "||None"
+        return Response(status_code=304, headers={"ETag": etag, "Vary": f"Cookie, {VARY}"})
+    anonymous = form is None and reply_to_id is None and personal == f"{language.code}|||None"
     token = identity.form_token(utcnow()).encode()
     if anonymous and is_open in thread.anonymous_pages:
         return _page_response(thread.anonymous_pages[is_open].replace(FORM_TOKEN, token), etag)
@@ -166,11 +189,12 @@ async def _article_page(
     response = _render(
         request,
         site,
+        language,
         "article.html",
         status=status,
         article=article,
         page=thread.page,
-        comments_html=_own_links(thread.comments_html, identity.owned(request)),
+        comments_html=_own_links(thread.comments_html, identity.owned(request), language),
         sort=sort.value,
         cursor=cursor,
         form=form,
@@ -192,7 +216,7 @@ async def _article_page(
 
 
 def _page_response(body: bytes, etag: str) -> Response:
-    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Cookie"}
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": f"Cookie, {VARY}"}
     return Response(body, media_type="text/html; charset=utf-8", headers=headers)
 
 
@@ -202,6 +226,7 @@ async def article_page(
     slug: str,
     rt: RuntimeDep,
     site: SiteDep,
+    language: LanguageDep,
     identity: IdentityDep,
     sort: str | None = None,
     cursor: str | None = None,
@@ -215,6 +240,7 @@ async def article_page(
         request,
         rt,
         site,
+        language,
         identity,
         slug,
         sort=parse_sort(sort),
@@ -228,13 +254,9 @@ def _text(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _undecodable(values: dict[str, str]) -> dict[str, str]:
+def _undecodable(values: dict[str, str], language: Language) -> dict[str, str]:
     # Starlette decodes form bytes leniently: invalid UTF-8 arrives as U+FFFD.
-    return {
-        name: "This text has bytes that are not valid UTF-8; please type it again."
-        for name, value in values.items()
-        if "\ufffd" in value
-    }
+    return {name: language.say(UNDECODABLE) for name, value in values.items() if "\ufffd" in value}
 
 
 def _raw_undecodable(request: Request, body: bytes) -> set[str]:
@@ -253,7 +275,12 @@ def _raw_undecodable(request: Request, body: bytes) -> set[str]:
 
 @router.post("/articles/{slug}/comments")
 async def post_comment_form(
-    request: Request, slug: str, rt: RuntimeDep, site: SiteDep, identity: IdentityDep
+    request: Request,
+    slug: str,
+    rt: RuntimeDep,
+    site: SiteDep,
+    language: LanguageDep,
+    identity: IdentityDep,
 ) -> Response:
     raw_bad = _raw_undecodable(request, await request.body())  # read first: form() reuses it
     form_data = await request.form()
@@ -265,12 +292,14 @@ async def post_comment_form(
         notify=bool(_text(form_data, "notify")),
     )
     strings = {k: v for k, v in asdict(values).items() if isinstance(v, str)}
-    errors = _undecodable({k: "\ufffd" if k in raw_bad else v for k, v in strings.items()})
+    errors = _undecodable(
+        {k: "\ufffd" if k in raw_bad else v for k, v in strings.items()}, language
+    )
     try:
         parent_id = parse_int(_text(form_data, "parent_id"), "parent_id", NO_PARENT)
     except Invalid as bad:
         parent_id = None
-        errors["parent_id"] = bad.message
+        errors["parent_id"] = language.say(bad.text)
     status = 0
     if not errors:
         raw = CommentInput(
@@ -303,14 +332,14 @@ async def post_comment_form(
                 screening=screening,
             )
         except InvalidMany as error:
-            errors = {e.field or "body": e.message for e in error.errors}
+            errors = {e.field or "body": language.say(e.text) for e in error.errors}
         except Closed as error:
-            errors = {"body": error.message}
+            errors = {"body": language.say(error.text)}
             status = 403
         except Invalid as error:
-            errors = {error.field or "body": error.message}
+            errors = {error.field or "body": language.say(error.text)}
         except Refused as error:
-            errors = {error.field or "body": error.message}
+            errors = {error.field or "body": language.say(error.text)}
             status = 429 if error.retry_after else 403 if error.banned else 422
         else:
             comment = posted.comment
@@ -343,6 +372,7 @@ async def post_comment_form(
         request,
         rt,
         site,
+        language,
         identity,
         slug,
         form=typed,
@@ -357,7 +387,7 @@ async def _own(
 ) -> discussion.OwnComment:
     if comment_id not in identity.owned(request):
         raise NotFound(
-            "There is no comment of yours here to change, or its time to change has passed."
+            N_("There is no comment of yours here to change, or its time to change has passed.")
         )
     return await run_in_threadpool(discussion.get_own_comment, rt.db, comment_id)
 
@@ -366,6 +396,7 @@ def _edit_page(
     request: Request,
     rt: Runtime,
     site: Site,
+    language: Language,
     own: discussion.OwnComment,
     body: str,
     error: str | None,
@@ -374,6 +405,7 @@ def _edit_page(
     return _render(
         request,
         site,
+        language,
         "edit.html",
         status=422 if error else 200,
         comment=own.comment,
@@ -388,15 +420,25 @@ def _edit_page(
 
 @router.get("/comments/{comment_id}/edit")
 async def edit_form(
-    request: Request, comment_id: PathId, rt: RuntimeDep, site: SiteDep, identity: IdentityDep
+    request: Request,
+    comment_id: PathId,
+    rt: RuntimeDep,
+    site: SiteDep,
+    language: LanguageDep,
+    identity: IdentityDep,
 ) -> Response:
     own = await _own(request, rt, identity, comment_id)
-    return _edit_page(request, rt, site, own, own.comment.body_markdown, None)
+    return _edit_page(request, rt, site, language, own, own.comment.body_markdown, None)
 
 
 @router.post("/comments/{comment_id}/edit")
 async def edit_save(
-    request: Request, comment_id: PathId, rt: RuntimeDep, site: SiteDep, identity: IdentityDep
+    request: Request,
+    comment_id: PathId,
+    rt: RuntimeDep,
+    site: SiteDep,
+    language: LanguageDep,
+    identity: IdentityDep,
 ) -> Response:
     body = _text(await request.form(), "body")
     try:
@@ -414,7 +456,7 @@ async def edit_save(
         )
     except (Invalid, Refused, Closed) as error:
         own = await _own(request, rt, identity, comment_id)
-        return _edit_page(request, rt, site, own, body, error.message)
+        return _edit_page(request, rt, site, language, own, body, language.say(error.text))
     article = await run_in_threadpool(discussion.get_article_by_id, rt.db, edited.article_id)
     return RedirectResponse(f"/articles/{article.slug}#comment-{edited.id}", status_code=303)
 

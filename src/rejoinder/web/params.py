@@ -19,6 +19,7 @@ from fastapi import Path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rejoinder.core.errors import Invalid
+from rejoinder.core.messages import Message
 from rejoinder.core.models import Sort
 
 ID_MAX = 2**31 - 1  # the largest value of an integer column (ids, comment numbers) on PostgreSQL
@@ -33,7 +34,7 @@ PathId = Annotated[int, Path(ge=0, le=2**63 - 1)]
 
 
 def parse_int(
-    value: str | None, field: str, message: str, *, low: int = 0, high: int = ID_MAX
+    value: str | None, field: str, message: str | Message, *, low: int = 0, high: int = ID_MAX
 ) -> int | None:
     """ASCII digits only, from `low` to `high`; None when absent or blank."""
     value = (value or "").strip()

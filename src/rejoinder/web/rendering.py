@@ -1,33 +1,20 @@
-"""The Jinja environment: templates shipped in the package, autoescaped, with date filters."""
+"""The Jinja environments, one per language (each with its catalogue installed and its date
+and number filters), and `as_typed` (user input shown back, NUL as U+FFFD)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from rejoinder.web.i18n import SOURCE_LANGUAGE, Language, ScriptMessage, script_strings
+
 
 def iso(value: datetime) -> str:
     return value.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def human_date(value: datetime) -> str:
-    return f"{value:%B} {value.day}, {value:%Y}"
-
-
-def human_time(value: datetime) -> str:
-    hour = value.hour % 12 or 12
-    half = "am" if value.hour < 12 else "pm"
-    return f"{value:%B} {value.day}, {value:%Y} at {hour}:{value:%M} {half} UTC"
-
-
-def comment_count(value: int) -> str:
-    if value == 0:
-        return "No comments yet"
-    return "1 Comment" if value == 1 else f"{value:,} Comments"
 
 
 def as_typed(text: str) -> str:
@@ -44,20 +31,50 @@ def ld_json(markup: dict[str, Any]) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def make_renderer(globals_: dict[str, Any]) -> tuple[Environment, Callable[..., str]]:
+def _environment(
+    language: Language, globals_: Mapping[str, Any], scripts: tuple[ScriptMessage, ...]
+) -> Environment:
     env = Environment(
         loader=PackageLoader("rejoinder.web", "templates"),
         autoescape=select_autoescape(["html"]),
         trim_blocks=False,
         lstrip_blocks=False,
         auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks read as one line of text
+    # The i18n extension adds this method when the environment is made: mypy cannot see it.
+    env.install_gettext_translations(language.translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
-        iso=iso, human_date=human_date, human_time=human_time, comment_count=comment_count
+        iso=iso,
+        human_date=language.date,
+        human_time=language.time,
+        comment_count=language.comment_count,
+        number=language.number,
+        say=language.say,
     )
     env.globals.update(globals_)
+    env.globals["lang"] = language.code
+    env.globals["script_strings"] = script_strings(language, scripts)
+    return env
 
-    def render(template: str, /, **context: Any) -> str:
-        return env.get_template(template).render(**context)
 
-    return env, render
+class Renderer:
+    """Renders a template in a language (English, the source language, when none is named)."""
+
+    def __init__(
+        self,
+        languages: Mapping[str, Language],
+        globals_: Mapping[str, Any],
+        scripts: tuple[ScriptMessage, ...] = (),
+    ) -> None:
+        self.languages = dict(languages)
+        self._envs = {
+            code: _environment(lang, globals_, scripts) for code, lang in languages.items()
+        }
+
+    def environment(self, lang: str = SOURCE_LANGUAGE) -> Environment:
+        return self._envs.get(lang) or self._envs[SOURCE_LANGUAGE]
+
+    def __call__(self, template: str, /, lang: str = SOURCE_LANGUAGE, **context: Any) -> str:
+        return self.environment(lang).get_template(template).render(**context)

@@ -12,11 +12,13 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from rejoinder.core.errors import InvalidMany, Refused
+from rejoinder.core.messages import N_
 from rejoinder.core.models import Site
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import reports
 from rejoinder.web.addresses import address_hashes
-from rejoinder.web.deps import RuntimeDep, SiteDep
+from rejoinder.web.deps import LanguageDep, RuntimeDep, SiteDep
+from rejoinder.web.i18n import Language
 from rejoinder.web.params import PathId
 
 router = APIRouter(include_in_schema=False)
@@ -62,6 +64,7 @@ def _text(form: FormData, name: str) -> str:
 def _page(
     request: Request,
     site: Site,
+    language: Language,
     target: reports.ReportTarget,
     *,
     status: int = 200,
@@ -81,27 +84,30 @@ def _page(
         "errors": errors or {},
         "notice": notice,
     }
-    return HTMLResponse(request.app.state.render("report.html", **context), status_code=status)
+    html = request.app.state.render("report.html", lang=language.code, **context)
+    return HTMLResponse(html, status_code=status, headers={"Vary": "Accept-Language"})
 
 
 @router.get("/comments/{comment_id}/report")
 async def report_form(
-    request: Request, comment_id: PathId, rt: RuntimeDep, site: SiteDep
+    request: Request, comment_id: PathId, rt: RuntimeDep, site: SiteDep, language: LanguageDep
 ) -> Response:
     target = await run_in_threadpool(reports.get_target, rt.db, comment_id)
     reader_id = _reader_id(request, rt) or secrets.token_urlsafe(18)
     done = await run_in_threadpool(
         reports.has_reported, rt.db, comment_id, reports.reporter_key(rt.secret_key, reader_id)
     )
-    notice = "You have already reported this comment. Thank you." if done else None
-    response = _page(request, site, target, notice=notice)
+    notice = N_("You have already reported this comment. Thank you.") if done else None
+    response = _page(
+        request, site, language, target, notice=language.say(notice) if notice else None
+    )
     _keep_reader(request, rt, response, reader_id)
     return response
 
 
 @router.post("/comments/{comment_id}/report")
 async def report_save(
-    request: Request, comment_id: PathId, rt: RuntimeDep, site: SiteDep
+    request: Request, comment_id: PathId, rt: RuntimeDep, site: SiteDep, language: LanguageDep
 ) -> Response:
     target = await run_in_threadpool(reports.get_target, rt.db, comment_id)
     form = await request.form()
@@ -123,21 +129,24 @@ async def report_save(
             now=utcnow(),
         )
     except InvalidMany as error:
-        errors = {e.field or "reason": e.message for e in error.errors}
+        errors = {e.field or "reason": language.say(e.text) for e in error.errors}
         response: Response = _page(
-            request, site, target, status=422, reason=reason, text=text, errors=errors
+            request, site, language, target, status=422, reason=reason, text=text, errors=errors
         )
     except reports.AlreadyReported as error:
-        response = _page(request, site, target, status=409, notice=error.message)
+        response = _page(
+            request, site, language, target, status=409, notice=language.say(error.text)
+        )
     except Refused as error:
         response = _page(
             request,
             site,
+            language,
             target,
             status=429,
             reason=reason,
             text=text,
-            errors={error.field or "reason": error.message},
+            errors={error.field or "reason": language.say(error.text)},
         )
         if error.retry_after:
             response.headers["Retry-After"] = str(error.retry_after)
@@ -149,10 +158,16 @@ async def report_save(
 
 @router.get("/comments/{comment_id}/reported")
 async def report_thanks(
-    request: Request, comment_id: PathId, rt: RuntimeDep, site: SiteDep
+    request: Request, comment_id: PathId, rt: RuntimeDep, site: SiteDep, language: LanguageDep
 ) -> Response:
     article, shown = await run_in_threadpool(reports.get_reported, rt.db, comment_id)
     html = request.app.state.render(
-        "report.html", site=site, article=article, comment_id=comment_id, thanks=True, shown=shown
+        "report.html",
+        lang=language.code,
+        site=site,
+        article=article,
+        comment_id=comment_id,
+        thanks=True,
+        shown=shown,
     )
-    return HTMLResponse(html)
+    return HTMLResponse(html, headers={"Vary": "Accept-Language"})

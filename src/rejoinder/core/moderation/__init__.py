@@ -21,7 +21,14 @@ from rejoinder.core.moderation.models import (
 )
 from rejoinder.core.moderation.phases.duplicates import fingerprint
 from rejoinder.core.moderation.phases.model_scores import scores_from
-from rejoinder.core.moderation.policy import PHASES, combine, decide, explain
+from rejoinder.core.moderation.policy import (
+    PHASES,
+    combine,
+    decide,
+    explain,
+    explanation,
+    reasons_said,
+)
 
 __all__ = [
     "PHASES",
@@ -43,6 +50,8 @@ __all__ = [
     "combine",
     "decide",
     "explain",
+    "explanation",
     "fingerprint",
+    "reasons_said",
     "scores_from",
 ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from rejoinder.core.messages import Message
 from rejoinder.core.moderation.categories import CATEGORIES
 
 
@@ -70,6 +71,30 @@ class Signal:
     spans: tuple[Span, ...] = ()
     excuses: tuple[str, ...] = ()  # for EXCUSE: the codes of the HOLD signals it lifts
     retry_after: int | None = None  # seconds after which the same post would not be refused
+    # `message` as a template and its values, for the web to say in the writer's language;
+    # plain `message` when a phase gives none (see `said`).
+    text: Message | None = None
+
+    @classmethod
+    def said(
+        cls,
+        phase: str,
+        code: str,
+        text: Message,
+        action: Action,
+        *,
+        score: float | None = None,
+        spans: tuple[Span, ...] = (),
+        excuses: tuple[str, ...] = (),
+        retry_after: int | None = None,
+    ) -> Signal:
+        """A signal whose message is `text` in English, kept translatable."""
+        return cls(phase, code, str(text), action, score, spans, excuses, retry_after, text)
+
+    @property
+    def wording(self) -> Message:
+        """The message as a translatable template (the plain English one when none was given)."""
+        return self.text if self.text is not None else Message(self.message)
 
     def to_dict(self) -> dict[str, Any]:
         return {

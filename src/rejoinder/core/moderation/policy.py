@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from types import ModuleType
 
+from rejoinder.core.messages import N_, Message
 from rejoinder.core.moderation.models import (
     Action,
     Decision,
@@ -80,20 +81,29 @@ def combine(signals: Sequence[Signal]) -> Decision:
 
 def explain(decision: Decision) -> str:
     """One or two sentences for the writer, naming the words that caused the verdict."""
+    return str(explanation(decision))
+
+
+def explanation(decision: Decision, *, edit: bool = False) -> Message:
+    """`explain`'s sentences as a message the web can say in the writer's language; `edit`
+    for an edit that was not saved."""
     if decision.verdict is Verdict.PUBLISH:
-        return "Your comment is published."
-    because = "; ".join(_dedupe(s.message for s in decision.reasons))
+        return N_("Your comment is published.")
+    because = reasons_said(decision.reasons)
     if decision.verdict is Verdict.HOLD:
-        return (
-            f"Your comment is held for a moderator because {because}. "
-            "Only you can see it until it is approved."
+        return N_(
+            "Your comment is held for a moderator because {because}. "
+            "Only you can see it until it is approved.",
+            because=because,
         )
-    return f"Your comment was not posted because {because}."
+    if edit:
+        return N_("Your edit was not saved because {because}.", because=because)
+    return N_("Your comment was not posted because {because}.", because=because)
 
 
-def _dedupe(messages: Iterable[str]) -> list[str]:
-    seen: list[str] = []
-    for message in messages:
-        if message not in seen:
-            seen.append(message)
-    return seen
+def reasons_said(reasons: Iterable[Signal]) -> tuple[Message, ...]:
+    """The reasons' messages, each once (two phases may say the same), in order."""
+    seen: dict[str, Message] = {}
+    for signal in reasons:
+        seen.setdefault(signal.message, signal.wording)
+    return tuple(seen.values())

@@ -14,6 +14,16 @@
   var noteName = document.getElementById("replying-to-name");
   var cancel = document.getElementById("cancel-reply");
   var body = document.getElementById("body");
+  // The page's language: the server puts this script's strings, translated, on the form.
+  var strings = {};
+  try {
+    strings = JSON.parse(form.getAttribute("data-strings") || "{}");
+  } catch (error) {
+    strings = {};
+  }
+  function _(text) {
+    return strings[text] || text;
+  }
 
   function isAway() {
     return box.previousSibling !== home;
@@ -73,15 +83,17 @@
     box.textContent = "";
     var text = document.createElement("p");
     var why = result.reasons.map(function (r) { return r.message; }).join("; ");
-    text.textContent = (result.verdict === "refuse" ? "This would not be posted because " :
-      "This may be held for a moderator because ") + why + ". Edit your comment, or post it anyway.";
+    var sentence = result.verdict === "refuse" ?
+      _("This would not be posted because {reasons}. Edit your comment, or post it anyway.") :
+      _("This may be held for a moderator because {reasons}. Edit your comment, or post it anyway.");
+    text.textContent = sentence.replace("{reasons}", why);
     var edit = document.createElement("button");
     edit.type = "button";
-    edit.textContent = "Edit";
+    edit.textContent = _("Edit");
     edit.addEventListener("click", function () { body.focus(); });
     var anyway = document.createElement("button");
     anyway.type = "button";
-    anyway.textContent = "Post anyway";
+    anyway.textContent = _("Post anyway");
     anyway.addEventListener("click", function () { form.submit(); });
     box.appendChild(text);
     box.appendChild(edit);
@@ -91,7 +103,7 @@
     if (!window.fetch || !body.value.trim() || checked === body.value) return;
     event.preventDefault();
     checked = body.value;
-    fetch("/api/v1/moderation/check", {
+    fetch("/api/v1/moderation/check?lang=" + encodeURIComponent(document.documentElement.lang), {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({

@@ -8,19 +8,31 @@
 // It talks to no server but the one it came from.
 (function () {
   "use strict";
-  // Every reader-facing string of the widget, in one place (to be filled from a catalogue).
-  var T = {
-    count: ["No comments yet", "1 Comment", "{n} Comments"],
-    edit: "Edit", del: "Delete", save: "Save", cancel: "Cancel",
-    confirmDelete: "Delete this comment? This cannot be undone.",
-    posted: "Your comment was posted.", held: "Your comment is awaiting moderation.",
-    edited: "Your comment was changed.", deleted: "Your comment was deleted.",
-    more: "{n} more comments shown.", newComment: "New comment by {name}.",
-    failed: "The comment server could not be reached. Please try again.",
-    refuse: "This would not be posted because {why}. Edit your comment, or post it anyway.",
-    hold: "This may be held for a moderator because {why}. Edit your comment, or post it anyway.",
-    anyway: "Post anyway", error: "Error: "
+  // Every reader-facing string of the widget, in one place, each marked _() for the message
+  // catalogues (scripts/i18n); the fragment brings their translations (its data-strings).
+  function _(text) { return text; }
+  var ENGLISH = {
+    count: [_("No comments yet"), _("1 Comment"), _("{n} Comments")],
+    edit: _("Edit"), del: _("Delete"), save: _("Save"), cancel: _("Cancel"),
+    confirmDelete: _("Delete this comment? This cannot be undone."),
+    posted: _("Your comment was posted."), held: _("Your comment is awaiting moderation."),
+    edited: _("Your comment was changed."), deleted: _("Your comment was deleted."),
+    more: _("{n} more comments shown."), newComment: _("New comment by {name}."),
+    failed: _("The comment server could not be reached. Please try again."),
+    refuse: _("This would not be posted because {why}. Edit your comment, or post it anyway."),
+    hold: _("This may be held for a moderator because {why}. Edit your comment, or post it anyway."),
+    anyway: _("Post anyway"), error: _("Error: ")
   };
+  var T = ENGLISH;
+  function translated(strings) {
+    var out = {};
+    Object.keys(ENGLISH).forEach(function (name) {
+      var value = ENGLISH[name];
+      out[name] = Array.isArray(value) ?
+        value.map(function (text) { return strings[text] || text; }) : strings[value] || value;
+    });
+    return out;
+  }
   var script = document.currentScript;
   if (!script) return;
   var base = script.src.replace(/\/embed\.js([?#].*)?$/, "");
@@ -54,6 +66,7 @@
 
   function request(method, path, body, headers) {
     var options = { method: method, credentials: "omit", headers: headers || {} };
+    if (lang()) options.headers["Accept-Language"] = lang();  // messages in the widget's language
     if (body) {
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
@@ -73,12 +86,18 @@
     });
   }
 
+  // The embedding tag's data-lang (on the thread's element or the script), if it has one.
+  function lang() {
+    return (host && host.getAttribute("data-lang")) || script.getAttribute("data-lang") || "";
+  }
+
   function pageParams(extra) {
     var data = host.dataset;
     var canonical = document.querySelector("link[rel=canonical]");
     var url = data.url || (canonical && canonical.href) || location.href.split("#")[0];
     var params = { title: data.title || document.title, url: url };
     if (data.pageId) params.page_id = data.pageId;  // else the server keys the page by its URL
+    if (lang()) params.lang = lang();
     if (Object.keys(tokens).length) params.fresh = "1";  // a writer sees their own posts at once
     for (var name in extra) params[name] = extra[name];
     return params;
@@ -113,6 +132,11 @@
     var section = $("#comments");
     slug = section.getAttribute("data-slug");
     editMinutes = +section.getAttribute("data-edit-minutes");
+    try {
+      T = translated(JSON.parse(section.getAttribute("data-strings") || "{}"));
+    } catch (error) {
+      T = ENGLISH;
+    }
     adopt(box);
     var form = $("#commentform");
     if (form) form.addEventListener("submit", submit);
@@ -121,7 +145,8 @@
   }
 
   function setCount(n) {
-    $("#comments-title").textContent = fill(T.count[Math.min(n, 2)], { n: n.toLocaleString() });
+    var shown = n.toLocaleString($("#comments").getAttribute("lang") || undefined);
+    $("#comments-title").textContent = fill(T.count[Math.min(n, 2)], { n: shown });
   }
 
   // Inserts a comment's list item where it belongs; the hook for live updates as well.

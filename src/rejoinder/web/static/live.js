@@ -131,6 +131,12 @@
     return true;
   }
 
+  // Each event carries its HTML in every language; the page takes its own.
+  var lang = document.documentElement.lang;
+  function inPageLanguage(all, english) {
+    return (all && all[lang]) || english;
+  }
+
   function arrived(data) {
     if (!data.html) return;
     var existing = document.getElementById("comment-" + data.id);
@@ -140,7 +146,7 @@
       existing.parentNode.removeChild(existing);
       if (held && !held.querySelector("li")) held.parentNode.removeChild(held);
     }
-    var item = fragment(data.html);
+    var item = fragment(inPageLanguage(data.html_lang, data.html));
     if (!item) return;
     if (place(item, data)) {
       item.classList.add("live-new");
@@ -159,7 +165,7 @@
       existing.parentNode.removeChild(existing);
       return;
     }
-    var item = fragment(data.html);
+    var item = fragment(inPageLanguage(data.html_lang, data.html));
     var body = item && item.querySelector(".comment-body");
     var old = existing.querySelector(":scope > .comment-body");
     if (!body || !old) return;
@@ -179,7 +185,7 @@
     deleted: changed,
     count: function (data) {
       pageVersion = Math.max(pageVersion, data.version);
-      heading.innerHTML = data.heading;
+      heading.innerHTML = inPageLanguage(data.heading_lang, data.heading);
     }
   });
 })();

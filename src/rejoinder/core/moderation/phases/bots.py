@@ -9,8 +9,9 @@ is held, so a person with an odd browser is delayed, never turned away.
 
 from __future__ import annotations
 
+from rejoinder.core.messages import N_, Nn_
 from rejoinder.core.moderation.models import Action, Policy, Signal, Submission
-from rejoinder.core.moderation.times import elapsed, plural
+from rejoinder.core.moderation.times import elapsed
 
 PHASE = "bots"
 
@@ -19,22 +20,27 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
     if not sub.via_form:
         return []
     if sub.honeypot.strip():
-        message = "a field that must stay empty was filled in, as form-filling programs do"
-        return [Signal(PHASE, "honeypot", message, Action.REFUSE)]
+        message = N_("a field that must stay empty was filled in, as form-filling programs do")
+        return [Signal.said(PHASE, "honeypot", message, Action.REFUSE)]
     if sub.form_issued_at is None:
-        message = "the form was sent without its timestamp, so it may not come from our page"
-        return [Signal(PHASE, "no_timestamp", message, Action.HOLD)]
+        message = N_("the form was sent without its timestamp, so it may not come from our page")
+        return [Signal.said(PHASE, "no_timestamp", message, Action.HOLD)]
     age = elapsed(sub.form_issued_at, sub.now)
     fastest = policy.min_form_seconds
     if fastest and age < fastest:
-        message = (
-            f"the form was sent back {max(age, 0):.1f} seconds after it was opened, "
-            "faster than a person types"
+        message = N_(
+            "the form was sent back {seconds:.1f} seconds after it was opened, "
+            "faster than a person types",
+            seconds=max(age, 0),
         )
-        return [Signal(PHASE, "too_fast", message, Action.HOLD, score=round(age, 3))]
+        return [Signal.said(PHASE, "too_fast", message, Action.HOLD, score=round(age, 3))]
     oldest = policy.max_form_age_seconds
     if oldest and age > oldest:
         hours = max(1, round(oldest / 3600))
-        message = f"the form was opened more than {plural(hours, 'hour')} ago"
-        return [Signal(PHASE, "form_too_old", message, Action.HOLD, score=round(age, 3))]
+        message = Nn_(
+            "the form was opened more than {n} hour ago",
+            "the form was opened more than {n} hours ago",
+            hours,
+        )
+        return [Signal.said(PHASE, "form_too_old", message, Action.HOLD, score=round(age, 3))]
     return []

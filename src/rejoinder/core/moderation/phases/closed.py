@@ -23,4 +23,4 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
     if state.closed_by is None:
         return []
     message = state.message(policy.close_after_days)
-    return [Signal(PHASE, state.closed_by.value, message, Action.REFUSE)]
+    return [Signal.said(PHASE, state.closed_by.value, message, Action.REFUSE)]

@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import re
 
+from rejoinder.core.messages import N_, Nn_
 from rejoinder.core.moderation.matching.folding import fold
 from rejoinder.core.moderation.models import Action, Policy, Signal, Submission
-from rejoinder.core.moderation.times import plural
 
 PHASE = "duplicates"
 
@@ -32,14 +32,16 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
     signals = []
     mine = fingerprint(sub.text)
     if any(fingerprint(text) == mine for text in sub.recent.own_texts):
-        message = "you have already posted this same comment"
-        signals.append(Signal(PHASE, "repeated_by_you", message, Action.REFUSE))
+        message = N_("you have already posted this same comment")
+        signals.append(Signal.said(PHASE, "repeated_by_you", message, Action.REFUSE))
     copies = sub.recent.same_text_site_wide
     limit = policy.duplicate_site_limit
     long_enough = len(" ".join(words)) >= policy.duplicate_min_chars
     if limit and long_enough and copies >= limit:
-        message = (
-            f"the same text was posted {plural(copies, 'time')} across the site in the last hour"
+        message = Nn_(
+            "the same text was posted {n} time across the site in the last hour",
+            "the same text was posted {n} times across the site in the last hour",
+            copies,
         )
-        signals.append(Signal(PHASE, "repeated_site_wide", message, Action.HOLD))
+        signals.append(Signal.said(PHASE, "repeated_site_wide", message, Action.HOLD))
     return signals

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rejoinder.core.messages import N_
 from rejoinder.core.moderation.matching.folding import fold
 from rejoinder.core.moderation.models import Action, Policy, Signal, Submission
 
@@ -17,4 +18,4 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
     """
     if fold(sub.text, words=False).text.strip():
         return []
-    return [Signal(PHASE, "empty", "the comment is empty", Action.REFUSE)]
+    return [Signal.said(PHASE, "empty", N_("the comment is empty"), Action.REFUSE)]

@@ -17,10 +17,11 @@ A match holds the comment; ``Policy.pattern_actions`` may make it refuse
 
 from __future__ import annotations
 
+from rejoinder.core.messages import Message
 from rejoinder.core.moderation.matching.folding import Folded, fold
 from rejoinder.core.moderation.matching.phrasebook import phrasebook
 from rejoinder.core.moderation.models import Action, Policy, Signal, Span, Submission
-from rejoinder.core.moderation.phrasing import quoted
+from rejoinder.core.moderation.phrasing import quoted_words
 
 PHASE = "identity"
 CODE = "identity_attack"
@@ -30,9 +31,9 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
     spans = tuple(find_identity_attacks(fold(sub.text)))
     if not spans:
         return []
-    message = phrasebook("identity").message(CODE).format(words=quoted(spans))
+    message = Message(phrasebook("identity").message(CODE), {"words": quoted_words(spans)})
     action = policy.pattern_actions.get(CODE, Action.HOLD)
-    return [Signal(PHASE, CODE, message, action, spans=spans)]
+    return [Signal.said(PHASE, CODE, message, action, spans=spans)]
 
 
 def find_identity_attacks(folded: Folded) -> list[Span]:

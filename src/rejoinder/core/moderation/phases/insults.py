@@ -16,11 +16,12 @@ otherwise (``{"insult_phrase": "refuse"}``).
 
 from __future__ import annotations
 
+from rejoinder.core.messages import Message
 from rejoinder.core.moderation.matching import lexicon
 from rejoinder.core.moderation.matching.folding import Folded, find_phrases, fold
 from rejoinder.core.moderation.matching.phrasebook import phrasebook
 from rejoinder.core.moderation.models import Action, Policy, Signal, Span, Submission
-from rejoinder.core.moderation.phrasing import quoted
+from rejoinder.core.moderation.phrasing import quoted_words
 
 PHASE = "insults"
 CODE = "insult_phrase"
@@ -37,9 +38,9 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
     )
     if not spans:
         return []
-    message = phrasebook("insults").message("insult").format(words=quoted(spans))
+    message = Message(phrasebook("insults").message("insult"), {"words": quoted_words(spans)})
     action = policy.pattern_actions.get(CODE, Action.HOLD)
-    return [Signal(PHASE, CODE, message, action, spans=spans)]
+    return [Signal.said(PHASE, CODE, message, action, spans=spans)]
 
 
 def find_insults(folded: Folded) -> list[Span]:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from rejoinder.core.messages import N_
 from rejoinder.core.moderation.matching import lexicon
 from rejoinder.core.moderation.matching.folding import Folded, find_phrases, fold
 from rejoinder.core.moderation.models import Action, Policy, Signal, Span, Submission
@@ -55,30 +56,39 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
     signals: list[Signal] = []
     links = find_links(sub.text)
     if policy.link_limit is not None and len(links) > policy.link_limit:
-        message = (
-            f"it has {len(links)} links, and this site looks at comments with more than "
-            f"{policy.link_limit} before they appear"
+        message = N_(
+            "it has {count} links, and this site looks at comments with more than "
+            "{limit} before they appear",
+            count=len(links),
+            limit=policy.link_limit,
         )
         spans = tuple(link.span for link in links)
-        signals.append(Signal(PHASE, "too_many_links", message, Action.HOLD, spans=spans))
+        signals.append(Signal.said(PHASE, "too_many_links", message, Action.HOLD, spans=spans))
     if links and _is_link_only(sub.text, links):
-        message = "it is only a link, with nothing said about it"
+        message = N_("it is only a link, with nothing said about it")
         spans = tuple(link.span for link in links)
-        signals.append(Signal(PHASE, "link_only", message, Action.HOLD, spans=spans))
+        signals.append(Signal.said(PHASE, "link_only", message, Action.HOLD, spans=spans))
     website_links = find_links(sub.website, "website") if sub.website else []
     shorteners = set(policy.shortener_domains or _data()["shorteners"])
     for link in [*links, *website_links]:
         if _is_on(link.host, shorteners):
-            message = f"it links through a URL shortener ({link.host}), which hides where it goes"
-            signals.append(Signal(PHASE, "shortener", message, Action.HOLD, spans=(link.span,)))
+            message = N_(
+                "it links through a URL shortener ({host}), which hides where it goes",
+                host=link.host,
+            )
+            signals.append(
+                Signal.said(PHASE, "shortener", message, Action.HOLD, spans=(link.span,))
+            )
     advert = _advert_words(sub.name, "name")
     if advert or find_links(sub.name, "name"):
-        message = f'the name "{sub.name}" reads like an advert'
+        message = N_('the name "{name}" reads like an advert', name=sub.name)
         spans = tuple(advert) or (Span(0, len(sub.name), sub.name, "name"),)
-        signals.append(Signal(PHASE, "advert_name", message, Action.HOLD, spans=spans))
+        signals.append(Signal.said(PHASE, "advert_name", message, Action.HOLD, spans=spans))
     if sub.website and (advert := _advert_words(sub.website, "website")):
-        message = f'the website "{sub.website}" reads like an advert'
-        signals.append(Signal(PHASE, "advert_website", message, Action.HOLD, spans=tuple(advert)))
+        message = N_('the website "{website}" reads like an advert', website=sub.website)
+        signals.append(
+            Signal.said(PHASE, "advert_website", message, Action.HOLD, spans=tuple(advert))
+        )
     return signals
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from rejoinder.core.messages import N_, Message
 from rejoinder.core.moderation.categories import REASON_NAMES
 from rejoinder.core.moderation.models import Action, ModelScore, Policy, Signal, Span, Submission
-from rejoinder.core.moderation.phrasing import quoted
+from rejoinder.core.moderation.phrasing import quoted_words
 
 PHASE = "model"
 
@@ -32,12 +33,20 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
         if result is None or result.score < threshold.hold:
             continue
         refuse = threshold.refuse is not None and result.score >= threshold.refuse
-        name = REASON_NAMES.get(category, category.replace("_", " "))
-        message = f"the model reads it as {name} ({result.score:.2f})"
+        name = REASON_NAMES.get(category) or Message(category.replace("_", " "))
         if result.spans:
-            message += f", mostly for {quoted(result.spans, limit=3)}"
+            message = N_(
+                "the model reads it as {name} ({score:.2f}), mostly for {words}",
+                name=name,
+                score=result.score,
+                words=quoted_words(result.spans, limit=3),
+            )
+        else:
+            message = N_(
+                "the model reads it as {name} ({score:.2f})", name=name, score=result.score
+            )
         signals.append(
-            Signal(
+            Signal.said(
                 PHASE,
                 code_for(category),
                 message,

@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from rejoinder.core.messages import N_, Message, Nn_
 from rejoinder.core.moderation.models import Action, Policy, Signal, Submission
-from rejoinder.core.moderation.times import elapsed, plural, whole_seconds
+from rejoinder.core.moderation.times import elapsed, whole_seconds
 
 PHASE = "rates"
 #: how many times the per-minute and per-hour limits of one address a network group may post
@@ -31,10 +32,10 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
     if policy.flood_seconds:
         wait = max(_flood_wait(times, sub.now, policy.flood_seconds) for times in keys)
         if wait > 0:
-            signals.append(_refuse("flood", "you are posting too quickly", wait))
-    for code, limit, window, label in (
-        ("per_minute", policy.per_minute, 60, "a minute"),
-        ("per_hour", policy.per_hour, 3600, "an hour"),
+            signals.append(_refuse("flood", N_("you are posting too quickly"), wait))
+    for code, limit, window in (
+        ("per_minute", policy.per_minute, 60),
+        ("per_hour", policy.per_hour, 3600),
     ):
         if not limit:
             continue
@@ -42,22 +43,23 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
         budget = limit * GROUP_FACTOR
         group_wait = _window_wait(sub.recent.by_group, sub.now, budget, window)
         if group_wait > wait:  # one reason per window: the one that makes the writer wait longest
-            reason = f"{plural(budget, 'comment')} came from your network in less than {label}"
-            signals.append(_refuse(f"group_{code}", reason, group_wait))
+            signals.append(_refuse(f"group_{code}", _from_network(code, budget), group_wait))
         elif wait > 0:
-            reason = f"you have posted {plural(limit, 'comment')} in less than {label}"
-            signals.append(_refuse(code, reason, wait))
+            signals.append(_refuse(code, _from_you(code, limit), wait))
     limit = policy.top_level_per_thread
     if limit and sub.is_top_level and sub.recent.top_level_in_thread >= limit:
-        message = (
-            f"you have already started {plural(sub.recent.top_level_in_thread, 'thread')} "
-            "under this article; reply in one of them, or wait for a moderator"
+        message = Nn_(
+            "you have already started {n} thread under this article; reply in one of them, "
+            "or wait for a moderator",
+            "you have already started {n} threads under this article; reply in one of them, "
+            "or wait for a moderator",
+            sub.recent.top_level_in_thread,
         )
-        signals.append(Signal(PHASE, "top_level_per_thread", message, Action.HOLD))
+        signals.append(Signal.said(PHASE, "top_level_per_thread", message, Action.HOLD))
     limit = policy.surge_per_minute
     if limit and sub.recent.site_last_minute >= limit:
-        message = "comments are arriving unusually fast across the site, so new ones wait"
-        signals.append(Signal(PHASE, "surge", message, Action.HOLD))
+        message = N_("comments are arriving unusually fast across the site, so new ones wait")
+        signals.append(Signal.said(PHASE, "surge", message, Action.HOLD))
     return signals
 
 
@@ -76,7 +78,40 @@ def _window_wait(times: Sequence[datetime], now: datetime, limit: int, window: i
     return window - ages[limit - 1]
 
 
-def _refuse(code: str, reason: str, wait: float) -> Signal:
+def _from_you(code: str, count: int) -> Message:
+    if code == "per_minute":
+        return Nn_(
+            "you have posted {n} comment in less than a minute",
+            "you have posted {n} comments in less than a minute",
+            count,
+        )
+    return Nn_(
+        "you have posted {n} comment in less than an hour",
+        "you have posted {n} comments in less than an hour",
+        count,
+    )
+
+
+def _from_network(code: str, count: int) -> Message:
+    if code == "per_minute":
+        return Nn_(
+            "{n} comment came from your network in less than a minute",
+            "{n} comments came from your network in less than a minute",
+            count,
+        )
+    return Nn_(
+        "{n} comment came from your network in less than an hour",
+        "{n} comments came from your network in less than an hour",
+        count,
+    )
+
+
+def _refuse(code: str, reason: Message, wait: float) -> Signal:
     seconds = whole_seconds(wait)
-    message = f"{reason}; please try again in {plural(seconds, 'second')}"
-    return Signal(PHASE, code, message, Action.REFUSE, retry_after=seconds)
+    message = Nn_(
+        "{reason}; please try again in {n} second",
+        "{reason}; please try again in {n} seconds",
+        seconds,
+        reason=reason,
+    )
+    return Signal.said(PHASE, code, message, Action.REFUSE, retry_after=seconds)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from rejoinder.core.messages import N_, Message
 from rejoinder.core.moderation.matching import lexicon
 from rejoinder.core.moderation.matching.folding import Folded, fold
 from rejoinder.core.moderation.models import Action, Policy, Signal, Span, Submission
@@ -21,11 +22,11 @@ from rejoinder.core.moderation.phases.links import find_links
 PHASE = "spam"
 
 _MESSAGES = {
-    "money": "it talks about money: {words}",
-    "work_from_home": "it offers work from home: {words}",
-    "call_to_action": "it tells readers to go somewhere: {words}",
-    "shouting": "it is written in capitals",
-    "repeated_chars": "it repeats characters: {words}",
+    "money": N_("it talks about money: {words}").template,
+    "work_from_home": N_("it offers work from home: {words}").template,
+    "call_to_action": N_("it tells readers to go somewhere: {words}").template,
+    "shouting": N_("it is written in capitals").template,
+    "repeated_chars": N_("it repeats characters: {words}").template,
 }
 _COMMERCIAL = ("money", "work_from_home", "call_to_action")
 _REPEATS = re.compile(r"([^\s\d.\-_=*~#])\1{4,}")  # five or more of one character
@@ -45,7 +46,7 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
     if repeats:
         found["repeated_chars"] = repeats
     signals = [
-        Signal(
+        Signal.said(
             PHASE,
             code,
             _message(code, spans),
@@ -60,10 +61,10 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
     if needed and signs and len(signs) + (1 if links else 0) >= needed:
         named = [_message(code, found[code]) for code in signs]
         if links:
-            named.append("it has a link")
-        message = "it looks like spam: " + "; ".join(named)
+            named.append(N_("it has a link"))
+        message = N_("it looks like spam: {signs}", signs=tuple(named))
         pointed = tuple(s for code in signs for s in found[code]) + tuple(x.span for x in links)
-        signals.append(Signal(PHASE, "spam", message, Action.HOLD, spans=pointed))
+        signals.append(Signal.said(PHASE, "spam", message, Action.HOLD, spans=pointed))
     return signals
 
 
@@ -87,9 +88,9 @@ def _merge(spans: list[Span]) -> list[Span]:
     return out
 
 
-def _message(code: str, spans: list[Span]) -> str:
+def _message(code: str, spans: list[Span]) -> Message:
     words = ", ".join(f'"{s.text}"' for s in spans[:3])
-    return _MESSAGES[code].format(words=words)
+    return Message(_MESSAGES[code], {"words": words})
 
 
 @cache

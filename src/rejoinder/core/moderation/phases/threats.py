@@ -26,10 +26,11 @@ A match holds the comment; ``Policy.pattern_actions`` may make a code refuse ins
 
 from __future__ import annotations
 
+from rejoinder.core.messages import Message
 from rejoinder.core.moderation.matching.folding import Folded, fold
 from rejoinder.core.moderation.matching.phrasebook import phrasebook
 from rejoinder.core.moderation.models import Action, Policy, Signal, Span, Submission
-from rejoinder.core.moderation.phrasing import quoted
+from rejoinder.core.moderation.phrasing import quoted_words
 
 PHASE = "threats"
 
@@ -41,9 +42,9 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
     for code in book.codes:
         spans = tuple(span for c, span in found if c == code)
         if spans:
-            message = book.message(code).format(words=quoted(spans))
+            message = Message(book.message(code), {"words": quoted_words(spans)})
             action = policy.pattern_actions.get(code, Action.HOLD)
-            signals.append(Signal(PHASE, code, message, action, spans=spans))
+            signals.append(Signal.said(PHASE, code, message, action, spans=spans))
     return signals
 
 

@@ -10,6 +10,7 @@ commenters, comments with links, or everything, for a moderator to see first.
 
 from __future__ import annotations
 
+from rejoinder.core.messages import N_
 from rejoinder.core.moderation.models import Action, History, Mode, Policy, Signal, Submission
 from rejoinder.core.moderation.phases.links import find_links
 from rejoinder.core.moderation.phases.model_scores import code_for
@@ -27,15 +28,15 @@ def is_trusted(history: History, policy: Policy) -> bool:
 def check(sub: Submission, policy: Policy) -> list[Signal]:
     signals = [*_margin(sub, policy)]
     if policy.mode is Mode.PREMODERATE_ALL:
-        message = "this site reviews every comment before it appears"
-        signals.append(Signal(PHASE, "premoderate_all", message, Action.HOLD))
+        message = N_("this site reviews every comment before it appears")
+        signals.append(Signal.said(PHASE, "premoderate_all", message, Action.HOLD))
     elif policy.mode is Mode.PREMODERATE_NEW and sub.history.approved == 0:
-        message = "this site reviews a commenter's first comment before it appears"
-        signals.append(Signal(PHASE, "premoderate_new", message, Action.HOLD))
+        message = N_("this site reviews a commenter's first comment before it appears")
+        signals.append(Signal.said(PHASE, "premoderate_new", message, Action.HOLD))
     elif policy.mode is Mode.PREMODERATE_LINKS and (links := find_links(sub.text)):
-        message = "this site reviews comments with links before they appear"
+        message = N_("this site reviews comments with links before they appear")
         spans = tuple(link.span for link in links)
-        signals.append(Signal(PHASE, "premoderate_links", message, Action.HOLD, spans=spans))
+        signals.append(Signal.said(PHASE, "premoderate_links", message, Action.HOLD, spans=spans))
     return signals
 
 

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import re
 
+from rejoinder.core.messages import N_, Message
 from rejoinder.core.moderation.matching import lexicon
 from rejoinder.core.moderation.matching.blends import find_blends
 from rejoinder.core.moderation.matching.folding import Folded, find_phrases, fold
 from rejoinder.core.moderation.matching.metaphors import adjective_before, find_metaphors
 from rejoinder.core.moderation.models import Action, Policy, Signal, Span, Submission, WordLists
-from rejoinder.core.moderation.phrasing import quoted
+from rejoinder.core.moderation.phrasing import quoted_words
 
 PHASE = "words"
 
 _DEFAULT_MESSAGE = {
-    "refuse": "it uses {words}, which this site does not allow",
-    "hold": "it uses {words}, which this site looks at before publishing",
+    "refuse": N_("it uses {words}, which this site does not allow").template,
+    "hold": N_("it uses {words}, which this site looks at before publishing").template,
 }
 
 
@@ -38,17 +39,21 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
             spans = _phrase_spans(folded, phrases)
             if spans:
                 template = lexicon.message(kind, category, _DEFAULT_MESSAGE[kind])
-                message = template.format(words=quoted(spans))
-                signals.append(Signal(PHASE, category, message, action, spans=tuple(spans)))
+                message = Message(template, {"words": quoted_words(spans)})
+                signals.append(Signal.said(PHASE, category, message, action, spans=tuple(spans)))
     signals.extend(_name_signals(sub, policy))
     blends = find_blends(folded)
     for group in dict.fromkeys(group for _, group in blends):
         twisted = tuple(span for span, g in blends if g == group)
-        message = lexicon.load("blends")["message"].format(group=group, words=quoted(twisted))
-        signals.append(Signal(PHASE, "blend", message, Action.HOLD, spans=twisted))
+        template = str(lexicon.load("blends")["message"])
+        message = Message(template, {"group": group, "words": quoted_words(twisted)})
+        signals.append(Signal.said(PHASE, "blend", message, Action.HOLD, spans=twisted))
     if metaphors := find_metaphors(folded):
-        message = lexicon.load("metaphors")["message"].format(words=quoted(metaphors))
-        signals.append(Signal(PHASE, "dehumanising", message, Action.HOLD, spans=tuple(metaphors)))
+        template = str(lexicon.load("metaphors")["message"])
+        message = Message(template, {"words": quoted_words(metaphors)})
+        signals.append(
+            Signal.said(PHASE, "dehumanising", message, Action.HOLD, spans=tuple(metaphors))
+        )
     return signals
 
 
@@ -72,8 +77,10 @@ def _name_signals(sub: Submission, policy: Policy) -> list[Signal]:
     signals = []
     for category, phrases in _lists("refuse", policy.refuse_words).items():
         if spans := _phrase_spans(folded, phrases, "name"):
-            message = f"the name uses words this site does not allow: {quoted(spans)}"
+            message = N_(
+                "the name uses words this site does not allow: {words}", words=quoted_words(spans)
+            )
             signals.append(
-                Signal(PHASE, f"name_{category}", message, Action.REFUSE, spans=tuple(spans))
+                Signal.said(PHASE, f"name_{category}", message, Action.REFUSE, spans=tuple(spans))
             )
     return signals
