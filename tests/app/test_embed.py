@@ -248,6 +248,9 @@ def test_load_more_follows_the_cursor(embedded: Embedded) -> None:
         assert embedded.post(slug, token, body=f"Comment number {n}.").status_code == 201
     first = embedded.open(page)
     more = first.xpath('//a[@rel="next"]')[0]
+    # Absolute, on the site's own address: a server-side include puts it in the host's page.
+    assert more.get("href").startswith("http://testserver/embed/default/thread?")
+    assert all(a.startswith("http://testserver/") for a in first.xpath("//a[@data-sort]/@href"))
     assert len(first.xpath('//ol[@class="comment-list"]/li')) == 3
     second = embedded.open(page, cursor=more.get("data-cursor"))
     texts = [li.text_content() for li in second.xpath('//ol[@class="comment-list"]/li')]
