@@ -224,6 +224,38 @@ def _single(comment: PublicComment, slug: str) -> dict[str, Any]:
     return comment_out(ThreadNode(comment=comment, level=min(comment.depth, 4)), slug)
 
 
+async def post_json_comment(
+    request: Request,
+    rt: Runtime,
+    identity: Identity,
+    site: Site,
+    slug: str,
+    payload: CommentIn,
+) -> discussion.Posted:
+    """A comment posted as JSON (the API's and the widget's), screened as `screening_of` says."""
+    raw = CommentInput(
+        body=payload.body,
+        name=payload.name,
+        email=payload.email,
+        website=payload.website,
+        parent_id=payload.parent_id,
+        notify_replies=payload.notify_replies,
+    )
+    screening = await screening_of(request, rt, identity, payload)
+    return await run_in_threadpool(
+        discussion.post_comment,
+        rt.db,
+        rt.events,
+        site_id=site.id,
+        slug=slug,
+        raw=raw,
+        limits=rt.limits,
+        now=utcnow(),
+        moderator=rt.moderator,
+        screening=screening,
+    )
+
+
 @router.post(
     "/articles/{slug}/comments",
     status_code=201,
@@ -240,27 +272,7 @@ async def post_comment(
     site: SiteDep,
     identity: IdentityDep,
 ) -> Response:
-    raw = CommentInput(
-        body=payload.body,
-        name=payload.name,
-        email=payload.email,
-        website=payload.website,
-        parent_id=payload.parent_id,
-        notify_replies=payload.notify_replies,
-    )
-    screening = await screening_of(request, rt, identity, payload)
-    posted = await run_in_threadpool(
-        discussion.post_comment,
-        rt.db,
-        rt.events,
-        site_id=site.id,
-        slug=slug,
-        raw=raw,
-        limits=rt.limits,
-        now=utcnow(),
-        moderator=rt.moderator,
-        screening=screening,
-    )
+    posted = await post_json_comment(request, rt, identity, site, slug, payload)
     public = discussion.public_view(posted.comment)
     held = public.status is Status.HELD
     response = _json(_single(public, slug), status=202 if held else 201)

@@ -24,7 +24,6 @@ from starlette.responses import HTMLResponse, Response
 from rejoinder.core.embed import is_allowed_origin, page_ref
 from rejoinder.core.models import (
     Article,
-    CommentInput,
     PublicComment,
     Site,
     Sort,
@@ -35,7 +34,7 @@ from rejoinder.core.structured_data import discussion_markup
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import discussion, embed
 from rejoinder.web.admin_schemas import EmbeddingOut
-from rejoinder.web.api import run_check, screening_of
+from rejoinder.web.api import post_json_comment, run_check
 from rejoinder.web.deps import ApiAdminDep, IdentityDep, JsonBody, JsonDep, RuntimeDep, site_for
 from rejoinder.web.errors import ADMIN_API_ERRORS, API_ERRORS, ApiError
 from rejoinder.web.i18n import language_of
@@ -236,27 +235,7 @@ async def post(
 ) -> Response:
     the_site = await _site(rt, site)
     _require_origin(request, the_site)
-    raw = CommentInput(
-        body=payload.body,
-        name=payload.name,
-        email=payload.email,
-        website=payload.website,
-        parent_id=payload.parent_id,
-        notify_replies=payload.notify_replies,
-    )
-    screening = await screening_of(request, rt, identity, payload)
-    posted = await run_in_threadpool(
-        discussion.post_comment,
-        rt.db,
-        rt.events,
-        site_id=the_site.id,
-        slug=slug,
-        raw=raw,
-        limits=rt.limits,
-        now=utcnow(),
-        moderator=rt.moderator,
-        screening=screening,
-    )
+    posted = await post_json_comment(request, rt, identity, the_site, slug, payload)
     public = discussion.public_view(posted.comment)
     held = public.status is Status.HELD
     article = await run_in_threadpool(discussion.get_article_by_id, rt.db, posted.article.id)
