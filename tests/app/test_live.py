@@ -5,10 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
+from rejoinder.core.models import ArticleDraft
+from rejoinder.store import articles as article_store
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from tests import HELD_TEXT, MODERATION_ON, RELAXED, comment_payload, desk_csrf, parse_html
@@ -190,6 +193,61 @@ def test_a_stream_of_nothing_is_an_error_in_the_one_shape(live: Live) -> None:
         assert stream.status == 404
     with open_stream(live.app, "/admin/events") as stream:
         assert stream.status == 303  # the desk's stream wants a session
+
+
+def test_a_discussion_streams_only_on_its_own_sites_addresses(live: Live) -> None:
+    """The page's stream is on the site of the Host; the widget's names its site, and answers
+    a page of that site's origins with CORS."""
+    here = live.article()
+    now = datetime.now(UTC)
+    db = Database(live.app.db_url, pool_size=1)
+    try:
+        with db.write() as conn:
+            site = site_store.add_site(
+                conn,
+                f"elsewhere-{uuid.uuid4().hex[:6]}",
+                "Elsewhere",
+                now,
+                origins=("https://news.example",),
+            )
+            draft = ArticleDraft(
+                slug=f"away-{uuid.uuid4().hex[:6]}",
+                title="Away",
+                dek="",
+                author="",
+                body_markdown="",
+                published_at=now,
+                page_id="away",
+                page_url="https://news.example/a",
+            )
+            away = article_store.add_article(conn, site.id, draft, "", now)
+    finally:
+        db.dispose()
+    with open_stream(live.app, f"/api/v1/discussions/{away.id}/events") as stream:
+        assert stream.status == 404  # the default site's address has no such discussion
+    with open_stream(live.app, f"/embed/default/discussions/{away.id}/events") as stream:
+        assert stream.status == 404
+    with open_stream(live.app, f"/embed/no-such-site/discussions/{away.id}/events") as stream:
+        assert stream.status == 404
+    # The widget's fragment names its stream (on the server it came from) and its version.
+    fragment = live.app.get(f"/embed/{site.name}/thread", params={"page_id": "away"})
+    assert fragment.status_code == 200, fragment.text
+    [section] = parse_html(fragment.text).xpath('//section[@id="comments"]')
+    widget = f"/embed/{site.name}/discussions/{away.id}/events"
+    assert section.get("data-live") == widget
+    assert section.get("data-version") == str(away.version)
+    with open_stream(live.app, widget, {"Origin": "https://news.example"}) as stream:
+        assert stream.status == 200
+        assert stream.headers["access-control-allow-origin"] == "https://news.example"
+        assert stream.next("ready").json()["count"] == 0
+    with open_stream(live.app, widget, {"Origin": "https://other.example"}) as stream:
+        assert "access-control-allow-origin" not in stream.headers  # the browser keeps it out
+    page = parse_html(live.app.get(f"/articles/{here['slug']}").text)
+    [page_stream] = page.xpath('//section[@id="comments"]/@data-live')
+    here_id = str(page_stream).split("/")[-2]
+    with open_stream(live.app, f"/embed/default/discussions/{here_id}/events") as stream:
+        assert stream.status == 200
+        stream.next("ready")
 
 
 def test_past_the_stream_limit_a_stream_is_refused_with_a_retry(live: Live) -> None:

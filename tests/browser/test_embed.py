@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize, expect
 
 from tests import ADMIN_HEADERS, REFUSED_TEXT, RELAXED, comment_payload
-from tests.conftest import Databases, Server, allow_origins
+from tests.conftest import Databases, Server, add_staff, add_token, allow_origins
 
 from .conftest import require_axe, screenshot_dir
 from .test_accessibility import BLOCKING, report, run_axe
@@ -79,6 +79,7 @@ class HostSite:
 class Setup:
     server: Server
     host: HostSite
+    staff_token: str  # an admin's API token, for the desk's actions
 
 
 @pytest.fixture(scope="module")
@@ -95,8 +96,9 @@ def setup(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Ite
     server = Server(db_url, env=env, log=log).start()
     host = HostSite(server.url)
     allow_origins(db_url, host.origin, policy=RELAXED)
+    add_staff(db_url, "chief", "admin")
     try:
-        yield Setup(server, host)
+        yield Setup(server, host, add_token(db_url, "chief"))
     finally:
         host.stop()
         server.stop()
@@ -381,3 +383,116 @@ def test_a_widget_with_data_lang_de_speaks_german(setup: Setup, context: Browser
     expect(thread.locator("#email-error")).to_contain_text(
         "Das sieht nicht nach einer E-Mail-Adresse aus"
     )
+
+
+def open_listening(context: BrowserContext, url: str) -> Page:
+    """The host page, once its widget's event stream is open."""
+    page = context.new_page()
+    with page.expect_response(lambda r: "/events" in r.url):
+        page.goto(url)
+    expect(widget(page).locator("#comments-title")).to_be_visible()
+    page.evaluate("() => { window.notReloaded = true; }")
+    return page
+
+
+def test_a_second_reader_sees_posts_edits_and_deletions_live(
+    setup: Setup, browser: Browser
+) -> None:
+    url = setup.host.add("story-live")
+    writer_context, reader_context = browser.new_context(), browser.new_context()
+    try:
+        writer = open_host(writer_context, url)
+        reader = open_listening(reader_context, url)
+        watched = widget(reader)
+        expect(watched.locator("#comments-title")).to_have_text("No comments yet")
+
+        write(writer, "Said on *one* screen.")
+        widget(writer).locator("button[type=submit]").click()
+        posted = comment(writer, "Said on one screen.")
+        expect(posted.locator("button.rj-edit")).to_be_visible()
+        comment_id = str(posted.get_attribute("id")).removeprefix("comment-")
+        mine = widget(writer).locator(f"#comment-{comment_id}")
+
+        arrived = watched.locator(f"ol.comment-list > li#comment-{comment_id}")
+        expect(arrived).to_be_visible()
+        expect(arrived.locator(".text em")).to_have_text("one")
+        expect(watched.locator("#comments-title")).to_have_text("1 Comment")
+        expect(watched.locator(".rj-live")).to_have_text("New comment by Pat Reader.")
+        expect(arrived.locator("button.rj-edit")).to_have_count(0)  # not the reader's
+        assert "pat.reader@example.org" not in watched.inner_html()
+
+        # A reply from elsewhere lands under its parent; the reader may answer it in place.
+        slug = str(watched.locator("#comments").get_attribute("data-slug"))
+        response = httpx.post(
+            f"{setup.server.url}/api/v1/articles/{slug}/comments",
+            json={**comment_payload(body="A reply, also live."), "parent_id": int(comment_id)},
+            headers=ADMIN_HEADERS,
+            timeout=10,
+        )
+        assert response.status_code == 201, response.text
+        reply_id = response.json()["id"]
+        nested = watched.locator(f"#comment-{comment_id} > ol.children > li#comment-{reply_id}")
+        expect(nested).to_be_visible()
+        nested.locator("a.reply").click()
+        expect(watched.locator("#replying-to")).to_be_visible()
+        expect(watched.locator("#comments-title")).to_have_text("2 Comments")
+
+        # The writer edits, then deletes (the reply keeps its place): the reader's copy follows.
+        mine.locator(":scope > .comment-body button.rj-edit").click()
+        mine.locator(".rj-editor textarea").fill("Said, and then changed.")
+        mine.locator(".rj-editor button[type=submit]").click()
+        expect(arrived.locator(":scope > .comment-body .text")).to_have_text(
+            "Said, and then changed."
+        )
+        expect(arrived.locator(":scope > .comment-body .edited")).to_be_visible()
+        expect(widget(writer).locator(f"#comment-{reply_id}")).to_be_visible()
+        mine.locator(":scope > .comment-body button.rj-delete").click()
+        expect(mine.locator(":scope > .comment-body .author")).to_have_text("[deleted]")
+        expect(arrived.locator(":scope > .comment-body .author")).to_have_text("[deleted]")
+        expect(arrived.locator(":scope > .comment-body .text")).to_have_text("[deleted]")
+        expect(nested).to_be_visible()
+
+        # A moderator removes the reply: it leaves the reader's page.
+        removed = httpx.post(
+            f"{setup.server.url}/api/v1/admin/comments/{reply_id}/reject",
+            json={},
+            headers={"Authorization": f"Bearer {setup.staff_token}"},
+            timeout=10,
+        )
+        assert removed.status_code == 200, removed.text
+        expect(watched.locator(f"#comment-{reply_id}")).to_have_count(0)
+        assert reader.evaluate("() => window.notReloaded") is True
+    finally:
+        writer_context.close()
+        reader_context.close()
+
+
+def test_a_closed_discussion_shows_no_form_and_takes_no_post(
+    setup: Setup, context: BrowserContext
+) -> None:
+    url = setup.host.add("story-closed")
+    page = open_host(context, url)
+    slug = str(widget(page).locator("#comments").get_attribute("data-slug"))
+    post_as_script(setup, slug, "Said before the close.")
+    closed = httpx.post(
+        f"{setup.server.url}/api/v1/admin/articles/{slug}/close",
+        json={"note": "Enough said."},
+        headers={"Authorization": f"Bearer {setup.staff_token}"},
+        timeout=10,
+    )
+    assert closed.status_code == 200, closed.text
+    page.reload()
+    thread = widget(page)
+    expect(thread.locator("#respond-title")).to_have_text("Comments are closed")
+    expect(thread.locator("#commentform")).to_have_count(0)
+    expect(thread.locator("a.reply").first).to_be_hidden()  # nothing to reply with
+    expect(comment(page, "Said before the close.")).to_be_visible()
+    # A post sent anyway, from the allowed origin, is refused with the reason.
+    refused = httpx.post(
+        f"{setup.server.url}/embed/default/articles/{slug}/comments",
+        json=comment_payload(body="Too late."),
+        headers={"Origin": setup.host.origin},
+        timeout=10,
+    )
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["field"] is None or refused.json()["error"]

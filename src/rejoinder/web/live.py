@@ -3,8 +3,10 @@
 Streams (`text/event-stream`; the format is in docs/LIVE.md):
 
 - `GET /api/v1/articles/{slug}/events` and `GET /api/v1/discussions/{id}/events`: a
-  discussion's readers. Events `comment`, `approved`, `edited`, `deleted`, `count`; first
-  `ready` (or `reset` when a `Last-Event-ID` is older than the ring), after any replay.
+  discussion's readers, on the site of the Host; `GET /embed/{site}/discussions/{id}/events`
+  the same for the widget on another origin (CORS by the site's list, as its other calls).
+  Events `comment`, `approved`, `edited`, `deleted`, `count`; first `ready` (or `reset` when
+  a `Last-Event-ID` is older than the ring), after any replay.
 - `GET /admin/events`: the desk's `queue` events for the site (a desk session), with every
   queue's count.
 
@@ -25,6 +27,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from rejoinder.core.errors import NotFound
+from rejoinder.core.messages import N_
 from rejoinder.core.models import Article, Comment, Status, ThreadPage
 from rejoinder.events import (
     COMMENT_APPROVED,
@@ -158,8 +162,26 @@ async def article_events(request: Request, slug: str, rt: RuntimeDep, site: Site
     response_class=Response,
     responses=_STREAM,
 )
-async def discussion_events(request: Request, article_id: PathId, rt: RuntimeDep) -> Response:
+async def discussion_events(
+    request: Request, article_id: PathId, rt: RuntimeDep, site: SiteDep
+) -> Response:
     article = await run_in_threadpool(discussion.get_article_by_id, rt.db, article_id)
+    if article.site_id != site.id:  # another site's discussion is not on this address
+        raise NotFound(N_("There is no such article."))
+    return await _discussion_stream(request, rt, article)
+
+
+@router.get(
+    "/embed/{site}/discussions/{article_id}/events",
+    summary="Live updates of an embedded discussion, for the widget (Server-Sent Events)",
+    response_class=Response,
+    responses=_STREAM,
+)
+async def embed_events(request: Request, site: str, article_id: PathId, rt: RuntimeDep) -> Response:
+    the_site = await run_in_threadpool(rt.site_named, site)
+    article = await run_in_threadpool(discussion.get_article_by_id, rt.db, article_id)
+    if article.site_id != the_site.id:
+        raise NotFound(N_("There is no such article."))
     return await _discussion_stream(request, rt, article)
 
 

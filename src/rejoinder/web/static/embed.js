@@ -4,7 +4,8 @@
 // it shows the page's discussion as the server renders it (one HTML fragment, the same
 // markup as Rejoinder's own article page), in a shadow root so that neither page's styles
 // reach the other. Posts, edits and deletions go to the server as JSON; the writer's edit
-// tokens stay in this page's storage (no third-party cookie), sent back in a header.
+// tokens stay in this page's storage (no third-party cookie), sent back in a header. What
+// others post, edit or delete arrives over the discussion's event stream (docs/LIVE.md).
 // It talks to no server but the one it came from.
 (function () {
   "use strict";
@@ -140,6 +141,7 @@
     adopt(box);
     var form = $("#commentform");
     if (form) form.addEventListener("submit", submit);
+    listen(section);
     var target = location.hash && root.getElementById(location.hash.slice(1));
     if (target) target.scrollIntoView();
   }
@@ -149,16 +151,26 @@
     $("#comments-title").textContent = fill(T.count[Math.min(n, 2)], { n: shown });
   }
 
-  // Inserts a comment's list item where it belongs; the hook for live updates as well.
-  function insertComment(html, parentId, mine) {
+  function levelOf(li) {
+    var match = /\blevel-(\d+)\b/.exec(li.className);
+    return match ? +match[1] : 0;
+  }
+
+  // Inserts a comment's list item where it belongs (one already shown gets its writer's
+  // buttons); `level`, from a live event, says whether a reply nests or, past the last
+  // shown level, follows its parent.
+  function insertComment(html, parentId, mine, level) {
     var li = parse(html).firstElementChild;
-    if (!li || root.getElementById(li.id)) return null;
+    if (!li) return null;
+    var shown = root.getElementById(li.id);
+    if (shown) { adopt(shown); return shown; }
     var list;
     if (parentId) {
       var parent = root.getElementById("comment-" + parentId);
       if (!parent) return null;
       list = $(":scope > ol.children", parent);
-      if (!list) list = parent.appendChild(make("ol", { "class": "children" }));
+      if (level !== undefined && level <= levelOf(parent)) list = parent.parentNode;
+      else if (!list) list = parent.appendChild(make("ol", { "class": "children" }));
     } else {
       list = $("ol.comment-list");
     }
@@ -168,6 +180,90 @@
     adopt(li);
     if (!mine) say(fill(T.newComment, { name: ($(".author", li) || {}).textContent || "" }));
     return li;
+  }
+
+  // Live updates. Each event carries the comment's HTML in every language; the widget takes
+  // its own. A top-level comment that would not be on the pages shown is left for later.
+  var stream = null, shownVersion = 0, refreshedAt = 0;
+  function inOwnLanguage(all, english) {
+    return (all && all[$("#comments").getAttribute("lang")]) || english;
+  }
+  function seen(data) { shownVersion = Math.max(shownVersion, data.version || 0); }
+  function arrived(data) {
+    seen(data);
+    if (!data.html) return;
+    var html = inOwnLanguage(data.html_lang, data.html);
+    var existing = root.getElementById("comment-" + data.id);
+    if (existing && existing.classList.contains("held-comment")) {  // the writer's own, approved
+      var li = parse(html).firstElementChild;
+      if (li) { existing.replaceWith(li); adopt(li); }
+      return;
+    }
+    if (existing) return;
+    if (!data.parent_id && $("#comments").getAttribute("data-sort") !== "newest" && $("p.more")) return;
+    insertComment(html, data.parent_id, false, data.level);
+  }
+  function changed(data) {
+    seen(data);
+    var li = root.getElementById("comment-" + data.id);
+    if (!li || $(":scope > .comment-body > .rj-editor", li)) return;  // being edited here
+    if (!data.html) {
+      // No longer shown to readers; its writer still sees it, as the server shows them.
+      if (!tokens[data.id]) li.remove();
+      return;
+    }
+    var fresh = parse(inOwnLanguage(data.html_lang, data.html)).firstElementChild;
+    var body = fresh && $(":scope > .comment-body", fresh);
+    var old = $(":scope > .comment-body", li);
+    if (!body || !old) return;
+    li.className = fresh.className;
+    old.replaceWith(body);
+    adopt(li);
+  }
+  // The thread moved on while no stream was open: fetch it again unless the reader is
+  // writing (at most twice a minute).
+  function refresh() {
+    var form = $("#commentform");
+    var busy = $(".rj-editor") || (form && (form.elements.body.value || $("#parent_id").value));
+    if (busy || Date.now() - refreshedAt < 30000) return;
+    refreshedAt = Date.now();
+    var sort = $("#comments").getAttribute("data-sort");
+    fragment(pageParams({ sort: sort, fresh: "1" })).then(show, function () { /* kept as is */ });
+  }
+  function listen(section) {
+    if (stream) stream.close();
+    shownVersion = +section.getAttribute("data-version") || 0;
+    var path = section.getAttribute("data-live");  // on the server the widget came from
+    if (!path || !window.EventSource) return;
+    var url = base + path;
+    var handlers = {
+      ready: function (data) { if (data.version > shownVersion) refresh(); },
+      reset: refresh,
+      comment: arrived, approved: arrived, edited: changed, deleted: changed,
+      count: function (data) { seen(data); setCount(data.count); }
+    };
+    var last = null, timer = null, source = null, closed = false;
+    // EventSource reconnects by itself with Last-Event-ID; when the server refuses (at its
+    // stream limit, or restarting) it gives up, so a new one is opened later.
+    function open() {
+      source = new EventSource(last === null ? url : url + "?last_event_id=" + encodeURIComponent(last));
+      Object.keys(handlers).forEach(function (type) {
+        source.addEventListener(type, function (event) {
+          if (event.lastEventId) last = event.lastEventId;
+          var data;
+          try { data = JSON.parse(event.data); } catch (e) { return; }
+          handlers[type](data);
+        });
+      });
+      source.onerror = function () {
+        if (source.readyState === EventSource.CLOSED && !closed) {
+          clearTimeout(timer);
+          timer = setTimeout(open, 15000 + Math.random() * 15000);
+        }
+      };
+    }
+    open();
+    stream = { close: function () { closed = true; clearTimeout(timer); source.close(); } };
   }
 
   // The form: messages beside their fields, the pre-submit check, then the post.
