@@ -25,10 +25,14 @@ import functools
 import hashlib
 import io
 import json
+import os
+import stat
+import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -145,6 +149,56 @@ class Replay:
     texts: tuple[str, ...]
     labels: npt.NDArray[np.int64]  # rows x categories: 1, 0 or UNKNOWN
     cats: tuple[str, ...]  # the example's category ("none" for label 0)
+
+
+class FeatureSource(Protocol):
+    """What `replay_features` needs of a classifier (`Classifier` has it)."""
+
+    base: str
+
+    def features(
+        self, texts: Sequence[str]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]: ...
+
+
+def replay_features(
+    clf: FeatureSource, replay: Replay, folder: Path | None
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]:
+    """The replayed examples' n-gram logits and sentence vectors (`Classifier.features`).
+
+    They depend on the shipped weights and examples only, yet encoding 3,266 texts is most of
+    a training's time; so they are kept in the cache folder as an .npz (read without pickle),
+    one per digest of the weights and the texts. A file this user does not own, or that
+    others may write, or that fails to read, is ignored and the features computed again."""
+    digest = hashlib.sha256(
+        "\n".join([f"replay-features-{FORMAT}", clf.base, *replay.texts]).encode()
+    ).hexdigest()[:32]
+    path = folder / f"replay-features-{digest}.npz" if folder else None
+    if path is not None:
+        try:
+            with path.open("rb") as file:
+                if _private(os.fstat(file.fileno())) and _private(path.parent.stat()):
+                    kept = np.load(file, allow_pickle=False)
+                    zn, pooled = kept["zn"], kept["pooled"]
+                    if zn.shape[0] == pooled.shape[0] == len(replay.texts):
+                        return zn.astype(np.float64), pooled.astype(np.float32)
+        except (OSError, ValueError, KeyError):
+            pass
+    zn, pooled = clf.features(list(replay.texts))
+    if path is not None:
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Written whole under another name, then renamed: a reader never sees half a file.
+            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".npz") as f:
+                np.savez(f, zn=zn, pooled=pooled)
+            os.replace(f.name, path)
+        except OSError:  # a read-only home, a full disk: the next training computes them again
+            pass
+    return zn, pooled
+
+
+def _private(status: os.stat_result) -> bool:
+    return status.st_uid == os.getuid() and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 def labels_for(label: int, cat: str) -> dict[str, int]:

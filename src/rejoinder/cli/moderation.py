@@ -158,6 +158,7 @@ def moderation_train(
             min_decisions=min_decisions,
             activate=activate,
             strength=strength,
+            cache_folder=runtime.settings.cache_folder,
         )
     for line in site_models.summary_lines(trained):
         typer.echo(line)

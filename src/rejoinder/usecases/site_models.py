@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rejoinder.core.errors import Conflict, Invalid, NotFound
@@ -137,6 +138,7 @@ def fit_decisions(
     decisions: Sequence[DeskDecision],
     thresholds: Mapping[str, Threshold],
     strength: float | None = None,
+    cache_folder: Path | None = None,
 ) -> tuple[SiteHeads, dict[str, Any]]:
     """New heads for a site from its decisions (oldest first), and the figures: fitted first
     on the older ones and measured on the most recent, then fitted again on all of them.
@@ -151,7 +153,7 @@ def fit_decisions(
     replay = sm.load_replay()
     texts = [d.text for d in decisions]
     zn, pooled = clf.features(texts)
-    rz, rp = clf.features(list(replay.texts))
+    rz, rp = sm.replay_features(clf, replay, cache_folder)
     valid = set(CATEGORIES)
     taught = [
         "+".join(c for c in model_categories(d.machine) if c in valid) if d.label else ""
@@ -242,6 +244,7 @@ def train(
     activate: bool = False,
     strength: float | None = None,
     classifier: Classifier | None = None,
+    cache_folder: Path | None = None,
 ) -> Trained:
     """Fit the site's heads on its decisions, measure them, store them as a new version."""
     from rejoinder.classifier.model import get_classifier
@@ -258,7 +261,9 @@ def train(
             f"comments); training needs at least {min_decisions}."
         )
     thresholds = effective_policy(stored, presets).thresholds
-    heads, metrics = fit_decisions(classifier or get_classifier(), decisions, thresholds, strength)
+    heads, metrics = fit_decisions(
+        classifier or get_classifier(), decisions, thresholds, strength, cache_folder
+    )
     metrics["seconds"] = round(time.monotonic() - started, 1)
     with db.write() as conn:
         version = store.add_model(conn, site_id, heads.to_bytes(), metrics, now)
