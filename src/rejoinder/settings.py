@@ -124,7 +124,8 @@ class Settings(BaseSettings):
     cache_dir: str = Field(
         "",
         description="Folder where a start keeps what the next start can reuse (the compiled "
-        "phrase patterns, about 1 MB). Empty: $XDG_CACHE_HOME/rejoinder or "
+        "phrase patterns, about 1 MB; after a site model's first training, the shipped "
+        "examples' features, about 5 MB). Empty: $XDG_CACHE_HOME/rejoinder or "
         "~/.cache/rejoinder; 'off': keep nothing.",
     )
 
