@@ -463,3 +463,14 @@ def seed_text() -> str:
     if not SEED.is_file():
         pytest.skip(f"the seed page is not at {SEED}")
     return SEED.read_text(encoding="utf-8")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, skip what the SQLite pass already covers whole (`one_backend`):
+    run twice, it would only test the same protocol or markup twice."""
+    if not PG_URL:
+        return
+    once = pytest.mark.skip(reason="one_backend: the same on every database; run on SQLite")
+    for item in items:
+        if item.get_closest_marker("one_backend"):
+            item.add_marker(once)

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page
 
 from .conftest import AXE_JS, KINDS, PageKind, require_axe
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_backend]
 
 BLOCKING = {"serious", "critical"}
 

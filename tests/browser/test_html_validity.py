@@ -12,7 +12,7 @@ import pytest
 
 from .conftest import VNU_JAR, PageKind, require_vnu
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_backend]
 
 # A short run wants a quick start: the C1 compiler only and a serial GC take the checker from
 # about 3 s to 1 s here, with the same messages. C1-compiled code needs a deeper stack.

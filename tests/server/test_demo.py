@@ -21,6 +21,8 @@ import pytest
 from tests import parse_html
 from tests.conftest import free_port, stop_group
 
+pytestmark = pytest.mark.one_backend
+
 DESK_LINE = re.compile(r"desk: (?P<url>\S+) as (?P<user>\S+), password (?P<password>[A-Za-z0-9]+)")
 # Held by the pipeline's rules whatever the model says: a word list and a URL shortener.
 HELD_BY_RULES = ("spineless idiot", "bit.ly/3xQuarry")

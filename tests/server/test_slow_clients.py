@@ -20,6 +20,8 @@ import pytest
 
 from tests.conftest import Databases, Server, free_port, rejoinder
 
+pytestmark = pytest.mark.one_backend
+
 TIMEOUT = 2  # seconds, for each of the header, body and keep-alive timeouts
 BOUND = 3 * TIMEOUT + 5
 CAP = 40  # connections per worker

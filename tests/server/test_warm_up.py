@@ -10,6 +10,8 @@ import pytest
 from tests import MODERATION_ON
 from tests.conftest import Databases, Server
 
+pytestmark = pytest.mark.one_backend
+
 
 def test_a_server_has_every_phrase_pattern_ready_when_it_first_answers(
     databases: Databases, tmp_path_factory: pytest.TempPathFactory
