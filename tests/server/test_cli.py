@@ -158,6 +158,6 @@ def test_import_page_shows_the_seed_discussion_as_it_was(
 
 
 def test_export_of_an_unmigrated_database_fails_with_a_message(databases: Databases) -> None:
-    done = rejoinder("audit", "export", db_url=databases.new(), check=False)
+    done = rejoinder("audit", "export", db_url=databases.new(empty=True), check=False)
     assert done.returncode == 1
     assert "rejoinder db upgrade" in done.stderr and "Traceback" not in done.stderr
