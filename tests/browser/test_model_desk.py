@@ -30,7 +30,9 @@ from tests.conftest import Databases, Server, add_staff, add_token, cli
 from .conftest import screenshot_dir
 from .test_accessibility import report, run_axe
 
-pytestmark = pytest.mark.browser
+# The page in a browser; the training, the switch and the page's figures on PostgreSQL are
+# tests/app/test_site_models.py's, which runs on both passes.
+pytestmark = [pytest.mark.browser, pytest.mark.one_backend]
 
 DEFAULT_SITE = 1
 DECISIONS = 90
