@@ -394,7 +394,15 @@ _LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"}
 
 
 def _leet(word: str) -> str:
-    return "".join(_LEET.get(c, c) if i % 2 == 0 else c for i, c in enumerate(word))
+    """Digits for every other letter that has one, from the first: 'despise' -> 'd3sp1s3'."""
+    out, count = [], 0
+    for char in word:
+        if char.lower() in _LEET:
+            out.append(_LEET[char.lower()] if count % 2 == 0 else char)
+            count += 1
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def _spaced(word: str) -> str:
