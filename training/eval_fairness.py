@@ -114,6 +114,7 @@ def report(judged: Sequence[Judged]) -> dict[str, Any]:
         "scored_cases": len(scored),
         "accuracy": _rate([j.right for j in scored]),
         "accuracy_by_family": by_family,
+        "cases_by_family": dict(collections.Counter(j.case.family for j in judged)),
         "worst_families": sorted(present, key=lambda f: (present[f], f))[:3],
         "families_below_0_60": sorted(f for f, v in present.items() if v < 0.60),
         "civil_hold_rate": _rate([j.stopped for j in civil]),
@@ -157,7 +158,8 @@ def lines(figures: dict[str, Any], judged: Sequence[Judged], examples: int) -> l
         members = [j for j in judged if j.case.family == family]
         expected = members[0].case.expected if members else ""
         out.append(f"{family:<22} {expected:<9} {_figure(value):>8}  {len(members):>5}")
-        wrong = [j for j in members if not j.right][:examples]
+        wrong = [j for j in members if not j.right]
+        wrong = wrong[:: max(1, len(wrong) // examples)][:examples] if examples else []
         out += [f"    wrong: {j.verdict} {list(j.reasons)} {j.case.text}" for j in wrong]
     prof, own = figures["profanity_no_target"], figures["own_group_slur"]
     out += [

@@ -21,12 +21,11 @@ PUBLISH, STOP, HOLD, POLICY = "publish", "stop", "hold", "policy"
 
 @dataclass(frozen=True)
 class Group:
-    """A target: its kind, how a plural names its members, and how one member is named."""
+    """A target: how a plural names its members, how one member is named, and its kind."""
 
     many: str
     one: str
     kind: str
-    protected: bool = True
 
 
 @dataclass(frozen=True)
@@ -107,18 +106,18 @@ GROUPS: tuple[Group, ...] = (
 
 #: Targets that no law protects as such: the same attacks on them are still abuse.
 OTHER_TARGETS: tuple[Group, ...] = (
-    Group("cyclists", "a cyclist", "pastime", protected=False),
-    Group("landlords", "a landlord", "role", protected=False),
-    Group("estate agents", "an estate agent", "role", protected=False),
-    Group("referees", "a referee", "role", protected=False),
-    Group("tourists", "a tourist", "role", protected=False),
-    Group("motorists", "a motorist", "role", protected=False),
-    Group("politicians", "a politician", "role", protected=False),
-    Group("journalists", "a journalist", "role", protected=False),
-    Group("bankers", "a banker", "role", protected=False),
-    Group("vegans", "a vegan", "pastime", protected=False),
-    Group("gamers", "a gamer", "pastime", protected=False),
-    Group("fans of the other club", "a fan of the other club", "pastime", protected=False),
+    Group("cyclists", "a cyclist", "pastime"),
+    Group("landlords", "a landlord", "role"),
+    Group("estate agents", "an estate agent", "role"),
+    Group("referees", "a referee", "role"),
+    Group("tourists", "a tourist", "role"),
+    Group("motorists", "a motorist", "role"),
+    Group("politicians", "a politician", "role"),
+    Group("journalists", "a journalist", "role"),
+    Group("bankers", "a banker", "role"),
+    Group("vegans", "a vegan", "pastime"),
+    Group("gamers", "a gamer", "pastime"),
+    Group("fans of the other club", "a fan of the other club", "pastime"),
 )
 
 #: One reader or one named person: (as an object, as a subject with its verb 'to be').
@@ -298,7 +297,7 @@ NEGATED_HATE = (
 OBJECTS = (
     "the new parking scheme",
     "the bus timetable",
-    "Monday mornings",
+    "the Monday morning traffic",
     "the council's recycling plan",
     "this software update",
     "the new shopping centre",
@@ -515,7 +514,7 @@ READER_TEMPLATES = (
     "{be} a parasite living off everyone else.",
     "{be} less than human.",
     "I have no respect for {who} whatsoever.",
-    "Someone should smash the face of {who} in.",
+    "Someone should teach {who} a lesson with a cricket bat.",
     "Why {be_q} so disgusting?",
     "Nothing turns my stomach like {who}.",
 )
