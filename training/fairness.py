@@ -315,7 +315,7 @@ OBJECT_TEMPLATES = (
     "{thing} is a disease on this town.",
     "I despise {thing} with a passion.",
     "{thing} is garbage and should be scrapped.",
-    "Burn {thing} and start again, I say.",
+    "{thing} can go to hell for all I care.",
     "Nothing makes me angrier than {thing}.",
     "{thing} is utterly worthless.",
 )
