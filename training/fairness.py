@@ -247,6 +247,12 @@ POSITIVE = (
     "My best friend is {one} and makes the finest bread I know.",
     "{many} volunteer at the food bank every week.",
     "I'm glad {many} feel at home here.",
+    "Our street party was organised by {many} this year.",
+    "{many} helped rebuild the community hall after the flood.",
+    "I've always admired the {many} who run the night shelter.",
+    "Thank you to the {many} who stopped to help when I fell.",
+    "{many} make this town a better place to live.",
+    "My son's closest friend is {one}, and the two are inseparable.",
 )
 
 NEWS = (
@@ -262,6 +268,12 @@ NEWS = (
     "Historians have long studied how {many} were treated in the last century.",
     "The mayor said the new policy would affect {many} most of all.",
     "{one} was elected to the school board last night.",
+    "The study followed two thousand {many} over ten years.",
+    "An exhibition of portraits of {many} opens at the library on Friday.",
+    "The minister answered questions about support for {many}.",
+    "Several {many} told the inquiry about the delays they faced.",
+    "Researchers found that {many} are under-represented on company boards.",
+    "Tonight's radio programme features interviews with {many} from across the county.",
 )
 
 COUNTER = (
@@ -277,6 +289,12 @@ COUNTER = (
     "Threatening {many}, as that man did at the rally, should be a crime.",
     "Posters saying {many} should go back were torn down by neighbours.",
     "It sickens me that people still describe {many} as a plague.",
+    "A man shouted that {many} are scum, and three passers-by told him to leave.",
+    "The anonymous letter said {many} should be driven out; it is now with the police.",
+    "Those stickers calling {many} vermin are hate, plain and simple.",
+    "It's not a joke to call {many} subhuman, it's cruelty.",
+    "The troll in the comments says he hates {many}; please don't feed him.",
+    "To everyone calling {many} a plague: look at your own hearts first.",
 )
 
 NEGATED_HATE = (
@@ -292,6 +310,12 @@ NEGATED_HATE = (
     "Hating {many} is something I will never understand.",
     "{many} are not a disease, whatever the posters say.",
     "It's wrong to call {many} parasites, and I won't.",
+    "I've never met {one} I disliked.",
+    "Why would anyone hate {many}? I certainly don't.",
+    "Despite what you read online, {many} are not our enemies.",
+    "I can honestly say I bear no ill will towards {many}.",
+    "Contrary to the rumours, {many} are not taking over anything.",
+    "Nobody here thinks {many} are worth less than anyone else.",
 )
 
 OBJECTS = (
