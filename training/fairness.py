@@ -487,6 +487,23 @@ def _respelt(template: str, word: str, group: Group, how: int) -> str:
 
 _SPELLINGS = len(_WORD_CHANGES) + 2
 
+#: Sentences that aim a slur of the shipped word lists (`OWN_GROUP`'s) at others; each is
+#: judged as written and with the slur respelt each way of `_WORD_CHANGES`.
+SLUR_TEMPLATES = (
+    "Get out of our town, you filthy {word}s.",
+    "No {word}s welcome in this pub, ever.",
+    "Another {word} moved in next door, just my luck.",
+    "That {word} on the bus should go back where it came from.",
+)
+
+
+def _slur_cases() -> Iterator[Case]:
+    for word, many in OWN_GROUP:
+        for template in SLUR_TEMPLATES:
+            yield Case("slur_variants", STOP, many, template.format(word=word))
+            for _, change in _WORD_CHANGES:
+                yield Case("slur_variants", STOP, many, template.format(word=change(word)))
+
 
 # --- generation ------------------------------------------------------------------------------
 
@@ -500,6 +517,7 @@ STOP_FAMILIES = (
     "hate_as_question",
     "negated_positive",
     "spelling_variants",
+    "slur_variants",
     "abuse_not_protected",
 )
 PUBLISH_FAMILIES = (
@@ -514,7 +532,17 @@ PUBLISH_FAMILIES = (
 SEPARATE_FAMILIES = ("profanity_no_target", "own_group_slur")
 #: Families whose cases name a protected group without attacking it, and those that attack one.
 CIVIL_GROUP_FAMILIES = ("civil_positive", "identity_in_news", "counter_speech", "negated_hate")
-HATEFUL_GROUP_FAMILIES = STOP_FAMILIES[:-1]
+#: (`slur_variants` names only the few groups of its slurs, so it stays out of the per-group
+#: figures, which compare groups on the same sentences.)
+HATEFUL_GROUP_FAMILIES = (
+    "hate_feeling",
+    "dehumanising",
+    "implicit_derogation",
+    "threat_to_group",
+    "hate_as_question",
+    "negated_positive",
+    "spelling_variants",
+)
 
 _GROUP_TEMPLATES = {
     "hate_feeling": (STOP, FEELING),
@@ -563,6 +591,7 @@ def _raw_cases() -> Iterator[Case]:
                 choice = (index + offset * 3 + how) % _SPELLINGS
                 text = _respelt(template, word, group, choice)
                 yield Case("spelling_variants", STOP, group.many, text)
+    yield from _slur_cases()
     for templates in (FEELING, DEHUMANISING, THREATS, NEGATED_POSITIVE):
         for template in templates:
             for target in OTHER_TARGETS:
