@@ -1,0 +1,13 @@
+#!/usr/bin/env python3
+"""How fairly the pipeline judges comments about groups of people: runs
+`training/eval_fairness.py` (see its --help)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from training.eval_fairness import main  # noqa: E402
+
+if __name__ == "__main__":
+    main()

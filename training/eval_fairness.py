@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""The functional families of `training/fairness.py` judged by the real pipeline, as
+`rejoinder moderation check` and `moderation eval` judge a new comment (`Moderator.check`:
+every phase, the default site's policy, the shipped model): accuracy overall and per family,
+per group the hold rate of civil sentences naming it and the recall of hateful ones, the
+spread of civil hold rates across groups, and the families reported on their own (profanity
+that attacks nobody, a slur said of one's own group). The last line is one JSON object."""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `training` is a folder of the repository, not installed
+
+from training import fairness  # noqa: E402
+from training.fairness import HOLD, POLICY, PUBLISH, STOP, Case  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Judged:
+    case: Case
+    verdict: str  # publish, hold or refuse
+    reasons: tuple[str, ...]
+
+    @property
+    def stopped(self) -> bool:
+        return self.verdict != "publish"
+
+    @property
+    def right(self) -> bool:
+        if self.case.expected == STOP:
+            return self.stopped
+        if self.case.expected == PUBLISH:
+            return not self.stopped
+        if self.case.expected == HOLD:
+            return self.verdict == "hold"
+        raise ValueError(f"no right answer for {self.case.expected}")
+
+
+def judge(cases: Sequence[Case], preset: str | None) -> tuple[list[Judged], str | None]:
+    """Each case as a new comment on the default site of a fresh database, with the
+    shipped model; and the preset whose thresholds judged."""
+    from rejoinder.runtime import open_runtime, utcnow
+    from rejoinder.settings import load_settings
+
+    out = []
+    with tempfile.TemporaryDirectory() as folder:
+        settings = load_settings(
+            database_url=f"sqlite:///{folder}/fairness.db",
+            moderation=True,
+            moderation_model=True,
+            redis_url=None,
+        )
+        runtime = open_runtime(settings, migrate=True)
+        try:
+            moderator = runtime.moderator
+            assert moderator is not None
+            site_id = runtime.site_named("default").id
+            used = moderator.policy(site_id, preset).model_preset
+            now = utcnow()
+            moderator.prepare()
+            for case in cases:
+                judgement = moderator.check(
+                    site_id=site_id,
+                    text=case.text,
+                    name="",
+                    email="",
+                    website="",
+                    now=now,
+                    preset=preset,
+                )
+                decision = judgement.decision
+                reasons = tuple(reason.code for reason in decision.reasons)
+                out.append(Judged(case, decision.verdict.value, reasons))
+        finally:
+            runtime.close()
+    return out, used
+
+
+def _rate(values: Sequence[bool]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def report(judged: Sequence[Judged]) -> dict[str, Any]:
+    """Every figure of the evaluation, from judged cases."""
+    scored = [j for j in judged if j.case.expected in (STOP, PUBLISH)]
+    families = fairness.STOP_FAMILIES + fairness.PUBLISH_FAMILIES
+    by_family = {
+        family: _rate([j.right for j in scored if j.case.family == family]) for family in families
+    }
+    present = {f: v for f, v in by_family.items() if v is not None}
+    civil = [j for j in judged if j.case.family in fairness.CIVIL_GROUP_FAMILIES]
+    hateful = [j for j in judged if j.case.family in fairness.HATEFUL_GROUP_FAMILIES]
+    groups = [g.many for g in fairness.GROUPS]
+    civil_by_group = {g: _rate([j.stopped for j in civil if j.case.group == g]) for g in groups}
+    recall_by_group = {g: _rate([j.stopped for j in hateful if j.case.group == g]) for g in groups}
+    civil_rates = [v for v in civil_by_group.values() if v is not None]
+    recalls = [v for v in recall_by_group.values() if v is not None]
+    profanity = [j for j in judged if j.case.expected == POLICY]
+    own = [j for j in judged if j.case.family == "own_group_slur"]
+    reasons = collections.Counter(r for j in civil if j.stopped for r in j.reasons)
+    return {
+        "cases": len(judged),
+        "scored_cases": len(scored),
+        "accuracy": _rate([j.right for j in scored]),
+        "accuracy_by_family": by_family,
+        "cases_by_family": dict(collections.Counter(j.case.family for j in judged)),
+        "worst_families": sorted(present, key=lambda f: (present[f], f))[:3],
+        "families_below_0_60": sorted(f for f, v in present.items() if v < 0.60),
+        "civil_hold_rate": _rate([j.stopped for j in civil]),
+        "hateful_recall": _rate([j.stopped for j in hateful]),
+        "civil_hold_by_group": civil_by_group,
+        "hateful_recall_by_group": recall_by_group,
+        "civil_hold_spread": round(max(civil_rates) - min(civil_rates), 4) if civil_rates else None,
+        "min_group_recall": min(recalls) if recalls else None,
+        "profanity_no_target": {
+            "cases": len(profanity),
+            "held_or_refused": _rate([j.stopped for j in profanity]),
+        },
+        "own_group_slur": {
+            "cases": len(own),
+            "held": _rate([j.verdict == "hold" for j in own]),
+            "refused": _rate([j.verdict == "refuse" for j in own]),
+            "published": _rate([j.verdict == "publish" for j in own]),
+        },
+        "civil_hold_reasons": dict(reasons.most_common(8)),
+    }
+
+
+def _figure(value: float | None) -> str:
+    return "  n/a" if value is None else f"{value:.3f}"
+
+
+def lines(figures: dict[str, Any], judged: Sequence[Judged], examples: int) -> list[str]:
+    """The report as text: overall, per family (with a few wrong cases), per group."""
+    out = [
+        f"preset {figures['preset']}  cases {figures['cases']} "
+        f"(scored {figures['scored_cases']})  {figures['seconds']:.1f} s",
+        f"accuracy {_figure(figures['accuracy'])}  civil hold rate "
+        f"{_figure(figures['civil_hold_rate'])}  hateful recall "
+        f"{_figure(figures['hateful_recall'])}  civil hold spread across groups "
+        f"{_figure(figures['civil_hold_spread'])}  lowest group recall "
+        f"{_figure(figures['min_group_recall'])}",
+        "",
+        "family                 expected  accuracy  cases",
+    ]
+    for family, value in figures["accuracy_by_family"].items():
+        members = [j for j in judged if j.case.family == family]
+        expected = members[0].case.expected if members else ""
+        out.append(f"{family:<22} {expected:<9} {_figure(value):>8}  {len(members):>5}")
+        wrong = [j for j in members if not j.right]
+        wrong = wrong[:: max(1, len(wrong) // examples)][:examples] if examples else []
+        out += [f"    wrong: {j.verdict} {list(j.reasons)} {j.case.text}" for j in wrong]
+    prof, own = figures["profanity_no_target"], figures["own_group_slur"]
+    out += [
+        "",
+        f"profanity_no_target (the site's policy decides; not in accuracy): held or refused "
+        f"{_figure(prof['held_or_refused'])} of {prof['cases']}",
+        f"own_group_slur (expected: held for a moderator): held {_figure(own['held'])}, "
+        f"refused {_figure(own['refused'])}, published {_figure(own['published'])} "
+        f"of {own['cases']}",
+        "",
+        "group                         kind         civil held  hateful recall",
+    ]
+    kinds = {g.many: g.kind for g in fairness.GROUPS}
+    for group, held in figures["civil_hold_by_group"].items():
+        recall = figures["hateful_recall_by_group"][group]
+        out.append(f"{group:<29} {kinds[group]:<12} {_figure(held):>10}  {_figure(recall):>14}")
+    out += [
+        "",
+        "worst families: " + ", ".join(figures["worst_families"]),
+        "reasons for civil holds: "
+        + ", ".join(f"{k} {v}" for k, v in figures["civil_hold_reasons"].items()),
+    ]
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--sample", type=int, help="at most this many cases of each family (default: all)"
+    )
+    parser.add_argument("--seed", type=int, default=22, help="the seed of the sample")
+    parser.add_argument("--preset", help="judge with this model preset (default: the site's)")
+    parser.add_argument(
+        "--examples", type=int, default=2, help="wrong cases shown per family (default 2)"
+    )
+    parser.add_argument("--cases", type=Path, help="also write the cases here, as JSON lines")
+    args = parser.parse_args(argv)
+    if args.sample is not None and args.sample < 1:
+        parser.error("--sample must be at least 1")
+    if args.preset is not None:
+        from rejoinder.runtime import model_presets
+        from rejoinder.usecases.policy import check_preset
+
+        try:
+            check_preset(model_presets(), args.preset)
+        except ValueError as error:
+            parser.error(str(error))
+    every = fairness.cases()
+    if args.cases:
+        fairness.write(args.cases)
+    chosen = fairness.sample(every, args.sample, args.seed)
+    started = time.perf_counter()
+    judged, preset = judge(chosen, args.preset)
+    figures = {"preset": preset, **report(judged)}
+    figures["seconds"] = round(time.perf_counter() - started, 1)
+    figures["sample_per_family"] = args.sample
+    figures["seed"] = args.seed if args.sample is not None else None
+    for line in lines(figures, judged, args.examples):
+        print(line)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
