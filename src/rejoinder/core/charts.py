@@ -12,7 +12,7 @@ from html import escape
 
 WIDTH = 640
 HEIGHT = 260
-LEFT = 56  # room for the value axis' labels
+LEFT = 72  # room for the value axis' labels
 RIGHT = 12
 TOP = 14
 BOTTOM = 34  # room for the day labels
