@@ -1,5 +1,6 @@
 """The desk's Activity page in chromium: the charts fit a phone's screen without sideways
-scrolling, their tables open, and a laptop shows the four charts (screenshots of both)."""
+scrolling, their tables open, a laptop shows the four charts (screenshots of both), and
+axe-core finds no serious accessibility problem."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from rejoinder.store.database import Database
 from tests import PASSWORD
 from tests.conftest import Databases, Server, add_staff
 
-from .conftest import screenshot_dir
+from .conftest import require_axe, screenshot_dir
+from .test_accessibility import BLOCKING, report, run_axe
 
 pytestmark = pytest.mark.browser
 
@@ -165,3 +167,20 @@ def test_a_laptop_shows_the_four_charts(
         page.screenshot(path=str(screenshot_dir(tmp_path) / "activity.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_the_page_has_no_serious_accessibility_violations(
+    browser: Browser, activity_server: Server
+) -> None:
+    require_axe()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, activity_server.url)
+        for summary in page.locator("details.chart-data summary").all():
+            summary.click()  # the tables too
+        violations = run_axe(page)
+    finally:
+        context.close()
+    blocking = [v for v in violations if v["impact"] in BLOCKING]
+    assert report("activity", blocking) == []
