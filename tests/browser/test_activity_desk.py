@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -46,7 +47,7 @@ def _history(db_url: str) -> None:
                 day = datetime.combine(now.date() - timedelta(days=ago), time(9), tzinfo=UTC)
                 for n in range(ago % 7 + 2):
                     held = n % 3 == 0
-                    record = {
+                    record: dict[str, Any] = {
                         "verdict": "hold" if held else "publish",
                         "reasons": [],
                         "scores": {"toxicity": 0.9 if held else 0.1},
