@@ -330,3 +330,14 @@ def test_a_post_held_and_approved_through_the_desk_counts_today(databases: Datab
             assert SECRET_EMAIL not in after.text and HELD_TEXT not in after.text
     finally:
         app.stop()
+
+
+def test_the_days_links_and_form_keep_the_site_named(world: World, root: httpx.Client) -> None:
+    page = root.get("/admin/activity", params={"site": "bravo", "days": "7"})
+    html = parse_html(page.text)
+    assert html.xpath('//form[@class="activity-days"]//input[@name="site"]/@value') == ["bravo"]
+    links = html.xpath('//p[@class="activity-go"]/a/@href')
+    assert "/admin/activity?days=90&site=bravo" in links
+    ninety = root.get(str(links[links.index("/admin/activity?days=90&site=bravo")]))
+    assert table(ninety.text, "arrivals")[world.label(5)] == ["7", "0", "0"]
+    assert len(table(ninety.text, "arrivals")) == 90

@@ -188,7 +188,7 @@ async def activity_page(
         error=error,
         days_min=DAYS_MIN,
         days_max=DAYS_MAX,
-        back="/admin/activity" + (f"?days={wanted}" if wanted else ""),
+        back="/admin/activity",
     )
     return HTMLResponse(
         body, status_code=422 if error else 200, headers={"Cache-Control": "no-store"}
