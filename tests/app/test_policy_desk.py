@@ -356,6 +356,7 @@ def test_admin_api_with_a_session_needs_the_csrf_header(desk: Desk, tmp_path: Pa
 
 DESK_PAGES = [
     "/admin",
+    "/admin/activity",
     "/admin/all",
     "/admin/audit",
     "/admin/models",
@@ -364,7 +365,7 @@ DESK_PAGES = [
     "/admin/refused",
     "/admin/reported",
 ]
-DESK_PARAMS = ["site", "cursor", "q", "from", "to", "actor", "action", "done", "saved"]
+DESK_PARAMS = ["site", "cursor", "q", "from", "to", "actor", "action", "done", "saved", "days"]
 
 
 def test_a_nul_in_any_desk_query_is_an_answer_not_a_crash(desk: Desk) -> None:

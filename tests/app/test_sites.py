@@ -373,6 +373,7 @@ def _shows_bravo(response: httpx.Response) -> bool:
 def test_an_account_of_site_a_can_neither_see_nor_act_on_site_b(sites: Sites, account: str) -> None:
     routes = desk_and_admin_routes(sites)
     assert len(routes) >= 20, routes  # the routes were found
+    assert ("GET", "/admin/activity") in routes  # the Activity page names its site
     token = add_token(sites.app.db_url, account)
     failures: list[str] = []
     form = {"note": "n", "body": "Changed.", "kind": "email", "days": "1", "action": "reject"}

@@ -26,6 +26,7 @@ from rejoinder.web.closing import ClosingRules
 from rejoinder.web.cookies import Identity
 from rejoinder.web.deps import LoginRequired
 from rejoinder.web.desk import login as auth
+from rejoinder.web.desk.activity import router as activity_router
 from rejoinder.web.desk.articles import router as articles_router
 from rejoinder.web.desk.audit import router as audit_router
 from rejoinder.web.desk.policy import router as policy_router
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         admin_api_router,
         reports_router,
         audit_router,
+        activity_router,
         policy_router,
         model_router,
         articles_router,
