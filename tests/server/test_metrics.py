@@ -1,0 +1,83 @@
+"""`/metrics` from a real `rejoinder serve --workers 2`: read with prometheus-client's own
+parser, the request counts add up exactly to what this test sent, whichever worker answered
+each request and whichever answers the scrape."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from tests import comment_payload
+from tests.conftest import Databases, Server
+from tests.prometheus import label_values, samples, total, value
+
+REQUESTS = "rejoinder_http_requests_total"
+
+
+@pytest.fixture(scope="module")
+def two_workers(databases: Databases) -> Iterator[Server]:
+    running = Server(databases.new(), workers=2).start(timeout=60)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def _get(url: str) -> int:
+    # A connection per request: the kernel hands each to either worker.
+    return httpx.get(url, timeout=20).status_code
+
+
+def _scrape(server: Server) -> str:
+    response = httpx.get(server.url + "/metrics", timeout=20)
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def test_request_counts_add_up_across_two_workers(two_workers: Server) -> None:
+    server = two_workers
+    slug = str(server.publish(title=f"Metrics {uuid.uuid4().hex[:8]}")["slug"])
+    sent = {
+        (f"/articles/{slug}", "/articles/{slug}", "2xx"): 23,
+        (f"/api/v1/articles/{slug}/comments", "/api/v1/articles/{slug}/comments", "2xx"): 17,
+        (f"/articles/missing-{uuid.uuid4().hex[:8]}", "/articles/{slug}", "4xx"): 5,
+    }
+    unknown = 9  # paths no route knows, each different
+    urls = [server.url + path for (path, _, _), n in sent.items() for _ in range(n)]
+    urls += [f"{server.url}/nowhere-{uuid.uuid4().hex}" for _ in range(unknown)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = list(pool.map(_get, urls))
+    assert statuses.count(200) == 23 + 17 and statuses.count(404) == 5 + unknown
+
+    # Every scrape, whichever worker answers it, sums both workers' files the same way.
+    for _ in range(4):
+        found = samples(_scrape(server))
+        assert value(found, REQUESTS, route="/articles/{slug}", method="GET", status="2xx") == 23
+        assert value(found, REQUESTS, route="/articles/{slug}", method="GET", status="4xx") == 5
+        comments = "/api/v1/articles/{slug}/comments"
+        assert value(found, REQUESTS, route=comments, method="GET", status="2xx") == 17
+        assert value(found, REQUESTS, route="other", method="GET", status="4xx") == unknown
+        assert total(found, REQUESTS, route="/articles/{slug}") == 23 + 5
+        seconds = "rejoinder_http_request_seconds_count"
+        assert value(found, seconds, route="/articles/{slug}", method="GET") == 23 + 5
+        routes = label_values(found, REQUESTS, "route")
+        assert "/healthz" in routes
+        assert not any(slug in route or "nowhere-" in route for route in routes), routes
+
+
+def test_a_posted_comment_shows_in_the_verdict_counter(two_workers: Server) -> None:
+    server = two_workers
+    slug = str(server.publish(title=f"Verdicts {uuid.uuid4().hex[:8]}")["slug"])
+    before = value(samples(_scrape(server)), "rejoinder_comments_total", verdict="published")
+    for _ in range(3):
+        posted = httpx.post(
+            f"{server.url}/api/v1/articles/{slug}/comments", json=comment_payload(), timeout=20
+        )
+        assert posted.status_code == 201, posted.text
+    found = samples(_scrape(server))
+    assert value(found, "rejoinder_comments_total", verdict="published") == before + 3
+    assert value(found, "rejoinder_live_streams") == 0
