@@ -30,4 +30,6 @@ def total(found: dict[tuple[str, Labels], float], name: str, **labels: str) -> f
 
 
 def label_values(found: dict[tuple[str, Labels], float], name: str, label: str) -> set[str]:
-    return {dict(have)[label] for (n, have), _ in found.items() if n == name and label in dict(have)}
+    return {
+        dict(have)[label] for (n, have), _ in found.items() if n == name and label in dict(have)
+    }

@@ -10,12 +10,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests import ADMIN_HEADERS, HELD_TEXT, MODERATION_ON, REFUSED_TEXT
-from tests.conftest import App, Databases
+from tests.conftest import ROOT, App, Databases
 from tests.prometheus import samples, value
 
 TOKEN = f"metrics-{uuid.uuid4().hex}"
 ERROR_KEYS = {"error", "field", "message"}
 REMOTE = "203.0.113.9"
+WEIGHTS = ROOT / "src" / "rejoinder" / "classifier" / "weights" / "meta.json"
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +87,8 @@ def test_requests_are_counted_by_route_template_and_unknown_paths_share_one_labe
     for n in range(2):
         assert open_to_host.get(f"/no-such-page-{uuid.uuid4().hex}-{n}").status_code == 404
     assert open_to_host.post(f"/articles/{slug}").status_code == 405
+    assert open_to_host.get("/static/discussion.js").status_code == 200
+    assert open_to_host.get(f"/static/missing-{uuid.uuid4().hex}.js").status_code == 404
     after = samples(_metrics(open_to_host))
 
     def moved(**labels: str) -> float:
@@ -95,6 +98,8 @@ def test_requests_are_counted_by_route_template_and_unknown_paths_share_one_labe
     assert moved(route="/articles/{slug}", method="GET", status="2xx") == 3
     assert moved(route="/articles/{slug}", method="POST", status="4xx") == 1
     assert moved(route="other", method="GET", status="4xx") == 2
+    assert moved(route="/static/{path}", method="GET", status="2xx") == 1
+    assert moved(route="/static/{path}", method="GET", status="4xx") == 1
     # The latency histogram counts the same requests.
     seconds = "rejoinder_http_request_seconds_count"
     timed = value(after, seconds, route="/articles/{slug}", method="GET") - value(
@@ -102,7 +107,8 @@ def test_requests_are_counted_by_route_template_and_unknown_paths_share_one_labe
     )
     assert timed == 3
     routes = {dict(labels).get("route") for (_, labels) in after}
-    assert not any(slug in str(route) or "no-such-page" in str(route) for route in routes)
+    leaked = ("no-such-page", "missing-", "discussion.js")
+    assert not any(slug in str(r) or any(x in str(r) for x in leaked) for r in routes)
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +148,26 @@ def test_each_verdict_is_counted_and_nothing_private_is_shown(moderated: App) ->
         assert moved == 1, verdict
     for private in (f"private-{mark}", words, writer, "198.51.100", ADMIN_HEADERS["Authorization"]):
         assert private not in text
+
+
+@pytest.mark.skipif(
+    not WEIGHTS.is_file(), reason=f"the moderation model is not trained: no {WEIGHTS}"
+)
+def test_the_model_s_scoring_time_is_observed_once_per_scored_comment(
+    databases: Databases,
+) -> None:
+    env = {**MODERATION_ON, "REJOINDER_MODERATION_MODEL": "true"}
+    app = App(databases.new(), env=env).start()
+    try:
+        slug = app.publish()["slug"]
+        before = samples(_metrics(app))
+        with app.client(address="198.51.100.7", headers=ADMIN_HEADERS) as http:
+            comment = {"body": "The bridge opened late.", "name": "Cy", "email": "cy@example.org"}
+            response = http.post(f"/api/v1/articles/{slug}/comments", json=comment)
+            assert response.status_code in (201, 202), response.text
+        after = samples(_metrics(app))
+    finally:
+        app.stop()
+    count, total_seconds = "rejoinder_model_seconds_count", "rejoinder_model_seconds_sum"
+    assert value(after, count) - value(before, count) == 1
+    assert value(after, total_seconds) > value(before, total_seconds)

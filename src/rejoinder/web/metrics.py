@@ -30,9 +30,15 @@ def _route_label(scope: Scope) -> str:
     path no route knows: raw paths would make a label value per URL anyone cares to send."""
     route = scope.get("route")
     path = getattr(route, "path", None)
-    if not isinstance(path, str) or not path:
-        return metrics.UNMATCHED_ROUTE
-    return path + "/{path}" if isinstance(route, Mount) else path
+    if isinstance(path, str) and path:
+        return path + "/{path}" if isinstance(route, Mount) else path
+    # A mounted app (the static files) is named by where it is mounted, which routing
+    # leaves as the request's root path.
+    outer = scope.get("app_root_path", "")
+    root = scope.get("root_path", "")
+    if "endpoint" in scope and isinstance(root, str) and root != outer:
+        return root[len(outer) :] + "/{path}"
+    return metrics.UNMATCHED_ROUTE
 
 
 class RequestMetrics:
