@@ -4,8 +4,10 @@ each request and whichever answers the scrape."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -14,6 +16,7 @@ import pytest
 from tests import comment_payload
 from tests.conftest import Databases, Server
 from tests.prometheus import label_values, samples, total, value
+from tests.sse import PATIENCE, open_stream
 
 REQUESTS = "rejoinder_http_requests_total"
 
@@ -80,4 +83,25 @@ def test_a_posted_comment_shows_in_the_verdict_counter(two_workers: Server) -> N
         assert posted.status_code == 201, posted.text
     found = samples(_scrape(server))
     assert value(found, "rejoinder_comments_total", verdict="published") == before + 3
-    assert value(found, "rejoinder_live_streams") == 0
+
+
+def _streams_open(server: Server) -> float:
+    return value(samples(_scrape(server)), "rejoinder_live_streams")
+
+
+def test_open_live_streams_are_summed_over_the_workers_and_leave_when_closed(
+    two_workers: Server,
+) -> None:
+    server = two_workers
+    slug = str(server.publish(title=f"Streams {uuid.uuid4().hex[:8]}")["slug"])
+    assert _streams_open(server) == 0
+    with ExitStack() as streams:
+        for _ in range(3):
+            stream = streams.enter_context(open_stream(server, f"/api/v1/articles/{slug}/events"))
+            stream.next("ready")
+        assert _streams_open(server) == 3
+    # The server learns of each disconnect on its own time: wait for it, boundedly.
+    deadline = time.monotonic() + PATIENCE
+    while _streams_open(server) != 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _streams_open(server) == 0
