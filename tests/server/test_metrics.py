@@ -7,8 +7,8 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 
 import httpx
 import pytest
@@ -105,3 +105,13 @@ def test_open_live_streams_are_summed_over_the_workers_and_leave_when_closed(
     while _streams_open(server) != 0 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _streams_open(server) == 0
+
+
+def test_a_single_worker_server_counts_in_its_own_process(server: Server) -> None:
+    """`serve --workers 1` runs the app in serve's own process, with the same folder."""
+    slug = str(server.publish(title=f"One worker {uuid.uuid4().hex[:8]}")["slug"])
+    labels = {"route": "/articles/{slug}", "method": "GET", "status": "2xx"}
+    before = value(samples(_scrape(server)), REQUESTS, **labels)
+    for _ in range(7):
+        assert _get(f"{server.url}/articles/{slug}") == 200
+    assert value(samples(_scrape(server)), REQUESTS, **labels) == before + 7
