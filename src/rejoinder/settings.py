@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(
         None, description="Bearer token for the article-writing API (until accounts exist)."
     )
+    metrics_token: str | None = Field(
+        None,
+        description="Bearer token that /metrics asks for. Unset: /metrics answers only "
+        "clients on this host (127.0.0.1, ::1, as found behind trusted_proxies).",
+    )
     migrate_on_start: bool = Field(
         True, description="Apply database migrations when the app starts."
     )

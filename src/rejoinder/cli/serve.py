@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -46,7 +48,24 @@ def _require_httptools() -> None:
         )
 
 
+# prometheus-client's multiprocess mode reads this before it makes any metric (see
+# rejoinder/metrics.py); named here so that the CLI need not import prometheus-client.
+METRICS_FOLDER_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
 def _run_server(settings: Settings) -> None:
+    # Each start gets a fresh private folder for the workers' metric files, named before
+    # anything imports prometheus-client (the workers inherit it), and removed at exit:
+    # files left by an earlier start would count its requests again.
+    folder = tempfile.mkdtemp(prefix="rejoinder-metrics-")
+    os.environ[METRICS_FOLDER_ENV] = folder
+    try:
+        _serve(settings)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _serve(settings: Settings) -> None:
     import uvicorn
 
     from rejoinder.runtime import migrate

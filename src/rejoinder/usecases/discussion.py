@@ -27,6 +27,7 @@ from rejoinder.core.text import render_comment
 from rejoinder.core.threads import build_tree
 from rejoinder.core.validation import check_body, validate_comment
 from rejoinder.events import COMMENT_DELETED, COMMENT_EDITED, COMMENT_POSTED, Events
+from rejoinder.metrics import count_comment
 from rejoinder.store import articles as article_store
 from rejoinder.store import audit as audit_store
 from rejoinder.store import comments as comment_store
@@ -109,6 +110,7 @@ def post_comment(
                     now=now,
                 )
                 _audit_verdict(conn, site_id, None, judgement, now, refused_id=refused_id)
+            count_comment("refused")
             raise refusal(judgement)
         if judgement.decision.verdict is Verdict.HOLD:
             status = Status.HELD
@@ -141,6 +143,7 @@ def post_comment(
             _audit_verdict(conn, site_id, comment.id, judgement, now)
     if moderator is not None:
         moderator.accepted(site_id, comment.id, screening, clean.email, now)
+    count_comment("published" if published else "held")
     events.fire(COMMENT_POSTED, comment=comment, article=article)
     return Posted(comment=comment, article=article, judgement=judgement)
 

@@ -34,6 +34,7 @@ from rejoinder.core.moderation import (
 from rejoinder.core.moderation.matching import lexicon, phrasebook
 from rejoinder.core.moderation.phases.rates import GROUP_FACTOR
 from rejoinder.core.validation import clean_line
+from rejoinder.metrics import MODEL_SECONDS
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import site_models as site_model_store
 from rejoinder.store import sites as site_store
@@ -207,7 +208,8 @@ class Moderator:
             preset = self.presets.resolve(policy.model_preset) if self.presets else None
             holds = {c: t.hold for c, t in policy.thresholds.items()}
         try:
-            return self._scorer(text, heads, preset, holds)
+            with MODEL_SECONDS.time():
+                return self._scorer(text, heads, preset, holds)
         except Exception:
             log.exception("the moderation model failed; judging without it")
             return None

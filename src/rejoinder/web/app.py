@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,13 +16,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from rejoinder import __version__
+from rejoinder import __version__, metrics
 from rejoinder.core.articlefile import ARTICLE_BODY_MAX
 from rejoinder.live import make_hub
 from rejoinder.runtime import Runtime, open_runtime, phrasebook_shelf, utcnow
 from rejoinder.settings import Settings, load_settings
 from rejoinder.usecases.moderation import purge_refused
-from rejoinder.web import api, api_docs, embed, feeds, live, pages, translations
+from rejoinder.web import api, api_docs, embed, feeds, health, live, pages, translations
 from rejoinder.web.closing import ClosingRules
 from rejoinder.web.cookies import Identity
 from rejoinder.web.deps import LoginRequired
@@ -37,6 +38,8 @@ from rejoinder.web.desk.sites import router as sites_router
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.hardening import BodyLimit, SecurityHeaders, body_limits
 from rejoinder.web.i18n import load_languages, script_messages
+from rejoinder.web.metrics import RequestMetrics
+from rejoinder.web.metrics import router as metrics_router
 from rejoinder.web.origins import EmbedCors
 from rejoinder.web.params import QueryWithoutNul
 from rejoinder.web.readcache import ReadCache
@@ -101,6 +104,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         yield
         await hub.close()
         purging.cancel()
+        metrics.worker_exited(os.getpid())
         if runtime is None:
             rt.close()
 
@@ -136,8 +140,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         window_seconds=settings.edit_window_minutes * 60,
         secure=settings.cookies_secure,
     )
-    app.state.api_cache = ReadCache(rt.changes)
-    app.state.html_cache = ReadCache(rt.changes)
+    app.state.api_cache = ReadCache(rt.changes, name="api")
+    app.state.html_cache = ReadCache(rt.changes, name="html")
     app.state.closing = ClosingRules(rt.changes)
     install_error_handlers(app)
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
@@ -159,6 +163,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         model_router,
         articles_router,
         sites_router,
+        health.router,
+        metrics_router,
     ):
         _adopt_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -167,4 +173,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(BodyLimit, limit_for=body_limits(settings.body_max, ARTICLE_BODY_MAX))
     app.add_middleware(EmbedCors, runtime=rt)
     app.add_middleware(SecurityHeaders, origins_for=lambda host: rt.site_for_host(host).origins)
+    app.add_middleware(RequestMetrics)  # outermost of ours: it sees every answer's status
     return app

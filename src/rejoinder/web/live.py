@@ -39,6 +39,7 @@ from rejoinder.events import (
     Events,
 )
 from rejoinder.live import Hub, Opened, Subscription, article_topic, desk_topic, frame
+from rejoinder.metrics import LIVE_STREAMS
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases import desk, discussion, live
 from rejoinder.web.deps import DeskStaffDep, RuntimeDep, SiteDep
@@ -82,6 +83,7 @@ class EventStream(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         subscription = self.opened.subscription
         watcher = asyncio.ensure_future(_until_disconnect(receive, subscription))
+        LIVE_STREAMS.inc()
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
             first = RETRY + b"".join(self.opened.replay) + self.ready
@@ -91,6 +93,7 @@ class EventStream(Response):
             if not subscription.gone:  # ended here (a restart, a client too slow): say so
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
+            LIVE_STREAMS.dec()
             watcher.cancel()
             self.hub.unsubscribe(subscription)
 

@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 from starlette.concurrency import run_in_threadpool
 
 from rejoinder.changes import ChangeCounter
+from rejoinder.metrics import CACHE_LOOKUPS
 
 T = TypeVar("T")
 
@@ -28,10 +29,13 @@ class Entry(Generic[T]):
 
 
 class ReadCache(Generic[T]):
-    def __init__(self, changes: ChangeCounter, *, max_entries: int = 256) -> None:
+    def __init__(self, changes: ChangeCounter, *, name: str, max_entries: int = 256) -> None:
+        """`name` labels this cache's hits and misses in `/metrics`."""
         self._changes = changes
         self._entries: OrderedDict[Hashable, Entry[T]] = OrderedDict()
         self._max = max_entries
+        self._hits = CACHE_LOOKUPS.labels(cache=name, result="hit")
+        self._misses = CACHE_LOOKUPS.labels(cache=name, result="miss")
 
     async def get(
         self,
@@ -51,12 +55,15 @@ class ReadCache(Generic[T]):
         if entry is not None:
             if entry.token == token and not revalidate:
                 self._entries.move_to_end(key)
+                self._hits.inc()
                 return entry.version, entry.value
             current = await run_in_threadpool(current_version)
             if current == entry.version:
                 entry.token = token
                 self._entries.move_to_end(key)
+                self._hits.inc()
                 return entry.version, entry.value
+        self._misses.inc()
         version, value = await run_in_threadpool(build)
         self._entries[key] = Entry(version=version, token=token, value=value)
         self._entries.move_to_end(key)
