@@ -300,3 +300,28 @@ site_models = Table(
         postgresql_where=text("active"),
     ),
 )
+
+# Messages to other systems (mail now), written in the transaction of the change that causes
+# them and delivered by the workers' senders (usecases/outbox.py): durable, leased, retried.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # The message's own id (a mail's Message-ID): the same on every try, so a receiver that
+    # got it twice can tell.
+    Column("message_id", String(200), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # "mail"; how `payload` is delivered
+    Column("recipient", String(254), nullable=False),
+    Column("payload", Text, nullable=False),  # JSON: what the deliverer builds the message from
+    Column("state", String(10), nullable=False),  # pending, sending, sent, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    # While sending: until when the claiming worker holds it, and that worker's claim.
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("claim", String(32), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Index("ix_outbox_state_next", "state", "next_attempt_at"),
+    Index("ix_outbox_recipient_created", "recipient", "created_at"),
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -34,6 +34,7 @@ from rejoinder.store import moderation as moderation_store
 from rejoinder.store import reports as report_store
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
+from rejoinder.usecases.mail import Mail
 from rejoinder.usecases.moderation import (
     Judgement,
     Moderator,
@@ -69,8 +70,12 @@ def post_comment(
     now: datetime,
     moderator: Moderator | None = None,
     screening: Screening = Screening(),
+    mail: Mail | None = None,
 ) -> Posted:
     """Validate, judge, then store the comment with its number and count, all or nothing.
+
+    Without `mail` (no SMTP host set) a request for reply notifications is ignored; with it,
+    the address is asked to confirm itself, in the same transaction as the comment.
 
     With a moderator, the pipeline runs before the write transaction (it reads history and
     scores the text: nothing to hold a lock for): a refusal is recorded and raised, a hold
@@ -82,6 +87,8 @@ def post_comment(
         with db.read() as conn:  # a closed discussion says so rather than judge the fields
             _open_article(conn, site_id, slug, now)
         raise
+    if mail is None and clean.notify_replies:
+        clean = replace(clean, notify_replies=False)
     body_html = render_comment(clean.body)  # rendered once, here, never on a read
     with db.read() as conn:
         article = _open_article(conn, site_id, slug, now)
@@ -139,6 +146,10 @@ def post_comment(
             article_store.touch_article(conn, article.id, +1, now)
         if judgement is not None:
             _audit_verdict(conn, site_id, comment.id, judgement, now)
+        if mail is not None and clean.notify_replies:
+            mail.ask_confirmation(
+                conn, address=clean.email, name=clean.name, site_id=site_id, now=now
+            )
     if moderator is not None:
         moderator.accepted(site_id, comment.id, screening, clean.email, now)
     events.fire(COMMENT_POSTED, comment=comment, article=article)

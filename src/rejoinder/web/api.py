@@ -253,6 +253,7 @@ async def post_json_comment(
         now=utcnow(),
         moderator=rt.moderator,
         screening=screening,
+        mail=rt.mail,
     )
 
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,9 @@ from rejoinder.core.articlefile import ARTICLE_BODY_MAX
 from rejoinder.live import make_hub
 from rejoinder.runtime import Runtime, open_runtime, phrasebook_shelf, utcnow
 from rejoinder.settings import Settings, load_settings
+from rejoinder.usecases.mail import MAIL, smtp_deliverer
 from rejoinder.usecases.moderation import purge_refused
+from rejoinder.usecases.outbox import Sender
 from rejoinder.web import api, api_docs, embed, feeds, live, pages, translations
 from rejoinder.web.closing import ClosingRules
 from rejoinder.web.cookies import Identity
@@ -36,6 +38,7 @@ from rejoinder.web.desk.sites import router as sites_router
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.hardening import BodyLimit, SecurityHeaders, body_limits
 from rejoinder.web.i18n import load_languages, script_messages
+from rejoinder.web.mail import MailComposer
 from rejoinder.web.origins import EmbedCors
 from rejoinder.web.params import QueryWithoutNul
 from rejoinder.web.readcache import ReadCache
@@ -96,10 +99,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             )
             asyncio.get_running_loop().call_later(WARM_AFTER_SECONDS, warm.start)
         purging = asyncio.create_task(_purge_daily(rt))
+        sending = asyncio.create_task(sender.run()) if sender is not None else None
         await hub.start()
         yield
         await hub.close()
         purging.cancel()
+        if sending is not None:
+            # A delivery cut short stays claimed until its lease ends, then is tried again.
+            sending.cancel()
+            with suppress(asyncio.CancelledError):
+                await sending
         if runtime is None:
             rt.close()
 
@@ -118,7 +127,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # base URL, else the server's.
     render = Renderer(
         app.state.languages,
-        {"asset_version": __version__, "site_url": rt.site_url},
+        {
+            "asset_version": __version__,
+            "site_url": rt.site_url,
+            "mail_enabled": rt.mail is not None,
+        },
         app.state.script_messages,
     )
     app.state.runtime = rt
@@ -127,6 +140,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         return render(template, **{"site": rt.default_site, **ctx})
 
     app.state.render = render_page
+    sender = None
+    if rt.mail is not None:
+        compose = MailComposer(rt, render, app.state.languages)
+        sender = Sender(
+            rt.db,
+            {MAIL: smtp_deliverer(settings, compose)},
+            clock=utcnow,
+            attempts=settings.outbox_attempts,
+            lease_seconds=settings.outbox_lease_seconds,
+        )
     hub = make_hub(settings.redis_url, rt.secret_key)
     app.state.hub = hub
     live.LiveFeed(rt, hub, render_page, tuple(app.state.languages)).connect(rt.events)

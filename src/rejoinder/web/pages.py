@@ -330,6 +330,7 @@ async def post_comment_form(
                 now=utcnow(),
                 moderator=rt.moderator,
                 screening=screening,
+                mail=rt.mail,
             )
         except InvalidMany as error:
             errors = {e.field or "body": language.say(e.text) for e in error.errors}
