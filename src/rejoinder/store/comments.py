@@ -19,6 +19,7 @@ from sqlalchemy import (
     update,
 )
 
+from rejoinder.core.emails import normal_address
 from rejoinder.core.models import Comment, PublicComment, Sort, Status
 from rejoinder.store.schema import comments
 
@@ -122,6 +123,7 @@ def add_comment(
             number=number,
             author_name=name,
             author_email=email,
+            email_key=normal_address(email),
             author_website=website,
             body_markdown=body_markdown,
             body_html=body_html,

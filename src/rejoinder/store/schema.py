@@ -119,6 +119,8 @@ comments = Table(
     Column("number", Integer, nullable=False),
     Column("author_name", String(100), nullable=False),
     Column("author_email", String(254), nullable=False),
+    # The address in its normal form (core.emails.normal_address): what lookups compare.
+    Column("email_key", String(254), nullable=False, server_default=""),
     Column("author_website", String(500), nullable=True),
     Column("body_markdown", Text, nullable=False),
     Column("body_html", Text, nullable=False),
@@ -143,7 +145,7 @@ comments = Table(
     Index("ix_comments_parent", "parent_id"),
     Index("ix_comments_ip_created", "ip_hash", "created_at"),
     Index("ix_comments_ip_group_created", "ip_group_hash", "created_at"),
-    Index("ix_comments_email_created", "author_email", "created_at"),
+    Index("ix_comments_email_key_created", "email_key", "created_at"),
     Index("ix_comments_fingerprint_created", "fingerprint", "created_at"),
     Index("ix_comments_created", "created_at"),
     Index("ix_comments_status_created", "status", "created_at"),
@@ -181,6 +183,7 @@ refused = Table(
     Column("parent_id", Integer, nullable=True),
     Column("author_name", String(100), nullable=False),
     Column("author_email", String(254), nullable=False),
+    Column("email_key", String(254), nullable=False, server_default=""),
     Column("author_website", String(500), nullable=True),
     Column("body", Text, nullable=False),
     Column("ip_hash", String(64), nullable=True),
@@ -188,7 +191,7 @@ refused = Table(
     Column("moderation", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_refused_created", "created_at"),
-    Index("ix_refused_email", "author_email"),
+    Index("ix_refused_email_key", "email_key"),
 )
 
 
@@ -324,4 +327,13 @@ outbox = Table(
     Column("sent_at", UTCDateTime, nullable=True),
     Index("ix_outbox_state_next", "state", "next_attempt_at"),
     Index("ix_outbox_recipient_created", "recipient", "created_at"),
+)
+
+# Addresses whose owner followed a confirmation link (by normal form); until then nothing but
+# the confirmation is mailed to one, and no trust is granted on it.
+verified_addresses = Table(
+    "verified_addresses",
+    metadata,
+    Column("address", String(254), primary_key=True),
+    Column("verified_at", UTCDateTime, nullable=False),
 )

@@ -148,7 +148,12 @@ def post_comment(
             _audit_verdict(conn, site_id, comment.id, judgement, now)
         if mail is not None and clean.notify_replies:
             mail.ask_confirmation(
-                conn, address=clean.email, name=clean.name, site_id=site_id, now=now
+                conn,
+                address=clean.email,
+                name=clean.name,
+                site_id=site_id,
+                article_id=article.id,
+                now=now,
             )
     if moderator is not None:
         moderator.accepted(site_id, comment.id, screening, clean.email, now)

@@ -18,6 +18,7 @@ from rejoinder.core.emails import normal_address
 from rejoinder.core.outbox import OutboxMessage
 from rejoinder.settings import Settings
 from rejoinder.store import outbox as outbox_store
+from rejoinder.store import verification as verification_store
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -74,10 +75,19 @@ class Mail:
         )
 
     def ask_confirmation(
-        self, conn: Connection, *, address: str, name: str, site_id: int, now: datetime
+        self,
+        conn: Connection,
+        *,
+        address: str,
+        name: str,
+        site_id: int,
+        article_id: int | None,
+        now: datetime,
     ) -> bool:
-        """Put the address confirmation mail in the outbox, unless one went to this address
-        within `CONFIRM_AGAIN_AFTER`; whether it did."""
+        """Put the address confirmation mail in the outbox, unless the address is verified
+        or one went to it within `CONFIRM_AGAIN_AFTER`; whether it did."""
+        if verification_store.is_verified(conn, address):
+            return False
         if outbox_store.sent_recently(
             conn,
             kind=MAIL,
@@ -92,7 +102,7 @@ class Mail:
             template=CONFIRM,
             topic=CONFIRM,
             site_id=site_id,
-            values={"name": name},
+            values={"name": name, "article_id": article_id},
             now=now,
         )
         return True

@@ -23,7 +23,7 @@ from rejoinder.settings import Settings, load_settings
 from rejoinder.usecases.mail import MAIL, smtp_deliverer
 from rejoinder.usecases.moderation import purge_refused
 from rejoinder.usecases.outbox import Sender
-from rejoinder.web import api, api_docs, embed, feeds, live, pages, translations
+from rejoinder.web import api, api_docs, embed, feeds, live, pages, translations, verification
 from rejoinder.web.closing import ClosingRules
 from rejoinder.web.cookies import Identity
 from rejoinder.web.deps import LoginRequired
@@ -180,6 +180,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         model_router,
         articles_router,
         sites_router,
+        verification.router,
     ):
         _adopt_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

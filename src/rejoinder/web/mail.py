@@ -53,7 +53,13 @@ class MailComposer:
         template = str(payload["template"])
         values = dict(payload.get("values", {}))
         if template == CONFIRM:
-            token = confirmation_token(self._rt.secret_key, str(payload["to"]), site.id)
+            article_id = values.get("article_id")
+            token = confirmation_token(
+                self._rt.secret_key,
+                str(payload["to"]),
+                site.id,
+                article_id if isinstance(article_id, int) else None,
+            )
             values["link"] = self._rt.site_url(site, f"/confirm/{token}")
             values["link_days"] = LINK_DAYS
             subject = language.gettext("Confirm your email address for %(site)s") % {

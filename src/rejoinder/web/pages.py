@@ -317,6 +317,7 @@ async def post_comment_form(
             via_form=True,
             form_issued_at=identity.form_issued_at(_text(form_data, "issued")),
             honeypot=_text(form_data, HONEYPOT),
+            proven=identity.proven(request) if rt.mail else None,
         )
         try:
             posted = await run_in_threadpool(

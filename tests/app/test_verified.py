@@ -1,0 +1,166 @@
+"""Verified commenters: an address is confirmed by a link mailed to it (a page with a button,
+since mail scanners fetch links), and only a browser that confirmed it is credited with its
+good record. Addresses compare in one normal form everywhere (the pipeline and the desk)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+import lxml.html
+import pytest
+
+from rejoinder.store import sites as site_store
+from rejoinder.store.database import Database
+from rejoinder.usecases.outbox import outbox_messages
+from rejoinder.usecases.verification import is_verified
+from rejoinder.web.cookies import VERIFIED_COOKIE
+from rejoinder.web.origins import VERIFIED_HEADER
+from tests import MODERATION_ON, RELAXED, comment_payload
+from tests.conftest import App, Databases, add_staff, add_token
+from tests.smtp import SmtpServer, body_text
+
+REGULAR = "regular@example.org"
+
+
+@dataclass
+class Site:
+    app: App
+    db: Database
+    smtp: SmtpServer
+    token: str  # a moderator's API token
+
+    def post(self, http: httpx.Client, slug: str, email: str, **fields: object) -> int:
+        """A reader's post; the status code (201 published, 202 held)."""
+        payload = comment_payload(email=email, **fields)
+        response = http.post(f"/api/v1/articles/{slug}/comments", json=payload)
+        assert response.status_code in (201, 202), response.text
+        self.last_id = int(response.json()["id"])
+        return response.status_code
+
+    def approve(self, comment_id: int) -> None:
+        response = self.app.post(
+            f"/api/v1/admin/comments/{comment_id}/approve",
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
+        assert response.status_code == 200, response.text
+
+    def desk_page(self, path: str) -> lxml.html.HtmlElement:
+        desk = self.app.log_in("mod")
+        try:
+            return lxml.html.fromstring(desk.get(path).text)
+        finally:
+            desk.close()
+
+    def confirmation_path(self, count: int) -> str:
+        """The link of the `count`-th mail, as a path on the app."""
+        message = self.smtp.wait_for(count)[count - 1]
+        link = next(line for line in body_text(message).splitlines() if "/confirm/" in line)
+        return urlsplit(link.strip()).path
+
+
+@pytest.fixture
+def site(databases: Databases) -> Iterator[Site]:
+    with SmtpServer() as smtp:
+        smtp.start()
+        db_url = databases.new()
+        running = App(db_url, env={**smtp.env, **MODERATION_ON}).start()
+        db = Database(db_url, pool_size=1)
+        try:
+            with db.write() as conn:
+                policy = {**RELAXED, "mode": "premoderate_new"}
+                site_store.update_site_settings(conn, 1, {"policy": policy})
+            add_staff(db_url, "mod")
+            yield Site(running, db, smtp, add_token(db_url, "mod"))
+        finally:
+            db.dispose()
+            running.stop()
+
+
+def test_trust_goes_to_the_verified_regular_not_to_a_stranger_typing_the_address(
+    site: Site,
+) -> None:
+    slug = site.app.publish()["slug"]
+    with site.app.client() as regular, site.app.client() as stranger:
+        # New, so held; approved, it is the address's good record.
+        assert site.post(regular, slug, REGULAR, notify_replies=True) == 202
+        site.approve(site.last_id)
+        # The record alone is no proof: until the address is confirmed nobody gets the trust.
+        assert site.post(regular, slug, REGULAR) == 202
+        path = site.confirmation_path(1)
+        page = lxml.html.fromstring(regular.get(path).text)
+        assert page.xpath(f'//form[@method="post"][@action="{path}"]//button')
+        assert not is_verified(site.db, REGULAR)  # opening the link confirms nothing
+        confirmed = regular.post(path)
+        assert confirmed.status_code == 200, confirmed.text
+        assert is_verified(site.db, REGULAR)
+        assert regular.cookies.get(VERIFIED_COOKIE)
+        # The stranger who types the regular's address is new; the regular, proven, is
+        # trusted however the address is typed.
+        assert site.post(stranger, slug, REGULAR) == 202
+        assert site.post(regular, slug, "  Regular@EXAMPLE.org ") == 201
+
+
+def test_the_widgets_proof_travels_in_a_header_and_a_forged_one_proves_nothing(
+    site: Site,
+) -> None:
+    slug = site.app.publish()["slug"]
+    with site.app.client() as regular:
+        site.post(regular, slug, REGULAR, notify_replies=True)
+        site.approve(site.last_id)
+        regular.post(site.confirmation_path(1))
+        proof = regular.cookies.get(VERIFIED_COOKIE)
+    assert proof
+    with site.app.client(headers={VERIFIED_HEADER: proof}) as widget:
+        assert site.post(widget, slug, REGULAR) == 201
+    with site.app.client(headers={VERIFIED_HEADER: proof[:-3] + "abc"}) as forger:
+        assert site.post(forger, slug, REGULAR) == 202
+
+
+def test_a_confirmed_address_is_not_asked_again_and_the_desk_shows_it_verified(
+    site: Site,
+) -> None:
+    slug = site.app.publish()["slug"]
+    with site.app.client() as regular:
+        site.post(regular, slug, REGULAR, notify_replies=True)
+        regular.post(site.confirmation_path(1))
+        site.post(regular, slug, REGULAR.upper(), notify_replies=True)
+        site.post(regular, slug, "someone@example.org", body="Held for the desk.")
+    assert [m.recipient for m in outbox_messages(site.db)] == [REGULAR]
+    page = site.desk_page("/admin")
+    emails = {
+        dd.xpath("string(a)"): dd.xpath('string(following-sibling::dd[@class="verification"][1])')
+        for dd in page.xpath('//dd[@class="email"]')
+    }
+    assert emails[REGULAR] == "verified", emails
+    assert emails[REGULAR.upper()] == "verified"
+    assert emails["someone@example.org"] == "not verified"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_bad_or_altered_link_confirms_nothing(site: Site, method: str) -> None:
+    slug = site.app.publish()["slug"]
+    with site.app.client() as regular:
+        site.post(regular, slug, REGULAR, notify_replies=True)
+        path = site.confirmation_path(1)
+        response = regular.request(method, path[:-4] + "AAAA")
+        assert response.status_code == 422
+        assert "not valid or has expired" in response.text
+        assert not regular.cookies.get(VERIFIED_COOKIE)
+    assert not is_verified(site.db, REGULAR)
+
+
+def test_the_desk_history_and_the_pipeline_count_an_address_however_it_is_typed(
+    site: Site,
+) -> None:
+    slug = site.app.publish()["slug"]
+    with site.app.client() as http:
+        site.post(http, slug, "Case@Example.org")
+        first = site.last_id
+        site.approve(first)
+        site.post(http, slug, "case@example.ORG", body="Second, held as new.")
+    page = site.desk_page("/admin")
+    [history] = page.xpath('//dd[@class="history"]')
+    assert "1 approved" in history.text_content()
