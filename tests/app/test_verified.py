@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import lxml.html
@@ -19,7 +19,7 @@ from rejoinder.usecases.verification import is_verified
 from rejoinder.web.cookies import VERIFIED_COOKIE
 from rejoinder.web.origins import VERIFIED_HEADER
 from tests import MODERATION_ON, RELAXED, comment_payload
-from tests.conftest import App, Databases, add_staff, add_token
+from tests.conftest import App, Databases, add_staff, add_token, allow_origins
 from tests.smtp import SmtpServer, body_text
 
 REGULAR = "regular@example.org"
@@ -164,3 +164,43 @@ def test_the_desk_history_and_the_pipeline_count_an_address_however_it_is_typed(
     page = site.desk_page("/admin")
     [history] = page.xpath('//dd[@class="history"]')
     assert "1 approved" in history.text_content()
+
+
+def test_the_confirmed_page_leads_back_to_an_embedding_page_with_the_widgets_proof(
+    site: Site,
+) -> None:
+    origin = "http://news.example:8080"
+    allow_origins(site.app.db_url, origin, policy={**RELAXED, "mode": "premoderate_new"})
+    loaded = site.app.get(
+        "/embed/default/thread",
+        params={"page_id": "story-1", "title": "Story", "url": f"{origin}/story-1"},
+        headers={"Origin": origin},
+    )
+    assert loaded.status_code == 200, loaded.text
+    slug = str(lxml.html.fromstring(loaded.text).xpath('//section[@id="comments"]/@data-slug')[0])
+    # The widget's form offers notifications too, since mail is set up.
+    assert lxml.html.fromstring(loaded.text).xpath('//input[@name="notify"]')
+    with site.app.client() as reader:
+        posted = reader.post(
+            f"/embed/default/articles/{slug}/comments",
+            json=comment_payload(email=REGULAR, notify_replies=True),
+            headers={"Origin": origin},
+        )
+        assert posted.status_code in (201, 202), posted.text
+        done = lxml.html.fromstring(reader.post(site.confirmation_path(1)).text)
+    [back] = done.xpath('//a[contains(@href, "#rejoinder-verified=")]/@href')
+    assert back.startswith(f"{origin}/story-1#rejoinder-verified=")
+    proof = unquote(back.split("#rejoinder-verified=", 1)[1])
+    site.approve(int(posted.json()["comment"]["id"]))
+
+    def from_widget(headers: dict[str, str]) -> int:
+        with site.app.client(headers=headers) as widget:
+            response = widget.post(
+                f"/embed/default/articles/{slug}/comments",
+                json=comment_payload(email=REGULAR),
+                headers={"Origin": origin},
+            )
+        return response.status_code
+
+    assert from_widget({VERIFIED_HEADER: proof}) == 201  # trusted, with the proof it kept
+    assert from_widget({}) == 202  # the same address without it: new
