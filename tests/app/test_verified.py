@@ -18,7 +18,7 @@ from rejoinder.usecases.outbox import outbox_messages
 from rejoinder.usecases.verification import is_verified
 from rejoinder.web.cookies import VERIFIED_COOKIE
 from rejoinder.web.origins import VERIFIED_HEADER
-from tests import MODERATION_ON, RELAXED, comment_payload
+from tests import HELD_TEXT, MODERATION_ON, RELAXED, comment_payload
 from tests.conftest import App, Databases, add_staff, add_token, allow_origins
 from tests.smtp import SmtpServer, body_text
 
@@ -204,3 +204,78 @@ def test_the_confirmed_page_leads_back_to_an_embedding_page_with_the_widgets_pro
 
     assert from_widget({VERIFIED_HEADER: proof}) == 201  # trusted, with the proof it kept
     assert from_widget({}) == 202  # the same address without it: new
+
+
+def _require_verified(site: Site, **policy: object) -> None:
+    with site.db.write() as conn:
+        values = {**RELAXED, "require_verified": True, **policy}
+        site_store.update_site_settings(conn, 1, {"policy": values})
+
+
+def _thread_ids(app: App, slug: str) -> list[int]:
+    return [c["id"] for c in app.get(f"/api/v1/articles/{slug}/comments").json()["comments"]]
+
+
+def _held_ids(site: Site) -> list[int]:
+    page = site.desk_page("/admin")
+    return [int(i) for i in page.xpath("//*[@data-id]/@data-id")]
+
+
+def test_a_site_requiring_a_confirmed_address_publishes_once_the_link_is_followed(
+    site: Site,
+) -> None:
+    _require_verified(site, mode="post_moderate")
+    slug = site.app.publish()["slug"]
+    with site.app.client() as writer:
+        assert site.post(writer, slug, REGULAR) == 202  # no notify box ticked: asked anyway
+        waiting = site.last_id
+        assert site.post(writer, slug, "other@example.org", body=HELD_TEXT) == 202
+        held_other = site.last_id
+        # Shown to its writer only, and not yet a moderator's business.
+        assert waiting not in _thread_ids(site.app, slug)
+        page = lxml.html.fromstring(writer.get(f"/articles/{slug}").text)
+        [notice] = page.xpath(f'//li[@id="comment-{waiting}"]//*[contains(@class, "awaiting")]')
+        assert "confirm your email address" in notice.text_content()
+        assert waiting not in _held_ids(site)
+        assert site.app.get(f"/api/v1/articles/{slug}").json()["comment_count"] == 0
+        writer.post(site.confirmation_path(1))
+        # Confirmed: the pipeline's verdict (publish) applies; the proof lets the next one in.
+        assert _thread_ids(site.app, slug) == [waiting]
+        assert site.app.get(f"/api/v1/articles/{slug}").json()["comment_count"] == 1
+        assert site.post(writer, slug, REGULAR.upper()) == 201
+    with site.app.client() as stranger:
+        assert site.post(stranger, slug, REGULAR) == 202  # the address alone is no proof
+    assert [m.recipient for m in outbox_messages(site.db)] == [REGULAR, "other@example.org"]
+    assert held_other not in _held_ids(site)
+
+
+def test_a_waiting_comment_moderation_held_goes_to_the_desk_when_confirmed(site: Site) -> None:
+    _require_verified(site, mode="post_moderate")
+    slug = site.app.publish()["slug"]
+    with site.app.client() as writer:
+        site.post(writer, slug, REGULAR, body=HELD_TEXT)
+        held = site.last_id
+        assert held not in _held_ids(site)
+        writer.post(site.confirmation_path(1))
+    assert held in _held_ids(site)
+    assert held not in _thread_ids(site.app, slug)
+
+
+def test_what_a_confirmation_released_is_in_the_audit_log(site: Site) -> None:
+    from sqlalchemy import select
+
+    from rejoinder.store.schema import audit_log
+
+    _require_verified(site, mode="post_moderate")
+    slug = site.app.publish()["slug"]
+    with site.app.client() as writer:
+        site.post(writer, slug, REGULAR)
+        waiting = site.last_id
+        writer.post(site.confirmation_path(1))
+    with site.db.read() as conn:
+        rows = conn.execute(
+            select(audit_log.c.action, audit_log.c.before, audit_log.c.after).where(
+                audit_log.c.comment_id == waiting
+            )
+        ).all()
+    assert ("address_confirmed", "held", "published") in [tuple(r) for r in rows]

@@ -111,6 +111,7 @@ def add_comment(
     ip_group_hash: str | None = None,
     fingerprint: str | None = None,
     moderation: str | None = None,
+    awaiting_address: bool = False,
 ) -> Comment:
     root_id = None if parent is None else (parent.root_id or parent.id)
     comment_id = conn.execute(
@@ -135,6 +136,7 @@ def add_comment(
             ip_group_hash=ip_group_hash,
             fingerprint=fingerprint,
             moderation=moderation,
+            awaiting_address=awaiting_address,
         ),
     ).scalar_one()
     # Built from what was written rather than read back: one query less on every post.

@@ -79,8 +79,8 @@ def _unresolved_reports() -> Any:
 
 
 def _tab_condition(tab: str, threshold: int, since: datetime) -> Any:
-    if tab == "held":
-        return comments.c.status == Status.HELD.value
+    if tab == "held":  # not those waiting for their writer to confirm the address
+        return and_(comments.c.status == Status.HELD.value, comments.c.awaiting_address.is_(False))
     if tab == "reported":
         return and_(
             comments.c.status == Status.PUBLISHED.value,

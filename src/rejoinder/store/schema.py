@@ -140,6 +140,9 @@ comments = Table(
     Column("moderated_at", UTCDateTime, nullable=True),
     Column("moderated_by", String(100), nullable=True),
     Column("pinned", Boolean, nullable=False, server_default="0"),  # shown first in its thread
+    # Held until its writer confirms the address (a site requiring verified addresses): not
+    # in the desk's queue yet; the confirmation publishes it or hands it to the desk.
+    Column("awaiting_address", Boolean, nullable=False, server_default="0"),
     Index("ix_comments_article_depth_number", "article_id", "depth", "number"),
     Index("ix_comments_root", "root_id"),
     Index("ix_comments_parent", "parent_id"),

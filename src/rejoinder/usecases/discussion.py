@@ -122,6 +122,17 @@ def post_comment(
     with db.write() as conn:
         article = _open_article(conn, site_id, slug, now, lock=True)
         parent = _check_parent(conn, article, clean.parent_id)
+        # Unconfirmed where the site asks for a confirmed address: it waits, as held, for
+        # the link mailed to it; moderation's verdict applies once it is followed.
+        # Without mail (proven is None) nothing can be confirmed, and the rule is off.
+        awaiting = (
+            mail is not None
+            and screening.proven is not None
+            and not screening.vouches_for(clean.email)
+            and _requires_verified(conn, site_id)
+        )
+        if awaiting:
+            status = Status.HELD
         published = status is Status.PUBLISHED
         comment = comment_store.add_comment(
             conn,
@@ -140,13 +151,14 @@ def post_comment(
             ip_hash=screening.ip_hash or None,
             ip_group_hash=screening.ip_group_hash or None,
             fingerprint=judgement.fingerprint if judgement else None,
-            moderation=judgement.record() if judgement else None,
+            moderation=judgement.record() if judgement else _unjudged(status),
+            awaiting_address=awaiting,
         )
         if published:
             article_store.touch_article(conn, article.id, +1, now)
         if judgement is not None:
             _audit_verdict(conn, site_id, comment.id, judgement, now)
-        if mail is not None and clean.notify_replies:
+        if mail is not None and (clean.notify_replies or awaiting):
             mail.ask_confirmation(
                 conn,
                 address=clean.email,
@@ -154,6 +166,8 @@ def post_comment(
                 site_id=site_id,
                 article_id=article.id,
                 now=now,
+                # A confirmed address on a browser without the proof: the link again.
+                again=awaiting,
             )
     if moderator is not None:
         moderator.accepted(site_id, comment.id, screening, clean.email, now)
@@ -219,6 +233,22 @@ def close_after_days_in(conn: Connection, site_id: int) -> int | None:
         return read_policy_settings(stored).close_after_days
     except PolicyProblem:
         return None
+
+
+def _requires_verified(conn: Connection, site_id: int) -> bool:
+    """Whether the site asks for a confirmed address before a comment is published (False
+    when its stored policy cannot be read: the desk shows that problem)."""
+    stored = site_store.get_site_settings(conn, site_id).get("policy", {})
+    try:
+        return read_policy_settings(stored).require_verified
+    except PolicyProblem:
+        return False
+
+
+def _unjudged(status: Status) -> str | None:
+    """The record of a comment stored without the pipeline: none, except for one that waits
+    for its address (its confirmation needs the verdict it would have had)."""
+    return json.dumps({"verdict": Verdict.PUBLISH.value}) if status is Status.HELD else None
 
 
 def close_after_days(db: Database, site_id: int) -> int | None:

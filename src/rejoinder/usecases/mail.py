@@ -83,10 +83,12 @@ class Mail:
         site_id: int,
         article_id: int | None,
         now: datetime,
+        again: bool = False,
     ) -> bool:
         """Put the address confirmation mail in the outbox, unless the address is verified
-        or one went to it within `CONFIRM_AGAIN_AFTER`; whether it did."""
-        if verification_store.is_verified(conn, address):
+        (and not asked `again`, for a browser that lacks the proof) or one went to it within
+        `CONFIRM_AGAIN_AFTER`; whether it did."""
+        if not again and verification_store.is_verified(conn, address):
             return False
         if outbox_store.sent_recently(
             conn,

@@ -114,7 +114,11 @@ class Sender:
         with self._db.write() as conn:
             if message.attempts >= self._attempts:
                 outbox_store.mark_failed(conn, message.id, claim=self._claim, error=error)
-                log.warning("outbox message %s failed for good: %s", message.message_id, error)
+                # The error stays with the message, not in the log: a mail server's refusal
+                # may quote the recipient's address.
+                log.warning(
+                    "outbox message %s failed after %d tries", message.message_id, message.attempts
+                )
                 return
             delay = retry_delay(message.attempts, random.random())
             outbox_store.mark_retry(

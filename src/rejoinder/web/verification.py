@@ -54,7 +54,7 @@ async def confirm(
     identity: IdentityDep,
 ) -> Response:
     confirmed = await run_in_threadpool(
-        verification.confirm_address, rt.db, rt.secret_key, token, utcnow()
+        verification.confirm_address, rt.db, rt.events, rt.secret_key, token, utcnow()
     )
     proof = identity.proof_with(request, confirmed.address)
     back = _back_link(rt, site, confirmed.article, proof)

@@ -1,7 +1,7 @@
 """Addresses in one normal form, and verified addresses: comments and refusals keep the
 writer's address as typed and its normal form (`core.emails.normal_address`), which every
 lookup by address compares (history, flood and duplicate checks, the desk); and the addresses
-whose owner confirmed them by mail.
+whose owner confirmed them by mail, and the comments that wait for such a confirmation.
 
 Revision ID: 0008
 Revises: 0007
@@ -58,6 +58,10 @@ def upgrade() -> None:
     op.create_index("ix_comments_email_key_created", "comments", ["email_key", "created_at"])
     op.drop_index("ix_refused_email", table_name="refused")
     op.create_index("ix_refused_email_key", "refused", ["email_key"])
+    with op.batch_alter_table("comments") as batch:
+        batch.add_column(
+            sa.Column("awaiting_address", sa.Boolean, nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "verified_addresses",
         sa.Column("address", sa.String(254), primary_key=True),
@@ -67,6 +71,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("verified_addresses")
+    with op.batch_alter_table("comments") as batch:
+        batch.drop_column("awaiting_address")
     op.drop_index("ix_refused_email_key", table_name="refused")
     op.create_index("ix_refused_email", "refused", ["author_email"])
     op.drop_index("ix_comments_email_key_created", table_name="comments")
