@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -279,3 +280,24 @@ def test_what_a_confirmation_released_is_in_the_audit_log(site: Site) -> None:
             )
         ).all()
     assert ("address_confirmed", "held", "published") in [tuple(r) for r in rows]
+
+
+def test_a_waiting_comment_is_announced_only_once_its_address_is_confirmed(site: Site) -> None:
+    from rejoinder.events import COMMENT_POSTED
+
+    heard: list[tuple[int, str]] = []
+
+    def listen(_name: str, *, comment: Any, article: Any) -> None:
+        heard.append((comment.id, comment.status.value))
+
+    site.app._app.state.runtime.events.connect(COMMENT_POSTED, listen)
+    _require_verified(site, mode="post_moderate")
+    slug = site.app.publish()["slug"]
+    with site.app.client() as writer:
+        site.post(writer, slug, REGULAR)
+        waiting = site.last_id
+        site.post(writer, slug, REGULAR, body=HELD_TEXT)
+        held = site.last_id
+        assert heard == []  # neither readers nor moderators have anything to see yet
+        writer.post(site.confirmation_path(1))
+    assert heard == [(waiting, "published"), (held, "held")]

@@ -171,7 +171,8 @@ def post_comment(
             )
     if moderator is not None:
         moderator.accepted(site_id, comment.id, screening, clean.email, now)
-    events.fire(COMMENT_POSTED, comment=comment, article=article)
+    if not awaiting:  # nobody else may see it yet: announced when its address is confirmed
+        events.fire(COMMENT_POSTED, comment=comment, article=article)
     return Posted(comment=comment, article=article, judgement=judgement)
 
 

@@ -15,7 +15,7 @@ from rejoinder.core.errors import Invalid
 from rejoinder.core.messages import N_
 from rejoinder.core.models import Article, Status
 from rejoinder.core.moderation import Verdict
-from rejoinder.events import COMMENT_APPROVED, Events
+from rejoinder.events import COMMENT_POSTED, Events
 from rejoinder.store import articles as article_store
 from rejoinder.store import audit as audit_store
 from rejoinder.store import comments as comment_store
@@ -82,7 +82,7 @@ def confirm_address(
     at their thread's next number, or handed to the desk's queue (a reply to a comment that
     is not published waits there too)."""
     confirmed = confirmation_details(db, secret, token)
-    published: list[int] = []
+    released: list[int] = []
     with db.write() as conn:
         verification_store.mark_verified(conn, confirmed.address, now)
         for waiting in verification_store.awaiting_comments(
@@ -92,12 +92,13 @@ def confirm_address(
             if waiting.verdict == Verdict.PUBLISH.value and _parent_shown(conn, waiting):
                 desk_store.lock_article_by_id(conn, waiting.article_id)
                 number = comment_store.next_number(conn, waiting.article_id, waiting.parent_id)
-                if verification_store.publish_awaiting(conn, waiting.id, number):
-                    article_store.touch_article(conn, waiting.article_id, +1, now)
-                    published.append(waiting.id)
-                    after = Status.PUBLISHED
+                if not verification_store.publish_awaiting(conn, waiting.id, number):
+                    continue  # no longer waiting (a moderator acted on it meanwhile)
+                article_store.touch_article(conn, waiting.article_id, +1, now)
+                after = Status.PUBLISHED
             elif not verification_store.hand_to_desk(conn, waiting.id):
                 continue
+            released.append(waiting.id)
             # The pipeline's verdict was recorded when it was posted; this is when it applied.
             audit_store.add_entry(
                 conn,
@@ -110,12 +111,13 @@ def confirm_address(
                 before=Status.HELD.value,
                 after=after.value,
             )
-    for comment_id in published:
+    # Readers (published) or moderators (held) hear of each now, as of a new post.
+    for comment_id in released:
         with db.read() as conn:
             comment = comment_store.get_comment(conn, comment_id)
             article = article_store.get_article_by_id(conn, comment.article_id) if comment else None
         if comment is not None and article is not None:
-            events.fire(COMMENT_APPROVED, comment=comment, article=article)
+            events.fire(COMMENT_POSTED, comment=comment, article=article)
     return confirmed
 
 
