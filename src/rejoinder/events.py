@@ -1,6 +1,8 @@
 """Named events, fired after a write commits; mail, webhooks and live updates listen.
 
     comment_posted(comment: Comment, article: Article)      published, or held for a moderator
+                                                            (one that waited for its writer to
+                                                            confirm the address: then)
     comment_approved(comment: Comment, article: Article)    a held comment published by the desk
     comment_edited(comment: Comment, article: Article)
     comment_deleted(comment_id: int, article: Article)

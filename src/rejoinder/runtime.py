@@ -28,6 +28,7 @@ from rejoinder.store import sites as site_store
 from rejoinder.store.budgets import Budgets, MemoryBudgets, RedisBudgets
 from rejoinder.store.database import Database, SqliteChangeCounter
 from rejoinder.store.ratebook import RedisRates
+from rejoinder.usecases.mail import Mail
 from rejoinder.usecases.moderation import Moderator, Scorer
 from rejoinder.usecases.policy import ModelPresets
 
@@ -135,6 +136,8 @@ class Runtime:
     moderator: Moderator | None = None
     # The counts of the per-network request limits: in Redis when configured, else here.
     budgets: Budgets = field(default_factory=MemoryBudgets)
+    # What writes need to put mail in the outbox; None when no SMTP host is set.
+    mail: Mail | None = None
 
     @property
     def default_site(self) -> Site:
@@ -284,6 +287,7 @@ def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
         secret_key=secret,
         sites=book,
         limits=Limits(body_max=settings.body_max),
+        mail=Mail.from_settings(settings),
     )
 
 

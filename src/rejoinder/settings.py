@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -133,6 +133,45 @@ class Settings(BaseSettings):
         "examples' features, about 5 MB). Empty: $XDG_CACHE_HOME/rejoinder or "
         "~/.cache/rejoinder; 'off': keep nothing.",
     )
+    smtp_host: str | None = Field(
+        None,
+        description="SMTP server that mail is sent through. Unset: Rejoinder sends no mail and "
+        'offers none (no "Notify me of replies" box; the API\'s notify_replies is ignored).',
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls",
+        description="starttls: plain connection upgraded with STARTTLS (port 587); tls: TLS "
+        "from the first byte (port 465); none: no encryption (a relay on this host only).",
+    )
+    smtp_user: str | None = Field(None, description="SMTP user name, when the server asks.")
+    smtp_password: SecretStr | None = Field(
+        None, description="SMTP password; never logged or stored with a message."
+    )
+    smtp_from: str = Field(
+        "Rejoinder <rejoinder@localhost>",
+        description="Sender of every mail (From:), as a name and address.",
+    )
+    smtp_timeout: int = Field(
+        30, ge=1, description="Seconds one SMTP conversation may take before it is retried."
+    )
+    outbox_attempts: int = Field(
+        8,
+        ge=1,
+        description="Tries per outbox message (with a growing, jittered pause between them) "
+        "before it is marked failed.",
+    )
+    outbox_lease_seconds: int = Field(
+        120,
+        ge=2,
+        description="How long a worker holds a message it is sending; a message still held "
+        "after that (its worker died) is tried again. Keep it above smtp_timeout.",
+    )
+
+    @property
+    def mail_enabled(self) -> bool:
+        """Whether Rejoinder sends (and so offers) mail: an SMTP host is set."""
+        return bool(self.smtp_host and self.smtp_host.strip())
 
     @property
     def cache_folder(self) -> Path | None:
@@ -158,6 +197,15 @@ class Settings(BaseSettings):
         parse_networks(value)  # ValueError names the entry that is not a network
         return value
 
+    @field_validator("smtp_from")
+    @classmethod
+    def _one_address(cls, value: str) -> str:
+        from email.utils import parseaddr
+
+        if any(c in value for c in "\r\n\0") or "@" not in parseaddr(value)[1]:
+            raise ValueError("smtp_from must be one address, as 'Name <user@host>' or 'user@host'")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str) -> str:
@@ -165,7 +213,7 @@ class Settings(BaseSettings):
             raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
         return value
 
-    @field_validator("sqlite_synchronous", mode="before")
+    @field_validator("sqlite_synchronous", "smtp_security", mode="before")
     @classmethod
     def _lower_case(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value

@@ -155,6 +155,7 @@ def test_an_allowed_preflight_names_what_the_widget_sends(embedded: Embedded) ->
     assert "POST" in response.headers["access-control-allow-methods"]
     allowed = response.headers["access-control-allow-headers"].lower()
     assert "content-type" in allowed and "x-rejoinder-edit" in allowed
+    assert "x-rejoinder-verified" in allowed  # the proof of a confirmed address
 
 
 def test_a_crawler_reads_an_existing_discussion_without_an_origin(embedded: Embedded) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     update,
 )
 
+from rejoinder.core.emails import normal_address
 from rejoinder.core.models import Comment, PublicComment, Sort, Status
 from rejoinder.store.schema import comments
 
@@ -110,6 +111,7 @@ def add_comment(
     ip_group_hash: str | None = None,
     fingerprint: str | None = None,
     moderation: str | None = None,
+    awaiting_address: bool = False,
 ) -> Comment:
     root_id = None if parent is None else (parent.root_id or parent.id)
     comment_id = conn.execute(
@@ -122,6 +124,7 @@ def add_comment(
             number=number,
             author_name=name,
             author_email=email,
+            email_key=normal_address(email),
             author_website=website,
             body_markdown=body_markdown,
             body_html=body_html,
@@ -133,6 +136,7 @@ def add_comment(
             ip_group_hash=ip_group_hash,
             fingerprint=fingerprint,
             moderation=moderation,
+            awaiting_address=awaiting_address,
         ),
     ).scalar_one()
     # Built from what was written rather than read back: one query less on every post.

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, or_, select, update
 
+from rejoinder.core.emails import normal_address
 from rejoinder.core.models import QUEUE_TABS, Article, QueueFilters, Status
 from rejoinder.store.articles import _COLUMNS as ARTICLE_COLUMNS
 from rejoinder.store.schema import articles, comments, refused, reports
@@ -78,8 +79,8 @@ def _unresolved_reports() -> Any:
 
 
 def _tab_condition(tab: str, threshold: int, since: datetime) -> Any:
-    if tab == "held":
-        return comments.c.status == Status.HELD.value
+    if tab == "held":  # not those waiting for their writer to confirm the address
+        return and_(comments.c.status == Status.HELD.value, comments.c.awaiting_address.is_(False))
     if tab == "reported":
         return and_(
             comments.c.status == Status.PUBLISHED.value,
@@ -196,7 +197,7 @@ def list_comments(
                 )
             )
         if filters.email:
-            query = query.where(func.lower(comments.c.author_email) == filters.email.lower())
+            query = query.where(comments.c.email_key == normal_address(filters.email))
         if filters.article:
             query = query.where(articles.c.slug == filters.article)
         if filters.group:
@@ -270,36 +271,33 @@ def parents_of(conn: Connection, ids: Sequence[int]) -> dict[int, Parent]:
 
 
 def histories(conn: Connection, site_id: int, emails: Sequence[str]) -> dict[str, dict[str, int]]:
-    """For each email: how its comments on the site ended (approved, held, refused, rejected).
-    Two grouped queries for a whole page."""
-    wanted = sorted({e.lower() for e in emails if e})
+    """For each address, by its normal form: how its comments on the site ended (approved,
+    held, refused, rejected), however each was typed. Two grouped queries for a whole page."""
+    wanted = sorted({normal_address(e) for e in emails if e})
     if not wanted:
         return {}
     found: dict[str, dict[str, int]] = {
         e: {"approved": 0, "held": 0, "refused": 0, "rejected": 0} for e in wanted
     }
-    # Through the email index: the addresses as stored and in lower case (a case-insensitive
-    # match would scan every comment).
-    stored = sorted({e for e in emails if e} | set(wanted))
     rows = conn.execute(
-        select(comments.c.author_email, comments.c.status, func.count())
+        select(comments.c.email_key, comments.c.status, func.count())
         .where(
-            comments.c.author_email.in_(stored),
+            comments.c.email_key.in_(wanted),
             comments.c.article_id.in_(_site_articles(site_id)),
         )
-        .group_by(comments.c.author_email, comments.c.status)
+        .group_by(comments.c.email_key, comments.c.status)
     )
     names = {"published": "approved", "deleted": "approved", "held": "held", "rejected": "rejected"}
     for address, status, number in rows:
         if status in names:
-            found[address.lower()][names[status]] += int(number)
+            found[address][names[status]] += int(number)
     rows = conn.execute(
-        select(refused.c.author_email, func.count())
-        .where(refused.c.author_email.in_(stored), refused.c.site_id == site_id)
-        .group_by(refused.c.author_email)
+        select(refused.c.email_key, func.count())
+        .where(refused.c.email_key.in_(wanted), refused.c.site_id == site_id)
+        .group_by(refused.c.email_key)
     )
     for address, number in rows:
-        found[address.lower()]["refused"] += int(number)
+        found[address]["refused"] += int(number)
     return found
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select
 
+from rejoinder.core.emails import normal_address
 from rejoinder.core.models import Status
 from rejoinder.core.moderation import Ban, BanKind, History, RecentActivity
 from rejoinder.store.schema import articles, bans, comments, refused
@@ -26,13 +27,11 @@ _BANS = select(bans.c.kind, bans.c.value, bans.c.until, bans.c.reason).where(
 )
 _HISTORY = (
     select(comments.c.status, func.count())
-    .where(
-        comments.c.author_email == bindparam("b_email"), comments.c.imported.is_(False), _ON_SITE
-    )
+    .where(comments.c.email_key == bindparam("b_email"), comments.c.imported.is_(False), _ON_SITE)
     .group_by(comments.c.status)
 )
 _REFUSALS = select(func.count()).where(
-    refused.c.site_id == bindparam("b_site"), refused.c.author_email == bindparam("b_email")
+    refused.c.site_id == bindparam("b_site"), refused.c.email_key == bindparam("b_email")
 )
 
 
@@ -60,10 +59,10 @@ def _capped_count(condition: Any) -> Any:
 
 
 _TIMES_BY_IP = _times_of(comments.c.ip_hash)
-_TIMES_BY_EMAIL = _times_of(comments.c.author_email)
+_TIMES_BY_EMAIL = _times_of(comments.c.email_key)
 _TIMES_BY_GROUP = _times_of(comments.c.ip_group_hash)  # through ix_comments_ip_group_created
 _TOP_LEVEL_BY_IP = _top_level_of(comments.c.ip_hash)
-_TOP_LEVEL_BY_EMAIL = _top_level_of(comments.c.author_email)
+_TOP_LEVEL_BY_EMAIL = _top_level_of(comments.c.email_key)
 _SITE_RECENT = _capped_count((comments.c.created_at > bindparam("b_since")) & _COUNTS & _ON_SITE)
 _SAME_TEXT = _capped_count(
     (comments.c.fingerprint == bindparam("b_print"))
@@ -73,7 +72,7 @@ _SAME_TEXT = _capped_count(
 _OWN_TEXTS = (
     select(comments.c.body_markdown)
     .where(
-        comments.c.author_email == bindparam("b_email"),
+        comments.c.email_key == bindparam("b_email"),
         comments.c.created_at > bindparam("b_since"),
         _COUNTS,
     )
@@ -108,10 +107,11 @@ def add_ban(conn: Connection, site_id: int, ban: Ban, now: datetime) -> int:
 
 
 def get_history(conn: Connection, site_id: int, email: str) -> History:
-    """How this email's earlier comments on the site ended (imports are not history)."""
+    """How this address's earlier comments on the site ended (imports are not history),
+    however each was typed."""
     if not email:
         return History()
-    values = {"b_site": site_id, "b_email": email}
+    values = {"b_site": site_id, "b_email": normal_address(email)}
     counts = {row[0]: int(row[1]) for row in conn.execute(_HISTORY, values)}
     refusals = conn.execute(_REFUSALS, values).scalar_one()
     return History(
@@ -160,6 +160,7 @@ def get_recent_activity(
         values = {"b_key": key, "b_since": now - times_window, "b_cap": cap}
         return tuple(conn.execute(statement, values).scalars())
 
+    email = normal_address(email)
     by_ip = times(_TIMES_BY_IP, ip_hash)
     by_email = times(_TIMES_BY_EMAIL, email)
     by_group = times(_TIMES_BY_GROUP, ip_group_hash, group_times_cap)
@@ -220,6 +221,7 @@ def add_refused(
                 parent_id=parent_id,
                 author_name=name[:100],
                 author_email=email[:254],
+                email_key=normal_address(email)[:254],
                 author_website=website,
                 body=body,
                 ip_hash=ip_hash,

@@ -14,6 +14,7 @@ import hmac
 from datetime import UTC, datetime
 from typing import Any
 
+from rejoinder.core.emails import normal_address
 from rejoinder.core.moderation import RecentActivity
 
 WINDOW = 3600  # seconds of history the rate phases look at
@@ -35,7 +36,7 @@ class RedisRates:
         keys = [self._key("site", str(site_id))]
         keys += [self._key("ip", ip_hash)] if ip_hash else []
         keys += [self._key("group", group_hash)] if group_hash else []
-        keys += [self._key("email", email.lower())] if email else []
+        keys += [self._key("email", normal_address(email))] if email else []
         return keys
 
     def record(
@@ -65,7 +66,9 @@ class RedisRates:
         pipe = self._redis.pipeline()
         pipe.zrangebyscore(self._key("ip", ip_hash), since, "+inf", withscores=True)
         pipe.zrangebyscore(self._key("group", group_hash), since, "+inf", withscores=True)
-        pipe.zrangebyscore(self._key("email", email.lower()), since, "+inf", withscores=True)
+        pipe.zrangebyscore(
+            self._key("email", normal_address(email)), since, "+inf", withscores=True
+        )
         pipe.zcount(self._key("site", str(site_id)), now.timestamp() - 60, "+inf")
         by_ip, by_group, by_email, site_minute = pipe.execute()
 

@@ -119,6 +119,8 @@ comments = Table(
     Column("number", Integer, nullable=False),
     Column("author_name", String(100), nullable=False),
     Column("author_email", String(254), nullable=False),
+    # The address in its normal form (core.emails.normal_address): what lookups compare.
+    Column("email_key", String(254), nullable=False, server_default=""),
     Column("author_website", String(500), nullable=True),
     Column("body_markdown", Text, nullable=False),
     Column("body_html", Text, nullable=False),
@@ -138,12 +140,15 @@ comments = Table(
     Column("moderated_at", UTCDateTime, nullable=True),
     Column("moderated_by", String(100), nullable=True),
     Column("pinned", Boolean, nullable=False, server_default="0"),  # shown first in its thread
+    # Held until its writer confirms the address (a site requiring verified addresses): not
+    # in the desk's queue yet; the confirmation publishes it or hands it to the desk.
+    Column("awaiting_address", Boolean, nullable=False, server_default="0"),
     Index("ix_comments_article_depth_number", "article_id", "depth", "number"),
     Index("ix_comments_root", "root_id"),
     Index("ix_comments_parent", "parent_id"),
     Index("ix_comments_ip_created", "ip_hash", "created_at"),
     Index("ix_comments_ip_group_created", "ip_group_hash", "created_at"),
-    Index("ix_comments_email_created", "author_email", "created_at"),
+    Index("ix_comments_email_key_created", "email_key", "created_at"),
     Index("ix_comments_fingerprint_created", "fingerprint", "created_at"),
     Index("ix_comments_created", "created_at"),
     Index("ix_comments_status_created", "status", "created_at"),
@@ -181,6 +186,7 @@ refused = Table(
     Column("parent_id", Integer, nullable=True),
     Column("author_name", String(100), nullable=False),
     Column("author_email", String(254), nullable=False),
+    Column("email_key", String(254), nullable=False, server_default=""),
     Column("author_website", String(500), nullable=True),
     Column("body", Text, nullable=False),
     Column("ip_hash", String(64), nullable=True),
@@ -188,7 +194,7 @@ refused = Table(
     Column("moderation", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_refused_created", "created_at"),
-    Index("ix_refused_email", "author_email"),
+    Index("ix_refused_email_key", "email_key"),
 )
 
 
@@ -299,4 +305,38 @@ site_models = Table(
         sqlite_where=text("active = 1"),
         postgresql_where=text("active"),
     ),
+)
+
+# Messages to other systems (mail now), written in the transaction of the change that causes
+# them and delivered by the workers' senders (usecases/outbox.py): durable, leased, retried.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # The message's own id (a mail's Message-ID): the same on every try, so a receiver that
+    # got it twice can tell.
+    Column("message_id", String(200), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # "mail"; how `payload` is delivered
+    Column("recipient", String(254), nullable=False),
+    Column("payload", Text, nullable=False),  # JSON: what the deliverer builds the message from
+    Column("state", String(10), nullable=False),  # pending, sending, sent, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    # While sending: until when the claiming worker holds it, and that worker's claim.
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("claim", String(32), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Index("ix_outbox_state_next", "state", "next_attempt_at"),
+    Index("ix_outbox_recipient_created", "recipient", "created_at"),
+)
+
+# Addresses whose owner followed a confirmation link (by normal form); until then nothing but
+# the confirmation is mailed to one, and no trust is granted on it.
+verified_addresses = Table(
+    "verified_addresses",
+    metadata,
+    Column("address", String(254), primary_key=True),
+    Column("verified_at", UTCDateTime, nullable=False),
 )

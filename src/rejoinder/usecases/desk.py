@@ -15,6 +15,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from rejoinder.core import discussion as rules
+from rejoinder.core.emails import normal_address
 from rejoinder.core.errors import Conflict, Invalid, NotFound
 from rejoinder.core.models import (
     QUEUE_TABS,
@@ -39,6 +40,7 @@ from rejoinder.store import audit as audit_store
 from rejoinder.store import comments as comment_store
 from rejoinder.store import desk as desk_store
 from rejoinder.store import moderation as moderation_store
+from rejoinder.store import verification as verification_store
 from rejoinder.store.database import Database
 from rejoinder.store.desk import DeskItem, Parent
 from rejoinder.usecases.discussion import close_after_days_in
@@ -83,6 +85,7 @@ class Shown:
     parent: Parent | None
     history: dict[str, int] | None
     model_version: int | None = None  # the site's model version that scored it; None: shipped
+    verified: bool = False  # its address was confirmed by mail (by its normal form)
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,12 @@ def highlight(text: str, spans: list[dict[str, Any]]) -> tuple[Markup, tuple[str
     return Markup("".join(parts)), tuple(text[s:e] for s, e in merged)
 
 
-def _shown(item: DeskItem, parents: dict[int, Parent], history: dict[str, dict[str, int]]) -> Shown:
+def _shown(
+    item: DeskItem,
+    parents: dict[int, Parent],
+    history: dict[str, dict[str, int]],
+    verified: set[str],
+) -> Shown:
     decision = item.moderation
     raw_reasons = [r for r in decision.get("reasons", []) if isinstance(r, dict)]
     spans = [s for r in raw_reasons for s in r.get("spans", []) or []]
@@ -163,10 +171,11 @@ def _shown(item: DeskItem, parents: dict[int, Parent], history: dict[str, dict[s
         ),
         verdict=str(decision.get("verdict", "")),
         parent=parents.get(item.parent_id) if item.parent_id else None,
-        history=history.get(item.author_email.lower()) if item.author_email else None,
+        history=history.get(normal_address(item.author_email)) if item.author_email else None,
         model_version=version
         if isinstance(version := decision.get("model_version"), int)
         else None,
+        verified=bool(item.author_email) and normal_address(item.author_email) in verified,
     )
 
 
@@ -204,9 +213,10 @@ def read_queue(
         items = items[:limit]
         parents = desk_store.parents_of(conn, [i.parent_id for i in items if i.parent_id])
         history = desk_store.histories(conn, site_id, [i.author_email for i in items])
+        verified = verification_store.verified_among(conn, [i.author_email for i in items])
     return QueuePage(
         tab=tab,
-        items=[_shown(item, parents, history) for item in items],
+        items=[_shown(item, parents, history, verified) for item in items],
         counts=counts,
         next_cursor=items[-1].id if more and items else None,
         threshold=threshold,
@@ -609,8 +619,8 @@ def ban(
     with db.write() as conn:
         target = _target(conn, site_id, comment_id)
         value = {
-            "email": target.author_email.strip().lower(),
-            "email_domain": target.author_email.strip().lower().rpartition("@")[2],
+            "email": normal_address(target.author_email),
+            "email_domain": normal_address(target.author_email).rpartition("@")[2],
             "ip_group": target.ip_group_hash or "",
             "name": target.author_name.strip(),
         }[kind]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -35,6 +35,7 @@ from rejoinder.store import moderation as moderation_store
 from rejoinder.store import reports as report_store
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
+from rejoinder.usecases.mail import Mail
 from rejoinder.usecases.moderation import (
     Judgement,
     Moderator,
@@ -70,8 +71,12 @@ def post_comment(
     now: datetime,
     moderator: Moderator | None = None,
     screening: Screening = Screening(),
+    mail: Mail | None = None,
 ) -> Posted:
     """Validate, judge, then store the comment with its number and count, all or nothing.
+
+    Without `mail` (no SMTP host set) a request for reply notifications is ignored; with it,
+    the address is asked to confirm itself, in the same transaction as the comment.
 
     With a moderator, the pipeline runs before the write transaction (it reads history and
     scores the text: nothing to hold a lock for): a refusal is recorded and raised, a hold
@@ -83,6 +88,8 @@ def post_comment(
         with db.read() as conn:  # a closed discussion says so rather than judge the fields
             _open_article(conn, site_id, slug, now)
         raise
+    if mail is None and clean.notify_replies:
+        clean = replace(clean, notify_replies=False)
     body_html = render_comment(clean.body)  # rendered once, here, never on a read
     with db.read() as conn:
         article = _open_article(conn, site_id, slug, now)
@@ -117,6 +124,17 @@ def post_comment(
     with db.write() as conn:
         article = _open_article(conn, site_id, slug, now, lock=True)
         parent = _check_parent(conn, article, clean.parent_id)
+        # Unconfirmed where the site asks for a confirmed address: it waits, as held, for
+        # the link mailed to it; moderation's verdict applies once it is followed.
+        # Without mail (proven is None) nothing can be confirmed, and the rule is off.
+        awaiting = (
+            mail is not None
+            and screening.proven is not None
+            and not screening.vouches_for(clean.email)
+            and _requires_verified(conn, site_id)
+        )
+        if awaiting:
+            status = Status.HELD
         published = status is Status.PUBLISHED
         comment = comment_store.add_comment(
             conn,
@@ -135,16 +153,29 @@ def post_comment(
             ip_hash=screening.ip_hash or None,
             ip_group_hash=screening.ip_group_hash or None,
             fingerprint=judgement.fingerprint if judgement else None,
-            moderation=judgement.record() if judgement else None,
+            moderation=judgement.record() if judgement else _unjudged(status),
+            awaiting_address=awaiting,
         )
         if published:
             article_store.touch_article(conn, article.id, +1, now)
         if judgement is not None:
             _audit_verdict(conn, site_id, comment.id, judgement, now)
+        if mail is not None and (clean.notify_replies or awaiting):
+            mail.ask_confirmation(
+                conn,
+                address=clean.email,
+                name=clean.name,
+                site_id=site_id,
+                article_id=article.id,
+                now=now,
+                # A confirmed address on a browser without the proof: the link again.
+                again=awaiting,
+            )
     if moderator is not None:
         moderator.accepted(site_id, comment.id, screening, clean.email, now)
     count_comment("published" if published else "held")
-    events.fire(COMMENT_POSTED, comment=comment, article=article)
+    if not awaiting:  # nobody else may see it yet: announced when its address is confirmed
+        events.fire(COMMENT_POSTED, comment=comment, article=article)
     return Posted(comment=comment, article=article, judgement=judgement)
 
 
@@ -206,6 +237,22 @@ def close_after_days_in(conn: Connection, site_id: int) -> int | None:
         return read_policy_settings(stored).close_after_days
     except PolicyProblem:
         return None
+
+
+def _requires_verified(conn: Connection, site_id: int) -> bool:
+    """Whether the site asks for a confirmed address before a comment is published (False
+    when its stored policy cannot be read: the desk shows that problem)."""
+    stored = site_store.get_site_settings(conn, site_id).get("policy", {})
+    try:
+        return read_policy_settings(stored).require_verified
+    except PolicyProblem:
+        return False
+
+
+def _unjudged(status: Status) -> str | None:
+    """The record of a comment stored without the pipeline: none, except for one that waits
+    for its address (its confirmation needs the verdict it would have had)."""
+    return json.dumps({"verdict": Verdict.PUBLISH.value}) if status is Status.HELD else None
 
 
 def close_after_days(db: Database, site_id: int) -> int | None:

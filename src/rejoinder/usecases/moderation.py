@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from rejoinder.core.emails import normal_address
 from rejoinder.core.errors import Refused
 from rejoinder.core.messages import N_
 from rejoinder.core.models import Article, CleanComment
@@ -83,6 +84,13 @@ class Screening:
     via_form: bool = False
     form_issued_at: datetime | None = None
     honeypot: str = ""
+    # The verified addresses (normal forms) the writer's browser proves it confirmed; None
+    # where no address can be verified (no mail): then the address alone is believed.
+    proven: frozenset[str] | None = None
+
+    def vouches_for(self, email: str) -> bool:
+        """Whether the writer may be credited with the good record of `email`."""
+        return self.proven is None or normal_address(email) in self.proven
 
 
 @dataclass(frozen=True)
@@ -237,6 +245,10 @@ class Moderator:
             rules = policy or self._policy_from(stored)
             bans = moderation_store.list_bans(conn, site_id, now)
             history = moderation_store.get_history(conn, site_id, comment.email)
+            if not screening.vouches_for(comment.email):
+                # Anyone can type a regular's address: its good record counts only with the
+                # proof of a confirmed address; its bad record counts for anyone who types it.
+                history = replace(history, approved=0)
             recent = (
                 RecentActivity()
                 if edit

@@ -161,6 +161,13 @@ class PolicySettings(BaseModel):
     shortener_domains: list[str] | None = Field(
         None, description="Replaces the shipped list of link shorteners."
     )
+    require_verified: bool = Field(
+        _DEFAULT.require_verified,
+        strict=True,
+        description="A comment waits, shown only to its writer, until its address is "
+        "confirmed by the link mailed to it; then moderation's verdict applies. Needs mail "
+        "(an SMTP host); without it the setting does nothing.",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -39,6 +39,7 @@ from rejoinder.web.deps import (
 )
 from rejoinder.web.errors import API_ERRORS, ApiError, error_responses
 from rejoinder.web.i18n import Language
+from rejoinder.web.origins import VERIFIED_HEADER
 from rejoinder.web.params import CURSOR, SORTS, PathId, parse_cursor, parse_sort
 from rejoinder.web.readcache import ReadCache
 from rejoinder.web.schemas import (
@@ -217,6 +218,7 @@ async def screening_of(
         via_form=True,
         form_issued_at=issued,
         honeypot=payload.homepage,
+        proven=identity.proven(request, VERIFIED_HEADER) if rt.mail else None,
     )
 
 
@@ -253,6 +255,7 @@ async def post_json_comment(
         now=utcnow(),
         moderator=rt.moderator,
         screening=screening,
+        mail=rt.mail,
     )
 
 

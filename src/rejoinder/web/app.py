@@ -7,7 +7,7 @@ import logging
 import os
 import threading
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,20 @@ from rejoinder.core.articlefile import ARTICLE_BODY_MAX
 from rejoinder.live import make_hub
 from rejoinder.runtime import Runtime, open_runtime, phrasebook_shelf, utcnow
 from rejoinder.settings import Settings, load_settings
+from rejoinder.usecases.mail import MAIL, smtp_deliverer
 from rejoinder.usecases.moderation import purge_refused
-from rejoinder.web import api, api_docs, embed, feeds, health, live, pages, translations
+from rejoinder.usecases.outbox import Sender
+from rejoinder.web import (
+    api,
+    api_docs,
+    embed,
+    feeds,
+    health,
+    live,
+    pages,
+    translations,
+    verification,
+)
 from rejoinder.web.closing import ClosingRules
 from rejoinder.web.cookies import Identity
 from rejoinder.web.deps import LoginRequired
@@ -38,6 +50,7 @@ from rejoinder.web.desk.sites import router as sites_router
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.hardening import BodyLimit, SecurityHeaders, body_limits
 from rejoinder.web.i18n import load_languages, script_messages
+from rejoinder.web.mail import MailComposer
 from rejoinder.web.metrics import RequestMetrics
 from rejoinder.web.metrics import router as metrics_router
 from rejoinder.web.origins import EmbedCors
@@ -100,10 +113,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             )
             asyncio.get_running_loop().call_later(WARM_AFTER_SECONDS, warm.start)
         purging = asyncio.create_task(_purge_daily(rt))
+        sending = asyncio.create_task(sender.run()) if sender is not None else None
         await hub.start()
         yield
         await hub.close()
         purging.cancel()
+        if sending is not None:
+            # A delivery cut short stays claimed until its lease ends, then is tried again.
+            sending.cancel()
+            with suppress(asyncio.CancelledError):
+                await sending
         metrics.worker_exited(os.getpid())
         if runtime is None:
             rt.close()
@@ -123,7 +142,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # base URL, else the server's.
     render = Renderer(
         app.state.languages,
-        {"asset_version": __version__, "site_url": rt.site_url},
+        {
+            "asset_version": __version__,
+            "site_url": rt.site_url,
+            "mail_enabled": rt.mail is not None,
+        },
         app.state.script_messages,
     )
     app.state.runtime = rt
@@ -132,6 +155,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         return render(template, **{"site": rt.default_site, **ctx})
 
     app.state.render = render_page
+    sender = None
+    if rt.mail is not None:
+        compose = MailComposer(rt, render, app.state.languages)
+        sender = Sender(
+            rt.db,
+            {MAIL: smtp_deliverer(settings, compose)},
+            clock=utcnow,
+            attempts=settings.outbox_attempts,
+            lease_seconds=settings.outbox_lease_seconds,
+        )
     hub = make_hub(settings.redis_url, rt.secret_key)
     app.state.hub = hub
     live.LiveFeed(rt, hub, render_page, tuple(app.state.languages)).connect(rt.events)
@@ -165,6 +198,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         sites_router,
         health.router,
         metrics_router,
+        verification.router,
     ):
         _adopt_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -21,6 +21,9 @@ from starlette.responses import Response
 
 OWN_COOKIE = "rj_own"
 AUTHOR_COOKIE = "rj_author"
+VERIFIED_COOKIE = "rj_verified"
+_MAX_PROVEN = 5  # addresses one browser proves at once; the newest confirmed are kept
+_PROOF_SECONDS = 365 * 86400
 _MAX_OWNED = 40  # the newest comments a browser can still edit; older ones are past the window
 _AUTHOR_SECONDS = 365 * 86400
 
@@ -42,6 +45,7 @@ class Identity:
         self._form = URLSafeTimedSerializer(secret, salt="rejoinder.form")
         self._own = URLSafeTimedSerializer(secret, salt="rejoinder.own")
         self._edit = URLSafeTimedSerializer(secret, salt="rejoinder.edit")
+        self._proof = URLSafeTimedSerializer(secret, salt="rejoinder.verified")
         self._secret = secret
         self._window = window_seconds
         self._secure = secure
@@ -99,6 +103,46 @@ class Identity:
         except BadSignature:
             return frozenset()
         return frozenset((comment_id,)) if isinstance(comment_id, int) else frozenset()
+
+    def proof_token(self, addresses: list[str]) -> str:
+        """The signed list of the addresses (normal forms) a browser confirmed: the cookie's
+        value, and what the widget keeps and sends back in a header."""
+        return self._proof.dumps(addresses[-_MAX_PROVEN:])
+
+    def _proof_of(self, token: str | None) -> list[str]:
+        if not token:
+            return []
+        try:
+            addresses = self._proof.loads(token, max_age=_PROOF_SECONDS)
+        except BadSignature:
+            return []
+        if not isinstance(addresses, list):
+            return []
+        return [a for a in addresses if isinstance(a, str)]
+
+    def proven(self, request: Request, header: str | None = None) -> frozenset[str]:
+        """The addresses this browser proves it confirmed: from its cookie, and from the
+        widget's header (named by the caller); a bad proof proves nothing."""
+        found = self._proof_of(request.cookies.get(VERIFIED_COOKIE))
+        if header:
+            found += self._proof_of(request.headers.get(header))
+        return frozenset(found)
+
+    def proof_with(self, request: Request, address: str) -> str:
+        """The browser's proof (its cookie's) with a just-confirmed address added."""
+        kept = [a for a in self._proof_of(request.cookies.get(VERIFIED_COOKIE)) if a != address]
+        return self.proof_token([*kept, address])
+
+    def keep_proof(self, response: Response, token: str) -> None:
+        """Give the browser its proof as a cookie (the article pages send it back)."""
+        response.set_cookie(
+            VERIFIED_COOKIE,
+            token,
+            max_age=_PROOF_SECONDS,
+            httponly=True,
+            samesite="lax",
+            secure=self._secure,
+        )
 
     @cached_property
     def _author(self) -> Fernet:

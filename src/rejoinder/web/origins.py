@@ -19,6 +19,8 @@ from rejoinder.runtime import Runtime
 from rejoinder.web.errors import error_body
 
 EDIT_HEADER = "X-Rejoinder-Edit"  # the writer's edit token, kept by the widget, not a cookie
+# The signed proof of the addresses the writer confirmed, kept by the widget likewise.
+VERIFIED_HEADER = "X-Rejoinder-Verified"
 
 _SITE_PREFIX = "/embed/"
 _COUNTS = "/api/v1/counts"
@@ -107,7 +109,10 @@ async def _preflight(send: Send, origin: str | None) -> None:
     headers = [
         (b"access-control-allow-origin", origin.encode("latin-1")),
         (b"access-control-allow-methods", b"GET, POST, PATCH, DELETE"),
-        (b"access-control-allow-headers", f"Content-Type, {EDIT_HEADER}".encode()),
+        (
+            b"access-control-allow-headers",
+            f"Content-Type, {EDIT_HEADER}, {VERIFIED_HEADER}".encode(),
+        ),
         (b"access-control-max-age", b"600"),
         (b"vary", b"Origin"),
     ]

@@ -20,7 +20,7 @@ from rejoinder.core.models import Article, CommentInput, Site, Sort, ThreadPage
 from rejoinder.core.moderation.matching.phrasebook import patterns_ready, patterns_total
 from rejoinder.core.structured_data import discussion_markup
 from rejoinder.runtime import Runtime, utcnow
-from rejoinder.usecases import discussion, publishing
+from rejoinder.usecases import discussion, publishing, verification
 from rejoinder.usecases.moderation import Screening
 from rejoinder.web.addresses import address_hashes
 from rejoinder.web.closing import as_shown
@@ -184,8 +184,11 @@ async def _article_page(
         )
     owned = identity.owned(request)
     held = []
+    awaiting: frozenset[int] = frozenset()
     if owned:
         held = await run_in_threadpool(discussion.list_own_held, rt.db, thread.article.id, owned)
+    if held:
+        awaiting = await run_in_threadpool(verification.awaiting_among, rt.db, [c.id for c in held])
     response = _render(
         request,
         site,
@@ -202,6 +205,7 @@ async def _article_page(
         reply_to=reply_to,
         limits=rt.limits,
         held=held,
+        awaiting_address=awaiting,
         form_token=FORM_TOKEN.decode(),
         markup=thread.markup,
     )
@@ -317,6 +321,7 @@ async def post_comment_form(
             via_form=True,
             form_issued_at=identity.form_issued_at(_text(form_data, "issued")),
             honeypot=_text(form_data, HONEYPOT),
+            proven=identity.proven(request) if rt.mail else None,
         )
         try:
             posted = await run_in_threadpool(
@@ -330,6 +335,7 @@ async def post_comment_form(
                 now=utcnow(),
                 moderator=rt.moderator,
                 screening=screening,
+                mail=rt.mail,
             )
         except InvalidMany as error:
             errors = {e.field or "body": language.say(e.text) for e in error.errors}

@@ -51,7 +51,11 @@ class CommentIn(BaseModel):
         json_schema_extra={"maxLength": _LIMITS.website_max - len("https://")},
     )
     parent_id: int | None = Field(None, description="The comment this one replies to.")
-    notify_replies: bool = Field(False, description="Email me when someone replies.")
+    notify_replies: bool = Field(
+        False,
+        description="Email me when someone replies. Ignored when the server sends no mail "
+        "(no SMTP host set); otherwise the address is first sent a link to confirm it.",
+    )
     form_token: str | None = Field(
         None,
         description="The signed token of the form or widget this was written in. Without it "

@@ -272,3 +272,6 @@ class Policy:
     refuse_words: WordLists | None = None
     hold_words: WordLists | None = None
     shortener_domains: tuple[str, ...] | None = None
+    # A comment from an address its writer has not confirmed by mail waits, shown only to
+    # its writer, until the confirmation link is followed (only where mail is set up).
+    require_verified: bool = False

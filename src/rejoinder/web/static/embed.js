@@ -65,6 +65,19 @@
     try { localStorage.setItem(key, JSON.stringify(tokens)); } catch (e) { /* kept in memory */ }
   }
 
+  // The proof of the addresses this writer confirmed: the confirmation page sends the reader
+  // back with it in the fragment; it is kept like the edit tokens and sent with each post.
+  var proofKey = "rejoinder-verified:" + base;
+  function keepProof() {
+    var match = /(?:^#|&)rejoinder-verified=([^&]+)/.exec(location.hash);
+    if (!match) return;
+    try { localStorage.setItem(proofKey, decodeURIComponent(match[1])); } catch (e) { /* none kept */ }
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  function proof() {
+    try { return localStorage.getItem(proofKey) || ""; } catch (e) { return ""; }
+  }
+
   function request(method, path, body, headers) {
     var options = { method: method, credentials: "omit", headers: headers || {} };
     if (lang()) options.headers["Accept-Language"] = lang();  // messages in the widget's language
@@ -299,7 +312,7 @@
     var parent = get("parent_id");
     return {
       body: get("body"), name: get("name"), email: get("email"), website: get("website"),
-      notify_replies: form.elements.notify.checked, parent_id: parent ? +parent : null,
+      notify_replies: !!(form.elements.notify && form.elements.notify.checked), parent_id: parent ? +parent : null,
       form_token: get("issued"), homepage: get("homepage")
     };
   }
@@ -335,7 +348,9 @@
   function post(form, sent) {
     var button = form.querySelector("button[type=submit]");
     button.disabled = true;
-    request("POST", "/articles/" + slug + "/comments", sent).then(function (answer) {
+    var proven = proof();
+    request("POST", "/articles/" + slug + "/comments", sent,
+      proven ? { "X-Rejoinder-Verified": proven } : null).then(function (answer) {
       button.disabled = false;
       if (!answer.ok) return showError(form, answer.data.field || "body", answer.data.message || T.failed);
       var data = answer.data;
@@ -477,6 +492,7 @@
     host = document.getElementById("rejoinder-thread");
     if (!host || host.shadowRoot) return;
     loadTokens();
+    keepProof();
     root = host.attachShadow({ mode: "open" });
     var css = make("link", { rel: "stylesheet", href: base + "/embed.css" });
     var styled = new Promise(function (done) { css.onload = css.onerror = done; });

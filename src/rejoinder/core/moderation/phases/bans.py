@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rejoinder.core.emails import normal_address
 from rejoinder.core.moderation.matching.folding import skeleton
 from rejoinder.core.moderation.models import Action, Ban, BanKind, Policy, Signal, Submission
 from rejoinder.core.moderation.times import utc
@@ -34,8 +35,8 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
 
 
 def _matches(ban: Ban, sub: Submission) -> bool:
-    value = ban.value.strip().lower()
-    email = sub.email.strip().lower()
+    value = normal_address(ban.value)
+    email = normal_address(sub.email)
     if ban.kind is BanKind.EMAIL:
         return bool(value) and email == value
     if ban.kind is BanKind.EMAIL_DOMAIN:

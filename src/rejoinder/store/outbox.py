@@ -1,0 +1,167 @@
+"""The outbox's rows: added inside another write's transaction, claimed with a lease, then
+marked sent, put back for a later try, or failed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, and_, func, insert, or_, select, update
+
+from rejoinder.core.outbox import OutboxMessage
+from rejoinder.store.schema import outbox
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+STATES = (PENDING, SENDING, SENT, FAILED)
+
+
+def _row(values: RowMapping) -> OutboxMessage:
+    fields = dict(values)
+    fields["payload"] = json.loads(fields["payload"])
+    return OutboxMessage(**{name: fields[name] for name in OutboxMessage.__dataclass_fields__})
+
+
+def add(
+    conn: Connection,
+    *,
+    message_id: str,
+    kind: str,
+    recipient: str,
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> int:
+    """A pending message, due at once; it commits (or not) with the caller's transaction."""
+    result = conn.execute(
+        insert(outbox).values(
+            message_id=message_id,
+            kind=kind,
+            recipient=recipient,
+            payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
+            state=PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+    assert result.inserted_primary_key is not None
+    return int(result.inserted_primary_key[0])
+
+
+def _claimable(now: datetime) -> Any:
+    # Due and waiting, or held by a worker whose lease ran out (it died mid-send).
+    return or_(
+        and_(outbox.c.state == PENDING, outbox.c.next_attempt_at <= now),
+        and_(outbox.c.state == SENDING, outbox.c.lease_until < now),
+    )
+
+
+def due_ids(conn: Connection, now: datetime, limit: int) -> list[int]:
+    """Messages a sender could claim now, oldest due first."""
+    query = (
+        select(outbox.c.id)
+        .where(_claimable(now))
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(limit)
+    )
+    return [int(row) for row in conn.execute(query).scalars()]
+
+
+def claim(
+    conn: Connection, row_id: int, *, claim: str, now: datetime, lease_until: datetime
+) -> OutboxMessage | None:
+    """Take one message for sending, counting the attempt; None when another worker (or host)
+    took it first: the condition is checked by the UPDATE itself, so only one wins."""
+    taken = conn.execute(
+        update(outbox)
+        .where(outbox.c.id == row_id, _claimable(now))
+        .values(
+            state=SENDING,
+            claim=claim,
+            lease_until=lease_until,
+            attempts=outbox.c.attempts + 1,
+        )
+    )
+    if taken.rowcount != 1:
+        return None
+    found = conn.execute(select(outbox).where(outbox.c.id == row_id)).mappings().one()
+    return _row(found)
+
+
+def _held(row_id: int, claim: str) -> Any:
+    return and_(outbox.c.id == row_id, outbox.c.state == SENDING, outbox.c.claim == claim)
+
+
+def mark_sent(conn: Connection, row_id: int, *, claim: str, now: datetime) -> bool:
+    """The receiver took the message. False if the claim was lost meanwhile."""
+    done = conn.execute(
+        update(outbox)
+        .where(_held(row_id, claim))
+        .values(state=SENT, sent_at=now, lease_until=None, claim=None, last_error=None)
+    )
+    return done.rowcount == 1
+
+
+def mark_retry(
+    conn: Connection, row_id: int, *, claim: str, error: str, next_attempt_at: datetime
+) -> bool:
+    """Back to pending, due again at `next_attempt_at`, with why this try failed."""
+    done = conn.execute(
+        update(outbox)
+        .where(_held(row_id, claim))
+        .values(
+            state=PENDING,
+            next_attempt_at=next_attempt_at,
+            lease_until=None,
+            claim=None,
+            last_error=error,
+        )
+    )
+    return done.rowcount == 1
+
+
+def mark_failed(conn: Connection, row_id: int, *, claim: str, error: str) -> bool:
+    """No more tries: the message stays, failed, with its last error."""
+    done = conn.execute(
+        update(outbox)
+        .where(_held(row_id, claim))
+        .values(state=FAILED, lease_until=None, claim=None, last_error=error)
+    )
+    return done.rowcount == 1
+
+
+def sent_recently(
+    conn: Connection, *, kind: str, recipient: str, topic: str, since: datetime
+) -> bool:
+    """Whether a message of `kind` about `topic` (its payload's "topic") went or is going to
+    `recipient` since `since` and has not failed."""
+    query = select(outbox.c.payload).where(
+        outbox.c.kind == kind,
+        outbox.c.recipient == recipient,
+        outbox.c.created_at >= since,
+        outbox.c.state != FAILED,
+    )
+    return any(json.loads(text).get("topic") == topic for text in conn.execute(query).scalars())
+
+
+def get_message(conn: Connection, message_id: str) -> OutboxMessage | None:
+    found = conn.execute(select(outbox).where(outbox.c.message_id == message_id)).mappings()
+    row = found.one_or_none()
+    return _row(row) if row else None
+
+
+def count_by_state(conn: Connection) -> dict[str, int]:
+    """How many messages are in each state (every state named, 0 when none)."""
+    counts = dict.fromkeys(STATES, 0)
+    query = select(outbox.c.state, func.count()).group_by(outbox.c.state)
+    for state, number in conn.execute(query):
+        counts[str(state)] = int(number)
+    return counts
+
+
+def list_messages(conn: Connection, *, recipient: str | None = None) -> list[OutboxMessage]:
+    query = select(outbox).order_by(outbox.c.id)
+    if recipient is not None:
+        query = query.where(outbox.c.recipient == recipient)
+    return [_row(row) for row in conn.execute(query).mappings()]

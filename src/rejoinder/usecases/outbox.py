@@ -1,0 +1,149 @@
+"""The outbox's sender: each server worker runs one. It claims due messages with a lease
+(so two workers or hosts never deliver one message at once), hands each to the deliverer of
+its kind, then marks it sent, or due again after a growing, jittered pause, or failed after
+the last try. Posting only adds rows; it never waits for a delivery.
+
+A worker killed mid-delivery leaves its message claimed until the lease runs out; another
+sender then tries it again with the same message id, so a receiver that already took it can
+tell it is the same message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import suppress
+from datetime import datetime, timedelta
+
+from rejoinder.core.outbox import OutboxMessage, retry_delay
+from rejoinder.store import outbox as outbox_store
+from rejoinder.store.database import Database
+
+log = logging.getLogger("rejoinder.outbox")
+
+Deliver = Callable[[OutboxMessage], Awaitable[None]]
+Clock = Callable[[], datetime]
+
+BATCH = 20  # messages claimed per round
+POLL_SECONDS = 1.0  # how often an idle sender looks for due messages
+ERROR_MAX = 500  # characters of a failure kept with the message
+
+
+class Sender:
+    """Delivers the outbox's due messages, by kind, until stopped."""
+
+    def __init__(
+        self,
+        db: Database,
+        deliverers: Mapping[str, Deliver],
+        *,
+        clock: Clock,
+        attempts: int,
+        lease_seconds: float,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self._db = db
+        self._deliverers = dict(deliverers)
+        self._clock = clock
+        self._attempts = attempts
+        self._lease = timedelta(seconds=lease_seconds)
+        self._poll = poll_seconds
+        self._wake = asyncio.Event()
+        self._claim = secrets.token_hex(16)  # this sender's mark on the rows it holds
+
+    def wake(self) -> None:
+        """Look for due messages now rather than at the next poll (from the event loop)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver what is due, then wait for the next poll or a wake-up; until cancelled."""
+        while True:
+            try:
+                busy = await self.send_due()
+            except Exception:  # the database away for a moment: try again at the next poll
+                log.exception("the outbox sender could not read its messages")
+                busy = 0
+            if busy:
+                continue
+            self._wake.clear()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll)
+
+    async def send_due(self) -> int:
+        """Claim and deliver one batch of due messages; how many were claimed."""
+        ids = await asyncio.to_thread(self._due)
+        claimed = 0
+        for row_id in ids:
+            message = await asyncio.to_thread(self._take, row_id)
+            if message is None:
+                continue  # another sender took it
+            claimed += 1
+            await self._deliver(message)
+        return claimed
+
+    def _due(self) -> list[int]:
+        with self._db.read() as conn:
+            return outbox_store.due_ids(conn, self._clock(), BATCH)
+
+    def _take(self, row_id: int) -> OutboxMessage | None:
+        now = self._clock()
+        with self._db.write() as conn:
+            return outbox_store.claim(
+                conn, row_id, claim=self._claim, now=now, lease_until=now + self._lease
+            )
+
+    async def _deliver(self, message: OutboxMessage) -> None:
+        deliver = self._deliverers.get(message.kind)
+        try:
+            if deliver is None:
+                raise LookupError(f"no deliverer for messages of kind {message.kind!r}")
+            await asyncio.wait_for(deliver(message), self._lease.total_seconds() / 2)
+        except Exception as failure:  # (cancelled: the lease runs out, another sender tries)
+            await asyncio.to_thread(self._failed, message, _described(failure))
+            return
+        await asyncio.to_thread(self._sent, message)
+
+    def _sent(self, message: OutboxMessage) -> None:
+        with self._db.write() as conn:
+            outbox_store.mark_sent(conn, message.id, claim=self._claim, now=self._clock())
+
+    def _failed(self, message: OutboxMessage, error: str) -> None:
+        with self._db.write() as conn:
+            if message.attempts >= self._attempts:
+                outbox_store.mark_failed(conn, message.id, claim=self._claim, error=error)
+                # The error stays with the message, not in the log: a mail server's refusal
+                # may quote the recipient's address.
+                log.warning(
+                    "outbox message %s failed after %d tries", message.message_id, message.attempts
+                )
+                return
+            delay = retry_delay(message.attempts, random.random())
+            outbox_store.mark_retry(
+                conn,
+                message.id,
+                claim=self._claim,
+                error=error,
+                next_attempt_at=self._clock() + delay,
+            )
+
+
+def _described(failure: BaseException) -> str:
+    """A failure in a line, for the message's last error (a library's message, never the
+    settings it was given)."""
+    text = f"{type(failure).__name__}: {failure}".replace("\r", " ").replace("\n", " ")
+    return text[:ERROR_MAX]
+
+
+def outbox_counts(db: Database) -> dict[str, int]:
+    """Messages per state."""
+    with db.read() as conn:
+        return outbox_store.count_by_state(conn)
+
+
+def outbox_messages(db: Database, recipient: str | None = None) -> list[OutboxMessage]:
+    """Every message (to one normalised recipient, when named), oldest first."""
+    with db.read() as conn:
+        return outbox_store.list_messages(conn, recipient=recipient)
