@@ -15,6 +15,7 @@ Label values are bounded: routes are templates (`/articles/{slug}`), every unkno
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -67,11 +68,24 @@ CACHE_LOOKUPS = Counter(
     ["cache", "result"],
 )
 
+OUTBOX_DELIVERIES = Counter(
+    "rejoinder_outbox_deliveries",
+    "Outbox delivery attempts, by kind (mail) and result: sent, retry (tried again later) or "
+    "failed (given up after the last try).",
+    ["kind", "result"],
+)
+OUTBOX_MESSAGES = "rejoinder_outbox_messages"  # a gauge read from the database at each scrape
+
 Verdict = Literal["published", "held", "refused"]
+Delivery = Literal["sent", "retry", "failed"]
 
 
 def count_comment(verdict: Verdict) -> None:
     COMMENTS.labels(verdict=verdict).inc()
+
+
+def count_delivery(kind: str, result: Delivery) -> None:
+    OUTBOX_DELIVERIES.labels(kind=kind, result=result).inc()
 
 
 def status_class(status: int) -> str:
@@ -82,14 +96,29 @@ def method_label(method: str) -> str:
     return method if method in METHODS else "OTHER"
 
 
-def exposition() -> bytes:
+def exposition(outbox: Mapping[str, int] | None = None) -> bytes:
     """Every metric in the Prometheus text format: summed over the workers in multiprocess
-    mode, else this process's (with the default process and platform collectors)."""
+    mode, else this process's (with the default process and platform collectors); then the
+    outbox's messages per state, when given (read from the database, so the same on every
+    worker and not summed)."""
     if MULTIPROCESS:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return generate_latest(registry)
-    return generate_latest(REGISTRY)
+        text = generate_latest(registry)
+    else:
+        text = generate_latest(REGISTRY)
+    if outbox is None:
+        return text
+    depth = CollectorRegistry()
+    gauge = Gauge(
+        OUTBOX_MESSAGES,
+        "Messages in the outbox now, by state: pending, sending, sent or failed.",
+        ["state"],
+        registry=depth,
+    )
+    for state, number in sorted(outbox.items()):
+        gauge.labels(state=state).set(number)
+    return text + generate_latest(depth)
 
 
 def worker_exited(pid: int) -> None:

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import lxml.html
 import pytest
 
 from rejoinder.core.outbox import OutboxMessage
+from rejoinder.store import outbox as outbox_store
 from rejoinder.store.database import Database
+from rejoinder.usecases.health import OUTBOX_BEHIND, OutboxBehind, outbox_moving
 from rejoinder.usecases.outbox import outbox_messages
 from rejoinder.web.mail import header_text
 from tests import comment_payload, post
 from tests.conftest import App, Databases
+from tests.prometheus import Labels, samples, value
 from tests.smtp import PATIENCE, SmtpServer, body_text
 
 # A title and a name that try to add a Bcc header: raw CR/LF, and an RFC 2047 encoded word
@@ -178,3 +182,68 @@ def test_a_sender_address_with_a_line_break_is_refused_by_the_settings() -> None
 
     with pytest.raises(ValidationError, match="smtp_from"):
         Settings(smtp_from="a@example.org\r\nBcc: evil@attacker.example")
+
+
+def test_the_outbox_shows_in_the_metrics_and_in_readiness(mail_app: App, smtp: SmtpServer) -> None:
+    def scrape() -> dict[tuple[str, Labels], float]:
+        answer = mail_app.get("/metrics")
+        assert answer.status_code == 200, answer.text
+        return samples(answer.text)
+
+    before = scrape()
+    slug = mail_app.publish()["slug"]
+    with mail_app.client() as http:
+        for n in range(2):
+            post(http, slug, email=f"metered{n}@example.org", notify_replies=True)
+    _wait_outbox(
+        mail_app.db_url,
+        lambda rows: len(rows) == 2 and all(r.attempts >= 1 for r in rows),
+        "both messages tried while the mail server is down",
+    )
+    down = scrape()
+    retried = "rejoinder_outbox_deliveries_total"
+    assert (
+        value(down, retried, kind="mail", result="retry")
+        - value(before, retried, kind="mail", result="retry")
+        >= 2
+    )
+    assert (
+        value(down, "rejoinder_outbox_messages", state="pending")
+        + value(down, "rejoinder_outbox_messages", state="sending")
+        == 2
+    )
+    ready = mail_app.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"]["outbox"]["ok"] is True  # due, but not for long
+
+    smtp.start()
+    smtp.wait_for(2)
+    _wait_outbox(mail_app.db_url, lambda rows: all(r.state == "sent" for r in rows), "both sent")
+    up = scrape()
+    sent = value(up, retried, kind="mail", result="sent") - value(
+        before, retried, kind="mail", result="sent"
+    )
+    assert sent == 2
+    assert value(up, "rejoinder_outbox_messages", state="sent") == 2
+    assert b"metered0@example.org" not in mail_app.get("/metrics").content
+
+
+def test_a_message_due_for_too_long_makes_the_outbox_unready(databases: Databases) -> None:
+    db = Database(databases.new(), pool_size=1)
+    now = datetime.now(UTC)
+    try:
+        outbox_moving(db, lambda: now)  # empty: moving
+        with db.write() as conn:
+            outbox_store.add(
+                conn,
+                message_id="<stuck@test>",
+                kind="mail",
+                recipient="stuck@example.org",
+                payload={},
+                now=now - OUTBOX_BEHIND - timedelta(minutes=1),
+            )
+        with pytest.raises(OutboxBehind):
+            outbox_moving(db, lambda: now)
+        outbox_moving(db, lambda: now - timedelta(minutes=5))  # then it was not late yet
+    finally:
+        db.dispose()

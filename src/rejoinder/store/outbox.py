@@ -151,6 +151,14 @@ def get_message(conn: Connection, message_id: str) -> OutboxMessage | None:
     return _row(row) if row else None
 
 
+def oldest_due_at(conn: Connection, now: datetime) -> datetime | None:
+    """When the longest-waiting message that is due (pending and past its next attempt, or
+    sending past its lease) became due; None when nothing is due."""
+    query = select(func.min(outbox.c.next_attempt_at)).where(_claimable(now))
+    found: datetime | None = conn.execute(query).scalar_one_or_none()
+    return found
+
+
 def count_by_state(conn: Connection) -> dict[str, int]:
     """How many messages are in each state (every state named, 0 when none)."""
     counts = dict.fromkeys(STATES, 0)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 
 from rejoinder.settings import Settings
 from rejoinder.store import health as health_store
+from rejoinder.store import outbox as outbox_store
 from rejoinder.store.database import Database
 
 PROBE_TIMEOUT = 2.0  # seconds a backend has to answer before its check fails
@@ -40,13 +42,35 @@ class Outcome:
         return shown
 
 
-def readiness_checks(db: Database, settings: Settings) -> list[Check]:
-    """The database, always; Redis when one is configured."""
+#: A message due for longer than this means the senders are not keeping up (or not running).
+OUTBOX_BEHIND = timedelta(minutes=15)
+
+
+class OutboxBehind(Exception):
+    """A message has been due for longer than `OUTBOX_BEHIND`."""
+
+
+def outbox_moving(db: Database, now: Callable[[], datetime]) -> None:
+    """Raise when the outbox's longest-waiting due message has waited too long."""
+    at = now()
+    with db.read() as conn:
+        due_since = outbox_store.oldest_due_at(conn, at)
+    if due_since is not None and at - due_since > OUTBOX_BEHIND:
+        raise OutboxBehind
+
+
+def readiness_checks(
+    db: Database, settings: Settings, now: Callable[[], datetime] | None = None
+) -> list[Check]:
+    """The database, always; Redis when one is configured; the outbox when mail is (a
+    message due for more than `OUTBOX_BEHIND`)."""
     checks = [Check("database", partial(health_store.ping_database, db))]
     if settings.redis_url:
         checks.append(
             Check("redis", partial(health_store.ping_redis, settings.redis_url, PROBE_TIMEOUT))
         )
+    if settings.mail_enabled and now is not None:
+        checks.append(Check("outbox", partial(outbox_moving, db, now)))
     return checks
 
 

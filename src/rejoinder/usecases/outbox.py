@@ -19,6 +19,7 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 
 from rejoinder.core.outbox import OutboxMessage, retry_delay
+from rejoinder.metrics import count_delivery
 from rejoinder.store import outbox as outbox_store
 from rejoinder.store.database import Database
 
@@ -109,6 +110,7 @@ class Sender:
     def _sent(self, message: OutboxMessage) -> None:
         with self._db.write() as conn:
             outbox_store.mark_sent(conn, message.id, claim=self._claim, now=self._clock())
+        count_delivery(message.kind, "sent")
 
     def _failed(self, message: OutboxMessage, error: str) -> None:
         with self._db.write() as conn:
@@ -119,6 +121,7 @@ class Sender:
                 log.warning(
                     "outbox message %s failed after %d tries", message.message_id, message.attempts
                 )
+                count_delivery(message.kind, "failed")
                 return
             delay = retry_delay(message.attempts, random.random())
             outbox_store.mark_retry(
@@ -128,6 +131,7 @@ class Sender:
                 error=error,
                 next_attempt_at=self._clock() + delay,
             )
+        count_delivery(message.kind, "retry")
 
 
 def _described(failure: BaseException) -> str:

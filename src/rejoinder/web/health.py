@@ -15,6 +15,7 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from rejoinder.runtime import utcnow
 from rejoinder.usecases.health import PROBE_TIMEOUT, Check, Outcome, readiness_checks, run_check
 from rejoinder.web.deps import RuntimeDep
 
@@ -31,7 +32,9 @@ async def _run(check: Check) -> Outcome:
 
 @router.get("/readyz", include_in_schema=False)
 async def readyz(rt: RuntimeDep) -> Response:
-    outcomes = await asyncio.gather(*(_run(c) for c in readiness_checks(rt.db, rt.settings)))
+    outcomes = await asyncio.gather(
+        *(_run(c) for c in readiness_checks(rt.db, rt.settings, utcnow))
+    )
     failed = [o.name for o in outcomes if not o.ok]
     body: dict[str, object] = {
         "status": "unready" if failed else "ready",

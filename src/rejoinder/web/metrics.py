@@ -19,6 +19,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rejoinder import metrics
+from rejoinder.usecases.outbox import outbox_counts
 from rejoinder.web.addresses import client_host
 from rejoinder.web.errors import ApiError
 
@@ -108,5 +109,9 @@ def _may_read(request: Request) -> None:
 async def show_metrics(request: Request) -> Response:
     _may_read(request)
     # Reading every worker's files is file I/O: off the event loop.
-    body = await run_in_threadpool(metrics.exposition)
+    rt = request.app.state.runtime
+    counts = None
+    if rt.settings.mail_enabled:  # the outbox's depth, from the database
+        counts = await run_in_threadpool(outbox_counts, rt.db)
+    body = await run_in_threadpool(metrics.exposition, counts)
     return Response(body, media_type=metrics.CONTENT_TYPE, headers={"Cache-Control": "no-store"})
