@@ -303,7 +303,9 @@ class Grammar:
             # word of the same spelling would share
             if token not in self._triggers:
                 alternatives = self._rules[name]
-                self._triggers[token] = _union(self.triggers(a, (*seen, name)) for a in alternatives)
+                self._triggers[token] = _union(
+                    self.triggers(a, (*seen, name)) for a in alternatives
+                )
             return self._triggers[token]
         return None
 
