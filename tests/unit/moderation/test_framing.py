@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 from rejoinder.core.moderation.matching import framing, lexicon
-from rejoinder.core.moderation.models import Verdict
+from rejoinder.core.moderation.models import Action, ModelScore, Policy, Span, Threshold, Verdict
+from rejoinder.core.moderation.phases import model_scores
 from rejoinder.core.moderation.policy import decide
 from tests.unit.moderation.submissions import submission
 
@@ -54,3 +55,34 @@ def test_reported_and_denounced_words_hold_nothing(text: str) -> None:
 def test_a_report_or_a_verdict_alone_still_holds(text: str) -> None:
     decision = decide(submission(text=text, model_scores=None))
     assert decision.verdict is Verdict.HOLD, text
+
+
+REPORTED = "The flyer said immigrants are vermin, and that is hateful nonsense. They are not."
+
+
+def _model_signals(text: str, words: tuple[str, ...], score: float) -> list[str]:
+    spans = tuple(Span(text.index(w), text.index(w) + len(w), w) for w in words)
+    sub = submission(text=text, model_scores={"toxicity": ModelScore(score, spans)})
+    return [s.code for s in model_scores.check(sub, Policy())]
+
+
+def test_a_model_hold_for_the_quoted_attack_alone_is_dropped() -> None:
+    assert _model_signals(REPORTED, ("vermin", "immigrants"), 0.9) == []
+
+
+def test_a_model_hold_with_a_word_outside_the_frame_stays() -> None:
+    assert _model_signals(REPORTED, ("vermin", "They are not"), 0.9) == ["model_toxicity"]
+    assert _model_signals("Immigrants are vermin.", ("vermin",), 0.9) == ["model_toxicity"]
+
+
+def test_a_model_hold_without_spans_stays() -> None:
+    sub = submission(text=REPORTED, model_scores={"toxicity": ModelScore(0.9)})
+    assert [s.code for s in model_scores.check(sub, Policy())] == ["model_toxicity"]
+
+
+def test_a_model_refusal_stands_inside_a_frame() -> None:
+    policy = Policy(thresholds={"toxicity": Threshold(hold=0.5, refuse=0.8)})
+    text = REPORTED
+    span = Span(text.index("vermin"), text.index("vermin") + 6, "vermin")
+    sub = submission(text=text, model_scores={"toxicity": ModelScore(0.9, (span,))})
+    assert [s.action for s in model_scores.check(sub, policy)] == [Action.REFUSE]

@@ -32,19 +32,24 @@ def _grammar() -> Grammar:
 
 @lru_cache(maxsize=64)  # the phases ask for the same text in turn
 def frames(text: str) -> tuple[tuple[int, int], ...]:
-    """The ranges of ``text`` (original characters) of the sentences that report and
-    denounce someone else's words."""
+    """The ranges of ``text`` (original characters) that report and denounce someone
+    else's words: from the start of such a sentence to the end of its denunciation, or to
+    the end of the sentence when the denunciation comes first ("I reported the comment
+    that said ..."), so that what follows a verdict ("..., because they are worse") is
+    judged as it stands."""
     folded = fold(text)
-    grammar = _grammar()
-    said = sentences(folded, grammar.vocabulary)
+    said = sentences(folded, _grammar().vocabulary)
     found: list[tuple[int, int]] = []
     for n, sentence in enumerate(said):
-        if not sentence.keys or not _reports(sentence):
+        reported = _reports(sentence)
+        if reported is None:
             continue
-        if matcher.search(grammar.rule("denounce"), sentence) or (
-            n + 1 < len(said) and _after_semicolon(folded.text, sentence) and _opens(said[n + 1])
-        ):
-            span = folded.span(sentence.folded_starts[0], sentence.folded_ends[-1])
+        until = _denounced_until(sentence, reported)
+        if until is None and n + 1 < len(said) and _after_semicolon(folded.text, sentence):
+            if _opens(said[n + 1]):
+                until = len(sentence.keys)
+        if until is not None:
+            span = folded.span(sentence.folded_starts[0], sentence.folded_ends[until - 1])
             found.append((span.start, span.end))
     return tuple(found)
 
@@ -54,20 +59,36 @@ def inside(span: Span, ranges: tuple[tuple[int, int], ...]) -> bool:
     return any(a <= span.start and span.end <= b for a, b in ranges)
 
 
-def _reports(s: Sentence) -> bool:
-    """A report word whose speaker is not the writer: 'he said', 'calling'; not 'I say'."""
+def _reports(s: Sentence) -> int | None:
+    """The first report word whose speaker is not the writer ('he said', 'calling'; not
+    'I say'), as its word index."""
     writer = _grammar().rule("writer")
     for first, _, _, _ in matcher.finditer(_grammar().rule("report"), s):
-        if not any(
-            end == first for at in range(max(0, first - 3), first) for end in writer.ends(s, at)
-        ):
-            return True
-    return False
+        starts = range(max(0, first - 3), first)
+        if not any(end == first for at in starts for end in writer.ends(s, at)):
+            return first
+    return None
+
+
+def _denounced_until(s: Sentence, reported: int) -> int | None:
+    """Up to which word (an end index) the sentence's first unhedged denunciation covers
+    it: to the denunciation's end when that lies past the report word, to the sentence's
+    end when the denunciation comes before it ("I reported the comment that said ...");
+    None when there is none ('that is wrong, but ...', 'hateful, they say' are hedged)."""
+    for first, last, _, _ in _unhedged(s):
+        return last if last > reported else len(s.keys)
+    return None
 
 
 def _opens(s: Sentence) -> bool:
-    """A denunciation at the start of the sentence ('it is a lie, and ...')."""
-    return any(match[0] <= 1 for match in matcher.finditer(_grammar().rule("denounce"), s))
+    """An unhedged denunciation at the start of the sentence ('it is a lie, and ...')."""
+    return any(first <= 1 for first, _, _, _ in _unhedged(s))
+
+
+def _unhedged(s: Sentence) -> list[tuple[int, int, int, int]]:
+    hedge = _grammar().rule("hedge")
+    found = matcher.finditer(_grammar().rule("denounce"), s)
+    return [match for match in found if not hedge.ends(s, match[1])]
 
 
 def _after_semicolon(text: str, s: Sentence) -> bool:
