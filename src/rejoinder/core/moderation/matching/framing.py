@@ -45,9 +45,9 @@ def frames(text: str) -> tuple[tuple[int, int], ...]:
         if reported is None:
             continue
         until = _denounced_until(sentence, reported)
-        if until is None and n + 1 < len(said) and _after_semicolon(folded.text, sentence):
-            if _opens(said[n + 1]):
-                until = len(sentence.keys)
+        next_opens = n + 1 < len(said) and _after_semicolon(folded.text, sentence)
+        if until is None and next_opens and _opens(said[n + 1]):
+            until = len(sentence.keys)
         if until is not None:
             span = folded.span(sentence.folded_starts[0], sentence.folded_ends[until - 1])
             found.append((span.start, span.end))
@@ -75,9 +75,11 @@ def _denounced_until(s: Sentence, reported: int) -> int | None:
     it: to the denunciation's end when that lies past the report word, to the sentence's
     end when the denunciation comes before it ("I reported the comment that said ...");
     None when there is none ('that is wrong, but ...', 'hateful, they say' are hedged)."""
-    for first, last, _, _ in _unhedged(s):
-        return last if last > reported else len(s.keys)
-    return None
+    found = _unhedged(s)
+    if not found:
+        return None
+    last = found[0][1]
+    return last if last > reported else len(s.keys)
 
 
 def _opens(s: Sentence) -> bool:
