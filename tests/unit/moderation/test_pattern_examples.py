@@ -1,7 +1,8 @@
 """Every phrase pattern of the threats, insults and identity phrasebooks has an id and at
 least one example sentence, and each example is found by its own pattern run alone
 (``Phrasebook.ranges(folded, only=id)``: folding, the sentence split, the prefilters, the
-guards, the quotation checks and the merge as usual). The tests are parametrised by the
+guards, the quotation checks and the merge as usual), and each of its `not_examples` (near
+misses kept beside it) is found by no pattern of its book. The tests are parametrised by the
 pattern's id, so a failure names the pattern.
 
 The examples live next to their patterns in ``data/<book>.json``; they were written for
@@ -65,3 +66,23 @@ def test_each_example_is_found_by_its_own_pattern(
     assert all(isinstance(text, str) and text.strip() for text in examples)
     missed = [text for text in examples if not phrasebook(book).ranges(fold(text), only=pattern_id)]
     assert not missed, f"{pattern_id} ({entry['seq']}) does not find: {missed}"
+
+
+@pytest.mark.parametrize(
+    ("book", "pattern_id", "entry"),
+    [
+        pytest.param(book, pattern_id, entry, id=pattern_id)
+        for book, pattern_id, entry in ENTRIES
+        if entry.get("not_examples")
+    ],
+)
+def test_no_counter_example_is_found_by_its_book(
+    book: str, pattern_id: str, entry: dict[str, Any]
+) -> None:
+    """A pattern's ``not_examples`` are near misses written beside it (the same words aimed
+    at a thing, negated, or at people defined by what they do): neither the pattern nor any
+    other of its phrasebook finds them."""
+    near = entry["not_examples"]
+    assert all(isinstance(text, str) and text.strip() for text in near)
+    found = [text for text in near if phrasebook(book).find(fold(text))]
+    assert not found, f"{pattern_id} ({entry['seq']}): its book finds {found}"

@@ -299,10 +299,14 @@ class Grammar:
                 self._triggers[token] = _union(_rarest(p) for p in forms)
             return self._triggers[token]
         if name in self._rules and name not in seen:
-            if name not in self._triggers:
+            # cached under the token ("{deserve}"), never the bare name, which a literal
+            # word of the same spelling would share
+            if token not in self._triggers:
                 alternatives = self._rules[name]
-                self._triggers[name] = _union(self.triggers(a, (*seen, name)) for a in alternatives)
-            return self._triggers[name]
+                self._triggers[token] = _union(
+                    self.triggers(a, (*seen, name)) for a in alternatives
+                )
+            return self._triggers[token]
         return None
 
 

@@ -7,7 +7,8 @@ a group likened to vermin, disease or breeding animals ("they multiply like verm
 "Muslims ... they are a disease"), the conspiracy trope ("the Jews run the banks"), and
 telling a people to go back where it came from. What is said of a state, a government, an
 army or a party passes, as do negations ("not all Muslims are terrorists"), reported
-claims and myths named as such ("the myth that immigrants are criminals"), and quotations.
+claims and myths named as such ("the myth that immigrants are criminals"), quotations, and
+sentences that report such words to denounce them (framing.py).
 The grammar and its guards live in ``data/identity.json`` (see grammar.py and
 phrasebook.py), matched on the folded text like the other phrase phases.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from rejoinder.core.messages import Message
 from rejoinder.core.moderation.matching.folding import Folded, fold
+from rejoinder.core.moderation.matching.framing import frames, inside
 from rejoinder.core.moderation.matching.phrasebook import phrasebook
 from rejoinder.core.moderation.models import Action, Policy, Signal, Span, Submission
 from rejoinder.core.moderation.phrasing import quoted_words
@@ -28,7 +30,8 @@ CODE = "identity_attack"
 
 
 def check(sub: Submission, policy: Policy) -> list[Signal]:
-    spans = tuple(find_identity_attacks(fold(sub.text)))
+    denounced = frames(sub.text)
+    spans = tuple(s for s in find_identity_attacks(fold(sub.text)) if not inside(s, denounced))
     if not spans:
         return []
     message = Message(phrasebook("identity").message(CODE), {"words": quoted_words(spans)})

@@ -10,7 +10,8 @@ passes: "your argument is stupid", "that decision was idiotic", "the president i
 grammar.py and phrasebook.py), matched on the folded text like the word lists.
 
 A match that holds a word of the site's insult list is left to the words phase, so one
-insult is one reason. A match holds the comment; ``Policy.pattern_actions`` may say
+insult is one reason. A match in a sentence that reports someone else's words and denounces
+them (framing.py) is dropped. A match holds the comment; ``Policy.pattern_actions`` may say
 otherwise (``{"insult_phrase": "refuse"}``).
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 from rejoinder.core.messages import Message
 from rejoinder.core.moderation.matching import lexicon
 from rejoinder.core.moderation.matching.folding import Folded, find_phrases, fold
+from rejoinder.core.moderation.matching.framing import frames, inside
 from rejoinder.core.moderation.matching.phrasebook import phrasebook
 from rejoinder.core.moderation.models import Action, Policy, Signal, Span, Submission
 from rejoinder.core.moderation.phrasing import quoted_words
@@ -31,10 +33,12 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
     folded = fold(sub.text)
     lists = lexicon.word_lists("hold") if policy.hold_words is None else policy.hold_words
     listed = find_phrases(folded, tuple(lists.get("insult", ())))
+    denounced = frames(sub.text)
     spans = tuple(
-        folded.span(start, end)
+        span
         for _, start, end in phrasebook("insults").ranges(folded)
         if not any(a < end and start < b for a, b in listed)
+        and not inside(span := folded.span(start, end), denounced)
     )
     if not spans:
         return []

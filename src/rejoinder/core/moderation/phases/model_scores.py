@@ -4,7 +4,9 @@ The scores are computed before the pipeline runs (by ``rejoinder.classifier``) a
 in the submission, so this phase stays pure and cheap. A category at or above its hold
 threshold holds the comment; at or above its refuse threshold (if the site set one) it
 refuses. The spans the classifier gave for a category are passed through, so the message
-quotes the words that drove the score.
+quotes the words that drove the score. A hold (never a refusal) whose every span lies in a
+sentence that reports someone else's words and denounces them (framing.py) is dropped: the
+score is the quoted attack's.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable, Mapping
 
 from rejoinder.core.messages import N_, Message
 from rejoinder.core.moderation.categories import REASON_NAMES
+from rejoinder.core.moderation.matching.framing import frames, inside
 from rejoinder.core.moderation.models import Action, ModelScore, Policy, Signal, Span, Submission
 from rejoinder.core.moderation.phrasing import quoted_words
 
@@ -33,6 +36,8 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
         if result is None or result.score < threshold.hold:
             continue
         refuse = threshold.refuse is not None and result.score >= threshold.refuse
+        if not refuse and _only_reported(sub.text, result.spans):
+            continue
         name = REASON_NAMES.get(category) or Message(category.replace("_", " "))
         if result.spans:
             message = N_(
@@ -56,6 +61,16 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
             )
         )
     return signals
+
+
+def _only_reported(text: str, spans: tuple[Span, ...]) -> bool:
+    """Whether every word that drove the score lies in a sentence that reports someone
+    else's words and denounces them (framing.py): the model read the quoted attack, not
+    the writer's."""
+    if not spans:
+        return False
+    denounced = frames(text)
+    return bool(denounced) and all(inside(span, denounced) for span in spans)
 
 
 def scores_from(results: Mapping[str, object], text: str) -> dict[str, ModelScore]:

@@ -18,7 +18,9 @@ violence: a sentence that reports ("police said", "was charged with threatening"
 heard"), a negative subject before the match ("nobody should be shot", "what if someone
 ..."), a game or a vote around a verb that sport borrows ("we'll murder them on Saturday"),
 idioms ("shoot the messenger", "killing it", "I could kill for a coffee"), and quotations
-(the article's or someone else's words, not the writer's).
+(the article's or someone else's words, not the writer's). A sentence that reports someone
+else's words and denounces them ("I reported the comment that said ...") holds nothing
+(framing.py).
 
 A match holds the comment; ``Policy.pattern_actions`` may make a code refuse instead
 (``{"threat": "refuse", "wish_of_harm": "refuse", "harassment": "refuse"}``).
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 from rejoinder.core.messages import Message
 from rejoinder.core.moderation.matching.folding import Folded, fold
+from rejoinder.core.moderation.matching.framing import frames, inside
 from rejoinder.core.moderation.matching.phrasebook import phrasebook
 from rejoinder.core.moderation.models import Action, Policy, Signal, Span, Submission
 from rejoinder.core.moderation.phrasing import quoted_words
@@ -37,7 +40,8 @@ PHASE = "threats"
 
 def check(sub: Submission, policy: Policy) -> list[Signal]:
     book = phrasebook("threats")
-    found = find_threats(fold(sub.text))
+    denounced = frames(sub.text)
+    found = [(c, span) for c, span in find_threats(fold(sub.text)) if not inside(span, denounced)]
     signals = []
     for code in book.codes:
         spans = tuple(span for c, span in found if c == code)

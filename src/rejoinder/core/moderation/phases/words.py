@@ -5,7 +5,9 @@ covers leetspeak, spaced-out letters, lookalike letters, repeats and a plural, w
 whole-word matching keeps "class", "Scunthorpe" and "therapist" clean. Each signal quotes
 the writer's own words: adjacent matches are joined and an adjective before them is
 kept, so the message says 'it calls people "brain dead halfwits"', not "idiot detected".
-The name is checked against the refuse list too.
+The name is checked against the refuse list too. Held words that lie in a sentence that
+reports someone else's words and denounces them (framing.py) hold nothing; refused words
+still refuse.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from rejoinder.core.messages import N_, Message
 from rejoinder.core.moderation.matching import lexicon
 from rejoinder.core.moderation.matching.blends import find_blends
 from rejoinder.core.moderation.matching.folding import Folded, find_phrases, fold
+from rejoinder.core.moderation.matching.framing import frames, inside
 from rejoinder.core.moderation.matching.metaphors import adjective_before, find_metaphors
 from rejoinder.core.moderation.models import Action, Policy, Signal, Span, Submission, WordLists
 from rejoinder.core.moderation.phrasing import quoted_words
@@ -30,6 +33,7 @@ _DEFAULT_MESSAGE = {
 
 def check(sub: Submission, policy: Policy) -> list[Signal]:
     folded = fold(sub.text)
+    denounced = frames(sub.text)
     signals = []
     for kind, action, lists in (
         ("refuse", Action.REFUSE, policy.refuse_words),
@@ -37,6 +41,8 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
     ):
         for category, phrases in _lists(kind, lists).items():
             spans = _phrase_spans(folded, phrases)
+            if action is Action.HOLD:  # a refusal stands even when the words are reported
+                spans = [span for span in spans if not inside(span, denounced)]
             if spans:
                 template = lexicon.message(kind, category, _DEFAULT_MESSAGE[kind])
                 message = Message(template, {"words": quoted_words(spans)})
@@ -48,7 +54,8 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
         template = str(lexicon.load("blends")["message"])
         message = Message(template, {"group": group, "words": quoted_words(twisted)})
         signals.append(Signal.said(PHASE, "blend", message, Action.HOLD, spans=twisted))
-    if metaphors := find_metaphors(folded):
+    metaphors = [span for span in find_metaphors(folded) if not inside(span, denounced)]
+    if metaphors:
         template = str(lexicon.load("metaphors")["message"])
         message = Message(template, {"words": quoted_words(metaphors)})
         signals.append(
