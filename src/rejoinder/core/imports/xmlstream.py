@@ -50,9 +50,9 @@ def _line(error: ParseError) -> int | None:
     return position[0] if position else None
 
 
-def _explain(error: ParseError) -> str:
+def _explain(error: ParseError, at_end: bool) -> str:
     message = str(error).split(": line ")[0]
-    if message.startswith("no element found") or message.startswith("unclosed token"):
+    if at_end:
         return f"the file ends early, inside an element (truncated?): {message}"
     if message.startswith("not well-formed (invalid token)"):
         return (
@@ -68,10 +68,12 @@ def feed(chunks: Iterable[bytes], handler: Handler) -> Iterable[None]:
     target = _Target(handler)
     parser = DefusedXMLParser(target=target, forbid_dtd=False)
     target.parser = parser.parser
+    at_end = False
     try:
         for chunk in chunks:
             parser.feed(chunk)
             yield None
+        at_end = True
         parser.close()
         yield None
     except EntitiesForbidden as error:
@@ -89,4 +91,4 @@ def feed(chunks: Iterable[bytes], handler: Handler) -> Iterable[None]:
     except DefusedXmlException as error:
         raise ImportFileError(f"refused: {error}", target.parser.CurrentLineNumber) from None
     except ParseError as error:
-        raise ImportFileError(_explain(error), _line(error)) from None
+        raise ImportFileError(_explain(error, at_end), _line(error)) from None
