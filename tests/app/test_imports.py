@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from rejoinder.core.embed import page_ref, page_slug
 from rejoinder.store.database import Database
-from rejoinder.store.schema import articles, comments
+from rejoinder.store.schema import articles, audit_log, comments
+from tests import MODERATION_ON
 from tests.conftest import App, Ran, cli, rejoinder
 
 EMAILS = ("ann@example.com", "bob@example.net", "cy@example.org", "guest@example.com")
@@ -716,3 +717,54 @@ def test_a_bad_rewrite_and_a_missing_file_are_clear(db_url: str, tmp_path: Path)
     assert ran.returncode == 1 and "No such file" in ran.stderr
     ran = run_import(db_url, "disqus", str(file), check=False)
     assert ran.returncode == 1 and "not a Disqus export" in ran.stderr
+
+
+def test_moderate_holds_what_the_pipeline_would_not_publish(db_url: str, tmp_path: Path) -> None:
+    thread = {
+        "thread": {"page_id": "judged", "title": "Judged"},
+        "comments": [
+            {
+                "id": "m1",
+                "author": {"name": "Kind"},
+                "created_at": "2022-01-01T10:00:00Z",
+                "body": "Thanks for the careful piece, I learnt a lot.",
+            },
+            {
+                "id": "m2",
+                "author": {"name": "Rude"},
+                "created_at": "2022-01-01T11:00:00Z",
+                "body": "Only brain dead halfwits would write this.",
+            },
+        ],
+    }
+    file = write(tmp_path, "judged.jsonl", generic(thread))
+    ran = cli("import", "json", str(file), "--moderate", db_url=db_url, env=MODERATION_ON)
+    assert "Imported 1 threads, 2 comments; 1 held by moderation" in ran.stdout
+    rows = {row["author_name"]: row for row in stored(db_url)}
+    assert rows["Kind"]["status"] == "published" and rows["Kind"]["number"] == 1
+    assert rows["Rude"]["status"] == "held" and rows["Rude"]["moderation"]
+    db = Database(db_url)
+    try:
+        with db.read() as conn:
+            verdicts = conn.execute(
+                select(audit_log.c.comment_id, audit_log.c.after).where(
+                    audit_log.c.action == "verdict"
+                )
+            ).all()
+    finally:
+        db.dispose()
+    assert sorted(verdicts) == [(rows["Kind"]["id"], "publish"), (rows["Rude"]["id"], "hold")]
+
+
+def test_without_a_terminal_progress_comes_as_plain_lines(db_url: str, tmp_path: Path) -> None:
+    threads = [
+        {
+            "thread": {"page_id": f"page-{n}"},
+            "comments": [{"id": f"c{n}", "created_at": "2022-01-01T10:00:00Z", "body": "Hi"}],
+        }
+        for n in range(100)
+    ]
+    ran = run_import(db_url, "json", str(write(tmp_path, "many.jsonl", generic(*threads))))
+    assert "... 100 threads, 100 comments (" in ran.stderr
+    assert "\x1b[" not in ran.stderr  # no bar drawn, no terminal codes
+    assert "Imported 100 threads, 100 comments" in ran.stdout

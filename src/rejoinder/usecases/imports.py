@@ -29,6 +29,7 @@ from rejoinder.store import comments as comment_store
 from rejoinder.store import imports as import_store
 from rejoinder.store.database import Database
 from rejoinder.usecases.moderation import Judgement, Moderator
+from rejoinder.usecases.publishing import audit_import_verdict
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -154,7 +155,7 @@ def import_thread(
                 continue
             parent = stored.get(planned.parent_id) if planned.parent_id else None
             judgement = judgements.get(source_id)
-            comment = _store_one(conn, article, parent, planned, judgement)
+            comment = _store_one(conn, article, parent, planned, judgement, now)
             if judgement is not None and comment.status is Status.HELD:
                 summary.held_by_moderation += judgement.decision.verdict is not Verdict.PUBLISH
             import_store.record_imported(conn, site_id, options.source, source_id, comment.id)
@@ -189,6 +190,7 @@ def _store_one(
     parent: Comment | None,
     planned: PlannedComment,
     judgement: Judgement | None,
+    now: datetime,
 ) -> Comment:
     source = planned.source
     status = planned.status
@@ -206,7 +208,7 @@ def _store_one(
         email = clean_line(source.email)[:254]
         website = _website(source.website)
         text, html = _body(planned)
-    return comment_store.add_comment(
+    comment = comment_store.add_comment(
         conn,
         article_id=article.id,
         parent=parent,
@@ -222,3 +224,7 @@ def _store_one(
         fingerprint=judgement.fingerprint if judgement else None,
         moderation=judgement.record() if judgement else None,
     )
+    if judgement is not None:  # audited as a posted comment's verdict is
+        outcome = Verdict.HOLD if status is Status.HELD else Verdict.PUBLISH
+        audit_import_verdict(conn, article.site_id, comment, judgement, outcome, now)
+    return comment
