@@ -768,3 +768,26 @@ def test_without_a_terminal_progress_comes_as_plain_lines(db_url: str, tmp_path:
     assert "... 100 threads, 100 comments (" in ran.stderr
     assert "\x1b[" not in ran.stderr  # no bar drawn, no terminal codes
     assert "Imported 100 threads, 100 comments" in ran.stdout
+
+
+def test_comments_join_the_discussion_the_widget_already_has(served: App, tmp_path: Path) -> None:
+    made = cli(
+        "discussion", "add", "essay-1", "--title", "Made by the widget", db_url=served.db_url
+    )
+    assert made.returncode == 0
+    file = write(tmp_path, "comments.jsonl", generic(JSON_THREAD_1))
+    run_import(served.db_url, "json", str(file))
+    assert summary_of(served) == [("Made by the widget", 4)]
+    slug = page_slug(page_ref("essay-1", "Made by the widget", None))
+    thread = served.get(f"/api/v1/articles/{slug}/comments").json()
+    assert [c["author"]["name"] for c in thread["comments"]] == ["Ann"]
+    counts = served.get("/api/v1/counts", params={"page_id": "essay-1"}).json()
+    assert counts["pages"] == {"essay-1": 2}  # Ann and Bob's reply are shown and counted
+
+
+def test_a_broken_disqus_file_imports_nothing(db_url: str, tmp_path: Path) -> None:
+    cut = DISQUS[: DISQUS.index('<post dsq:id="3004"')]
+    ran = run_import(db_url, "disqus", str(write(tmp_path, "cut.xml", cut)), check=False)
+    assert ran.returncode == 1
+    assert "ends early" in ran.stderr and "line " in ran.stderr
+    assert stored(db_url) == []

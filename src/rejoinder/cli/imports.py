@@ -37,9 +37,10 @@ class _Progress:
         self.bar: object = None
         self.task: object = None
         if sys.stderr.isatty():
+            from rich.console import Console
             from rich.progress import Progress
 
-            self.bar = Progress(transient=True)
+            self.bar = Progress(console=Console(stderr=True), transient=True)
             self.bar.start()
             self.task = self.bar.add_task("Importing", total=total)
 

@@ -45,10 +45,16 @@ def lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
 
 def _text(data: dict[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
     value = data.get(key)
-    if value is None:
+    if value is None or (required and value == ""):
         if required:
             raise ValueError(f"{where}: {key!r} is required")
         return None
+    if (
+        key in ("id", "parent", "page_id")
+        and isinstance(value, int)
+        and not isinstance(value, bool)
+    ):
+        return str(value)  # ids written as numbers are read as their digits
     if not isinstance(value, str):
         raise ValueError(f"{where}: {key!r} must be a string")
     return value

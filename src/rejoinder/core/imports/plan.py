@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from rejoinder.core.imports.records import Kind, Problem, SourceComment, SourceStatus, ThreadBatch
 from rejoinder.core.models import Status
 
+SOURCE_ID_MAX = 200  # the column's length
 _STATUS = {
     SourceStatus.APPROVED: Status.PUBLISHED,
     SourceStatus.PENDING: Status.HELD,
@@ -57,6 +58,15 @@ def plan_thread(batch: ThreadBatch, *, with_pingbacks: bool = False) -> ThreadPl
     position: dict[str, int] = {}
     kept: set[str] = set()
     for index, comment in enumerate(batch.comments):
+        if not comment.source_id or len(comment.source_id) > SOURCE_ID_MAX:
+            plan.skipped["bad id"] += 1
+            plan.warnings.append(
+                Problem(
+                    f"a comment's id is empty or longer than {SOURCE_ID_MAX} characters; skipped",
+                    comment.line,
+                )
+            )
+            continue
         if comment.source_id in by_id:
             plan.skipped["duplicate id"] += 1
             plan.warnings.append(Problem(f"{_where(comment)} repeats an id; skipped", comment.line))
@@ -78,6 +88,7 @@ def plan_thread(batch: ThreadBatch, *, with_pingbacks: bool = False) -> ThreadPl
         comment = by_id[source_id]
         parents[source_id] = _kept_ancestor(comment, by_id, kept, plan)
 
+    _break_loops(parents, by_id, position, plan)
     children: Counter[str | None] = Counter(parents.values())
     order = _parents_first(kept, parents, by_id, position)
     for source_id in reversed(order):  # children before parents
@@ -131,6 +142,37 @@ def _kept_ancestor(
     return None
 
 
+def _break_loops(
+    parents: dict[str, str | None],
+    by_id: dict[str, SourceComment],
+    position: dict[str, int],
+    plan: ThreadPlan,
+) -> None:
+    """Replies that answer each other in a ring: the first of the ring in the file goes to
+    top level, so every comment has a way up."""
+    done: set[str] = set()
+    for start in sorted(parents, key=position.__getitem__):
+        path: list[str] = []
+        on_path: set[str] = set()
+        current: str | None = start
+        while current is not None and current not in done:
+            if current in on_path:
+                ring = path[path.index(current) :]
+                first = min(ring, key=position.__getitem__)
+                parents[first] = None
+                plan.warnings.append(
+                    Problem(
+                        f"{_where(by_id[first])} is in a loop of replies; imported at top level",
+                        by_id[first].line,
+                    )
+                )
+                break
+            path.append(current)
+            on_path.add(current)
+            current = parents[current]
+        done.update(path)
+
+
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
@@ -140,19 +182,23 @@ def _parents_first(
     by_id: dict[str, SourceComment],
     position: dict[str, int],
 ) -> list[str]:
-    """By date then file order, each comment after its parent."""
+    """By date then file order, each comment after its parent: a reply dated before its
+    parent (clocks differ) waits for it, so every other comment keeps its place."""
     ranked = sorted(kept, key=lambda i: (by_id[i].created_at or _EARLIEST, position[i]))
     order: list[str] = []
     done: set[str] = set()
+    waiting: dict[str, list[str]] = {}
     for source_id in ranked:
-        chain: list[str] = []
-        current: str | None = source_id
-        while current is not None and current not in done:
-            chain.append(current)
-            current = parents[current]
-        for item in reversed(chain):
-            done.add(item)
-            order.append(item)
+        parent = parents[source_id]
+        if parent is not None and parent not in done:
+            waiting.setdefault(parent, []).append(source_id)
+            continue
+        ready = [source_id]
+        while ready:
+            current = ready.pop(0)
+            done.add(current)
+            order.append(current)
+            ready[:0] = waiting.pop(current, [])
     return order
 
 
