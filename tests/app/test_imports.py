@@ -791,3 +791,11 @@ def test_a_broken_disqus_file_imports_nothing(db_url: str, tmp_path: Path) -> No
     assert ran.returncode == 1
     assert "ends early" in ran.stderr and "line " in ran.stderr
     assert stored(db_url) == []
+
+
+def test_two_blogs_with_the_same_comment_ids_both_come_in(served: App, tmp_path: Path) -> None:
+    run_import(served.db_url, "wordpress", str(write(tmp_path, "one.xml", WORDPRESS)))
+    other = WORDPRESS.replace("https://old.example.com/", "https://other.example.net/")
+    ran = run_import(served.db_url, "wordpress", str(write(tmp_path, "two.xml", other)))
+    assert "Imported 2 threads, 7 comments" in ran.stdout
+    assert len(stored(served.db_url)) == 14

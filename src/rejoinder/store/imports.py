@@ -14,15 +14,15 @@ _CHUNK = 500  # ids per query: well under every backend's parameter limit
 
 
 def find_imported(
-    conn: Connection, site_id: int, source: str, source_ids: Collection[str]
+    conn: Connection, article_id: int, source: str, source_ids: Collection[str]
 ) -> dict[str, Comment]:
-    """The comments already imported from these source ids, by source id."""
+    """The comments of the discussion already imported from these source ids, by source id."""
     ids = list(source_ids)
     found: dict[int, str] = {}
     for start in range(0, len(ids), _CHUNK):
         rows = conn.execute(
             select(imported_comments.c.source_id, imported_comments.c.comment_id).where(
-                imported_comments.c.site_id == site_id,
+                imported_comments.c.article_id == article_id,
                 imported_comments.c.source == source,
                 imported_comments.c.source_id.in_(ids[start : start + _CHUNK]),
             )
@@ -38,10 +38,14 @@ def find_imported(
 
 
 def record_imported(
-    conn: Connection, site_id: int, source: str, source_id: str, comment_id: int
+    conn: Connection, comment: Comment, site_id: int, source: str, source_id: str
 ) -> None:
     conn.execute(
         insert(imported_comments).values(
-            site_id=site_id, source=source, source_id=source_id, comment_id=comment_id
+            article_id=comment.article_id,
+            source=source,
+            source_id=source_id,
+            site_id=site_id,
+            comment_id=comment.id,
         )
     )

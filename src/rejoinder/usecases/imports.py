@@ -119,8 +119,12 @@ def import_thread(
         return None
     with db.read() as conn:
         article = article_store.get_article_by_page(conn, site_id, ref.page_id)
-        known = import_store.find_imported(
-            conn, site_id, options.source, [p.source.source_id for p in plan.comments]
+        known = (
+            import_store.find_imported(
+                conn, article.id, options.source, [p.source.source_id for p in plan.comments]
+            )
+            if article is not None
+            else {}
         )
     new = [p for p in plan.comments if p.source.source_id not in known]
     summary.already += len(plan.comments) - len(new)
@@ -145,7 +149,7 @@ def import_thread(
     with db.write() as conn:
         article, made = article_store.add_page_article(conn, site_id, _draft(ref, now), now)
         stored = import_store.find_imported(
-            conn, site_id, options.source, [p.source.source_id for p in plan.comments]
+            conn, article.id, options.source, [p.source.source_id for p in plan.comments]
         )
         added = 0
         shown = 0
@@ -158,7 +162,7 @@ def import_thread(
             comment = _store_one(conn, article, parent, planned, judgement, now)
             if judgement is not None and comment.status is Status.HELD:
                 summary.held_by_moderation += judgement.decision.verdict is not Verdict.PUBLISH
-            import_store.record_imported(conn, site_id, options.source, source_id, comment.id)
+            import_store.record_imported(conn, comment, site_id, options.source, source_id)
             stored[source_id] = comment
             added += 1
             shown += comment.status is Status.PUBLISHED

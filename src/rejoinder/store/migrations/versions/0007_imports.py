@@ -1,6 +1,6 @@
-"""Comments brought in by `rejoinder import`, keyed by site, source format and the id the
-source gave them, so that importing a file again (or resuming a broken import) adds nothing
-twice.
+"""Comments brought in by `rejoinder import`, keyed by the discussion they went to, the
+source format and the id the source gave them, so that importing a file again (or resuming
+a broken import) adds nothing twice.
 
 Revision ID: 0007
 Revises: 0006
@@ -20,9 +20,10 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "imported_comments",
-        sa.Column("site_id", sa.Integer, sa.ForeignKey("sites.id"), primary_key=True),
+        sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id"), primary_key=True),
         sa.Column("source", sa.String(16), primary_key=True),
         sa.Column("source_id", sa.String(200), primary_key=True),
+        sa.Column("site_id", sa.Integer, sa.ForeignKey("sites.id"), nullable=False),
         sa.Column("comment_id", sa.Integer, sa.ForeignKey("comments.id"), nullable=False),
     )
     op.create_index("ix_imported_comments_comment", "imported_comments", ["comment_id"])
