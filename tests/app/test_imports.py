@@ -610,6 +610,7 @@ def test_a_truncated_file_imports_whole_threads_and_resumes(served: App, tmp_pat
     ran = run_import(served.db_url, "json", str(file), check=False)
     assert ran.returncode == 1
     assert "line 3" in ran.stderr and "truncated" in ran.stderr
+    assert "run the import again" in ran.stderr
     assert "Imported 1 threads, 4 comments" in ran.stdout
     assert [title for title, _ in summary_of(served)] == ["An essay"]
 

@@ -189,9 +189,10 @@ def import_comments(
         fail(f"{file}: {refused}")
     typer.echo(_summary(summary, dry_run))
     if broken is not None:
-        fail(
-            f"{file}: {broken}. The threads before it are imported whole; fix the file and"
-            " run the import again to bring in the rest."
-            if not dry_run and format is not Format.disqus
-            else f"{file}: {broken}"
+        resume = (
+            " The threads before it are imported whole; fix the file and run the import again"
+            " to bring in the rest."
+            if summary.threads and not dry_run
+            else ""
         )
+        fail(f"{file}: {broken}.{resume}")

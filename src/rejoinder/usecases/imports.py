@@ -110,7 +110,9 @@ def import_thread(
         ref = _ref(batch, options)
     except Invalid as error:
         line = f" (line {batch.thread.line})" if batch.thread.line else ""
-        warnings.append(Problem(f"thread {batch.thread.title!r}{line}: {error.message}; skipped"))
+        warnings.append(
+            Problem(f"thread {batch.thread.title!r}{line}: {error.message.rstrip('.')}; skipped")
+        )
         summary.skipped["thread without page id or URL"] += len(plan.comments)
         summary.warnings.extend(warnings)
         return None
