@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -67,3 +68,25 @@ def plain_excerpt(markdown: str, length: int = 200) -> str:
     """A short plain-text excerpt for feeds and previews."""
     text = " ".join(markdown.replace(">", " ").replace("*", "").replace("`", "").split())
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+_BLOCK = re.compile(r"<\s*(p|blockquote|pre|ul|ol|div|h[1-6])\b", re.IGNORECASE)
+
+
+def sanitise_comment_html(html: str) -> str:
+    """An imported comment's HTML as safe HTML, with the tags a comment may have. Text
+    without paragraph tags (as WordPress stores comments) gets its paragraphs from blank lines
+    and its line breaks from single newlines, as WordPress shows it."""
+    text = html.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if text and not _BLOCK.search(text):
+        paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+        text = "".join("<p>" + p.replace("\n", "<br>\n") + "</p>" for p in paragraphs)
+    return str(
+        nh3.clean(
+            text,
+            tags=_COMMENT_TAGS,
+            attributes=_ATTRIBUTES,
+            url_schemes=_SCHEMES,
+            link_rel="nofollow ugc noopener",
+        )
+    ).strip()

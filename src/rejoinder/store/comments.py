@@ -172,6 +172,14 @@ def get_comment(conn: Connection, comment_id: int) -> Comment | None:
     return _comment(row) if row else None
 
 
+def get_comments_by_ids(conn: Connection, comment_ids: Sequence[int]) -> list[Comment]:
+    """Several comments at once (at most a few hundred ids: the caller chunks)."""
+    if not comment_ids:
+        return []
+    rows = conn.execute(select(*_PRIVATE).where(comments.c.id.in_(list(comment_ids))))
+    return [_comment(row) for row in rows.mappings()]
+
+
 def get_public_comment(conn: Connection, comment_id: int) -> PublicComment | None:
     if not 0 < comment_id <= _MAX_ID:
         return None

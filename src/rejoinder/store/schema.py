@@ -340,3 +340,17 @@ verified_addresses = Table(
     Column("address", String(254), primary_key=True),
     Column("verified_at", UTCDateTime, nullable=False),
 )
+
+# Comments brought in by `rejoinder import`, by their id in the file's system within the
+# discussion they went to (two blogs' comment ids overlap; their pages do not): a second
+# import of the same file (or one resumed after a break) skips what is already here.
+imported_comments = Table(
+    "imported_comments",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id"), primary_key=True),
+    Column("source", String(16), primary_key=True),  # the format: wordpress, disqus, json
+    Column("source_id", String(200), primary_key=True),
+    Column("site_id", Integer, ForeignKey("sites.id"), nullable=False),
+    Column("comment_id", Integer, ForeignKey("comments.id"), nullable=False),
+    Index("ix_imported_comments_comment", "comment_id"),
+)

@@ -99,7 +99,9 @@ def import_page(
                     decision=json.loads(judgement.record()),
                     now=created,
                 )
-                _audit_import(conn, site_id, None, judgement, Verdict.REFUSE, now, refused_id)
+                audit_import_verdict(
+                    conn, site_id, None, judgement, Verdict.REFUSE, now, refused_id
+                )
                 stored.append(None)
                 continue
             status = Status.PUBLISHED
@@ -129,7 +131,7 @@ def import_page(
             )
             if judgement:
                 outcome = Verdict.HOLD if status is Status.HELD else Verdict.PUBLISH
-                _audit_import(conn, site_id, stored[-1], judgement, outcome, now)
+                audit_import_verdict(conn, site_id, stored[-1], judgement, outcome, now)
         article_store.touch_article(conn, article.id, published, now)
         article = article_store.get_article_by_id(conn, article.id)  # type: ignore[assignment]
     assert article is not None
@@ -137,7 +139,7 @@ def import_page(
     return article, [comment for comment in stored if comment is not None]
 
 
-def _audit_import(
+def audit_import_verdict(
     conn: Connection,
     site_id: int,
     comment: Comment | None,

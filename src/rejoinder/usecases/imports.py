@@ -1,0 +1,236 @@
+"""`rejoinder import`: threads read from another system's export stored as the discussions
+of the site's pages, one transaction per thread, so a thread is whole or absent and a
+broken import resumes where it stopped (comments already brought in are known by their
+source id and skipped).
+
+A thread's discussion is the one the embed widget finds for the page (by page id, else by
+URL), made here when the site has none.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from rejoinder.core.embed import PageRef, page_ref, page_slug
+from rejoinder.core.errors import Invalid
+from rejoinder.core.imports.plan import PlannedComment, plan_thread, rewrite_url
+from rejoinder.core.imports.records import Problem, ThreadBatch
+from rejoinder.core.models import Article, ArticleDraft, Comment, Status
+from rejoinder.core.moderation import Verdict
+from rejoinder.core.text import render_comment, sanitise_comment_html
+from rejoinder.core.validation import clean_line, clean_text
+from rejoinder.events import ARTICLE_PUBLISHED, Events
+from rejoinder.store import articles as article_store
+from rejoinder.store import comments as comment_store
+from rejoinder.store import imports as import_store
+from rejoinder.store.database import Database
+from rejoinder.usecases.moderation import Judgement, Moderator
+from rejoinder.usecases.publishing import audit_import_verdict
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+ANONYMOUS = "Anonymous"
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    source: str  # the format's name: wordpress, disqus, json
+    with_pingbacks: bool = False
+    rewrites: tuple[tuple[str, str], ...] = ()
+    dry_run: bool = False
+
+
+@dataclass(slots=True)
+class Summary:
+    """What an import did (or, dry, would do)."""
+
+    threads: int = 0
+    comments: int = 0
+    already: int = 0
+    held_by_moderation: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadOutcome:
+    title: str
+    slug: str | None
+    comments: int
+    already: int
+    warnings: tuple[Problem, ...]
+
+
+def _ref(batch: ThreadBatch, options: Options) -> PageRef:
+    thread = batch.thread
+    return page_ref(thread.page_id, thread.title, rewrite_url(thread.url, options.rewrites))
+
+
+def _website(value: str | None) -> str | None:
+    if not value:
+        return None
+    url = clean_line(value)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 500:
+        return None
+    return url
+
+
+def _body(planned: PlannedComment) -> tuple[str, str]:
+    """The stored text and its HTML: sanitised HTML both, for an HTML source."""
+    source = planned.source
+    if source.body_format == "html":
+        html = sanitise_comment_html(clean_text(source.body))
+        return html, html
+    text = clean_text(source.body).strip()
+    return text, render_comment(text) if text else ""
+
+
+def import_thread(
+    db: Database,
+    events: Events,
+    site_id: int,
+    batch: ThreadBatch,
+    options: Options,
+    summary: Summary,
+    now: datetime,
+    *,
+    moderator: Moderator | None = None,
+) -> ThreadOutcome | None:
+    """Store one thread (or, dry, count what would be stored); None when nothing of it is."""
+    plan = plan_thread(batch, with_pingbacks=options.with_pingbacks)
+    summary.skipped.update(plan.skipped)
+    warnings = list(plan.warnings)
+    try:
+        ref = _ref(batch, options)
+    except Invalid as error:
+        line = f" (line {batch.thread.line})" if batch.thread.line else ""
+        warnings.append(
+            Problem(f"thread {batch.thread.title!r}{line}: {error.message.rstrip('.')}; skipped")
+        )
+        summary.skipped["thread without page id or URL"] += len(plan.comments)
+        summary.warnings.extend(warnings)
+        return None
+    summary.warnings.extend(warnings)
+    if not plan.comments:
+        return None
+    with db.read() as conn:
+        article = article_store.get_article_by_page(conn, site_id, ref.page_id)
+        known = (
+            import_store.find_imported(
+                conn, article.id, options.source, [p.source.source_id for p in plan.comments]
+            )
+            if article is not None
+            else {}
+        )
+    new = [p for p in plan.comments if p.source.source_id not in known]
+    summary.already += len(plan.comments) - len(new)
+    if options.dry_run or not new:
+        summary.comments += len(new)
+        summary.threads += 1 if new else 0
+        slug = article.slug if article else page_slug(ref)
+        return ThreadOutcome(ref.title, slug, len(new), len(plan.comments) - len(new), ())
+    judgements: dict[str, Judgement] = {}
+    if moderator is not None:
+        for planned in new:
+            if planned.status is Status.PUBLISHED:
+                judgements[planned.source.source_id] = moderator.check(
+                    site_id=site_id,
+                    text=_body(planned)[0],
+                    name=planned.source.name,
+                    email=planned.source.email,
+                    website=planned.source.website or "",
+                    now=now,
+                )
+    made = False
+    with db.write() as conn:
+        article, made = article_store.add_page_article(conn, site_id, _draft(ref, now), now)
+        stored = import_store.find_imported(
+            conn, article.id, options.source, [p.source.source_id for p in plan.comments]
+        )
+        added = 0
+        shown = 0
+        for planned in plan.comments:
+            source_id = planned.source.source_id
+            if source_id in stored:
+                continue
+            parent = stored.get(planned.parent_id) if planned.parent_id else None
+            judgement = judgements.get(source_id)
+            comment = _store_one(conn, article, parent, planned, judgement, now)
+            if judgement is not None and comment.status is Status.HELD:
+                summary.held_by_moderation += judgement.decision.verdict is not Verdict.PUBLISH
+            import_store.record_imported(conn, comment, site_id, options.source, source_id)
+            stored[source_id] = comment
+            added += 1
+            shown += comment.status is Status.PUBLISHED
+        article_store.touch_article(conn, article.id, shown, now)
+    if made:
+        events.fire(ARTICLE_PUBLISHED, article=article)
+    summary.threads += 1
+    summary.comments += added
+    summary.already += len(new) - added
+    return ThreadOutcome(ref.title, article.slug, added, len(plan.comments) - added, ())
+
+
+def _draft(ref: PageRef, now: datetime) -> ArticleDraft:
+    return ArticleDraft(
+        slug=page_slug(ref),
+        title=ref.title,
+        dek="",
+        author="",
+        body_markdown="",
+        published_at=now,
+        page_id=ref.page_id,
+        page_url=ref.url,
+    )
+
+
+def _store_one(
+    conn: Connection,
+    article: Article,
+    parent: Comment | None,
+    planned: PlannedComment,
+    judgement: Judgement | None,
+    now: datetime,
+) -> Comment:
+    source = planned.source
+    status = planned.status
+    if status is Status.PUBLISHED and (
+        (judgement is not None and judgement.decision.verdict is not Verdict.PUBLISH)
+        or (parent is not None and parent.status in (Status.HELD, Status.REJECTED))
+    ):
+        status = Status.HELD
+    numbered = status in (Status.PUBLISHED, Status.DELETED)
+    number = comment_store.next_number(conn, article.id, parent.id if parent else None)
+    if status is Status.DELETED:  # a place holder: nothing of its writer is kept
+        name, email, website, text, html = "", "", None, "", ""
+    else:
+        name = clean_line(source.name)[:100] or ANONYMOUS
+        email = clean_line(source.email)[:254]
+        website = _website(source.website)
+        text, html = _body(planned)
+    comment = comment_store.add_comment(
+        conn,
+        article_id=article.id,
+        parent=parent,
+        number=number if numbered else 0,
+        name=name,
+        email=email,
+        website=website,
+        body_markdown=text,
+        body_html=html,
+        status=status,
+        created_at=source.created_at or article.published_at,
+        imported=True,
+        fingerprint=judgement.fingerprint if judgement else None,
+        moderation=judgement.record() if judgement else None,
+    )
+    if judgement is not None:  # audited as a posted comment's verdict is
+        outcome = Verdict.HOLD if status is Status.HELD else Verdict.PUBLISH
+        audit_import_verdict(conn, article.site_id, comment, judgement, outcome, now)
+    return comment
