@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from rejoinder.core.outbox import OutboxMessage, retry_delay
 from rejoinder.metrics import count_delivery
@@ -27,6 +28,8 @@ log = logging.getLogger("rejoinder.outbox")
 
 Deliver = Callable[[OutboxMessage], Awaitable[None]]
 Clock = Callable[[], datetime]
+
+T = TypeVar("T")
 
 BATCH = 20  # messages claimed per round
 POLL_SECONDS = 1.0  # how often an idle sender looks for due messages
@@ -54,6 +57,21 @@ class Sender:
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._claim = secrets.token_hex(16)  # this sender's mark on the rows it holds
+        self._writing: set[asyncio.Future[Any]] = set()
+
+    async def _db_call(self, work: Callable[..., T], *args: Any) -> T:
+        """Run `work` (a transaction) in a thread. A cancelled sender stops waiting for it,
+        but the thread goes on: `finish` waits for it, so that the runtime never closes the
+        database under a transaction (a connection left open, collected later)."""
+        future = asyncio.ensure_future(asyncio.to_thread(work, *args))
+        self._writing.add(future)
+        future.add_done_callback(self._writing.discard)
+        return await asyncio.shield(future)
+
+    async def finish(self) -> None:
+        """After the sender's task is cancelled: wait for the transactions it left running."""
+        if self._writing:
+            await asyncio.gather(*self._writing, return_exceptions=True)
 
     def wake(self) -> None:
         """Look for due messages now rather than at the next poll (from the event loop)."""
@@ -75,10 +93,10 @@ class Sender:
 
     async def send_due(self) -> int:
         """Claim and deliver one batch of due messages; how many were claimed."""
-        ids = await asyncio.to_thread(self._due)
+        ids = await self._db_call(self._due)
         claimed = 0
         for row_id in ids:
-            message = await asyncio.to_thread(self._take, row_id)
+            message = await self._db_call(self._take, row_id)
             if message is None:
                 continue  # another sender took it
             claimed += 1
@@ -103,9 +121,9 @@ class Sender:
                 raise LookupError(f"no deliverer for messages of kind {message.kind!r}")
             await asyncio.wait_for(deliver(message), self._lease.total_seconds() / 2)
         except Exception as failure:  # (cancelled: the lease runs out, another sender tries)
-            await asyncio.to_thread(self._failed, message, _described(failure))
+            await self._db_call(self._failed, message, _described(failure))
             return
-        await asyncio.to_thread(self._sent, message)
+        await self._db_call(self._sent, message)
 
     def _sent(self, message: OutboxMessage) -> None:
         with self._db.write() as conn:

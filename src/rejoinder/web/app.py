@@ -118,11 +118,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         yield
         await hub.close()
         purging.cancel()
-        if sending is not None:
+        if sending is not None and sender is not None:
             # A delivery cut short stays claimed until its lease ends, then is tried again.
             sending.cancel()
             with suppress(asyncio.CancelledError):
                 await sending
+            await sender.finish()  # its last transaction, before the runtime closes
         metrics.worker_exited(os.getpid())
         if runtime is None:
             rt.close()
