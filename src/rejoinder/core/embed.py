@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from rejoinder.core.errors import Invalid
+from rejoinder.core.models import ArticleDraft
 from rejoinder.core.validation import clean_line, slugify
 
 PAGE_ID_MAX = 300  # the column's length
@@ -66,6 +68,20 @@ def page_slug(ref: PageRef) -> str:
     digest = hashlib.blake2b(ref.page_id.encode(), digest_size=5).hexdigest()
     words = slugify(ref.title)[:60].strip("-")
     return f"{words}-{digest}" if words != "article" else f"page-{digest}"
+
+
+def page_draft(ref: PageRef, now: datetime) -> ArticleDraft:
+    """The discussion of a page Rejoinder does not host, as an article with no text of its own."""
+    return ArticleDraft(
+        slug=page_slug(ref),
+        title=ref.title,
+        dek="",
+        author="",
+        body_markdown="",
+        published_at=now,
+        page_id=ref.page_id,
+        page_url=ref.url,
+    )
 
 
 def origin_of(value: str) -> str | None:

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from rejoinder.core.embed import PageRef, page_slug
+from rejoinder.core.embed import PageRef, page_draft
 from rejoinder.core.errors import Conflict, NotFound
-from rejoinder.core.models import Article, ArticleDraft
+from rejoinder.core.models import Article
 from rejoinder.events import ARTICLE_PUBLISHED, Events
 from rejoinder.store import articles as article_store
 from rejoinder.store import sites as site_store
@@ -30,19 +30,6 @@ def creates_on_load(settings: dict[str, Any]) -> bool:
     rather than only ahead of time through the API or the command line."""
     embed = settings.get(SETTINGS_KEY)
     return not (isinstance(embed, dict) and embed.get("create_on_load") is False)
-
-
-def _draft(ref: PageRef, now: datetime) -> ArticleDraft:
-    return ArticleDraft(
-        slug=page_slug(ref),
-        title=ref.title,
-        dek="",
-        author="",
-        body_markdown="",
-        published_at=now,
-        page_id=ref.page_id,
-        page_url=ref.url,
-    )
 
 
 def open_discussion(
@@ -67,7 +54,7 @@ def open_discussion(
     if not on_load:
         raise NotFound(AHEAD_ONLY)
     with db.write() as conn:
-        article, made = article_store.add_page_article(conn, site_id, _draft(ref, now), now)
+        article, made = article_store.add_page_article(conn, site_id, page_draft(ref, now), now)
     if made:
         events.fire(ARTICLE_PUBLISHED, article=article)
     return article
@@ -80,7 +67,7 @@ def add_discussion(
     with db.write() as conn:
         if article_store.get_article_by_page(conn, site_id, ref.page_id) is not None:
             raise Conflict(f"The page {ref.page_id!r} has a discussion already.")
-        article = article_store.add_article(conn, site_id, _draft(ref, now), "", now)
+        article = article_store.add_article(conn, site_id, page_draft(ref, now), "", now)
     events.fire(ARTICLE_PUBLISHED, article=article)
     return article
 

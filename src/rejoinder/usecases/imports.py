@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from rejoinder.core.embed import PageRef, page_ref, page_slug
+from rejoinder.core.embed import PageRef, page_draft, page_ref, page_slug
 from rejoinder.core.errors import Invalid
 from rejoinder.core.imports.plan import PlannedComment, plan_thread, rewrite_url
 from rejoinder.core.imports.records import Problem, ThreadBatch
-from rejoinder.core.models import Article, ArticleDraft, Comment, Status
+from rejoinder.core.models import Article, Comment, Status
 from rejoinder.core.moderation import Verdict
 from rejoinder.core.text import render_comment, sanitise_comment_html
 from rejoinder.core.validation import clean_line, clean_text
@@ -149,7 +149,7 @@ def import_thread(
                 )
     made = False
     with db.write() as conn:
-        article, made = article_store.add_page_article(conn, site_id, _draft(ref, now), now)
+        article, made = article_store.add_page_article(conn, site_id, page_draft(ref, now), now)
         stored = import_store.find_imported(
             conn, article.id, options.source, [p.source.source_id for p in plan.comments]
         )
@@ -175,19 +175,6 @@ def import_thread(
     summary.comments += added
     summary.already += len(new) - added
     return ThreadOutcome(ref.title, article.slug, added, len(plan.comments) - added, ())
-
-
-def _draft(ref: PageRef, now: datetime) -> ArticleDraft:
-    return ArticleDraft(
-        slug=page_slug(ref),
-        title=ref.title,
-        dek="",
-        author="",
-        body_markdown="",
-        published_at=now,
-        page_id=ref.page_id,
-        page_url=ref.url,
-    )
 
 
 def _store_one(
