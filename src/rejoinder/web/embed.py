@@ -206,12 +206,18 @@ async def thread(
 # Posting, editing and deleting from the widget.
 
 
-def _one(request: Request, comment: PublicComment, slug: str) -> str:
-    """A comment's list item as the thread shows it (or as its writer sees it held)."""
+def _written(request: Request, comment: PublicComment, article: Article) -> dict[str, Any]:
+    """What the widget shows of a comment its writer just posted or changed: the comment as
+    JSON, its list item as the thread shows it (or as its writer sees it held), the count."""
     render = request.app.state.render
     node = ThreadNode(comment=comment, level=min(comment.depth, 4))
     template = "embed/_held.html" if comment.status is Status.HELD else "embed/_one.html"
-    return str(render(template, lang=language_of(request).code, node=node, slug=slug))
+    html = render(template, lang=language_of(request).code, node=node, slug=article.slug)
+    return {
+        "comment": comment_json(node, article.slug),
+        "html": str(html),
+        "comment_count": article.comment_count,
+    }
 
 
 def _json(content: Any, status: int = 200) -> Response:
@@ -239,14 +245,8 @@ async def post(
     public = discussion.public_view(posted.comment)
     held = public.status is Status.HELD
     article = await run_in_threadpool(discussion.get_article_by_id, rt.db, posted.article.id)
-    node = ThreadNode(comment=public, level=min(public.depth, 4))
     return _json(
-        {
-            "comment": comment_json(node, slug),
-            "html": _one(request, public, slug),
-            "edit_token": identity.edit_token(public.id),
-            "comment_count": article.comment_count,
-        },
+        {**_written(request, public, article), "edit_token": identity.edit_token(public.id)},
         status=202 if held else 201,
     )
 
@@ -296,16 +296,8 @@ async def edit(
     )
     public = await run_in_threadpool(discussion.get_public_comment, rt.db, edited.id)
     article = await run_in_threadpool(discussion.get_article_by_id, rt.db, edited.article_id)
-    node = ThreadNode(comment=public, level=min(public.depth, 4))
     held = public.status is Status.HELD
-    return _json(
-        {
-            "comment": comment_json(node, article.slug),
-            "html": _one(request, public, article.slug),
-            "comment_count": article.comment_count,
-        },
-        status=202 if held else 200,
-    )
+    return _json(_written(request, public, article), status=202 if held else 200)
 
 
 @router.delete(
