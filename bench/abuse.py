@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import resource
-import signal
 import socket
 import statistics
 import subprocess
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from thread_read import stop_server
 
 GOALS = {"p99_ratio_at_most": 3.0, "reader_failures_at_most": 0, "rss_growth_mb_at_most": 50}
 TOKEN = "bench-token"
@@ -70,18 +70,8 @@ def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
                 return process, base
         except httpx.TransportError:
             time.sleep(0.1)
-    stop(process)
+    stop_server(process)
     raise RuntimeError("the server did not answer within 120 s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def rss_mb(pid: int) -> float:
@@ -282,7 +272,7 @@ def main() -> None:
             print(f"abused: {abused}")
             print(f"attackers: {attackers}")
         finally:
-            stop(process)
+            stop_server(process)
     ratio = abused["p99_ms"] / max(quiet["p99_ms"], 0.001)
     growth = abused["peak_rss_mb"] - quiet["peak_rss_mb"]
     met = (

@@ -28,7 +28,6 @@ import json
 import os
 import re
 import resource
-import signal
 import socket
 import statistics
 import subprocess
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from thread_read import stop_server
 
 GOALS = {"all_within_s": 1.0, "stream_memory_mb_at_most": 50.0}
 TOKEN = "bench-token"
@@ -90,18 +90,8 @@ def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Pop
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    stop(process)
+    stop_server(process)
     raise RuntimeError("the server did not answer in 60 s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 # A comment event's data starts with its id (JSON keys keep their order).
@@ -285,7 +275,7 @@ def main() -> None:
             pids = worker_pids(process.pid)
             figures = asyncio.run(asyncio.wait_for(run(args, port, pids), args.limit))
         finally:
-            stop(process)
+            stop_server(process)
     received = figures["posts"]
     worst = max((p["max_ms"] or float("inf")) for p in received) if received else None
     all_in = all(p["missing"] == 0 for p in received)
