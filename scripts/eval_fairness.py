@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from training.eval_fairness import main  # noqa: E402
+from training.eval_fairness import main
 
 if __name__ == "__main__":
     main()
