@@ -59,9 +59,7 @@ def outbox_moving(db: Database, now: Callable[[], datetime]) -> None:
         raise OutboxBehind
 
 
-def readiness_checks(
-    db: Database, settings: Settings, now: Callable[[], datetime] | None = None
-) -> list[Check]:
+def readiness_checks(db: Database, settings: Settings, now: Callable[[], datetime]) -> list[Check]:
     """The database, always; Redis when one is configured; the outbox when mail is (a
     message due for more than `OUTBOX_BEHIND`)."""
     checks = [Check("database", partial(health_store.ping_database, db))]
@@ -69,7 +67,7 @@ def readiness_checks(
         checks.append(
             Check("redis", partial(health_store.ping_redis, settings.redis_url, PROBE_TIMEOUT))
         )
-    if settings.mail_enabled and now is not None:
+    if settings.mail_enabled:
         checks.append(Check("outbox", partial(outbox_moving, db, now)))
     return checks
 
