@@ -469,10 +469,12 @@ def get_article(db: Database, site_id: int, slug: str) -> Article:
     return article
 
 
-def get_article_by_id(db: Database, article_id: int) -> Article:
+def get_article_by_id(db: Database, article_id: int, *, site_id: int | None = None) -> Article:
+    """The article with that id; when `site_id` is given, only if it is that site's (another
+    site's discussion is not there on this site's addresses)."""
     with db.read() as conn:
         article = article_store.get_article_by_id(conn, article_id)
-    if article is None:
+    if article is None or (site_id is not None and article.site_id != site_id):
         raise NotFound(N_("There is no such article."))
     return article
 

@@ -27,8 +27,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from rejoinder.core.errors import NotFound
-from rejoinder.core.messages import N_
 from rejoinder.core.models import Article, Comment, Status, ThreadPage
 from rejoinder.events import (
     COMMENT_APPROVED,
@@ -168,9 +166,9 @@ async def article_events(request: Request, slug: str, rt: RuntimeDep, site: Site
 async def discussion_events(
     request: Request, article_id: PathId, rt: RuntimeDep, site: SiteDep
 ) -> Response:
-    article = await run_in_threadpool(discussion.get_article_by_id, rt.db, article_id)
-    if article.site_id != site.id:  # another site's discussion is not on this address
-        raise NotFound(N_("There is no such article."))
+    article = await run_in_threadpool(
+        discussion.get_article_by_id, rt.db, article_id, site_id=site.id
+    )
     return await _discussion_stream(request, rt, article)
 
 
@@ -182,9 +180,9 @@ async def discussion_events(
 )
 async def embed_events(request: Request, site: str, article_id: PathId, rt: RuntimeDep) -> Response:
     the_site = await run_in_threadpool(rt.site_named, site)
-    article = await run_in_threadpool(discussion.get_article_by_id, rt.db, article_id)
-    if article.site_id != the_site.id:
-        raise NotFound(N_("There is no such article."))
+    article = await run_in_threadpool(
+        discussion.get_article_by_id, rt.db, article_id, site_id=the_site.id
+    )
     return await _discussion_stream(request, rt, article)
 
 
