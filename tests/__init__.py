@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import lxml.html
+from starlette.routing import BaseRoute
 
 ADMIN_HEADERS = {"Authorization": "Bearer test-admin-token"}
 ERROR_KEYS = {"error", "field", "message"}
@@ -111,3 +112,18 @@ def desk_csrf(http: httpx.Client, page: str = "/admin/audit") -> str:
     assert response.status_code == 200, response.text
     [token] = parse_html(response.text).xpath(LOGOUT_CSRF)
     return str(token)
+
+
+def app_routes(db_url: str) -> list[BaseRoute]:
+    """Every route of the app as a server builds it, the desk's (made on first use) included."""
+    from rejoinder.runtime import open_runtime
+    from rejoinder.settings import load_settings
+    from rejoinder.web.app import create_app
+
+    runtime = open_runtime(load_settings(database_url=db_url, moderation=False))
+    try:
+        app = create_app(runtime=runtime)
+        app.state.desk_routes.load_now()
+        return list(app.routes)
+    finally:
+        runtime.close()

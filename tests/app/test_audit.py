@@ -22,7 +22,6 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from starlette.routing import Mount
 
-from rejoinder.settings import load_settings
 from rejoinder.store import audit as audit_store
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
@@ -34,6 +33,7 @@ from tests import (
     PASSWORD,
     REFUSED_TEXT,
     RELAXED,
+    app_routes,
     desk_csrf,
     parse_html,
 )
@@ -396,14 +396,7 @@ def _walk(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, set[str]]]
 
 def _routes(db_url: str) -> list[tuple[str, set[str]]]:
     """Every route of the app as the server builds it: path and methods."""
-    from rejoinder.runtime import open_runtime
-    from rejoinder.web.app import create_app
-
-    runtime = open_runtime(load_settings(database_url=db_url, moderation=False))
-    try:
-        return list(_walk(create_app(runtime=runtime).routes))
-    finally:
-        runtime.close()
+    return list(_walk(app_routes(db_url)))
 
 
 def _fill(path: str, values: dict[str, list[str]]) -> list[str]:

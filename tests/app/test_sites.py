@@ -17,7 +17,7 @@ import httpx
 import lxml.etree
 import pytest
 
-from tests import ADMIN_HEADERS, LOGOUT_CSRF, comment_payload, parse_html
+from tests import ADMIN_HEADERS, LOGOUT_CSRF, app_routes, comment_payload, parse_html
 from tests.conftest import TEST_ENV, App, Databases, add_staff, add_token, cli
 from tests.server.test_hostile_params import _api_routes
 
@@ -341,21 +341,13 @@ NOT_ABOUT_A_SITE = {"/admin/login", "/admin/logout"}
 
 def desk_and_admin_routes(sites: Sites) -> list[tuple[str, str]]:
     """Every (method, path template) of the desk and the admin API, read from the app."""
-    from rejoinder.runtime import open_runtime
-    from rejoinder.settings import load_settings
-    from rejoinder.web.app import create_app
-
-    runtime = open_runtime(load_settings(database_url=sites.app.db_url, moderation=False))
-    try:
-        found = {
-            (method, path)
-            for path, route in _api_routes(create_app(runtime=runtime).routes)
-            if path.startswith(("/admin", "/api/v1/admin")) and path not in NOT_ABOUT_A_SITE
-            for method in route.methods or ()
-            if method != "HEAD"
-        }
-    finally:
-        runtime.close()
+    found = {
+        (method, path)
+        for path, route in _api_routes(app_routes(sites.app.db_url))
+        if path.startswith(("/admin", "/api/v1/admin")) and path not in NOT_ABOUT_A_SITE
+        for method in route.methods or ()
+        if method != "HEAD"
+    }
     return sorted(found)
 
 

@@ -18,8 +18,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, APIRouter
 from starlette.routing import BaseRoute
 
-from rejoinder.settings import load_settings
-from tests import ERROR_KEYS, parse_html
+from tests import ERROR_KEYS, app_routes, parse_html
 from tests.conftest import Databases, Server, rejoinder
 
 PASSWORD = "correct horse battery staple"
@@ -81,14 +80,7 @@ def _api_routes(routes: Sequence[BaseRoute], prefix: str = "") -> Iterator[tuple
 
 def app_params(db_url: str) -> list[Param]:
     """Every declared parameter of every route, as the server builds its app."""
-    from rejoinder.runtime import open_runtime
-    from rejoinder.web.app import create_app
-
-    runtime = open_runtime(load_settings(database_url=db_url, moderation=False))
-    try:
-        routes = list(_api_routes(create_app(runtime=runtime).routes))
-    finally:
-        runtime.close()
+    routes = list(_api_routes(app_routes(db_url)))
     found = {
         (path, frozenset(route.methods or ()), where, name)
         for path, route in routes

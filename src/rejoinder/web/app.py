@@ -27,6 +27,7 @@ from rejoinder.usecases.outbox import Sender
 from rejoinder.web import (
     api,
     api_docs,
+    desk,
     embed,
     feeds,
     health,
@@ -37,16 +38,8 @@ from rejoinder.web import (
 )
 from rejoinder.web.closing import ClosingRules
 from rejoinder.web.cookies import Identity
+from rejoinder.web.deferred import DeferredRoutes
 from rejoinder.web.deps import LoginRequired
-from rejoinder.web.desk import login as auth
-from rejoinder.web.desk.activity import router as activity_router
-from rejoinder.web.desk.articles import router as articles_router
-from rejoinder.web.desk.audit import router as audit_router
-from rejoinder.web.desk.policy import router as policy_router
-from rejoinder.web.desk.queue import router as desk_router
-from rejoinder.web.desk.queue_api import router as admin_api_router
-from rejoinder.web.desk.site_models import router as model_router
-from rejoinder.web.desk.sites import router as sites_router
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.hardening import BodyLimit, SecurityHeaders, body_limits
 from rejoinder.web.i18n import load_languages, script_messages
@@ -77,7 +70,9 @@ async def _purge_daily(rt: Runtime) -> None:
 
 
 async def _to_login(_request: Request, exc: LoginRequired) -> Response:
-    return auth.login_redirect(exc)
+    from rejoinder.web.desk.login import login_redirect  # raised by desk routes only
+
+    return login_redirect(exc)
 
 
 WARM_AFTER_SECONDS = 1.0
@@ -104,14 +99,20 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if rt.moderator is not None:
             # Every threat, insult and group-attack pattern before the first request (a
             # fraction of a second); the other phases' word lists in the background, and the
-            # model on first use. The background thread starts a moment after the worker
-            # listens: started at once, it took the GIL from the first requests (a first
-            # answer 0.1 s later); a comment judged before it ends compiles what it needs.
+            # model on first use.
             rt.moderator.prepare(phrasebook_shelf(rt.settings))
-            warm = threading.Thread(
-                target=rt.moderator.warm, args=(utcnow(),), name="warm", daemon=True
-            )
-            asyncio.get_running_loop().call_later(WARM_AFTER_SECONDS, warm.start)
+
+        def warm_up() -> None:
+            desk_routes.load_now()
+            if rt.moderator is not None:
+                rt.moderator.warm(utcnow())
+
+        # The desk's routes and the moderation word lists are made in a thread that starts a
+        # moment after the worker listens: started at once, it took the GIL from the first
+        # requests (a first answer 0.1 s later). A request that comes before it ends makes
+        # what it needs itself.
+        warm = threading.Thread(target=warm_up, name="warm", daemon=True)
+        asyncio.get_running_loop().call_later(WARM_AFTER_SECONDS, warm.start)
         purging = asyncio.create_task(_purge_daily(rt))
         sending = asyncio.create_task(sender.run()) if sender is not None else None
         await hub.start()
@@ -180,7 +181,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
     for router in (
-        auth.router,
         api.router,
         live.router,
         feeds.router,
@@ -188,15 +188,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         translations.router,
         embed.router,
         embed.admin_router,
-        desk_router,
-        admin_api_router,
         reports_router,
-        audit_router,
-        activity_router,
-        policy_router,
-        model_router,
-        articles_router,
-        sites_router,
         health.router,
         metrics_router,
         verification.router,
@@ -204,6 +196,18 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         _adopt_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _adopt_routes(app, api_docs.router)
+    # The desk's routes are made when the desk is first asked for, or in the background a
+    # moment after the worker listens (lifespan above), whichever comes first.
+    desk_routes = DeferredRoutes(app.router, desk.PREFIXES, desk.routers)
+    app.router.routes.append(desk_routes)
+    app.state.desk_routes = desk_routes
+    whole_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        desk_routes.load_now()  # the desk's API is part of the document
+        return whole_schema()
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(QueryWithoutNul)
     app.add_middleware(BodyLimit, limit_for=body_limits(settings.body_max, ARTICLE_BODY_MAX))
     app.add_middleware(EmbedCors, runtime=rt)
