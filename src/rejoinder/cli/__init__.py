@@ -8,6 +8,7 @@ from rejoinder.cli import (
     accounts,
     articles,
     audit,
+    backup,
     db,
     discussions,
     imports,
@@ -38,6 +39,8 @@ app.add_typer(accounts.app, name="user")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(audit.app, name="audit")
 app.command("settings")(settings.show_settings)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 
 
 def main() -> None:
