@@ -42,6 +42,7 @@ from rejoinder.web.desk import login as auth
 from rejoinder.web.desk.activity import router as activity_router
 from rejoinder.web.desk.articles import router as articles_router
 from rejoinder.web.desk.audit import router as audit_router
+from rejoinder.web.desk.bans import router as bans_router
 from rejoinder.web.desk.policy import router as policy_router
 from rejoinder.web.desk.queue import router as desk_router
 from rejoinder.web.desk.queue_api import router as admin_api_router
@@ -196,6 +197,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         policy_router,
         model_router,
         articles_router,
+        bans_router,
         sites_router,
         health.router,
         metrics_router,
