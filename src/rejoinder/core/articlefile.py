@@ -134,6 +134,10 @@ def edited_draft(article: Article, changes: Mapping[str, str]) -> ArticleDraft:
         page_id=article.page_id,
         page_url=article.page_url,
     )
+    try:
+        draft.published_at.astimezone(UTC)  # year 1 an hour east of UTC is year 0 in UTC
+    except OverflowError:
+        raise Invalid("published", "The published time is out of range.") from None
     if all(getattr(draft, name) == getattr(article, name) for name in _COMPARED):
         raise Invalid(next(iter(changes), "title"), "That changes nothing in the article.")
     return draft
