@@ -32,8 +32,10 @@ def new_end(*, days: str = "", until: str = "", now: datetime) -> datetime:
     """When a shortened ban ends: `days` whole days from now, or the time `until` (ISO 8601;
     a date alone is its midnight UTC). Exactly one of the two; Invalid naming the field."""
     days, until = days.strip(), until.strip()
-    if bool(days) == bool(until):
-        raise Invalid("days", "Give either days (from now) or until (a date), not both.")
+    if days and until:
+        raise Invalid("days", "Give days (from now) or until (a date), not both.")
+    if not days and not until:
+        raise Invalid("days", "Give days (from now) or until (a date) for the new end.")
     if days:
         if len(days) > 5 or not (days.isascii() and days.isdigit()) or not 1 <= int(days) <= 36500:
             raise Invalid("days", "Days is a whole number from 1 to 36500.")
@@ -44,7 +46,10 @@ def new_end(*, days: str = "", until: str = "", now: datetime) -> datetime:
         end = datetime.fromisoformat(until.replace("Z", "+00:00"))
     except ValueError:
         raise Invalid("until", "Until is a date or a time in ISO 8601, as 2027-01-31.") from None
-    return end if end.tzinfo is not None else end.replace(tzinfo=UTC)
+    try:
+        return end.astimezone(UTC) if end.tzinfo is not None else end.replace(tzinfo=UTC)
+    except OverflowError:  # 9999-12-31T23:00-05:00 is past the last year in UTC
+        raise Invalid("until", "That date is out of range.") from None
 
 
 def _shown(until: datetime | None) -> str:

@@ -174,8 +174,8 @@ async def edit_from_desk(
     site, article, refused = await _admin_article(request, staff, rt, slug)
     if refused is not None or article is None:
         return refused or Response(status_code=404)
-    values = {name: form.get(name, "") for name in FORM_FIELDS}
     current = _values(article)
+    values = {name: form.get(name, current[name]) for name in FORM_FIELDS}  # absent: unchanged
     changes = {k: v for k, v in values.items() if v.replace("\r\n", "\n") != current[k]}
     try:
         await run_in_threadpool(
