@@ -166,8 +166,32 @@ def test_the_desk_edits_an_article_for_an_admin_with_the_forms_token(world: Worl
         assert refused.status_code == 403
         assert mod.get(f"/admin/articles/{slug}/edit").status_code == 403
         assert "/edit" not in mod.get("/admin/articles").text  # no links for a moderator
+
+        # The admin API with a session wants the session's token in X-CSRF-Token.
+        api = f"/api/v1/admin/articles/{slug}"
+        assert desk.patch(api, json={"dek": "No token."}).status_code == 403
+        with_token = desk.patch(api, json={"dek": "Token."}, headers={"X-CSRF-Token": csrf})
+        assert with_token.status_code == 200, with_token.text
+    with closing(world.app.log_in("other-admin")) as other:
+        token = desk_csrf(other)
+        named = other.post(
+            f"/admin/articles/{slug}/edit",
+            params={"site": "default"},
+            data={**fields, "dek": "Not my site.", "csrf": token},
+        )
+        assert named.status_code == 403
+        # Without a name, the desk acts on the account's own site, which has no such article.
+        unnamed = other.post(
+            f"/admin/articles/{slug}/edit", data={**fields, "dek": "Still not.", "csrf": token}
+        )
+        assert unnamed.status_code == 404
     article = world.app.get(f"/api/v1/articles/{slug}").json()
-    assert (article["title"], article["dek"]) == (title, "A dek from the desk.")
+    assert (article["title"], article["dek"]) == (title, "Token.")
+    edits = [e for e in world.audit("article_edit") if e["data"].get("article") == slug]
+    assert [e["data"]["changed"]["dek"]["after"] for e in edits] == [
+        "Token.",
+        "A dek from the desk.",
+    ]
 
 
 def test_the_cli_edits_closes_reopens_and_refuses_bad_values(world: World, tmp_path: Any) -> None:
