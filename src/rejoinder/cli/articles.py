@@ -28,7 +28,8 @@ def article_add(
     from rejoinder.core.articlefile import parse_article_file
     from rejoinder.core.errors import RejoinderError
     from rejoinder.runtime import utcnow
-    from rejoinder.usecases.publishing import add_article
+    from rejoinder.usecases.articles import publish_article
+    from rejoinder.usecases.desk import Actor
 
     if not file.is_file():
         fail(f"No such file: {file}")
@@ -36,7 +37,14 @@ def article_add(
     try:
         draft = parse_article_file(file.read_text(encoding="utf-8"), default_published=utcnow())
         target = runtime.site_named(site)
-        article = add_article(runtime.db, runtime.events, target.id, draft, utcnow())
+        article = publish_article(
+            runtime.db,
+            runtime.events,
+            site_id=target.id,
+            draft=draft,
+            actor=Actor(kind="system", name="cli"),
+            now=utcnow(),
+        )
     except RejoinderError as error:
         fail(f"{file}: {error.message}")
     except UnicodeDecodeError:

@@ -143,8 +143,8 @@ def publish_article(
     actor: Actor,
     now: datetime,
 ) -> Article:
-    """Publish an article on behalf of a staff member (an admin's API token): stored and
-    audited in one transaction."""
+    """Publish an article for someone who can be named (an admin's API token, the admin
+    token, the CLI): stored and audited in one transaction."""
     with db.write() as conn:
         article = article_store.add_article(
             conn, site_id, draft, render_article(draft.body_markdown), now
