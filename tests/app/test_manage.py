@@ -5,12 +5,16 @@ when, why and until when, lifted and shortened through the three as well."""
 
 from __future__ import annotations
 
+import os
+import pty
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
+import click
 import httpx
 import pytest
 
@@ -366,3 +370,45 @@ def test_the_desk_and_the_cli_list_shorten_and_lift_bans(world: World) -> None:
     assert email in world.cli("bans", "list", "--all").stdout
     unknown = world.cli("bans", "lift", "999999", check=False)
     assert unknown.returncode == 1 and "no such ban" in unknown.stderr
+
+
+def _in_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str, answer: str
+) -> tuple[int, str]:
+    """Run `rejoinder ARGS` in this process with a real terminal (a pseudo-terminal) as its
+    standard input, `answer` typed into it ahead; its exit status and what it printed."""
+    from rejoinder.cli import app
+
+    leader, follower = pty.openpty()
+    os.write(leader, answer.encode() + b"\n")
+    code = 0
+    with os.fdopen(follower, "r", encoding="utf-8") as terminal:
+        monkeypatch.setattr(sys, "stdin", terminal)
+        assert sys.stdin.isatty()
+        try:
+            # Without standalone mode, click hands back an exit's status instead of leaving.
+            result = app([*args], prog_name="rejoinder", standalone_mode=False)
+            code = result if isinstance(result, int) else 0
+        except click.exceptions.Exit as done:
+            code = done.exit_code
+        finally:
+            monkeypatch.undo()
+            os.close(leader)
+    printed = capsys.readouterr()
+    return code, printed.out + printed.err
+
+
+@pytest.mark.one_backend  # a terminal's question and answer, the same on every database
+def test_the_cli_asks_in_a_terminal_and_deletes_only_on_yes(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    slug, _ = _discussion(world)
+    monkeypatch.setenv("REJOINDER_DATABASE_URL", world.app.db_url)
+    delete = ("article", "delete", slug)
+    code, said = _in_a_terminal(monkeypatch, capsys, *delete, answer="n")
+    assert "3 shown comments" in said and "Nothing deleted" in said and code == 1, said
+    assert world.app.get(f"/api/v1/articles/{slug}").status_code == 200
+    monkeypatch.setenv("REJOINDER_DATABASE_URL", world.app.db_url)
+    code, said = _in_a_terminal(monkeypatch, capsys, *delete, answer="y")
+    assert code == 0 and f"Deleted /articles/{slug}" in said, said
+    assert world.app.get(f"/api/v1/articles/{slug}").status_code == 404
