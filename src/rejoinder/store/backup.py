@@ -48,8 +48,8 @@ def _tables(conn: sqlite3.Connection) -> set[str]:
     return {str(row[0]) for row in rows}
 
 
-def _describe(conn: sqlite3.Connection, what: str) -> Copied:
-    """The revision and counts of a Rejoinder database; Invalid, naming `what`, otherwise."""
+def _rejoinder_tables(conn: sqlite3.Connection, what: str) -> set[str]:
+    """The tables of a Rejoinder database; Invalid, naming `what`, for anything else."""
     try:
         tables = _tables(conn)
     except sqlite3.DatabaseError as error:
@@ -58,10 +58,17 @@ def _describe(conn: sqlite3.Connection, what: str) -> Copied:
         raise Invalid(
             "file", f"{what} is a SQLite database but not Rejoinder's: it has no migration table."
         )
+    return tables
+
+
+def _describe(conn: sqlite3.Connection, what: str, *, known_only: bool = True) -> Copied:
+    """The revision and counts of a Rejoinder database; Invalid, naming `what`, otherwise
+    (and, with `known_only`, for a revision this version does not know)."""
+    tables = _rejoinder_tables(conn, what)
     found = conn.execute(f"SELECT version_num FROM {_MIGRATION_TABLE}").fetchall()
     revision = str(found[0][0]) if len(found) == 1 else ""
     known = known_revisions()
-    if revision not in known:
+    if known_only and revision not in known:
         newest = max(known)
         raise Invalid(
             "file",
@@ -98,11 +105,11 @@ def _backup(source: Path, target: Path) -> Copied:
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     try:
         with contextlib.closing(_connect_read_only(source)) as live:
-            _describe(live, f"The database at {source}")
+            _rejoinder_tables(live, f"The database at {source}")
             with contextlib.closing(sqlite3.connect(partial)) as copy:
                 live.backup(copy)  # every page in one step: one snapshot, writers go on
                 copy.execute("PRAGMA journal_mode=DELETE")
-                copied = _describe(copy, "The backup")
+                copied = _describe(copy, "The backup", known_only=False)
         with open(partial, "rb") as written:
             os.fsync(written.fileno())
         os.replace(partial, target)
