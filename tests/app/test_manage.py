@@ -18,6 +18,7 @@ import click
 import httpx
 import pytest
 
+from rejoinder.web.admin_schemas import ArticleDeletedOut, ArticleManagedOut, BanList, BanOut
 from tests import ADMIN_HEADERS, MODERATION_ON, RELAXED, comment_payload, desk_csrf, parse_html
 from tests.conftest import TEST_ENV, App, Databases, Ran, add_staff, add_token, allow_origins, cli
 
@@ -108,6 +109,7 @@ def test_an_article_is_edited_through_the_api_by_an_admin_of_its_site(world: Wor
         json={"title": "A better title", "body": "New *body*.", "note": "typo"},
     )
     assert changed.status_code == 200, changed.text
+    ArticleManagedOut.model_validate(changed.json(), strict=False)  # what the document says
     assert changed.json()["title"] == "A better title" and changed.json()["dek"] == "Old dek."
     shown = world.app.get(f"/api/v1/articles/{slug}").json()
     assert shown["title"] == "A better title" and "<em>body</em>" in shown["body_html"]
@@ -240,6 +242,7 @@ def test_deleting_through_the_api_needs_the_slug_twice_and_takes_the_discussion(
 
     gone = world.api("DELETE", path, "boss", params={"confirm": slug, "note": "duplicate"})
     assert gone.status_code == 200, gone.text
+    ArticleDeletedOut.model_validate(gone.json())
     assert gone.json()["deleted"] == slug and gone.json()["comments"] == 3
     assert world.app.get(f"/api/v1/articles/{slug}").status_code == 404
     assert world.app.get(f"/api/v1/articles/{slug}/comments").status_code == 404
@@ -323,6 +326,8 @@ def test_bans_are_listed_shortened_and_lifted_through_the_api(world: World) -> N
     assert both.status_code == 422 and both.json()["field"] == "days"
     shorter = world.api("POST", f"{path}/shorten", "boss", json={"days": 2, "note": "calmer"})
     assert shorter.status_code == 200, shorter.text
+    BanOut.model_validate(shorter.json())
+    BanList.model_validate(world.api("GET", "/api/v1/admin/bans", "mod").json())
     assert shorter.json()["until"] < listed["until"]
     elsewhere = world.api("POST", f"{path}/lift", "other-admin", params={"site": "other"}, json={})
     assert elsewhere.status_code == 404  # another site's ban is not there
