@@ -152,3 +152,11 @@ def test_backup_and_restore_point_postgresql_at_pg_dump(db_url: str, tmp_path: P
         assert ran.returncode == 1
         assert "pg_dump" in ran.stderr and "docs/OPERATIONS.md" in ran.stderr
     assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.one_backend  # a document's text
+def test_the_operations_document_gives_the_commands_the_refusal_points_at() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "OPERATIONS.md").read_text("utf-8")
+    section = text.split("## Backups", 1)[1]
+    for command in ("rejoinder backup", "rejoinder restore", "--force", "pg_dump", "pg_restore"):
+        assert command in section, command
