@@ -8,7 +8,7 @@
     comment_deleted(comment_id: int, article: Article)
     comment_reported(comment_id: int, article: Article)     a reader's report was stored
     article_published(article: Article)
-    discussion_changed(article: Article)   closed or reopened by staff
+    discussion_changed(article: Article)   closed, reopened, edited or deleted by staff
     site_changed(site: Site)           a site was added, changed or removed
 
 A listener that raises is logged and skipped: the write it follows has already happened.

@@ -108,7 +108,10 @@ class Settings(BaseSettings):
         "killed, not a power cut; full: it survives both, and each commit waits for the disk.",
     )
     admin_token: str | None = Field(
-        None, description="Bearer token for the article-writing API (until accounts exist)."
+        None,
+        description="Bearer token for publishing articles through the API: a bootstrap, "
+        "before any desk account exists. An admin's own API token (rejoinder token add) "
+        "publishes too, on that admin's sites only, and the audit log names the admin.",
     )
     metrics_token: str | None = Field(
         None,

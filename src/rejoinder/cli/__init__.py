@@ -8,6 +8,8 @@ from rejoinder.cli import (
     accounts,
     articles,
     audit,
+    backup,
+    bans,
     db,
     discussions,
     imports,
@@ -28,6 +30,7 @@ app.command()(serve.demo)
 app.add_typer(db.app, name="db")
 app.add_typer(sites.app, name="site")
 app.add_typer(articles.app, name="article")
+app.add_typer(articles.app, name="articles", hidden=True)  # the plural works too
 app.add_typer(discussions.app, name="discussion")
 app.command("import-page")(articles.import_page)
 app.command("import")(imports.import_comments)
@@ -37,7 +40,10 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(accounts.app, name="user")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(audit.app, name="audit")
+app.add_typer(bans.app, name="bans")
 app.command("settings")(settings.show_settings)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 
 
 def main() -> None:

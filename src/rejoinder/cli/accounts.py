@@ -9,7 +9,11 @@ import typer
 from rejoinder.cli.options import DatabaseOption, PasswordFile, fail, opened, read_password
 
 app = typer.Typer(help="Desk accounts: moderators act on comments; admins also manage.")
-token_app = typer.Typer(help="API tokens for scripts using /api/v1/admin.")
+token_app = typer.Typer(
+    help="API tokens for scripts using /api/v1/admin; an admin's token also publishes articles "
+    "(POST /api/v1/articles) on the admin's sites, in place of REJOINDER_ADMIN_TOKEN, which "
+    "only bootstraps."
+)
 StaffSites = Annotated[
     list[str] | None,
     typer.Option(
@@ -117,7 +121,8 @@ def token_add(
     name: Annotated[str, typer.Option(help="What the token is for.")] = "script",
     database_url: DatabaseOption = None,
 ) -> None:
-    """Make an API token for /api/v1/admin (printed once; only its hash is kept)."""
+    """Make an API token for /api/v1/admin and, for an admin, publishing articles (printed
+    once; only its hash is kept)."""
     from rejoinder.runtime import utcnow
     from rejoinder.usecases.accounts import add_token
 

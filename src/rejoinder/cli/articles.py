@@ -1,7 +1,9 @@
-"""`rejoinder article add`, `article close` and `article open`, and `rejoinder import-page`."""
+"""`rejoinder article add|edit|close|open|reopen|delete` (also spelt `articles`), and
+`rejoinder import-page`."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +11,10 @@ import typer
 
 from rejoinder.cli.options import DatabaseOption, SiteOption, fail, opened, runtime_for
 
-app = typer.Typer(help="Articles: add them from Markdown files; close or open their comments.")
+app = typer.Typer(
+    help="Articles: add them from Markdown files, edit or delete them; close or open their "
+    "comments."
+)
 NoteOption = Annotated[str, typer.Option("--note", help="Why, for the audit log.")]
 
 
@@ -23,7 +28,8 @@ def article_add(
     from rejoinder.core.articlefile import parse_article_file
     from rejoinder.core.errors import RejoinderError
     from rejoinder.runtime import utcnow
-    from rejoinder.usecases.publishing import add_article
+    from rejoinder.usecases.articles import publish_article
+    from rejoinder.usecases.desk import Actor
 
     if not file.is_file():
         fail(f"No such file: {file}")
@@ -31,7 +37,14 @@ def article_add(
     try:
         draft = parse_article_file(file.read_text(encoding="utf-8"), default_published=utcnow())
         target = runtime.site_named(site)
-        article = add_article(runtime.db, runtime.events, target.id, draft, utcnow())
+        article = publish_article(
+            runtime.db,
+            runtime.events,
+            site_id=target.id,
+            draft=draft,
+            actor=Actor(kind="system", name="cli"),
+            now=utcnow(),
+        )
     except RejoinderError as error:
         fail(f"{file}: {error.message}")
     except UnicodeDecodeError:
@@ -80,6 +93,115 @@ def article_open(
 ) -> None:
     """Open an article's discussion again (the site's close-after-days counts from now)."""
     _set_open(slug, True, site, note, database_url)
+
+
+@app.command("reopen")
+def article_reopen(
+    slug: Annotated[str, typer.Argument(help="The article's slug.")],
+    site: SiteOption = "default",
+    note: NoteOption = "",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Reopen an article's discussion, as `open` does (close-after-days counts from now)."""
+    _set_open(slug, True, site, note, database_url)
+
+
+@app.command("edit")
+def article_edit(
+    slug: Annotated[str, typer.Argument(help="The article's slug (it stays the same).")],
+    title: Annotated[str | None, typer.Option(help="A new title.")] = None,
+    dek: Annotated[str | None, typer.Option(help='A new dek (standfirst); "" clears it.')] = None,
+    author: Annotated[str | None, typer.Option(help="A new byline.")] = None,
+    body_file: Annotated[
+        Path | None, typer.Option("--body-file", help="A Markdown file with the new body.")
+    ] = None,
+    source_name: Annotated[str | None, typer.Option(help="The original's name.")] = None,
+    source_url: Annotated[str | None, typer.Option(help="The original's URL.")] = None,
+    published: Annotated[str | None, typer.Option(help="The publication time, ISO 8601.")] = None,
+    site: SiteOption = "default",
+    note: NoteOption = "",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Change an article's title, dek, byline, body, source or publication time (audited)."""
+    from rejoinder.runtime import utcnow
+    from rejoinder.usecases.articles import edit_article
+    from rejoinder.usecases.desk import Actor
+
+    changes = {
+        key: value
+        for key, value in {
+            "title": title,
+            "dek": dek,
+            "author": author,
+            "source_name": source_name,
+            "source_url": source_url,
+            "published": published,
+        }.items()
+        if value is not None
+    }
+    if body_file is not None:
+        if not body_file.is_file():
+            fail(f"No such file: {body_file}")
+        try:
+            changes["body"] = body_file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            fail(f"{body_file} is not UTF-8 text.")
+    if not changes:
+        fail(
+            "Nothing to change: give --title, --dek, --author, --body-file, --source-name, "
+            "--source-url or --published."
+        )
+    with opened(database_url) as runtime:
+        article, names = edit_article(
+            runtime.db,
+            runtime.events,
+            site_id=runtime.site_named(site).id,
+            slug=slug,
+            changes=changes,
+            actor=Actor(kind="system", name="cli"),
+            note=note,
+            now=utcnow(),
+        )
+    typer.echo(f"Changed {', '.join(names)} of /articles/{article.slug}")
+
+
+@app.command("delete")
+def article_delete(
+    slug: Annotated[str, typer.Argument(help="The article's slug.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Delete without asking (for scripts).")
+    ] = False,
+    site: SiteOption = "default",
+    note: NoteOption = "",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Delete an article and its whole discussion; asks first unless given --yes."""
+    from rejoinder.runtime import utcnow
+    from rejoinder.usecases.articles import delete_article, get_article
+    from rejoinder.usecases.desk import Actor
+
+    with opened(database_url) as runtime:
+        site_id = runtime.site_named(site).id
+        if not yes:
+            found = get_article(runtime.db, site_id, slug)
+            question = (
+                f"Delete /articles/{found.slug} ({found.title!r}) and its "
+                f"{found.comment_count} shown comments, with every held and refused one?"
+            )
+            if not sys.stdin.isatty():
+                fail(f"{question} Give --yes to delete without a terminal to ask in.")
+            if not typer.confirm(question, default=False):
+                fail("Nothing deleted.")
+        gone = delete_article(
+            runtime.db,
+            runtime.events,
+            site_id=site_id,
+            slug=slug,
+            actor=Actor(kind="system", name="cli"),
+            note=note,
+            now=utcnow(),
+        )
+    typer.echo(f"Deleted /articles/{gone.slug} and its {gone.comments} comments")
 
 
 def import_page(

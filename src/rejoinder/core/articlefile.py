@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from rejoinder.core.errors import Invalid
-from rejoinder.core.models import ArticleDraft
+from rejoinder.core.models import Article, ArticleDraft
 from rejoinder.core.validation import check_slug, clean_line, clean_text, slugify
 
 FIELDS = (
@@ -97,3 +99,66 @@ def draft_from_fields(
         if len(getattr(draft, key) or "") > most:
             raise Invalid(key, f"The {key.replace('_', ' ')} is too long (at most {most}).")
     return draft
+
+
+#: what an article's edit may change (the slug is its address and stays)
+EDITABLE = ("title", "dek", "author", "body", "source_name", "source_url", "published")
+
+
+def edited_draft(article: Article, changes: Mapping[str, str]) -> ArticleDraft:
+    """The article with `changes` applied, checked as a new one would be; Invalid naming the
+    field for an unknown field, a bad value, or no change at all."""
+    for key in changes:
+        if key not in EDITABLE:
+            raise Invalid(key, f"{key!r} cannot be changed; these can: {', '.join(EDITABLE)}.")
+    fields = {
+        "slug": article.slug,
+        "title": article.title,
+        "dek": article.dek,
+        "author": article.author,
+        "published": article.published_at.isoformat(),
+        "comments_open": "true" if article.comments_open else "false",
+        "source_name": article.source_name or "",
+        "source_url": article.source_url or "",
+    }
+    fields.update({key: value for key, value in changes.items() if key != "body"})
+    body = changes.get("body", article.body_markdown)
+    # A discussion of a page hosted elsewhere has no body of its own: it keeps none.
+    keeps_no_body = article.is_embedded and "body" not in changes
+    draft = draft_from_fields(
+        fields, "-" if keeps_no_body else body, default_published=article.published_at
+    )
+    draft = replace(
+        draft,
+        body_markdown="" if keeps_no_body else draft.body_markdown,
+        page_id=article.page_id,
+        page_url=article.page_url,
+    )
+    try:
+        draft.published_at.astimezone(UTC)  # year 1 an hour east of UTC is year 0 in UTC
+    except OverflowError:
+        raise Invalid("published", "The published time is out of range.") from None
+    if all(getattr(draft, name) == getattr(article, name) for name in _COMPARED):
+        raise Invalid(next(iter(changes), "title"), "That changes nothing in the article.")
+    return draft
+
+
+_COMPARED = (
+    "title",
+    "dek",
+    "author",
+    "body_markdown",
+    "published_at",
+    "source_name",
+    "source_url",
+)
+
+
+def changed_fields(article: Article, draft: ArticleDraft) -> list[str]:
+    """The names (as `EDITABLE` spells them) of what `draft` changes in `article`."""
+    names = {"body_markdown": "body", "published_at": "published"}
+    return [
+        names.get(name, name)
+        for name in _COMPARED
+        if getattr(draft, name) != getattr(article, name)
+    ]

@@ -264,6 +264,34 @@ class QueueFilters:
 
 
 @dataclass(frozen=True)
+class BanRecord:
+    """A ban as staff list it: what it bans, who made it and when, why (`note`), until when
+    (`until` None: for good). `value` is an address, a domain, a name, or for an address
+    group a keyed hash (`shown` cuts that short)."""
+
+    id: int
+    site_id: int
+    kind: str
+    value: str
+    until: datetime | None
+    reason: str
+    created_at: datetime
+    created_by: str | None
+    note: str = ""  # staff's own, never said to the writer
+
+    @property
+    def why(self) -> str:
+        return self.note or self.reason
+
+    @property
+    def shown(self) -> str:
+        return self.value[:12] + "…" if self.kind == "ip_group" else self.value
+
+    def is_active(self, now: datetime) -> bool:
+        return self.until is None or self.until > now
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     id: int
     created_at: datetime

@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, bindparam, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, func, insert, select, update
 
 from rejoinder.core.errors import Conflict
 from rejoinder.core.models import Article, ArticleDraft
-from rejoinder.store.schema import articles, sites
+from rejoinder.store.schema import (
+    articles,
+    comments,
+    imported_comments,
+    refused,
+    reports,
+    sites,
+)
 
 _COLUMNS = (
     articles.c.id,
@@ -211,3 +218,40 @@ def set_comments_open(conn: Connection, article_id: int, is_open: bool, now: dat
     if is_open:
         values["reopened_at"] = now
     conn.execute(update(articles).where(articles.c.id == article_id).values(values))
+
+
+def update_article(
+    conn: Connection, article_id: int, draft: ArticleDraft, body_html: str, now: datetime
+) -> None:
+    """Store an edited article's fields; the version goes up, so cached pages are made again."""
+    conn.execute(
+        update(articles)
+        .where(articles.c.id == article_id)
+        .values(
+            title=draft.title,
+            dek=draft.dek,
+            author=draft.author,
+            body_markdown=draft.body_markdown,
+            body_html=body_html,
+            published_at=draft.published_at,
+            source_name=draft.source_name,
+            source_url=draft.source_url,
+            version=articles.c.version + 1,
+            updated_at=now,
+        )
+    )
+
+
+def delete_article(conn: Connection, article_id: int) -> int:
+    """Delete an article with its whole discussion: its comments and their reports, the
+    submissions refused on it and the record of imported ones. Returns how many comments
+    went. (The audit log keeps its entries: it is never changed.)"""
+    own = select(comments.c.id).where(comments.c.article_id == article_id)
+    conn.execute(delete(reports).where(reports.c.comment_id.in_(own)))
+    conn.execute(delete(imported_comments).where(imported_comments.c.article_id == article_id))
+    conn.execute(delete(refused).where(refused.c.article_id == article_id))
+    # One statement for every comment: a reply and its parent go together, so the
+    # references between them are never left dangling when the statement ends.
+    gone = conn.execute(delete(comments).where(comments.c.article_id == article_id)).rowcount
+    conn.execute(delete(articles).where(articles.c.id == article_id))
+    return int(gone or 0)

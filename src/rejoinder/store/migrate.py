@@ -14,7 +14,7 @@ from rejoinder.store.database import Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions; a test checks it against Alembic's own head.
-HEAD = "0009"
+HEAD = "0010"
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
@@ -50,3 +50,10 @@ def alembic_head() -> str | None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return ScriptDirectory.from_config(config).get_current_head()
+
+
+def known_revisions() -> frozenset[str]:
+    """Every revision the shipped scripts name (their files start with it: 0001_initial.py)."""
+    return frozenset(
+        path.name.partition("_")[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py")
+    )

@@ -6,10 +6,10 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
 from rejoinder.core.emails import normal_address
-from rejoinder.core.models import Status
+from rejoinder.core.models import BanRecord, Status
 from rejoinder.core.moderation import Ban, BanKind, History, RecentActivity
 from rejoinder.store.schema import articles, bans, comments, refused
 
@@ -89,7 +89,14 @@ def list_bans(conn: Connection, site_id: int, now: datetime) -> tuple[Ban, ...]:
     )
 
 
-def add_ban(conn: Connection, site_id: int, ban: Ban, now: datetime) -> int:
+def add_ban(
+    conn: Connection,
+    site_id: int,
+    ban: Ban,
+    now: datetime,
+    created_by: str | None = None,
+    note: str = "",
+) -> int:
     return int(
         conn.execute(
             insert(bans)
@@ -100,10 +107,49 @@ def add_ban(conn: Connection, site_id: int, ban: Ban, now: datetime) -> int:
                 until=ban.until,
                 reason=ban.reason,
                 created_at=now,
+                created_by=created_by,
+                note=note,
             )
             .returning(bans.c.id)
         ).scalar_one()
     )
+
+
+_BAN_RECORD = select(
+    bans.c.id,
+    bans.c.site_id,
+    bans.c.kind,
+    bans.c.value,
+    bans.c.until,
+    bans.c.reason,
+    bans.c.created_at,
+    bans.c.created_by,
+    bans.c.note,
+)
+
+
+def list_ban_records(
+    conn: Connection, site_id: int, now: datetime, *, include_ended: bool, limit: int
+) -> list[BanRecord]:
+    """The site's bans, newest first; only those still in force unless `include_ended`."""
+    query = _BAN_RECORD.where(bans.c.site_id == site_id)
+    if not include_ended:
+        query = query.where(or_(bans.c.until.is_(None), bans.c.until > now))
+    rows = conn.execute(query.order_by(bans.c.id.desc()).limit(limit)).mappings()
+    return [BanRecord(**row) for row in rows]
+
+
+def get_ban_record(conn: Connection, site_id: int, ban_id: int) -> BanRecord | None:
+    """The ban, if it is the site's (an id too big for the column names none)."""
+    if not 0 < ban_id <= 2**31 - 1:
+        return None
+    query = _BAN_RECORD.where(bans.c.id == ban_id, bans.c.site_id == site_id)
+    row = conn.execute(query).mappings().first()
+    return BanRecord(**row) if row else None
+
+
+def set_ban_until(conn: Connection, ban_id: int, until: datetime) -> None:
+    conn.execute(update(bans).where(bans.c.id == ban_id).values(until=until))
 
 
 def get_history(conn: Connection, site_id: int, email: str) -> History:

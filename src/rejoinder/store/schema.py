@@ -173,6 +173,9 @@ bans = Table(
     Column("until", UTCDateTime, nullable=True),
     Column("reason", String(500), nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(100), nullable=True),  # who banned (none before 0010)
+    # Staff's note on why: listed at the desk, never in the message the writer is given.
+    Column("note", Text, nullable=False, server_default=""),
     Index("ix_bans_site", "site_id"),
 )
 

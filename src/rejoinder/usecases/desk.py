@@ -230,11 +230,15 @@ def read_counts(db: Database, *, site_id: int, now: datetime) -> dict[str, int]:
         return desk_store.tab_counts(conn, site_id, threshold, now - timedelta(days=RECENT_DAYS))
 
 
-def _note(note: str) -> str:
+def clean_note(note: str) -> str:
+    """A staff member's note for the audit log, checked (Invalid "note" when too long)."""
     note = clean_text(note).strip()  # no control characters (PostgreSQL refuses NUL)
     if len(note) > NOTE_MAX:
         raise Invalid("note", f"A note has at most {NOTE_MAX} characters.")
     return note
+
+
+_note = clean_note
 
 
 def _target(conn: Any, site_id: int, comment_id: int) -> desk_store.Target:
@@ -626,9 +630,8 @@ def ban(
         }[kind]
         if not value:
             raise Invalid("kind", f"This comment has no {kind.replace('_', ' ')} to ban.")
-        ban_id = moderation_store.add_ban(
-            conn, site_id, Ban(kind=BAN_KINDS[kind], value=value, until=until, reason=""), now
-        )
+        ban = Ban(kind=BAN_KINDS[kind], value=value, until=until)
+        ban_id = moderation_store.add_ban(conn, site_id, ban, now, created_by=actor.name, note=note)
         shown = value[:12] + "…" if kind == "ip_group" else value
         _audit(
             conn,

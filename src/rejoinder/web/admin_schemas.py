@@ -178,6 +178,40 @@ class DiscussionOut(BaseModel):
     reopened_at: datetime | None = Field(description="When staff last reopened it.")
 
 
+class ArticleManagedOut(BaseModel):
+    slug: str
+    title: str
+    dek: str
+    author: str
+    body: str = Field(description="Markdown, as written.")
+    published_at: datetime
+    source_name: str | None
+    source_url: str | None
+    comment_count: int
+    url: str
+
+
+class ArticleDeletedOut(BaseModel):
+    deleted: str = Field(description="The slug of the article deleted.")
+    title: str
+    comments: int = Field(description="How many comments went with it (held ones too).")
+
+
+class BanOut(BaseModel):
+    id: int
+    kind: str = Field(description="email, email_domain, ip_group or name.")
+    value: str = Field(description="What is banned (an address group: the start of its hash).")
+    until: datetime | None = Field(description="When it ends; null: never.")
+    active: bool
+    created_at: datetime
+    created_by: str | None = Field(description="Who banned (null for bans older than that).")
+    why: str = Field(description="The note given with the ban.")
+
+
+class BanList(BaseModel):
+    bans: list[BanOut]
+
+
 class EmbeddingOut(BaseModel):
     site: str
     create_on_load: bool = Field(

@@ -23,16 +23,17 @@ from rejoinder.core.models import (
     ThreadPage,
 )
 from rejoinder.runtime import Runtime, utcnow
-from rejoinder.usecases import accounts, budgets, discussion, embed, publishing
+from rejoinder.usecases import accounts, articles, budgets, discussion, embed, publishing
+from rejoinder.usecases.desk import Actor
 from rejoinder.usecases.moderation import Screening, reason_out, verdict_out
 from rejoinder.web.addresses import address_hashes
 from rejoinder.web.closing import as_shown
 from rejoinder.web.cookies import OWN_COOKIE, Identity
 from rejoinder.web.deps import (
-    AdminToken,
     IdentityDep,
     JsonBody,
     LanguageDep,
+    PublisherDep,
     RuntimeDep,
     SiteDep,
     named_site,
@@ -96,13 +97,21 @@ async def get_article(request: Request, slug: str, rt: RuntimeDep, site: SiteDep
     "/articles",
     status_code=201,
     response_model=ArticleOut,
-    summary="Publish an article (admin token)",
-    dependencies=[AdminToken, JsonBody],
-    responses=error_responses(401),  # the only call here that takes a token
+    summary="Publish an article (an admin's API token; the admin token bootstraps)",
+    description=(
+        "Authorization: Bearer with the API token of a desk admin (`rejoinder token add`), "
+        "who may publish on the sites the account acts on, named by `?site=` or the Host. "
+        "The admin token of the settings (REJOINDER_ADMIN_TOKEN) is accepted too, as a "
+        "bootstrap before any desk account exists; prefer an admin's own token, which the "
+        "audit log names and which is limited to that admin's sites."
+    ),
+    dependencies=[JsonBody],
+    responses=error_responses(401, 403),  # the only call here that takes a token
 )
 async def add_article(
-    request: Request, payload: ArticleIn, rt: RuntimeDep, site: SiteDep
+    request: Request, payload: ArticleIn, rt: RuntimeDep, publisher: PublisherDep
 ) -> Response:
+    site = publisher.site
     fields = {
         "title": payload.title,
         "slug": payload.slug or "",
@@ -115,7 +124,14 @@ async def add_article(
     }
     draft = draft_from_fields(fields, payload.body, default_published=utcnow())
     article = await run_in_threadpool(
-        publishing.add_article, rt.db, rt.events, site.id, draft, utcnow()
+        lambda: articles.publish_article(
+            rt.db,
+            rt.events,
+            site_id=site.id,
+            draft=draft,
+            actor=Actor(kind=publisher.actor_kind, name=publisher.actor),
+            now=utcnow(),
+        )
     )
     return _json(_article(rt, site, await as_shown(request, rt, article)), status=201)
 

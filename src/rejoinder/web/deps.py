@@ -124,18 +124,6 @@ async def read_json(request: Request) -> Any:
 JsonDep = Annotated[Any, Depends(read_json)]
 
 
-async def require_admin_token(request: Request, rt: RuntimeDep) -> None:
-    """The admin token of the settings: checked before the body is read or validated, so a
-    caller without it learns nothing about what the body should hold."""
-    expected = rt.settings.admin_token
-    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if not expected or not given or not secrets.compare_digest(given, expected):
-        raise ApiError(401, "An admin token is required: Authorization: Bearer <token>.")
-
-
-AdminToken = Depends(require_admin_token)
-
-
 # Who is at the desk.
 
 
@@ -311,3 +299,41 @@ def check_csrf(staff: Staff, submitted: str) -> None:
         raise Forbidden(
             "This form has expired or did not come from the desk; reload and try again."
         )
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """Who publishes an article through the API and on which site: the settings' admin token
+    (the bootstrap, before any desk account exists) or an admin's own API token."""
+
+    site: Site
+    actor_kind: str
+    actor: str
+
+
+async def get_publisher(request: Request, rt: RuntimeDep, site: SiteQuery = None) -> Publisher:
+    """The admin token of the settings, for the site named by ``?site=`` or the Host; else a
+    desk API token of an admin who may act on that site (403 for a moderator or another
+    site's admin); 401 without either. Checked before the body is read."""
+    header = request.headers.get("authorization", "")
+    given = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    expected = rt.settings.admin_token
+    if given and expected and secrets.compare_digest(given, expected):
+        found = await named_site(rt, site) if site else await get_site(request, rt)
+        return Publisher(site=found, actor_kind="system", actor="admin-token")
+    user = await run_in_threadpool(accounts.token_user, rt.db, given, utcnow()) if given else None
+    if user is None:
+        raise ApiError(
+            401,
+            "An admin's API token (rejoinder token add) or the admin token is required: "
+            "Authorization: Bearer <token>.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    staff = await _acting_on(
+        request, rt, Staff(user=user, csrf="", via_token=True), site, desk=False
+    )
+    require_admin(staff)
+    return Publisher(site=staff.site, actor_kind=staff.actor_kind, actor=user.name)
+
+
+PublisherDep = Annotated[Publisher, Depends(get_publisher)]

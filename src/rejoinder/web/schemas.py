@@ -156,6 +156,31 @@ class ArticleIn(BaseModel):
     )
 
 
+class ArticleEditIn(BaseModel):
+    """An edit of an article: only the fields given change (the slug never does)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, json_schema_extra={"maxLength": LONGEST["title"]})
+    body: str | None = Field(None, description="Markdown.")
+    dek: str | None = Field(None, json_schema_extra={"maxLength": LONGEST["dek"]})
+    author: str | None = Field(None, json_schema_extra={"maxLength": LONGEST["author"]})
+    published: str | None = Field(None, description="ISO 8601.")
+    source_name: str | None = Field(None, json_schema_extra={"maxLength": LONGEST["source_name"]})
+    source_url: str | None = Field(None, json_schema_extra={"maxLength": LONGEST["source_url"]})
+    note: str = Field("", description="Why, for the audit log (optional).")
+
+
+class BanShortenIn(BaseModel):
+    """When a ban ends instead: give days or until."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: int | None = Field(None, ge=1, le=36500, description="Whole days from now.")
+    until: str | None = Field(None, description="A date or time, ISO 8601 (UTC unless given).")
+    note: str = Field("", description="Why, for the audit log (optional).")
+
+
 class Counts(BaseModel):
     counts: dict[str, int] = Field(
         description="Published comments per slug; unknown slugs left out."

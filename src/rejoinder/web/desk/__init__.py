@@ -19,6 +19,7 @@ def routers() -> list[APIRouter]:
         activity,
         articles,
         audit,
+        bans,
         login,
         policy,
         queue,
@@ -36,5 +37,6 @@ def routers() -> list[APIRouter]:
         policy.router,
         site_models.router,
         articles.router,
+        bans.router,
         sites.router,
     ]
