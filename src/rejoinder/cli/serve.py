@@ -84,8 +84,10 @@ def _serve(settings: Settings) -> None:
     os.environ["REJOINDER_MAX_CONNECTIONS"] = str(_connection_cap(settings.max_connections))
     workers = f"{settings.workers} worker" + ("s" if settings.workers != 1 else "")
     typer.echo(f"Rejoinder on http://{settings.host}:{settings.port}/ ({workers})")
+    if settings.workers > 1:
+        _fork_workers()
     uvicorn.run(
-        "rejoinder.web.app:create_app",
+        APP,
         factory=True,
         host=settings.host,
         port=settings.port,
@@ -102,6 +104,26 @@ def _serve(settings: Settings) -> None:
         # The app reads forwarding headers itself, from REJOINDER_TRUSTED_PROXIES only.
         proxy_headers=False,
     )
+
+
+APP = "rejoinder.web.app:create_app"
+
+
+def _fork_workers() -> None:
+    """Have uvicorn fork its workers from this process, with the app's modules imported once
+    here, instead of spawning fresh interpreters that each import them again (as much work as
+    the rest of a worker's start). Nothing here holds a thread, a connection or a model yet;
+    each worker makes its own app, database pool and model. Where fork is missing, or
+    uvicorn keeps its workers' start method elsewhere, they are spawned as before."""
+    import importlib
+    import multiprocessing
+
+    from uvicorn import _subprocess
+
+    if "fork" not in multiprocessing.get_all_start_methods() or not hasattr(_subprocess, "spawn"):
+        return
+    importlib.import_module(APP.partition(":")[0])
+    _subprocess.spawn = multiprocessing.get_context("fork")  # type: ignore[assignment]
 
 
 # Descriptors a worker needs beside its clients: the listening socket, the database and its
