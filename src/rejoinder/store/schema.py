@@ -401,7 +401,7 @@ staff_alerts = Table(
     metadata,
     Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
     Column("site_id", Integer, ForeignKey("sites.id"), primary_key=True),
-    Column("frequency", String(10), nullable=False),
+    Column("frequency", String(16), nullable=False),
     Column("address", String(254), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )

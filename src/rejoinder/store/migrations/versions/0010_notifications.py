@@ -54,7 +54,7 @@ def upgrade() -> None:
         "staff_alerts",
         sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
         sa.Column("site_id", sa.Integer, sa.ForeignKey("sites.id"), primary_key=True),
-        sa.Column("frequency", sa.String(10), nullable=False),
+        sa.Column("frequency", sa.String(16), nullable=False),
         sa.Column("address", sa.String(254), nullable=False),
         sa.Column("updated_at", UTCDateTime, nullable=False),
     )
