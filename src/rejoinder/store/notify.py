@@ -112,11 +112,15 @@ def group_notices(conn: Connection, group: Group) -> list[Notice]:
     return [Notice(**dict(row)) for row in conn.execute(query).mappings()]
 
 
-def take_notices(conn: Connection, ids: Sequence[int]) -> int:
-    """Delete the notices (made into a mail); how many were still there."""
+def take_notices(conn: Connection, ids: Sequence[int]) -> set[int]:
+    """Delete the notices (made into a mail); the ids of those that were still there. On
+    PostgreSQL a row another worker is taking waits for its transaction, then is gone."""
     if not ids:
-        return 0
-    return int(conn.execute(delete(notices).where(notices.c.id.in_(list(ids)))).rowcount)
+        return set()
+    taken = conn.execute(
+        delete(notices).where(notices.c.id.in_(list(ids))).returning(notices.c.id)
+    ).scalars()
+    return {int(i) for i in taken}
 
 
 def pending_notices(conn: Connection) -> list[Notice]:

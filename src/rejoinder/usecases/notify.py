@@ -13,7 +13,7 @@ hourly or daily digest of them.
 Notices are written in a transaction of their own right after the write that causes them
 (they listen to its event), and made into mail by `flush_due`, which every server worker
 calls every few seconds: a group's notices are taken (deleted) and its mail is added in one
-transaction, so two workers never send one group twice.
+transaction, so two workers never send one notice twice.
 """
 
 from __future__ import annotations
@@ -64,10 +64,6 @@ EXCERPT_MAX = 300  # characters of a comment quoted in a mail
 _SALT = "rejoinder.unsubscribe"
 
 Clock = Callable[[], datetime]
-
-
-class _Raced(Exception):
-    """Another worker took a group's notices first: this transaction adds nothing."""
 
 
 def excerpt(text: str) -> str:
@@ -236,18 +232,19 @@ class Notifier:
         """Make every due group into its mail; how many mails were added."""
         now = now or self._clock()
         added = 0
-        try:
+        while True:  # a batch per transaction, so that none holds the writers' lock long
             with self._db.write() as conn:
-                for group in notify_store.due_groups(conn, now, BATCH):
+                groups = notify_store.due_groups(conn, now, BATCH)
+                for group in groups:
                     added += self._flush_group(conn, group, now)
-        except _Raced:
-            return 0  # another worker is sending them
-        return added
+            if len(groups) < BATCH:
+                return added
 
     def _flush_group(self, conn: Connection, group: Group, now: datetime) -> int:
-        found = notify_store.group_notices(conn, group)
-        if notify_store.take_notices(conn, [n.id for n in found]) != len(found):
-            raise _Raced
+        listed = notify_store.group_notices(conn, group)
+        # Only what this transaction took: another worker sends what it took first.
+        taken = notify_store.take_notices(conn, [n.id for n in listed])
+        found = [n for n in listed if n.id in taken]
         if not found:
             return 0
         kind, _, key = group.topic.partition(":")
