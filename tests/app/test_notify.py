@@ -348,6 +348,19 @@ def test_alerts_arrive_at_once_or_as_one_hourly_digest(site: Site) -> None:
         assert f"#item-{first}" in text and f"#item-{second}" in text
         assert str(digest["Subject"]).startswith("2 comments on")
         _only_own_addresses(digest)
+        # The third reader's report puts a comment in the Reported queue: one alert, then.
+        shown = site.post(slug, _someone("dana"), body="Some readers dislike this one.")
+        for n in range(3):
+            with site.app.client(address=f"127.0.9.{n + 1}") as reader:
+                assert reader.get(f"/comments/{shown}/report").status_code == 200
+                sent = reader.post(f"/comments/{shown}/report", data={"reason": "spam"})
+                assert sent.status_code == 303, sent.text
+            site.deliver_at(utcnow())
+            assert len(site.mails_to("mod@news.example")) == 2 + (n == 2)
+        reported = site.received("mod@news.example", 3)[-1]
+        assert _link(reported, "#item-") == (
+            f"http://testserver/admin/reported?site=default#item-{shown}"
+        )
     finally:
         mod.choose(frequency="off", address="")
         night.choose(frequency="off", address="")
