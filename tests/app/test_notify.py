@@ -149,7 +149,14 @@ def test_a_held_reply_tells_nobody_until_approved_then_exactly_once(site: Site) 
     slug = site.app.publish()["slug"]
     parent = site.post(slug, alice, notify_replies=True, name="Alice")
     held = site.post(slug, BOB, parent_id=parent, body=HELD_TEXT, name="Bob Replier")
+    rejected = site.post(slug, CAROL, parent_id=parent, body=HELD_TEXT + " Again.")
     later = utcnow() + DIGEST + timedelta(minutes=1)
+    assert site.pending(alice) == []
+    response = site.app.post(
+        f"/api/v1/admin/comments/{rejected}/reject",
+        headers={"Authorization": f"Bearer {site.token}"},
+    )
+    assert response.status_code == 200, response.text
     assert site.pending(alice) == []
     site.deliver_at(later)
     assert site.mails_to(alice) == []  # confirmed already: not even a confirmation
