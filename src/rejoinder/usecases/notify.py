@@ -18,7 +18,6 @@ transaction, so two workers never send one notice twice.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,7 +47,6 @@ from rejoinder.usecases.reports import site_rules
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-log = logging.getLogger("rejoinder.notify")
 
 REPLIES = "replies"  # the reply notification's template and topic
 ALERTS = "alerts"  # the moderators' alert's template and topic
@@ -156,11 +154,11 @@ class Notifier:
 
     def reply_published(self, comment: Comment, article: Article) -> None:
         """A published reply: a notice to the writer of the comment it answers, if they
-        asked, confirmed their address, did not unsubscribe, and did not write it."""
+        asked, confirmed their address, did not unsubscribe, and did not write it. Checked in
+        a read first: most replies notify nobody, and need no write."""
         if comment.parent_id is None:
             return
-        now = self._clock()
-        with self._db.write() as conn:
+        with self._db.read() as conn:
             parent = comment_store.get_comment(conn, comment.parent_id)
             if parent is None or not parent.notify_replies:
                 return
@@ -175,6 +173,8 @@ class Notifier:
                 conn, address=recipient, site_id=article.site_id, article_id=article.id
             ):
                 return
+        now = self._clock()
+        with self._db.write() as conn:
             self._notice(
                 conn,
                 Group(article.site_id, _reply_topic(article.id), recipient),
@@ -186,10 +186,15 @@ class Notifier:
             )
 
     def alert(self, site_id: int, comment_id: int, reason: str) -> None:
-        """A comment waits for a moderator: a notice to each staff member who wants alerts."""
+        """A comment waits for a moderator: a notice to each staff member who wants alerts
+        (a write only when someone does)."""
+        with self._db.read() as conn:
+            wanted = notify_store.alert_choices(conn, site_id)
+        if not wanted:
+            return
         now = self._clock()
         with self._db.write() as conn:
-            for choice in notify_store.alert_choices(conn, site_id):
+            for choice in wanted:
                 wait = FREQUENCIES.get(choice.frequency)
                 if wait is None:
                     continue
@@ -231,6 +236,9 @@ class Notifier:
     def flush_due(self, now: datetime | None = None) -> int:
         """Make every due group into its mail; how many mails were added."""
         now = now or self._clock()
+        with self._db.read() as conn:  # most polls find nothing: no writers' lock for that
+            if not notify_store.due_groups(conn, now, 1):
+                return 0
         added = 0
         while True:  # a batch per transaction, so that none holds the writers' lock long
             with self._db.write() as conn:
