@@ -373,3 +373,31 @@ def test_alerts_arrive_at_once_or_as_one_hourly_digest(site: Site) -> None:
         night.choose(frequency="off", address="")
         mod.close()
         night.close()
+
+
+def test_a_follower_hears_of_every_new_comment_in_one_mail_but_not_of_their_own(
+    site: Site,
+) -> None:
+    fran, gus = _someone("fran"), _someone("gus")
+    site.confirm(fran)
+    slug = site.app.publish()["slug"]
+    page = lxml.html.fromstring(site.app.get(f"/articles/{slug}").text)
+    assert page.xpath('//form//input[@type="checkbox"][@name="follow"]')  # mail is set up
+    own = site.post(slug, fran, follow_discussion=True, name="Fran")
+    start = utcnow()
+    first = site.post(slug, gus, follow_discussion=True)  # unconfirmed: its confirmation only
+    top = site.post(slug, _someone("bob"), name="Bob")
+    reply = site.post(slug, _someone("carol"), parent_id=own, name="Carol")
+    site.post(slug, fran.upper(), body="Fran again, on her own.")
+    site.post(slug, _someone("held"), body=HELD_TEXT + " Followed.")
+    assert sorted(site.pending(fran)) == [first, top, reply]
+    assert site.pending(gus) == []
+    site.deliver_at(start + DIGEST + timedelta(minutes=1))
+    [message] = site.received(fran, 1)
+    assert str(message["Subject"]).startswith("3 new comments on Article")
+    text = body_text(message)
+    assert "Bob wrote" in text and "Carol wrote" in text
+    assert "every new comment in this discussion" in text
+    assert str(message["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"
+    _only_own_addresses(message)
+    assert [m.payload["topic"] for m in site.mails_to(gus)] == ["confirm"]

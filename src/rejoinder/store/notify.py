@@ -1,5 +1,6 @@
 """The rows behind telling people: notices gathered until due, the opaque number of each
-address mail went to, readers' unsubscriptions, and staff members' alert choices."""
+address mail went to, readers' unsubscriptions, the discussions readers follow, and staff
+members' alert choices."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from rejoinder.store.schema import (
+    discussion_follows,
     mail_recipients,
     notices,
     notify_optouts,
@@ -170,6 +172,31 @@ def opted_out(conn: Connection, *, address: str, site_id: int, article_id: int) 
         )
     )
     return bool(conn.execute(query).scalar())
+
+
+def add_follow(
+    conn: Connection, *, article_id: int, recipient: str, address: str, now: datetime
+) -> None:
+    """The reader follows the discussion (again is fine: the address as last typed)."""
+    insert_ = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
+    conn.execute(
+        insert_(discussion_follows)
+        .values(article_id=article_id, recipient=recipient, address=address, created_at=now)
+        .on_conflict_do_update(
+            index_elements=[discussion_follows.c.article_id, discussion_follows.c.recipient],
+            set_={"address": address},
+        )
+    )
+
+
+def followers(conn: Connection, article_id: int) -> list[tuple[str, str]]:
+    """(normal address, address as typed) of the discussion's followers."""
+    query = (
+        select(discussion_follows.c.recipient, discussion_follows.c.address)
+        .where(discussion_follows.c.article_id == article_id)
+        .order_by(discussion_follows.c.recipient)
+    )
+    return [(str(r.recipient), str(r.address)) for r in conn.execute(query)]
 
 
 def get_alert_choice(conn: Connection, user_id: int, site_id: int) -> AlertChoice | None:

@@ -395,6 +395,16 @@ notify_optouts = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+# Readers who asked for mail about every new comment of a discussion (by normal address).
+discussion_follows = Table(
+    "discussion_follows",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id"), primary_key=True),
+    Column("recipient", String(254), primary_key=True),
+    Column("address", String(254), nullable=False),  # as typed: the mail's To
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 # Each staff member's alerts by mail for one site: off, immediately, hourly or daily.
 staff_alerts = Table(
     "staff_alerts",

@@ -3,9 +3,10 @@ for them. Both go through the outbox (`usecases/mail.py`).
 
 A reader who ticked "Notify me of replies" hears of a reply once it is published (posted
 published, approved at the desk, or released by its writer's confirmation), never of a held
-or refused one, never of their own, and only at a confirmed address. Replies are gathered per
-reader and discussion for the digest interval after the first, then sent as one mail with a
-one-click unsubscribe (RFC 8058) for the discussion and one for the whole site.
+or refused one, never of their own, and only at a confirmed address; one who ticked "Email
+me about every new comment" hears so of every comment the discussion publishes. They are
+gathered per reader and discussion for the digest interval after the first, then sent as one
+mail with a one-click unsubscribe (RFC 8058) for the discussion and one for the whole site.
 
 A staff member chooses per site: no alerts, each held or much-reported comment at once, or an
 hourly or daily digest of them.
@@ -153,37 +154,45 @@ class Notifier:
             self.alert(article.site_id, comment_id, "reported")
 
     def reply_published(self, comment: Comment, article: Article) -> None:
-        """A published reply: a notice to the writer of the comment it answers, if they
-        asked, confirmed their address, did not unsubscribe, and did not write it. Checked in
-        a read first: most replies notify nobody, and need no write."""
-        if comment.parent_id is None:
-            return
+        """A published comment: a notice to the writer of the comment it answers, if they
+        asked, and to each reader who follows the discussion; only at confirmed addresses
+        that did not unsubscribe, never to its own writer. Checked in a read first: most
+        comments notify nobody, and need no write."""
+        wanted: dict[str, tuple[str, str]] = {}  # normal address: (as typed, reason)
         with self._db.read() as conn:
-            parent = comment_store.get_comment(conn, comment.parent_id)
-            if parent is None or not parent.notify_replies:
-                return
-            if parent.status is not Status.PUBLISHED:
-                return
-            recipient = normal_address(parent.author_email)
-            if not recipient or recipient == normal_address(comment.author_email):
-                return
-            if not verification_store.is_verified(conn, recipient):
-                return  # an unconfirmed address is sent its confirmation only
-            if notify_store.opted_out(
-                conn, address=recipient, site_id=article.site_id, article_id=article.id
-            ):
-                return
+            if comment.parent_id is not None:
+                parent = comment_store.get_comment(conn, comment.parent_id)
+                asked = parent is not None and parent.notify_replies
+                if parent is not None and asked and parent.status is Status.PUBLISHED:
+                    wanted[normal_address(parent.author_email)] = (parent.author_email, "reply")
+            for recipient, address in notify_store.followers(conn, article.id):
+                wanted.setdefault(recipient, (address, "follow"))
+            wanted.pop(normal_address(comment.author_email), None)
+            wanted.pop("", None)
+            # An unconfirmed address is sent its confirmation only.
+            confirmed = verification_store.verified_among(conn, wanted)
+            wanted = {
+                recipient: found
+                for recipient, found in wanted.items()
+                if recipient in confirmed
+                and not notify_store.opted_out(
+                    conn, address=recipient, site_id=article.site_id, article_id=article.id
+                )
+            }
+        if not wanted:
+            return
         now = self._clock()
         with self._db.write() as conn:
-            self._notice(
-                conn,
-                Group(article.site_id, _reply_topic(article.id), recipient),
-                address=parent.author_email,
-                comment_id=comment.id,
-                reason="reply",
-                wait=self._digest,
-                now=now,
-            )
+            for recipient, (address, reason) in wanted.items():
+                self._notice(
+                    conn,
+                    Group(article.site_id, _reply_topic(article.id), recipient),
+                    address=address,
+                    comment_id=comment.id,
+                    reason=reason,
+                    wait=self._digest,
+                    now=now,
+                )
 
     def alert(self, site_id: int, comment_id: int, reason: str) -> None:
         """A comment waits for a moderator: a notice to each staff member who wants alerts
@@ -268,13 +277,16 @@ class Notifier:
                 conn, address=group.recipient, site_id=group.site_id, article_id=article.id
             ):
                 return 0  # unsubscribed while they were gathered
+            reasons = {n.comment_id: n.reason for n in found}
             values = {
                 "article_id": article.id,
                 "article_title": article.title,
                 "slug": article.slug,
                 "page_url": article.page_url,
                 "recipient": notify_store.recipient_id(conn, group.recipient, now),
-                "replies": [_quoted(c) for c in shown],
+                "replies": [{**_quoted(c), "reason": reasons[c.id]} for c in shown],
+                # Not only replies to the reader: they follow the discussion.
+                "followed": any(reasons[c.id] == "follow" for c in shown),
             }
         else:
             choice = notify_store.get_alert_choice(conn, int(key), group.site_id)

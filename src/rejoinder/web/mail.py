@@ -110,11 +110,17 @@ class MailComposer:
         # angle brackets around it).
         headers["List-Unsubscribe"] = f"<{values['unsubscribe_thread']}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        return language.ngettext(
-            "A reply to your comment on %(title)s",
-            "%(num)d replies to your comment on %(title)s",
-            len(replies),
-        ) % {"title": title, "num": len(replies)}
+        if values.get("followed"):
+            subject = language.ngettext(
+                "A new comment on %(title)s", "%(num)d new comments on %(title)s", len(replies)
+            )
+        else:
+            subject = language.ngettext(
+                "A reply to your comment on %(title)s",
+                "%(num)d replies to your comment on %(title)s",
+                len(replies),
+            )
+        return subject % {"title": title, "num": len(replies)}
 
     def _discussion_link(
         self, site: Site, slug: str, page_url: object, comment_id: int | None

@@ -1,6 +1,7 @@
 """Mail that tells people: reply notifications and moderators' alerts gathered until they
 are due (`notices`), an opaque number per address for unsubscribe links (`mail_recipients`),
-readers' unsubscriptions (`notify_optouts`), and each staff member's alert choice per site
+readers' unsubscriptions (`notify_optouts`), the discussions readers follow
+(`discussion_follows`), and each staff member's alert choice per site
 (`staff_alerts`).
 
 Revision ID: 0010
@@ -51,6 +52,13 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime, nullable=False),
     )
     op.create_table(
+        "discussion_follows",
+        sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id"), primary_key=True),
+        sa.Column("recipient", sa.String(254), primary_key=True),
+        sa.Column("address", sa.String(254), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+    )
+    op.create_table(
         "staff_alerts",
         sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
         sa.Column("site_id", sa.Integer, sa.ForeignKey("sites.id"), primary_key=True),
@@ -62,6 +70,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("staff_alerts")
+    op.drop_table("discussion_follows")
     op.drop_table("notify_optouts")
     op.drop_table("mail_recipients")
     op.drop_index("ix_notices_group", table_name="notices")
