@@ -36,6 +36,7 @@ from rejoinder.store import moderation as moderation_store
 from rejoinder.store import notify as notify_store
 from rejoinder.store import reports as report_store
 from rejoinder.store import sites as site_store
+from rejoinder.store import verification as verification_store
 from rejoinder.store.database import Database
 from rejoinder.usecases.mail import Mail
 from rejoinder.usecases.moderation import (
@@ -163,7 +164,9 @@ def post_comment(
             article_store.touch_article(conn, article.id, +1, now)
         if judgement is not None:
             _audit_verdict(conn, site_id, comment.id, judgement, now)
-        if mail is not None and clean.follow:  # told of new comments once it is confirmed
+        # Told of new comments once the address is confirmed. A confirmed address follows
+        # only from a browser that proves it: a stranger typing it subscribes nobody.
+        if mail is not None and clean.follow and _may_subscribe(conn, screening, clean.email):
             notify_store.add_follow(
                 conn,
                 article_id=article.id,
@@ -188,6 +191,12 @@ def post_comment(
     if not awaiting:  # nobody else may see it yet: announced when its address is confirmed
         events.fire(COMMENT_POSTED, comment=comment, article=article)
     return Posted(comment=comment, article=article, judgement=judgement)
+
+
+def _may_subscribe(conn: Connection, screening: Screening, address: str) -> bool:
+    """Whether a post may subscribe `address` to mail: it is not confirmed yet (its owner's
+    confirmation will be asked), or this writer proves it is theirs."""
+    return screening.vouches_for(address) or not verification_store.is_verified(conn, address)
 
 
 def _audit_verdict(
