@@ -411,3 +411,30 @@ def test_a_follower_hears_of_every_new_comment_in_one_mail_but_not_of_their_own(
     assert str(message["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"
     _only_own_addresses(message)
     assert [m.payload["topic"] for m in site.mails_to(gus)] == ["confirm"]
+
+
+def test_a_site_with_alert_choices_and_unsubscriptions_can_still_be_removed(site: Site) -> None:
+    from rejoinder.core.models import Limits
+    from rejoinder.store import notify as notify_store
+    from rejoinder.usecases.notify import save_alert_choice
+    from rejoinder.usecases.sites import remove_site
+
+    now = utcnow()
+    with site.db.write() as conn:
+        spare = site_store.add_site(conn, f"spare{uuid.uuid4().hex[:6]}", "Spare", now)
+        number = notify_store.recipient_id(conn, "someone@example.org", now)
+        notify_store.opt_out(conn, recipient=number, site_id=spare.id, article_id=0, now=now)
+    save_alert_choice(
+        site.db,
+        user_id=1,
+        site_id=spare.id,
+        frequency="daily",
+        address="mod@news.example",
+        limits=Limits(),
+        now=now,
+    )
+    events = site.app._app.state.runtime.events
+    remove_site(site.db, events, spare.name, actor_kind="user", actor="mod", now=now)
+    with site.db.read() as conn:
+        assert site_store.get_site(conn, spare.name) is None
+        assert notify_store.alert_choices(conn, spare.id) == []
