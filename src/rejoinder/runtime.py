@@ -30,6 +30,7 @@ from rejoinder.store.database import Database, SqliteChangeCounter
 from rejoinder.store.ratebook import RedisRates
 from rejoinder.usecases.mail import Mail
 from rejoinder.usecases.moderation import Moderator, Scorer
+from rejoinder.usecases.notify import Notifier
 from rejoinder.usecases.policy import ModelPresets
 
 if TYPE_CHECKING:
@@ -138,6 +139,9 @@ class Runtime:
     budgets: Budgets = field(default_factory=MemoryBudgets)
     # What writes need to put mail in the outbox; None when no SMTP host is set.
     mail: Mail | None = None
+    # Reply notifications and moderators' alerts (with mail only): notices from the events,
+    # made into mail by `flush_due`.
+    notifier: Notifier | None = None
 
     @property
     def default_site(self) -> Site:
@@ -277,7 +281,13 @@ def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
         if settings.moderation_model:
             scorer, presets = model_scorer(), model_presets()
         moderator = Moderator(db, scorer, rates, presets)
+    mail = Mail.from_settings(settings)
+    notifier = None
+    if mail is not None:
+        notifier = Notifier(db, mail, digest_minutes=settings.notify_digest_minutes, clock=utcnow)
+        notifier.connect(events)
     return Runtime(
+        notifier=notifier,
         moderator=moderator,
         budgets=RedisBudgets(settings.redis_url) if settings.redis_url else MemoryBudgets(),
         settings=settings,
@@ -287,7 +297,7 @@ def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
         secret_key=secret,
         sites=book,
         limits=Limits(body_max=settings.body_max),
-        mail=Mail.from_settings(settings),
+        mail=mail,
     )
 
 

@@ -171,6 +171,15 @@ class Settings(BaseSettings):
         "after that (its worker died) is tried again. Keep it above smtp_timeout.",
     )
 
+    notify_digest_minutes: int = Field(
+        15,
+        ge=0,
+        le=1440,
+        description="Reply notifications are gathered per reader and discussion for this many "
+        "minutes after the first reply, then sent as one mail (so at most one mail per "
+        "discussion in that time); 0 sends each reply's at once.",
+    )
+
     @property
     def mail_enabled(self) -> bool:
         """Whether Rejoinder sends (and so offers) mail: an SMTP host is set."""

@@ -166,6 +166,7 @@ class CommentInput:
     website: str = ""
     parent_id: int | None = None
     notify_replies: bool = False
+    follow: bool = False  # mail about every new comment of the discussion
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +179,7 @@ class CleanComment:
     website: str | None
     parent_id: int | None
     notify_replies: bool
+    follow: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,6 +120,7 @@ def validate_comment(raw: CommentInput, limits: Limits) -> CleanComment:
         website=values["website"] if isinstance(values["website"], str) else None,
         parent_id=raw.parent_id,
         notify_replies=raw.notify_replies,
+        follow=raw.follow,
     )
 
 

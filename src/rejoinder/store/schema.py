@@ -357,3 +357,64 @@ imported_comments = Table(
     Column("comment_id", Integer, ForeignKey("comments.id"), nullable=False),
     Index("ix_imported_comments_comment", "comment_id"),
 )
+
+# Mail that tells people (reply notifications, moderators' alerts), gathered until its group
+# is due: one group per (site, topic, recipient) becomes one mail (`usecases/notify.py`).
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site_id", Integer, ForeignKey("sites.id"), nullable=False),
+    # "reply:<article id>" (a reader's replies on one discussion) or "alert:<user id>".
+    Column("topic", String(40), nullable=False),
+    Column("recipient", String(254), nullable=False),  # the address in its normal form
+    Column("address", String(254), nullable=False),  # as typed: the mail's To
+    Column("comment_id", Integer, ForeignKey("comments.id"), nullable=False),
+    Column("reason", String(16), nullable=False),  # reply, held, reported
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_notices_due", "due_at"),
+    Index("ix_notices_group", "site_id", "topic", "recipient"),
+)
+
+# An opaque number per address that mail was sent to: unsubscribe links carry it (signed),
+# never the address.
+mail_recipients = Table(
+    "mail_recipients",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("address", String(254), nullable=False, unique=True),  # normal form
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Readers who asked for no more reply notifications: on one discussion, or (article_id 0) on
+# the whole site.
+notify_optouts = Table(
+    "notify_optouts",
+    metadata,
+    Column("recipient_id", Integer, ForeignKey("mail_recipients.id"), primary_key=True),
+    Column("site_id", Integer, ForeignKey("sites.id"), primary_key=True),
+    Column("article_id", Integer, primary_key=True, autoincrement=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Readers who asked for mail about every new comment of a discussion (by normal address).
+discussion_follows = Table(
+    "discussion_follows",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id"), primary_key=True),
+    Column("recipient", String(254), primary_key=True),
+    Column("address", String(254), nullable=False),  # as typed: the mail's To
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Each staff member's alerts by mail for one site: off, immediately, hourly or daily.
+staff_alerts = Table(
+    "staff_alerts",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("site_id", Integer, ForeignKey("sites.id"), primary_key=True),
+    Column("frequency", String(16), nullable=False),
+    Column("address", String(254), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

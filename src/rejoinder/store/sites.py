@@ -13,10 +13,12 @@ from rejoinder.core.models import Site
 from rejoinder.store.schema import (
     articles,
     bans,
+    notify_optouts,
     refused,
     server_secrets,
     site_models,
     sites,
+    staff_alerts,
     staff_sites,
 )
 
@@ -134,9 +136,9 @@ def count_site_articles(conn: Connection, site_id: int) -> int:
 
 def delete_site(conn: Connection, site_id: int) -> None:
     """Remove a site that has no articles, with what hangs on it alone: its staff limits,
-    bans, refused submissions and learnt models. (Its audit entries stay: the log is never
-    changed.)"""
-    for table in (staff_sites, bans, refused, site_models):
+    bans, refused submissions, learnt models, staff members' alert choices and readers'
+    unsubscriptions. (Its audit entries stay: the log is never changed.)"""
+    for table in (staff_sites, bans, refused, site_models, staff_alerts, notify_optouts):
         conn.execute(delete(table).where(table.c.site_id == site_id))
     conn.execute(delete(sites).where(sites.c.id == site_id))
 

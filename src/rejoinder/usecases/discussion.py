@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rejoinder.core import discussion as rules
+from rejoinder.core.emails import normal_address
 from rejoinder.core.errors import Closed, Forbidden, Invalid, InvalidMany, NotFound, Refused
 from rejoinder.core.messages import N_, Nn_
 from rejoinder.core.models import (
@@ -32,8 +33,10 @@ from rejoinder.store import articles as article_store
 from rejoinder.store import audit as audit_store
 from rejoinder.store import comments as comment_store
 from rejoinder.store import moderation as moderation_store
+from rejoinder.store import notify as notify_store
 from rejoinder.store import reports as report_store
 from rejoinder.store import sites as site_store
+from rejoinder.store import verification as verification_store
 from rejoinder.store.database import Database
 from rejoinder.usecases.mail import Mail
 from rejoinder.usecases.moderation import (
@@ -75,8 +78,9 @@ def post_comment(
 ) -> Posted:
     """Validate, judge, then store the comment with its number and count, all or nothing.
 
-    Without `mail` (no SMTP host set) a request for reply notifications is ignored; with it,
-    the address is asked to confirm itself, in the same transaction as the comment.
+    Without `mail` (no SMTP host set) a request for reply notifications or to follow the
+    discussion is ignored; with it, the address is asked to confirm itself (and a follow is
+    recorded) in the same transaction as the comment.
 
     With a moderator, the pipeline runs before the write transaction (it reads history and
     scores the text: nothing to hold a lock for): a refusal is recorded and raised, a hold
@@ -88,8 +92,8 @@ def post_comment(
         with db.read() as conn:  # a closed discussion says so rather than judge the fields
             _open_article(conn, site_id, slug, now)
         raise
-    if mail is None and clean.notify_replies:
-        clean = replace(clean, notify_replies=False)
+    if mail is None and (clean.notify_replies or clean.follow):
+        clean = replace(clean, notify_replies=False, follow=False)
     body_html = render_comment(clean.body)  # rendered once, here, never on a read
     with db.read() as conn:
         article = _open_article(conn, site_id, slug, now)
@@ -160,7 +164,17 @@ def post_comment(
             article_store.touch_article(conn, article.id, +1, now)
         if judgement is not None:
             _audit_verdict(conn, site_id, comment.id, judgement, now)
-        if mail is not None and (clean.notify_replies or awaiting):
+        # Told of new comments once the address is confirmed. A confirmed address follows
+        # only from a browser that proves it: a stranger typing it subscribes nobody.
+        if mail is not None and clean.follow and _may_subscribe(conn, screening, clean.email):
+            notify_store.add_follow(
+                conn,
+                article_id=article.id,
+                recipient=normal_address(clean.email),
+                address=clean.email,
+                now=now,
+            )
+        if mail is not None and (clean.notify_replies or clean.follow or awaiting):
             mail.ask_confirmation(
                 conn,
                 address=clean.email,
@@ -177,6 +191,12 @@ def post_comment(
     if not awaiting:  # nobody else may see it yet: announced when its address is confirmed
         events.fire(COMMENT_POSTED, comment=comment, article=article)
     return Posted(comment=comment, article=article, judgement=judgement)
+
+
+def _may_subscribe(conn: Connection, screening: Screening, address: str) -> bool:
+    """Whether a post may subscribe `address` to mail: it is not confirmed yet (its owner's
+    confirmation will be asked), or this writer proves it is theirs."""
+    return screening.vouches_for(address) or not verification_store.is_verified(conn, address)
 
 
 def _audit_verdict(

@@ -258,6 +258,7 @@ async def post_json_comment(
         website=payload.website,
         parent_id=payload.parent_id,
         notify_replies=payload.notify_replies,
+        follow=payload.follow_discussion,
     )
     screening = await screening_of(request, rt, identity, payload)
     return await run_in_threadpool(

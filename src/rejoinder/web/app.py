@@ -32,6 +32,7 @@ from rejoinder.web import (
     feeds,
     health,
     live,
+    notify,
     pages,
     translations,
     verification,
@@ -67,6 +68,25 @@ async def _purge_daily(rt: Runtime) -> None:
         except Exception:
             log.exception("daily purge of refused submissions failed")
         await asyncio.sleep(24 * 3600 - 60)
+
+
+NOTICES_POLL_SECONDS = 15.0
+
+
+async def _flush_notices(rt: Runtime, sender: Sender | None) -> None:
+    """Reply notifications and alerts whose digest interval has passed become mail."""
+    notifier = rt.notifier
+    if notifier is None:
+        return
+    while True:
+        await asyncio.sleep(NOTICES_POLL_SECONDS)
+        try:
+            added = await run_in_threadpool(notifier.flush_due)
+        except Exception:
+            log.exception("the notices could not be made into mail")
+            continue
+        if added and sender is not None:
+            sender.wake()
 
 
 async def _to_login(_request: Request, exc: LoginRequired) -> Response:
@@ -115,10 +135,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         asyncio.get_running_loop().call_later(WARM_AFTER_SECONDS, warm.start)
         purging = asyncio.create_task(_purge_daily(rt))
         sending = asyncio.create_task(sender.run()) if sender is not None else None
+        flushing = asyncio.create_task(_flush_notices(rt, sender))
         await hub.start()
         yield
         await hub.close()
         purging.cancel()
+        flushing.cancel()
+        with suppress(asyncio.CancelledError):
+            await flushing  # its transaction ends before the runtime closes
         if sending is not None and sender is not None:
             # A delivery cut short stays claimed until its lease ends, then is tried again.
             sending.cancel()
@@ -160,9 +184,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     sender = None
     if rt.mail is not None:
         compose = MailComposer(rt, render, app.state.languages)
+        # The deliverers by kind, kept for whatever else sends the outbox's messages.
+        app.state.deliverers = {MAIL: smtp_deliverer(settings, compose)}
         sender = Sender(
             rt.db,
-            {MAIL: smtp_deliverer(settings, compose)},
+            app.state.deliverers,
             clock=utcnow,
             attempts=settings.outbox_attempts,
             lease_seconds=settings.outbox_lease_seconds,
@@ -192,6 +218,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         health.router,
         metrics_router,
         verification.router,
+        notify.router,
     ):
         _adopt_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

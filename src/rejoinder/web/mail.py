@@ -9,11 +9,14 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from typing import Any
+from urllib.parse import quote, urlencode
 
 from rejoinder.core.models import Site
 from rejoinder.core.outbox import OutboxMessage
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases.mail import CONFIRM
+from rejoinder.usecases.notify import ALERTS, EVERY_DISCUSSION, REPLIES, unsubscribe_token
 from rejoinder.usecases.verification import LINK_DAYS, confirmation_token
 from rejoinder.web.i18n import Language
 from rejoinder.web.rendering import Renderer
@@ -52,19 +55,13 @@ class MailComposer:
         language = self._languages[lang]
         template = str(payload["template"])
         values = dict(payload.get("values", {}))
+        headers: dict[str, str] = {}
         if template == CONFIRM:
-            article_id = values.get("article_id")
-            token = confirmation_token(
-                self._rt.secret_key,
-                str(payload["to"]),
-                site.id,
-                article_id if isinstance(article_id, int) else None,
-            )
-            values["link"] = self._rt.site_url(site, f"/confirm/{token}")
-            values["link_days"] = LINK_DAYS
-            subject = language.gettext("Confirm your email address for %(site)s") % {
-                "site": site.title
-            }
+            subject = self._confirm(values, str(payload["to"]), site, language)
+        elif template == REPLIES:
+            subject = self._replies(values, site, language, headers)
+        elif template == ALERTS:
+            subject = self._alerts(values, site, language)
         else:
             raise LookupError(f"no mail template named {template!r}")
         context = {**values, "site_title": site.title, "subject": subject, "site": site}
@@ -76,8 +73,78 @@ class MailComposer:
         mail["Date"] = format_datetime(utcnow())
         mail["Message-ID"] = message.message_id
         mail["Auto-Submitted"] = "auto-generated"
+        for name, value in headers.items():
+            mail[name] = value
         mail.set_content(self._render(f"mail/{template}.txt", lang=lang, **context))
         mail.add_alternative(
             self._render(f"mail/{template}.html", lang=lang, **context), subtype="html"
         )
         return mail
+
+    def _confirm(self, values: dict[str, Any], to: str, site: Site, language: Language) -> str:
+        article_id = values.get("article_id")
+        token = confirmation_token(
+            self._rt.secret_key, to, site.id, article_id if isinstance(article_id, int) else None
+        )
+        values["link"] = self._rt.site_url(site, f"/confirm/{token}")
+        values["link_days"] = LINK_DAYS
+        return language.gettext("Confirm your email address for %(site)s") % {"site": site.title}
+
+    def _replies(
+        self, values: dict[str, Any], site: Site, language: Language, headers: dict[str, str]
+    ) -> str:
+        title = str(values.get("article_title", ""))
+        where = (str(values.get("slug", "")), values.get("page_url"))
+        replies = list(values.get("replies", []))
+        for reply in replies:
+            reply["link"] = self._discussion_link(site, *where, int(reply["id"]))
+        values["replies"] = replies
+        values["discussion_link"] = self._discussion_link(site, *where, None)
+        recipient = int(values["recipient"])
+        secret = self._rt.secret_key
+        thread = unsubscribe_token(secret, recipient, site.id, int(values["article_id"]))
+        everything = unsubscribe_token(secret, recipient, site.id, EVERY_DISCUSSION)
+        values["unsubscribe_thread"] = self._rt.site_url(site, f"/unsubscribe/{thread}")
+        values["unsubscribe_all"] = self._rt.site_url(site, f"/unsubscribe/{everything}")
+        # RFC 8058: a mail client's one-click POST to this link unsubscribes (RFC 2369's
+        # angle brackets around it).
+        headers["List-Unsubscribe"] = f"<{values['unsubscribe_thread']}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        if values.get("followed"):
+            subject = language.ngettext(
+                "A new comment on %(title)s", "%(num)d new comments on %(title)s", len(replies)
+            )
+        else:
+            subject = language.ngettext(
+                "A reply to your comment on %(title)s",
+                "%(num)d replies to your comment on %(title)s",
+                len(replies),
+            )
+        return subject % {"title": title, "num": len(replies)}
+
+    def _discussion_link(
+        self, site: Site, slug: str, page_url: object, comment_id: int | None
+    ) -> str:
+        """A reply on its page (the page that embeds the discussion, when hosted elsewhere)."""
+        anchor = f"#comment-{comment_id}" if comment_id else "#comments"
+        if isinstance(page_url, str) and page_url:
+            return page_url + anchor
+        return self._rt.site_url(site, f"/articles/{quote(slug)}{anchor}")
+
+    def _alerts(self, values: dict[str, Any], site: Site, language: Language) -> str:
+        items = list(values.get("items", []))
+        where = {"held": "/admin", "reported": "/admin/reported"}
+        for item in items:
+            path = where.get(str(item.get("reason")), "/admin/all")
+            item["link"] = self._rt.site_url(
+                site, f"{path}?{urlencode({'site': site.name})}#item-{int(item['id'])}"
+            )
+        values["items"] = items
+        values["settings_link"] = self._rt.site_url(
+            site, f"/admin/notifications?{urlencode({'site': site.name})}"
+        )
+        return language.ngettext(
+            "A comment on %(site)s waits for a moderator",
+            "%(num)d comments on %(site)s wait for a moderator",
+            len(items),
+        ) % {"site": site.title, "num": len(items)}

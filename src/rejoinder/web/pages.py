@@ -50,6 +50,7 @@ class FormValues:
     email: str = ""
     website: str = ""
     notify: bool = False
+    follow: bool = False
 
 
 @dataclass
@@ -294,6 +295,7 @@ async def post_comment_form(
         email=_text(form_data, "email"),
         website=_text(form_data, "website"),
         notify=bool(_text(form_data, "notify")),
+        follow=bool(_text(form_data, "follow")),
     )
     strings = {k: v for k, v in asdict(values).items() if isinstance(v, str)}
     errors = _undecodable(
@@ -313,6 +315,7 @@ async def post_comment_form(
             website=values.website,
             parent_id=parent_id,
             notify_replies=values.notify,
+            follow=values.follow,
         )
         ip_hash, group_hash = address_hashes(rt.secret_key, request)
         screening = Screening(

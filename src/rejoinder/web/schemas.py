@@ -56,6 +56,11 @@ class CommentIn(BaseModel):
         description="Email me when someone replies. Ignored when the server sends no mail "
         "(no SMTP host set); otherwise the address is first sent a link to confirm it.",
     )
+    follow_discussion: bool = Field(
+        False,
+        description="Email me about every new comment in this discussion. As notify_replies: "
+        "ignored without mail, and the address is first asked to confirm itself.",
+    )
     form_token: str | None = Field(
         None,
         description="The signed token of the form or widget this was written in. Without it "

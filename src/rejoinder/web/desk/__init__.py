@@ -21,6 +21,7 @@ def routers() -> list[APIRouter]:
         audit,
         bans,
         login,
+        notify,
         policy,
         queue,
         queue_api,
@@ -39,4 +40,5 @@ def routers() -> list[APIRouter]:
         articles.router,
         bans.router,
         sites.router,
+        notify.router,
     ]

@@ -312,7 +312,8 @@
     var parent = get("parent_id");
     return {
       body: get("body"), name: get("name"), email: get("email"), website: get("website"),
-      notify_replies: !!(form.elements.notify && form.elements.notify.checked), parent_id: parent ? +parent : null,
+      notify_replies: !!(form.elements.notify && form.elements.notify.checked),
+      follow_discussion: !!(form.elements.follow && form.elements.follow.checked), parent_id: parent ? +parent : null,
       form_token: get("issued"), homepage: get("homepage")
     };
   }
