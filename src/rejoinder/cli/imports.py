@@ -1,5 +1,6 @@
-"""`rejoinder import FORMAT FILE`: comments from WordPress (WXR), Disqus or Rejoinder's own
-JSON Lines format, brought into a site's discussions (docs/IMPORT.md)."""
+"""`rejoinder import FORMAT FILE`: comments from WordPress (WXR), Disqus, Isso (its SQLite
+database), remark42 (its backup), Commento or Rejoinder's own JSON Lines format, brought into
+a site's discussions (docs/IMPORT.md)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ class Format(enum.StrEnum):
     json = "json"
     wordpress = "wordpress"
     disqus = "disqus"
+    isso = "isso"
+    remark42 = "remark42"
+    commento = "commento"
 
 
 class _Progress:
@@ -101,7 +105,13 @@ def _summary(summary: Summary, dry_run: bool) -> str:
 
 
 def import_comments(
-    format: Annotated[Format, typer.Argument(help="json, wordpress (WXR) or disqus.")],
+    format: Annotated[
+        Format,
+        typer.Argument(
+            help="json, wordpress (WXR), disqus, isso (its SQLite file), remark42 (a backup)"
+            " or commento."
+        ),
+    ],
     file: Annotated[Path, typer.Argument(help="The export file.")],
     site: SiteOption = "default",
     dry_run: Annotated[
@@ -122,12 +132,14 @@ def import_comments(
     """Import comments, threads and all, from another system's export (docs/IMPORT.md)."""
     from rejoinder.cli.options import runtime_for
     from rejoinder.core.errors import RejoinderError
+    from rejoinder.core.imports.commento import read_commento
     from rejoinder.core.imports.disqus import read_disqus
     from rejoinder.core.imports.generic import read_generic
     from rejoinder.core.imports.records import ImportFileError, Problem
+    from rejoinder.core.imports.remark42 import read_remark42
     from rejoinder.core.imports.wordpress import read_wordpress
     from rejoinder.runtime import utcnow
-    from rejoinder.usecases.imports import Options, Summary, import_thread
+    from rejoinder.usecases.imports import Options, Summary, import_thread, isso_threads
 
     if not file.is_file():
         fail(f"No such file: {file}")
@@ -145,6 +157,12 @@ def import_comments(
         items = read_disqus(opener)
     elif format is Format.wordpress:
         items = read_wordpress(opener())
+    elif format is Format.isso:
+        items = isso_threads(file)
+    elif format is Format.remark42:
+        items = read_remark42(opener())
+    elif format is Format.commento:
+        items = read_commento(opener())
     else:
         items = read_generic(opener())
     summary = Summary()
@@ -188,6 +206,12 @@ def import_comments(
     if refused is not None:
         fail(f"{file}: {refused}")
     typer.echo(_summary(summary, dry_run))
+    if format is Format.isso and summary.skipped["thread without page id or URL"]:
+        typer.echo(
+            "Isso names most pages by their path: give the site's address with"
+            " --rewrite-url /=https://example.com/ (your site's) to import them.",
+            err=True,
+        )
     if broken is not None:
         resume = (
             " The threads before it are imported whole; fix the file and run the import again"

@@ -9,6 +9,7 @@ line and of the header; docs/IMPORT.md describes it for people.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +42,46 @@ def lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
             yield number, line.rstrip(b"\r")
     if rest.strip():
         yield number + 1, rest.rstrip(b"\r")
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def gunzipped(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The chunks as they are, or decompressed when the file is gzip (as remark42's backups
+    and Commento's exports come): read as a stream, so memory stays bounded."""
+    stream = iter(chunks)
+    first = b""
+    for chunk in stream:
+        first += chunk
+        if len(first) >= 2:
+            break
+    if not first.startswith(GZIP_MAGIC):
+        if first:
+            yield first
+        yield from stream
+        return
+    inflate = zlib.decompressobj(wbits=31)
+    try:
+        for chunk in _chain(first, stream):
+            out = inflate.decompress(chunk)
+            if out:
+                yield out
+            while inflate.eof and inflate.unused_data:  # several gzip members, one after another
+                rest = inflate.unused_data
+                inflate = zlib.decompressobj(wbits=31)
+                out = inflate.decompress(rest)
+                if out:
+                    yield out
+    except zlib.error as error:
+        raise ImportFileError(f"the gzip file is damaged ({error})") from None
+    if not inflate.eof:
+        raise ImportFileError("the gzip file ends early (truncated?)")
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
 
 
 def _text(data: dict[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
