@@ -10,6 +10,7 @@ from rejoinder.cli import (
     audit,
     db,
     discussions,
+    exports,
     imports,
     moderation,
     policy,
@@ -31,6 +32,7 @@ app.add_typer(articles.app, name="article")
 app.add_typer(discussions.app, name="discussion")
 app.command("import-page")(articles.import_page)
 app.command("import")(imports.import_comments)
+app.command("export")(exports.export_comments)
 app.add_typer(moderation.app, name="moderation")
 app.command()(moderation.purge)
 app.add_typer(policy.app, name="policy")
