@@ -85,6 +85,11 @@ def _everything(app: App, tmp_path: Path) -> None:
     run_import(app.db_url, "json", str(write(tmp_path, "b.jsonl", generic(JSON_THREAD_2))))
     run_import(app.db_url, "wordpress", str(write(tmp_path, "wp.xml", WORDPRESS)))
     run_import(app.db_url, "disqus", str(write(tmp_path, "dq.xml", DISQUS)))
+    by_id = {
+        "thread": {"page_id": "only-an-id", "title": "Only an id"},
+        "comments": [{"id": 7, "created_at": "2024-05-01T08:00:00+02:00", "body": "Hi"}],
+    }
+    run_import(app.db_url, "json", str(write(tmp_path, "c.jsonl", generic(by_id))))
 
 
 def test_a_json_export_imports_into_an_empty_database_and_exports_the_same(
@@ -93,7 +98,7 @@ def test_a_json_export_imports_into_an_empty_database_and_exports_the_same(
     _everything(served, tmp_path)
     slug = _native_comments(served)
     first = cli("export", db_url=served.db_url)
-    assert "Exported 7 discussions, 22 comments" in first.stderr
+    assert "Exported 8 discussions, 23 comments" in first.stderr
     lines = [json.loads(line) for line in first.stdout.splitlines()]
     assert lines[0] == {"format": "rejoinder-import", "version": 1}
     by_title = {line["thread"]["title"]: line for line in lines[1:]}
@@ -111,6 +116,8 @@ def test_a_json_export_imports_into_an_empty_database_and_exports_the_same(
         "website": "https://native.example",
     }
     assert top["created_at"] == "2023-01-01T12:00:00.123456Z"
+    assert by_title["Only an id"]["thread"] == {"page_id": "only-an-id", "title": "Only an id"}
+    assert by_title["Only an id"]["comments"][0]["id"] == "7"
     essay = by_title["An essay"]
     assert essay["thread"]["page_id"] == "essay-1"
     assert [(c["id"], c["status"]) for c in essay["comments"]] == [
@@ -127,10 +134,10 @@ def test_a_json_export_imports_into_an_empty_database_and_exports_the_same(
     again = databases.new()
     file = write(tmp_path, "export.jsonl", first.stdout)
     ran = run_import(again, "json", str(file))
-    assert "Imported 7 threads, 22 comments; 0 warnings" in ran.stdout
+    assert "Imported 8 threads, 23 comments; 0 warnings" in ran.stdout
     second = cli("export", db_url=again)
     assert second.stdout == first.stdout
-    assert len(stored(again)) == 22
+    assert len(stored(again)) == 23
 
     quiet = cli("export", "--no-emails", "--discussion", "essay-1", db_url=served.db_url)
     assert "@" not in quiet.stdout and quiet.stdout.count("\n") == 2
@@ -206,7 +213,7 @@ def test_a_wxr_export_reads_back_through_the_wordpress_importer(
         str(out),
         db_url=served.db_url,
     )
-    assert f"Exported 6 discussions, 20 comments to {out}" in ran.stderr
+    assert f"Exported 7 discussions, 21 comments to {out}" in ran.stderr
     assert not list(tmp_path.glob("*.part"))
     root = fromstring(out.read_bytes())
     assert root.tag == "rss" and root.get("version") == "2.0"
@@ -214,7 +221,7 @@ def test_a_wxr_export_reads_back_through_the_wordpress_importer(
     assert channel is not None
     assert _text(channel, "wxr_version") == "1.2"
     items = channel.findall("item")
-    assert len(items) == 6
+    assert len(items) == 7
     for item in items:
         assert [_short(child.tag) for child in item if child.tag != WP + "comment"] == WP_ITEM
         assert item.findtext("link", "").startswith(("https://", "http://"))
@@ -229,7 +236,7 @@ def test_a_wxr_export_reads_back_through_the_wordpress_importer(
     again = databases.new()
     back = run_import(again, "wordpress", str(out))
     # Dee's was rejected: WordPress keeps it in its bin, and a WXR import skips the bin.
-    assert "Imported 6 threads, 19 comments" in back.stdout and "trash 1" in back.stdout
+    assert "Imported 7 threads, 20 comments" in back.stdout and "trash 1" in back.stdout
     after = stored(again)
     fields = ("author_name", "author_email", "author_website", "created_at", "status")
 

@@ -58,6 +58,7 @@ ISSO_COMMENTS: list[tuple[Any, ...]] = [
     (1, 7, None, T0 + 360, 2, "Waiting", "Dee", "dee@example.com", None),
     (1, 8, 404, T0 + 420, 1, "Lost parent", "Eve", "", None),
     (2, 9, None, T0 + 500, 1, "On the custom id page", "Ann", "ann@example.com", None),
+    (3, 10, None, T0 + 600, 1, "Its thread row is gone", "Zed", "", None),
 ]
 
 
@@ -84,6 +85,7 @@ def test_an_isso_database_keeps_threads_states_and_pages(served: App, tmp_path: 
     ran = run_import(served.db_url, "isso", str(file), *rewrite)
     assert "Imported 2 threads, 9 comments" in ran.stdout
     assert "'8'" in ran.stderr and "'404'" in ran.stderr and "top level" in ran.stderr
+    assert "1 comment(s) of thread 3, which the threads table does not have" in ran.stderr
     _no_email_in(ran.stdout, ran.stderr)
 
     hello = thread_of(served, None, "https://example.com/2020/hello/", "Hello")

@@ -60,7 +60,7 @@ def record_imported(
 
 _ISSO_ROWS = text(
     "SELECT c.tid, t.uri, t.title, c.id, c.parent, c.created, c.mode, c.text, c.author,"
-    " c.email, c.website FROM comments AS c JOIN threads AS t ON t.id = c.tid"
+    " c.email, c.website FROM comments AS c LEFT JOIN threads AS t ON t.id = c.tid"
     " ORDER BY c.tid, c.id"
 )
 

@@ -74,7 +74,7 @@ def _ref(batch: ThreadBatch, options: Options) -> PageRef:
     return page_ref(thread.page_id, thread.title, rewrite_url(thread.url, options.rewrites))
 
 
-def isso_threads(path: Path) -> Iterator[ThreadBatch]:
+def isso_threads(path: Path) -> Iterator[ThreadBatch | Problem]:
     """The threads of Isso's SQLite database, one at a time (Isso has no export file)."""
     return read_isso(import_store.read_isso_rows(path))
 

@@ -57,7 +57,10 @@ def _comment(item: ExportedComment, with_emails: bool) -> dict[str, Any]:
 
 
 def thread_line(thread: ExportedThread, *, with_emails: bool) -> str:
-    head: dict[str, Any] = {"url": thread.url, "title": thread.title}
+    head: dict[str, Any] = {}
     if thread.page_id is not None:
-        head = {"page_id": thread.page_id, **head}
+        head["page_id"] = thread.page_id
+    if thread.url is not None:
+        head["url"] = thread.url
+    head["title"] = thread.title
     return _line({"thread": head, "comments": [_comment(c, with_emails) for c in thread.comments]})

@@ -7,7 +7,8 @@
   Rejoinder id, so exporting, importing the file into an empty database and exporting again
   gives the same ids (where two would clash, the Rejoinder id is written `rejoinder-N`);
 - a thread is named by its page id only where the page has one of its own (a discussion
-  found by its URL is named by the URL alone, as the embed named it).
+  found by its URL is named by the URL alone, as the embed named it), and by its URL where
+  it has one (a hosted article's is its address on the site).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ class ExportedComment:
 class ExportedThread:
     article: Article
     page_id: str | None
-    url: str
+    url: str | None  # None for a page the embed named by its id alone
+    address: str  # where the discussion can be read: its page, else Rejoinder's page of it
     title: str
     comments: tuple[ExportedComment, ...]
 
@@ -83,7 +85,8 @@ def export_thread(
     return ExportedThread(
         article=article,
         page_id=_own_page_id(article),
-        url=article.page_url or address,
+        url=article.page_url if article.is_embedded else address,
+        address=article.page_url or address,
         title=article.title,
         comments=tuple(exported),
     )

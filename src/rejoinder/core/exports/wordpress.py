@@ -105,10 +105,10 @@ def item(thread: ExportedThread, zone: tzinfo, *, with_emails: bool) -> str:
     return (
         "  <item>\n"
         f"    <title>{_cdata(thread.title)}</title>\n"
-        f"    <link>{escape(thread.url)}</link>\n"
+        f"    <link>{escape(thread.address)}</link>\n"
         f"    <pubDate>{_rss_date(published)}</pubDate>\n"
         f"    <dc:creator>{_cdata(article.author)}</dc:creator>\n"
-        f"    <guid isPermaLink={quoteattr('false')}>{escape(thread.url)}</guid>\n"
+        f"    <guid isPermaLink={quoteattr('false')}>{escape(thread.address)}</guid>\n"
         "    <description></description>\n"
         f"    <content:encoded>{_cdata('')}</content:encoded>\n"
         f"    <excerpt:encoded>{_cdata('')}</excerpt:encoded>\n"

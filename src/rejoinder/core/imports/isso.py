@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 
 from rejoinder.core.imports.records import (
     ImportFileError,
+    Problem,
     SourceComment,
     SourceStatus,
     SourceThread,
@@ -98,17 +99,27 @@ def _comment(row: IssoRow) -> SourceComment:
     )
 
 
-def read_isso(rows: Iterable[IssoRow]) -> Iterator[ThreadBatch]:
+def read_isso(rows: Iterable[IssoRow]) -> Iterator[ThreadBatch | Problem]:
     """The threads of the rows, which come ordered by thread: each is yielded whole, once
-    the next thread's first row (or the end) is read, and only when every row of it reads."""
+    the next thread's first row (or the end) is read, and only when every row of it reads.
+    Comments of a thread the threads table lacks are skipped with a warning."""
     current: IssoRow | None = None
     comments: list[SourceComment] = []
+
+    def close(row: IssoRow) -> ThreadBatch | Problem:
+        if row.uri is None:
+            return Problem(
+                f"{len(comments)} comment(s) of thread {row.tid}, which the threads table"
+                " does not have; skipped"
+            )
+        return ThreadBatch(_thread(row), tuple(comments))
+
     for row in rows:
         if current is not None and row.tid != current.tid:
-            yield ThreadBatch(_thread(current), tuple(comments))
+            yield close(current)
             comments = []
         if current is None or row.tid != current.tid:
             current = row
         comments.append(_comment(row))
     if current is not None:
-        yield ThreadBatch(_thread(current), tuple(comments))
+        yield close(current)
