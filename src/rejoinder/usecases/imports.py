@@ -163,6 +163,7 @@ def import_thread(
         )
         added = 0
         shown = 0
+        recorded: list[tuple[Comment, str]] = []
         for planned in plan.comments:
             source_id = planned.source.source_id
             if source_id in stored:
@@ -172,10 +173,11 @@ def import_thread(
             comment = _store_one(conn, article, parent, planned, judgement, now)
             if judgement is not None and comment.status is Status.HELD:
                 summary.held_by_moderation += judgement.decision.verdict is not Verdict.PUBLISH
-            import_store.record_imported(conn, comment, site_id, options.source, source_id)
+            recorded.append((comment, source_id))
             stored[source_id] = comment
             added += 1
             shown += comment.status is Status.PUBLISHED
+        import_store.record_imported(conn, site_id, options.source, recorded)
         article_store.touch_article(conn, article.id, shown, now)
     if made:
         events.fire(ARTICLE_PUBLISHED, article=article)
