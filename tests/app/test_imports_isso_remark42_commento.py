@@ -441,3 +441,52 @@ def test_broken_commento_exports_import_nothing(db_url: str, tmp_path: Path) -> 
     ran = run_import(db_url, "commento", str(write(tmp_path, "wp.xml", "<rss/>")), check=False)
     assert ran.returncode == 1 and "not JSON" in ran.stderr
     assert stored(db_url) == []
+
+
+def test_comentarios_spelling_of_the_commento_export(served: App, tmp_path: Path) -> None:
+    zeros = "0" * 64
+
+    def item(hex_id: str, date: str, markdown: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "commentHex": hex_id,
+            "host": "blog.example.org",
+            "path": "/entry",
+            "markdown": markdown,
+            "html": "",
+            "parentHex": "root",
+            "state": "approved",
+            "creationDate": date,
+            **extra,
+        }
+
+    document = {
+        "version": 1,
+        "comments": [
+            item("d1", "2022-02-01T10:00:00Z", "[deleted]", commenterHex="ann"),
+            item("d2", "2022-02-01T11:00:00Z", "Reply", commenterHex=zeros, parentHex="d1"),
+            item("d3", "2022-02-01T12:00:00Z", "Mine", commenterHex="ann"),
+        ],
+        "commenters": [
+            {
+                "commenterHex": "ann",
+                "name": "Ann",
+                "email": "ann@example.com",
+                "websiteUrl": "https://ann.example.org",
+            },
+        ],
+    }
+    file = write(tmp_path, "comentario.json", json.dumps(document))
+    ran = run_import(served.db_url, "commento", str(file))
+    assert "Imported 1 threads, 3 comments" in ran.stdout
+    page = thread_of(served, None, "https://blog.example.org/entry", "")
+    assert [shape(c) for c in page["comments"]] == [
+        (
+            1,
+            "[deleted]",
+            "2022-02-01T10:00:00Z",
+            True,
+            ((1, "Anonymous", "2022-02-01T11:00:00Z", False, ()),),
+        ),
+        (2, "Ann", "2022-02-01T12:00:00Z", False, ()),
+    ]
+    assert page["comments"][1]["author"]["website"] == "https://ann.example.org"

@@ -4,8 +4,10 @@ JSON document, `{"version": 1, "comments": [...], "commenters": [...]}`.
 A comment: `commentHex`, `parentHex` ("root" at top level), `commenterHex` ("anonymous"
 for a guest), `domain` and `url` (the page's path), `markdown` (and `html`, where given),
 `creationDate` (RFC 3339), `state` (`approved`, `unapproved`, or `flagged`: caught by the
-spam filter and waiting for a moderator, so held here too), `deleted` (Comentario). A
-commenter: `commenterHex`, `name`, `email`, `link` (the website).
+spam filter and waiting for a moderator, so held here too), `deleted` (or a text of
+"[deleted]", as Commento overwrites it). A commenter: `commenterHex`, `name`, `email`,
+`link` (the website). Comentario's version 1 export says `host` and `path` for the page,
+`websiteUrl` for the website, and 64 zeros for the guest.
 
 The document is one value, and the commenters come after the comments: it is read whole
 (Commento writes it in one piece, so its size is bounded by what Commento held in memory),
@@ -31,7 +33,8 @@ from rejoinder.core.imports.records import (
 
 VERSION = 1
 ROOT = "root"
-ANONYMOUS = "anonymous"
+ANONYMOUS = ("anonymous", "0" * 64)  # Commento's guest, and Comentario's
+DELETED = "[deleted]"  # what Commento writes over a deleted comment's text
 _STATES = {
     "approved": SourceStatus.APPROVED,
     "unapproved": SourceStatus.PENDING,
@@ -62,7 +65,7 @@ def _commenters(data: Any) -> dict[str, tuple[str, str, str]]:
         found[_string(item, "commenterHex", where)] = (
             _string(item, "name", where),
             _string(item, "email", where),
-            _string(item, "link", where),
+            _string(item, "link", where) or _string(item, "websiteUrl", where),
         )
     return found
 
@@ -125,17 +128,20 @@ def read_commento(chunks: Iterable[bytes]) -> Iterator[ThreadBatch]:
             raise ImportFileError(
                 f"{where}: 'state' {state!r} is not approved, unapproved or flagged"
             )
-        if item.get("deleted") is True:
+        markdown = _string(item, "markdown", where)
+        html = _string(item, "html", where)
+        if item.get("deleted") is True or (markdown in ("", DELETED) and html in ("", DELETED)):
             status = SourceStatus.DELETED
         author = _string(item, "commenterHex", where)
         name, email, website = commenters.get(author, ("", "", ""))
-        if author not in commenters and author not in ("", ANONYMOUS):
+        if author not in commenters and author not in ("", *ANONYMOUS):
             name = ""  # a commenter the export does not list: shown as a guest
-        markdown = _string(item, "markdown", where)
-        html = _string(item, "html", where)
         body_format: BodyFormat = "markdown" if markdown or not html else "html"
         parent = _string(item, "parentHex", where)
-        page = _page(_string(item, "domain", where), _string(item, "url", where))
+        page = _page(
+            _string(item, "domain", where) or _string(item, "host", where),
+            _string(item, "path", where) or _string(item, "url", where),
+        )
         threads.setdefault(page, []).append(
             SourceComment(
                 source_id=source_id,
