@@ -45,6 +45,7 @@ def lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
 
 
 GZIP_MAGIC = b"\x1f\x8b"
+INFLATED_MAX = 1 << 20  # bytes of decompressed text per step
 
 
 def gunzipped(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -64,15 +65,16 @@ def gunzipped(chunks: Iterable[bytes]) -> Iterator[bytes]:
     inflate = zlib.decompressobj(wbits=31)
     try:
         for chunk in _chain(first, stream):
-            out = inflate.decompress(chunk)
-            if out:
-                yield out
-            while inflate.eof and inflate.unused_data:  # several gzip members, one after another
-                rest = inflate.unused_data
-                inflate = zlib.decompressobj(wbits=31)
-                out = inflate.decompress(rest)
+            pending = chunk
+            while pending:
+                if inflate.eof:  # another gzip member follows the one just ended
+                    inflate = zlib.decompressobj(wbits=31)
+                # At most INFLATED_MAX out per call: a small compressed chunk can hold a
+                # great deal, and memory must not follow it.
+                out = inflate.decompress(pending, INFLATED_MAX)
                 if out:
                     yield out
+                pending = inflate.unconsumed_tail or (inflate.unused_data if inflate.eof else b"")
     except zlib.error as error:
         raise ImportFileError(f"the gzip file is damaged ({error})") from None
     if not inflate.eof:
