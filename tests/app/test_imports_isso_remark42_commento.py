@@ -303,6 +303,9 @@ def test_a_cut_remark42_backup_keeps_whole_pages_and_resumes(served: App, tmp_pa
         served.db_url, "remark42", str(write(tmp_path, "v7", backup(meta, []))), check=False
     )
     assert ran.returncode == 1 and "line 1: version 7" in ran.stderr
+    latin = backup(R42_META, R42_COMMENTS[:2]).encode() + b'{"id": "x", "text": "Caf\xe9"}\n'
+    ran = run_import(served.db_url, "remark42", str(write(tmp_path, "l", latin)), check=False)
+    assert ran.returncode == 1 and "line 4: not UTF-8" in ran.stderr
     bad = backup(R42_META, [{**R42_COMMENTS[0], "time": "last week"}])
     ran = run_import(served.db_url, "remark42", str(write(tmp_path, "t", bad)), check=False)
     assert ran.returncode == 1 and "line 2: comment 'a1': 'time' 'last week'" in ran.stderr

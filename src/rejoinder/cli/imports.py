@@ -8,7 +8,7 @@ import enum
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
@@ -69,8 +69,11 @@ class _Progress:
             self.bar.stop()
 
 
-def _chunks(file: Path, progress: _Progress) -> Iterator[bytes]:
+def _chunks(file: Path, progress: _Progress, opened: list[IO[bytes]]) -> Iterator[bytes]:
+    """The file's bytes, CHUNK at a time; the stream is listed in `opened` so the command
+    closes it at its end, even where a reader stopped on an error half way."""
     with file.open("rb") as stream:
+        opened.append(stream)
         while chunk := stream.read(CHUNK):
             progress.advance(len(chunk))
             yield chunk
@@ -151,7 +154,8 @@ def import_comments(
     )
     size = file.stat().st_size
     progress = _Progress(size * 2 if format is Format.disqus else size)
-    opener: Callable[[], Iterable[bytes]] = lambda: _chunks(file, progress)  # noqa: E731
+    opened: list[IO[bytes]] = []
+    opener: Callable[[], Iterable[bytes]] = lambda: _chunks(file, progress, opened)  # noqa: E731
     items: Iterator[ThreadBatch | Problem]
     if format is Format.disqus:
         items = read_disqus(opener)
@@ -201,6 +205,8 @@ def import_comments(
     except RejoinderError as error:
         refused = error.message
     finally:
+        for stream in opened:
+            stream.close()
         progress.close()
         runtime.close()
     if refused is not None:
