@@ -12,6 +12,7 @@ from rejoinder.cli import (
     bans,
     db,
     discussions,
+    exports,
     imports,
     moderation,
     policy,
@@ -34,6 +35,7 @@ app.add_typer(articles.app, name="articles", hidden=True)  # the plural works to
 app.add_typer(discussions.app, name="discussion")
 app.command("import-page")(articles.import_page)
 app.command("import")(imports.import_comments)
+app.command("export")(exports.export_comments)
 app.add_typer(moderation.app, name="moderation")
 app.command()(moderation.purge)
 app.add_typer(policy.app, name="policy")

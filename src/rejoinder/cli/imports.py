@@ -1,5 +1,6 @@
-"""`rejoinder import FORMAT FILE`: comments from WordPress (WXR), Disqus or Rejoinder's own
-JSON Lines format, brought into a site's discussions (docs/IMPORT.md)."""
+"""`rejoinder import FORMAT FILE`: comments from WordPress (WXR), Disqus, Isso (its SQLite
+database), remark42 (its backup), Commento or Rejoinder's own JSON Lines format, brought into
+a site's discussions (docs/IMPORT.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import enum
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,6 +26,9 @@ class Format(enum.StrEnum):
     json = "json"
     wordpress = "wordpress"
     disqus = "disqus"
+    isso = "isso"
+    remark42 = "remark42"
+    commento = "commento"
 
 
 class _Progress:
@@ -65,8 +69,11 @@ class _Progress:
             self.bar.stop()
 
 
-def _chunks(file: Path, progress: _Progress) -> Iterator[bytes]:
+def _chunks(file: Path, progress: _Progress, opened: list[IO[bytes]]) -> Iterator[bytes]:
+    """The file's bytes, CHUNK at a time; the stream is listed in `opened` so the command
+    closes it at its end, even where a reader stopped on an error half way."""
     with file.open("rb") as stream:
+        opened.append(stream)
         while chunk := stream.read(CHUNK):
             progress.advance(len(chunk))
             yield chunk
@@ -101,7 +108,13 @@ def _summary(summary: Summary, dry_run: bool) -> str:
 
 
 def import_comments(
-    format: Annotated[Format, typer.Argument(help="json, wordpress (WXR) or disqus.")],
+    format: Annotated[
+        Format,
+        typer.Argument(
+            help="json, wordpress (WXR), disqus, isso (its SQLite file), remark42 (a backup)"
+            " or commento."
+        ),
+    ],
     file: Annotated[Path, typer.Argument(help="The export file.")],
     site: SiteOption = "default",
     dry_run: Annotated[
@@ -122,12 +135,14 @@ def import_comments(
     """Import comments, threads and all, from another system's export (docs/IMPORT.md)."""
     from rejoinder.cli.options import runtime_for
     from rejoinder.core.errors import RejoinderError
+    from rejoinder.core.imports.commento import read_commento
     from rejoinder.core.imports.disqus import read_disqus
     from rejoinder.core.imports.generic import read_generic
     from rejoinder.core.imports.records import ImportFileError, Problem
+    from rejoinder.core.imports.remark42 import read_remark42
     from rejoinder.core.imports.wordpress import read_wordpress
     from rejoinder.runtime import utcnow
-    from rejoinder.usecases.imports import Options, Summary, import_thread
+    from rejoinder.usecases.imports import Options, Summary, import_thread, isso_threads
 
     if not file.is_file():
         fail(f"No such file: {file}")
@@ -139,12 +154,19 @@ def import_comments(
     )
     size = file.stat().st_size
     progress = _Progress(size * 2 if format is Format.disqus else size)
-    opener: Callable[[], Iterable[bytes]] = lambda: _chunks(file, progress)  # noqa: E731
+    opened: list[IO[bytes]] = []
+    opener: Callable[[], Iterable[bytes]] = lambda: _chunks(file, progress, opened)  # noqa: E731
     items: Iterator[ThreadBatch | Problem]
     if format is Format.disqus:
         items = read_disqus(opener)
     elif format is Format.wordpress:
         items = read_wordpress(opener())
+    elif format is Format.isso:
+        items = isso_threads(file)
+    elif format is Format.remark42:
+        items = read_remark42(opener())
+    elif format is Format.commento:
+        items = read_commento(opener())
     else:
         items = read_generic(opener())
     summary = Summary()
@@ -183,11 +205,19 @@ def import_comments(
     except RejoinderError as error:
         refused = error.message
     finally:
+        for stream in opened:
+            stream.close()
         progress.close()
         runtime.close()
     if refused is not None:
         fail(f"{file}: {refused}")
     typer.echo(_summary(summary, dry_run))
+    if format is Format.isso and summary.skipped["thread without page id or URL"]:
+        typer.echo(
+            "Isso names most pages by their path: give the site's address with"
+            " --rewrite-url /=https://example.com/ (your site's) to import them.",
+            err=True,
+        )
     if broken is not None:
         resume = (
             " The threads before it are imported whole; fix the file and run the import again"

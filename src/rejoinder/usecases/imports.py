@@ -10,13 +10,16 @@ URL), made here when the site has none.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from rejoinder.core.embed import PageRef, page_draft, page_ref, page_slug
 from rejoinder.core.errors import Invalid
+from rejoinder.core.imports.isso import read_isso
 from rejoinder.core.imports.plan import PlannedComment, plan_thread, rewrite_url
 from rejoinder.core.imports.records import Problem, ThreadBatch
 from rejoinder.core.models import Article, Comment, Status
@@ -39,7 +42,7 @@ ANONYMOUS = "Anonymous"
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    source: str  # the format's name: wordpress, disqus, json
+    source: str  # the format's name: wordpress, disqus, json, isso, remark42, commento
     with_pingbacks: bool = False
     rewrites: tuple[tuple[str, str], ...] = ()
     dry_run: bool = False
@@ -69,6 +72,11 @@ class ThreadOutcome:
 def _ref(batch: ThreadBatch, options: Options) -> PageRef:
     thread = batch.thread
     return page_ref(thread.page_id, thread.title, rewrite_url(thread.url, options.rewrites))
+
+
+def isso_threads(path: Path) -> Iterator[ThreadBatch | Problem]:
+    """The threads of Isso's SQLite database, one at a time (Isso has no export file)."""
+    return read_isso(import_store.read_isso_rows(path))
 
 
 def _website(value: str | None) -> str | None:
@@ -155,6 +163,7 @@ def import_thread(
         )
         added = 0
         shown = 0
+        recorded: list[tuple[Comment, str]] = []
         for planned in plan.comments:
             source_id = planned.source.source_id
             if source_id in stored:
@@ -164,10 +173,11 @@ def import_thread(
             comment = _store_one(conn, article, parent, planned, judgement, now)
             if judgement is not None and comment.status is Status.HELD:
                 summary.held_by_moderation += judgement.decision.verdict is not Verdict.PUBLISH
-            import_store.record_imported(conn, comment, site_id, options.source, source_id)
+            recorded.append((comment, source_id))
             stored[source_id] = comment
             added += 1
             shown += comment.status is Status.PUBLISHED
+        import_store.record_imported(conn, site_id, options.source, recorded)
         article_store.touch_article(conn, article.id, shown, now)
     if made:
         events.fire(ARTICLE_PUBLISHED, article=article)

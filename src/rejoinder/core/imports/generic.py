@@ -9,6 +9,7 @@ line and of the header; docs/IMPORT.md describes it for people.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +42,48 @@ def lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
             yield number, line.rstrip(b"\r")
     if rest.strip():
         yield number + 1, rest.rstrip(b"\r")
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+INFLATED_MAX = 1 << 20  # bytes of decompressed text per step
+
+
+def gunzipped(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The chunks as they are, or decompressed when the file is gzip (as remark42's backups
+    and Commento's exports come): read as a stream, so memory stays bounded."""
+    stream = iter(chunks)
+    first = b""
+    for chunk in stream:
+        first += chunk
+        if len(first) >= 2:
+            break
+    if not first.startswith(GZIP_MAGIC):
+        if first:
+            yield first
+        yield from stream
+        return
+    inflate = zlib.decompressobj(wbits=31)
+    try:
+        for chunk in _chain(first, stream):
+            pending = chunk
+            while pending:
+                if inflate.eof:  # another gzip member follows the one just ended
+                    inflate = zlib.decompressobj(wbits=31)
+                # At most INFLATED_MAX out per call: a small compressed chunk can hold a
+                # great deal, and memory must not follow it.
+                out = inflate.decompress(pending, INFLATED_MAX)
+                if out:
+                    yield out
+                pending = inflate.unconsumed_tail or (inflate.unused_data if inflate.eof else b"")
+    except zlib.error as error:
+        raise ImportFileError(f"the gzip file is damaged ({error})") from None
+    if not inflate.eof:
+        raise ImportFileError("the gzip file ends early (truncated?)")
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
 
 
 def _text(data: dict[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
