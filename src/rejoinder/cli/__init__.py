@@ -13,6 +13,7 @@ from rejoinder.cli import (
     imports,
     moderation,
     policy,
+    privacy,
     serve,
     settings,
     sites,
@@ -37,6 +38,7 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(accounts.app, name="user")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(audit.app, name="audit")
+app.add_typer(privacy.app, name="privacy")
 app.command("settings")(settings.show_settings)
 
 

@@ -22,8 +22,8 @@ from rejoinder.live import make_hub
 from rejoinder.runtime import Runtime, open_runtime, phrasebook_shelf, utcnow
 from rejoinder.settings import Settings, load_settings
 from rejoinder.usecases.mail import MAIL, smtp_deliverer
-from rejoinder.usecases.moderation import purge_refused
 from rejoinder.usecases.outbox import Sender
+from rejoinder.usecases.privacy import purge
 from rejoinder.web import (
     api,
     api_docs,
@@ -32,6 +32,7 @@ from rejoinder.web import (
     health,
     live,
     pages,
+    privacy,
     translations,
     verification,
 )
@@ -43,6 +44,7 @@ from rejoinder.web.desk.activity import router as activity_router
 from rejoinder.web.desk.articles import router as articles_router
 from rejoinder.web.desk.audit import router as audit_router
 from rejoinder.web.desk.policy import router as policy_router
+from rejoinder.web.desk.privacy import router as desk_privacy_router
 from rejoinder.web.desk.queue import router as desk_router
 from rejoinder.web.desk.queue_api import router as admin_api_router
 from rejoinder.web.desk.site_models import router as model_router
@@ -64,15 +66,16 @@ log = logging.getLogger("rejoinder.web")
 
 
 async def _purge_daily(rt: Runtime) -> None:
-    """Refused submissions are kept for the retention period, then go: checked once a day."""
+    """The personal data of refused submissions and of held and rejected comments is kept for
+    the retention period, then goes (`usecases.privacy.purge`): checked once a day."""
     while True:
         await asyncio.sleep(60)
         try:
             await run_in_threadpool(
-                purge_refused, rt.db, now=utcnow(), retention_days=rt.settings.retention_days
+                lambda: purge(rt.db, now=utcnow(), retention_days=rt.settings.retention_days)
             )
         except Exception:
-            log.exception("daily purge of refused submissions failed")
+            log.exception("daily purge of expired personal data failed")
         await asyncio.sleep(24 * 3600 - 60)
 
 
@@ -200,6 +203,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         health.router,
         metrics_router,
         verification.router,
+        privacy.router,
+        desk_privacy_router,
     ):
         _adopt_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
