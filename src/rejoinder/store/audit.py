@@ -110,12 +110,14 @@ def _entry(row: Any) -> AuditEntry:
         present = row["p_entry"] is not None
         erased = not present
         kept = json.loads(row["p_data"] or "{}") if present else {}
+        del data[PERSONAL]
+        first: dict[str, Any] = {}  # the personal values first, as they were written
         for name in moved:
             if name in ("before", "after"):
                 values[name] = row[f"p_{name}"] if present else ERASED
             else:
-                data[name] = kept.get(name) if present else ERASED
-        del data[PERSONAL]
+                first[name] = kept.get(name) if present else ERASED
+        data = {**first, **data}
     values["data"] = data
     return AuditEntry(**values, erased=erased)
 

@@ -118,7 +118,7 @@ def comments_of(conn: Connection, key: str) -> list[HeldComment]:
     found = []
     for row in conn.execute(query).mappings():
         values = {
-            name: _plain(value)
+            str(name): _plain(value)  # plain str: a column's name is a str subclass
             for name, value in row.items()
             if name not in ("site_id", "slug", "page_url", "title")
         }
@@ -143,7 +143,7 @@ def rows_of(conn: Connection, key: str) -> dict[str, list[dict[str, Any]]]:
             query = query.where(column == key)
         rows = []
         for row in conn.execute(query).mappings():
-            values = {name: _plain(value) for name, value in row.items()}
+            values = {str(name): _plain(value) for name, value in row.items()}
             for name in ("payload", "data", "moderation"):
                 if isinstance(values.get(name), str):
                     values[name] = json.loads(values[name])

@@ -30,9 +30,8 @@ def _page(
     status: int = 200,
     **context: object,
 ) -> Response:
-    body = request.app.state.render(
-        "privacy.html", lang=language.code, site=site, errors={}, typed="", **context
-    )
+    values: dict[str, object] = {"errors": {}, "typed": "", **context}
+    body = request.app.state.render("privacy.html", lang=language.code, site=site, **values)
     return HTMLResponse(
         body,
         status_code=status,
@@ -54,7 +53,7 @@ async def ask_for_link(
     typed = typed if isinstance(typed, str) else ""
     mail = rt.mail
     if mail is None:
-        return _page(request, language, site, state="ask", status=503)
+        return _page(request, language, site, state="ask", status=404)
     try:
         await run_in_threadpool(
             lambda: privacy.ask_for_link(rt.db, mail, address=typed, site_id=site.id, now=utcnow())
