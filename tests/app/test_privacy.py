@@ -51,7 +51,7 @@ class Site:
 
     def admin(self, method: str, path: str, **options: object) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.token}"}
-        return self.app.request(method, path, headers=headers, **options)  # type: ignore[arg-type]
+        return self.app.request(method, path, headers=headers, **options)
 
     def link(self, count: int, marker: str) -> str:
         """The path of the link in the `count`-th mail (the line holding `marker`)."""
