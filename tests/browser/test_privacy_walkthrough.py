@@ -1,0 +1,62 @@
+"""A reader's data in chromium, as a person does it: from the discussion's footer to the
+privacy page, the address typed, the link taken from the mail (a real SMTP server), the
+export downloaded, erasure asked for and confirmed; the discussion no longer shows them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests import post
+from tests.conftest import Databases, Server
+from tests.smtp import SmtpServer, body_text
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_reader_downloads_their_data_then_erases_it(
+    browser: Browser, databases: Databases, tmp_path: Path
+) -> None:
+    email = f"rita.{uuid.uuid4().hex[:8]}@example.org"
+    words = f"Rita's thoughts on the bridge {uuid.uuid4().hex[:8]}"
+    with SmtpServer() as smtp:
+        smtp.start()
+        server = Server(databases.new(), env=smtp.env, log=tmp_path / "server.log").start()
+        try:
+            slug = server.publish(title="The bridge")["slug"]
+            with server.client() as http:
+                post(http, slug, body=words, name="Rita Reader", email=email)
+            context = browser.new_context(accept_downloads=True)
+            page = context.new_page()
+            page.goto(f"{server.url}/articles/{slug}")
+            expect(page.get_by_text(words)).to_be_visible()
+            page.locator("footer.colophon").get_by_role("link", name="Your data").click()
+            page.get_by_label("Email address").fill(email)
+            page.get_by_role("button", name="Send me the link").click()
+            expect(page.get_by_role("status")).to_contain_text("If anything is held")
+
+            [mail] = smtp.wait_for(1)
+            link = next(line for line in body_text(mail).splitlines() if "/privacy/" in line)
+            page.goto(server.url + urlsplit(link.strip()).path)
+            with page.expect_download() as downloading:
+                page.get_by_role("link", name="Download everything held").click()
+            exported = json.loads(Path(downloading.value.path()).read_text("utf-8"))
+            assert [c["body_markdown"] for c in exported["comments"]] == [words]
+            assert exported["comments"][0]["author_email"] == email
+
+            page.get_by_role("link", name="Erase my data").click()
+            expect(page.get_by_text("This cannot be undone")).to_be_visible()
+            page.get_by_role("button", name="Erase my data").click()
+            expect(page.get_by_role("status")).to_contain_text("erased")
+
+            page.goto(f"{server.url}/articles/{slug}")
+            expect(page.locator("main")).not_to_contain_text(words)
+            expect(page.locator("main")).not_to_contain_text("Rita Reader")
+            context.close()
+        finally:
+            server.stop()
