@@ -103,6 +103,17 @@ def _thread(site: Site) -> lxml.html.HtmlElement:
     return lxml.html.fromstring(response.text)
 
 
+def _audit_changes(site: Site, comment_id: int) -> str:
+    """The Change cell of the comment's edit entry on the desk's audit page."""
+    boss = site.app.log_in("boss")
+    try:
+        page = boss.get("/admin/audit", params={"comment": str(comment_id), "action": "edit"})
+    finally:
+        boss.close()
+    cells = lxml.html.fromstring(page.text).xpath('//td[@class="change"]')
+    return " ".join(cells[0].text_content().split())
+
+
 def test_a_reader_exports_and_erases_and_no_byte_of_them_is_left(site: Site) -> None:
     email = f"Erin.{uuid.uuid4().hex[:8]}@Example.org"
     answered, alone, edited, refused = (
@@ -127,6 +138,7 @@ def test_a_reader_exports_and_erases_and_no_byte_of_them_is_left(site: Site) -> 
         # The desk edits one of them: the audit entry quotes the old and the new text.
         edit = site.admin("POST", f"/api/v1/admin/comments/{lonely}/edit", json={"body": edited})
         assert edit.status_code == 200, edit.text
+        assert edited in _audit_changes(site, lonely)  # the desk shows the texts while they exist
         # Erin confirms the address (the confirmation mail of a reader who wants replies).
         confirm = site.link(mails + 1, "/confirm/")
         assert erin.post(confirm).status_code == 200
@@ -166,6 +178,7 @@ def test_a_reader_exports_and_erases_and_no_byte_of_them_is_left(site: Site) -> 
         [edit_entry] = audit_store.list_entries(conn, comment_id=lonely, action="edit")
         [erasure] = audit_store.list_entries(conn, action="erasure")
     assert edit_entry.erased and edit_entry.before == ERASED and edit_entry.after == ERASED
+    assert _audit_changes(site, lonely) == f"{ERASED} → {ERASED}"
     assert erasure.data["comments"] == 2 and erasure.actor == "reader"
     stored = site.stored_bytes()
     assert kept.encode() in stored  # the search below can find a text

@@ -50,6 +50,7 @@ _WRITER = {
     "ip_hash": None,
     "ip_group_hash": None,
     "fingerprint": None,
+    "notify_replies": False,  # nobody to tell any more
 }
 _TEXT = {"body_markdown": "", "body_html": "", "moderation": None}
 
