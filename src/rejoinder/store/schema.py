@@ -293,7 +293,9 @@ audit_log = Table(
 audit_personal = Table(
     "audit_personal",
     metadata,
-    Column("entry_id", Integer, ForeignKey("audit_log.id"), primary_key=True),
+    # The entry (audit_log.id). No foreign key: one would make PostgreSQL refuse a TRUNCATE
+    # of the log for that reason before the append-only trigger could say why.
+    Column("entry_id", Integer, primary_key=True, autoincrement=False),
     Column("person", String(254), nullable=False, server_default=""),
     Column("comment_id", Integer, nullable=True),
     Column("refused_id", Integer, nullable=True),

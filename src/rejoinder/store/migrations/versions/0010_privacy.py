@@ -115,7 +115,7 @@ def _split(row: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
 def upgrade() -> None:
     op.create_table(
         "audit_personal",
-        sa.Column("entry_id", sa.Integer, sa.ForeignKey("audit_log.id"), primary_key=True),
+        sa.Column("entry_id", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("person", sa.String(254), nullable=False, server_default=""),
         sa.Column("comment_id", sa.Integer, nullable=True),
         sa.Column("refused_id", sa.Integer, nullable=True),
