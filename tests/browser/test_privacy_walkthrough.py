@@ -1,6 +1,8 @@
 """A reader's data in chromium, as a person does it: from the discussion's footer to the
 privacy page, the address typed, the link taken from the mail (a real SMTP server), the
-export downloaded, erasure asked for and confirmed; the discussion no longer shows them."""
+export downloaded, erasure asked for and confirmed; the discussion no longer shows them.
+Each of the privacy pages passes axe on the way (the page has no script of its own, so the
+context may bypass CSP to load axe)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,9 @@ from playwright.sync_api import Browser, expect
 from tests import post
 from tests.conftest import Databases, Server
 from tests.smtp import SmtpServer, body_text
+
+from .conftest import AXE_JS
+from .test_accessibility import BLOCKING, report, run_axe
 
 pytestmark = pytest.mark.browser
 
@@ -31,11 +36,18 @@ def test_a_reader_downloads_their_data_then_erases_it(
             slug = server.publish(title="The bridge")["slug"]
             with server.client() as http:
                 post(http, slug, body=words, name="Rita Reader", email=email)
-            context = browser.new_context(accept_downloads=True)
+            context = browser.new_context(accept_downloads=True, bypass_csp=True)
             page = context.new_page()
+
+            def accessible(name: str) -> None:
+                if AXE_JS.is_file():
+                    blocking = [v for v in run_axe(page) if v["impact"] in BLOCKING]
+                    assert report(name, blocking) == []
+
             page.goto(f"{server.url}/articles/{slug}")
             expect(page.get_by_text(words)).to_be_visible()
             page.locator("footer.colophon").get_by_role("link", name="Your data").click()
+            accessible("privacy-ask")
             page.get_by_label("Email address").fill(email)
             page.get_by_role("button", name="Send me the link").click()
             expect(page.get_by_role("status")).to_contain_text("If anything is held")
@@ -43,6 +55,7 @@ def test_a_reader_downloads_their_data_then_erases_it(
             [mail] = smtp.wait_for(1)
             link = next(line for line in body_text(mail).splitlines() if "/privacy/" in line)
             page.goto(server.url + urlsplit(link.strip()).path)
+            accessible("privacy-choose")
             with page.expect_download() as downloading:
                 page.get_by_role("link", name="Download everything held").click()
             exported = json.loads(Path(downloading.value.path()).read_text("utf-8"))
@@ -51,6 +64,7 @@ def test_a_reader_downloads_their_data_then_erases_it(
 
             page.get_by_role("link", name="Erase my data").click()
             expect(page.get_by_text("This cannot be undone")).to_be_visible()
+            accessible("privacy-confirm")
             page.get_by_role("button", name="Erase my data").click()
             expect(page.get_by_role("status")).to_contain_text("erased")
 
