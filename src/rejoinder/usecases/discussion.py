@@ -206,6 +206,7 @@ def _audit_verdict(
         comment_id=comment_id,
         after=judgement.decision.verdict.value,
         data={
+            **({} if record["reasons"] else {"reasons": []}),  # an empty list quotes nothing
             "scores": record["scores"],
             **({"refused_id": refused_id} if refused_id else {}),
             **({"edit": True} if edit else {}),
@@ -214,7 +215,7 @@ def _audit_verdict(
             person=normal_address(email),
             comment_id=comment_id,
             refused_id=refused_id,
-            data={"reasons": record["reasons"]},
+            data={"reasons": record["reasons"]} if record["reasons"] else {},
         ),
     )
 

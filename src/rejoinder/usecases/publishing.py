@@ -153,6 +153,8 @@ def audit_import_verdict(
     differ from the judgement: a reply waits (held) under a parent that is not published."""
     record = json.loads(judgement.record())
     data: dict[str, Any] = {"scores": record["scores"], "imported": True}
+    if not record["reasons"]:  # an empty list quotes nothing: no personal part to keep apart
+        data = {"reasons": [], **data}
     if outcome is not judgement.decision.verdict:
         data["verdict"] = judgement.decision.verdict.value
     if refused_id:
@@ -171,7 +173,7 @@ def audit_import_verdict(
             person=normal_address(comment.author_email) if comment else "",
             comment_id=comment.id if comment else None,
             refused_id=refused_id,
-            data={"reasons": record["reasons"]},
+            data={"reasons": record["reasons"]} if record["reasons"] else {},
         ),
     )
 
