@@ -27,6 +27,7 @@ from rejoinder.store import audit as audit_store
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.schema import audit_log, comments, outbox
+from rejoinder.usecases import budgets
 from rejoinder.usecases.privacy import purge
 from tests import MODERATION_ON, REFUSED_TEXT, RELAXED, comment_payload, desk_csrf
 from tests.conftest import PG_URL, App, Databases, add_staff, add_token, cli
@@ -215,6 +216,22 @@ def test_the_answer_is_the_same_for_an_unknown_address_and_nothing_is_mailed(sit
     tree = lxml.html.fromstring(bad.text)
     assert tree.xpath('//input[@id="privacy-email"]/@aria-invalid') == ["true"]
     assert tree.xpath('string(//*[@id="email-error"])').strip()
+
+
+def test_asking_too_often_from_one_network_is_refused_beside_the_field(site: Site) -> None:
+    with site.app.client(address="192.0.2.77") as asker:
+        answers = [
+            asker.post("/privacy", data={"email": f"try{n}@example.org"}).status_code
+            for n in range(budgets.PRIVACY.per_address + 1)
+        ]
+        refused = asker.post("/privacy", data={"email": "one.more@example.org"})
+    with site.app.client(address="198.51.100.7") as elsewhere:
+        other = elsewhere.post("/privacy", data={"email": "one.more@example.org"})
+    assert answers[:-1] == [200] * budgets.PRIVACY.per_address and answers[-1] == 429
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+    tree = lxml.html.fromstring(refused.text)
+    assert "try again" in tree.xpath('string(//*[@id="email-error"])')
+    assert other.status_code == 200
 
 
 def test_a_bad_link_is_refused_without_an_error_page_of_the_server(site: Site) -> None:

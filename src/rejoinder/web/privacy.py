@@ -5,16 +5,20 @@ links, and a GET changes nothing)."""
 
 from __future__ import annotations
 
+import math
+
 import orjson
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
 from rejoinder.core.errors import Invalid
+from rejoinder.core.messages import Nn_
 from rejoinder.core.models import Site
 from rejoinder.core.privacy import ErasureMode
 from rejoinder.runtime import utcnow
-from rejoinder.usecases import privacy
+from rejoinder.usecases import budgets, privacy
+from rejoinder.web.addresses import address_hashes
 from rejoinder.web.deps import LanguageDep, RuntimeDep, SiteDep
 from rejoinder.web.i18n import Language
 
@@ -28,6 +32,7 @@ def _page(
     site: Site,
     *,
     status: int = 200,
+    headers: dict[str, str] | None = None,
     **context: object,
 ) -> Response:
     values: dict[str, object] = {"errors": {}, "typed": "", **context}
@@ -35,7 +40,7 @@ def _page(
     return HTMLResponse(
         body,
         status_code=status,
-        headers={"Vary": "Accept-Language", "Cache-Control": "no-store"},
+        headers={"Vary": "Accept-Language", "Cache-Control": "no-store", **(headers or {})},
     )
 
 
@@ -54,12 +59,32 @@ async def ask_for_link(
     mail = rt.mail
     if mail is None:
         return _page(request, language, site, state="ask", status=404)
+    ip_hash, group_hash = address_hashes(rt.secret_key, request)
+    wait = budgets.take(rt.budgets, budgets.PRIVACY, ip_hash, group_hash, utcnow().timestamp())
+    if wait:
+        minutes = max(1, math.ceil(wait / 60))
+        too_many = Nn_(
+            "Too many requests from your network; try again in {n} minute.",
+            "Too many requests from your network; try again in {n} minutes.",
+            minutes,
+        )
+        errors = {"email": language.say(too_many)}
+        return _page(
+            request,
+            language,
+            site,
+            state="ask",
+            errors=errors,
+            typed=typed,
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
     try:
         await run_in_threadpool(
             lambda: privacy.ask_for_link(rt.db, mail, address=typed, site_id=site.id, now=utcnow())
         )
     except Invalid as bad:
-        errors = {bad.field: language.say(bad.text)}
+        errors = {bad.field or "email": language.say(bad.text)}
         return _page(request, language, site, state="ask", errors=errors, typed=typed, status=422)
     return _page(request, language, site, state="asked")
 
