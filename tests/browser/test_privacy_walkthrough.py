@@ -2,11 +2,12 @@
 privacy page, the address typed, the link taken from the mail (a real SMTP server), the
 export downloaded, erasure asked for and confirmed; the discussion no longer shows them.
 Each of the privacy pages passes axe on the way (the page has no script of its own, so the
-context may bypass CSP to load axe)."""
+context may bypass CSP to load axe), and the Nu HTML checker."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,10 +19,32 @@ from tests import post
 from tests.conftest import Databases, Server
 from tests.smtp import SmtpServer, body_text
 
-from .conftest import AXE_JS
+from .conftest import AXE_JS, VNU_JAR
 from .test_accessibility import BLOCKING, report, run_axe
+from .test_html_validity import describe, run_vnu
 
 pytestmark = pytest.mark.browser
+
+
+def valid_html(server: Server, link: str, folder: Path) -> None:
+    """Every state of the privacy page, as the server sends it, passes the Nu HTML checker."""
+    if shutil.which("java") is None or not VNU_JAR.is_file():
+        return
+    with server.client() as http:
+        sent = {
+            "ask": http.get("/privacy"),
+            "errors": http.post("/privacy", data={"email": "not an address"}),
+            "asked": http.post("/privacy", data={"email": "nobody@example.org"}),
+            "choose": http.get(link),
+            "confirm": http.get(f"{link}/erase"),
+        }
+    files = []
+    for name, response in sent.items():
+        assert response.status_code in (200, 422), (name, response.status_code)
+        files.append(folder / f"privacy-{name}.html")
+        files[-1].write_text(response.text, encoding="utf-8")
+    problems = [describe(m) for m in run_vnu(files) if m["type"] in ("error", "non-document-error")]
+    assert problems == []
 
 
 def test_a_reader_downloads_their_data_then_erases_it(
@@ -54,7 +77,9 @@ def test_a_reader_downloads_their_data_then_erases_it(
 
             [mail] = smtp.wait_for(1)
             link = next(line for line in body_text(mail).splitlines() if "/privacy/" in line)
-            page.goto(server.url + urlsplit(link.strip()).path)
+            path = urlsplit(link.strip()).path
+            valid_html(server, path, tmp_path)
+            page.goto(server.url + path)
             accessible("privacy-choose")
             with page.expect_download() as downloading:
                 page.get_by_role("link", name="Download everything held").click()
