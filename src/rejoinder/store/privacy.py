@@ -3,14 +3,13 @@ retention period's purge. Every table that holds something about a person by add
 named once, in HELD_BY_ADDRESS: a new one is one line there, and export, erasure and the
 "is anything held" check cover it.
 
-On SQLite the statements that erase run with `secure_delete`, so the bytes of what went are
-overwritten in the file's pages rather than left in free space."""
+On SQLite every connection runs with `secure_delete` (`store/database.py`), so the bytes of
+what goes are overwritten in the file's pages rather than left in free space; `flush` then
+folds the write-ahead log into the file."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,19 +52,6 @@ _WRITER = {
     "notify_replies": False,  # nobody to tell any more
 }
 _TEXT = {"body_markdown": "", "body_html": "", "moderation": None}
-
-
-@contextmanager
-def _overwriting(conn: Connection) -> Iterator[None]:
-    """SQLite's secure_delete for the statements inside: freed cells are zeroed."""
-    sqlite = conn.dialect.name == "sqlite"
-    if sqlite:
-        conn.exec_driver_sql("PRAGMA secure_delete = ON")
-    try:
-        yield
-    finally:
-        if sqlite:
-            conn.exec_driver_sql("PRAGMA secure_delete = OFF")
 
 
 def _plain(value: Any) -> Any:
@@ -169,41 +155,40 @@ def erase_person(
     place kept for replies) or anonymised, and every row of HELD_BY_ADDRESS deleted, with the
     personal parts of audit entries that quote their comments or refusals."""
     changed: list[Changed] = []
-    with _overwriting(conn):
-        mine = conn.execute(
-            select(comments.c.id, comments.c.article_id, comments.c.status, comments.c.hidden)
-            .where(comments.c.email_key == key)
-            .order_by(comments.c.depth.desc(), comments.c.id)  # replies first: then parents
-        ).all()
-        ids = [row.id for row in mine]
-        refused_ids = select(refused.c.id).where(refused.c.email_key == key)
-        audit_parts = conn.execute(
-            delete(audit_personal).where(
-                or_(
-                    audit_personal.c.comment_id.in_(ids),
-                    audit_personal.c.refused_id.in_(refused_ids.scalar_subquery()),
-                )
+    mine = conn.execute(
+        select(comments.c.id, comments.c.article_id, comments.c.status, comments.c.hidden)
+        .where(comments.c.email_key == key)
+        .order_by(comments.c.depth.desc(), comments.c.id)  # replies first: then parents
+    ).all()
+    ids = [row.id for row in mine]
+    refused_ids = select(refused.c.id).where(refused.c.email_key == key)
+    audit_parts = conn.execute(
+        delete(audit_personal).where(
+            or_(
+                audit_personal.c.comment_id.in_(ids),
+                audit_personal.c.refused_id.in_(refused_ids.scalar_subquery()),
             )
-        ).rowcount
-        for row in mine:
-            before = Status(row.status)
-            if anonymise:
-                values: dict[str, Any] = {**_WRITER, "author_name": ANONYMOUS}
-                after = before
-            else:
-                after = removed_status(before, has_shown_replies(conn, row.id))
-                values = {**_WRITER, **_TEXT, "author_name": "", "status": after.value}
-            conn.execute(update(comments).where(comments.c.id == row.id).values(**values))
-            delta = count_change((before, row.hidden), (after, row.hidden))
-            article_store.touch_article(conn, row.article_id, delta, now)
-            changed.append(Changed(row.id, row.article_id, removed=not anonymise))
-        if ids and not anonymise:  # readers' reports quote what they report
-            conn.execute(delete(reports).where(reports.c.comment_id.in_(ids)))
-        counts: dict[str, int] = {}
-        for table, column in HELD_BY_ADDRESS:
-            gone = conn.execute(delete(table).where(column == key)).rowcount or 0
-            counts[str(table.name)] = gone
-        counts["audit_personal"] = counts.get("audit_personal", 0) + (audit_parts or 0)
+        )
+    ).rowcount
+    for row in mine:
+        before = Status(row.status)
+        if anonymise:
+            values: dict[str, Any] = {**_WRITER, "author_name": ANONYMOUS}
+            after = before
+        else:
+            after = removed_status(before, has_shown_replies(conn, row.id))
+            values = {**_WRITER, **_TEXT, "author_name": "", "status": after.value}
+        conn.execute(update(comments).where(comments.c.id == row.id).values(**values))
+        delta = count_change((before, row.hidden), (after, row.hidden))
+        article_store.touch_article(conn, row.article_id, delta, now)
+        changed.append(Changed(row.id, row.article_id, removed=not anonymise))
+    if ids and not anonymise:  # readers' reports quote what they report
+        conn.execute(delete(reports).where(reports.c.comment_id.in_(ids)))
+    counts: dict[str, int] = {}
+    for table, column in HELD_BY_ADDRESS:
+        gone = conn.execute(delete(table).where(column == key)).rowcount or 0
+        counts[str(table.name)] = gone
+    counts["audit_personal"] = counts.get("audit_personal", 0) + (audit_parts or 0)
     return Erased(comments=len(mine), tables=counts), changed
 
 
@@ -224,34 +209,33 @@ def _expired(before: datetime) -> Any:
 def purge_expired(conn: Connection, before: datetime) -> dict[str, int]:
     """Delete the personal data of held and rejected comments and of refused submissions
     made before `before`, with the personal parts of the audit entries about them."""
-    with _overwriting(conn):
-        expired = select(comments.c.id).where(_expired(before)).scalar_subquery()
-        old_refusals = select(refused.c.id).where(refused.c.created_at < before)
-        parts = conn.execute(
-            delete(audit_personal).where(
-                or_(
-                    audit_personal.c.comment_id.in_(expired),
-                    audit_personal.c.refused_id.in_(old_refusals.scalar_subquery()),
+    expired = select(comments.c.id).where(_expired(before)).scalar_subquery()
+    old_refusals = select(refused.c.id).where(refused.c.created_at < before)
+    parts = conn.execute(
+        delete(audit_personal).where(
+            or_(
+                audit_personal.c.comment_id.in_(expired),
+                audit_personal.c.refused_id.in_(old_refusals.scalar_subquery()),
+            )
+        )
+    ).rowcount
+    purged = 0
+    for status in RETAINED:
+        purged += (
+            conn.execute(
+                update(comments)
+                .where(_expired(before), comments.c.status == status.value)
+                .values(
+                    **_WRITER,
+                    **_TEXT,
+                    author_name="",
+                    status=purged_status(status).value,
+                    awaiting_address=False,
                 )
-            )
-        ).rowcount
-        purged = 0
-        for status in RETAINED:
-            purged += (
-                conn.execute(
-                    update(comments)
-                    .where(_expired(before), comments.c.status == status.value)
-                    .values(
-                        **_WRITER,
-                        **_TEXT,
-                        author_name="",
-                        status=purged_status(status).value,
-                        awaiting_address=False,
-                    )
-                ).rowcount
-                or 0
-            )
-        refusals = conn.execute(delete(refused).where(refused.c.created_at < before)).rowcount
+            ).rowcount
+            or 0
+        )
+    refusals = conn.execute(delete(refused).where(refused.c.created_at < before)).rowcount
     return {"comments": purged, "refused": refusals or 0, "audit_personal": parts or 0}
 
 
