@@ -70,7 +70,17 @@ class Settings(BaseSettings):
         True, description="Score comments with the local model shipped in the package."
     )
     retention_days: int = Field(
-        30, ge=1, description="Days refused submissions are kept for the audit before a purge."
+        30,
+        ge=1,
+        description="Days the personal data (name, address, website, network hashes, text) of "
+        "refused submissions and of held and rejected comments is kept before a daily purge "
+        "(and `rejoinder privacy purge`) deletes it; the audit entries stay, marked erased.",
+    )
+    erasure: Literal["remove", "anonymise"] = Field(
+        "remove",
+        description="What erasing a commenter's data does to their comments: remove (the text "
+        'and the writer go; a comment with replies keeps its place as "[deleted]") or '
+        "anonymise (the text stays, without its writer's name, address or website).",
     )
     header_timeout: int = Field(
         10,

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from rejoinder.core.models import Status
+from rejoinder.store import audit as audit_store
 from rejoinder.store import comments as comment_store
 from rejoinder.store import sites as site_store
 from rejoinder.store.articles import get_article
@@ -87,13 +88,11 @@ class Desk:
         return dict(found._mapping)
 
     def audit(self, comment_id: int) -> list[dict[str, Any]]:
+        """The comment's entries, oldest first, as the desk reads them (with their personal
+        parts, which the log keeps in a table of their own)."""
         with self.db.read() as conn:
-            rows = conn.execute(
-                select(audit_log)
-                .where(audit_log.c.comment_id == comment_id)
-                .order_by(audit_log.c.id)
-            )
-            return [dict(r._mapping) for r in rows]
+            entries = audit_store.list_entries(conn, comment_id=comment_id, limit=1000)
+        return [{**e.to_dict(), "data": json.dumps(e.data)} for e in reversed(entries)]
 
     def act(
         self, client: httpx.Client, comment_id: int, action: str, **fields: str
@@ -732,6 +731,9 @@ def test_the_seed_imported_with_moderation_holds_seamus_and_approving_numbers_hi
                 )
             ).all()
             stored = conn.execute(select(comments.c.id, comments.c.status)).all()
+            # Read as the desk reads it: the reasons (they quote the text) are the entry's
+            # personal part, kept apart from the append-only log.
+            [entry] = audit_store.list_entries(conn, comment_id=comment_id, action="verdict")
             siblings = conn.execute(
                 select(func.coalesce(func.max(comments.c.number), 0)).where(
                     comments.c.article_id == row.article_id,
@@ -744,9 +746,8 @@ def test_the_seed_imported_with_moderation_holds_seamus_and_approving_numbers_hi
         assert sorted((c, a) for c, a, _ in verdicts) == sorted(
             (c, outcome[status]) for c, status in stored
         )
-        [(_, _, data)] = [v for v in verdicts if v.comment_id == comment_id]
-        assert json.loads(data)["imported"] is True
-        assert INSULT in json.dumps(json.loads(data)["reasons"], ensure_ascii=False)
+        assert entry.data["imported"] is True
+        assert INSULT in json.dumps(entry.data["reasons"], ensure_ascii=False)
         before = article_count(app, slug)
         csrf = str(page.xpath('//form[@action="/admin/logout"]/input[@name="csrf"]/@value')[0])
         response = mod.post(f"/admin/comments/{comment_id}/approve", data={"csrf": csrf})

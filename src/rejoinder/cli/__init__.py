@@ -16,6 +16,7 @@ from rejoinder.cli import (
     imports,
     moderation,
     policy,
+    privacy,
     serve,
     settings,
     sites,
@@ -43,6 +44,7 @@ app.add_typer(accounts.app, name="user")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(audit.app, name="audit")
 app.add_typer(bans.app, name="bans")
+app.add_typer(privacy.app, name="privacy")
 app.command("settings")(settings.show_settings)
 app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)

@@ -265,6 +265,9 @@ class QueueFilters:
         )
 
 
+ERASED = "[erased]"  # what an audit entry shows where its personal part was
+
+
 @dataclass(frozen=True)
 class BanRecord:
     """A ban as staff list it: what it bans, who made it and when, why (`note`), until when
@@ -306,6 +309,9 @@ class AuditEntry:
     after: str | None
     note: str
     data: dict[str, Any]
+    # Its personal part (a text, a name, an address) was erased: the fields that held it say
+    # ERASED, and the entry still says what happened.
+    erased: bool = False
 
     def to_dict(self, timespec: str = "microseconds") -> dict[str, Any]:
         """The entry as plain JSON-ready values (the export and the admin API share it)."""

@@ -130,6 +130,10 @@ def _configure_sqlite(engine: Engine, synchronous: Literal["normal", "full"]) ->
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=15000")
+        # What a delete or an update removes is overwritten in the file, not left in free
+        # space: an erased person's address and texts (and every older version of a text an
+        # edit replaced) are gone from the file's bytes (docs/PRIVACY.md).
+        cursor.execute("PRAGMA secure_delete=ON")
         # NORMAL in WAL mode: a commit survives the process being killed; only a power cut
         # can lose the last transactions. FULL syncs the log at every commit.
         cursor.execute(pragma)

@@ -289,6 +289,27 @@ audit_log = Table(
     Index("ix_audit_action", "action"),
 )
 
+# The personal part of audit entries (a text, a name, an address, reasons quoting a text),
+# kept apart from the append-only log so that erasure and retention can delete it: the entry
+# stays and says what happened; its personal part is gone ("erased"). `person` is the address
+# (normal form) the part is about, `comment_id` and `refused_id` what it quotes.
+audit_personal = Table(
+    "audit_personal",
+    metadata,
+    # The entry (audit_log.id). No foreign key: one would make PostgreSQL refuse a TRUNCATE
+    # of the log for that reason before the append-only trigger could say why.
+    Column("entry_id", Integer, primary_key=True, autoincrement=False),
+    Column("person", String(254), nullable=False, server_default=""),
+    Column("comment_id", Integer, nullable=True),
+    Column("refused_id", Integer, nullable=True),
+    Column("before", Text, nullable=True),
+    Column("after", Text, nullable=True),
+    Column("data", Text, nullable=False, server_default="{}"),
+    Index("ix_audit_personal_person", "person"),
+    Index("ix_audit_personal_comment", "comment_id"),
+    Index("ix_audit_personal_refused", "refused_id"),
+)
+
 site_models = Table(
     "site_models",
     metadata,

@@ -1,5 +1,5 @@
 """The request limits counted per client network (not in the database): the moderation check
-endpoint and readers' reports.
+endpoint, readers' reports, and asking for the link to one's data.
 
 Each limit charges the client's address (IPv4 /32, IPv6 /64) and, with a larger budget, its
 group (IPv4 /24, IPv6 /48), as `rejoinder.core.addresses.networks_of` makes them and the web
@@ -33,6 +33,9 @@ class Limit:
 CHECKS = Limit("check", per_address=30, per_group=120, window=60)
 # Reports per hour; the per-address hour is also counted in the database (`usecases.reports`).
 REPORTS = Limit("report", per_address=10, per_group=40, window=3600)
+# Asking for the link to one's data, per hour: a person asks once or twice; more is someone
+# trying addresses (the page says the same for each, and mails only where data is held).
+PRIVACY = Limit("privacy", per_address=10, per_group=40, window=3600)
 
 
 def take(budgets: Budgets, limit: Limit, ip_hash: str, group_hash: str, now: float) -> int:

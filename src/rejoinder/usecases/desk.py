@@ -264,6 +264,7 @@ def _audit(
     after: str | None,
     note: str,
     data: dict[str, Any] | None = None,
+    personal: audit_store.Personal | None = None,
 ) -> None:
     audit_store.add_entry(
         conn,
@@ -277,6 +278,14 @@ def _audit(
         after=after,
         note=note,
         data=data,
+        personal=personal,
+    )
+
+
+def _person(target: desk_store.Target, **values: Any) -> audit_store.Personal:
+    """The personal part of an entry about `target`: about its writer, quoting it."""
+    return audit_store.Personal(
+        person=normal_address(target.author_email), comment_id=target.id, **values
     )
 
 
@@ -444,7 +453,17 @@ def edit(
             raise Invalid("body", "The text is the same as before; nothing was changed.")
         comment_store.update_body(conn, target.id, clean, body_html, now)
         article_store.touch_article(conn, target.article_id, 0, now)
-        _audit(conn, actor, "edit", target, now, before=target.body, after=clean, note=note)
+        _audit(
+            conn,
+            actor,
+            "edit",
+            target,
+            now,
+            before=None,
+            after=None,
+            note=note,
+            personal=_person(target, before=target.body, after=clean),
+        )
     _fire(db, events, COMMENT_EDITED, target.id, target.article_id)
     return Outcome(target.id, "edit", target.status, f"Edited comment {target.id}.")
 
@@ -640,14 +659,10 @@ def ban(
             target,
             now,
             before=None,
-            after=f"{kind}:{shown}",
+            after=None,
             note=note,
-            data={
-                "ban_id": ban_id,
-                "kind": kind,
-                "value": value,
-                "until": until.isoformat() if until else None,
-            },
+            data={"ban_id": ban_id, "kind": kind, "until": until.isoformat() if until else None},
+            personal=_person(target, after=f"{kind}:{shown}", data={"value": value}),
         )
     how_long = f"for {int(days)} days" if until else "for ever"
     return Outcome(

@@ -120,7 +120,9 @@ def post_comment(
                     decision=json.loads(judgement.record()),
                     now=now,
                 )
-                _audit_verdict(conn, site_id, None, judgement, now, refused_id=refused_id)
+                _audit_verdict(
+                    conn, site_id, None, judgement, now, clean.email, refused_id=refused_id
+                )
             count_comment("refused")
             raise refusal(judgement)
         if judgement.decision.verdict is Verdict.HOLD:
@@ -163,7 +165,7 @@ def post_comment(
         if published:
             article_store.touch_article(conn, article.id, +1, now)
         if judgement is not None:
-            _audit_verdict(conn, site_id, comment.id, judgement, now)
+            _audit_verdict(conn, site_id, comment.id, judgement, now, clean.email)
         # Told of new comments once the address is confirmed. A confirmed address follows
         # only from a browser that proves it: a stranger typing it subscribes nobody.
         if mail is not None and clean.follow and _may_subscribe(conn, screening, clean.email):
@@ -205,11 +207,13 @@ def _audit_verdict(
     comment_id: int | None,
     judgement: Judgement,
     now: datetime,
+    email: str,
     refused_id: int | None = None,
     *,
     edit: bool = False,
 ) -> None:
-    """Every automatic verdict goes in the audit log, with its reasons and scores."""
+    """Every automatic verdict goes in the audit log, with its reasons and scores; the reasons
+    quote the text, so they are the entry's personal part, about the writer's address."""
     record = json.loads(judgement.record())
     audit_store.add_entry(
         conn,
@@ -221,11 +225,17 @@ def _audit_verdict(
         comment_id=comment_id,
         after=judgement.decision.verdict.value,
         data={
-            "reasons": record["reasons"],
+            **({} if record["reasons"] else {"reasons": []}),  # an empty list quotes nothing
             "scores": record["scores"],
             **({"refused_id": refused_id} if refused_id else {}),
             **({"edit": True} if edit else {}),
         },
+        personal=audit_store.Personal(
+            person=normal_address(email),
+            comment_id=comment_id,
+            refused_id=refused_id,
+            data={"reasons": record["reasons"]} if record["reasons"] else {},
+        ),
     )
 
 
@@ -356,7 +366,9 @@ def edit_comment(
         )
         article_store.touch_article(conn, comment.article_id, delta, now)
         if judgement is not None:
-            _audit_verdict(conn, article.site_id, comment.id, judgement, now, edit=True)
+            _audit_verdict(
+                conn, article.site_id, comment.id, judgement, now, comment.author_email, edit=True
+            )
         edited = comment_store.get_comment(conn, comment.id)
     assert edited is not None
     events.fire(COMMENT_EDITED, comment=edited, article=article)
@@ -396,7 +408,9 @@ def _judge_edit(
     verdict = judgement.decision.verdict
     if is_refused(judgement) or (verdict is Verdict.HOLD and answered):
         with db.write() as conn:
-            _audit_verdict(conn, article.site_id, comment.id, judgement, now, edit=True)
+            _audit_verdict(
+                conn, article.site_id, comment.id, judgement, now, comment.author_email, edit=True
+            )
         if verdict is Verdict.HOLD:
             raise Refused(
                 N_(

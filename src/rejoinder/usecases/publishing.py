@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from rejoinder.core.emails import normal_address
 from rejoinder.core.models import Article, ArticleDraft, Comment, Status
 from rejoinder.core.moderation import Verdict
 from rejoinder.core.pagedump import PageDump
@@ -151,11 +152,9 @@ def audit_import_verdict(
     """An imported comment's verdict goes in the audit log like a posted one's. `outcome` can
     differ from the judgement: a reply waits (held) under a parent that is not published."""
     record = json.loads(judgement.record())
-    data: dict[str, Any] = {
-        "reasons": record["reasons"],
-        "scores": record["scores"],
-        "imported": True,
-    }
+    data: dict[str, Any] = {"scores": record["scores"], "imported": True}
+    if not record["reasons"]:  # an empty list quotes nothing: no personal part to keep apart
+        data = {"reasons": [], **data}
     if outcome is not judgement.decision.verdict:
         data["verdict"] = judgement.decision.verdict.value
     if refused_id:
@@ -170,6 +169,12 @@ def audit_import_verdict(
         comment_id=comment.id if comment else None,
         after=outcome.value,
         data=data,
+        personal=audit_store.Personal(
+            person=normal_address(comment.author_email) if comment else "",
+            comment_id=comment.id if comment else None,
+            refused_id=refused_id,
+            data={"reasons": record["reasons"]} if record["reasons"] else {},
+        ),
     )
 
 

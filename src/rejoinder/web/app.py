@@ -22,8 +22,8 @@ from rejoinder.live import make_hub
 from rejoinder.runtime import Runtime, open_runtime, phrasebook_shelf, utcnow
 from rejoinder.settings import Settings, load_settings
 from rejoinder.usecases.mail import MAIL, smtp_deliverer
-from rejoinder.usecases.moderation import purge_refused
 from rejoinder.usecases.outbox import Sender
+from rejoinder.usecases.privacy import purge
 from rejoinder.web import (
     api,
     api_docs,
@@ -34,6 +34,7 @@ from rejoinder.web import (
     live,
     notify,
     pages,
+    privacy,
     translations,
     verification,
 )
@@ -58,15 +59,16 @@ log = logging.getLogger("rejoinder.web")
 
 
 async def _purge_daily(rt: Runtime) -> None:
-    """Refused submissions are kept for the retention period, then go: checked once a day."""
+    """The personal data of refused submissions and of held and rejected comments is kept for
+    the retention period, then goes (`usecases.privacy.purge`): checked once a day."""
     while True:
         await asyncio.sleep(60)
         try:
             await run_in_threadpool(
-                purge_refused, rt.db, now=utcnow(), retention_days=rt.settings.retention_days
+                lambda: purge(rt.db, now=utcnow(), retention_days=rt.settings.retention_days)
             )
         except Exception:
-            log.exception("daily purge of refused submissions failed")
+            log.exception("daily purge of expired personal data failed")
         await asyncio.sleep(24 * 3600 - 60)
 
 
@@ -219,6 +221,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         metrics_router,
         verification.router,
         notify.router,
+        privacy.router,
     ):
         _adopt_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

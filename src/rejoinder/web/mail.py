@@ -17,6 +17,7 @@ from rejoinder.core.outbox import OutboxMessage
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases.mail import CONFIRM
 from rejoinder.usecases.notify import ALERTS, EVERY_DISCUSSION, REPLIES, unsubscribe_token
+from rejoinder.usecases.privacy import LINK_HOURS, PRIVACY, privacy_token
 from rejoinder.usecases.verification import LINK_DAYS, confirmation_token
 from rejoinder.web.i18n import Language
 from rejoinder.web.rendering import Renderer
@@ -62,6 +63,11 @@ class MailComposer:
             subject = self._replies(values, site, language, headers)
         elif template == ALERTS:
             subject = self._alerts(values, site, language)
+        elif template == PRIVACY:
+            token = privacy_token(self._rt.secret_key, str(payload["to"]), site.id)
+            values["link"] = self._rt.site_url(site, f"/privacy/{token}")
+            values["link_hours"] = LINK_HOURS
+            subject = language.gettext("Your data on %(site)s") % {"site": site.title}
         else:
             raise LookupError(f"no mail template named {template!r}")
         context = {**values, "site_title": site.title, "subject": subject, "site": site}

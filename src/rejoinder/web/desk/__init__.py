@@ -23,6 +23,7 @@ def routers() -> list[APIRouter]:
         login,
         notify,
         policy,
+        privacy,
         queue,
         queue_api,
         site_models,
@@ -41,4 +42,5 @@ def routers() -> list[APIRouter]:
         bans.router,
         sites.router,
         notify.router,
+        privacy.router,
     ]
