@@ -6,20 +6,36 @@ threshold holds the comment; at or above its refuse threshold (if the site set o
 refuses. The spans the classifier gave for a category are passed through, so the message
 quotes the words that drove the score. A hold (never a refusal) whose every span lies in a
 sentence that reports someone else's words and denounces them (framing.py) is dropped: the
-score is the quoted attack's.
+score is the quoted attack's. Under a policy of `profanity: publish`, a toxicity or
+obscenity hold whose every span overlaps a swear word of ``data/profanity.json`` lapses too:
+the score is the swearing's, and swearing that attacks nobody is the site's to allow.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 
 from rejoinder.core.messages import N_, Message
 from rejoinder.core.moderation.categories import REASON_NAMES
+from rejoinder.core.moderation.matching import lexicon
+from rejoinder.core.moderation.matching.folding import find_phrases, fold
 from rejoinder.core.moderation.matching.framing import frames, inside
-from rejoinder.core.moderation.models import Action, ModelScore, Policy, Signal, Span, Submission
+from rejoinder.core.moderation.models import (
+    Action,
+    ModelScore,
+    Policy,
+    Profanity,
+    Signal,
+    Span,
+    Submission,
+)
 from rejoinder.core.moderation.phrasing import quoted_words
 
 PHASE = "model"
+#: The categories a swear word alone can drive; an insult, a threat or an attack on a people
+#: is never only swearing.
+SWEARING_CATEGORIES = ("toxicity", "obscenity")
 
 
 def code_for(category: str) -> str:
@@ -37,6 +53,13 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
             continue
         refuse = threshold.refuse is not None and result.score >= threshold.refuse
         if not refuse and _only_reported(sub.text, result.spans):
+            continue
+        if (
+            not refuse
+            and policy.profanity is Profanity.PUBLISH
+            and category in SWEARING_CATEGORIES
+            and _only_swearing(sub.text, result.spans)
+        ):
             continue
         name = REASON_NAMES.get(category) or Message(category.replace("_", " "))
         if result.spans:
@@ -71,6 +94,20 @@ def _only_reported(text: str, spans: tuple[Span, ...]) -> bool:
         return False
     denounced = frames(text)
     return bool(denounced) and all(inside(span, denounced) for span in spans)
+
+
+def _only_swearing(text: str, spans: tuple[Span, ...]) -> bool:
+    """Whether every word that drove the score overlaps a swear word that attacks nobody."""
+    if not spans:
+        return False
+    folded = fold(text)
+    swearing = [folded.span(start, end) for start, end in find_phrases(folded, _swear_words())]
+    return all(any(s.start < span.end and span.start < s.end for s in swearing) for span in spans)
+
+
+@functools.cache
+def _swear_words() -> tuple[str, ...]:
+    return tuple(lexicon.load("profanity")["phrases"])
 
 
 def scores_from(results: Mapping[str, object], text: str) -> dict[str, ModelScore]:
