@@ -89,6 +89,39 @@ def judge(cases: Sequence[Case], preset: str | None) -> tuple[list[Judged], str 
     return out, used
 
 
+def judge_with_weights(
+    cases: Sequence[Case], weights: Path, preset: str | None
+) -> tuple[list[Judged], str]:
+    """Each case judged by the pipeline's phases (`decide`, as `training/eval_pipeline.py`
+    judges) with the model of another weights folder, at its preset's thresholds: for a
+    candidate that does not ship yet."""
+    from rejoinder.classifier.model import Classifier
+    from rejoinder.core.moderation import ArticleRef, Policy, Submission, decide
+    from rejoinder.core.moderation.phases.model_scores import scores_from
+    from rejoinder.runtime import model_thresholds, utcnow
+
+    classifier = Classifier.load(weights=weights)
+    used = preset or classifier.preset
+    policy = Policy(thresholds=model_thresholds(weights, used), model_preset=used)
+    now = utcnow()
+    out = []
+    for case in cases:
+        scores = scores_from(classifier.score(case.text, preset=used), case.text)
+        sub = Submission(
+            text=case.text,
+            name="",
+            email="",
+            article=ArticleRef(0, True, None),
+            now=now,
+            via_form=False,
+            model_scores=scores,
+        )
+        decision = decide(sub, policy)
+        reasons = tuple(reason.code for reason in decision.reasons)
+        out.append(Judged(case, decision.verdict.value, reasons))
+    return out, used
+
+
 def report(judged: Sequence[Judged]) -> dict[str, Any]:
     """Every figure of the evaluation, from judged cases (`core/moderation/fairness.py`
     computes them, as for `rejoinder moderation eval`)."""
@@ -187,6 +220,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--examples", type=int, default=2, help="wrong cases shown per family (default 2)"
     )
     parser.add_argument(
+        "--weights",
+        type=Path,
+        help="judge with the model of this weights folder (a candidate), by the phases alone",
+    )
+    parser.add_argument(
         "--split",
         choices=[fairness.TEST, fairness.TRAIN, "all"],
         default=fairness.TEST,
@@ -212,8 +250,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         fairness.write(args.cases, part)
     chosen = fairness.sample(fairness.split(every, part), args.sample, args.seed)
     started = time.perf_counter()
-    judged, preset = judge(chosen, args.preset)
+    preset: str | None
+    if args.weights:
+        judged, preset = judge_with_weights(chosen, args.weights, args.preset)
+    else:
+        judged, preset = judge(chosen, args.preset)
     figures = {"split": args.split, "preset": preset, **report(judged)}
+    figures["weights"] = str(args.weights) if args.weights else None
     figures["seconds"] = round(time.perf_counter() - started, 1)
     figures["sample_per_family"] = args.sample
     figures["seed"] = args.seed if args.sample is not None else None

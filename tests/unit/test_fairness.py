@@ -199,3 +199,17 @@ def test_the_split_is_by_template_and_the_same_on_every_call() -> None:
     )
     with pytest.raises(ValueError, match="no split"):
         fairness.split(every, "validation")
+
+
+def test_a_candidate_weights_folder_judges_as_the_server_does() -> None:
+    """`--weights DIR` judges by the phases alone with that folder's model: given the shipped
+    folder it reaches the server's verdicts."""
+    from training.eval_fairness import judge_with_weights
+
+    weights = ROOT / "src" / "rejoinder" / "classifier" / "weights"
+    chosen = fairness.sample(fairness.split(fairness.cases(), fairness.TEST), 1, 5)
+    served, preset = judge(chosen, None)
+    candidate, used = judge_with_weights(chosen, weights, None)
+    assert used == preset
+    assert [j.verdict for j in candidate] == [j.verdict for j in served]
+    assert {j.verdict for j in served} >= {"publish", "hold"}

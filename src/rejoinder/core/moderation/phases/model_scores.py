@@ -9,11 +9,17 @@ sentence that reports someone else's words and denounces them (framing.py) is dr
 score is the quoted attack's. Under a policy of `profanity: publish`, a toxicity or
 obscenity hold whose every span overlaps a swear word of ``data/profanity.json`` lapses too:
 the score is the swearing's, and swearing that attacks nobody is the site's to allow.
+
+A group's name is never given as the reason: a span that only names a people ("Muslims",
+"Jewish people"; the identity grammar's lists) is left out of the message and the signal's
+spans, so a hold the model made for the name alone says no words. The verdict is the
+model's either way; the spans as the classifier gave them still decide the two lapses above.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Mapping
 
 from rejoinder.core.messages import N_, Message
@@ -62,12 +68,13 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
         ):
             continue
         name = REASON_NAMES.get(category) or Message(category.replace("_", " "))
-        if result.spans:
+        shown = tuple(span for span in result.spans if not names_a_group_only(span.text))
+        if shown:
             message = N_(
                 "the model reads it as {name} ({score:.2f}), mostly for {words}",
                 name=name,
                 score=result.score,
-                words=quoted_words(result.spans, limit=3),
+                words=quoted_words(shown, limit=3),
             )
         else:
             message = N_(
@@ -80,10 +87,32 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
                 message,
                 Action.REFUSE if refuse else Action.HOLD,
                 score=result.score,
-                spans=result.spans,
+                spans=shown,
             )
         )
     return signals
+
+
+def names_a_group_only(text: str) -> bool:
+    """Whether a span's words only name a people or a group of people ("Muslims", "the
+    Jewish people", "a trans woman"): no word of it says anything about them."""
+    words = re.findall(r"[a-z0-9]+", fold(text).text)
+    return bool(words) and all(w in _group_words() or w in _ARTICLES for w in words)
+
+
+_ARTICLES = frozenset({"a", "an", "the", "all", "those", "these", "of", "with", "s"})
+
+
+@functools.cache
+def _group_words() -> frozenset[str]:
+    words = lexicon.load("identity")["words"]
+    found = set()
+    for key in ("people_noun", "people_adjective", "people_head", "people_phrase"):
+        for entry in words[key]:
+            found.update(re.findall(r"[a-z0-9]+", fold(entry).text))
+    found.update(w.rstrip("s") for w in list(found) if len(w) > 3)
+    found.update(("man", "woman", "person", "people"))
+    return frozenset(found - _ARTICLES)
 
 
 def _only_reported(text: str, spans: tuple[Span, ...]) -> bool:
