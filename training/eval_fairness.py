@@ -49,11 +49,18 @@ class Judged:
         raise ValueError(f"no right answer for {self.case.expected}")
 
 
-def judge(cases: Sequence[Case], preset: str | None) -> tuple[list[Judged], str | None]:
+def judge(
+    cases: Sequence[Case], preset: str | None, profanity: str = "hold"
+) -> tuple[list[Judged], str | None]:
     """Each case as a new comment on the default site of a fresh database, with the
-    shipped model; and the preset whose thresholds judged."""
-    from rejoinder.runtime import open_runtime, utcnow
+    shipped model and the site policy's `profanity` setting; and the preset whose
+    thresholds judged."""
+    from dataclasses import replace
+
+    from rejoinder.core.moderation import Profanity
+    from rejoinder.runtime import model_presets, open_runtime, utcnow
     from rejoinder.settings import load_settings
+    from rejoinder.usecases.policy import read_rules, save_rules
 
     out = []
     with tempfile.TemporaryDirectory() as folder:
@@ -68,8 +75,20 @@ def judge(cases: Sequence[Case], preset: str | None) -> tuple[list[Judged], str 
             moderator = runtime.moderator
             assert moderator is not None
             site_id = runtime.site_named("default").id
-            used = moderator.policy(site_id, preset).model_preset
             now = utcnow()
+            if profanity != "hold":
+                rules = read_rules(runtime.db, site_id, model_presets())
+                policy = replace(rules.policy, profanity=Profanity(profanity))
+                save_rules(
+                    runtime.db,
+                    site_id,
+                    replace(rules, policy=policy),
+                    actor_kind="system",
+                    actor="eval_fairness",
+                    now=now,
+                    presets=model_presets(),
+                )
+            used = moderator.policy(site_id, preset).model_preset
             moderator.prepare()
             for case in cases:
                 judgement = moderator.check(
@@ -90,19 +109,23 @@ def judge(cases: Sequence[Case], preset: str | None) -> tuple[list[Judged], str 
 
 
 def judge_with_weights(
-    cases: Sequence[Case], weights: Path, preset: str | None
+    cases: Sequence[Case], weights: Path, preset: str | None, profanity: str = "hold"
 ) -> tuple[list[Judged], str]:
     """Each case judged by the pipeline's phases (`decide`, as `training/eval_pipeline.py`
     judges) with the model of another weights folder, at its preset's thresholds: for a
     candidate that does not ship yet."""
     from rejoinder.classifier.model import Classifier
-    from rejoinder.core.moderation import ArticleRef, Policy, Submission, decide
+    from rejoinder.core.moderation import ArticleRef, Policy, Profanity, Submission, decide
     from rejoinder.core.moderation.phases.model_scores import scores_from
     from rejoinder.runtime import model_thresholds, utcnow
 
     classifier = Classifier.load(weights=weights)
     used = preset or classifier.preset
-    policy = Policy(thresholds=model_thresholds(weights, used), model_preset=used)
+    policy = Policy(
+        thresholds=model_thresholds(weights, used),
+        model_preset=used,
+        profanity=Profanity(profanity),
+    )
     now = utcnow()
     out = []
     for case in cases:
@@ -220,6 +243,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--examples", type=int, default=2, help="wrong cases shown per family (default 2)"
     )
     parser.add_argument(
+        "--profanity",
+        choices=["hold", "publish"],
+        default="hold",
+        help="the site policy's setting for profanity that attacks nobody (default: hold)",
+    )
+    parser.add_argument(
         "--weights",
         type=Path,
         help="judge with the model of this weights folder (a candidate), by the phases alone",
@@ -252,11 +281,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     started = time.perf_counter()
     preset: str | None
     if args.weights:
-        judged, preset = judge_with_weights(chosen, args.weights, args.preset)
+        judged, preset = judge_with_weights(chosen, args.weights, args.preset, args.profanity)
     else:
-        judged, preset = judge(chosen, args.preset)
+        judged, preset = judge(chosen, args.preset, args.profanity)
     figures = {"split": args.split, "preset": preset, **report(judged)}
     figures["weights"] = str(args.weights) if args.weights else None
+    figures["profanity"] = args.profanity
     figures["seconds"] = round(time.perf_counter() - started, 1)
     figures["sample_per_family"] = args.sample
     figures["seed"] = args.seed if args.sample is not None else None

@@ -213,3 +213,13 @@ def test_a_candidate_weights_folder_judges_as_the_server_does() -> None:
     assert used == preset
     assert [j.verdict for j in candidate] == [j.verdict for j in served]
     assert {j.verdict for j in served} >= {"publish", "hold"}
+
+
+def test_the_profanity_setting_is_the_sites_policy_when_judged() -> None:
+    swearing = Case("profanity_no_target", POLICY, None, "This cake is so damn good.")
+    threat = Case("threat_to_group", STOP, None, "Every one of those Poles should be shot.")
+    held, _ = judge([swearing, threat], None)
+    published, _ = judge([swearing, threat], None, "publish")
+    assert held[0].verdict == "hold"
+    assert published[0].verdict == "publish"
+    assert held[1].stopped and published[1].stopped
