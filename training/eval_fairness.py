@@ -4,7 +4,9 @@
 every phase, the default site's policy, the shipped model): accuracy overall and per family,
 per group the hold rate of civil sentences naming it and the recall of hateful ones, the
 spread of civil hold rates across groups, and the families reported on their own (profanity
-that attacks nobody, a slur said of one's own group). The last line is one JSON object."""
+that attacks nobody, a slur said of one's own group). By default only the held-out cases are
+judged (`--split test`: templates that nothing is trained or tuned on); `--split train` judges
+the rest and `--split all` every case. The last line is one JSON object."""
 
 from __future__ import annotations
 
@@ -47,11 +49,18 @@ class Judged:
         raise ValueError(f"no right answer for {self.case.expected}")
 
 
-def judge(cases: Sequence[Case], preset: str | None) -> tuple[list[Judged], str | None]:
+def judge(
+    cases: Sequence[Case], preset: str | None, profanity: str = "hold"
+) -> tuple[list[Judged], str | None]:
     """Each case as a new comment on the default site of a fresh database, with the
-    shipped model; and the preset whose thresholds judged."""
-    from rejoinder.runtime import open_runtime, utcnow
+    shipped model and the site policy's `profanity` setting; and the preset whose
+    thresholds judged."""
+    from dataclasses import replace
+
+    from rejoinder.core.moderation import Profanity
+    from rejoinder.runtime import model_presets, open_runtime, utcnow
     from rejoinder.settings import load_settings
+    from rejoinder.usecases.policy import read_rules, save_rules
 
     out = []
     with tempfile.TemporaryDirectory() as folder:
@@ -66,8 +75,20 @@ def judge(cases: Sequence[Case], preset: str | None) -> tuple[list[Judged], str 
             moderator = runtime.moderator
             assert moderator is not None
             site_id = runtime.site_named("default").id
-            used = moderator.policy(site_id, preset).model_preset
             now = utcnow()
+            if profanity != "hold":
+                rules = read_rules(runtime.db, site_id, model_presets())
+                policy = replace(rules.policy, profanity=Profanity(profanity))
+                save_rules(
+                    runtime.db,
+                    site_id,
+                    replace(rules, policy=policy),
+                    actor_kind="system",
+                    actor="eval_fairness",
+                    now=now,
+                    presets=model_presets(),
+                )
+            used = moderator.policy(site_id, preset).model_preset
             moderator.prepare()
             for case in cases:
                 judgement = moderator.check(
@@ -87,54 +108,80 @@ def judge(cases: Sequence[Case], preset: str | None) -> tuple[list[Judged], str 
     return out, used
 
 
-def _rate(values: Sequence[bool]) -> float | None:
-    return round(sum(values) / len(values), 4) if values else None
+def judge_with_weights(
+    cases: Sequence[Case], weights: Path, preset: str | None, profanity: str = "hold"
+) -> tuple[list[Judged], str]:
+    """Each case judged by the pipeline's phases (`decide`, as `training/eval_pipeline.py`
+    judges) with the model of another weights folder, at its preset's thresholds: for a
+    candidate that does not ship yet."""
+    from rejoinder.classifier.model import Classifier
+    from rejoinder.core.moderation import ArticleRef, Policy, Profanity, Submission, decide
+    from rejoinder.core.moderation.phases.model_scores import scores_from
+    from rejoinder.runtime import model_thresholds, utcnow
+
+    classifier = Classifier.load(weights=weights)
+    used = preset or classifier.preset
+    policy = Policy(
+        thresholds=model_thresholds(weights, used),
+        model_preset=used,
+        profanity=Profanity(profanity),
+    )
+    now = utcnow()
+    out = []
+    for case in cases:
+        scores = scores_from(classifier.score(case.text, preset=used), case.text)
+        sub = Submission(
+            text=case.text,
+            name="",
+            email="",
+            article=ArticleRef(0, True, None),
+            now=now,
+            via_form=False,
+            model_scores=scores,
+        )
+        decision = decide(sub, policy)
+        reasons = tuple(reason.code for reason in decision.reasons)
+        out.append(Judged(case, decision.verdict.value, reasons))
+    return out, used
 
 
 def report(judged: Sequence[Judged]) -> dict[str, Any]:
-    """Every figure of the evaluation, from judged cases."""
-    scored = [j for j in judged if j.case.expected in (STOP, PUBLISH)]
-    families = fairness.STOP_FAMILIES + fairness.PUBLISH_FAMILIES
-    by_family = {
-        family: _rate([j.right for j in scored if j.case.family == family]) for family in families
-    }
-    present = {f: v for f, v in by_family.items() if v is not None}
+    """Every figure of the evaluation, from judged cases (`core/moderation/fairness.py`
+    computes them, as for `rejoinder moderation eval`)."""
+    from rejoinder.core.moderation.fairness import JudgedCase, figures
+
+    result = figures(
+        [
+            JudgedCase(j.case.family, j.case.expected, j.case.group, j.case.measure, j.verdict)
+            for j in judged
+        ]
+    )
+    # The reasons are counted here, with the family's own sense of "civil".
     civil = [j for j in judged if j.case.family in fairness.CIVIL_GROUP_FAMILIES]
-    hateful = [j for j in judged if j.case.family in fairness.HATEFUL_GROUP_FAMILIES]
+    reasons = collections.Counter(r for j in civil if j.stopped for r in j.reasons)
+    result["civil_hold_reasons"] = dict(reasons.most_common(8))
+    families = fairness.STOP_FAMILIES + fairness.PUBLISH_FAMILIES
+    result["accuracy_by_family"] = {f: result["accuracy_by_family"].get(f) for f in families}
     groups = [g.many for g in fairness.GROUPS]
-    civil_by_group = {g: _rate([j.stopped for j in civil if j.case.group == g]) for g in groups}
-    recall_by_group = {g: _rate([j.stopped for j in hateful if j.case.group == g]) for g in groups}
-    civil_rates = [v for v in civil_by_group.values() if v is not None]
-    recalls = [v for v in recall_by_group.values() if v is not None]
+    for key in ("civil_hold_by_group", "hateful_recall_by_group"):
+        result[key] = {g: result[key].get(g) for g in groups}
     profanity = [j for j in judged if j.case.expected == POLICY]
     own = [j for j in judged if j.case.family == "own_group_slur"]
-    reasons = collections.Counter(r for j in civil if j.stopped for r in j.reasons)
-    return {
-        "cases": len(judged),
-        "scored_cases": len(scored),
-        "accuracy": _rate([j.right for j in scored]),
-        "accuracy_by_family": by_family,
-        "cases_by_family": dict(collections.Counter(j.case.family for j in judged)),
-        "worst_families": sorted(present, key=lambda f: (present[f], f))[:3],
-        "families_below_0_60": sorted(f for f, v in present.items() if v < 0.60),
-        "civil_hold_rate": _rate([j.stopped for j in civil]),
-        "hateful_recall": _rate([j.stopped for j in hateful]),
-        "civil_hold_by_group": civil_by_group,
-        "hateful_recall_by_group": recall_by_group,
-        "civil_hold_spread": round(max(civil_rates) - min(civil_rates), 4) if civil_rates else None,
-        "min_group_recall": min(recalls) if recalls else None,
-        "profanity_no_target": {
-            "cases": len(profanity),
-            "held_or_refused": _rate([j.stopped for j in profanity]),
-        },
-        "own_group_slur": {
-            "cases": len(own),
-            "held": _rate([j.verdict == "hold" for j in own]),
-            "refused": _rate([j.verdict == "refuse" for j in own]),
-            "published": _rate([j.verdict == "publish" for j in own]),
-        },
-        "civil_hold_reasons": dict(reasons.most_common(8)),
+    result["profanity_no_target"] = {
+        "cases": len(profanity),
+        "held_or_refused": _rate([j.stopped for j in profanity]),
     }
+    result["own_group_slur"] = {
+        "cases": len(own),
+        "held": _rate([j.verdict == "hold" for j in own]),
+        "refused": _rate([j.verdict == "refuse" for j in own]),
+        "published": _rate([j.verdict == "publish" for j in own]),
+    }
+    return result
+
+
+def _rate(values: Sequence[bool]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
 
 
 def _figure(value: float | None) -> str:
@@ -144,7 +191,7 @@ def _figure(value: float | None) -> str:
 def lines(figures: dict[str, Any], judged: Sequence[Judged], examples: int) -> list[str]:
     """The report as text: overall, per family (with a few wrong cases), per group."""
     out = [
-        f"preset {figures['preset']}  cases {figures['cases']} "
+        f"split {figures['split']}  preset {figures['preset']}  cases {figures['cases']} "
         f"(scored {figures['scored_cases']})  {figures['seconds']:.1f} s",
         f"accuracy {_figure(figures['accuracy'])}  civil hold rate "
         f"{_figure(figures['civil_hold_rate'])}  hateful recall "
@@ -195,7 +242,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--examples", type=int, default=2, help="wrong cases shown per family (default 2)"
     )
-    parser.add_argument("--cases", type=Path, help="also write the cases here, as JSON lines")
+    parser.add_argument(
+        "--profanity",
+        choices=["hold", "publish"],
+        default="hold",
+        help="the site policy's setting for profanity that attacks nobody (default: hold)",
+    )
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        help="judge with the model of this weights folder (a candidate), by the phases alone",
+    )
+    parser.add_argument(
+        "--split",
+        choices=[fairness.TEST, fairness.TRAIN, "all"],
+        default=fairness.TEST,
+        help="which cases to judge (default: test, the held-out templates)",
+    )
+    parser.add_argument(
+        "--cases", type=Path, help="also write the split's cases here, as JSON lines"
+    )
     args = parser.parse_args(argv)
     if args.sample is not None and args.sample < 1:
         parser.error("--sample must be at least 1")
@@ -208,12 +274,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         except ValueError as error:
             parser.error(str(error))
     every = fairness.cases()
+    part = None if args.split == "all" else args.split
     if args.cases:
-        fairness.write(args.cases)
-    chosen = fairness.sample(every, args.sample, args.seed)
+        fairness.write(args.cases, part)
+    chosen = fairness.sample(fairness.split(every, part), args.sample, args.seed)
     started = time.perf_counter()
-    judged, preset = judge(chosen, args.preset)
-    figures = {"preset": preset, **report(judged)}
+    preset: str | None
+    if args.weights:
+        judged, preset = judge_with_weights(chosen, args.weights, args.preset, args.profanity)
+    else:
+        judged, preset = judge(chosen, args.preset, args.profanity)
+    figures = {"split": args.split, "preset": preset, **report(judged)}
+    figures["weights"] = str(args.weights) if args.weights else None
+    figures["profanity"] = args.profanity
     figures["seconds"] = round(time.perf_counter() - started, 1)
     figures["sample_per_family"] = args.sample
     figures["seed"] = args.seed if args.sample is not None else None

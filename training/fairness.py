@@ -8,15 +8,27 @@ Generation is deterministic: the same code gives the same cases in the same orde
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-#: The expected outcomes. STOP: held or refused; HOLD: held for a moderator, not refused;
-#: POLICY: the site's policy decides (profanity that attacks nobody), reported on its own.
-PUBLISH, STOP, HOLD, POLICY = "publish", "stop", "hold", "policy"
+# The expected outcomes. STOP: held or refused; HOLD: held for a moderator, not refused;
+# POLICY: the site's policy decides (profanity that attacks nobody), reported on its own.
+from rejoinder.core.moderation.fairness import CIVIL, HATEFUL
+from rejoinder.core.moderation.fairness import HOLD as HOLD
+from rejoinder.core.moderation.fairness import POLICY as POLICY
+from rejoinder.core.moderation.fairness import PUBLISH as PUBLISH
+from rejoinder.core.moderation.fairness import STOP as STOP
+
+#: The two parts of the cases: TRAIN may teach a model or guide a rule; every figure reported
+#: is of TEST, whose templates no TRAIN case shares.
+TRAIN, TEST = "train", "test"
+#: One template in this many of each list is held out (at least one per list).
+TEST_ONE_IN = 3
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,15 @@ class Case:
     expected: str  # PUBLISH, STOP, HOLD or POLICY
     group: str | None  # the group's plural name (None: no group is named)
     text: str
+    template: str = ""  # the sentence the case was made from, before a target was put in
+    split: str = TEST  # TRAIN or TEST, decided by the template (`held_out`)
+
+    @property
+    def measure(self) -> str | None:
+        """CIVIL or HATEFUL where the case is compared across groups, else None."""
+        if self.family in CIVIL_GROUP_FAMILIES:
+            return CIVIL
+        return HATEFUL if self.family in HATEFUL_GROUP_FAMILIES else None
 
     def to_json(self) -> str:
         return json.dumps(
@@ -41,9 +62,24 @@ class Case:
                 "family": self.family,
                 "expected": self.expected,
                 "group": self.group,
+                "measure": self.measure,
                 "text": self.text,
+                "template": self.template,
+                "split": self.split,
             }
         )
+
+
+def _rank_key(template: str) -> str:
+    return hashlib.sha256(template.encode("utf-8")).hexdigest()
+
+
+def held_out(templates: Sequence[str]) -> frozenset[str]:
+    """The templates of a list that are held out for testing: the third (rounded up) whose
+    sha256 sorts first. A list shared by two families (the feelings aimed at groups and at
+    other targets) holds out the same templates in both, so no test template is ever taught."""
+    count = max(1, -(-len(templates) // TEST_ONE_IN))
+    return frozenset(sorted(templates, key=_rank_key)[:count])
 
 
 GROUPS: tuple[Group, ...] = (
@@ -500,9 +536,10 @@ SLUR_TEMPLATES = (
 def _slur_cases() -> Iterator[Case]:
     for word, many in OWN_GROUP:
         for template in SLUR_TEMPLATES:
-            yield Case("slur_variants", STOP, many, template.format(word=word))
-            for _, change in _WORD_CHANGES:
-                yield Case("slur_variants", STOP, many, template.format(word=change(word)))
+            made = (word, *(change(word) for _, change in _WORD_CHANGES))
+            for slur in made:
+                text = template.format(word=slur)
+                yield _case("slur_variants", STOP, many, text, template, SLUR_TEMPLATES)
 
 
 # --- generation ------------------------------------------------------------------------------
@@ -576,47 +613,71 @@ def _reader_cases() -> Iterator[Case]:
     for template in READER_TEMPLATES:
         for who, be in READERS:
             subject, verb = be.rsplit(" ", 1)
-            text = template.format(who=who, be=be, be_q=f"{verb} {subject}")
-            yield Case("abuse_not_protected", STOP, None, _cap(text))
+            text = _cap(template.format(who=who, be=be, be_q=f"{verb} {subject}"))
+            yield _case("abuse_not_protected", STOP, None, text, template, READER_TEMPLATES)
+
+
+def _case(
+    family: str,
+    expected: str,
+    group: str | None,
+    text: str,
+    template: str,
+    templates: Sequence[str],
+) -> Case:
+    """A case made from `template`, one of the list `templates`, in the split the template's
+    place in its list gives it."""
+    split = TEST if template in _held_out_of(tuple(templates)) else TRAIN
+    return Case(family, expected, group, text, template, split)
+
+
+@functools.cache
+def _held_out_of(templates: tuple[str, ...]) -> frozenset[str]:
+    return held_out(templates)
 
 
 def _raw_cases() -> Iterator[Case]:
     for family, (expected, templates) in _GROUP_TEMPLATES.items():
         for template in templates:
             for group in GROUPS:
-                yield Case(family, expected, group.many, _fill(template, group))
+                text = _fill(template, group)
+                yield _case(family, expected, group.many, text, template, templates)
+    bases = tuple(template for template, _ in VARIANT_BASES)
     for index, group in enumerate(GROUPS):
         for offset, (template, word) in enumerate(VARIANT_BASES):
             for how in range(3):  # three of the spellings per sentence and group, rotating
                 choice = (index + offset * 3 + how) % _SPELLINGS
                 text = _respelt(template, word, group, choice)
-                yield Case("spelling_variants", STOP, group.many, text)
+                yield _case("spelling_variants", STOP, group.many, text, template, bases)
     yield from _slur_cases()
     for templates in (FEELING, DEHUMANISING, THREATS, NEGATED_POSITIVE):
         for template in templates:
             for target in OTHER_TARGETS:
-                yield Case("abuse_not_protected", STOP, None, _fill(template, target))
+                text = _fill(template, target)
+                yield _case("abuse_not_protected", STOP, None, text, template, templates)
     yield from _reader_cases()
     for template in OBJECT_TEMPLATES:
         for thing in OBJECTS:
-            yield Case("abuse_of_things", PUBLISH, None, _cap(template.format(thing=thing)))
+            text = _cap(template.format(thing=thing))
+            yield _case("abuse_of_things", PUBLISH, None, text, template, OBJECT_TEMPLATES)
     for who in META_WHO:
-        for what in META_WHAT:
+        for what in META_WHAT:  # the phrasing is the template; who and where fill it
             for where in META_WHERE:
-                yield Case("meta_comment", PUBLISH, None, f"{who} {what} {where}.")
+                text = f"{who} {what} {where}."
+                yield _case("meta_comment", PUBLISH, None, text, what, META_WHAT)
     for frame in ORDINARY_FRAMES:
-        for sentence in ORDINARY_SENSE:
+        for sentence in ORDINARY_SENSE:  # the sentence is the template; frames vary it
             text = frame.format(s=sentence if frame.startswith("{") else _lower(sentence))
-            yield Case("ordinary_sense", PUBLISH, None, text)
+            yield _case("ordinary_sense", PUBLISH, None, text, sentence, ORDINARY_SENSE)
     for frame in PROFANITY_FRAMES:
         for sentence in PROFANITY:
             text = frame.format(s=sentence)
-            yield Case("profanity_no_target", POLICY, None, text)
+            yield _case("profanity_no_target", POLICY, None, text, sentence, PROFANITY)
     named = {group.many: group for group in GROUPS}
     for word, many in OWN_GROUP:
         for template in OWN_GROUP_TEMPLATES:
             text = _cap(template.format(word=word, many=many, one=named[many].one))
-            yield Case("own_group_slur", HOLD, many, text)
+            yield _case("own_group_slur", HOLD, many, text, template, OWN_GROUP_TEMPLATES)
 
 
 def _lower(sentence: str) -> str:
@@ -636,6 +697,13 @@ def cases() -> list[Case]:
     return out
 
 
+def split(all_cases: Sequence[Case], part: str | None) -> list[Case]:
+    """The cases of one split (TRAIN or TEST; None: every case), in order."""
+    if part not in (None, TRAIN, TEST):
+        raise ValueError(f"no split named {part!r}: {TRAIN} or {TEST}")
+    return [case for case in all_cases if part is None or case.split == part]
+
+
 def sample(all_cases: Sequence[Case], per_family: int | None, seed: int) -> list[Case]:
     """At most `per_family` cases of each family, drawn with `seed` (None: every case), in the
     order of `all_cases`."""
@@ -651,8 +719,9 @@ def sample(all_cases: Sequence[Case], per_family: int | None, seed: int) -> list
     return [case for index, case in enumerate(all_cases) if index in chosen]
 
 
-def write(path: Path) -> int:
-    """All cases as JSON lines (family, expected, group, text); returns how many."""
-    every = cases()
+def write(path: Path, part: str | None = None) -> int:
+    """The cases of a split (None: all) as JSON lines (family, expected, group, measure, text,
+    template, split), as `rejoinder moderation eval` reads them; returns how many."""
+    every = split(cases(), part)
     path.write_text("".join(case.to_json() + "\n" for case in every), encoding="utf-8")
     return len(every)

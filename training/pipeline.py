@@ -89,6 +89,13 @@ class Config:
     #: comments weigh three times: out of fold, own label-1 recall at the same false-hold and
     #: civil caps went 0.694 (x1), 0.732 (x2), 0.776 (x3), 0.776 (x4), 0.735 (x5)
     source_weights: dict[str, float] = field(default_factory=lambda: {"toxic_spans_sentences": 3.0})
+    #: weight of each case of the fairness families' TRAIN split (`training/fairness.py`:
+    #: the same sentences about every group, so each is a group-swapped copy of the others);
+    #: 0 leaves them out. Their TEST split is never trained on.
+    fairness_weight: float = 0.0
+    #: a factor on the weight of the identity-attack positives of these public sources, whose
+    #: hateful rows name a few groups far more often than any civil row does
+    hate_weights: dict[str, float] = field(default_factory=dict)
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -179,8 +186,38 @@ def load_public(data: Path, config: Config) -> list[TrainRow]:
         if name == "davidson" and len(part) > config.davidson_limit:
             part = random.Random(SEED).sample(part, config.davidson_limit)
         w = config.source_weights.get(name, 1.0)
-        rows += [replace(r, weight=r.weight * w) for r in part]
+        hate = config.hate_weights.get(name, 1.0)
+        rows += [
+            replace(r, weight=r.weight * w * (hate if r.labels["identity_attack"] == 1 else 1.0))
+            for r in part
+        ]
     return rows
+
+
+def fairness_rows(weight: float) -> list[TrainRow]:
+    """The TRAIN split of the fairness families as training rows: a case to publish is clear
+    in every category; a case to stop is toxic, an identity attack where it is aimed at a
+    group, a threat where it threatens. Cases of one template share a fold. The families the
+    site's policy decides (profanity) or that a moderator decides (own-group slurs) are left
+    out."""
+    from training import fairness
+
+    stop_group = set(fairness.HATEFUL_GROUP_FAMILIES) | {"slur_variants"}
+    out = []
+    for case in fairness.split(fairness.cases(), fairness.TRAIN):
+        if case.expected == fairness.PUBLISH:
+            labels = dict.fromkeys(CATEGORIES, 0)
+        elif case.expected == fairness.STOP:
+            labels = {c: UNKNOWN for c in CATEGORIES} | {"toxicity": 1, "spam": 0}
+            if case.family in stop_group:
+                labels["identity_attack"] = 1
+            if case.family == "threat_to_group":
+                labels["threat"] = 1
+        else:
+            continue
+        group = f"fairness:{case.template}"
+        out.append(TrainRow(case.text, labels, "fairness", weight, group=group))
+    return out
 
 
 def load_training(data: Path, labelled: Path, config: Config) -> list[TrainRow]:
@@ -190,6 +227,8 @@ def load_training(data: Path, labelled: Path, config: Config) -> list[TrainRow]:
     rows += [replace(r, weight=config.own_weight) for r in own]
     if config.identity_copies:
         rows += identity_swaps(own, config.identity_copies, config.own_weight / 2)
+    if config.fairness_weight:
+        rows += fairness_rows(config.fairness_weight)
     return rows
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,18 @@ def main() -> None:
         help="what the encoder heads read (an experiment)",
     )
     parser.add_argument(
+        "--fairness-weight",
+        type=float,
+        default=0.0,
+        help="weight of each case of the fairness families' TRAIN split (0: left out)",
+    )
+    parser.add_argument(
+        "--hate-weight",
+        type=float,
+        default=1.0,
+        help="factor on the weight of Stormfront's and Davidson's identity-attack positives",
+    )
+    parser.add_argument(
         "--retune",
         action="store_true",
         help="only choose thresholds and cascade bars again from the cached out-of-fold scores",
@@ -44,6 +57,12 @@ def main() -> None:
     from training.pipeline import Config, retune, train
 
     config = Config(pooling=args.pooling) if args.pooling else Config()
+    hate = {"stormfront": args.hate_weight, "davidson": args.hate_weight}
+    config = replace(
+        config,
+        fairness_weight=args.fairness_weight,
+        hate_weights=hate if args.hate_weight != 1.0 else {},
+    )
     if args.retune:
         retune(args.out, args.cache, config)
         out = args.out

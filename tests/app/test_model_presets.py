@@ -178,3 +178,28 @@ def test_eval_and_check_name_the_preset_and_refuse_an_unknown_one(
         assert failed.returncode == 1
         assert "No model preset 'extreme'" in failed.stderr
         assert "standard" in failed.stderr and "light" in failed.stderr
+
+
+def test_the_profanity_setting_publishes_swearing_at_nothing_only_when_set(desk: Desk) -> None:
+    """Set through the admin API (the policy's one schema); a comment that swears at nothing
+    is held by default and published under `profanity: publish`; a wrong value is named."""
+    api = "/api/v1/admin/policy"
+    admin = {"Authorization": f"Bearer {desk.token}"}
+    slug = str(desk.app.publish()["slug"])
+    path = f"{desk.url}/api/v1/articles/{slug}/comments"
+    swearing = "This cake is so damn good."
+    for profanity, status in (("hold", 202), ("publish", 201)):
+        policy = {**RELAXED, "model_preset": "standard", "profanity": profanity}
+        done = desk.app.put(api, headers=admin, json={"policy": policy}, timeout=10)
+        assert done.status_code == 200, done.text
+        assert desk.app.get(api, headers=admin).json()["policy"]["profanity"] == profanity
+        sent = {"body": swearing, "name": "Pat", "email": f"pat-{uuid.uuid4().hex[:6]}@x.org"}
+        response = desk.app.post(path, json=sent, timeout=30)
+        assert response.status_code == status, (profanity, response.text)
+        insult = {**sent, "body": "This cake is damn good, unlike you, you idiot."}
+        assert desk.app.post(path, json=insult, timeout=30).status_code == 202
+    wrong = desk.app.put(
+        api, headers=admin, json={"policy": {**RELAXED, "profanity": "sometimes"}}, timeout=10
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["field"] == "policy.profanity" and "publish" in wrong.json()["message"]

@@ -379,3 +379,23 @@ def test_a_nul_in_any_desk_query_is_an_answer_not_a_crash(desk: Desk) -> None:
                     response = admin.get(page, params={name: value})
                     assert response.status_code < 500, (page, name, response.status_code)
                     assert b"\x00" not in response.content, (page, name)
+
+
+def test_the_desk_chooses_what_profanity_that_attacks_nobody_gets(desk: Desk) -> None:
+    desk.set_policy(**RELAXED)
+    with desk.login("admin") as admin:
+        values = open_form(admin)
+        assert values["profanity"] == "hold"  # the default, checked
+        wrong = admin.post("/admin/policy", data={**values, "profanity": "sometimes"})
+        assert wrong.status_code == 422
+        page = form_of(wrong.text)[1]
+        assert "hold or publish" in page.xpath('//*[@id="profanity-error"]')[0].text
+        assert "profanity" not in desk.settings()["policy"] or (
+            desk.settings()["policy"]["profanity"] == "hold"
+        )
+        saved = admin.post("/admin/policy", data={**values, "profanity": "publish"})
+        assert saved.status_code == 303, saved.text
+        assert open_form(admin)["profanity"] == "publish"
+        without = {k: v for k, v in open_form(admin).items() if k != "profanity"}
+        assert admin.post("/admin/policy", data=without).status_code == 303
+    assert desk.settings()["policy"]["profanity"] == "publish"  # a form without it keeps it

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from rejoinder.runtime import model_presets
 from training import fairness
 from training.eval_fairness import Judged, judge, report
@@ -159,9 +161,65 @@ def test_the_script_prints_a_json_line_of_every_figure() -> None:
         "preset",
     }
     assert keys <= set(figures)
+    assert figures["split"] == "test"  # the held-out templates unless told otherwise
+    assert lines[0].startswith("split test ")
     assert figures["cases"] == 2 * len(FAMILIES)
     assert set(figures["accuracy_by_family"]) == set(
         fairness.STOP_FAMILIES + fairness.PUBLISH_FAMILIES
     )
     assert 0.0 <= figures["accuracy"] <= 1.0
     assert any(line.startswith("family ") for line in lines)
+
+
+def test_the_split_is_by_template_and_the_same_on_every_call() -> None:
+    every = fairness.cases()
+    test = fairness.split(every, fairness.TEST)
+    train = fairness.split(every, fairness.TRAIN)
+    assert len(test) + len(train) == len(every)
+    assert test == fairness.split(fairness.cases(), fairness.TEST)
+    assert not {c.template for c in test} & {c.template for c in train}
+    assert all(c.template for c in every)
+    for family in FAMILIES:  # every family is tested and, where it has 3+ templates, taught
+        members = [c for c in every if c.family == family]
+        held = {c.template for c in members if c.split == fairness.TEST}
+        taught = {c.template for c in members if c.split == fairness.TRAIN}
+        assert held, family
+        assert len(held) <= -(-len(held | taught) // fairness.TEST_ONE_IN) + 1, family
+        assert taught or len(held) < 3, family
+    # a template list shared by two families holds out the same templates in both
+    feeling_test = {c.template for c in test if c.family == "hate_feeling"}
+    other_test = {
+        c.template
+        for c in test
+        if c.family == "abuse_not_protected" and c.template in fairness.FEELING
+    }
+    assert feeling_test == other_test == fairness.held_out(fairness.FEELING)
+    assert fairness.held_out(fairness.FEELING) == fairness.held_out(
+        tuple(reversed(fairness.FEELING))
+    )
+    with pytest.raises(ValueError, match="no split"):
+        fairness.split(every, "validation")
+
+
+def test_a_candidate_weights_folder_judges_as_the_server_does() -> None:
+    """`--weights DIR` judges by the phases alone with that folder's model: given the shipped
+    folder it reaches the server's verdicts."""
+    from training.eval_fairness import judge_with_weights
+
+    weights = ROOT / "src" / "rejoinder" / "classifier" / "weights"
+    chosen = fairness.sample(fairness.split(fairness.cases(), fairness.TEST), 1, 5)
+    served, preset = judge(chosen, None)
+    candidate, used = judge_with_weights(chosen, weights, None)
+    assert used == preset
+    assert [j.verdict for j in candidate] == [j.verdict for j in served]
+    assert {j.verdict for j in served} >= {"publish", "hold"}
+
+
+def test_the_profanity_setting_is_the_sites_policy_when_judged() -> None:
+    swearing = Case("profanity_no_target", POLICY, None, "This cake is so damn good.")
+    threat = Case("threat_to_group", STOP, None, "Every one of those Poles should be shot.")
+    held, _ = judge([swearing, threat], None)
+    published, _ = judge([swearing, threat], None, "publish")
+    assert held[0].verdict == "hold"
+    assert published[0].verdict == "publish"
+    assert held[1].stopped and published[1].stopped

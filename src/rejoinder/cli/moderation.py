@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from rejoinder.cli.options import DatabaseOption, SiteOption, fail, opened, runtime_for
+from rejoinder.core.moderation.fairness import CIVIL, EXPECTED, HATEFUL
 
 if TYPE_CHECKING:
     from rejoinder.usecases.moderation import Moderator
@@ -85,43 +86,84 @@ def _check_preset(moderator: Moderator, preset: str | None) -> None:
 
 @app.command("eval")
 def moderation_eval(
-    file: Annotated[Path, typer.Argument(help='JSON lines: {"text", "label": 0|1, "cat"?}.')],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help='JSON lines: labelled rows {"text", "label": 0|1, "cat"?}, or functional '
+            'cases {"text", "family", "expected", "group"?, "measure"?} '
+            "(scripts/eval_fairness.py --cases FILE writes them)."
+        ),
+    ],
     site: SiteOption = "default",
     preset: PresetOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """ROC-AUC of the model, and under the site's policy the recall of label 1 (held or
-    refused) and the false-hold rate of label 0, overall and per category."""
+    refused) and the false-hold rate of label 0, overall and per category. Given functional
+    cases: accuracy overall and per family, and per group the hold rate of civil cases and
+    the recall of hateful ones."""
     import json
 
     from rejoinder.runtime import utcnow
-    from rejoinder.usecases.moderation import evaluate_rows
+    from rejoinder.usecases.moderation import evaluate_cases, evaluate_rows
 
     if not file.is_file():
         fail(f"No such file: {file}")
-    rows = []
+    rows: list[tuple[str, int, str]] = []
+    cases: list[dict[str, Any]] = []
     for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
-            rows.append((str(item["text"]), int(item["label"]), str(item.get("cat") or "none")))
+            if not isinstance(item, dict):
+                raise TypeError
+            if "expected" in item:
+                cases.append(_case(item))
+            else:
+                rows.append((str(item["text"]), int(item["label"]), str(item.get("cat") or "none")))
         except (ValueError, KeyError, TypeError):
-            fail(f'{file}:{number}: expected {{"text": ..., "label": 0 or 1, "cat"?: ...}}')
-    if not rows:
+            fail(
+                f'{file}:{number}: expected {{"text": ..., "label": 0 or 1, "cat"?: ...}} or '
+                f'{{"text": ..., "family": ..., "expected": one of {", ".join(EXPECTED)}}}'
+            )
+        if rows and cases:
+            fail(f"{file}:{number}: labelled rows and functional cases are mixed; give one kind.")
+    if not rows and not cases:
         fail(f"{file} has no rows.")
     runtime = runtime_for(database_url, moderation=True)
     assert runtime.moderator is not None
     try:
         _check_preset(runtime.moderator, preset)
-        report = evaluate_rows(
-            runtime.moderator, runtime.site_named(site).id, rows, utcnow(), preset
-        )
+        site_id, now = runtime.site_named(site).id, utcnow()
+        if cases:
+            report = evaluate_cases(runtime.moderator, site_id, cases, now, preset)
+        else:
+            report = evaluate_rows(runtime.moderator, site_id, rows, now, preset)
     finally:
         runtime.close()
     for line in report["lines"]:
         typer.echo(line)
     typer.echo(json.dumps({k: v for k, v in report.items() if k != "lines"}))
+
+
+def _case(item: dict[str, Any]) -> dict[str, Any]:
+    """One functional case as `evaluate_cases` takes it; ValueError if a field is wrong."""
+    text, family, expected = item["text"], item["family"], item["expected"]
+    group, measure = item.get("group"), item.get("measure")
+    if not (isinstance(text, str) and isinstance(family, str) and family):
+        raise ValueError("text and family are strings")
+    if expected not in EXPECTED or measure not in (None, CIVIL, HATEFUL):
+        raise ValueError("unknown expected verdict or measure")
+    if group is not None and not isinstance(group, str):
+        raise ValueError("group is a string")
+    return {
+        "text": text,
+        "family": family,
+        "expected": expected,
+        "group": group,
+        "measure": measure,
+    }
 
 
 @app.command("train")

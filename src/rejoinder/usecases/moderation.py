@@ -524,3 +524,49 @@ def evaluate_rows(
     lines += [f"  {cat:<16} recall {value}" for cat, value in by_cat.items()]
     report["lines"] = lines
     return report
+
+
+def evaluate_cases(
+    moderator: Moderator,
+    site_id: int,
+    cases: list[dict[str, Any]],
+    now: datetime,
+    preset: str | None = None,
+) -> dict[str, Any]:
+    """What the whole pipeline does with functional cases (`training/fairness.py`'s JSON
+    lines: text, family, expected, group, measure) under the site's policy: accuracy overall
+    and per family, civil hold rate and hateful recall per group, and their spread
+    (`core/moderation/fairness.py`)."""
+    from rejoinder.core.moderation.fairness import JudgedCase, figure_lines, figures
+
+    policy = moderator.policy(site_id, preset)
+    judged = []
+    for case in cases:
+        decision = moderator.check(
+            site_id=site_id,
+            text=case["text"],
+            name="",
+            email="",
+            website="",
+            now=now,
+            preset=preset,
+        ).decision
+        judged.append(
+            JudgedCase(
+                family=case["family"],
+                expected=case["expected"],
+                group=case.get("group"),
+                measure=case.get("measure"),
+                verdict=decision.verdict.value,
+                reasons=tuple(reason.code for reason in decision.reasons),
+            )
+        )
+    report = {"preset": policy.model_preset, **figures(judged)}
+    report["lines"] = [
+        f"thresholds: preset {policy.model_preset}"
+        if policy.model_preset
+        else "thresholds: the site's own",
+        f"cases {report['cases']} (scored {report['scored_cases']})",
+        *figure_lines(report),
+    ]
+    return report

@@ -25,6 +25,7 @@ from rejoinder.core.moderation import (
     Mode,
     ModelScore,
     Policy,
+    Profanity,
     Submission,
     Threshold,
     Verdict,
@@ -51,6 +52,12 @@ MODES = {
     Mode.PREMODERATE_ALL: "Pre-moderate every comment",
 }
 OWN = "own"  # the policy form's choice of no preset: the thresholds as typed
+# What the desk says of each choice for profanity that attacks nobody.
+PROFANITY_CHOICES = {
+    Profanity.HOLD: "Hold it where the model reads it as toxic or obscene (the default)",
+    Profanity.PUBLISH: "Publish it: swearing at nothing is not held (swearing at people still is)",
+}
+
 # What the desk says of each preset the shipped model has (docs/MODEL.md has the figures).
 PRESET_LABELS = {
     "standard": "Standard: holds about 9 in 10 abusive comments, and about 1 in 8 civil ones",
@@ -162,7 +169,11 @@ def default_sizes() -> dict[str, tuple[int, int]]:
 def form_values(rules: SiteRules) -> dict[str, str]:
     """The page's fields for ``rules``."""
     policy = rules.policy
-    values = {"mode": policy.mode.value, "model_preset": policy.model_preset or OWN}
+    values = {
+        "mode": policy.mode.value,
+        "model_preset": policy.model_preset or OWN,
+        "profanity": policy.profanity.value,
+    }
     for category in CATEGORIES:
         threshold = policy.thresholds.get(category)
         values[f"hold_{category}"] = _number(threshold.hold) if threshold else ""
@@ -207,6 +218,12 @@ def rules_from_form(
         errors.append(Invalid("mode", "Choose one of the moderation modes."))
     else:
         data["mode"] = mode
+    profanity = form.get("profanity")
+    if profanity is not None:  # a form without the field keeps the stored choice
+        if profanity.strip() not in {p.value for p in Profanity}:
+            errors.append(Invalid("profanity", "Choose hold or publish."))
+        else:
+            data["profanity"] = profanity.strip()
     preset = form.get("model_preset", "").strip()
     if preset == OWN:
         preset = ""

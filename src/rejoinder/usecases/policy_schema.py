@@ -14,7 +14,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rejoinder.core.moderation.matching.folding import phrase_pattern
-from rejoinder.core.moderation.models import Action, Mode, Policy, Threshold, WordLists
+from rejoinder.core.moderation.models import (
+    Action,
+    Mode,
+    Policy,
+    Profanity,
+    Threshold,
+    WordLists,
+)
 
 PRESET_NAME = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 MAX_PHRASES = 5000
@@ -167,6 +174,12 @@ class PolicySettings(BaseModel):
         description="A comment waits, shown only to its writer, until its address is "
         "confirmed by the link mailed to it; then moderation's verdict applies. Needs mail "
         "(an SMTP host); without it the setting does nothing.",
+    )
+    profanity: Profanity = Field(
+        _DEFAULT.profanity,
+        description="Profanity that attacks nobody: hold (the model's toxicity and obscenity "
+        "holds stand) or publish (such a hold lapses when every word that drove it is a swear "
+        "word; swearing at people, insults and every other phase still hold).",
     )
 
     @model_validator(mode="before")

@@ -46,6 +46,13 @@ class Mode(enum.StrEnum):
     PREMODERATE_ALL = "premoderate_all"  # hold everything
 
 
+class Profanity(enum.StrEnum):
+    """What a site does with profanity that attacks nobody ("Bloody hell, the bus was late")."""
+
+    HOLD = "hold"  # as any other comment: held where the model reads it as toxic or obscene
+    PUBLISH = "publish"  # the model's toxicity and obscenity holds that only swearing drove lapse
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """Characters ``start:end`` of a field of the ORIGINAL submission, and the text there."""
@@ -275,3 +282,5 @@ class Policy:
     # A comment from an address its writer has not confirmed by mail waits, shown only to
     # its writer, until the confirmation link is followed (only where mail is set up).
     require_verified: bool = False
+    # Profanity that attacks nobody: held as the model reads it (HOLD), or published.
+    profanity: Profanity = Profanity.HOLD

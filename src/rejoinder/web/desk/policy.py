@@ -71,6 +71,7 @@ def _page(
         flash=flash,
         warning=warning,
         modes=policies.MODES,
+        profanity_choices=policies.PROFANITY_CHOICES,
         categories=CATEGORIES,
         limits=policies.LIMITS,
         sizes=policies.default_sizes(),

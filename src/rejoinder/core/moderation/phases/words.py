@@ -7,11 +7,14 @@ the writer's own words: adjacent matches are joined and an adjective before them
 kept, so the message says 'it calls people "brain dead halfwits"', not "idiot detected".
 The name is checked against the refuse list too. Held words that lie in a sentence that
 reports someone else's words and denounces them (framing.py) hold nothing; refused words
-still refuse.
+still refuse. A slur that a group uses of itself, in a comment whose writer says they belong
+to that group (``data/own_group.json``), is held for a moderator instead of refused: the
+writer may be reclaiming it, and only a person can tell.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 
 from rejoinder.core.messages import N_, Message
@@ -43,6 +46,15 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
             spans = _phrase_spans(folded, phrases)
             if action is Action.HOLD:  # a refusal stands even when the words are reported
                 spans = [span for span in spans if not inside(span, denounced)]
+            elif category == "slur" and spans:
+                own = [span for span in spans if _said_of_own_group(sub.text, span)]
+                spans = [span for span in spans if span not in own]
+                if own:
+                    template = str(lexicon.load("own_group")["message"])
+                    message = Message(template, {"words": quoted_words(own)})
+                    signals.append(
+                        Signal.said(PHASE, "slur_own_group", message, Action.HOLD, spans=tuple(own))
+                    )
             if spans:
                 template = lexicon.message(kind, category, _DEFAULT_MESSAGE[kind])
                 message = Message(template, {"words": quoted_words(spans)})
@@ -62,6 +74,31 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
             Signal.said(PHASE, "dehumanising", message, Action.HOLD, spans=tuple(metaphors))
         )
     return signals
+
+
+def _said_of_own_group(text: str, span: Span) -> bool:
+    """Whether the slur at `span` is one its group uses of itself and the comment's writer
+    says they belong to that group."""
+    slur = fold(span.text)
+    claims = _group_claims()
+    return any(
+        find_phrases(slur, (word,)) and claims[word].search(text.casefold().replace("\u2019", "'"))
+        for word in claims
+    )
+
+
+@functools.cache
+def _group_claims() -> dict[str, re.Pattern[str]]:
+    """For each slur of ``data/own_group.json``, a pattern of its writer naming the group as
+    their own: a claim ('as a', 'we', 'all of us') followed by one of the group's words."""
+    data = lexicon.load("own_group")
+    claims = "|".join(re.escape(c) for c in sorted(data["claims"], key=len, reverse=True))
+    return {
+        slur: re.compile(
+            rf"(?<![\w'])(?:{claims})\s+(?:proud\s+)?(?:{'|'.join(map(re.escape, words))})\b"
+        )
+        for slur, words in data["slurs"].items()
+    }
 
 
 def _lists(kind: str, lists: WordLists | None) -> WordLists:
