@@ -301,3 +301,36 @@ def test_a_waiting_comment_is_announced_only_once_its_address_is_confirmed(site:
         assert heard == []  # neither readers nor moderators have anything to see yet
         writer.post(site.confirmation_path(1))
     assert heard == [(waiting, "published"), (held, "held")]
+
+
+def test_the_widget_tells_its_writer_the_comment_waits_for_the_address_not_a_moderator(
+    site: Site,
+) -> None:
+    origin = "http://waiting.example:8080"
+    allow_origins(site.app.db_url, origin, policy={**RELAXED, "mode": "post_moderate"})
+    _require_verified(site, mode="post_moderate")
+    loaded = site.app.get(
+        "/embed/default/thread",
+        params={"page_id": "story-waits", "title": "Story", "url": f"{origin}/story-waits"},
+        headers={"Origin": origin},
+    )
+    slug = str(lxml.html.fromstring(loaded.text).xpath('//section[@id="comments"]/@data-slug')[0])
+
+    def from_widget(**fields: Any) -> lxml.html.HtmlElement:
+        with site.app.client() as writer:
+            posted = writer.post(
+                f"/embed/default/articles/{slug}/comments",
+                json=comment_payload(**fields),
+                headers={"Origin": origin},
+            )
+        assert posted.status_code == 202, posted.text
+        return lxml.html.fromstring(posted.json()["html"])
+
+    waiting = from_widget(email="new.writer@example.org")
+    [notice] = waiting.xpath('//*[contains(@class, "awaiting-address")]')
+    assert "confirm your email address" in notice.text_content()
+    with site.db.write() as conn:  # no address asked for: held for a moderator
+        site_store.update_site_settings(conn, 1, {"policy": {**RELAXED, "mode": "premoderate_all"}})
+    held = from_widget(email="another.writer@example.org")
+    assert not held.xpath('//*[contains(@class, "awaiting-address")]')
+    assert "awaiting moderation" in held.xpath('string(//*[contains(@class, "awaiting")])')

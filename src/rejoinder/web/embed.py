@@ -32,7 +32,7 @@ from rejoinder.core.models import (
 )
 from rejoinder.core.structured_data import discussion_markup
 from rejoinder.runtime import Runtime, utcnow
-from rejoinder.usecases import discussion, embed
+from rejoinder.usecases import discussion, embed, verification
 from rejoinder.web.admin_schemas import EmbeddingOut
 from rejoinder.web.api import post_json_comment, run_check
 from rejoinder.web.deps import ApiAdminDep, IdentityDep, JsonBody, JsonDep, RuntimeDep, site_for
@@ -206,13 +206,26 @@ async def thread(
 # Posting, editing and deleting from the widget.
 
 
-def _written(request: Request, comment: PublicComment, article: Article) -> dict[str, Any]:
+async def _written(
+    request: Request, rt: Runtime, comment: PublicComment, article: Article
+) -> dict[str, Any]:
     """What the widget shows of a comment its writer just posted or changed: the comment as
-    JSON, its list item as the thread shows it (or as its writer sees it held), the count."""
+    JSON, its list item as the thread shows it (or as its writer sees it held, or waiting for
+    the link mailed to their address), the count."""
     render = request.app.state.render
     node = ThreadNode(comment=comment, level=min(comment.depth, 4))
-    template = "embed/_held.html" if comment.status is Status.HELD else "embed/_one.html"
-    html = render(template, lang=language_of(request).code, node=node, slug=article.slug)
+    held = comment.status is Status.HELD
+    template = "embed/_held.html" if held else "embed/_one.html"
+    awaiting = held and comment.id in await run_in_threadpool(
+        verification.awaiting_among, rt.db, [comment.id]
+    )
+    html = render(
+        template,
+        lang=language_of(request).code,
+        node=node,
+        slug=article.slug,
+        awaiting_address=awaiting,
+    )
     return {
         "comment": comment_json(node, article.slug),
         "html": str(html),
@@ -246,7 +259,10 @@ async def post(
     held = public.status is Status.HELD
     article = await run_in_threadpool(discussion.get_article_by_id, rt.db, posted.article.id)
     return _json(
-        {**_written(request, public, article), "edit_token": identity.edit_token(public.id)},
+        {
+            **await _written(request, rt, public, article),
+            "edit_token": identity.edit_token(public.id),
+        },
         status=202 if held else 201,
     )
 
@@ -297,7 +313,7 @@ async def edit(
     public = await run_in_threadpool(discussion.get_public_comment, rt.db, edited.id)
     article = await run_in_threadpool(discussion.get_article_by_id, rt.db, edited.article_id)
     held = public.status is Status.HELD
-    return _json(_written(request, public, article), status=202 if held else 200)
+    return _json(await _written(request, rt, public, article), status=202 if held else 200)
 
 
 @router.delete(

@@ -17,6 +17,7 @@
     edit: _("Edit"), del: _("Delete"), save: _("Save"), cancel: _("Cancel"),
     confirmDelete: _("Delete this comment? This cannot be undone."),
     posted: _("Your comment was posted."), held: _("Your comment is awaiting moderation."),
+    address: _("Your comment waits for you to confirm your email address: follow the link in the mail we sent you."),
     edited: _("Your comment was changed."), deleted: _("Your comment was deleted."),
     more: _("{n} more comments shown."), newComment: _("New comment by {name}."),
     failed: _("The comment server could not be reached. Please try again."),
@@ -361,7 +362,8 @@
       checked = null;
       var li = insertComment(data.html, sent.parent_id, true);
       setCount(data.comment_count);
-      say(answer.status === 202 ? T.held : T.posted);
+      var waits = li && li.querySelector(".awaiting-address");
+      say(answer.status === 202 ? (waits ? T.address : T.held) : T.posted);
       if (li) li.scrollIntoView({ block: "nearest" });
     }, function () {
       button.disabled = false;
