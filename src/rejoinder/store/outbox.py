@@ -31,10 +31,15 @@ def add(
     recipient: str,
     payload: Mapping[str, Any],
     now: datetime,
+    site_id: int | None = None,
 ) -> int:
-    """A pending message, due at once; it commits (or not) with the caller's transaction."""
+    """A pending message, due at once; it commits (or not) with the caller's transaction.
+    Its site is `site_id`, else the payload's "site_id" when it has one."""
+    if site_id is None and isinstance(payload.get("site_id"), int):
+        site_id = int(payload["site_id"])
     result = conn.execute(
         insert(outbox).values(
+            site_id=site_id,
             message_id=message_id,
             kind=kind,
             recipient=recipient,
@@ -173,3 +178,44 @@ def list_messages(conn: Connection, *, recipient: str | None = None) -> list[Out
     if recipient is not None:
         query = query.where(outbox.c.recipient == recipient)
     return [_row(row) for row in conn.execute(query).mappings()]
+
+
+def list_for_site(
+    conn: Connection, site_id: int, *, states: tuple[str, ...], limit: int
+) -> list[OutboxMessage]:
+    """A site's messages in some states, newest first, at most `limit`."""
+    query = (
+        select(outbox)
+        .where(outbox.c.site_id == site_id, outbox.c.state.in_(states))
+        .order_by(outbox.c.id.desc())
+        .limit(limit)
+    )
+    return [_row(row) for row in conn.execute(query).mappings()]
+
+
+def count_for_site(conn: Connection, site_id: int) -> dict[str, int]:
+    """A site's messages per state (every state named)."""
+    counts = dict.fromkeys(STATES, 0)
+    query = (
+        select(outbox.c.state, func.count())
+        .where(outbox.c.site_id == site_id)
+        .group_by(outbox.c.state)
+    )
+    for state, number in conn.execute(query):
+        counts[str(state)] = int(number)
+    return counts
+
+
+def retry_now(conn: Connection, row_id: int, *, site_id: int, now: datetime) -> bool:
+    """A failed message, or a pending one, of the site due at once with its tries counted
+    afresh; False when there is no such message (sent, being sent, or another site's)."""
+    done = conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.id == row_id,
+            outbox.c.site_id == site_id,
+            outbox.c.state.in_((PENDING, FAILED)),
+        )
+        .values(state=PENDING, attempts=0, next_attempt_at=now, lease_until=None, claim=None)
+    )
+    return done.rowcount == 1

@@ -19,7 +19,7 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from rejoinder.core.outbox import OutboxMessage, retry_delay
+from rejoinder.core.outbox import OutboxMessage, Undeliverable, retry_delay
 from rejoinder.metrics import count_delivery
 from rejoinder.store import outbox as outbox_store
 from rejoinder.store.database import Database
@@ -120,6 +120,9 @@ class Sender:
             if deliver is None:
                 raise LookupError(f"no deliverer for messages of kind {message.kind!r}")
             await asyncio.wait_for(deliver(message), self._lease.total_seconds() / 2)
+        except Undeliverable as failure:
+            await self._db_call(self._failed, message, _described(failure), True)
+            return
         except Exception as failure:  # (cancelled: the lease runs out, another sender tries)
             await self._db_call(self._failed, message, _described(failure))
             return
@@ -130,9 +133,9 @@ class Sender:
             outbox_store.mark_sent(conn, message.id, claim=self._claim, now=self._clock())
         count_delivery(message.kind, "sent")
 
-    def _failed(self, message: OutboxMessage, error: str) -> None:
+    def _failed(self, message: OutboxMessage, error: str, last: bool = False) -> None:
         with self._db.write() as conn:
-            if message.attempts >= self._attempts:
+            if last or message.attempts >= self._attempts:
                 outbox_store.mark_failed(conn, message.id, claim=self._claim, error=error)
                 # The error stays with the message, not in the log: a mail server's refusal
                 # may quote the recipient's address.

@@ -1,0 +1,138 @@
+"""Webhook endpoints and their delivery log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select, update
+
+from rejoinder.core.webhooks import Delivery, Endpoint
+from rejoinder.store.schema import webhook_deliveries, webhooks
+
+
+def _endpoint(row: RowMapping) -> Endpoint:
+    fields = dict(row)
+    fields["events"] = tuple(name for name in str(fields["events"]).split(",") if name)
+    return Endpoint(**{name: fields[name] for name in Endpoint.__dataclass_fields__})
+
+
+def add_endpoint(
+    conn: Connection,
+    *,
+    site_id: int,
+    url: str,
+    events: tuple[str, ...],
+    secret: str,
+    notify: str | None,
+    now: datetime,
+) -> Endpoint:
+    result = conn.execute(
+        insert(webhooks).values(
+            site_id=site_id,
+            url=url,
+            events=",".join(events),
+            secret=secret,
+            active=True,
+            notify=notify,
+            failures=0,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    assert result.inserted_primary_key is not None
+    found = get_endpoint(conn, int(result.inserted_primary_key[0]))
+    assert found is not None
+    return found
+
+
+def get_endpoint(conn: Connection, webhook_id: int, *, lock: bool = False) -> Endpoint | None:
+    query = select(webhooks).where(webhooks.c.id == webhook_id)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().one_or_none()
+    return _endpoint(row) if row else None
+
+
+def list_endpoints(conn: Connection, site_id: int) -> list[Endpoint]:
+    query = select(webhooks).where(webhooks.c.site_id == site_id).order_by(webhooks.c.id)
+    return [_endpoint(row) for row in conn.execute(query).mappings()]
+
+
+# On the posting path: built once.
+_SUBSCRIBED = select(webhooks.c.id, webhooks.c.events).where(
+    webhooks.c.site_id == bindparam("site_id"), webhooks.c.active.is_(True)
+)
+
+
+def subscribed_ids(conn: Connection, site_id: int, event: str) -> list[int]:
+    """The active endpoints of the site that chose `event`."""
+    rows = conn.execute(_SUBSCRIBED, {"site_id": site_id})
+    return [int(row.id) for row in rows if event in str(row.events).split(",")]
+
+
+def update_endpoint(conn: Connection, webhook_id: int, now: datetime, **values: Any) -> bool:
+    done = conn.execute(
+        update(webhooks).where(webhooks.c.id == webhook_id).values(updated_at=now, **values)
+    )
+    return done.rowcount == 1
+
+
+def delete_endpoint(conn: Connection, webhook_id: int) -> bool:
+    conn.execute(delete(webhook_deliveries).where(webhook_deliveries.c.webhook_id == webhook_id))
+    return conn.execute(delete(webhooks).where(webhooks.c.id == webhook_id)).rowcount == 1
+
+
+def add_delivery(
+    conn: Connection,
+    *,
+    webhook_id: int,
+    message_id: str,
+    event: str,
+    attempt: int,
+    status_code: int | None,
+    ok: bool,
+    error: str | None,
+    at: datetime,
+    keep: int,
+) -> None:
+    """Log a try, and forget all but the endpoint's latest `keep`."""
+    conn.execute(
+        insert(webhook_deliveries).values(
+            webhook_id=webhook_id,
+            message_id=message_id,
+            event=event,
+            attempt=attempt,
+            status_code=status_code,
+            ok=ok,
+            error=error,
+            at=at,
+        )
+    )
+    oldest_kept = conn.execute(
+        select(webhook_deliveries.c.id)
+        .where(webhook_deliveries.c.webhook_id == webhook_id)
+        .order_by(webhook_deliveries.c.id.desc())
+        .offset(keep - 1)
+        .limit(1)
+    ).scalar_one_or_none()
+    if oldest_kept is not None:
+        conn.execute(
+            delete(webhook_deliveries).where(
+                webhook_deliveries.c.webhook_id == webhook_id,
+                webhook_deliveries.c.id < oldest_kept,
+            )
+        )
+
+
+def list_deliveries(conn: Connection, webhook_id: int, limit: int) -> list[Delivery]:
+    query = (
+        select(webhook_deliveries)
+        .where(webhook_deliveries.c.webhook_id == webhook_id)
+        .order_by(webhook_deliveries.c.id.desc())
+        .limit(limit)
+    )
+    return [
+        Delivery(**{name: row[name] for name in Delivery.__dataclass_fields__})
+        for row in conn.execute(query).mappings()
+    ]
