@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from rejoinder.core import webhooks as rules
-from rejoinder.core.errors import Invalid, NotFound
+from rejoinder.core.errors import Invalid, InvalidMany, NotFound
 from rejoinder.core.models import Article, Comment, Site
 from rejoinder.core.outbox import OutboxMessage, Undeliverable
 from rejoinder.core.webhooks import Delivery, Endpoint
@@ -132,7 +132,7 @@ def add_endpoint(
     except Invalid as error:
         problems.append(error)
     if problems:
-        raise problems[0]
+        raise InvalidMany(problems)
     secret = new_secret()
     with db.write() as conn:
         made = webhook_store.add_endpoint(

@@ -24,6 +24,8 @@ from rejoinder.settings import Settings, load_settings
 from rejoinder.usecases.mail import MAIL, smtp_deliverer
 from rejoinder.usecases.moderation import purge_refused
 from rejoinder.usecases.outbox import Sender
+from rejoinder.usecases.webhooks import WEBHOOK
+from rejoinder.usecases.webhooks import deliverer as webhook_deliverer
 from rejoinder.web import (
     api,
     api_docs,
@@ -42,11 +44,13 @@ from rejoinder.web.desk import login as auth
 from rejoinder.web.desk.activity import router as activity_router
 from rejoinder.web.desk.articles import router as articles_router
 from rejoinder.web.desk.audit import router as audit_router
+from rejoinder.web.desk.outbox import router as outbox_router
 from rejoinder.web.desk.policy import router as policy_router
 from rejoinder.web.desk.queue import router as desk_router
 from rejoinder.web.desk.queue_api import router as admin_api_router
 from rejoinder.web.desk.site_models import router as model_router
 from rejoinder.web.desk.sites import router as sites_router
+from rejoinder.web.desk.webhooks import router as webhooks_router
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.hardening import BodyLimit, SecurityHeaders, body_limits
 from rejoinder.web.i18n import load_languages, script_messages
@@ -113,17 +117,25 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             )
             asyncio.get_running_loop().call_later(WARM_AFTER_SECONDS, warm.start)
         purging = asyncio.create_task(_purge_daily(rt))
-        sending = asyncio.create_task(sender.run()) if sender is not None else None
+        sending = asyncio.create_task(sender.run())
+        loop = asyncio.get_running_loop()
+
+        def wake(_name: str, **_: Any) -> None:
+            # A write in this worker may have put something in the outbox: look at once
+            # rather than at the next poll (events fire in the request's thread).
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(sender.wake)
+
+        rt.events.connect_all(wake)
         await hub.start()
         yield
         await hub.close()
         purging.cancel()
-        if sending is not None and sender is not None:
-            # A delivery cut short stays claimed until its lease ends, then is tried again.
-            sending.cancel()
-            with suppress(asyncio.CancelledError):
-                await sending
-            await sender.finish()  # its last transaction, before the runtime closes
+        # A delivery cut short stays claimed until its lease ends, then is tried again.
+        sending.cancel()
+        with suppress(asyncio.CancelledError):
+            await sending
+        await sender.finish()  # its last transaction, before the runtime closes
         metrics.worker_exited(os.getpid())
         if runtime is None:
             rt.close()
@@ -156,16 +168,28 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         return render(template, **{"site": rt.default_site, **ctx})
 
     app.state.render = render_page
-    sender = None
+    # Every worker sends: webhooks whenever a site has some, mail when SMTP is set.
+    deliverers = {
+        WEBHOOK: webhook_deliverer(
+            rt.db,
+            settings,
+            clock=utcnow,
+            site_of=lambda site_id: next((s for s in rt.sites.all() if s.id == site_id), None),
+            link=rt.site_url,
+            mail=rt.mail,
+        )
+    }
     if rt.mail is not None:
         compose = MailComposer(rt, render, app.state.languages)
-        sender = Sender(
-            rt.db,
-            {MAIL: smtp_deliverer(settings, compose)},
-            clock=utcnow,
-            attempts=settings.outbox_attempts,
-            lease_seconds=settings.outbox_lease_seconds,
-        )
+        deliverers[MAIL] = smtp_deliverer(settings, compose)
+    sender = Sender(
+        rt.db,
+        deliverers,
+        clock=utcnow,
+        attempts=settings.outbox_attempts,
+        lease_seconds=settings.outbox_lease_seconds,
+    )
+    app.state.sender = sender
     hub = make_hub(settings.redis_url, rt.secret_key)
     app.state.hub = hub
     live.LiveFeed(rt, hub, render_page, tuple(app.state.languages)).connect(rt.events)
@@ -197,6 +221,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         model_router,
         articles_router,
         sites_router,
+        webhooks_router,
+        outbox_router,
         health.router,
         metrics_router,
         verification.router,

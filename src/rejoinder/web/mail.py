@@ -15,6 +15,7 @@ from rejoinder.core.outbox import OutboxMessage
 from rejoinder.runtime import Runtime, utcnow
 from rejoinder.usecases.mail import CONFIRM
 from rejoinder.usecases.verification import LINK_DAYS, confirmation_token
+from rejoinder.usecases.webhooks import PAUSED_TEMPLATE
 from rejoinder.web.i18n import Language
 from rejoinder.web.rendering import Renderer
 
@@ -65,6 +66,10 @@ class MailComposer:
             subject = language.gettext("Confirm your email address for %(site)s") % {
                 "site": site.title
             }
+        elif template == PAUSED_TEMPLATE:
+            values["link"] = self._rt.site_url(site, f"/admin/webhooks?site={site.name}")
+            values["name"] = ""
+            subject = language.gettext("A webhook of %(site)s was paused") % {"site": site.title}
         else:
             raise LookupError(f"no mail template named {template!r}")
         context = {**values, "site_title": site.title, "subject": subject, "site": site}
