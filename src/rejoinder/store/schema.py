@@ -354,6 +354,7 @@ webhooks = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_webhooks_site", "site_id"),
+    sqlite_autoincrement=True,  # a removed endpoint's id is never given to another
 )
 
 # The latest deliveries of each endpoint (a bounded number is kept).

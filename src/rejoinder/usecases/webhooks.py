@@ -399,6 +399,19 @@ def deliverer(
                     )
             webhook_store.update_endpoint(conn, current.id, now, **values)
 
+    clients: list[httpx.AsyncClient] = []
+
+    def client() -> httpx.AsyncClient:
+        # One per worker, made on first use inside its event loop: its connections are kept
+        # between deliveries, and its TLS context is built once.
+        if not clients:
+            clients.append(
+                httpx.AsyncClient(
+                    timeout=settings.webhooks_timeout, follow_redirects=False, trust_env=False
+                )
+            )
+        return clients[0]
+
     def endpoint_of(webhook_id: int) -> Endpoint | None:
         with db.read() as conn:
             return webhook_store.get_endpoint(conn, webhook_id)
@@ -426,10 +439,7 @@ def deliverer(
         try:
             if not settings.webhooks_allow_private:
                 await _refuse_private(endpoint.url)
-            async with httpx.AsyncClient(
-                timeout=settings.webhooks_timeout, follow_redirects=False, trust_env=False
-            ) as client:
-                response = await client.post(endpoint.url, content=body, headers=headers)
+            response = await client().post(endpoint.url, content=body, headers=headers)
             status = response.status_code
             if not 200 <= status < 300:
                 error = f"HTTP {status}"

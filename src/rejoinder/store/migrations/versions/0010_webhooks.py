@@ -34,6 +34,9 @@ def upgrade() -> None:
         sa.Column("failing_since", UTCDateTime, nullable=True),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("updated_at", UTCDateTime, nullable=False),
+        # Ids never come back after a removal: a removed endpoint's messages still in the
+        # outbox must not reach a new endpoint that took its number.
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_webhooks_site", "webhooks", ["site_id"])
     op.create_table(
