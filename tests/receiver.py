@@ -31,7 +31,7 @@ class Receiver:
     """`with Receiver() as hooks:`; `hooks.url` takes POSTs; `hooks.fail(500, 500)` makes the
     next two answer 500."""
 
-    def __init__(self, path: str = "/hooks") -> None:
+    def __init__(self, path: str = "/hooks", port: int = 0) -> None:
         self.path = path
         self.received: list[Received] = []
         self._statuses: list[int] = []
@@ -56,7 +56,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}{path}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
