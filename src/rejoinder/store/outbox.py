@@ -94,6 +94,27 @@ def claim(
     return _row(found)
 
 
+def claim_many(
+    conn: Connection, row_ids: list[int], *, claim: str, now: datetime, lease_until: datetime
+) -> list[OutboxMessage]:
+    """`claim` for several messages in one statement: those still claimable are taken (each
+    attempt counted) and returned; the others went to another sender first."""
+    if not row_ids:
+        return []
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(row_ids), _claimable(now))
+        .values(state=SENDING, claim=claim, lease_until=lease_until, attempts=outbox.c.attempts + 1)
+    )
+    taken = select(outbox).where(
+        outbox.c.id.in_(row_ids),
+        outbox.c.state == SENDING,
+        outbox.c.claim == claim,
+        outbox.c.lease_until == lease_until,
+    )
+    return [_row(row) for row in conn.execute(taken.order_by(outbox.c.id)).mappings()]
+
+
 def _held(row_id: int, claim: str) -> Any:
     return and_(outbox.c.id == row_id, outbox.c.state == SENDING, outbox.c.claim == claim)
 
