@@ -380,7 +380,6 @@ async def rotate_webhook(webhook_id: WebhookId, staff: ApiAdminDep, rt: RuntimeD
 @router.post(
     "/api/v1/admin/webhooks/{webhook_id}/test",
     tags=["admin"],
-    status_code=202,
     responses=ADMIN_API_ERRORS,
     response_model=WebhookTestOut,
     summary="Send a test event (webhook.test) to a webhook, paused or not (admins)",
@@ -393,4 +392,4 @@ async def test_webhook(
         lambda: webhooks.send_test(rt.db, site_id=site.id, webhook_id=webhook_id, now=utcnow())
     )
     _wake(request)
-    return _json({"delivery": delivery}, status=202)
+    return _json({"delivery": delivery})
