@@ -236,6 +236,7 @@ def main() -> int:
             base = f"http://127.0.0.1:{port}"
             target = f"{base}/api/v1/articles/{SLUG}/comments"
             off = post_rate(wrk, workdir, target, args.duration, 0)
+            time.sleep(1)  # posts still answering when wrk stopped: none gets a webhook
             add_hooks(url, receivers)
             before = published_ids(url)
             on = post_rate(wrk, workdir, target, args.duration, 1)

@@ -191,11 +191,11 @@ def test_a_receiver_that_fails_then_succeeds_gets_one_successful_delivery(hooks:
             return ahead[0]
 
         settings = load_settings(database_url=hooks.app.db_url, webhooks_allow_private=True)
-        deliver = webhooks.deliverer(
+        deliver, settle = webhooks.deliverer(
             hooks.db, settings, clock=clock, site_of=lambda _: None, link=lambda s, p: p, mail=None
         )
         sender = Sender(hooks.db, {webhooks.WEBHOOK: deliver}, clock=clock, attempts=8,
-                        lease_seconds=30)  # fmt: skip
+                        lease_seconds=30, settle=[settle])  # fmt: skip
 
         async def catch_up() -> None:
             for _ in range(6):

@@ -14,19 +14,24 @@ import asyncio
 import logging
 import random
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rejoinder.core.outbox import OutboxMessage, Undeliverable, retry_delay
 from rejoinder.metrics import Delivery, count_delivery
 from rejoinder.store import outbox as outbox_store
 from rejoinder.store.database import Database
 
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
 log = logging.getLogger("rejoinder.outbox")
 
 Deliver = Callable[[OutboxMessage], Awaitable[None]]
+# What a deliverer also writes once a round is over, in the transaction that records it.
+Settle = Callable[["Connection"], None]
 Clock = Callable[[], datetime]
 
 T = TypeVar("T")
@@ -48,6 +53,7 @@ class Sender:
         attempts: int,
         lease_seconds: float,
         poll_seconds: float = POLL_SECONDS,
+        settle: Sequence[Settle] = (),
     ) -> None:
         self._db = db
         self._deliverers = dict(deliverers)
@@ -55,6 +61,7 @@ class Sender:
         self._attempts = attempts
         self._lease = timedelta(seconds=lease_seconds)
         self._poll = poll_seconds
+        self._settle_too = tuple(settle)
         self._wake = asyncio.Event()
         self._claim = secrets.token_hex(16)  # this sender's mark on the rows it holds
         self._writing: set[asyncio.Future[Any]] = set()
@@ -160,6 +167,8 @@ class Sender:
                         next_attempt_at=now + delay,
                     )
                     counted.append((message.kind, "retry"))
+            for more in self._settle_too:
+                more(conn)
         for kind, result in counted:
             count_delivery(kind, result)
 

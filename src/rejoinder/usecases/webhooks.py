@@ -335,69 +335,82 @@ def deliverer(
     site_of: Callable[[int], Site | None],
     link: Callable[[Site, str], str],
     mail: Mail | None,
-) -> Callable[[OutboxMessage], Awaitable[None]]:
-    """The outbox's deliverer of webhooks: sign the body with the endpoint's secret and the
-    time of this try, POST it, log the try; raise unless a 2xx came back."""
+) -> tuple[Callable[[OutboxMessage], Awaitable[None]], Callable[[Connection], None]]:
+    """The outbox's deliverer of webhooks (sign the body with the endpoint's secret and the
+    time of this try, POST it; raise unless a 2xx came back), and what the sender runs in the
+    transaction that settles each round (`Sender`'s `settle`): the tries' log, failures
+    counted, an endpoint paused. One transaction per round rather than one per try."""
     pause_after = settings.webhooks_pause_after
     pause_period = timedelta(minutes=settings.webhooks_pause_minutes)
 
+    pending: list[tuple[OutboxMessage, Endpoint, int | None, str | None, datetime]] = []
+
+    def flush(conn: Connection) -> None:
+        """In the sender's transaction that settles a round: log its tries, and count each
+        endpoint's failures (pausing one that keeps failing)."""
+        taken = list(pending)
+        del pending[:]
+        for message, endpoint, status, error, at in taken:
+            record(conn, message, endpoint, status, error, at)
+
     def record(
-        message: OutboxMessage, endpoint: Endpoint, status: int | None, error: str | None
+        conn: Connection,
+        message: OutboxMessage,
+        endpoint: Endpoint,
+        status: int | None,
+        error: str | None,
+        now: datetime,
     ) -> None:
-        now = clock()
         ok = error is None
-        with db.write() as conn:
-            current = webhook_store.get_endpoint(conn, endpoint.id, lock=True)
-            if current is None:
-                return
-            webhook_store.add_delivery(
+        current = webhook_store.get_endpoint(conn, endpoint.id, lock=True)
+        if current is None:
+            return
+        webhook_store.add_delivery(
+            conn,
+            webhook_id=current.id,
+            message_id=message.message_id,
+            event=str(message.payload["event"]),
+            attempt=message.attempts,
+            status_code=status,
+            ok=ok,
+            error=error,
+            at=now,
+            keep=DELIVERIES_KEPT,
+        )
+        if ok:
+            if current.failures:
+                webhook_store.update_endpoint(conn, current.id, now, failures=0, failing_since=None)
+            return
+        failures, since = current.failures + 1, current.failing_since or now
+        values: dict[str, Any] = {"failures": failures, "failing_since": since}
+        pausing = current.active and rules.should_pause(
+            failures, since, now, after=pause_after, period=pause_period
+        )
+        if pausing:
+            values["active"] = False
+            values["paused_reason"] = (
+                f"Paused after {failures} failed deliveries in a row; the last: {error}"
+            )[:ERROR_MAX]
+            audit_store.add_entry(
                 conn,
-                webhook_id=current.id,
-                message_id=message.message_id,
-                event=str(message.payload["event"]),
-                attempt=message.attempts,
-                status_code=status,
-                ok=ok,
-                error=error,
                 at=now,
-                keep=DELIVERIES_KEPT,
+                actor_kind="machine",
+                actor="webhooks",
+                action="webhook_pause",
+                site_id=current.site_id,
+                data={"webhook_id": current.id, "url": current.url, "failures": failures},
             )
-            if ok:
-                if current.failures:
-                    webhook_store.update_endpoint(
-                        conn, current.id, now, failures=0, failing_since=None
-                    )
-                return
-            failures, since = current.failures + 1, current.failing_since or now
-            values: dict[str, Any] = {"failures": failures, "failing_since": since}
-            pausing = current.active and rules.should_pause(
-                failures, since, now, after=pause_after, period=pause_period
-            )
-            if pausing:
-                values["active"] = False
-                values["paused_reason"] = (
-                    f"Paused after {failures} failed deliveries in a row; the last: {error}"
-                )[:ERROR_MAX]
-                audit_store.add_entry(
+            if mail is not None and current.notify:
+                mail.enqueue(
                     conn,
-                    at=now,
-                    actor_kind="machine",
-                    actor="webhooks",
-                    action="webhook_pause",
+                    to=current.notify,
+                    template=PAUSED_TEMPLATE,
+                    topic=f"webhook:{current.id}",
                     site_id=current.site_id,
-                    data={"webhook_id": current.id, "url": current.url, "failures": failures},
+                    values={"url": current.url, "failures": failures, "error": error},
+                    now=now,
                 )
-                if mail is not None and current.notify:
-                    mail.enqueue(
-                        conn,
-                        to=current.notify,
-                        template=PAUSED_TEMPLATE,
-                        topic=f"webhook:{current.id}",
-                        site_id=current.site_id,
-                        values={"url": current.url, "failures": failures, "error": error},
-                        now=now,
-                    )
-            webhook_store.update_endpoint(conn, current.id, now, **values)
+        webhook_store.update_endpoint(conn, current.id, now, **values)
 
     clients: list[httpx.AsyncClient] = []
 
@@ -446,11 +459,11 @@ def deliverer(
         except Exception as failure:  # a refused connection, a timeout, a private address
             text = str(failure.message) if isinstance(failure, Invalid) else str(failure)
             error = f"{type(failure).__name__}: {text}".replace("\n", " ")[:ERROR_MAX]
-        await asyncio.to_thread(record, message, endpoint, status, error)
+        pending.append((message, endpoint, status, error, clock()))
         if error is not None:
             raise DeliveryFailed(error)
 
-    return deliver
+    return deliver, flush
 
 
 def site_outbox(db: Database, site_id: int) -> tuple[dict[str, int], list[OutboxMessage]]:

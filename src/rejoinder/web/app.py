@@ -169,16 +169,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     app.state.render = render_page
     # Every worker sends: webhooks whenever a site has some, mail when SMTP is set.
-    deliverers = {
-        WEBHOOK: webhook_deliverer(
-            rt.db,
-            settings,
-            clock=utcnow,
-            site_of=lambda site_id: next((s for s in rt.sites.all() if s.id == site_id), None),
-            link=rt.site_url,
-            mail=rt.mail,
-        )
-    }
+    deliver_webhook, settle_webhooks = webhook_deliverer(
+        rt.db,
+        settings,
+        clock=utcnow,
+        site_of=lambda site_id: next((s for s in rt.sites.all() if s.id == site_id), None),
+        link=rt.site_url,
+        mail=rt.mail,
+    )
+    deliverers = {WEBHOOK: deliver_webhook}
     if rt.mail is not None:
         compose = MailComposer(rt, render, app.state.languages)
         deliverers[MAIL] = smtp_deliverer(settings, compose)
@@ -188,6 +187,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         clock=utcnow,
         attempts=settings.outbox_attempts,
         lease_seconds=settings.outbox_lease_seconds,
+        settle=[settle_webhooks],
     )
     app.state.sender = sender
     hub = make_hub(settings.redis_url, rt.secret_key)
