@@ -129,6 +129,18 @@ def mark_sent(conn: Connection, row_id: int, *, claim: str, now: datetime) -> bo
     return done.rowcount == 1
 
 
+def mark_all_sent(conn: Connection, row_ids: list[int], *, claim: str, now: datetime) -> int:
+    """`mark_sent` for several messages in one statement; how many were still held."""
+    if not row_ids:
+        return 0
+    done = conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(row_ids), outbox.c.state == SENDING, outbox.c.claim == claim)
+        .values(state=SENT, sent_at=now, lease_until=None, claim=None, last_error=None)
+    )
+    return int(done.rowcount)
+
+
 def mark_retry(
     conn: Connection, row_id: int, *, claim: str, error: str, next_attempt_at: datetime
 ) -> bool:

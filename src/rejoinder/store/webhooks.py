@@ -83,32 +83,25 @@ def delete_endpoint(conn: Connection, webhook_id: int) -> bool:
     return conn.execute(delete(webhooks).where(webhooks.c.id == webhook_id)).rowcount == 1
 
 
-def add_delivery(
-    conn: Connection,
-    *,
-    webhook_id: int,
-    message_id: str,
-    event: str,
-    attempt: int,
-    status_code: int | None,
-    ok: bool,
-    error: str | None,
-    at: datetime,
-    keep: int,
-) -> None:
-    """Log a try, and forget all but the endpoint's latest `keep`."""
-    conn.execute(
-        insert(webhook_deliveries).values(
-            webhook_id=webhook_id,
-            message_id=message_id,
-            event=event,
-            attempt=attempt,
-            status_code=status_code,
-            ok=ok,
-            error=error,
-            at=at,
-        )
-    )
+def get_endpoints(conn: Connection, webhook_ids: list[int]) -> dict[int, Endpoint]:
+    """Several endpoints by id, in one query (locked on PostgreSQL)."""
+    query = select(webhooks).where(webhooks.c.id.in_(webhook_ids))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return {int(row["id"]): _endpoint(row) for row in conn.execute(query).mappings()}
+
+
+def add_deliveries(conn: Connection, rows: list[dict[str, Any]], *, keep: int) -> None:
+    """Log several tries in one statement (each row: webhook_id, message_id, event, attempt,
+    status_code, ok, error, at), then forget all but each endpoint's latest `keep`."""
+    if not rows:
+        return
+    conn.execute(insert(webhook_deliveries), rows)
+    for webhook_id in sorted({int(row["webhook_id"]) for row in rows}):
+        _prune(conn, webhook_id, keep)
+
+
+def _prune(conn: Connection, webhook_id: int, keep: int) -> None:
     oldest_kept = conn.execute(
         select(webhook_deliveries.c.id)
         .where(webhook_deliveries.c.webhook_id == webhook_id)

@@ -142,11 +142,15 @@ class Sender:
         """Every message of a round marked sent, due again after a pause, or failed."""
         counted: list[tuple[str, Delivery]] = []
         now = self._clock()
+        delivered = [message for message, (error, _) in outcomes if error is None]
         with self._db.write() as conn:
+            outbox_store.mark_all_sent(
+                conn, [message.id for message in delivered], claim=self._claim, now=now
+            )
+            counted.extend((message.kind, "sent") for message in delivered)
             for message, (error, last) in outcomes:
                 if error is None:
-                    outbox_store.mark_sent(conn, message.id, claim=self._claim, now=now)
-                    counted.append((message.kind, "sent"))
+                    continue
                 elif last or message.attempts >= self._attempts:
                     outbox_store.mark_failed(conn, message.id, claim=self._claim, error=error)
                     # The error stays with the message, not in the log: a mail server's

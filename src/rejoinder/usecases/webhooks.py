@@ -347,70 +347,68 @@ def deliverer(
 
     def flush(conn: Connection) -> None:
         """In the sender's transaction that settles a round: log its tries, and count each
-        endpoint's failures (pausing one that keeps failing)."""
+        endpoint's failures in a row (pausing one that keeps failing). A few statements per
+        round, whatever its size."""
         taken = list(pending)
         del pending[:]
-        for message, endpoint, status, error, at in taken:
-            record(conn, message, endpoint, status, error, at)
+        if not taken:
+            return
+        endpoints = webhook_store.get_endpoints(conn, sorted({e.id for _, e, *_ in taken}))
+        rows = [
+            {
+                "webhook_id": endpoint.id,
+                "message_id": message.message_id,
+                "event": str(message.payload["event"]),
+                "attempt": message.attempts,
+                "status_code": status,
+                "ok": error is None,
+                "error": error,
+                "at": at,
+            }
+            for message, endpoint, status, error, at in taken
+            if endpoint.id in endpoints
+        ]
+        webhook_store.add_deliveries(conn, rows, keep=DELIVERIES_KEPT)
+        for current in endpoints.values():
+            tries = [(error, at) for _, e, _, error, at in taken if e.id == current.id]
+            failures, since = current.failures, current.failing_since
+            for error, at in tries:
+                failures, since = (0, None) if error is None else (failures + 1, since or at)
+            if (failures, since) == (current.failures, current.failing_since):
+                continue
+            now, last_error = tries[-1][1], tries[-1][0]
+            values: dict[str, Any] = {"failures": failures, "failing_since": since}
+            if current.active and rules.should_pause(
+                failures, since, now, after=pause_after, period=pause_period
+            ):
+                values |= _paused(conn, current, failures, last_error, now)
+            webhook_store.update_endpoint(conn, current.id, now, **values)
 
-    def record(
-        conn: Connection,
-        message: OutboxMessage,
-        endpoint: Endpoint,
-        status: int | None,
-        error: str | None,
-        now: datetime,
-    ) -> None:
-        ok = error is None
-        current = webhook_store.get_endpoint(conn, endpoint.id, lock=True)
-        if current is None:
-            return
-        webhook_store.add_delivery(
+    def _paused(
+        conn: Connection, current: Endpoint, failures: int, error: str | None, now: datetime
+    ) -> dict[str, Any]:
+        """Pause the endpoint: audited, and its address mailed when mail is set up."""
+        audit_store.add_entry(
             conn,
-            webhook_id=current.id,
-            message_id=message.message_id,
-            event=str(message.payload["event"]),
-            attempt=message.attempts,
-            status_code=status,
-            ok=ok,
-            error=error,
             at=now,
-            keep=DELIVERIES_KEPT,
+            actor_kind="machine",
+            actor="webhooks",
+            action="webhook_pause",
+            site_id=current.site_id,
+            data={"webhook_id": current.id, "url": current.url, "failures": failures},
         )
-        if ok:
-            if current.failures:
-                webhook_store.update_endpoint(conn, current.id, now, failures=0, failing_since=None)
-            return
-        failures, since = current.failures + 1, current.failing_since or now
-        values: dict[str, Any] = {"failures": failures, "failing_since": since}
-        pausing = current.active and rules.should_pause(
-            failures, since, now, after=pause_after, period=pause_period
-        )
-        if pausing:
-            values["active"] = False
-            values["paused_reason"] = (
-                f"Paused after {failures} failed deliveries in a row; the last: {error}"
-            )[:ERROR_MAX]
-            audit_store.add_entry(
+        if mail is not None and current.notify:
+            mail.enqueue(
                 conn,
-                at=now,
-                actor_kind="machine",
-                actor="webhooks",
-                action="webhook_pause",
+                to=current.notify,
+                template=PAUSED_TEMPLATE,
+                topic=f"webhook:{current.id}",
                 site_id=current.site_id,
-                data={"webhook_id": current.id, "url": current.url, "failures": failures},
+                values={"url": current.url, "failures": failures, "error": error},
+                now=now,
             )
-            if mail is not None and current.notify:
-                mail.enqueue(
-                    conn,
-                    to=current.notify,
-                    template=PAUSED_TEMPLATE,
-                    topic=f"webhook:{current.id}",
-                    site_id=current.site_id,
-                    values={"url": current.url, "failures": failures, "error": error},
-                    now=now,
-                )
-        webhook_store.update_endpoint(conn, current.id, now, **values)
+        reason = f"Paused after {failures} failed deliveries in a row; the last: {error}"
+        return {"active": False, "paused_reason": reason[:ERROR_MAX]}
 
     clients: list[httpx.AsyncClient] = []
 
