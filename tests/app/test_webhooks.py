@@ -23,6 +23,7 @@ from rejoinder.settings import load_settings
 from rejoinder.store import sites as site_store
 from rejoinder.store.database import Database
 from rejoinder.store.schema import outbox, webhook_deliveries
+from rejoinder.store.schema import webhooks as webhooks_table
 from rejoinder.usecases import webhooks
 from rejoinder.usecases.outbox import Sender
 from tests import (
@@ -398,3 +399,22 @@ def test_private_addresses_are_refused_unless_allowed(url: str) -> None:
     assert refused.value.field == "url"
     assert rules.check_url(url, allow_private=True) == url
     assert rules.check_url("https://hooks.example.org/in", allow_private=False)
+
+
+def test_a_removed_site_takes_its_webhooks_with_it(hooks: Hooks) -> None:
+    made = hooks.app.post(
+        "/api/v1/admin/sites", json={"name": "hooked", "title": "Hooked"}, headers=hooks.api
+    )
+    assert made.status_code == 201, made.text
+    hook = hooks.app.post(
+        "/api/v1/admin/webhooks?site=hooked",
+        json={"url": "http://127.0.0.1:9/gone", "events": [rules.HELD]},
+        headers=hooks.api,
+    )
+    assert hook.status_code == 201, hook.text
+    gone = hooks.app.request("DELETE", "/api/v1/admin/sites/hooked", headers=hooks.api)
+    assert gone.status_code == 204, gone.text
+    with hooks.db.read() as conn:
+        query = select(webhooks_table.c.id).where(webhooks_table.c.id == hook.json()["id"])
+        left = conn.execute(query).all()
+    assert left == []

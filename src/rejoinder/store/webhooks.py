@@ -91,6 +91,13 @@ def get_endpoints(conn: Connection, webhook_ids: list[int]) -> dict[int, Endpoin
     return {int(row["id"]): _endpoint(row) for row in conn.execute(query).mappings()}
 
 
+def delete_site_endpoints(conn: Connection, site_id: int) -> None:
+    """A removed site's endpoints and their logs."""
+    ids = select(webhooks.c.id).where(webhooks.c.site_id == site_id).scalar_subquery()
+    conn.execute(delete(webhook_deliveries).where(webhook_deliveries.c.webhook_id.in_(ids)))
+    conn.execute(delete(webhooks).where(webhooks.c.site_id == site_id))
+
+
 def add_deliveries(conn: Connection, rows: list[dict[str, Any]], *, keep: int) -> None:
     """Log several tries in one statement (each row: webhook_id, message_id, event, attempt,
     status_code, ok, error, at), then forget all but each endpoint's latest `keep`."""
