@@ -418,3 +418,18 @@ def test_a_removed_site_takes_its_webhooks_with_it(hooks: Hooks) -> None:
         query = select(webhooks_table.c.id).where(webhooks_table.c.id == hook.json()["id"])
         left = conn.execute(query).all()
     assert left == []
+
+
+def test_the_desk_changes_a_webhook_and_names_a_bad_field(hooks: Hooks) -> None:
+    with hooks.endpoint("http://127.0.0.1:9/before", [rules.HELD]) as made:
+        csrf = desk_csrf(hooks.admin)
+        action = f"/admin/webhooks/{made['id']}/edit"
+        bad = hooks.admin.post(action, data={"csrf": csrf, "url": "mailto:x@y", "events": "x"})
+        assert bad.status_code == 422
+        [message] = parse_html(bad.text).xpath(f'//p[@id="{made["id"]}-url-error"]/text()')
+        assert "http" in message
+        good = {"csrf": csrf, "url": "http://127.0.0.1:9/after", "events": [rules.REJECTED]}
+        assert hooks.admin.post(action, data=good).status_code == 303
+        shown = hooks.app.get(f"/api/v1/admin/webhooks/{made['id']}", headers=hooks.api).json()
+        assert (shown["url"], shown["events"]) == ("http://127.0.0.1:9/after", [rules.REJECTED])
+        assert hooks.admin.post(action, data={**good, "csrf": ""}).status_code == 403

@@ -35,8 +35,9 @@ DONE = {
     "resumed": "Resumed: events are sent to it again.",
     "removed": "Webhook removed.",
     "tested": "A test event is on its way; its delivery shows below in a moment.",
+    "saved": "Webhook saved.",
 }
-ACTIONS = ("pause", "resume", "remove", "test", "rotate")
+ACTIONS = ("pause", "resume", "remove", "test", "rotate", "edit")
 
 
 def actor_of(staff: Staff) -> webhooks.Actor:
@@ -147,7 +148,7 @@ async def act_from_desk(
 ) -> Response:
     if not staff.user.is_admin:
         return await _page(request, rt, staff)
-    await _form(request, staff)
+    form, events = await _form(request, staff)
     if action not in ACTIONS:
         return await _page(request, rt, staff, warning="No such action.", status=404)
     site, now = staff.site, utcnow()
@@ -159,7 +160,26 @@ async def act_from_desk(
                 )
             )
             return await _page(request, rt, staff, made=made)
-        if action == "remove":
+        if action == "edit":
+            try:
+                await run_in_threadpool(
+                    lambda: webhooks.change_endpoint(
+                        rt.db,
+                        site_id=site.id,
+                        webhook_id=webhook_id,
+                        actor=actor_of(staff),
+                        now=now,
+                        allow_private=rt.settings.webhooks_allow_private,
+                        url=form.get("url", ""),
+                        events=events,
+                        notify=form.get("notify", ""),
+                    )
+                )
+            except Invalid as error:
+                errors = {f"{webhook_id}-{error.field}": error.message}
+                return await _page(request, rt, staff, errors=errors, status=422)
+            done = "saved"
+        elif action == "remove":
             await run_in_threadpool(
                 lambda: webhooks.remove_endpoint(
                     rt.db, site_id=site.id, webhook_id=webhook_id, actor=actor_of(staff), now=now
