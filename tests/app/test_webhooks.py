@@ -192,20 +192,24 @@ def test_a_receiver_that_fails_then_succeeds_gets_one_successful_delivery(hooks:
             return ahead[0]
 
         settings = load_settings(database_url=hooks.app.db_url, webhooks_allow_private=True)
-        deliver, settle = webhooks.deliverer(
+        hooked = webhooks.deliverer(
             hooks.db, settings, clock=clock, site_of=lambda _: None, link=lambda s, p: p, mail=None
         )
-        sender = Sender(hooks.db, {webhooks.WEBHOOK: deliver}, clock=clock, attempts=8,
-                        lease_seconds=30, settle=[settle])  # fmt: skip
+        sender = Sender(hooks.db, {webhooks.WEBHOOK: hooked.deliver}, clock=clock, attempts=8,
+                        lease_seconds=30, settle=[hooked.settle])  # fmt: skip
 
         async def catch_up() -> None:
             for _ in range(6):
                 ahead[0] += timedelta(hours=2)
                 await sender.send_due()
 
-        asyncio.run(catch_up())
+        async def catch_up_and_close() -> None:
+            await catch_up()
+            await catch_up()  # nothing is left to send again
+            await hooked.close()
+
+        asyncio.run(catch_up_and_close())
         got = receiver.wait_for(lambda r: len(receiver.ok()) >= 1, "a successful delivery")
-        asyncio.run(catch_up())  # nothing is left to send again
         log = hooks.deliveries(made["id"])
     assert [r.status for r in got] == [503, 500, 200]
     assert len({r.json["id"] for r in got}) == 1  # the same delivery each time

@@ -290,6 +290,16 @@ def comment_event(
     return len(hooks)
 
 
+@dataclass(frozen=True)
+class WebhookDeliverer:
+    """What `deliverer` makes: the outbox's deliverer of kind "webhook", what the sender runs
+    in each round's settling transaction, and what closes its connections at shutdown."""
+
+    deliver: Callable[[OutboxMessage], Awaitable[None]]
+    settle: Callable[[Connection], None]
+    close: Callable[[], Awaitable[None]]
+
+
 class DeliveryFailed(Exception):
     """The endpoint answered, but not with a 2xx."""
 
@@ -335,7 +345,7 @@ def deliverer(
     site_of: Callable[[int], Site | None],
     link: Callable[[Site, str], str],
     mail: Mail | None,
-) -> tuple[Callable[[OutboxMessage], Awaitable[None]], Callable[[Connection], None]]:
+) -> WebhookDeliverer:
     """The outbox's deliverer of webhooks (sign the body with the endpoint's secret and the
     time of this try, POST it; raise unless a 2xx came back), and what the sender runs in the
     transaction that settles each round (`Sender`'s `settle`): the tries' log, failures
@@ -461,7 +471,12 @@ def deliverer(
         if error is not None:
             raise DeliveryFailed(error)
 
-    return deliver, flush
+    async def close() -> None:
+        for each in clients:
+            await each.aclose()
+        clients.clear()
+
+    return WebhookDeliverer(deliver, flush, close)
 
 
 def site_outbox(db: Database, site_id: int) -> tuple[dict[str, int], list[OutboxMessage]]:

@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         with suppress(asyncio.CancelledError):
             await sending
         await sender.finish()  # its last transaction, before the runtime closes
+        await hooks.close()
         metrics.worker_exited(os.getpid())
         if runtime is None:
             rt.close()
@@ -169,7 +170,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     app.state.render = render_page
     # Every worker sends: webhooks whenever a site has some, mail when SMTP is set.
-    deliver_webhook, settle_webhooks = webhook_deliverer(
+    hooks = webhook_deliverer(
         rt.db,
         settings,
         clock=utcnow,
@@ -177,7 +178,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         link=rt.site_url,
         mail=rt.mail,
     )
-    deliverers = {WEBHOOK: deliver_webhook}
+    deliverers = {WEBHOOK: hooks.deliver}
     if rt.mail is not None:
         compose = MailComposer(rt, render, app.state.languages)
         deliverers[MAIL] = smtp_deliverer(settings, compose)
@@ -187,7 +188,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         clock=utcnow,
         attempts=settings.outbox_attempts,
         lease_seconds=settings.outbox_lease_seconds,
-        settle=[settle_webhooks],
+        settle=[hooks.settle],
     )
     app.state.sender = sender
     hub = make_hub(settings.redis_url, rt.secret_key)
