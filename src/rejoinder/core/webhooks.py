@@ -127,14 +127,11 @@ def check_url(url: str, *, allow_private: bool) -> str:
     return url
 
 
-def comment_payload(
-    event: str, comment: Comment, article: Article, *, site_name: str, comment_url: str
-) -> dict[str, Any]:
+def comment_payload(comment: Comment, article: Article, *, comment_url: str) -> dict[str, Any]:
     """What a comment event says about the comment: no email, ever (the author's name and
-    website are public on the page already)."""
+    website are public on the page already). `comment_url` is a path on the site, made
+    absolute at delivery, or the address of a page hosted elsewhere."""
     return {
-        "event": event,
-        "site": site_name,
         "comment": {
             "id": comment.id,
             "parent_id": comment.parent_id,

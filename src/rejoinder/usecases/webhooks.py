@@ -284,7 +284,7 @@ def comment_event(
         link = f"{article.page_url}#comment-{comment.id}"
     else:
         link = f"/articles/{article.slug}#comment-{comment.id}"
-    data = rules.comment_payload(event, comment, article, site_name="", comment_url=link)
+    data = rules.comment_payload(comment, article, comment_url=link)
     for webhook_id in hooks:
         _add(conn, webhook_id, site_id, event, data, now)
     return len(hooks)
@@ -309,7 +309,6 @@ def body_of(message: OutboxMessage, site: Site | None, link: Callable[[Site, str
     payload = message.payload
     data = payload.get("data")
     if isinstance(data, dict) and site is not None:
-        data = {**data, "site": site.name}
         comment = data.get("comment")
         if isinstance(comment, dict) and str(comment.get("url", "")).startswith("/"):
             data["comment"] = {**comment, "url": link(site, str(comment["url"]))}
