@@ -180,6 +180,27 @@ class Settings(BaseSettings):
         description="How long a worker holds a message it is sending; a message still held "
         "after that (its worker died) is tried again. Keep it above smtp_timeout.",
     )
+    webhooks_allow_private: bool = Field(
+        False,
+        description="Let webhook endpoints be on this host or a private network (loopback, "
+        "10/8, 192.168/16, link-local, ...). Off: such URLs are refused when saved and such "
+        "addresses when a name resolves to one at delivery.",
+    )
+    webhooks_timeout: int = Field(
+        10, ge=1, le=60, description="Seconds a webhook endpoint has to answer one delivery."
+    )
+    webhooks_pause_after: int = Field(
+        10,
+        ge=1,
+        description="Failed deliveries in a row after which a webhook endpoint is paused "
+        "(once the first of them is webhooks_pause_minutes old); its site's admins are told.",
+    )
+    webhooks_pause_minutes: int = Field(
+        60,
+        ge=0,
+        description="How long an endpoint must have been failing, at the least, before it is "
+        "paused: a short outage pauses nothing.",
+    )
 
     notify_digest_minutes: int = Field(
         15,

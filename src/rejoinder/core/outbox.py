@@ -30,6 +30,11 @@ class OutboxMessage:
     sent_at: datetime | None
 
 
+class Undeliverable(Exception):
+    """Raised by a deliverer when trying again cannot help (a webhook endpoint paused or
+    removed): the message fails at once, and a person may retry it from the desk."""
+
+
 def retry_delay(attempts: int, jitter: float) -> timedelta:
     """The pause after the `attempts`-th failed try (1 for the first): exponential, capped,
     and spread by `jitter` (a number in [0, 1)) over half to the whole of it, so that the

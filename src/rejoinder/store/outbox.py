@@ -31,10 +31,15 @@ def add(
     recipient: str,
     payload: Mapping[str, Any],
     now: datetime,
+    site_id: int | None = None,
 ) -> int:
-    """A pending message, due at once; it commits (or not) with the caller's transaction."""
+    """A pending message, due at once; it commits (or not) with the caller's transaction.
+    Its site is `site_id`, else the payload's "site_id" when it has one."""
+    if site_id is None and isinstance(payload.get("site_id"), int):
+        site_id = int(payload["site_id"])
     result = conn.execute(
         insert(outbox).values(
+            site_id=site_id,
             message_id=message_id,
             kind=kind,
             recipient=recipient,
@@ -89,6 +94,27 @@ def claim(
     return _row(found)
 
 
+def claim_many(
+    conn: Connection, row_ids: list[int], *, claim: str, now: datetime, lease_until: datetime
+) -> list[OutboxMessage]:
+    """`claim` for several messages in one statement: those still claimable are taken (each
+    attempt counted) and returned; the others went to another sender first."""
+    if not row_ids:
+        return []
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(row_ids), _claimable(now))
+        .values(state=SENDING, claim=claim, lease_until=lease_until, attempts=outbox.c.attempts + 1)
+    )
+    taken = select(outbox).where(
+        outbox.c.id.in_(row_ids),
+        outbox.c.state == SENDING,
+        outbox.c.claim == claim,
+        outbox.c.lease_until == lease_until,
+    )
+    return [_row(row) for row in conn.execute(taken.order_by(outbox.c.id)).mappings()]
+
+
 def _held(row_id: int, claim: str) -> Any:
     return and_(outbox.c.id == row_id, outbox.c.state == SENDING, outbox.c.claim == claim)
 
@@ -101,6 +127,18 @@ def mark_sent(conn: Connection, row_id: int, *, claim: str, now: datetime) -> bo
         .values(state=SENT, sent_at=now, lease_until=None, claim=None, last_error=None)
     )
     return done.rowcount == 1
+
+
+def mark_all_sent(conn: Connection, row_ids: list[int], *, claim: str, now: datetime) -> int:
+    """`mark_sent` for several messages in one statement; how many were still held."""
+    if not row_ids:
+        return 0
+    done = conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(row_ids), outbox.c.state == SENDING, outbox.c.claim == claim)
+        .values(state=SENT, sent_at=now, lease_until=None, claim=None, last_error=None)
+    )
+    return int(done.rowcount)
 
 
 def mark_retry(
@@ -173,3 +211,44 @@ def list_messages(conn: Connection, *, recipient: str | None = None) -> list[Out
     if recipient is not None:
         query = query.where(outbox.c.recipient == recipient)
     return [_row(row) for row in conn.execute(query).mappings()]
+
+
+def list_for_site(
+    conn: Connection, site_id: int, *, states: tuple[str, ...], limit: int
+) -> list[OutboxMessage]:
+    """A site's messages in some states, newest first, at most `limit`."""
+    query = (
+        select(outbox)
+        .where(outbox.c.site_id == site_id, outbox.c.state.in_(states))
+        .order_by(outbox.c.id.desc())
+        .limit(limit)
+    )
+    return [_row(row) for row in conn.execute(query).mappings()]
+
+
+def count_for_site(conn: Connection, site_id: int) -> dict[str, int]:
+    """A site's messages per state (every state named)."""
+    counts = dict.fromkeys(STATES, 0)
+    query = (
+        select(outbox.c.state, func.count())
+        .where(outbox.c.site_id == site_id)
+        .group_by(outbox.c.state)
+    )
+    for state, number in conn.execute(query):
+        counts[str(state)] = int(number)
+    return counts
+
+
+def retry_now(conn: Connection, row_id: int, *, site_id: int, now: datetime) -> bool:
+    """A failed message, or a pending one, of the site due at once with its tries counted
+    afresh; False when there is no such message (sent, being sent, or another site's)."""
+    done = conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.id == row_id,
+            outbox.c.site_id == site_id,
+            outbox.c.state.in_((PENDING, FAILED)),
+        )
+        .values(state=PENDING, attempts=0, next_attempt_at=now, lease_until=None, claim=None)
+    )
+    return done.rowcount == 1

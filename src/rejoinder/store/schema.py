@@ -352,8 +352,49 @@ outbox = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
+    # The site the message is about (the desk's outbox page lists a site's own).
+    Column("site_id", Integer, nullable=True),
     Index("ix_outbox_state_next", "state", "next_attempt_at"),
     Index("ix_outbox_recipient_created", "recipient", "created_at"),
+    Index("ix_outbox_site_state", "site_id", "state"),
+)
+
+# A site's webhook endpoints. The secret signs every delivery, so the server keeps it as it
+# is; it is shown to a person once, when made or rotated.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site_id", Integer, ForeignKey("sites.id"), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("events", String(400), nullable=False),  # the chosen events, comma-separated
+    Column("secret", String(200), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("paused_reason", Text, nullable=True),
+    Column("notify", String(254), nullable=True),  # who is mailed when it is paused
+    # Failed deliveries in a row, and when the first of them failed (None after a success).
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("failing_since", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_webhooks_site", "site_id"),
+    sqlite_autoincrement=True,  # a removed endpoint's id is never given to another
+)
+
+# The latest deliveries of each endpoint (a bounded number is kept).
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("webhook_id", Integer, ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("message_id", String(200), nullable=False),
+    Column("event", String(40), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("ok", Boolean, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_webhook_deliveries_hook", "webhook_id", "id"),
 )
 
 # Addresses whose owner followed a confirmation link (by normal form); until then nothing but

@@ -15,6 +15,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from rejoinder.core import discussion as rules
+from rejoinder.core import webhooks as webhook_rules
 from rejoinder.core.emails import normal_address
 from rejoinder.core.errors import Conflict, Invalid, NotFound
 from rejoinder.core.models import (
@@ -44,6 +45,7 @@ from rejoinder.store import verification as verification_store
 from rejoinder.store.database import Database
 from rejoinder.store.desk import DeskItem, Parent
 from rejoinder.usecases.discussion import close_after_days_in
+from rejoinder.usecases.webhooks import comment_event
 
 RECENT_DAYS = 7  # "Recently published" covers this many days
 NOTE_MAX = 1000
@@ -354,6 +356,9 @@ def approve(
                 note=note,
                 data={"number": number},
             )
+            comment_event(
+                conn, site_id=site_id, event=webhook_rules.APPROVED, comment_id=target.id, now=now
+            )
             message = f"Approved comment {target.id}: it is number {number} on its thread."
             event = COMMENT_APPROVED
         elif target.status == Status.PUBLISHED and desk_store.has_unresolved_reports(
@@ -424,6 +429,9 @@ def reject(
             before=target.status,
             after=Status.REJECTED,
             note=note,
+        )
+        comment_event(
+            conn, site_id=site_id, event=webhook_rules.REJECTED, comment_id=target.id, now=now
         )
     _fire(db, events, COMMENT_DELETED, target.id, target.article_id)
     return Outcome(target.id, "reject", Status.REJECTED, f"Rejected comment {target.id}.")

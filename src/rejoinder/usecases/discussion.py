@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rejoinder.core import discussion as rules
+from rejoinder.core import webhooks as webhook_rules
 from rejoinder.core.emails import normal_address
 from rejoinder.core.errors import Closed, Forbidden, Invalid, InvalidMany, NotFound, Refused
 from rejoinder.core.messages import N_, Nn_
@@ -48,6 +49,7 @@ from rejoinder.usecases.moderation import (
     refusal,
 )
 from rejoinder.usecases.policy_schema import PolicyProblem, read_policy_settings
+from rejoinder.usecases.webhooks import comment_event
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -186,6 +188,16 @@ def post_comment(
                 now=now,
                 # A confirmed address on a browser without the proof: the link again.
                 again=awaiting,
+            )
+        if not awaiting:  # one waiting for its address is told of once it is confirmed
+            comment_event(
+                conn,
+                site_id=site_id,
+                event=webhook_rules.PUBLISHED if published else webhook_rules.HELD,
+                comment_id=comment.id,
+                now=now,
+                comment=comment,
+                article=article,
             )
     if moderator is not None:
         moderator.accepted(site_id, comment.id, screening, clean.email, now)
@@ -451,7 +463,15 @@ def delete_comment(
         delta = count_change((comment.status, hidden), (status, hidden))
         article_store.touch_article(conn, comment.article_id, delta, now)
         article = article_store.get_article_by_id(conn, comment.article_id)
-    assert article is not None
+        assert article is not None
+        comment_event(
+            conn,
+            site_id=article.site_id,
+            event=webhook_rules.DELETED,
+            comment_id=comment.id,
+            now=now,
+            article=article,
+        )
     events.fire(COMMENT_DELETED, comment_id=comment.id, article=article)
     return article
 

@@ -14,19 +14,24 @@ import asyncio
 import logging
 import random
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from rejoinder.core.outbox import OutboxMessage, retry_delay
-from rejoinder.metrics import count_delivery
+from rejoinder.core.outbox import OutboxMessage, Undeliverable, retry_delay
+from rejoinder.metrics import Delivery, count_delivery
 from rejoinder.store import outbox as outbox_store
 from rejoinder.store.database import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 log = logging.getLogger("rejoinder.outbox")
 
 Deliver = Callable[[OutboxMessage], Awaitable[None]]
+# What a deliverer also writes once a round is over, in the transaction that records it.
+Settle = Callable[["Connection"], None]
 Clock = Callable[[], datetime]
 
 T = TypeVar("T")
@@ -48,6 +53,7 @@ class Sender:
         attempts: int,
         lease_seconds: float,
         poll_seconds: float = POLL_SECONDS,
+        settle: Sequence[Settle] = (),
     ) -> None:
         self._db = db
         self._deliverers = dict(deliverers)
@@ -55,6 +61,7 @@ class Sender:
         self._attempts = attempts
         self._lease = timedelta(seconds=lease_seconds)
         self._poll = poll_seconds
+        self._settle_too = tuple(settle)
         self._wake = asyncio.Event()
         self._claim = secrets.token_hex(16)  # this sender's mark on the rows it holds
         self._writing: set[asyncio.Future[Any]] = set()
@@ -80,6 +87,8 @@ class Sender:
     async def run(self) -> None:
         """Deliver what is due, then wait for the next poll or a wake-up; until cancelled."""
         while True:
+            # Cleared before looking, so that a wake-up during a round is not lost.
+            self._wake.clear()
             try:
                 busy = await self.send_due()
             except Exception:  # the database away for a moment: try again at the next poll
@@ -87,69 +96,85 @@ class Sender:
                 busy = 0
             if busy:
                 continue
-            self._wake.clear()
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
 
     async def send_due(self) -> int:
-        """Claim and deliver one batch of due messages; how many were claimed."""
+        """Claim one batch of due messages (one transaction), deliver them at the same time
+        (one slow receiver does not hold up the rest), then record every outcome (one
+        transaction); how many were claimed."""
         ids = await self._db_call(self._due)
-        claimed = 0
-        for row_id in ids:
-            message = await self._db_call(self._take, row_id)
-            if message is None:
-                continue  # another sender took it
-            claimed += 1
-            await self._deliver(message)
-        return claimed
+        if not ids:
+            return 0
+        messages = await self._db_call(self._take, ids)
+        if not messages:
+            return 0  # another sender took them
+        outcomes = await asyncio.gather(*(self._deliver(message) for message in messages))
+        await self._db_call(self._settle, list(zip(messages, outcomes, strict=True)))
+        return len(messages)
 
     def _due(self) -> list[int]:
         with self._db.read() as conn:
             return outbox_store.due_ids(conn, self._clock(), BATCH)
 
-    def _take(self, row_id: int) -> OutboxMessage | None:
+    def _take(self, ids: list[int]) -> list[OutboxMessage]:
         now = self._clock()
         with self._db.write() as conn:
-            return outbox_store.claim(
-                conn, row_id, claim=self._claim, now=now, lease_until=now + self._lease
+            return outbox_store.claim_many(
+                conn, ids, claim=self._claim, now=now, lease_until=now + self._lease
             )
 
-    async def _deliver(self, message: OutboxMessage) -> None:
+    async def _deliver(self, message: OutboxMessage) -> tuple[str | None, bool]:
+        """Hand the message to its deliverer: (None, _) when it was delivered, else (why it
+        failed, whether trying again cannot help)."""
         deliver = self._deliverers.get(message.kind)
         try:
             if deliver is None:
                 raise LookupError(f"no deliverer for messages of kind {message.kind!r}")
             await asyncio.wait_for(deliver(message), self._lease.total_seconds() / 2)
+        except Undeliverable as failure:
+            return _described(failure), True
         except Exception as failure:  # (cancelled: the lease runs out, another sender tries)
-            await self._db_call(self._failed, message, _described(failure))
-            return
-        await self._db_call(self._sent, message)
+            return _described(failure), False
+        return None, False
 
-    def _sent(self, message: OutboxMessage) -> None:
+    def _settle(self, outcomes: list[tuple[OutboxMessage, tuple[str | None, bool]]]) -> None:
+        """Every message of a round marked sent, due again after a pause, or failed."""
+        counted: list[tuple[str, Delivery]] = []
+        now = self._clock()
+        delivered = [message for message, (error, _) in outcomes if error is None]
         with self._db.write() as conn:
-            outbox_store.mark_sent(conn, message.id, claim=self._claim, now=self._clock())
-        count_delivery(message.kind, "sent")
-
-    def _failed(self, message: OutboxMessage, error: str) -> None:
-        with self._db.write() as conn:
-            if message.attempts >= self._attempts:
-                outbox_store.mark_failed(conn, message.id, claim=self._claim, error=error)
-                # The error stays with the message, not in the log: a mail server's refusal
-                # may quote the recipient's address.
-                log.warning(
-                    "outbox message %s failed after %d tries", message.message_id, message.attempts
-                )
-                count_delivery(message.kind, "failed")
-                return
-            delay = retry_delay(message.attempts, random.random())
-            outbox_store.mark_retry(
-                conn,
-                message.id,
-                claim=self._claim,
-                error=error,
-                next_attempt_at=self._clock() + delay,
+            outbox_store.mark_all_sent(
+                conn, [message.id for message in delivered], claim=self._claim, now=now
             )
-        count_delivery(message.kind, "retry")
+            counted.extend((message.kind, "sent") for message in delivered)
+            for message, (error, last) in outcomes:
+                if error is None:
+                    continue
+                elif last or message.attempts >= self._attempts:
+                    outbox_store.mark_failed(conn, message.id, claim=self._claim, error=error)
+                    # The error stays with the message, not in the log: a mail server's
+                    # refusal may quote the recipient's address.
+                    log.warning(
+                        "outbox message %s failed after %d tries",
+                        message.message_id,
+                        message.attempts,
+                    )
+                    counted.append((message.kind, "failed"))
+                else:
+                    delay = retry_delay(message.attempts, random.random())
+                    outbox_store.mark_retry(
+                        conn,
+                        message.id,
+                        claim=self._claim,
+                        error=error,
+                        next_attempt_at=now + delay,
+                    )
+                    counted.append((message.kind, "retry"))
+            for more in self._settle_too:
+                more(conn)
+        for kind, result in counted:
+            count_delivery(kind, result)
 
 
 def _described(failure: BaseException) -> str:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from rejoinder.core import webhooks as webhook_rules
 from rejoinder.core.errors import Conflict, Invalid, InvalidMany, NotFound, Refused
 from rejoinder.core.messages import N_, Message
 from rejoinder.core.models import Article, PublicComment, Status, count_change
@@ -39,6 +40,7 @@ from rejoinder.store import sites as site_store
 from rejoinder.store.budgets import Budgets
 from rejoinder.store.database import Database
 from rejoinder.usecases.budgets import REPORTS, take
+from rejoinder.usecases.webhooks import comment_event
 
 REASONS: dict[str, Message] = {
     "abuse": N_("Abuse or harassment"),
@@ -277,6 +279,14 @@ def _report(
             article = article_store.get_article_by_id(conn, article.id)
             comment = comment_store.get_comment(conn, comment_id)
             assert article is not None and comment is not None
+        comment_event(
+            conn,
+            site_id=article.site_id,
+            event=webhook_rules.REPORTED,
+            comment_id=comment_id,
+            now=now,
+            article=article,
+        )
     if hidden:
         events.fire(COMMENT_EDITED, comment=comment, article=article)
     events.fire(COMMENT_REPORTED, comment_id=comment_id, article=article)

@@ -20,6 +20,7 @@ from rejoinder.events import SITE_CHANGED, Events
 from rejoinder.store import accounts as account_store
 from rejoinder.store import audit as audit_store
 from rejoinder.store import sites as site_store
+from rejoinder.store import webhooks as webhook_store
 from rejoinder.store.database import Database
 
 # The languages whose reader-facing text the project ships; a site's default is one of them.
@@ -354,6 +355,7 @@ def remove_site(
                 f"The site {name!r} is the only site of {', '.join(only_here)}: give "
                 "them another site (rejoinder user sites) or disable them first."
             )
+        webhook_store.delete_site_endpoints(conn, site.id)  # its webhooks go with it
         site_store.delete_site(conn, site.id)
         audit_store.add_entry(
             conn,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from rejoinder.core import webhooks as webhook_rules
 from rejoinder.core.emails import normal_address
 from rejoinder.core.errors import Invalid
 from rejoinder.core.messages import N_
@@ -22,6 +23,7 @@ from rejoinder.store import comments as comment_store
 from rejoinder.store import desk as desk_store
 from rejoinder.store import verification as verification_store
 from rejoinder.store.database import Database
+from rejoinder.usecases.webhooks import comment_event
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -110,6 +112,13 @@ def confirm_address(
                 comment_id=waiting.id,
                 before=Status.HELD.value,
                 after=after.value,
+            )
+            comment_event(
+                conn,
+                site_id=confirmed.site_id,
+                event=webhook_rules.PUBLISHED if after is Status.PUBLISHED else webhook_rules.HELD,
+                comment_id=waiting.id,
+                now=now,
             )
     # Readers (published) or moderators (held) hear of each now, as of a new post.
     for comment_id in released:

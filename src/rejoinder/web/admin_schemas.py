@@ -217,3 +217,59 @@ class EmbeddingOut(BaseModel):
     create_on_load: bool = Field(
         description="Whether a page's first load makes its discussion (else only the API and CLI)"
     )
+
+
+class WebhookDeliveryOut(BaseModel):
+    """One try of one delivery, as the endpoint's log keeps it."""
+
+    delivery: str = Field(description="The delivery's id (X-Rejoinder-Delivery).")
+    event: str
+    attempt: int
+    status_code: int | None = Field(description="The endpoint's answer; null when none came.")
+    ok: bool
+    error: str | None
+    at: str
+
+
+class WebhookOut(BaseModel):
+    """A webhook endpoint; its secret is never shown again after it is made or rotated."""
+
+    id: int
+    url: str
+    events: list[str]
+    active: bool
+    paused_reason: str | None
+    notify: str | None = Field(description="Who is mailed when it is paused.")
+    failures: int = Field(description="Failed deliveries in a row.")
+    created_at: str
+    deliveries: list[WebhookDeliveryOut] = Field(description="The latest tries, newest first.")
+
+
+class WebhookWithSecret(WebhookOut):
+    secret: str = Field(description="Shown this once: keep it where the receiver can read it.")
+
+
+class WebhookList(BaseModel):
+    webhooks: list[WebhookOut]
+
+
+class WebhookTestOut(BaseModel):
+    delivery: str
+
+
+class OutboxMessageOut(BaseModel):
+    """A message of the site's outbox (never a recipient's address)."""
+
+    id: int
+    kind: str
+    about: str = Field(description="A webhook's event and endpoint, or a mail's template.")
+    state: str
+    attempts: int
+    next_attempt_at: str
+    last_error: str | None
+    created_at: str
+
+
+class OutboxOut(BaseModel):
+    counts: dict[str, int]
+    messages: list[OutboxMessageOut]

@@ -24,6 +24,8 @@ from rejoinder.settings import Settings, load_settings
 from rejoinder.usecases.mail import MAIL, smtp_deliverer
 from rejoinder.usecases.outbox import Sender
 from rejoinder.usecases.privacy import purge
+from rejoinder.usecases.webhooks import WEBHOOK
+from rejoinder.usecases.webhooks import deliverer as webhook_deliverer
 from rejoinder.web import (
     api,
     api_docs,
@@ -136,7 +138,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         warm = threading.Thread(target=warm_up, name="warm", daemon=True)
         asyncio.get_running_loop().call_later(WARM_AFTER_SECONDS, warm.start)
         purging = asyncio.create_task(_purge_daily(rt))
-        sending = asyncio.create_task(sender.run()) if sender is not None else None
+        sending = asyncio.create_task(sender.run())
+        loop = asyncio.get_running_loop()
+
+        def wake(_name: str, **_: Any) -> None:
+            # A write in this worker may have put something in the outbox: look at once
+            # rather than at the next poll (events fire in the request's thread).
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(sender.wake)
+
+        rt.events.connect_all(wake)
         flushing = asyncio.create_task(_flush_notices(rt, sender))
         await hub.start()
         yield
@@ -145,12 +156,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         flushing.cancel()
         with suppress(asyncio.CancelledError):
             await flushing  # its transaction ends before the runtime closes
-        if sending is not None and sender is not None:
-            # A delivery cut short stays claimed until its lease ends, then is tried again.
-            sending.cancel()
-            with suppress(asyncio.CancelledError):
-                await sending
-            await sender.finish()  # its last transaction, before the runtime closes
+        # A delivery cut short stays claimed until its lease ends, then is tried again.
+        sending.cancel()
+        with suppress(asyncio.CancelledError):
+            await sending
+        await sender.finish()  # its last transaction, before the runtime closes
+        await hooks.close()
         metrics.worker_exited(os.getpid())
         if runtime is None:
             rt.close()
@@ -183,18 +194,30 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         return render(template, **{"site": rt.default_site, **ctx})
 
     app.state.render = render_page
-    sender = None
+    # Every worker sends: webhooks whenever a site has some, mail when SMTP is set.
+    hooks = webhook_deliverer(
+        rt.db,
+        settings,
+        clock=utcnow,
+        site_of=lambda site_id: next((s for s in rt.sites.all() if s.id == site_id), None),
+        link=rt.site_url,
+        mail=rt.mail,
+    )
+    deliverers = {WEBHOOK: hooks.deliver}
     if rt.mail is not None:
         compose = MailComposer(rt, render, app.state.languages)
-        # The deliverers by kind, kept for whatever else sends the outbox's messages.
-        app.state.deliverers = {MAIL: smtp_deliverer(settings, compose)}
-        sender = Sender(
-            rt.db,
-            app.state.deliverers,
-            clock=utcnow,
-            attempts=settings.outbox_attempts,
-            lease_seconds=settings.outbox_lease_seconds,
-        )
+        deliverers[MAIL] = smtp_deliverer(settings, compose)
+    sender = Sender(
+        rt.db,
+        deliverers,
+        clock=utcnow,
+        attempts=settings.outbox_attempts,
+        lease_seconds=settings.outbox_lease_seconds,
+        settle=[hooks.settle],
+    )
+    app.state.sender = sender
+    # The deliverers by kind, kept for whatever else sends the outbox's messages.
+    app.state.deliverers = deliverers
     hub = make_hub(settings.redis_url, rt.secret_key)
     app.state.hub = hub
     live.LiveFeed(rt, hub, render_page, tuple(app.state.languages)).connect(rt.events)

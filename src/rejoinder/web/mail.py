@@ -19,6 +19,7 @@ from rejoinder.usecases.mail import CONFIRM
 from rejoinder.usecases.notify import ALERTS, EVERY_DISCUSSION, REPLIES, unsubscribe_token
 from rejoinder.usecases.privacy import LINK_HOURS, PRIVACY, privacy_token
 from rejoinder.usecases.verification import LINK_DAYS, confirmation_token
+from rejoinder.usecases.webhooks import PAUSED_TEMPLATE
 from rejoinder.web.i18n import Language
 from rejoinder.web.rendering import Renderer
 
@@ -68,6 +69,10 @@ class MailComposer:
             values["link"] = self._rt.site_url(site, f"/privacy/{token}")
             values["link_hours"] = LINK_HOURS
             subject = language.gettext("Your data on %(site)s") % {"site": site.title}
+        elif template == PAUSED_TEMPLATE:
+            values["link"] = self._rt.site_url(site, f"/admin/webhooks?site={site.name}")
+            values["name"] = ""
+            subject = language.gettext("A webhook of %(site)s was paused") % {"site": site.title}
         else:
             raise LookupError(f"no mail template named {template!r}")
         context = {**values, "site_title": site.title, "subject": subject, "site": site}

@@ -361,3 +361,27 @@ def json_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any
     """A route's `openapi_extra` that declares the JSON body it reads itself."""
     schema = {"application/json": {"schema": model.model_json_schema()}}
     return {"requestBody": {"required": required, "content": schema}}
+
+
+class WebhookIn(BaseModel):
+    """A new webhook (validated by `usecases.webhooks`, in its own words)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=2000, description="http:// or https://; no private address.")
+    events: list[str] = Field(
+        description="Some of comment.published, comment.held, comment.approved, "
+        "comment.rejected, comment.reported, comment.deleted."
+    )
+    notify: str | None = Field(
+        None, max_length=254, description="An address mailed when the webhook is paused."
+    )
+
+
+class WebhookPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(None, max_length=2000)
+    events: list[str] | None = None
+    notify: str | None = Field(None, max_length=254, description='"" for none.')
+    active: bool | None = Field(None, description="false pauses it; true resumes it.")

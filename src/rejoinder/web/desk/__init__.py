@@ -22,12 +22,14 @@ def routers() -> list[APIRouter]:
         bans,
         login,
         notify,
+        outbox,
         policy,
         privacy,
         queue,
         queue_api,
         site_models,
         sites,
+        webhooks,
     )
 
     return [
@@ -43,4 +45,6 @@ def routers() -> list[APIRouter]:
         sites.router,
         notify.router,
         privacy.router,
+        webhooks.router,
+        outbox.router,
     ]

@@ -1,0 +1,296 @@
+"""Bench webhooks through the outbox: the posting rate with two webhooks on against none, in
+one run, and the time from a comment's publication to its webhook's arrival.
+
+One `rejoinder serve` (default workers) on a fresh SQLite file, moderation off (the cheapest
+post, so the outbox's share of the work is the largest it can be), posted to by wrk over 8
+connections with a new comment each request:
+
+1. **off**: no webhook; posting for `--duration` seconds.
+2. **on**: two endpoints added (on two receivers on 127.0.0.1, in this process, answering
+   204 at once), both subscribed to `comment.published`; posting again for as long. The
+   server reads a site's endpoints in each post's transaction, so nothing restarts between
+   the two.
+3. Every delivery of the "on" run is awaited (the outbox drained); each must arrive exactly
+   once per receiver. The time from publication to arrival is the receiver's clock at arrival
+   less the comment's `created_at` (one machine, one clock): under load (the "on" run, which
+   includes the backlog the sender works through) and idle (`--idle` comments posted one at
+   a time, each awaited at both receivers).
+
+Goal: the "on" rate at least 90% of the "off" rate. The last line is one JSON object."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import thread_read
+
+from rejoinder.core import webhooks as rules
+from rejoinder.core.models import ArticleDraft
+from rejoinder.core.text import render_article
+from rejoinder.store import articles as article_store
+from rejoinder.store import sites as site_store
+from rejoinder.store.database import Database
+from rejoinder.store.migrate import upgrade
+from rejoinder.usecases import webhooks
+
+GOALS = {"on_rate_share_of_off_at_least": 0.90}
+SLUG = "outbox-bench"
+
+LUA = textwrap.dedent("""
+    local counter = 0
+    local next_id = 0
+    local run = 0
+    init = function(args)
+      run = tonumber(args[1]) or 0
+    end
+    setup = function(thread)
+      next_id = next_id + 1
+      thread:set("thread_id", next_id)
+    end
+    request = function()
+      counter = counter + 1
+      local n = run * 1000000000 + (thread_id or 0) * 10000000 + counter
+      local body = string.format(
+        '{"body": "Comment %d: the bus lane pilot deserves a fair test.", '
+        .. '"name": "Reader %d", "email": "reader%d@example.org"}', n, n, n)
+      return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+    end
+""")
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1: answers 204, keeps (arrival time, comment id,
+    created_at, delivery id) of each POST."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[tuple[float, int, str, str]] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as a production receiver would
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                at = time.time()
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                document = json.loads(body)
+                comment = document["data"]["comment"]
+                with receiver.lock:
+                    receiver.arrivals.append(
+                        (at, int(comment["id"]), str(comment["created_at"]), document["id"])
+                    )
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # a sender's round connects many at once
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.arrivals)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def prepare(url: str) -> None:
+    db = Database(url, pool_size=1)
+    upgrade(db)
+    now = datetime.now(UTC)
+    with db.write() as conn:
+        site = site_store.ensure_default_site(conn, "Bench", now)
+        draft = ArticleDraft(
+            slug=SLUG,
+            title="Outbox bench",
+            dek="",
+            author="",
+            body_markdown="An article to comment on.",
+            published_at=now,
+        )
+        article_store.add_article(conn, site.id, draft, render_article(draft.body_markdown), now)
+    db.dispose()
+
+
+def add_hooks(url: str, receivers: list[Receiver]) -> None:
+    db = Database(url, pool_size=1)
+    with db.read() as conn:
+        site = site_store.list_sites(conn)[0]
+    for receiver in receivers:
+        webhooks.add_endpoint(
+            db,
+            site_id=site.id,
+            url=receiver.url,
+            events=[rules.PUBLISHED],
+            notify=None,
+            allow_private=True,
+            actor=webhooks.Actor("bench", "bench"),
+            now=datetime.now(UTC),
+        )
+    db.dispose()
+
+
+def post_rate(wrk: str, workdir: Path, target: str, duration: int, run: int) -> dict[str, Any]:
+    script = workdir / "post.lua"
+    script.write_text(LUA)
+    base = [wrk, "-t2", "-c8", "--timeout", "10s", "-s", str(script)]
+    subprocess.run(
+        [*base, "-d1s", target, "--", str(run * 2)], capture_output=True, timeout=60, check=True
+    )
+    result = subprocess.run(
+        [*base, f"-d{duration}s", "--latency", target, "--", str(run * 2 + 1)],
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+        check=True,
+    )
+    figures = thread_read.parse_wrk(result.stdout)
+    if figures["non_2xx"] or figures["socket_errors"]:
+        raise RuntimeError(f"posting failed:\n{result.stdout}")
+    return figures
+
+
+def published_ids(url: str) -> int:
+    db = Database(url, pool_size=1)
+    try:
+        with db.read() as conn:
+            article = article_store.get_article(conn, 1, SLUG)
+            assert article is not None
+            return article.comment_count
+    finally:
+        db.dispose()
+
+
+def wait_for(receivers: list[Receiver], count: int, patience: float) -> float:
+    """Wait until each receiver has `count` arrivals; the seconds it took."""
+    started = time.monotonic()
+    while any(r.count() < count for r in receivers):
+        if time.monotonic() - started > patience:
+            got = [r.count() for r in receivers]
+            raise RuntimeError(f"the receivers got {got} deliveries of {count} in {patience} s")
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def latencies_ms(receivers: list[Receiver], after: int = 0) -> list[float]:
+    found = []
+    for receiver in receivers:
+        with receiver.lock:
+            for at, _, created, _ in receiver.arrivals[after:]:
+                made = datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp()
+                found.append((at - made) * 1000)
+    return sorted(found)
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"p50_ms": 0.0, "p99_ms": 0.0, "n": 0}
+    p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
+    return {
+        "p50_ms": round(statistics.median(values), 1),
+        "p99_ms": round(p99, 1),
+        "n": len(values),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=5, help="seconds of posting per run")
+    parser.add_argument("--idle", type=int, default=100, help="comments posted one at a time")
+    args = parser.parse_args()
+    wrk = thread_read.ensure_wrk()
+    load = os.getloadavg()
+    print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    receivers = [Receiver(), Receiver()]
+    with tempfile.TemporaryDirectory(prefix="rejoinder-outbox-bench-") as folder:
+        workdir = Path(folder)
+        url = f"sqlite:///{workdir / 'bench.db'}"
+        prepare(url)
+        port = thread_read.free_port()
+        os.environ["REJOINDER_MODERATION"] = "false"
+        os.environ["REJOINDER_WEBHOOKS_ALLOW_PRIVATE"] = "true"
+        server = thread_read.start_server(url, port, workdir, None)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            target = f"{base}/api/v1/articles/{SLUG}/comments"
+            off = post_rate(wrk, workdir, target, args.duration, 0)
+            time.sleep(1)  # posts still answering when wrk stopped: none gets a webhook
+            add_hooks(url, receivers)
+            before = published_ids(url)
+            on = post_rate(wrk, workdir, target, args.duration, 1)
+            on_posts = published_ids(url) - before
+            drain_s = wait_for(receivers, on_posts, patience=120 + on_posts / 20)
+            idle_from = on_posts = published_ids(url) - before  # and posts that ended late
+            wait_for(receivers, on_posts, patience=60)
+            under_load = latencies_ms(receivers)
+            with httpx.Client(timeout=30) as http:
+                for n in range(args.idle):
+                    body = {"body": f"Idle {n}.", "name": "Idle", "email": f"idle{n}@example.org"}
+                    answer = http.post(target, json=body)
+                    answer.raise_for_status()
+                    wait_for(receivers, idle_from + n + 1, patience=30)
+            idle = latencies_ms(receivers, idle_from)
+            time.sleep(1.5)  # a sender's next round, should it wrongly send one again
+            published = published_ids(url) - before
+            deliveries = [[a[3] for a in r.arrivals] for r in receivers]
+        finally:
+            thread_read.stop_server(server)
+            for receiver in receivers:
+                receiver.close()
+    each_once = all(len(ids) == len(set(ids)) == published for ids in deliveries)
+    if not each_once:
+        got = [(len(ids), len(set(ids))) for ids in deliveries]
+        print(f"NOT each once: {published} published; (deliveries, distinct) per receiver: {got}")
+    share = on["rps"] / off["rps"] if off["rps"] else 0.0
+    report: dict[str, Any] = {
+        "posting_off": {k: off[k] for k in ("rps", "p50_ms", "p99_ms", "requests")},
+        "posting_on": {k: on[k] for k in ("rps", "p50_ms", "p99_ms", "requests")},
+        "on_share_of_off": round(share, 3),
+        "deliveries_per_receiver": published,
+        "each_delivered_once": each_once,
+        "drain_after_load_s": round(drain_s, 2),
+        "publish_to_receipt_under_load": percentiles(under_load),
+        "publish_to_receipt_idle": percentiles(idle),
+        "load_average_at_start": round(load[0], 2),
+        "goals": {"on_rate_share_of_off_at_least_0.90": share >= 0.90},
+    }
+    print(f"posting, no webhooks:  {off['rps']:8.1f} posts/s, p50 {off['p50_ms']} ms")
+    print(f"posting, two webhooks: {on['rps']:8.1f} posts/s, p50 {on['p50_ms']} ms")
+    verdict = "met" if share >= GOALS["on_rate_share_of_off_at_least"] else "NOT met"
+    print(f"with webhooks: {share:.1%} of the rate without (goal at least 90%: {verdict})")
+    print(f"deliveries per receiver: {published}, each once: {each_once}")
+    print(f"the outbox drained {drain_s:.2f} s after the load ended")
+    for name, values in (("under load", under_load), ("idle", idle)):
+        p = percentiles(values)
+        print(f"publish to receipt, {name}: p50 {p['p50_ms']} ms, p99 {p['p99_ms']} ms")
+    print(json.dumps(report))
+    return 0 if each_once else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
