@@ -28,7 +28,7 @@ def test_a_healthy_app_is_ready_and_names_each_check(healthy: App) -> None:
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "ready"
-    expected = {"database", "redis"} if REDIS_URL else {"database"}
+    expected = {"database", "outbox", "redis"} if REDIS_URL else {"database", "outbox"}
     assert set(body["checks"]) == expected
     for name, outcome in body["checks"].items():
         assert outcome["ok"] is True, name

@@ -60,15 +60,14 @@ def outbox_moving(db: Database, now: Callable[[], datetime]) -> None:
 
 
 def readiness_checks(db: Database, settings: Settings, now: Callable[[], datetime]) -> list[Check]:
-    """The database, always; Redis when one is configured; the outbox when mail is (a
-    message due for more than `OUTBOX_BEHIND`)."""
+    """The database and the outbox (a message, mail or webhook delivery, due for more than
+    `OUTBOX_BEHIND`: every worker sends), always; Redis when one is configured."""
     checks = [Check("database", partial(health_store.ping_database, db))]
     if settings.redis_url:
         checks.append(
             Check("redis", partial(health_store.ping_redis, settings.redis_url, PROBE_TIMEOUT))
         )
-    if settings.mail_enabled:
-        checks.append(Check("outbox", partial(outbox_moving, db, now)))
+    checks.append(Check("outbox", partial(outbox_moving, db, now)))
     return checks
 
 

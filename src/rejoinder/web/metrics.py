@@ -110,8 +110,7 @@ async def show_metrics(request: Request) -> Response:
     _may_read(request)
     # Reading every worker's files is file I/O: off the event loop.
     rt = request.app.state.runtime
-    counts = None
-    if rt.settings.mail_enabled:  # the outbox's depth, from the database
-        counts = await run_in_threadpool(outbox_counts, rt.db)
+    # The outbox's depth (mail and webhook deliveries), from the database.
+    counts = await run_in_threadpool(outbox_counts, rt.db)
     body = await run_in_threadpool(metrics.exposition, counts)
     return Response(body, media_type=metrics.CONTENT_TYPE, headers={"Cache-Control": "no-store"})
