@@ -399,3 +399,22 @@ def test_the_desk_chooses_what_profanity_that_attacks_nobody_gets(desk: Desk) ->
         without = {k: v for k, v in open_form(admin).items() if k != "profanity"}
         assert admin.post("/admin/policy", data=without).status_code == 303
     assert desk.settings()["policy"]["profanity"] == "publish"  # a form without it keeps it
+
+
+def test_the_desk_ticks_and_unticks_requiring_a_confirmed_address(desk: Desk) -> None:
+    desk.set_policy(**RELAXED)
+    with desk.login("admin") as admin:
+        values = open_form(admin)
+        assert "require_verified" not in values  # unticked by default: not sent
+        page = lxml.html.fromstring(admin.get("/admin/policy").text)
+        assert page.xpath('//input[@type="checkbox"][@name="require_verified"]')
+        assert (
+            admin.post("/admin/policy", data={**values, "require_verified": "on"}).status_code
+            == 303
+        )
+        assert desk.settings()["policy"]["require_verified"] is True
+        ticked = open_form(admin)
+        assert ticked["require_verified"] == "on"
+        unticked = {k: v for k, v in ticked.items() if k != "require_verified"}
+        assert admin.post("/admin/policy", data=unticked).status_code == 303
+    assert desk.settings()["policy"].get("require_verified", False) is False

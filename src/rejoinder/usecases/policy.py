@@ -173,6 +173,7 @@ def form_values(rules: SiteRules) -> dict[str, str]:
         "mode": policy.mode.value,
         "model_preset": policy.model_preset or OWN,
         "profanity": policy.profanity.value,
+        "require_verified": "on" if policy.require_verified else "",
     }
     for category in CATEGORIES:
         threshold = policy.thresholds.get(category)
@@ -218,6 +219,8 @@ def rules_from_form(
         errors.append(Invalid("mode", "Choose one of the moderation modes."))
     else:
         data["mode"] = mode
+    # A checkbox: sent only when ticked.
+    data["require_verified"] = form.get("require_verified", "") not in ("", "0", "off", "false")
     profanity = form.get("profanity")
     if profanity is not None:  # a form without the field keeps the stored choice
         if profanity.strip() not in {p.value for p in Profanity}:
