@@ -448,10 +448,15 @@ def _newton(
     theta = theta0.copy()
     value = objective(theta)
     eye = strength * np.eye(len(theta))
+    # The curvature in single precision: half the work of the fit's largest product, and
+    # only the step's length depends on it; the gradient, the loss and so the optimum found
+    # stay in double precision.
+    q32 = q.astype(np.float32)
     for _ in range(iterations):
         p = 1 / (1 + np.exp(-np.clip(offset + q @ theta, -40, 40)))
         grad = q.T @ (w * (p - y)) - slope0 + strength * (theta - theta0)
-        hess = (q * (w * p * (1 - p))[:, None]).T @ q + eye
+        curvature = (w * p * (1 - p)).astype(np.float32)
+        hess = ((q32 * curvature[:, None]).T @ q32).astype(np.float64) + eye
         step = np.linalg.solve(hess, grad)
         t = 1.0
         while t > 1e-6:
