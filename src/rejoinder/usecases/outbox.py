@@ -15,7 +15,6 @@ import logging
 import random
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -63,6 +62,7 @@ class Sender:
         self._poll = poll_seconds
         self._settle_too = tuple(settle)
         self._wake = asyncio.Event()
+        self._stopped = False
         self._claim = secrets.token_hex(16)  # this sender's mark on the rows it holds
         self._writing: set[asyncio.Future[Any]] = set()
 
@@ -84,9 +84,18 @@ class Sender:
         """Look for due messages now rather than at the next poll (from the event loop)."""
         self._wake.set()
 
+    def stop(self) -> None:
+        """End `run` after its current round, before its task is cancelled: on Python 3.11,
+        `asyncio.wait_for` can swallow a cancellation that arrives as what it waits for ends
+        (a wake-up, a delivery), and a sender that missed it would keep a server from
+        stopping."""
+        self._stopped = True
+        self._wake.set()
+
     async def run(self) -> None:
-        """Deliver what is due, then wait for the next poll or a wake-up; until cancelled."""
-        while True:
+        """Deliver what is due, then wait for the next poll or a wake-up; until stopped or
+        cancelled."""
+        while not self._stopped:
             # Cleared before looking, so that a wake-up during a round is not lost.
             self._wake.clear()
             try:
@@ -94,10 +103,13 @@ class Sender:
             except Exception:  # the database away for a moment: try again at the next poll
                 log.exception("the outbox sender could not read its messages")
                 busy = 0
-            if busy:
+            if busy or self._stopped:
                 continue
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll)
+            waiting = asyncio.ensure_future(self._wake.wait())
+            try:  # asyncio.wait, unlike wait_for, never takes a cancellation for itself
+                await asyncio.wait({waiting}, timeout=self._poll)
+            finally:
+                waiting.cancel()
 
     async def send_due(self) -> int:
         """Claim one batch of due messages (one transaction), deliver them at the same time

@@ -157,6 +157,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         with suppress(asyncio.CancelledError):
             await flushing  # its transaction ends before the runtime closes
         # A delivery cut short stays claimed until its lease ends, then is tried again.
+        sender.stop()
         sending.cancel()
         with suppress(asyncio.CancelledError):
             await sending
