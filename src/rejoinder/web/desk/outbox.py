@@ -23,7 +23,7 @@ from rejoinder.web.errors import ADMIN_API_ERRORS
 from rejoinder.web.rendering import iso
 
 router = APIRouter()
-MessageId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The message's number.")]
+MessageId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The message's number.")]
 
 
 def about(message: OutboxMessage) -> str:
