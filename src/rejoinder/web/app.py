@@ -127,7 +127,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             rt.moderator.prepare(phrasebook_shelf(rt.settings))
 
         def warm_up() -> None:
-            desk_routes.load_now()
+            try:
+                desk_routes.load_now()
+            except Exception:  # the desk's first request tries again, and answers for it
+                log.exception("the desk's routes could not be made in the background")
             if rt.moderator is not None:
                 rt.moderator.warm(utcnow())
 
