@@ -71,17 +71,19 @@ class Workers:
         stream = response.extensions["network_stream"]
         client_port = stream.get_extra_info("socket").getsockname()[1]
         with open("/proc/net/tcp") as table:
-            inodes = [
+            # A socket may be listed twice while the table changes under the read: one inode.
+            inodes = {
                 fields[9]
                 for fields in (line.split() for line in table.readlines()[1:])
                 if int(fields[1].split(":")[1], 16) == self.port
                 and int(fields[2].split(":")[1], 16) == client_port
-            ]
+            }
         assert len(inodes) == 1, inodes
+        [inode] = inodes
         for pid in _group(self.supervisor):
             for fd in os.listdir(f"/proc/{pid}/fd"):
                 with contextlib.suppress(OSError):
-                    if os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inodes[0]}]":
+                    if os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]":
                         return pid
         raise AssertionError("no worker holds the connection")
 
