@@ -44,6 +44,27 @@ def lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
         yield number + 1, rest.rstrip(b"\r")
 
 
+def json_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
+    """Each non-blank line of a JSON-lines file, numbered from 1, parsed (a byte-order mark
+    at the file's start is dropped); ImportFileError names a line that is not UTF-8 or not
+    JSON."""
+    for number, raw in lines(chunks):
+        try:
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as error:
+            raise ImportFileError(
+                f"not UTF-8 (byte {error.start + 1} of the line)", number
+            ) from None
+        if not text.strip():
+            continue
+        try:
+            yield number, json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ImportFileError(
+                f"not JSON ({error.msg} at column {error.colno}): a truncated file?", number
+            ) from None
+
+
 GZIP_MAGIC = b"\x1f\x8b"
 INFLATED_MAX = 1 << 20  # bytes of decompressed text per step
 
@@ -174,21 +195,7 @@ def _thread(data: Any, line: int) -> ThreadBatch:
 
 def read_generic(chunks: Iterable[bytes]) -> Iterator[ThreadBatch]:
     header_seen = False
-    for number, raw in lines(chunks):
-        try:
-            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError as error:
-            raise ImportFileError(
-                f"not UTF-8 (byte {error.start + 1} of the line)", number
-            ) from None
-        if not text.strip():
-            continue
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ImportFileError(
-                f"not JSON ({error.msg} at column {error.colno}): a truncated file?", number
-            ) from None
+    for number, data in json_lines(chunks):
         if not header_seen:
             if not isinstance(data, dict) or data.get("format") != FORMAT:
                 raise ImportFileError(

@@ -13,12 +13,11 @@ rejected. Emails are not in the comments: the meta's `users[].details.email` giv
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from rejoinder.core.imports.generic import gunzipped, lines
+from rejoinder.core.imports.generic import gunzipped, json_lines
 from rejoinder.core.imports.records import (
     ImportFileError,
     SourceComment,
@@ -112,21 +111,7 @@ def read_remark42(chunks: Iterable[bytes]) -> Iterator[ThreadBatch]:
     def batch() -> ThreadBatch:
         return ThreadBatch(SourceThread(None, url, title, first_line), tuple(comments))
 
-    for number, raw in lines(gunzipped(chunks)):
-        try:
-            text = raw.decode("utf-8-sig" if emails is None else "utf-8")
-        except UnicodeDecodeError as error:
-            raise ImportFileError(
-                f"not UTF-8 (byte {error.start + 1} of the line)", number
-            ) from None
-        if not text.strip():
-            continue
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ImportFileError(
-                f"not JSON ({error.msg} at column {error.colno}): a truncated file?", number
-            ) from None
+    for number, data in json_lines(gunzipped(chunks)):
         try:
             if emails is None:
                 if not isinstance(data, dict) or "version" not in data:
