@@ -95,15 +95,10 @@ def article_open(
     _set_open(slug, True, site, note, database_url)
 
 
-@app.command("reopen")
-def article_reopen(
-    slug: Annotated[str, typer.Argument(help="The article's slug.")],
-    site: SiteOption = "default",
-    note: NoteOption = "",
-    database_url: DatabaseOption = None,
-) -> None:
-    """Reopen an article's discussion, as `open` does (close-after-days counts from now)."""
-    _set_open(slug, True, site, note, database_url)
+app.command(
+    "reopen",
+    help="Reopen an article's discussion, as `open` does (close-after-days counts from now).",
+)(article_open)
 
 
 @app.command("edit")
