@@ -77,7 +77,7 @@ async def _purge_daily(rt: Runtime) -> None:
 NOTICES_POLL_SECONDS = 15.0
 
 
-async def _flush_notices(rt: Runtime, sender: Sender | None) -> None:
+async def _flush_notices(rt: Runtime, sender: Sender) -> None:
     """Reply notifications and alerts whose digest interval has passed become mail."""
     notifier = rt.notifier
     if notifier is None:
@@ -89,7 +89,7 @@ async def _flush_notices(rt: Runtime, sender: Sender | None) -> None:
         except Exception:
             log.exception("the notices could not be made into mail")
             continue
-        if added and sender is not None:
+        if added:
             sender.wake()
 
 
