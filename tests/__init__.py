@@ -115,7 +115,7 @@ def desk_csrf(http: httpx.Client, page: str = "/admin/audit") -> str:
 
 
 def app_routes(db_url: str) -> list[BaseRoute]:
-    """Every route of the app as a server builds it, the desk's (made on first use) included."""
+    """Every route of the app as a server builds it, those made on first use included."""
     from rejoinder.runtime import open_runtime
     from rejoinder.settings import load_settings
     from rejoinder.web.app import create_app
@@ -123,7 +123,8 @@ def app_routes(db_url: str) -> list[BaseRoute]:
     runtime = open_runtime(load_settings(database_url=db_url, moderation=False))
     try:
         app = create_app(runtime=runtime)
-        app.state.desk_routes.load_now()
+        for routes in app.state.deferred_routes:
+            routes.load_now()
         return list(app.routes)
     finally:
         runtime.close()

@@ -18,3 +18,24 @@ def test_importing_the_web_app_hashes_no_password_and_loads_no_model() -> None:
         [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, check=True
     )
     assert result.stdout.split() == ["0", "None"], result.stdout + result.stderr
+
+
+DEFERRED = ("rejoinder.web.api", "rejoinder.web.embed", "rejoinder.web.desk.queue")
+PROBE_DEFERRED = f"""
+import sys
+import rejoinder.web.app
+print(*[name for name in {DEFERRED!r} if name in sys.modules])
+"""
+
+
+def test_importing_the_web_app_leaves_the_deferred_routes_unmade() -> None:
+    # web/deferred.py: the JSON API's, the widget's and the desk's modules are imported at
+    # their first request or after the worker listens, never by the app's import.
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE_DEFERRED],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert result.stdout.split() == [], result.stdout + result.stderr

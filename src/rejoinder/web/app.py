@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import threading
@@ -27,10 +28,8 @@ from rejoinder.usecases.privacy import purge
 from rejoinder.usecases.webhooks import WEBHOOK
 from rejoinder.usecases.webhooks import deliverer as webhook_deliverer
 from rejoinder.web import (
-    api,
     api_docs,
     desk,
-    embed,
     feeds,
     health,
     live,
@@ -102,12 +101,32 @@ async def _to_login(_request: Request, exc: LoginRequired) -> Response:
 WARM_AFTER_SECONDS = 1.0
 
 
-def _adopt_routes(app: FastAPI, router: APIRouter) -> None:
-    """Put a module's routes on the app as they are. `include_router` would have FastAPI build
-    each route a second time for its place in the app (since 0.16x lazily, at the first
-    request that walks past it: 10 ms a route, a quarter of a second before the first answer
-    of a fresh worker); the modules' routers carry no prefix, tags or dependencies of their
-    own to combine, so the routes built at import are already the app's."""
+def _api_routers() -> list[APIRouter]:
+    from rejoinder.web import api
+
+    return [api.router]
+
+
+#: The widget's paths: its scripts, its fragments and calls, and its admin API.
+EMBED_PREFIXES = ("/embed", "/embed.js", "/embed.css", "/count.js", "/api/v1/admin/sites")
+
+
+def _embed_routers() -> list[APIRouter]:
+    from rejoinder.web import embed
+
+    return [embed.router, embed.admin_router]
+
+
+def _adopt_routes(app: FastAPI, router: APIRouter | DeferredRoutes) -> None:
+    """Put a module's routes (or a placeholder for them) on the app as they are.
+    `include_router` would have FastAPI build each route a second time for its place in the
+    app (since 0.16x lazily, at the first request that walks past it: 10 ms a route, a
+    quarter of a second before the first answer of a fresh worker); the modules' routers
+    carry no prefix, tags or dependencies of their own to combine, so the routes built at
+    import are already the app's."""
+    if isinstance(router, DeferredRoutes):
+        app.router.routes.append(router)
+        return
     if router.on_startup or router.on_shutdown:
         raise ValueError("a router with its own lifespan must be included, not adopted")
     app.router.routes.extend(router.routes)
@@ -128,16 +147,27 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
         def warm_up() -> None:
             try:
-                desk_routes.load_now()
-            except Exception:  # the desk's first request tries again, and answers for it
-                log.exception("the desk's routes could not be made in the background")
-            if rt.moderator is not None:
-                rt.moderator.warm(utcnow())
+                for routes in deferred:
+                    try:
+                        routes.load_now()
+                    except Exception:  # the first request for them tries again, and answers
+                        log.exception("routes under %s could not be made in the background", routes)
+                if rt.moderator is not None:
+                    rt.moderator.warm(utcnow())
+            finally:
+                if resume_collector:
+                    # The start's objects are made: they are set aside for good, and the
+                    # collector runs again, on what requests make.
+                    gc.collect()
+                    gc.freeze()
+                    gc.enable()
 
-        # The desk's routes and the moderation word lists are made in a thread that starts a
+        # The deferred routes and the moderation word lists are made in a thread that starts a
         # moment after the worker listens: started at once, it took the GIL from the first
         # requests (a first answer 0.1 s later). A request that comes before it ends makes
-        # what it needs itself.
+        # what it needs itself. `rejoinder serve` pauses the garbage collector for its start
+        # (cli/serve.py): the thread resumes it when it is done.
+        resume_collector = not gc.isenabled()
         warm = threading.Thread(target=warm_up, name="warm", daemon=True)
         asyncio.get_running_loop().call_later(WARM_AFTER_SECONDS, warm.start)
         purging = asyncio.create_task(_purge_daily(rt))
@@ -235,14 +265,21 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.closing = ClosingRules(rt.changes)
     install_error_handlers(app)
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
+    # The JSON API's, the widget's and the desk's routes are made when first asked for, or in
+    # the background a moment after the worker listens (lifespan above), whichever comes
+    # first; each placeholder stands where its routes go.
+    api_routes = DeferredRoutes(app.router, ("/api/v1",), _api_routers)
+    embed_routes = DeferredRoutes(app.router, EMBED_PREFIXES, _embed_routers)
+    desk_routes = DeferredRoutes(app.router, desk.PREFIXES, desk.routers)
+    deferred = (api_routes, embed_routes, desk_routes)
+    app.state.deferred_routes = deferred
     for router in (
-        api.router,
+        api_routes,
         live.router,
         feeds.router,
         pages.router,
         translations.router,
-        embed.router,
-        embed.admin_router,
+        embed_routes,
         reports_router,
         health.router,
         metrics_router,
@@ -253,15 +290,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         _adopt_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _adopt_routes(app, api_docs.router)
-    # The desk's routes are made when the desk is first asked for, or in the background a
-    # moment after the worker listens (lifespan above), whichever comes first.
-    desk_routes = DeferredRoutes(app.router, desk.PREFIXES, desk.routers)
     app.router.routes.append(desk_routes)
-    app.state.desk_routes = desk_routes
     whole_schema = app.openapi
 
     def openapi() -> dict[str, Any]:
-        desk_routes.load_now()  # the desk's API is part of the document
+        for routes in deferred:  # every route is part of the document
+            routes.load_now()
         return whole_schema()
 
     app.openapi = openapi  # type: ignore[method-assign]
