@@ -359,3 +359,15 @@ def test_retention_purges_held_and_refused_personal_data_and_keeps_the_rest(site
         [entry] = audit_store.list_entries(conn, action="retention_purge", limit=1)
     assert rows[published] == email and rows[held] == ""
     assert entry.data["retention_days"] == 30 and email not in json.dumps(entry.data)
+
+
+def test_without_mail_the_page_asks_for_no_address(client: httpx.Client) -> None:
+    # The session's app sends no mail: the page says whom to ask instead, and neither
+    # offers a form nor tells the reader to type an address into one.
+    page = client.get("/privacy")
+    assert page.status_code == 200
+    html = lxml.html.fromstring(page.text)
+    assert html.xpath("//form[@action='/privacy']") == []
+    text = " ".join(html.xpath("//main//text()"))
+    assert "sends no mail" in text
+    assert "Type the email address" not in text
