@@ -3,9 +3,7 @@
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import sync_playwright
-
-from .chromium import launch, require_chromium
+from playwright.sync_api import Browser
 
 pytestmark = pytest.mark.browser
 
@@ -15,15 +13,12 @@ PAGE = "data:text/html," + quote(
 )
 
 
-def test_chromium_clicks_a_button() -> None:
-    require_chromium()
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            page = browser.new_page()
-            page.goto(PAGE)
-            assert page.text_content("#b") == "click me"
-            page.click("#b")
-            assert page.text_content("#b") == "clicked"
-        finally:
-            browser.close()
+def test_chromium_clicks_a_button(browser: Browser) -> None:
+    page = browser.new_page()
+    try:
+        page.goto(PAGE)
+        assert page.text_content("#b") == "click me"
+        page.click("#b")
+        assert page.text_content("#b") == "clicked"
+    finally:
+        page.close()
