@@ -115,6 +115,29 @@ def claim_many(
     return [_row(row) for row in conn.execute(taken.order_by(outbox.c.id)).mappings()]
 
 
+def claim_due(
+    conn: Connection, *, claim: str, now: datetime, lease_until: datetime, limit: int
+) -> list[OutboxMessage]:
+    """Take up to `limit` of the messages claimable now, oldest due first (each attempt
+    counted), in one UPDATE; those taken. On PostgreSQL, rows another sender is claiming at
+    the same moment are skipped rather than waited for."""
+    due = (
+        select(outbox.c.id)
+        .where(_claimable(now))
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    taken = conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(due.scalar_subquery()), _claimable(now))
+        .values(state=SENDING, claim=claim, lease_until=lease_until, attempts=outbox.c.attempts + 1)
+        .returning(*outbox.c)
+    )
+    return sorted((_row(row) for row in taken.mappings()), key=lambda message: message.id)
+
+
 def _held(row_id: int, claim: str) -> Any:
     return and_(outbox.c.id == row_id, outbox.c.state == SENDING, outbox.c.claim == claim)
 

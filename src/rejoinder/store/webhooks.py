@@ -83,10 +83,12 @@ def delete_endpoint(conn: Connection, webhook_id: int) -> bool:
     return conn.execute(delete(webhooks).where(webhooks.c.id == webhook_id)).rowcount == 1
 
 
-def get_endpoints(conn: Connection, webhook_ids: list[int]) -> dict[int, Endpoint]:
-    """Several endpoints by id, in one query (locked on PostgreSQL)."""
+def get_endpoints(
+    conn: Connection, webhook_ids: list[int], *, lock: bool = True
+) -> dict[int, Endpoint]:
+    """Several endpoints by id, in one query (locked on PostgreSQL unless `lock` is off)."""
     query = select(webhooks).where(webhooks.c.id.in_(webhook_ids))
-    if conn.dialect.name == "postgresql":
+    if lock and conn.dialect.name == "postgresql":
         query = query.with_for_update()
     return {int(row["id"]): _endpoint(row) for row in conn.execute(query).mappings()}
 

@@ -31,11 +31,13 @@ log = logging.getLogger("rejoinder.outbox")
 Deliver = Callable[[OutboxMessage], Awaitable[None]]
 # What a deliverer also writes once a round is over, in the transaction that records it.
 Settle = Callable[["Connection"], None]
+# What a deliverer reads for a round's messages, in the transaction that claims them.
+Prepare = Callable[["Connection", list[OutboxMessage]], None]
 Clock = Callable[[], datetime]
 
 T = TypeVar("T")
 
-BATCH = 20  # messages claimed per round
+BATCH = 50  # messages claimed per round
 POLL_SECONDS = 1.0  # how often an idle sender looks for due messages
 ERROR_MAX = 500  # characters of a failure kept with the message
 
@@ -53,6 +55,7 @@ class Sender:
         lease_seconds: float,
         poll_seconds: float = POLL_SECONDS,
         settle: Sequence[Settle] = (),
+        prepare: Sequence[Prepare] = (),
     ) -> None:
         self._db = db
         self._deliverers = dict(deliverers)
@@ -61,6 +64,7 @@ class Sender:
         self._lease = timedelta(seconds=lease_seconds)
         self._poll = poll_seconds
         self._settle_too = tuple(settle)
+        self._prepare = tuple(prepare)
         self._wake = asyncio.Event()
         self._stopped = False
         self._claim = secrets.token_hex(16)  # this sender's mark on the rows it holds
@@ -112,29 +116,27 @@ class Sender:
                 waiting.cancel()
 
     async def send_due(self) -> int:
-        """Claim one batch of due messages (one transaction), deliver them at the same time
-        (one slow receiver does not hold up the rest), then record every outcome (one
-        transaction); how many were claimed."""
-        ids = await self._db_call(self._due)
-        if not ids:
-            return 0
-        messages = await self._db_call(self._take, ids)
+        """Claim one batch of due messages (one transaction, which also reads what the
+        deliverers need for them), deliver them at the same time (one slow receiver does not
+        hold up the rest), then record every outcome (one transaction); how many were
+        claimed."""
+        messages = await self._db_call(self._take)
         if not messages:
-            return 0  # another sender took them
+            return 0  # nothing due, or another sender took it
         outcomes = await asyncio.gather(*(self._deliver(message) for message in messages))
         await self._db_call(self._settle, list(zip(messages, outcomes, strict=True)))
         return len(messages)
 
-    def _due(self) -> list[int]:
-        with self._db.read() as conn:
-            return outbox_store.due_ids(conn, self._clock(), BATCH)
-
-    def _take(self, ids: list[int]) -> list[OutboxMessage]:
+    def _take(self) -> list[OutboxMessage]:
         now = self._clock()
         with self._db.write() as conn:
-            return outbox_store.claim_many(
-                conn, ids, claim=self._claim, now=now, lease_until=now + self._lease
+            taken = outbox_store.claim_due(
+                conn, claim=self._claim, now=now, lease_until=now + self._lease, limit=BATCH
             )
+            if taken:
+                for prepare in self._prepare:
+                    prepare(conn, taken)
+            return taken
 
     async def _deliver(self, message: OutboxMessage) -> tuple[str | None, bool]:
         """Hand the message to its deliverer: (None, _) when it was delivered, else (why it

@@ -11,14 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
-
-import httpx
 
 from rejoinder.core import webhooks as rules
 from rejoinder.core.errors import Invalid, InvalidMany, NotFound
@@ -33,6 +29,7 @@ from rejoinder.store import outbox as outbox_store
 from rejoinder.store import webhooks as webhook_store
 from rejoinder.store.database import Database
 from rejoinder.usecases.mail import Mail
+from rejoinder.usecases.webhook_client import WebhookClient
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -293,11 +290,13 @@ def comment_event(
 @dataclass(frozen=True)
 class WebhookDeliverer:
     """What `deliverer` makes: the outbox's deliverer of kind "webhook", what the sender runs
-    in each round's settling transaction, and what closes its connections at shutdown."""
+    in the transaction that claims each round (reading the round's endpoints) and in the one
+    that settles it, and what closes its connections at shutdown."""
 
     deliver: Callable[[OutboxMessage], Awaitable[None]]
     settle: Callable[[Connection], None]
     close: Callable[[], Awaitable[None]]
+    prepare: Callable[[Connection, list[OutboxMessage]], None]
 
 
 class DeliveryFailed(Exception):
@@ -320,20 +319,6 @@ def body_of(message: OutboxMessage, site: Site | None, link: Callable[[Site, str
         "data": data,
     }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-async def _refuse_private(url: str) -> None:
-    """At delivery, a name that resolves to a private address is refused like one typed."""
-    host = urlsplit(url).hostname or ""
-    try:
-        rules.is_private_address(host.strip("[]"))
-        return  # a literal address, checked when saved
-    except ValueError:
-        pass
-    port = urlsplit(url).port or (443 if url.startswith("https") else 80)
-    found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    if any(rules.is_private_address(str(info[4][0])) for info in found):
-        raise Invalid("url", "The endpoint's name resolves to a private address, which is refused.")
 
 
 def deliverer(
@@ -419,25 +404,40 @@ def deliverer(
         reason = f"Paused after {failures} failed deliveries in a row; the last: {error}"
         return {"active": False, "paused_reason": reason[:ERROR_MAX]}
 
-    clients: list[httpx.AsyncClient] = []
+    # The endpoints of the round being sent, read in the transaction that claimed it (None:
+    # removed); a delivery outside a sender's round reads its own.
+    round_endpoints: dict[int, Endpoint | None] = {}
 
-    def client() -> httpx.AsyncClient:
-        # One per worker, made on first use inside its event loop: its connections are kept
-        # between deliveries, and its TLS context is built once.
-        if not clients:
-            clients.append(
-                httpx.AsyncClient(
-                    timeout=settings.webhooks_timeout, follow_redirects=False, trust_env=False
-                )
+    def prepare(conn: Connection, messages: list[OutboxMessage]) -> None:
+        wanted = sorted({int(m.payload["webhook_id"]) for m in messages if m.kind == WEBHOOK})
+        found = webhook_store.get_endpoints(conn, wanted, lock=False) if wanted else {}
+        round_endpoints.clear()
+        round_endpoints.update({webhook_id: found.get(webhook_id) for webhook_id in wanted})
+
+    clients: dict[asyncio.AbstractEventLoop, WebhookClient] = {}
+
+    def client() -> WebhookClient:
+        # Made on first use inside the event loop that sends (one per worker): its
+        # connections are kept between deliveries, and its TLS context is built once.
+        loop = asyncio.get_running_loop()
+        if loop not in clients:
+            clients.clear()  # a loop that ended took its connections with it
+            clients[loop] = WebhookClient(
+                timeout=settings.webhooks_timeout,
+                allow_private=settings.webhooks_allow_private,
             )
-        return clients[0]
+        return clients[loop]
 
     def endpoint_of(webhook_id: int) -> Endpoint | None:
         with db.read() as conn:
             return webhook_store.get_endpoint(conn, webhook_id)
 
     async def deliver(message: OutboxMessage) -> None:
-        endpoint = await asyncio.to_thread(endpoint_of, int(message.payload["webhook_id"]))
+        webhook_id = int(message.payload["webhook_id"])
+        if webhook_id in round_endpoints:
+            endpoint = round_endpoints[webhook_id]
+        else:
+            endpoint = await asyncio.to_thread(endpoint_of, webhook_id)
         event = str(message.payload["event"])
         if endpoint is None:
             raise Undeliverable("the webhook endpoint was removed")
@@ -457,25 +457,22 @@ def deliverer(
         status: int | None = None
         error: str | None = None
         try:
-            if not settings.webhooks_allow_private:
-                await _refuse_private(endpoint.url)
-            response = await client().post(endpoint.url, content=body, headers=headers)
-            status = response.status_code
+            status = await client().post(endpoint.url, body, headers)
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
-        except Exception as failure:  # a refused connection, a timeout, a private address
-            text = str(failure.message) if isinstance(failure, Invalid) else str(failure)
-            error = f"{type(failure).__name__}: {text}".replace("\n", " ")[:ERROR_MAX]
+        except Exception as failure:  # refused, timed out, a private address, not HTTP
+            said = str(failure) or f"no answer within {settings.webhooks_timeout} s"
+            error = f"{type(failure).__name__}: {said}".replace("\n", " ")[:ERROR_MAX]
         pending.append((message, endpoint, status, error, clock()))
         if error is not None:
             raise DeliveryFailed(error)
 
     async def close() -> None:
-        for each in clients:
+        for each in clients.values():
             await each.aclose()
         clients.clear()
 
-    return WebhookDeliverer(deliver, flush, close)
+    return WebhookDeliverer(deliver, flush, close, prepare)
 
 
 def site_outbox(db: Database, site_id: int) -> tuple[dict[str, int], list[OutboxMessage]]:
