@@ -11,10 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import socket
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from rejoinder.core import webhooks as rules
 from rejoinder.core.errors import Invalid, InvalidMany, NotFound
@@ -94,6 +97,63 @@ def _audit(conn: Connection, actor: Actor, action: str, endpoint: Endpoint, now:
     )
 
 
+# A host name -> its addresses (blocking); an OSError when it does not resolve.
+ResolveNow = Callable[[str], list[str]]
+RESOLVE_SECONDS = 3.0  # a save waits this long, at most, for the name's addresses
+
+
+def resolve_now(host: str) -> list[str]:
+    """The addresses of `host` by the system's resolver, waited for `RESOLVE_SECONDS` at
+    most (a resolver that hangs leaves its thread behind, not the admin's request)."""
+    found: list[list[str]] = []
+    failed: list[OSError] = []
+
+    def look() -> None:
+        try:
+            infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+            found.append(list(dict.fromkeys(str(info[4][0]) for info in infos)))
+        except OSError as error:
+            failed.append(error)
+
+    looking = threading.Thread(target=look, name="webhook-resolve", daemon=True)
+    looking.start()
+    looking.join(RESOLVE_SECONDS)
+    if failed:
+        raise failed[0]
+    if not found:
+        raise TimeoutError(f"{host} did not resolve in {RESOLVE_SECONDS} s")
+    return found[0]
+
+
+def _checked_url(url: str, allow_private: bool, resolve: ResolveNow | None) -> str:
+    """`core.webhooks.check_url`, then, unless private targets are allowed, the name's
+    addresses: one of them private refuses the URL. A name that does not resolve now is
+    taken (it may before its first event); every delivery resolves and checks it again."""
+    checked = rules.check_url(url, allow_private=allow_private)
+    if allow_private:
+        return checked
+    host = (urlsplit(checked).hostname or "").strip("[]")
+    if rules.numeric_ipv4(host) is not None:
+        return checked
+    try:
+        rules.is_private_address(host)
+        return checked  # an address, judged by check_url
+    except ValueError:
+        pass
+    try:
+        addresses = (resolve or resolve_now)(host)
+    except (OSError, UnicodeError):
+        return checked
+    private = [address for address in addresses if rules.is_private_address(address)]
+    if private:
+        raise Invalid(
+            "url",
+            f"The URL's name resolves to {private[0]}, a private or local address, "
+            "which is refused.",
+        )
+    return checked
+
+
 def _owned(conn: Connection, site_id: int, webhook_id: int) -> Endpoint:
     found = webhook_store.get_endpoint(conn, webhook_id, lock=True)
     if found is None or found.site_id != site_id:
@@ -111,13 +171,14 @@ def add_endpoint(
     allow_private: bool,
     actor: Actor,
     now: datetime,
+    resolve: ResolveNow | None = None,
 ) -> Made:
     """A new, active endpoint and its secret (which no read gives out again)."""
     problems: list[Invalid] = []
     checked_url, address = "", None
     chosen: tuple[str, ...] = ()
     try:
-        checked_url = rules.check_url(url, allow_private=allow_private)
+        checked_url = _checked_url(url, allow_private, resolve)
     except Invalid as error:
         problems.append(error)
     try:
@@ -157,11 +218,12 @@ def change_endpoint(
     events: list[str] | None = None,
     notify: str | None = None,
     active: bool | None = None,
+    resolve: ResolveNow | None = None,
 ) -> Endpoint:
     """Change what is given; resuming (active) forgets the failures that paused it."""
     values: dict[str, Any] = {}
     if url is not None:
-        values["url"] = rules.check_url(url, allow_private=allow_private)
+        values["url"] = _checked_url(url, allow_private, resolve)
     if events is not None:
         values["events"] = ",".join(rules.check_events(events))
     if notify is not None:
