@@ -254,6 +254,21 @@ def percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
+def group_cpu_seconds(leader: int) -> float:
+    """CPU seconds (user and system) used so far by the server's processes: every process in
+    its process group (it starts a session of its own), workers included."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[2]) == leader:  # pgrp
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def mean_of(phases: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "rps": round(statistics.mean(p["rps"] for p in phases), 1),
@@ -276,6 +291,8 @@ def main() -> int:
     receivers = [Receiver(), Receiver()]
     offs: list[dict[str, Any]] = []
     ons: list[dict[str, Any]] = []
+    # (server CPU seconds, posts published) per mode, over each phase and its drain.
+    spent = {"off": [0.0, 0], "on": [0.0, 0]}
     drains: list[float] = []
     with tempfile.TemporaryDirectory(prefix="rejoinder-outbox-bench-") as folder:
         workdir = Path(folder)
@@ -292,16 +309,21 @@ def main() -> int:
             target = f"{base}/api/v1/articles/{SLUG}/comments"
             expected = 0  # deliveries each receiver should have by now
             for round_ in range(args.rounds):
+                cpu, before = group_cpu_seconds(server.pid), published_ids(url)
                 offs.append(post_rate(wrk, workdir, target, args.duration, 2 * round_))
                 time.sleep(1)  # posts still answering when wrk stopped: none gets a webhook
+                spent["off"][0] += group_cpu_seconds(server.pid) - cpu
+                spent["off"][1] += published_ids(url) - before
                 switch_hooks(url, hooks, active=True)
-                before = published_ids(url)
+                cpu, before = group_cpu_seconds(server.pid), published_ids(url)
                 ons.append(post_rate(wrk, workdir, target, args.duration, 2 * round_ + 1))
                 on_posts = published_ids(url) - before
                 drains.append(wait_for(receivers, expected + on_posts, 120 + on_posts / 20))
                 time.sleep(1)  # posts that ended late, still with webhooks
                 expected += published_ids(url) - before
                 wait_for(receivers, expected, patience=60)
+                spent["on"][0] += group_cpu_seconds(server.pid) - cpu
+                spent["on"][1] += published_ids(url) - before
                 switch_hooks(url, hooks, active=False)
             under_load = latencies_ms(receivers)
             switch_hooks(url, hooks, active=True)
@@ -326,10 +348,16 @@ def main() -> int:
         print(f"NOT each once: {published} published; (deliveries, distinct) per receiver: {got}")
     off, on = mean_of(offs), mean_of(ons)
     share = on["rps"] / off["rps"] if off["rps"] else 0.0
+    # The server's CPU per post, which other work on the machine moves far less than a rate:
+    # off / on is the rate share a server with a core to itself would see.
+    cpu_ms = {mode: 1000 * cpu / max(1, int(posts)) for mode, (cpu, posts) in spent.items()}
+    cpu_share = cpu_ms["off"] / cpu_ms["on"] if cpu_ms["on"] else 0.0
     report: dict[str, Any] = {
         "posting_off": off,
         "posting_on": on,
         "on_share_of_off": round(share, 3),
+        "server_cpu_ms_per_post": {mode: round(value, 3) for mode, value in cpu_ms.items()},
+        "cpu_share_off_over_on": round(cpu_share, 3),
         "deliveries_per_receiver": published,
         "each_delivered_once": each_once,
         "drain_after_load_s": round(max(drains), 2),
@@ -341,6 +369,10 @@ def main() -> int:
     print(f"posting, no webhooks:  {off['rps']:8.1f} posts/s, p50 {off['p50_ms']} ms")
     print(f"posting, two webhooks: {on['rps']:8.1f} posts/s, p50 {on['p50_ms']} ms")
     print(f"phases (posts/s): off {off['phases_rps']}, on {on['phases_rps']}")
+    print(
+        f"server CPU per post: {cpu_ms['off']:.2f} ms off, {cpu_ms['on']:.2f} ms on "
+        f"(off/on {cpu_share:.1%})"
+    )
     verdict = "met" if share >= GOALS["on_rate_share_of_off_at_least"] else "NOT met"
     print(f"with webhooks: {share:.1%} of the rate without (goal at least 90%: {verdict})")
     print(f"deliveries per receiver: {published}, each once: {each_once}")

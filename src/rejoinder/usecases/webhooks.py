@@ -299,22 +299,40 @@ def _add(
     conn: Connection, webhook_id: int, site_id: int, event: str, data: Any, now: datetime
 ) -> str:
     message_id = f"whd_{secrets.token_hex(16)}"
-    outbox_store.add(
+    _queue(conn, [(message_id, webhook_id)], site_id, event, data, now)
+    return message_id
+
+
+def _queue(
+    conn: Connection,
+    deliveries: list[tuple[str, int]],
+    site_id: int,
+    event: str,
+    data: Any,
+    now: datetime,
+) -> None:
+    """One outbox message per (delivery id, endpoint), in one statement."""
+    occurred = now.isoformat().replace("+00:00", "Z")
+    outbox_store.add_many(
         conn,
-        message_id=message_id,
         kind=WEBHOOK,
-        recipient=f"webhook:{webhook_id}",
-        payload={
-            "webhook_id": webhook_id,
-            "site_id": site_id,
-            "event": event,
-            "occurred_at": now.isoformat().replace("+00:00", "Z"),
-            "data": data,
-        },
+        messages=[
+            (
+                message_id,
+                f"webhook:{webhook_id}",
+                {
+                    "webhook_id": webhook_id,
+                    "site_id": site_id,
+                    "event": event,
+                    "occurred_at": occurred,
+                    "data": data,
+                },
+            )
+            for message_id, webhook_id in deliveries
+        ],
         now=now,
         site_id=site_id,
     )
-    return message_id
 
 
 def comment_event(
@@ -344,8 +362,8 @@ def comment_event(
     else:
         link = f"/articles/{article.slug}#comment-{comment.id}"
     data = rules.comment_payload(comment, article, comment_url=link)
-    for webhook_id in hooks:
-        _add(conn, webhook_id, site_id, event, data, now)
+    deliveries = [(f"whd_{secrets.token_hex(16)}", webhook_id) for webhook_id in hooks]
+    _queue(conn, deliveries, site_id, event, data, now)
     return len(hooks)
 
 
