@@ -183,8 +183,9 @@ class Settings(BaseSettings):
     webhooks_allow_private: bool = Field(
         False,
         description="Let webhook endpoints be on this host or a private network (loopback, "
-        "10/8, 192.168/16, link-local, ...). Off: such URLs are refused when saved and such "
-        "addresses when a name resolves to one at delivery.",
+        "10/8, 192.168/16, link-local with cloud metadata, multicast, ...). Off: a URL naming "
+        "such an address (however spelled), or a name resolving to one, is refused when saved, "
+        "and each delivery connects only to an address it has resolved and checked.",
     )
     webhooks_timeout: int = Field(
         10, ge=1, le=60, description="Seconds a webhook endpoint has to answer one delivery."

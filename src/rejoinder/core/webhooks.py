@@ -82,19 +82,58 @@ def check_events(chosen: Iterable[str]) -> tuple[str, ...]:
     return tuple(name for name in EVENTS if name in names)
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def is_private_address(address: str) -> bool:
     """Whether an IP address is one a webhook must not reach by default: loopback, private,
-    link-local (cloud metadata), unspecified, multicast or reserved."""
+    link-local (cloud metadata), unspecified, multicast or reserved; an IPv6 address that
+    carries an IPv4 one (mapped, compatible, 6to4, NAT64) is judged by the IPv4 one.
+    ValueError when `address` is not an IP address."""
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = ip.ipv4_mapped or ip.sixtofour
+        if carried is None and (ip in _NAT64 or ip.packed[:12] == bytes(12)):
+            carried = ipaddress.IPv4Address(ip.packed[12:])  # NAT64, or "::a.b.c.d"
+        if carried is not None and not (ip.packed[:12] == bytes(12) and int(ip) <= 1):
+            return is_private_address(str(carried))
     return not ip.is_global or ip.is_multicast
+
+
+def numeric_ipv4(host: str) -> str | None:
+    """The dotted address a host written the old numeric ways stands for, as resolvers read
+    it (inet_aton): one to four parts, each decimal, octal (a leading 0) or hex (0x), the
+    last filling the bytes left, as in "2130706433", "0x7f.1" or "0177.0.0.1"; None when
+    the host is not such a number."""
+    parts = host.split(".")
+    if not 1 <= len(parts) <= 4:
+        return None
+    values = []
+    for part in parts:
+        try:
+            if part[:2].lower() == "0x":
+                value = int(part[2:] or "0", 16)
+            elif len(part) > 1 and part.startswith("0"):
+                value = int(part[1:], 8)
+            else:
+                value = int(part, 10) if part.isdigit() else -1
+        except ValueError:
+            return None
+        if value < 0:
+            return None
+        values.append(value)
+    *leading, last = values
+    if any(value > 255 for value in leading) or last >= 256 ** (4 - len(leading)):
+        return None
+    number = sum(value << (8 * (3 - n)) for n, value in enumerate(leading)) + last
+    return str(ipaddress.IPv4Address(number))
 
 
 def check_url(url: str, *, allow_private: bool) -> str:
     """The endpoint's URL, trimmed; Invalid unless http(s) with a host, no user or password,
-    and (unless `allow_private`) not a literal private address or a local name. A name that
-    resolves to a private address is refused again at delivery (`usecases/webhooks.py`)."""
+    and (unless `allow_private`) not a private address, however it is spelled, nor a local
+    name. A name is also resolved when saved and again when connected to
+    (`usecases/webhooks.py`, `usecases/webhook_client.py`)."""
     url = url.strip()
     if not url:
         raise Invalid("url", "Give the URL to deliver to.")
@@ -116,14 +155,18 @@ def check_url(url: str, *, allow_private: bool) -> str:
         raise Invalid("url", "Put no user name or password in the URL.")
     if allow_private:
         return url
-    if host in _PRIVATE_NAMES or host.endswith(_PRIVATE_SUFFIXES) or "." not in host.strip("[]"):
-        raise Invalid("url", "The URL names this host or a local network, which is refused.")
+    host = host.strip("[]").rstrip(".")  # "localhost." is localhost
+    address = numeric_ipv4(host) or host
     try:
-        private = is_private_address(host.strip("[]"))
+        private = is_private_address(address)
     except ValueError:
-        return url  # a name: checked once it is resolved
+        private = None  # a name: its own rules below, and its addresses once it is resolved
     if private:
         raise Invalid("url", "The URL names a private or local address, which is refused.")
+    if private is None and (
+        host in _PRIVATE_NAMES or host.endswith(_PRIVATE_SUFFIXES) or "." not in host
+    ):
+        raise Invalid("url", "The URL names this host or a local network, which is refused.")
     return url
 
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, RowMapping, and_, func, insert, or_, select, update
 
 from rejoinder.core.outbox import OutboxMessage
@@ -52,6 +53,39 @@ def add(
     )
     assert result.inserted_primary_key is not None
     return int(result.inserted_primary_key[0])
+
+
+# On the posting path: built once.
+_ADD = insert(outbox)
+
+
+def add_many(
+    conn: Connection,
+    *,
+    kind: str,
+    messages: list[tuple[str, str, Mapping[str, Any]]],
+    now: datetime,
+    site_id: int | None,
+) -> None:
+    """Pending messages of one kind, due at once, in one statement: each (message id,
+    recipient, payload); they commit (or not) with the caller's transaction."""
+    if not messages:
+        return
+    rows = [
+        {
+            "site_id": site_id,
+            "message_id": message_id,
+            "kind": kind,
+            "recipient": recipient,
+            "payload": orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode(),
+            "state": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for message_id, recipient, payload in messages
+    ]
+    conn.execute(_ADD, rows)
 
 
 def _claimable(now: datetime) -> Any:
@@ -113,6 +147,29 @@ def claim_many(
         outbox.c.lease_until == lease_until,
     )
     return [_row(row) for row in conn.execute(taken.order_by(outbox.c.id)).mappings()]
+
+
+def claim_due(
+    conn: Connection, *, claim: str, now: datetime, lease_until: datetime, limit: int
+) -> list[OutboxMessage]:
+    """Take up to `limit` of the messages claimable now, oldest due first (each attempt
+    counted), in one UPDATE; those taken. On PostgreSQL, rows another sender is claiming at
+    the same moment are skipped rather than waited for."""
+    due = (
+        select(outbox.c.id)
+        .where(_claimable(now))
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    taken = conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(due.scalar_subquery()), _claimable(now))
+        .values(state=SENDING, claim=claim, lease_until=lease_until, attempts=outbox.c.attempts + 1)
+        .returning(*outbox.c)
+    )
+    return sorted((_row(row) for row in taken.mappings()), key=lambda message: message.id)
 
 
 def _held(row_id: int, claim: str) -> Any:

@@ -83,10 +83,12 @@ def delete_endpoint(conn: Connection, webhook_id: int) -> bool:
     return conn.execute(delete(webhooks).where(webhooks.c.id == webhook_id)).rowcount == 1
 
 
-def get_endpoints(conn: Connection, webhook_ids: list[int]) -> dict[int, Endpoint]:
-    """Several endpoints by id, in one query (locked on PostgreSQL)."""
+def get_endpoints(
+    conn: Connection, webhook_ids: list[int], *, lock: bool = True
+) -> dict[int, Endpoint]:
+    """Several endpoints by id, in one query (locked on PostgreSQL unless `lock` is off)."""
     query = select(webhooks).where(webhooks.c.id.in_(webhook_ids))
-    if conn.dialect.name == "postgresql":
+    if lock and conn.dialect.name == "postgresql":
         query = query.with_for_update()
     return {int(row["id"]): _endpoint(row) for row in conn.execute(query).mappings()}
 
@@ -109,20 +111,21 @@ def add_deliveries(conn: Connection, rows: list[dict[str, Any]], *, keep: int) -
 
 
 def _prune(conn: Connection, webhook_id: int, keep: int) -> None:
-    oldest_kept = conn.execute(
+    # One statement: when fewer than `keep` are logged, the subquery is NULL and "id < NULL"
+    # deletes nothing.
+    oldest_kept = (
         select(webhook_deliveries.c.id)
         .where(webhook_deliveries.c.webhook_id == webhook_id)
         .order_by(webhook_deliveries.c.id.desc())
         .offset(keep - 1)
         .limit(1)
-    ).scalar_one_or_none()
-    if oldest_kept is not None:
-        conn.execute(
-            delete(webhook_deliveries).where(
-                webhook_deliveries.c.webhook_id == webhook_id,
-                webhook_deliveries.c.id < oldest_kept,
-            )
+        .scalar_subquery()
+    )
+    conn.execute(
+        delete(webhook_deliveries).where(
+            webhook_deliveries.c.webhook_id == webhook_id, webhook_deliveries.c.id < oldest_kept
         )
+    )
 
 
 def list_deliveries(conn: Connection, webhook_id: int, limit: int) -> list[Delivery]:

@@ -31,12 +31,19 @@ log = logging.getLogger("rejoinder.outbox")
 Deliver = Callable[[OutboxMessage], Awaitable[None]]
 # What a deliverer also writes once a round is over, in the transaction that records it.
 Settle = Callable[["Connection"], None]
+# What a deliverer reads for a round's messages, in the transaction that claims them.
+Prepare = Callable[["Connection", list[OutboxMessage]], None]
 Clock = Callable[[], datetime]
 
 T = TypeVar("T")
 
-BATCH = 20  # messages claimed per round
+BATCH = 50  # messages claimed per round
 POLL_SECONDS = 1.0  # how often an idle sender looks for due messages
+# The least time from one round's start to the next one's, unless a round came back full:
+# under a stream of posts each waking the sender, one round then carries what a few dozen
+# posts queued, rather than each post paying for a claim and a settling transaction of its
+# own. A message posted while the sender is idle goes at once.
+GATHER_SECONDS = 0.05
 ERROR_MAX = 500  # characters of a failure kept with the message
 
 
@@ -53,6 +60,7 @@ class Sender:
         lease_seconds: float,
         poll_seconds: float = POLL_SECONDS,
         settle: Sequence[Settle] = (),
+        prepare: Sequence[Prepare] = (),
     ) -> None:
         self._db = db
         self._deliverers = dict(deliverers)
@@ -61,6 +69,7 @@ class Sender:
         self._lease = timedelta(seconds=lease_seconds)
         self._poll = poll_seconds
         self._settle_too = tuple(settle)
+        self._prepare = tuple(prepare)
         self._wake = asyncio.Event()
         self._stopped = False
         self._claim = secrets.token_hex(16)  # this sender's mark on the rows it holds
@@ -95,46 +104,57 @@ class Sender:
     async def run(self) -> None:
         """Deliver what is due, then wait for the next poll or a wake-up; until stopped or
         cancelled."""
+        loop = asyncio.get_running_loop()
         while not self._stopped:
             # Cleared before looking, so that a wake-up during a round is not lost.
             self._wake.clear()
+            began = loop.time()
             try:
                 busy = await self.send_due()
             except Exception:  # the database away for a moment: try again at the next poll
                 log.exception("the outbox sender could not read its messages")
                 busy = 0
-            if busy or self._stopped:
-                continue
-            waiting = asyncio.ensure_future(self._wake.wait())
-            try:  # asyncio.wait, unlike wait_for, never takes a cancellation for itself
-                await asyncio.wait({waiting}, timeout=self._poll)
-            finally:
-                waiting.cancel()
+            if busy >= BATCH or self._stopped:
+                continue  # a backlog: the next round at once
+            if not busy:
+                waiting = asyncio.ensure_future(self._wake.wait())
+                try:  # asyncio.wait, unlike wait_for, never takes a cancellation for itself
+                    await asyncio.wait({waiting}, timeout=self._poll)
+                finally:
+                    waiting.cancel()
+            gather = began + GATHER_SECONDS - loop.time()
+            if gather > 0 and not self._stopped:
+                await asyncio.sleep(gather)
 
     async def send_due(self) -> int:
-        """Claim one batch of due messages (one transaction), deliver them at the same time
-        (one slow receiver does not hold up the rest), then record every outcome (one
-        transaction); how many were claimed."""
-        ids = await self._db_call(self._due)
-        if not ids:
+        """Claim one batch of due messages (one transaction, which also reads what the
+        deliverers need for them), deliver them at the same time (one slow receiver does not
+        hold up the rest), then record every outcome (one transaction); how many were
+        claimed."""
+        if not await self._db_call(self._anything_due):
             return 0
-        messages = await self._db_call(self._take, ids)
+        messages = await self._db_call(self._take)
         if not messages:
             return 0  # another sender took them
         outcomes = await asyncio.gather(*(self._deliver(message) for message in messages))
         await self._db_call(self._settle, list(zip(messages, outcomes, strict=True)))
         return len(messages)
 
-    def _due(self) -> list[int]:
+    def _anything_due(self) -> bool:
+        # A read first: a sender woken by a write that queued nothing takes no write lock.
         with self._db.read() as conn:
-            return outbox_store.due_ids(conn, self._clock(), BATCH)
+            return bool(outbox_store.due_ids(conn, self._clock(), 1))
 
-    def _take(self, ids: list[int]) -> list[OutboxMessage]:
+    def _take(self) -> list[OutboxMessage]:
         now = self._clock()
         with self._db.write() as conn:
-            return outbox_store.claim_many(
-                conn, ids, claim=self._claim, now=now, lease_until=now + self._lease
+            taken = outbox_store.claim_due(
+                conn, claim=self._claim, now=now, lease_until=now + self._lease, limit=BATCH
             )
+            if taken:
+                for prepare in self._prepare:
+                    prepare(conn, taken)
+            return taken
 
     async def _deliver(self, message: OutboxMessage) -> tuple[str | None, bool]:
         """Hand the message to its deliverer: (None, _) when it was delivered, else (why it

@@ -12,13 +12,12 @@ import asyncio
 import json
 import secrets
 import socket
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from rejoinder.core import webhooks as rules
 from rejoinder.core.errors import Invalid, InvalidMany, NotFound
@@ -33,6 +32,7 @@ from rejoinder.store import outbox as outbox_store
 from rejoinder.store import webhooks as webhook_store
 from rejoinder.store.database import Database
 from rejoinder.usecases.mail import Mail
+from rejoinder.usecases.webhook_client import WebhookClient
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -97,6 +97,63 @@ def _audit(conn: Connection, actor: Actor, action: str, endpoint: Endpoint, now:
     )
 
 
+# A host name -> its addresses (blocking); an OSError when it does not resolve.
+ResolveNow = Callable[[str], list[str]]
+RESOLVE_SECONDS = 3.0  # a save waits this long, at most, for the name's addresses
+
+
+def resolve_now(host: str) -> list[str]:
+    """The addresses of `host` by the system's resolver, waited for `RESOLVE_SECONDS` at
+    most (a resolver that hangs leaves its thread behind, not the admin's request)."""
+    found: list[list[str]] = []
+    failed: list[OSError] = []
+
+    def look() -> None:
+        try:
+            infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+            found.append(list(dict.fromkeys(str(info[4][0]) for info in infos)))
+        except OSError as error:
+            failed.append(error)
+
+    looking = threading.Thread(target=look, name="webhook-resolve", daemon=True)
+    looking.start()
+    looking.join(RESOLVE_SECONDS)
+    if failed:
+        raise failed[0]
+    if not found:
+        raise TimeoutError(f"{host} did not resolve in {RESOLVE_SECONDS} s")
+    return found[0]
+
+
+def _checked_url(url: str, allow_private: bool, resolve: ResolveNow | None) -> str:
+    """`core.webhooks.check_url`, then, unless private targets are allowed, the name's
+    addresses: one of them private refuses the URL. A name that does not resolve now is
+    taken (it may before its first event); every delivery resolves and checks it again."""
+    checked = rules.check_url(url, allow_private=allow_private)
+    if allow_private:
+        return checked
+    host = (urlsplit(checked).hostname or "").strip("[]")
+    if rules.numeric_ipv4(host) is not None:
+        return checked
+    try:
+        rules.is_private_address(host)
+        return checked  # an address, judged by check_url
+    except ValueError:
+        pass
+    try:
+        addresses = (resolve or resolve_now)(host)
+    except (OSError, UnicodeError):
+        return checked
+    private = [address for address in addresses if rules.is_private_address(address)]
+    if private:
+        raise Invalid(
+            "url",
+            f"The URL's name resolves to {private[0]}, a private or local address, "
+            "which is refused.",
+        )
+    return checked
+
+
 def _owned(conn: Connection, site_id: int, webhook_id: int) -> Endpoint:
     found = webhook_store.get_endpoint(conn, webhook_id, lock=True)
     if found is None or found.site_id != site_id:
@@ -114,13 +171,14 @@ def add_endpoint(
     allow_private: bool,
     actor: Actor,
     now: datetime,
+    resolve: ResolveNow | None = None,
 ) -> Made:
     """A new, active endpoint and its secret (which no read gives out again)."""
     problems: list[Invalid] = []
     checked_url, address = "", None
     chosen: tuple[str, ...] = ()
     try:
-        checked_url = rules.check_url(url, allow_private=allow_private)
+        checked_url = _checked_url(url, allow_private, resolve)
     except Invalid as error:
         problems.append(error)
     try:
@@ -160,11 +218,12 @@ def change_endpoint(
     events: list[str] | None = None,
     notify: str | None = None,
     active: bool | None = None,
+    resolve: ResolveNow | None = None,
 ) -> Endpoint:
     """Change what is given; resuming (active) forgets the failures that paused it."""
     values: dict[str, Any] = {}
     if url is not None:
-        values["url"] = rules.check_url(url, allow_private=allow_private)
+        values["url"] = _checked_url(url, allow_private, resolve)
     if events is not None:
         values["events"] = ",".join(rules.check_events(events))
     if notify is not None:
@@ -240,22 +299,40 @@ def _add(
     conn: Connection, webhook_id: int, site_id: int, event: str, data: Any, now: datetime
 ) -> str:
     message_id = f"whd_{secrets.token_hex(16)}"
-    outbox_store.add(
+    _queue(conn, [(message_id, webhook_id)], site_id, event, data, now)
+    return message_id
+
+
+def _queue(
+    conn: Connection,
+    deliveries: list[tuple[str, int]],
+    site_id: int,
+    event: str,
+    data: Any,
+    now: datetime,
+) -> None:
+    """One outbox message per (delivery id, endpoint), in one statement."""
+    occurred = now.isoformat().replace("+00:00", "Z")
+    outbox_store.add_many(
         conn,
-        message_id=message_id,
         kind=WEBHOOK,
-        recipient=f"webhook:{webhook_id}",
-        payload={
-            "webhook_id": webhook_id,
-            "site_id": site_id,
-            "event": event,
-            "occurred_at": now.isoformat().replace("+00:00", "Z"),
-            "data": data,
-        },
+        messages=[
+            (
+                message_id,
+                f"webhook:{webhook_id}",
+                {
+                    "webhook_id": webhook_id,
+                    "site_id": site_id,
+                    "event": event,
+                    "occurred_at": occurred,
+                    "data": data,
+                },
+            )
+            for message_id, webhook_id in deliveries
+        ],
         now=now,
         site_id=site_id,
     )
-    return message_id
 
 
 def comment_event(
@@ -285,19 +362,21 @@ def comment_event(
     else:
         link = f"/articles/{article.slug}#comment-{comment.id}"
     data = rules.comment_payload(comment, article, comment_url=link)
-    for webhook_id in hooks:
-        _add(conn, webhook_id, site_id, event, data, now)
+    deliveries = [(f"whd_{secrets.token_hex(16)}", webhook_id) for webhook_id in hooks]
+    _queue(conn, deliveries, site_id, event, data, now)
     return len(hooks)
 
 
 @dataclass(frozen=True)
 class WebhookDeliverer:
     """What `deliverer` makes: the outbox's deliverer of kind "webhook", what the sender runs
-    in each round's settling transaction, and what closes its connections at shutdown."""
+    in the transaction that claims each round (reading the round's endpoints) and in the one
+    that settles it, and what closes its connections at shutdown."""
 
     deliver: Callable[[OutboxMessage], Awaitable[None]]
     settle: Callable[[Connection], None]
     close: Callable[[], Awaitable[None]]
+    prepare: Callable[[Connection, list[OutboxMessage]], None]
 
 
 class DeliveryFailed(Exception):
@@ -320,20 +399,6 @@ def body_of(message: OutboxMessage, site: Site | None, link: Callable[[Site, str
         "data": data,
     }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-async def _refuse_private(url: str) -> None:
-    """At delivery, a name that resolves to a private address is refused like one typed."""
-    host = urlsplit(url).hostname or ""
-    try:
-        rules.is_private_address(host.strip("[]"))
-        return  # a literal address, checked when saved
-    except ValueError:
-        pass
-    port = urlsplit(url).port or (443 if url.startswith("https") else 80)
-    found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    if any(rules.is_private_address(str(info[4][0])) for info in found):
-        raise Invalid("url", "The endpoint's name resolves to a private address, which is refused.")
 
 
 def deliverer(
@@ -419,25 +484,40 @@ def deliverer(
         reason = f"Paused after {failures} failed deliveries in a row; the last: {error}"
         return {"active": False, "paused_reason": reason[:ERROR_MAX]}
 
-    clients: list[httpx.AsyncClient] = []
+    # The endpoints of the round being sent, read in the transaction that claimed it (None:
+    # removed); a delivery outside a sender's round reads its own.
+    round_endpoints: dict[int, Endpoint | None] = {}
 
-    def client() -> httpx.AsyncClient:
-        # One per worker, made on first use inside its event loop: its connections are kept
-        # between deliveries, and its TLS context is built once.
-        if not clients:
-            clients.append(
-                httpx.AsyncClient(
-                    timeout=settings.webhooks_timeout, follow_redirects=False, trust_env=False
-                )
+    def prepare(conn: Connection, messages: list[OutboxMessage]) -> None:
+        wanted = sorted({int(m.payload["webhook_id"]) for m in messages if m.kind == WEBHOOK})
+        found = webhook_store.get_endpoints(conn, wanted, lock=False) if wanted else {}
+        round_endpoints.clear()
+        round_endpoints.update({webhook_id: found.get(webhook_id) for webhook_id in wanted})
+
+    clients: dict[asyncio.AbstractEventLoop, WebhookClient] = {}
+
+    def client() -> WebhookClient:
+        # Made on first use inside the event loop that sends (one per worker): its
+        # connections are kept between deliveries, and its TLS context is built once.
+        loop = asyncio.get_running_loop()
+        if loop not in clients:
+            clients.clear()  # a loop that ended took its connections with it
+            clients[loop] = WebhookClient(
+                timeout=settings.webhooks_timeout,
+                allow_private=settings.webhooks_allow_private,
             )
-        return clients[0]
+        return clients[loop]
 
     def endpoint_of(webhook_id: int) -> Endpoint | None:
         with db.read() as conn:
             return webhook_store.get_endpoint(conn, webhook_id)
 
     async def deliver(message: OutboxMessage) -> None:
-        endpoint = await asyncio.to_thread(endpoint_of, int(message.payload["webhook_id"]))
+        webhook_id = int(message.payload["webhook_id"])
+        if webhook_id in round_endpoints:
+            endpoint = round_endpoints[webhook_id]
+        else:
+            endpoint = await asyncio.to_thread(endpoint_of, webhook_id)
         event = str(message.payload["event"])
         if endpoint is None:
             raise Undeliverable("the webhook endpoint was removed")
@@ -457,25 +537,22 @@ def deliverer(
         status: int | None = None
         error: str | None = None
         try:
-            if not settings.webhooks_allow_private:
-                await _refuse_private(endpoint.url)
-            response = await client().post(endpoint.url, content=body, headers=headers)
-            status = response.status_code
+            status = await client().post(endpoint.url, body, headers)
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
-        except Exception as failure:  # a refused connection, a timeout, a private address
-            text = str(failure.message) if isinstance(failure, Invalid) else str(failure)
-            error = f"{type(failure).__name__}: {text}".replace("\n", " ")[:ERROR_MAX]
+        except Exception as failure:  # refused, timed out, a private address, not HTTP
+            said = str(failure) or f"no answer within {settings.webhooks_timeout} s"
+            error = f"{type(failure).__name__}: {said}".replace("\n", " ")[:ERROR_MAX]
         pending.append((message, endpoint, status, error, clock()))
         if error is not None:
             raise DeliveryFailed(error)
 
     async def close() -> None:
-        for each in clients:
+        for each in clients.values():
             await each.aclose()
         clients.clear()
 
-    return WebhookDeliverer(deliver, flush, close)
+    return WebhookDeliverer(deliver, flush, close, prepare)
 
 
 def site_outbox(db: Database, site_id: int) -> tuple[dict[str, int], list[OutboxMessage]]:

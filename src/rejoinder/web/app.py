@@ -248,6 +248,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         attempts=settings.outbox_attempts,
         lease_seconds=settings.outbox_lease_seconds,
         settle=[hooks.settle],
+        prepare=[hooks.prepare],
     )
     app.state.sender = sender
     # The deliverers by kind, kept for whatever else sends the outbox's messages.
