@@ -13,11 +13,12 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from rejoinder.classifier.blinding import Blinded, blind
 from rejoinder.classifier.encoder import HIDDEN, Encoded, Encoder
 from rejoinder.classifier.meta import ModelMeta, PresetMeta, read_meta, shipped_weights
 from rejoinder.classifier.ngrams import Features, featurise
 from rejoinder.classifier.site_models import SiteHeads, shipped_heads, weights_digest
-from rejoinder.classifier.spelling import Normalised, normalise
+from rejoinder.classifier.spelling import normalise
 from rejoinder.core.moderation.categories import CATEGORIES
 from rejoinder.core.moderation.models import Threshold
 
@@ -124,11 +125,15 @@ class Classifier:
         tokenizer_json: str,
         encoder_file: Path,
         mode: Mode = "cascade",
+        blind_groups: bool = True,
     ) -> None:
         if tuple(meta.categories) != CATEGORIES:
             raise ValueError("the weights were trained for other categories")
         self.meta = meta
         self.mode: Mode = mode
+        #: whether the heads read a comment with each group's name replaced (`blinding.py`);
+        #: False only to measure what that changes
+        self.blind_groups = blind_groups
         self._bits = meta.bits
         self._ngram_w = np.asarray(ngram_w, dtype=np.float32)
         self._ngram_b = np.asarray(meta.ngram_bias, dtype=np.float64)
@@ -155,7 +160,12 @@ class Classifier:
         self.encoder_calls = 0
 
     @classmethod
-    def load(cls, mode: Mode = "cascade", weights: Traversable | None = None) -> Classifier:
+    def load(
+        cls,
+        mode: Mode = "cascade",
+        weights: Traversable | None = None,
+        blind_groups: bool = True,
+    ) -> Classifier:
         """Load the weights shipped in the package (no network, no pickle), or those in
         another folder (a fresh training run's)."""
         if weights is None:
@@ -168,7 +178,7 @@ class Classifier:
         tokenizer = weights.joinpath("tokenizer.json").read_text(encoding="utf-8")
         # onnxruntime opens files by name: the package is installed as files, not as a zip.
         encoder_file = Path(str(weights.joinpath(meta.encoder.file)))
-        return cls(meta, ngram_w, encoder_w, tokenizer, encoder_file, mode)
+        return cls(meta, ngram_w, encoder_w, tokenizer, encoder_file, mode, blind_groups)
 
     # --- scoring ------------------------------------------------------------------------------
 
@@ -254,7 +264,8 @@ class Classifier:
         what the site's heads learnt."""
         site = heads if heads is not None and self.accepts(heads) else None
         r = self.route(preset, holds)
-        norms = [normalise(t[:NGRAM_CHARS]) for t in texts]
+        read = [self._read(t) for t in texts]
+        norms = [b.norm for b in read]
         feats = [featurise(n.text, self._bits) for n in norms]
         zn = self._ngram_logits(feats)
         need: npt.NDArray[np.bool_]
@@ -291,8 +302,14 @@ class Classifier:
                 probs = _sigmoid(self._share * zn[i] + (1 - self._share) * ze)
             # Never quite 1: a refuse threshold of 1.0 means the category never refuses.
             probs = np.minimum(probs, 1 - 1e-6)
-            out.append(self._result(text, norms[i], feats[i], e, probs, r.span_floor, site))
+            out.append(self._result(text, read[i], feats[i], e, probs, r.span_floor, site))
         return out
+
+    def _read(self, text: str) -> Blinded:
+        """The text as the heads read it: normalised, and each group's name replaced unless
+        `blind_groups` is off."""
+        norm = normalise(text[:NGRAM_CHARS])
+        return blind(norm) if self.blind_groups else Blinded(norm, ())
 
     def _ngram_logits(self, feats: Sequence[Features]) -> npt.NDArray[np.float64]:
         return (
@@ -321,7 +338,7 @@ class Classifier:
         (texts x `dims`) of the normalised texts, as scoring computes them."""
         if self._encoder is None:
             raise ValueError("a classifier without its encoder (mode 'ngram') has no vectors")
-        norms = [normalise(t[:NGRAM_CHARS]).text for t in texts]
+        norms = [self._read(t).norm.text for t in texts]
         zn = self._ngram_logits([featurise(n, self._bits) for n in norms])
         pooled = np.zeros((len(texts), self.dims), dtype=np.float32)
         if texts:
@@ -331,7 +348,7 @@ class Classifier:
     def _result(
         self,
         text: str,
-        norm: Normalised,
+        read: Blinded,
         feats: Features,
         e: Encoded | None,
         probs: npt.NDArray[np.float64],
@@ -341,8 +358,8 @@ class Classifier:
         result = {}
         for k, cat in enumerate(CATEGORIES):
             spans: tuple[WeightedSpan, ...] = ()
-            if probs[k] >= span_floor[k] and norm.text:
-                spans = self._spans(text, norm, feats, e, k, site)
+            if probs[k] >= span_floor[k] and read.norm.text:
+                spans = self._spans(text, read, feats, e, k, site)
             result[cat] = CategoryScore(cat, float(probs[k]), spans)
         return result
 
@@ -351,7 +368,7 @@ class Classifier:
     def _spans(
         self,
         text: str,
-        norm: Normalised,
+        read: Blinded,
         feats: Features,
         e: Encoded | None,
         k: int,
@@ -360,7 +377,9 @@ class Classifier:
         """Per-character evidence in logit units: each n-gram occurrence spreads its weight over
         its characters; with the encoder, each word piece adds its exact share of the head over
         the sentence vector (`token_evidence`). Words are summed, the strongest kept and joined
-        when adjacent."""
+        when adjacent. A group's placeholder is never chosen (its name is no reason), only
+        shown between two chosen words ("Muslims are vermin" beside "are vermin")."""
+        norm = read.norm
         n = len(norm.text)
         diff = np.zeros(n + 1, dtype=np.float64)
         if len(feats.occ_bucket):
@@ -383,9 +402,9 @@ class Classifier:
         scores = np.array([per_char[s:t].sum() for s, t in words])
         # A function word is no explanation on its own ("should", "the"): it is not chosen,
         # only shown between two chosen words ("people are vermin").
-        plain = np.array([norm.text[s:t].lower() in FUNCTION_WORDS for s, t in words])
-        if not plain.all():
-            scores = np.where(plain, np.minimum(scores, 0.0), scores)
+        named = np.array([any(a <= s and t <= b for a, b in read.placeholders) for s, t in words])
+        plain = named | np.array([norm.text[s:t].lower() in FUNCTION_WORDS for s, t in words])
+        scores = np.where(plain if not plain.all() else named, np.minimum(scores, 0.0), scores)
         best = float(scores.max())
         if best <= 0:
             return ()
