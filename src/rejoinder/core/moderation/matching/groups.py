@@ -52,6 +52,7 @@ class _Lexicon:
     heads: dict[str, str]  # head noun -> MANY or ONE
     head_only: frozenset[str]  # adjectives that name a group only before a head
     nouns_too: frozenset[str]  # adjectives that are plural nouns as well
+    ones: frozenset[str]  # singular nouns of one word ("sikh", "nurse")
     placeholder: dict[str, str]
     words: frozenset[str]  # every word of every entry and head
     joined: dict[str, str]  # an adjective and a head as one word -> MANY or ONE
@@ -63,6 +64,7 @@ def _lexicon() -> _Lexicon:
     entries: dict[tuple[str, ...], str] = {}
     many: set[str] = set()
     adjectives: set[str] = set()
+    ones: set[str] = set()
     for kind in data["kinds"].values():
         for number in (ONE, ADJECTIVE, MANY):  # a word both noun and adjective: see _read
             for entry in kind[number]:
@@ -72,6 +74,8 @@ def _lexicon() -> _Lexicon:
                     many.add(key[0])
                 elif len(key) == 1 and number == ADJECTIVE:
                     adjectives.add(key[0])
+                elif len(key) == 1:
+                    ones.add(key[0])
     heads = {w: MANY for w in data["heads"]["many"]} | {w: ONE for w in data["heads"]["one"]}
     head_only = frozenset(data["head_only"])
     nouns_too = frozenset(many & adjectives)
@@ -88,6 +92,7 @@ def _lexicon() -> _Lexicon:
         heads=heads,
         head_only=head_only,
         nouns_too=nouns_too,
+        ones=frozenset(ones),
         placeholder=dict(data["placeholder"]),
         words=frozenset(words),
         joined=joined,
@@ -114,6 +119,9 @@ def mentions(text: str) -> list[Mention]:
     i = 0
     while i < len(words):
         taken = _read(lex, words, i)
+        if taken is not None and taken[1] == ADJECTIVE and words[i] != found[i][2]:
+            # a possessive is a noun's: "a Sikh's turban"
+            taken = (1, ONE if words[i] in lex.ones else MANY)
         if taken is None:
             i += 1
             continue

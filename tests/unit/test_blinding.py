@@ -1,0 +1,71 @@
+"""The model reads a comment with each group's name replaced: the same sentence about any group
+scores the same, and a reason points at what was said, mapped back to the writer's text."""
+
+from __future__ import annotations
+
+import pytest
+
+from rejoinder.classifier.blinding import blind
+from rejoinder.classifier.model import Classifier
+from rejoinder.classifier.spelling import normalise
+from training import fairness
+
+#: Sentences of the fairness families (TRAIN split: civil, hateful), with a target to fill in.
+SENTENCES = (
+    fairness.POSITIVE[1],
+    fairness.NEWS[0],
+    fairness.NEGATED_HATE[4],
+    fairness.FEELING[3],
+    fairness.DEHUMANISING[1],
+)
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return Classifier.load()
+
+
+def test_a_name_is_replaced_and_maps_back_to_the_writers_characters() -> None:
+    text = "Honestly, I l0athe Jewish People, and an Indian man too."
+    read = blind(normalise(text))
+    assert read.norm.text == "honestly, i loathe people, and a person too."
+    assert len(read.norm.origin) == len(read.norm.text)
+    named = [text[slice(*read.norm.span(start, end))] for start, end in read.placeholders]
+    assert named == ["Jewish People", "Indian man"]
+    plain = blind(normalise("Nothing here names anyone."))
+    assert plain.placeholders == ()
+    assert plain.norm == normalise("Nothing here names anyone.")
+
+
+def test_the_same_sentence_reads_the_same_whoever_it_names() -> None:
+    for template in SENTENCES:
+        read = {blind(normalise(fairness._fill(template, g))).norm.text for g in fairness.GROUPS}
+        assert len(read) == 1, read
+
+
+def test_the_same_sentence_scores_the_same_whoever_it_names(classifier: Classifier) -> None:
+    for template in SENTENCES:
+        texts = [fairness._fill(template, g) for g in fairness.GROUPS]
+        scores = {
+            tuple(round(s.score, 6) for s in result.values())
+            for result in classifier.score_batch(texts)
+        }
+        assert len(scores) == 1, template
+    classifier.blind_groups = False  # what it replaces: the names were weighed themselves
+    try:
+        texts = [fairness._fill(SENTENCES[0], g) for g in fairness.GROUPS]
+        assert (
+            len({round(r["identity_attack"].score, 6) for r in classifier.score_batch(texts)}) > 1
+        )
+    finally:
+        classifier.blind_groups = True
+
+
+def test_a_reason_is_the_attack_never_the_name_alone(classifier: Classifier) -> None:
+    text = "Nigerians are parasites living off the rest of us."
+    result = classifier.score(text)
+    spans = [s for score in result.values() for s in score.spans]
+    assert any("parasites" in s.text for s in spans)
+    assert all(s.text != "Nigerians" for s in spans)
+    for span in spans:
+        assert text[span.start : span.end] == span.text
