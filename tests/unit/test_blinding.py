@@ -1,5 +1,5 @@
-"""The model reads a comment with each group's name replaced: the same sentence about any group
-scores the same, and a reason points at what was said, mapped back to the writer's text."""
+"""Blind, the model reads a comment with each group's name replaced: the same sentence about any
+group scores the same, and a reason points at what was said, mapped back to the writer's text."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_the_same_sentence_scores_the_same_whoever_it_names(classifier: Classifi
         texts = [fairness._fill(template, g) for g in fairness.GROUPS]
         scores = {
             tuple(round(s.score, 6) for s in result.values())
-            for result in classifier.score_batch(texts)
+            for result in classifier.score_batch(texts, blind=True)
         }
         assert len(scores) == 1, template
     classifier.blind_groups = False  # what it replaces: the names were weighed themselves
@@ -63,7 +63,7 @@ def test_the_same_sentence_scores_the_same_whoever_it_names(classifier: Classifi
 
 def test_a_reason_is_the_attack_never_the_name_alone(classifier: Classifier) -> None:
     text = "Nigerians are parasites living off the rest of us."
-    result = classifier.score(text)
+    result = classifier.score(text, blind=True)
     spans = [s for score in result.values() for s in score.spans]
     assert any("parasites" in s.text for s in spans)
     assert all(s.text != "Nigerians" for s in spans)

@@ -125,14 +125,14 @@ class Classifier:
         tokenizer_json: str,
         encoder_file: Path,
         mode: Mode = "cascade",
-        blind_groups: bool = True,
+        blind_groups: bool = False,
     ) -> None:
         if tuple(meta.categories) != CATEGORIES:
             raise ValueError("the weights were trained for other categories")
         self.meta = meta
         self.mode: Mode = mode
-        #: whether the heads read a comment with each group's name replaced (`blinding.py`);
-        #: False only to measure what that changes
+        #: whether the heads read a comment with each group's name replaced (`blinding.py`)
+        #: when a call does not say; the shipped heads were trained reading the names
         self.blind_groups = blind_groups
         self._bits = meta.bits
         self._ngram_w = np.asarray(ngram_w, dtype=np.float32)
@@ -164,7 +164,7 @@ class Classifier:
         cls,
         mode: Mode = "cascade",
         weights: Traversable | None = None,
-        blind_groups: bool = True,
+        blind_groups: bool = False,
     ) -> Classifier:
         """Load the weights shipped in the package (no network, no pickle), or those in
         another folder (a fresh training run's)."""
@@ -188,8 +188,9 @@ class Classifier:
         heads: SiteHeads | None = None,
         preset: str | None = None,
         holds: Mapping[str, float] | None = None,
+        blind: bool | None = None,
     ) -> dict[str, CategoryScore]:
-        return self.score_batch([text], heads, preset, holds)[0]
+        return self.score_batch([text], heads, preset, holds, blind)[0]
 
     def route(self, preset: str | None = None, holds: Mapping[str, float] | None = None) -> _Route:
         """The cascade's routing for a preset (None: the default), at the site's own hold
@@ -256,15 +257,19 @@ class Classifier:
         heads: SiteHeads | None = None,
         preset: str | None = None,
         holds: Mapping[str, float] | None = None,
+        blind: bool | None = None,
     ) -> list[dict[str, CategoryScore]]:
         """Scores of each text. The `preset` and the site's `holds` (see `route`) decide
         which comments the cascade sends to the encoder; with the full blend the scores do
         not depend on them. With a site's `heads` (that `accepts`), the encoder runs on every
         non-empty text: the cascade's bars were set for the shipped heads and know nothing of
-        what the site's heads learnt."""
+        what the site's heads learnt. `blind`: read each text with every group's name
+        replaced (None: `blind_groups`); never with a site's heads, which were fitted on the
+        text as written."""
         site = heads if heads is not None and self.accepts(heads) else None
         r = self.route(preset, holds)
-        read = [self._read(t) for t in texts]
+        blinded = (self.blind_groups if blind is None else blind) and site is None
+        read = [self._read(t, blinded) for t in texts]
         norms = [b.norm for b in read]
         feats = [featurise(n.text, self._bits) for n in norms]
         zn = self._ngram_logits(feats)
@@ -305,11 +310,11 @@ class Classifier:
             out.append(self._result(text, read[i], feats[i], e, probs, r.span_floor, site))
         return out
 
-    def _read(self, text: str) -> Blinded:
-        """The text as the heads read it: normalised, and each group's name replaced unless
-        `blind_groups` is off."""
+    def _read(self, text: str, blinded: bool) -> Blinded:
+        """The text as the heads read it: normalised, and, when `blinded`, each group's name
+        replaced."""
         norm = normalise(text[:NGRAM_CHARS])
-        return blind(norm) if self.blind_groups else Blinded(norm, ())
+        return blind(norm) if blinded else Blinded(norm, ())
 
     def _ngram_logits(self, feats: Sequence[Features]) -> npt.NDArray[np.float64]:
         return (
@@ -335,10 +340,11 @@ class Classifier:
         self, texts: Sequence[str]
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]:
         """N-gram logits (texts x categories) and the sentence vectors the heads read
-        (texts x `dims`) of the normalised texts, as scoring computes them."""
+        (texts x `dims`) of the normalised texts, as scoring with a site's heads computes
+        them (never blinded)."""
         if self._encoder is None:
             raise ValueError("a classifier without its encoder (mode 'ngram') has no vectors")
-        norms = [self._read(t).norm.text for t in texts]
+        norms = [self._read(t, False).norm.text for t in texts]
         zn = self._ngram_logits([featurise(n, self._bits) for n in norms])
         pooled = np.zeros((len(texts), self.dims), dtype=np.float32)
         if texts:
