@@ -37,10 +37,18 @@ def test_a_name_is_replaced_and_maps_back_to_the_writers_characters() -> None:
     assert plain.norm == normalise("Nothing here names anyone.")
 
 
-def test_the_same_sentence_reads_the_same_whoever_it_names() -> None:
-    for template in SENTENCES:
-        read = {blind(normalise(fairness._fill(template, g))).norm.text for g in fairness.GROUPS}
-        assert len(read) == 1, read
+def test_every_sentence_of_the_fairness_cases_reads_the_same_whoever_it_names() -> None:
+    """Every template of the group families, plural and singular, whatever the group; but
+    one man or one woman is a person, not a group (the lexicon's note)."""
+    for _, templates in fairness._GROUP_TEMPLATES.values():
+        for template in templates:
+            groups = [
+                g
+                for g in fairness.GROUPS
+                if "{one}" not in template or g.many not in ("men", "women")
+            ]
+            read = {blind(normalise(fairness._fill(template, g))).norm.text for g in groups}
+            assert len(read) == 1, read
 
 
 def test_the_same_sentence_scores_the_same_whoever_it_names(classifier: Classifier) -> None:

@@ -57,7 +57,9 @@ def _named(text: str) -> list[tuple[str, str]]:
         ("my friend is a black trans woman", [("black trans woman", ONE)]),
         ("ihate gaypeople.", [("gaypeople", MANY)]),
         ("the chinese are hard workers", [("chinese", MANY), ("workers", MANY)]),
-        ("i love chinese food", [("chinese", ADJECTIVE)]),
+        ("i love chinese food and polish beer", [("chinese", MANY), ("polish", ADJECTIVE)]),
+        ("threatened for being a muslim.", [("muslim", ONE)]),
+        ("roma disgust me", [("roma", MANY)]),
         ("the muslims' mosque and a sikh's turban", [("muslims", MANY), ("sikh", ONE)]),
         (
             "people with down syndrome and bus drivers",

@@ -22,17 +22,6 @@ _POSSESSIVE = ("'s", "’s")
 #: The longest entry, in words ("a person with a disability" is five).
 _LONGEST = 5
 MANY, ONE, ADJECTIVE = "many", "one", "adjective"
-#: Words after which a word that is both a plural noun and an adjective is read as the noun
-#: ("the Chinese are ...", "I hate the Irish."): function words and the end of the text.
-_NOUN_CONTEXT = frozenset(
-    """
-    a an the and or but nor so yet if then than that this these those there here of to in on
-    at by for with from into is am are was were be been being do does did have has had will
-    would shall should can could may might must who whom whose which what when where why how
-    not no as just also too very only even still all any some each every both it its they them
-    their i me my we us our you your he him his she her get got keep
-    """.split()  # noqa: SIM905 - a list of words reads better as words
-)
 
 
 @dataclass(frozen=True)
@@ -51,7 +40,7 @@ class _Lexicon:
     entries: dict[tuple[str, ...], str]  # words -> MANY, ONE or ADJECTIVE
     heads: dict[str, str]  # head noun -> MANY or ONE
     head_only: frozenset[str]  # adjectives that name a group only before a head
-    nouns_too: frozenset[str]  # adjectives that are plural nouns as well
+    nouns_too: frozenset[str]  # adjectives that are nouns as well ("chinese", "muslim")
     ones: frozenset[str]  # singular nouns of one word ("sikh", "nurse")
     placeholder: dict[str, str]
     words: frozenset[str]  # every word of every entry and head
@@ -78,7 +67,7 @@ def _lexicon() -> _Lexicon:
                     ones.add(key[0])
     heads = {w: MANY for w in data["heads"]["many"]} | {w: ONE for w in data["heads"]["one"]}
     head_only = frozenset(data["head_only"])
-    nouns_too = frozenset(many & adjectives)
+    nouns_too = frozenset((many | ones) & adjectives)
     words = {w for key in entries for w in key} | set(heads) | head_only
     # adjective and head written as one word: "gaypeople", "blackmen"
     joined = {
@@ -149,8 +138,9 @@ def _read(lex: _Lexicon, words: list[str], i: int) -> tuple[int, str] | None:
         number = lex.entries.get(tuple(words[i : i + length]))
         if number is not None and not (length == 1 and words[i] in lex.head_only):
             if length == 1 and words[i] in lex.nouns_too:
-                after = words[i + 1] if i + 1 < len(words) else None
-                number = MANY if after is None or after in _NOUN_CONTEXT else ADJECTIVE
+                # "the Chinese are", "being a Muslim", "Roma disgust me": a noun, whatever
+                # follows, since no rule tells "Roma music" from "Roma disgust me"
+                number = ONE if words[i] in lex.ones else MANY
             return length, number
     joined = lex.joined.get(words[i])
     return None if joined is None else (1, joined)
