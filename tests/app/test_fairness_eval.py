@@ -77,9 +77,12 @@ def test_blind_to_names_the_same_praise_of_two_groups_gets_the_same_verdict(
     as_shipped = cli("moderation", "eval", str(path), db_url=databases.new(), env=MODEL_ON)
     figures = json.loads(as_shipped.stdout.splitlines()[-1])
     assert figures["civil_hold_by_group"] == {"Jewish people": 1.0, "Buddhists": 0.0}
+    assert figures["blind_groups"] is False
     blind = {**MODEL_ON, "REJOINDER_MODERATION_BLIND_GROUPS": "true"}
     done = cli("moderation", "eval", str(path), db_url=databases.new(), env=blind)
     figures = json.loads(done.stdout.splitlines()[-1])
+    assert figures["blind_groups"] is True
+    assert "moderation_blind_groups" in done.stdout
     assert figures["civil_hold_by_group"] == {"Jewish people": 0.0, "Buddhists": 0.0}
     assert figures["civil_hold_spread"] == 0.0
     assert figures["hateful_recall_by_group"] == {"Jewish people": 1.0, "Buddhists": 1.0}
