@@ -184,7 +184,9 @@ def model_scorer(blind_groups: bool = False) -> Scorer:
     ) -> dict[str, ModelScore]:
         from rejoinder.classifier.model import get_classifier
 
-        return scores_from(get_classifier().score(text, heads, preset, holds, blind_groups), text)
+        # off: as the weights were trained (`meta.blind_groups`)
+        blind = True if blind_groups else None
+        return scores_from(get_classifier().score(text, heads, preset, holds, blind), text)
 
     return score
 

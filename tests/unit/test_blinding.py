@@ -3,6 +3,10 @@ group scores the same, and a reason points at what was said, mapped back to the 
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+from pathlib import Path
+
 import pytest
 
 from rejoinder.classifier.blinding import blind
@@ -77,3 +81,32 @@ def test_a_reason_is_the_attack_never_the_name_alone(classifier: Classifier) -> 
     assert all(s.text != "Nigerians" for s in spans)
     for span in spans:
         assert text[span.start : span.end] == span.text
+
+
+def test_weights_trained_blind_are_read_blind_and_training_reads_as_scoring(
+    tmp_path: Path,
+) -> None:
+    """`training/train_model.py --blind-groups` writes "blind_groups": true; such weights
+    read every comment blind unless a caller says otherwise, and training's n-gram rows are
+    those of the text scoring reads."""
+    from training.pipeline import model_text
+
+    shipped = Path(str(resources.files("rejoinder.classifier").joinpath("weights")))
+    for item in shipped.iterdir():
+        if item.name != "meta.json":
+            (tmp_path / item.name).symlink_to(item)
+    meta = json.loads((shipped / "meta.json").read_text(encoding="utf-8"))
+    assert meta["blind_groups"] is False  # the shipped heads were trained reading the names
+    meta["blind_groups"] = True
+    (tmp_path / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    trained_blind = Classifier.load(weights=tmp_path)
+    assert trained_blind.blind_groups
+    texts = [fairness._fill(SENTENCES[0], g) for g in fairness.GROUPS[:3]]
+    scores = {round(r["identity_attack"].score, 6) for r in trained_blind.score_batch(texts)}
+    assert len(scores) == 1
+    assert not Classifier.load(weights=tmp_path, blind_groups=False).blind_groups
+
+    # what `ngram_matrix` and `embedcache.embed` read (scipy, a training extra, not needed)
+    assert model_text(texts[0], True) == blind(normalise(texts[0])).norm.text
+    assert model_text(texts[0], True) == model_text(texts[1], True)
+    assert model_text(texts[0], False) == normalise(texts[0]).text

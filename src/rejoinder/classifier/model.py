@@ -125,15 +125,16 @@ class Classifier:
         tokenizer_json: str,
         encoder_file: Path,
         mode: Mode = "cascade",
-        blind_groups: bool = False,
+        blind_groups: bool | None = None,
     ) -> None:
         if tuple(meta.categories) != CATEGORIES:
             raise ValueError("the weights were trained for other categories")
         self.meta = meta
         self.mode: Mode = mode
         #: whether the heads read a comment with each group's name replaced (`blinding.py`)
-        #: when a call does not say; the shipped heads were trained reading the names
-        self.blind_groups = blind_groups
+        #: when a call does not say: as the weights were trained (`meta.blind_groups`)
+        #: unless told
+        self.blind_groups = meta.blind_groups if blind_groups is None else blind_groups
         self._bits = meta.bits
         self._ngram_w = np.asarray(ngram_w, dtype=np.float32)
         self._ngram_b = np.asarray(meta.ngram_bias, dtype=np.float64)
@@ -164,7 +165,7 @@ class Classifier:
         cls,
         mode: Mode = "cascade",
         weights: Traversable | None = None,
-        blind_groups: bool = False,
+        blind_groups: bool | None = None,
     ) -> Classifier:
         """Load the weights shipped in the package (no network, no pickle), or those in
         another folder (a fresh training run's)."""
@@ -264,11 +265,14 @@ class Classifier:
         not depend on them. With a site's `heads` (that `accepts`), the encoder runs on every
         non-empty text: the cascade's bars were set for the shipped heads and know nothing of
         what the site's heads learnt. `blind`: read each text with every group's name
-        replaced (None: `blind_groups`); never with a site's heads, which were fitted on the
-        text as written."""
+        replaced (None: `blind_groups`); with a site's heads, as `features` read the texts
+        they were fitted on."""
         site = heads if heads is not None and self.accepts(heads) else None
         r = self.route(preset, holds)
-        blinded = (self.blind_groups if blind is None else blind) and site is None
+        if site is not None:
+            blinded = self.meta.blind_groups
+        else:
+            blinded = self.blind_groups if blind is None else blind
         read = [self._read(t, blinded) for t in texts]
         norms = [b.norm for b in read]
         feats = [featurise(n.text, self._bits) for n in norms]
@@ -341,10 +345,10 @@ class Classifier:
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]:
         """N-gram logits (texts x categories) and the sentence vectors the heads read
         (texts x `dims`) of the normalised texts, as scoring with a site's heads computes
-        them (never blinded)."""
+        them (blind only where the weights were trained so)."""
         if self._encoder is None:
             raise ValueError("a classifier without its encoder (mode 'ngram') has no vectors")
-        norms = [self._read(t, False).norm.text for t in texts]
+        norms = [self._read(t, self.meta.blind_groups).norm.text for t in texts]
         zn = self._ngram_logits([featurise(n, self._bits) for n in norms])
         pooled = np.zeros((len(texts), self.dims), dtype=np.float32)
         if texts:
