@@ -47,11 +47,11 @@ def cold_load_seconds(mode: str) -> float:
     return round(float(done.stdout.strip().splitlines()[-1]), 3)
 
 
-def bench_mode(mode: str, texts: list[str], batch: int) -> dict[str, float]:
+def bench_mode(mode: str, texts: list[str], batch: int, blind: bool = False) -> dict[str, float]:
     from rejoinder.classifier.model import Classifier
 
     started = time.perf_counter()
-    clf = Classifier.load(mode=mode)  # type: ignore[arg-type]
+    clf = Classifier.load(mode=mode, blind_groups=blind)  # type: ignore[arg-type]
     load_s = time.perf_counter() - started
     for t in texts[:20]:  # warm up
         clf.score(t)
@@ -83,6 +83,11 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--modes", default="cascade,fast,ngram,full")
+    parser.add_argument(
+        "--blind",
+        action="store_true",
+        help="score with each group's name replaced (the moderation_blind_groups setting)",
+    )
     args = parser.parse_args()
 
     # One core: pin the process and keep every library to one thread.
@@ -94,9 +99,9 @@ def main() -> None:
     texts = comments(args.data, args.count)
     chars = statistics.median(len(t) for t in texts)
     print(f"{len(texts)} comments (median {chars:.0f} characters), pinned to CPU {cpu}")
-    result: dict[str, Any] = {"comments": len(texts), "cpu": cpu}
+    result: dict[str, Any] = {"comments": len(texts), "cpu": cpu, "blind_groups": args.blind}
     for mode in args.modes.split(","):
-        figures = bench_mode(mode, texts, args.batch)
+        figures = bench_mode(mode, texts, args.batch, args.blind)
         print(f"{mode:8s} " + "  ".join(f"{k} {v}" for k, v in figures.items()), flush=True)
         result[mode] = figures
     result["goals"] = GOALS

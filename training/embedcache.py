@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from rejoinder.classifier.encoder import HIDDEN, Encoder, file_sha256
 from rejoinder.classifier.spelling import normalise
+from training.pipeline import model_text
 
 
 def _key(text: str) -> str:
@@ -20,13 +21,18 @@ def _key(text: str) -> str:
 
 
 def embed(
-    encoder: Encoder, texts: Sequence[str], cache_dir: Path, chunk: int = 2048
+    encoder: Encoder,
+    texts: Sequence[str],
+    cache_dir: Path,
+    chunk: int = 2048,
+    blind_groups: bool = False,
 ) -> npt.NDArray[np.float32]:
-    """Sentence vectors (mean, then max) of the normalised texts, computing only those not
-    cached yet."""
+    """Sentence vectors (mean, then max) of the normalised texts, each group's name replaced
+    when `blind_groups` (a cache file of their own), computing only those not cached yet."""
     # "alone": vectors of texts encoded one per run (before, padded in batches of 32, whose
     # shared quantisation ranges gave other vectors than scoring does).
-    name = f"vectors-{file_sha256(encoder.model)[:12]}-{encoder.max_tokens}-alone.npz"
+    blind = "-blind" if blind_groups else ""
+    name = f"vectors-{file_sha256(encoder.model)[:12]}-{encoder.max_tokens}-alone{blind}.npz"
     path = cache_dir / name
     keys: dict[str, int] = {}
     matrix = np.zeros((0, 2 * HIDDEN), dtype=np.float32)
@@ -41,7 +47,8 @@ def embed(
         new_vectors = []
         for b in range(0, len(missing), chunk):
             part = missing[b : b + chunk]
-            new_vectors.append(encoder.pooled([normalise(t).text for _, t in part]))
+            read = [model_text(t, True) if blind_groups else normalise(t).text for _, t in part]
+            new_vectors.append(encoder.pooled(read))
             done = b + len(part)
             rate = done / (time.monotonic() - started)
             print(f"  encoded {done}/{len(missing)} ({rate:.0f}/s)", file=sys.stderr, flush=True)

@@ -50,11 +50,12 @@ class Judged:
 
 
 def judge(
-    cases: Sequence[Case], preset: str | None, profanity: str = "hold"
+    cases: Sequence[Case], preset: str | None, profanity: str = "hold", blind: bool = False
 ) -> tuple[list[Judged], str | None]:
     """Each case as a new comment on the default site of a fresh database, with the
-    shipped model and the site policy's `profanity` setting; and the preset whose
-    thresholds judged."""
+    shipped model (reading each group's name replaced when `blind`, the server's
+    `moderation_blind_groups`) and the site policy's `profanity` setting; and the preset
+    whose thresholds judged."""
     from dataclasses import replace
 
     from rejoinder.core.moderation import Profanity
@@ -68,6 +69,7 @@ def judge(
             database_url=f"sqlite:///{folder}/fairness.db",
             moderation=True,
             moderation_model=True,
+            moderation_blind_groups=blind,
             redis_url=None,
         )
         runtime = open_runtime(settings, migrate=True)
@@ -109,7 +111,11 @@ def judge(
 
 
 def judge_with_weights(
-    cases: Sequence[Case], weights: Path, preset: str | None, profanity: str = "hold"
+    cases: Sequence[Case],
+    weights: Path,
+    preset: str | None,
+    profanity: str = "hold",
+    blind: bool = False,
 ) -> tuple[list[Judged], str]:
     """Each case judged by the pipeline's phases (`decide`, as `training/eval_pipeline.py`
     judges) with the model of another weights folder, at its preset's thresholds: for a
@@ -119,7 +125,7 @@ def judge_with_weights(
     from rejoinder.core.moderation.phases.model_scores import scores_from
     from rejoinder.runtime import model_thresholds, utcnow
 
-    classifier = Classifier.load(weights=weights)
+    classifier = Classifier.load(weights=weights, blind_groups=blind)
     used = preset or classifier.preset
     policy = Policy(
         thresholds=model_thresholds(weights, used),
@@ -191,7 +197,8 @@ def _figure(value: float | None) -> str:
 def lines(figures: dict[str, Any], judged: Sequence[Judged], examples: int) -> list[str]:
     """The report as text: overall, per family (with a few wrong cases), per group."""
     out = [
-        f"split {figures['split']}  preset {figures['preset']}  cases {figures['cases']} "
+        f"split {figures['split']}  preset {figures['preset']}"
+        f"{'  names blind' if figures['blind_groups'] else ''}  cases {figures['cases']} "
         f"(scored {figures['scored_cases']})  {figures['seconds']:.1f} s",
         f"accuracy {_figure(figures['accuracy'])}  civil hold rate "
         f"{_figure(figures['civil_hold_rate'])}  hateful recall "
@@ -249,6 +256,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="the site policy's setting for profanity that attacks nobody (default: hold)",
     )
     parser.add_argument(
+        "--blind",
+        action="store_true",
+        help="the model reads each group's name replaced (the moderation_blind_groups setting)",
+    )
+    parser.add_argument(
         "--weights",
         type=Path,
         help="judge with the model of this weights folder (a candidate), by the phases alone",
@@ -281,10 +293,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     started = time.perf_counter()
     preset: str | None
     if args.weights:
-        judged, preset = judge_with_weights(chosen, args.weights, args.preset, args.profanity)
+        judged, preset = judge_with_weights(
+            chosen, args.weights, args.preset, args.profanity, args.blind
+        )
     else:
-        judged, preset = judge(chosen, args.preset, args.profanity)
-    figures = {"split": args.split, "preset": preset, **report(judged)}
+        judged, preset = judge(chosen, args.preset, args.profanity, args.blind)
+    figures = {"split": args.split, "preset": preset, "blind_groups": args.blind, **report(judged)}
     figures["weights"] = str(args.weights) if args.weights else None
     figures["profanity"] = args.profanity
     figures["seconds"] = round(time.perf_counter() - started, 1)

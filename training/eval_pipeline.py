@@ -20,6 +20,8 @@ sys.path.insert(0, str(ROOT))  # `training` is a folder of the repository, not i
 WEIGHTS: Path | None = None
 #: the model preset whose thresholds judge (None: the weights' default preset)
 PRESET: str | None = None
+#: whether the model reads each group's name replaced (the moderation_blind_groups setting)
+BLIND = False
 
 
 def judged(texts: Sequence[str]) -> list[tuple[bool, list[str]]]:
@@ -42,7 +44,7 @@ def judged(texts: Sequence[str]) -> list[tuple[bool, list[str]]]:
     # One comment at a time, as the server scores them (a batch gives each comment the same
     # score, but a verdict is never made in one).
     for text in texts:
-        result = classifier.score(text, preset=preset)
+        result = classifier.score(text, preset=preset, blind=BLIND)
         scores = scores_from(result, text) if text.strip() else {}
         article = ArticleRef(0, True, None)
         sub = Submission(
@@ -115,9 +117,12 @@ def main() -> None:
         "--weights", type=Path, help="a weights folder to judge with instead of the shipped one"
     )
     parser.add_argument("--preset", help="judge with this model preset (default: the default)")
+    parser.add_argument(
+        "--blind", action="store_true", help="the model reads each group's name replaced"
+    )
     args = parser.parse_args()
-    global WEIGHTS, PRESET
-    WEIGHTS, PRESET = args.weights, args.preset
+    global WEIGHTS, PRESET, BLIND
+    WEIGHTS, PRESET, BLIND = args.weights, args.preset, args.blind
     for path in args.files:
         labelled(path, args.phases)
     if args.civil:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rejoinder.classifier.blinding import blind
 from rejoinder.classifier.encoder import HIDDEN, file_sha256
 from rejoinder.classifier.evaluation import EvalRow
 from rejoinder.classifier.meta import ModelMeta
@@ -96,6 +97,10 @@ class Config:
     #: a factor on the weight of the identity-attack positives of these public sources, whose
     #: hateful rows name a few groups far more often than any civil row does
     hate_weights: dict[str, float] = field(default_factory=dict)
+    #: train the heads on text with each group's name replaced (`classifier/blinding.py`),
+    #: so they learn what is said of people, not who is named; the weights then say so
+    #: (`meta.json` "blind_groups") and every comment is scored so
+    blind_groups: bool = False
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -247,14 +252,20 @@ def label_matrix(rows: Sequence[TrainRow]) -> tuple[npt.NDArray[np.float64], ...
     return y, mask, w
 
 
-def ngram_matrix(texts: Sequence[str], bits: int) -> Matrix:
+def model_text(text: str, blind_groups: bool) -> str:
+    """The normalised text the heads read, as scoring reads it (`Classifier._read`)."""
+    norm = normalise(text[:NGRAM_CHARS])
+    return blind(norm).norm.text if blind_groups else norm.text
+
+
+def ngram_matrix(texts: Sequence[str], bits: int, blind_groups: bool = False) -> Matrix:
     from scipy import sparse
 
     indptr = [0]
     indices: list[npt.NDArray[np.int64]] = []
     values: list[npt.NDArray[np.float32]] = []
     for t in texts:
-        f = featurise(normalise(t[:NGRAM_CHARS]).text, bits)
+        f = featurise(model_text(t, blind_groups), bits)
         indices.append(f.buckets)
         values.append(f.values)
         indptr.append(indptr[-1] + len(f.buckets))
@@ -368,7 +379,7 @@ def fit(
 ) -> Trained:
     y, _, w = label_matrix(rows)
     if x_ngram is None:
-        x_ngram = ngram_matrix([r.text for r in rows], config.bits)
+        x_ngram = ngram_matrix([r.text for r in rows], config.bits, config.blind_groups)
     t0 = time.monotonic()
     ngram_w, ngram_b = fit_sgd(x_ngram, y, w, config.ngram_alpha, config.ngram_epochs)
     t1 = time.monotonic()
@@ -661,6 +672,7 @@ def export(
         "preset": preset,
         "presets": chosen,
         "training": summary,
+        "blind_groups": model.config.blind_groups,
     }
     write_meta(out, meta)
 
@@ -734,10 +746,10 @@ def train(
     tokenizer = (out / "tokenizer.json").read_text(encoding="utf-8")
     encoder = Encoder(tokenizer, config.max_tokens, out / config.encoder_file, threads=threads)
     texts = [r.text for r in rows]
-    pooled = embed(encoder, texts, cache)
+    pooled = embed(encoder, texts, cache, blind_groups=config.blind_groups)
     if config.pooling == "mean":
         pooled = np.ascontiguousarray(pooled[:, :HIDDEN])
-    x = ngram_matrix(texts, config.bits)
+    x = ngram_matrix(texts, config.bits, config.blind_groups)
     print(f"  features ready after {time.monotonic() - started:.0f} s", file=sys.stderr)
 
     fold = folds_of(rows, config.folds)

@@ -46,6 +46,11 @@ def main() -> None:
         help="factor on the weight of Stormfront's and Davidson's identity-attack positives",
     )
     parser.add_argument(
+        "--blind-groups",
+        action="store_true",
+        help="train the heads on text with each group's name replaced (scored so too)",
+    )
+    parser.add_argument(
         "--retune",
         action="store_true",
         help="only choose thresholds and cascade bars again from the cached out-of-fold scores",
@@ -62,6 +67,7 @@ def main() -> None:
         config,
         fairness_weight=args.fairness_weight,
         hate_weights=hate if args.hate_weight != 1.0 else {},
+        blind_groups=args.blind_groups,
     )
     if args.retune:
         retune(args.out, args.cache, config)

@@ -170,9 +170,10 @@ class Runtime:
         self.db.dispose()
 
 
-def model_scorer() -> Scorer:
+def model_scorer(blind_groups: bool = False) -> Scorer:
     """The shipped model as the pipeline's model phase wants it, loaded on first use
-    (commands that never judge a comment never load it); with a site's heads when given."""
+    (commands that never judge a comment never load it); with a site's heads when given;
+    reading each group's name replaced when `blind_groups` (the setting)."""
 
     def score(
         text: str,
@@ -183,7 +184,9 @@ def model_scorer() -> Scorer:
     ) -> dict[str, ModelScore]:
         from rejoinder.classifier.model import get_classifier
 
-        return scores_from(get_classifier().score(text, heads, preset, holds), text)
+        # off: as the weights were trained (`meta.blind_groups`)
+        blind = True if blind_groups else None
+        return scores_from(get_classifier().score(text, heads, preset, holds, blind), text)
 
     return score
 
@@ -279,7 +282,7 @@ def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
         rates = RedisRates(settings.redis_url, secret) if settings.redis_url else None
         scorer, presets = None, None
         if settings.moderation_model:
-            scorer, presets = model_scorer(), model_presets()
+            scorer, presets = model_scorer(settings.moderation_blind_groups), model_presets()
         moderator = Moderator(db, scorer, rates, presets)
     mail = Mail.from_settings(settings)
     notifier = None

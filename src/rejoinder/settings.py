@@ -69,6 +69,14 @@ class Settings(BaseSettings):
     moderation_model: bool = Field(
         True, description="Score comments with the local model shipped in the package."
     )
+    moderation_blind_groups: bool = Field(
+        False,
+        description="The model scores each comment with every group of people it names "
+        "replaced by one neutral word, so the same sentence gets the same score whoever it "
+        "names; off by default, since the shipped model, trained reading the names, then "
+        "misses more hate (docs/MODEL.md, Fairness across groups). Not with a site's own "
+        "model.",
+    )
     retention_days: int = Field(
         30,
         ge=1,

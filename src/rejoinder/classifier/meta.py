@@ -60,6 +60,9 @@ class ModelMeta(_Frozen):
     training: TrainingRun
     preset: str  # the default preset
     presets: dict[str, PresetMeta]
+    #: the heads were trained on text with each group's name replaced (classifier/blinding.py),
+    #: so they read every comment so
+    blind_groups: bool = False
 
 
 def shipped_weights() -> Traversable:

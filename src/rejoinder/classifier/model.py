@@ -13,11 +13,12 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from rejoinder.classifier.blinding import Blinded, blind
 from rejoinder.classifier.encoder import HIDDEN, Encoded, Encoder
 from rejoinder.classifier.meta import ModelMeta, PresetMeta, read_meta, shipped_weights
 from rejoinder.classifier.ngrams import Features, featurise
 from rejoinder.classifier.site_models import SiteHeads, shipped_heads, weights_digest
-from rejoinder.classifier.spelling import Normalised, normalise
+from rejoinder.classifier.spelling import normalise
 from rejoinder.core.moderation.categories import CATEGORIES
 from rejoinder.core.moderation.models import Threshold
 
@@ -124,11 +125,16 @@ class Classifier:
         tokenizer_json: str,
         encoder_file: Path,
         mode: Mode = "cascade",
+        blind_groups: bool | None = None,
     ) -> None:
         if tuple(meta.categories) != CATEGORIES:
             raise ValueError("the weights were trained for other categories")
         self.meta = meta
         self.mode: Mode = mode
+        #: whether the heads read a comment with each group's name replaced (`blinding.py`)
+        #: when a call does not say: as the weights were trained (`meta.blind_groups`)
+        #: unless told
+        self.blind_groups = meta.blind_groups if blind_groups is None else blind_groups
         self._bits = meta.bits
         self._ngram_w = np.asarray(ngram_w, dtype=np.float32)
         self._ngram_b = np.asarray(meta.ngram_bias, dtype=np.float64)
@@ -155,7 +161,12 @@ class Classifier:
         self.encoder_calls = 0
 
     @classmethod
-    def load(cls, mode: Mode = "cascade", weights: Traversable | None = None) -> Classifier:
+    def load(
+        cls,
+        mode: Mode = "cascade",
+        weights: Traversable | None = None,
+        blind_groups: bool | None = None,
+    ) -> Classifier:
         """Load the weights shipped in the package (no network, no pickle), or those in
         another folder (a fresh training run's)."""
         if weights is None:
@@ -168,7 +179,7 @@ class Classifier:
         tokenizer = weights.joinpath("tokenizer.json").read_text(encoding="utf-8")
         # onnxruntime opens files by name: the package is installed as files, not as a zip.
         encoder_file = Path(str(weights.joinpath(meta.encoder.file)))
-        return cls(meta, ngram_w, encoder_w, tokenizer, encoder_file, mode)
+        return cls(meta, ngram_w, encoder_w, tokenizer, encoder_file, mode, blind_groups)
 
     # --- scoring ------------------------------------------------------------------------------
 
@@ -178,8 +189,9 @@ class Classifier:
         heads: SiteHeads | None = None,
         preset: str | None = None,
         holds: Mapping[str, float] | None = None,
+        blind: bool | None = None,
     ) -> dict[str, CategoryScore]:
-        return self.score_batch([text], heads, preset, holds)[0]
+        return self.score_batch([text], heads, preset, holds, blind)[0]
 
     def route(self, preset: str | None = None, holds: Mapping[str, float] | None = None) -> _Route:
         """The cascade's routing for a preset (None: the default), at the site's own hold
@@ -246,15 +258,23 @@ class Classifier:
         heads: SiteHeads | None = None,
         preset: str | None = None,
         holds: Mapping[str, float] | None = None,
+        blind: bool | None = None,
     ) -> list[dict[str, CategoryScore]]:
         """Scores of each text. The `preset` and the site's `holds` (see `route`) decide
         which comments the cascade sends to the encoder; with the full blend the scores do
         not depend on them. With a site's `heads` (that `accepts`), the encoder runs on every
         non-empty text: the cascade's bars were set for the shipped heads and know nothing of
-        what the site's heads learnt."""
+        what the site's heads learnt. `blind`: read each text with every group's name
+        replaced (None: `blind_groups`); with a site's heads, as `features` read the texts
+        they were fitted on."""
         site = heads if heads is not None and self.accepts(heads) else None
         r = self.route(preset, holds)
-        norms = [normalise(t[:NGRAM_CHARS]) for t in texts]
+        if site is not None:
+            blinded = self.meta.blind_groups
+        else:
+            blinded = self.blind_groups if blind is None else blind
+        read = [self._read(t, blinded) for t in texts]
+        norms = [b.norm for b in read]
         feats = [featurise(n.text, self._bits) for n in norms]
         zn = self._ngram_logits(feats)
         need: npt.NDArray[np.bool_]
@@ -291,8 +311,14 @@ class Classifier:
                 probs = _sigmoid(self._share * zn[i] + (1 - self._share) * ze)
             # Never quite 1: a refuse threshold of 1.0 means the category never refuses.
             probs = np.minimum(probs, 1 - 1e-6)
-            out.append(self._result(text, norms[i], feats[i], e, probs, r.span_floor, site))
+            out.append(self._result(text, read[i], feats[i], e, probs, r.span_floor, site))
         return out
+
+    def _read(self, text: str, blinded: bool) -> Blinded:
+        """The text as the heads read it: normalised, and, when `blinded`, each group's name
+        replaced."""
+        norm = normalise(text[:NGRAM_CHARS])
+        return blind(norm) if blinded else Blinded(norm, ())
 
     def _ngram_logits(self, feats: Sequence[Features]) -> npt.NDArray[np.float64]:
         return (
@@ -318,10 +344,11 @@ class Classifier:
         self, texts: Sequence[str]
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]:
         """N-gram logits (texts x categories) and the sentence vectors the heads read
-        (texts x `dims`) of the normalised texts, as scoring computes them."""
+        (texts x `dims`) of the normalised texts, as scoring with a site's heads computes
+        them (blind only where the weights were trained so)."""
         if self._encoder is None:
             raise ValueError("a classifier without its encoder (mode 'ngram') has no vectors")
-        norms = [normalise(t[:NGRAM_CHARS]).text for t in texts]
+        norms = [self._read(t, self.meta.blind_groups).norm.text for t in texts]
         zn = self._ngram_logits([featurise(n, self._bits) for n in norms])
         pooled = np.zeros((len(texts), self.dims), dtype=np.float32)
         if texts:
@@ -331,7 +358,7 @@ class Classifier:
     def _result(
         self,
         text: str,
-        norm: Normalised,
+        read: Blinded,
         feats: Features,
         e: Encoded | None,
         probs: npt.NDArray[np.float64],
@@ -341,8 +368,8 @@ class Classifier:
         result = {}
         for k, cat in enumerate(CATEGORIES):
             spans: tuple[WeightedSpan, ...] = ()
-            if probs[k] >= span_floor[k] and norm.text:
-                spans = self._spans(text, norm, feats, e, k, site)
+            if probs[k] >= span_floor[k] and read.norm.text:
+                spans = self._spans(text, read, feats, e, k, site)
             result[cat] = CategoryScore(cat, float(probs[k]), spans)
         return result
 
@@ -351,7 +378,7 @@ class Classifier:
     def _spans(
         self,
         text: str,
-        norm: Normalised,
+        read: Blinded,
         feats: Features,
         e: Encoded | None,
         k: int,
@@ -360,7 +387,9 @@ class Classifier:
         """Per-character evidence in logit units: each n-gram occurrence spreads its weight over
         its characters; with the encoder, each word piece adds its exact share of the head over
         the sentence vector (`token_evidence`). Words are summed, the strongest kept and joined
-        when adjacent."""
+        when adjacent. A group's placeholder is never chosen (its name is no reason), only
+        shown between two chosen words ("Muslims are vermin" beside "are vermin")."""
+        norm = read.norm
         n = len(norm.text)
         diff = np.zeros(n + 1, dtype=np.float64)
         if len(feats.occ_bucket):
@@ -383,9 +412,9 @@ class Classifier:
         scores = np.array([per_char[s:t].sum() for s, t in words])
         # A function word is no explanation on its own ("should", "the"): it is not chosen,
         # only shown between two chosen words ("people are vermin").
-        plain = np.array([norm.text[s:t].lower() in FUNCTION_WORDS for s, t in words])
-        if not plain.all():
-            scores = np.where(plain, np.minimum(scores, 0.0), scores)
+        named = np.array([any(a <= s and t <= b for a, b in read.placeholders) for s, t in words])
+        plain = named | np.array([norm.text[s:t].lower() in FUNCTION_WORDS for s, t in words])
+        scores = np.where(plain if not plain.all() else named, np.minimum(scores, 0.0), scores)
         best = float(scores.max())
         if best <= 0:
             return ()

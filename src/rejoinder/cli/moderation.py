@@ -142,9 +142,15 @@ def moderation_eval(
             report = evaluate_rows(runtime.moderator, site_id, rows, now, preset)
     finally:
         runtime.close()
+    # whether the model read each group's name replaced (the moderation_blind_groups setting)
+    blind = runtime.settings.moderation_blind_groups
     for line in report["lines"]:
         typer.echo(line)
-    typer.echo(json.dumps({k: v for k, v in report.items() if k != "lines"}))
+    if blind:
+        typer.echo("the model read every group's name replaced (moderation_blind_groups)")
+    typer.echo(
+        json.dumps({**{k: v for k, v in report.items() if k != "lines"}, "blind_groups": blind})
+    )
 
 
 def _case(item: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 
 from rejoinder.core.messages import N_, Message
 from rejoinder.core.moderation.categories import REASON_NAMES
-from rejoinder.core.moderation.matching import lexicon
+from rejoinder.core.moderation.matching import groups, lexicon
 from rejoinder.core.moderation.matching.folding import find_phrases, fold
 from rejoinder.core.moderation.matching.framing import frames, inside
 from rejoinder.core.moderation.models import (
@@ -95,9 +95,14 @@ def check(sub: Submission, policy: Policy) -> list[Signal]:
 
 def names_a_group_only(text: str) -> bool:
     """Whether a span's words only name a people or a group of people ("Muslims", "the
-    Jewish people", "a trans woman"): no word of it says anything about them."""
-    words = re.findall(r"[a-z0-9]+", fold(text).text)
-    return bool(words) and all(w in _group_words() or w in _ARTICLES for w in words)
+    Jewish people", "a trans woman", "the nurses"; the identity grammar's lists and
+    ``data/groups.json``): no word of it says anything about them."""
+    folded = fold(text).text
+    words = re.findall(r"[a-z0-9]+", folded)
+    return bool(words) and (
+        all(w in _group_words() or w in _ARTICLES for w in words)
+        or groups.names_a_group_only(folded, _ARTICLES)
+    )
 
 
 _ARTICLES = frozenset({"a", "an", "the", "all", "those", "these", "of", "with", "s"})
