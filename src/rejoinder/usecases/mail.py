@@ -12,8 +12,6 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 
-import aiosmtplib
-
 from rejoinder.core.emails import normal_address
 from rejoinder.core.outbox import OutboxMessage
 from rejoinder.settings import Settings
@@ -118,6 +116,8 @@ def smtp_deliverer(
 ) -> Callable[[OutboxMessage], Awaitable[None]]:
     """The outbox's deliverer of mail: compose the message, hand it to the SMTP server.
     Returns once the server has accepted it; raises otherwise."""
+    import aiosmtplib  # made only where mail is set up: a server without it never loads it
+
     host = (settings.smtp_host or "").strip()
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     sender = parseaddr(settings.smtp_from)[1]

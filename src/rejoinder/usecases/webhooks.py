@@ -1,7 +1,7 @@
 """Webhooks: a site's endpoints (made, changed, paused, resumed, removed, their secret
 rotated), the events put in the outbox inside the transaction of the write they tell of, and
-the deliverer the outbox's sender calls: a signed JSON POST (`webhook_client`), logged per endpoint; an
-endpoint that keeps failing is paused and whoever it names is mailed.
+the deliverer the outbox's sender calls: a signed JSON POST (`webhook_client`), logged per
+endpoint; an endpoint that keeps failing is paused and whoever it names is mailed.
 
 The secret signs every delivery, so it is kept as it is; it is given out only by
 `add_endpoint` and `rotate_secret`, never by a read."""
