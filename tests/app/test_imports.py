@@ -800,3 +800,47 @@ def test_two_blogs_with_the_same_comment_ids_both_come_in(served: App, tmp_path:
     ran = run_import(served.db_url, "wordpress", str(write(tmp_path, "two.xml", other)))
     assert "Imported 2 threads, 7 comments" in ran.stdout
     assert len(stored(served.db_url)) == 14
+
+
+def test_comments_added_to_an_imported_thread_number_on_and_link_to_their_parents(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A thread's comments are written in one statement: replies to comments of the same
+    statement, and to comments stored by an earlier import, get their parent, branch and
+    depth, and numbers count on from the discussion's."""
+    first = {"thread": {"page_id": "essay-9"}, "comments": JSON_THREAD_1["comments"][:2]}
+    run_import(db_url, "json", str(write(tmp_path, "one.jsonl", generic(first))))
+    more = [
+        {"id": "k1", "parent": "j1", "created_at": "2021-04-01T10:00:00Z", "body": "Under Ann"},
+        {"id": "k2", "created_at": "2021-04-02T10:00:00Z", "body": "Top again"},
+        {"id": "k3", "parent": "k1", "created_at": "2021-04-03T10:00:00Z", "body": "Deeper"},
+        {"id": "k4", "parent": "k3", "created_at": "2021-04-04T10:00:00Z", "body": "Deepest"},
+        {
+            "id": "k5",
+            "parent": "k2",
+            "created_at": "2021-04-05T10:00:00Z",
+            "status": "pending",
+            "body": "Waits",
+        },
+        {"id": "k6", "parent": "k5", "created_at": "2021-04-06T10:00:00Z", "body": "Waits too"},
+    ]
+    second = {"thread": {"page_id": "essay-9"}, "comments": [*first["comments"], *more]}
+    ran = run_import(db_url, "json", str(write(tmp_path, "two.jsonl", generic(second))))
+    assert "Imported 1 threads, 6 comments; 2 already imported" in ran.stdout
+    rows = stored(db_url)
+    by_text = {row["body_markdown"]: row for row in rows}
+    ann = by_text["Hello *there*"]
+    assert [row["id"] for row in rows] == sorted(row["id"] for row in rows)
+    assert [row["body_markdown"] for row in rows][2:] == [c["body"] for c in more]
+
+    def link(text: str) -> tuple[Any, ...]:
+        row = by_text[text]
+        return (row["parent_id"], row["root_id"], row["depth"], row["number"], row["status"])
+
+    assert link("Under Ann") == (ann["id"], ann["id"], 1, 2, "published")  # Bob's reply is 1
+    assert link("Top again") == (None, None, 0, 2, "published")
+    assert link("Deeper") == (by_text["Under Ann"]["id"], ann["id"], 2, 1, "published")
+    assert link("Deepest") == (by_text["Deeper"]["id"], ann["id"], 3, 1, "published")
+    top = by_text["Top again"]["id"]
+    assert link("Waits") == (top, top, 1, 0, "held")
+    assert link("Waits too") == (by_text["Waits"]["id"], top, 2, 0, "held")  # with its parent

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from rejoinder.core.embed import PageRef, page_draft, page_ref, page_slug
@@ -33,9 +32,6 @@ from rejoinder.store import imports as import_store
 from rejoinder.store.database import Database
 from rejoinder.usecases.moderation import Judgement, Moderator
 from rejoinder.usecases.publishing import audit_import_verdict
-
-if TYPE_CHECKING:
-    from sqlalchemy import Connection
 
 ANONYMOUS = "Anonymous"
 
@@ -143,13 +139,14 @@ def import_thread(
         summary.threads += 1 if new else 0
         slug = article.slug if article else page_slug(ref)
         return ThreadOutcome(ref.title, slug, len(new), len(plan.comments) - len(new), ())
+    bodies = {p.source.source_id: _body(p) for p in new}  # rendered once, judged and stored
     judgements: dict[str, Judgement] = {}
     if moderator is not None:
         for planned in new:
             if planned.status is Status.PUBLISHED:
                 judgements[planned.source.source_id] = moderator.check(
                     site_id=site_id,
-                    text=_body(planned)[0],
+                    text=bodies[planned.source.source_id][0],
                     name=planned.source.name,
                     email=planned.source.email,
                     website=planned.source.website or "",
@@ -158,26 +155,26 @@ def import_thread(
     made = False
     with db.write() as conn:
         article, made = article_store.add_page_article(conn, site_id, page_draft(ref, now), now)
+        if not made:  # numbers are counted on from the discussion's, which a post could move
+            article_store.lock_article(conn, site_id, article.slug)
         stored = import_store.find_imported(
             conn, article.id, options.source, [p.source.source_id for p in plan.comments]
         )
-        added = 0
-        shown = 0
-        recorded: list[tuple[Comment, str]] = []
-        for planned in plan.comments:
-            source_id = planned.source.source_id
-            if source_id in stored:
-                continue
-            parent = stored.get(planned.parent_id) if planned.parent_id else None
-            judgement = judgements.get(source_id)
-            comment = _store_one(conn, article, parent, planned, judgement, now)
-            if judgement is not None and comment.status is Status.HELD:
-                summary.held_by_moderation += judgement.decision.verdict is not Verdict.PUBLISH
-            recorded.append((comment, source_id))
-            stored[source_id] = comment
-            added += 1
-            shown += comment.status is Status.PUBLISHED
+        last = {} if made else comment_store.last_numbers(conn, article.id)
+        rows = _rows(plan.comments, stored, last, bodies, judgements, article)
+        added_comments = comment_store.add_comments(conn, article.id, [r.comment for r in rows])
+        recorded = [(c, row.source_id) for c, row in zip(added_comments, rows, strict=True)]
+        for comment, row in zip(added_comments, rows, strict=True):
+            if row.judgement is not None:  # audited as a posted comment's verdict is
+                outcome = Verdict.HOLD if comment.status is Status.HELD else Verdict.PUBLISH
+                audit_import_verdict(conn, site_id, comment, row.judgement, outcome, now)
+                if comment.status is Status.HELD:
+                    summary.held_by_moderation += (
+                        row.judgement.decision.verdict is not Verdict.PUBLISH
+                    )
         import_store.record_imported(conn, site_id, options.source, recorded)
+        added = len(added_comments)
+        shown = sum(c.status is Status.PUBLISHED for c in added_comments)
         article_store.touch_article(conn, article.id, shown, now)
     if made:
         events.fire(ARTICLE_PUBLISHED, article=article)
@@ -187,47 +184,74 @@ def import_thread(
     return ThreadOutcome(ref.title, article.slug, added, len(plan.comments) - added, ())
 
 
-def _store_one(
-    conn: Connection,
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """A comment of the thread ready to store (its parent a stored comment or the index of
+    an earlier row, stored in the same statement), with its source id and verdict."""
+
+    source_id: str
+    comment: comment_store.NewComment
+    judgement: Judgement | None
+
+
+def _rows(
+    planned_comments: list[PlannedComment],
+    stored: dict[str, Comment],
+    last_numbers: dict[int | None, int],
+    bodies: dict[str, tuple[str, str]],
+    judgements: dict[str, Judgement],
     article: Article,
-    parent: Comment | None,
-    planned: PlannedComment,
-    judgement: Judgement | None,
-    now: datetime,
-) -> Comment:
-    source = planned.source
-    status = planned.status
-    if status is Status.PUBLISHED and (
-        (judgement is not None and judgement.decision.verdict is not Verdict.PUBLISH)
-        or (parent is not None and parent.status in (Status.HELD, Status.REJECTED))
-    ):
-        status = Status.HELD
-    numbered = status in (Status.PUBLISHED, Status.DELETED)
-    number = comment_store.next_number(conn, article.id, parent.id if parent else None)
-    if status is Status.DELETED:  # a place holder: nothing of its writer is kept
-        name, email, website, text, html = "", "", None, "", ""
-    else:
-        name = clean_line(source.name)[:100] or ANONYMOUS
-        email = clean_line(source.email)[:254]
-        website = _website(source.website)
-        text, html = _body(planned)
-    comment = comment_store.add_comment(
-        conn,
-        article_id=article.id,
-        parent=parent,
-        number=number if numbered else 0,
-        name=name,
-        email=email,
-        website=website,
-        body_markdown=text,
-        body_html=html,
-        status=status,
-        created_at=source.created_at or article.published_at,
-        imported=True,
-        fingerprint=judgement.fingerprint if judgement else None,
-        moderation=judgement.record() if judgement else None,
-    )
-    if judgement is not None:  # audited as a posted comment's verdict is
-        outcome = Verdict.HOLD if status is Status.HELD else Verdict.PUBLISH
-        audit_import_verdict(conn, article.site_id, comment, judgement, outcome, now)
-    return comment
+) -> list[_Row]:
+    """The thread's comments not stored yet, in the plan's order (each after its parent),
+    with their statuses (held where moderation would not publish them or their parent
+    waits; a "[deleted]" place holder keeps nothing of its writer) and their numbers among
+    their siblings, counted on from `last_numbers` (the discussion's, by parent id)."""
+    rows: list[_Row] = []
+    index: dict[str, int] = {}
+    last: dict[int | tuple[str, int] | None, int] = {k: n for k, n in last_numbers.items()}
+    status_of: dict[str, Status] = {key: c.status for key, c in stored.items()}
+    for planned in planned_comments:
+        source = planned.source
+        source_id = source.source_id
+        if source_id in stored:
+            continue
+        parent: Comment | int | None = None
+        if planned.parent_id is not None:
+            parent = stored.get(planned.parent_id) or index.get(planned.parent_id)
+        parent_status = status_of.get(planned.parent_id) if planned.parent_id else None
+        judgement = judgements.get(source_id)
+        status = planned.status
+        if status is Status.PUBLISHED and (
+            (judgement is not None and judgement.decision.verdict is not Verdict.PUBLISH)
+            or parent_status in (Status.HELD, Status.REJECTED)
+        ):
+            status = Status.HELD
+        status_of[source_id] = status
+        if status is Status.DELETED:
+            name, email, website, text, html = "", "", None, "", ""
+        else:
+            name = clean_line(source.name)[:100] or ANONYMOUS
+            email = clean_line(source.email)[:254]
+            website = _website(source.website)
+            text, html = bodies.get(source_id) or _body(planned)
+        number = 0
+        if status in (Status.PUBLISHED, Status.DELETED):
+            key = ("new", parent) if isinstance(parent, int) else parent.id if parent else None
+            number = last[key] = last.get(key, 0) + 1
+        comment = comment_store.NewComment(
+            parent=parent,
+            number=number,
+            name=name,
+            email=email,
+            website=website,
+            body_markdown=text,
+            body_html=html,
+            status=status,
+            created_at=source.created_at or article.published_at,
+            imported=True,
+            fingerprint=judgement.fingerprint if judgement else None,
+            moderation=judgement.record() if judgement else None,
+        )
+        index[source_id] = len(rows)
+        rows.append(_Row(source_id, comment, judgement))
+    return rows
