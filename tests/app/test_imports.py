@@ -844,3 +844,26 @@ def test_comments_added_to_an_imported_thread_number_on_and_link_to_their_parent
     top = by_text["Top again"]["id"]
     assert link("Waits") == (top, top, 1, 0, "held")
     assert link("Waits too") == (by_text["Waits"]["id"], top, 2, 0, "held")  # with its parent
+
+
+def test_a_thread_the_database_refuses_keeps_the_threads_before_it(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Threads are written a group to a transaction; a refused thread (here its discussion's
+    address is taken by a hosted article) still leaves the threads before it stored."""
+    taken = page_slug(page_ref("page-b", "B", None))
+    article = write(tmp_path, "b.md", f"---\ntitle: Hosted\nslug: {taken}\n---\nBody.\n")
+    cli("article", "add", str(article), db_url=db_url)
+    threads = [
+        {
+            "thread": {"page_id": f"page-{key}", "title": key.upper()},
+            "comments": [{"id": f"{key}1", "created_at": "2022-01-01T10:00:00Z", "body": key}],
+        }
+        for key in ("a", "b", "c")
+    ]
+    ran = run_import(
+        db_url, "json", str(write(tmp_path, "t.jsonl", generic(*threads))), check=False
+    )
+    assert ran.returncode == 1
+    assert taken in ran.stderr and "already exists" in ran.stderr
+    assert [row["body_markdown"] for row in stored(db_url)] == ["a"]

@@ -33,7 +33,7 @@ class Format(enum.StrEnum):
 
 class _Progress:
     """Bytes read so far, shown as a rich bar on a terminal, and as a line every
-    PLAIN_EVERY threads otherwise."""
+    PLAIN_EVERY threads read otherwise (threads are stored a group at a time)."""
 
     def __init__(self, total: int) -> None:
         self.total = total
@@ -142,7 +142,7 @@ def import_comments(
     from rejoinder.core.imports.remark42 import read_remark42
     from rejoinder.core.imports.wordpress import read_wordpress
     from rejoinder.runtime import utcnow
-    from rejoinder.usecases.imports import Options, Summary, import_thread, isso_threads
+    from rejoinder.usecases.imports import Importer, Options, Summary, isso_threads
 
     if not file.is_file():
         fail(f"No such file: {file}")
@@ -175,33 +175,37 @@ def import_comments(
     refused: str | None = None
     try:
         target = runtime.site_named(site)
-        moderator = runtime.moderator if moderate else None
-        for item in items:
-            if isinstance(item, Problem):
-                summary.warnings.append(item)
-                _warn(item)
-                continue
-            before = len(summary.warnings)
-            outcome = import_thread(
-                runtime.db,
-                runtime.events,
-                target.id,
-                item,
-                options,
-                summary,
-                utcnow(),
-                moderator=moderator,
-            )
-            for problem in summary.warnings[before:]:
-                _warn(problem)
-            if dry_run and outcome is not None:
-                typer.echo(
-                    f"{outcome.title}: {outcome.comments} comments to import"
-                    f" ({outcome.already} already there) -> /articles/{outcome.slug}"
-                )
-            progress.thread(summary.threads, summary.comments)
-    except ImportFileError as error:
-        broken = error
+        importer = Importer(
+            runtime.db,
+            runtime.events,
+            target.id,
+            options,
+            summary,
+            utcnow,
+            moderator=runtime.moderator if moderate else None,
+        )
+        read_threads = read_comments = 0
+        try:
+            for item in items:
+                if isinstance(item, Problem):
+                    summary.warnings.append(item)
+                    _warn(item)
+                    continue
+                before = len(summary.warnings)
+                outcome = importer.add(item)
+                for problem in summary.warnings[before:]:
+                    _warn(problem)
+                if dry_run and outcome is not None:
+                    typer.echo(
+                        f"{outcome.title}: {outcome.comments} comments to import"
+                        f" ({outcome.already} already there) -> /articles/{outcome.slug}"
+                    )
+                read_threads += 1
+                read_comments += len(item.comments)
+                progress.thread(read_threads, read_comments)
+        except ImportFileError as error:
+            broken = error
+        importer.flush()  # the threads read whole before a break are stored too
     except RejoinderError as error:
         refused = error.message
     finally:

@@ -182,6 +182,7 @@ class NewComment:
 
 
 _ADD_MANY = insert(comments)
+_TOP_ID = select(func.coalesce(func.max(comments.c.id), 0))
 _PG_IDS = text(
     "SELECT nextval(pg_get_serial_sequence('comments', 'id')) FROM generate_series(1, :n)"
 )
@@ -192,7 +193,7 @@ def _reserve_ids(conn: Connection, count: int) -> list[int]:
     (BEGIN IMMEDIATE), so the ids after the highest are free, as SQLite itself would give
     them; on PostgreSQL the sequence hands them out."""
     if conn.dialect.name == "sqlite":
-        top = int(conn.execute(select(func.coalesce(func.max(comments.c.id), 0))).scalar_one())
+        top = int(conn.execute(_TOP_ID).scalar_one())
         return list(range(top + 1, top + 1 + count))
     return sorted(int(row[0]) for row in conn.execute(_PG_IDS, {"n": count}))
 
