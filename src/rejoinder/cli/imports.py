@@ -153,7 +153,7 @@ def import_comments(
         dry_run=dry_run,
     )
     size = file.stat().st_size
-    progress = _Progress(size * 2 if format is Format.disqus else size)
+    progress = _Progress(size * 2 if format in (Format.disqus, Format.commento) else size)
     opened: list[IO[bytes]] = []
     opener: Callable[[], Iterable[bytes]] = lambda: _chunks(file, progress, opened)  # noqa: E731
     items: Iterator[ThreadBatch | Problem]
@@ -166,7 +166,7 @@ def import_comments(
     elif format is Format.remark42:
         items = read_remark42(opener())
     elif format is Format.commento:
-        items = read_commento(opener())
+        items = read_commento(opener)
     else:
         items = read_generic(opener())
     summary = Summary()
@@ -216,10 +216,12 @@ def import_comments(
     if refused is not None:
         fail(f"{file}: {refused}")
     typer.echo(_summary(summary, dry_run))
-    if format is Format.isso and summary.skipped["thread without page id or URL"]:
+    paths = format in (Format.isso, Format.commento)
+    if paths and summary.skipped["thread without page id or URL"]:
         typer.echo(
-            "Isso names most pages by their path: give the site's address with"
-            " --rewrite-url /=https://example.com/ (your site's) to import them.",
+            f"{'Isso' if format is Format.isso else 'This export'} names pages by their path:"
+            " give the site's address with --rewrite-url /=https://example.com/ (your site's)"
+            " to import them.",
             err=True,
         )
     if broken is not None:
