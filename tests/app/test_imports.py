@@ -4,8 +4,14 @@ them, imported through the real command, and read back through the real app's AP
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from subprocess import PIPE
 from typing import Any
 
 import pytest
@@ -314,7 +320,7 @@ def generic(*threads: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-JSON_THREAD_1 = {
+JSON_THREAD_1: dict[str, Any] = {
     "thread": {"page_id": "essay-1", "url": "https://example.com/essay", "title": "An essay"},
     "comments": [
         {
@@ -808,7 +814,10 @@ def test_comments_added_to_an_imported_thread_number_on_and_link_to_their_parent
     """A thread's comments are written in one statement: replies to comments of the same
     statement, and to comments stored by an earlier import, get their parent, branch and
     depth, and numbers count on from the discussion's."""
-    first = {"thread": {"page_id": "essay-9"}, "comments": JSON_THREAD_1["comments"][:2]}
+    first: dict[str, Any] = {
+        "thread": {"page_id": "essay-9"},
+        "comments": JSON_THREAD_1["comments"][:2],
+    }
     run_import(db_url, "json", str(write(tmp_path, "one.jsonl", generic(first))))
     more = [
         {"id": "k1", "parent": "j1", "created_at": "2021-04-01T10:00:00Z", "body": "Under Ann"},
@@ -867,3 +876,61 @@ def test_a_thread_the_database_refuses_keeps_the_threads_before_it(
     assert ran.returncode == 1
     assert taken in ran.stderr and "already exists" in ran.stderr
     assert [row["body_markdown"] for row in stored(db_url)] == ["a"]
+
+
+def _counts_by_discussion(db: Database) -> list[int]:
+    with db.read() as conn:
+        rows = conn.execute(select(func.count(comments.c.id)).group_by(comments.c.article_id)).all()
+    return [row[0] for row in rows]
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill"])
+def test_an_import_stopped_half_way_keeps_whole_threads_and_resumes(
+    db_url: str, tmp_path: Path, stop: signal.Signals
+) -> None:
+    """The real command, stopped while it writes (Ctrl-C, or killed outright): each thread
+    is there whole or not at all, and running it again brings in the rest, once."""
+    per_thread = 20
+    threads: list[dict[str, Any]] = [
+        {
+            "thread": {"page_id": f"page-{n}"},
+            "comments": [
+                {
+                    "id": f"{n}-{k}",
+                    "parent": f"{n}-{k - 1}" if k % 3 else None,
+                    "created_at": f"2022-01-01T10:{k:02d}:00Z",
+                    "body": f"Comment {k} of thread {n}",
+                }
+                for k in range(per_thread)
+            ],
+        }
+        for n in range(800)
+    ]
+    file = write(tmp_path, "many.jsonl", generic(*threads))
+    total = len(threads) * per_thread
+    cli("db", "upgrade", db_url=db_url)
+    command = [sys.executable, "-m", "rejoinder", "import", "json", str(file)]
+    env = {**os.environ, "REJOINDER_DATABASE_URL": db_url}
+    db = Database(db_url)
+    try:
+        process = subprocess.Popen(command, env=env, stdout=PIPE, stderr=PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not _counts_by_discussion(db):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        process.send_signal(stop)
+        out, err = process.communicate(timeout=60)
+        counts = _counts_by_discussion(db)
+        assert counts and set(counts) == {per_thread}  # no thread in part
+        assert sum(counts) < total, "the import ended before it was stopped"
+        if stop is signal.SIGINT:
+            assert process.returncode == 130
+            assert "Stopped." in err and "run the same import again" in err
+            assert f"Imported {len(counts)} threads, {sum(counts)} comments" in out
+            assert "Traceback" not in err
+        resumed = run_import(db_url, "json", str(file))
+        assert f"{sum(counts)} already imported" in resumed.stdout
+        assert _counts_by_discussion(db) == [per_thread] * len(threads)
+    finally:
+        db.dispose()

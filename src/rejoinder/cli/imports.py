@@ -173,6 +173,7 @@ def import_comments(
     runtime = runtime_for(database_url)
     broken: ImportFileError | None = None
     refused: str | None = None
+    stopped = False
     try:
         target = runtime.site_named(site)
         importer = Importer(
@@ -208,6 +209,8 @@ def import_comments(
         importer.flush()  # the threads read whole before a break are stored too
     except RejoinderError as error:
         refused = error.message
+    except KeyboardInterrupt:  # Ctrl-C: the group being written is rolled back, whole
+        stopped = True
     finally:
         for stream in opened:
             stream.close()
@@ -216,6 +219,13 @@ def import_comments(
     if refused is not None:
         fail(f"{file}: {refused}")
     typer.echo(_summary(summary, dry_run))
+    if stopped:
+        typer.echo(
+            "Stopped. The threads counted above are imported whole; run the same import"
+            " again to bring in the rest.",
+            err=True,
+        )
+        raise typer.Exit(130)
     paths = format in (Format.isso, Format.commento)
     if paths and summary.skipped["thread without page id or URL"]:
         typer.echo(
