@@ -934,3 +934,47 @@ def test_an_import_stopped_half_way_keeps_whole_threads_and_resumes(
         assert _counts_by_discussion(db) == [per_thread] * len(threads)
     finally:
         db.dispose()
+
+
+def test_on_a_terminal_progress_is_a_bar(db_url: str, tmp_path: Path) -> None:
+    """The real command with its standard error on a terminal (a pseudo-terminal here)
+    draws rich's bar there, and prints no plain progress lines."""
+    import pty
+
+    threads = [
+        {
+            "thread": {"page_id": f"page-{n}"},
+            "comments": [{"id": f"c{n}", "created_at": "2022-01-01T10:00:00Z", "body": "Hi"}],
+        }
+        for n in range(150)
+    ]
+    file = write(tmp_path, "many.jsonl", generic(*threads))
+    cli("db", "upgrade", db_url=db_url)
+    leader, follower = pty.openpty()
+    try:
+        ran = subprocess.run(
+            [sys.executable, "-m", "rejoinder", "import", "json", str(file)],
+            env={**os.environ, "REJOINDER_DATABASE_URL": db_url, "COLUMNS": "100"},
+            stdout=PIPE,
+            stderr=follower,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                piece = os.read(leader, 65536)
+            except OSError:  # the terminal is closed once everything is read
+                break
+            if not piece:
+                break
+            drawn += piece
+    finally:
+        os.close(leader)
+    assert ran.returncode == 0
+    assert "Imported 150 threads, 150 comments" in ran.stdout
+    text = drawn.decode("utf-8", "replace")
+    assert "Importing" in text and "\x1b[" in text  # the bar, drawn with terminal codes
+    assert "... 100 threads" not in text
