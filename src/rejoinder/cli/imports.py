@@ -221,8 +221,8 @@ def import_comments(
     typer.echo(_summary(summary, dry_run))
     if stopped:
         typer.echo(
-            "Stopped. The threads counted above are imported whole; run the same import"
-            " again to bring in the rest.",
+            "Stopped. Each thread is imported whole or not at all; run the same import again"
+            " to bring in the rest.",
             err=True,
         )
         raise typer.Exit(130)
