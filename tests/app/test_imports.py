@@ -457,7 +457,7 @@ def test_a_wordpress_export_keeps_threading_order_dates_and_states(
     )
     assert "Imported 2 threads, 7 comments" in ran.stdout
     assert "skipped: pingback 1, spam 1, trash 1" in ran.stdout
-    assert "'9' (line" in ran.stderr and "'404'" in ran.stderr and "top level" in ran.stderr
+    assert "line 141: comment '9' replies to '404'" in ran.stderr and "top level" in ran.stderr
     assert "comment_karma" in ran.stderr
     for email in EMAILS:
         assert email not in ran.stdout + ran.stderr
