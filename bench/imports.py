@@ -5,8 +5,10 @@ each thread's comments threaded several levels deep, 30% of them replies, most t
 comments, so branches reach depth 5 and more), then, for each format, migrates a fresh
 SQLite database and runs `rejoinder import FORMAT FILE` into it in a child process of its
 own, timed from the command's start to its end (the migration is not counted). Prints, per
-format: the file's size, wall time, comments per second and the child's peak RSS
-(`resource.getrusage`, ru_maxrss); the last line is one JSON object with every figure.
+format: the file's size, wall time, comments per second, the CPU time the command took
+(user and system: on a shared machine wall time follows the other work, CPU time much
+less) and the child's peak RSS (VmHWM, see `_peak_rss_kb`); the last line is one JSON
+object with every figure, and the load average at the start and the end.
 
     .venv/bin/python bench/imports.py                         # disqus only, 200,000
     .venv/bin/python bench/imports.py --formats all --comments 50000
@@ -256,6 +258,19 @@ WRITERS = {
 }
 
 
+def _peak_rss_kb() -> int | None:
+    """This process's own peak RSS (Linux's VmHWM). Not ru_maxrss: Linux carries that over
+    an exec from the process that forked, so a child would report the bench's own peak
+    (which holds Commento's whole document while it writes it)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 def child(fmt: str, file: str, database_url: str) -> None:
     """In its own process: migrate, then run the real command in process and report."""
     from typer.testing import CliRunner
@@ -265,18 +280,22 @@ def child(fmt: str, file: str, database_url: str) -> None:
     from rejoinder.settings import load_settings
 
     migrate(load_settings(database_url=database_url))
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = before.ru_utime + before.ru_stime
     started = time.perf_counter()
     result = CliRunner().invoke(
         app, ["import", fmt, file, "--database-url", database_url], catch_exceptions=False
     )
     seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_kb = _peak_rss_kb() or usage.ru_maxrss
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
     print(
         json.dumps(
             {
                 "code": result.exit_code,
                 "seconds": seconds,
+                "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu_before,
                 "peak_rss_kb": peak_kb,
                 "summary": summary,
                 "errors": result.stderr[-2000:] if result.exit_code else "",
@@ -301,7 +320,8 @@ def main() -> None:
     unknown = [f for f in chosen if f not in WRITERS]
     if unknown:
         parser.error(f"unknown format(s): {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
-    print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    started_load = os.getloadavg()[0]
+    print(f"load average at start: {started_load:.2f} on {os.cpu_count()} cores")
     figures: dict[str, Any] = {"comments": args.comments, "per_thread": args.per_thread}
     with tempfile.TemporaryDirectory(prefix="rj-bench-imports-") as folder:
         for fmt in chosen:
@@ -326,6 +346,8 @@ def main() -> None:
                 "file_mb": round(file.stat().st_size / 2**20, 1),
                 "seconds": round(report["seconds"], 1),
                 "comments_per_s": round(args.comments / report["seconds"]),
+                "cpu_s": round(report["cpu_seconds"], 1),
+                "comments_per_cpu_s": round(args.comments / report["cpu_seconds"]),
                 "peak_rss_mb": round(report["peak_rss_kb"] / 1024, 1),
                 "summary": report["summary"],
                 "file_written_s": round(written, 1),
@@ -333,11 +355,15 @@ def main() -> None:
             figures[fmt] = row
             print(
                 f"{fmt:10} {row['file_mb']:7.1f} MB  {row['seconds']:7.1f} s"
-                f"  {row['comments_per_s']:6d} comments/s  peak RSS {row['peak_rss_mb']:6.1f} MB"
+                f"  {row['comments_per_s']:6d} comments/s  CPU {row['cpu_s']:6.1f} s"
+                f" ({row['comments_per_cpu_s']:6d} per CPU s)"
+                f"  peak RSS {row['peak_rss_mb']:6.1f} MB"
                 f"  ({row['summary']})",
                 flush=True,
             )
             file.unlink()
+    figures["load_average"] = [started_load, os.getloadavg()[0]]
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     print(json.dumps(figures))
 
 

@@ -4,8 +4,14 @@ them, imported through the real command, and read back through the real app's AP
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from subprocess import PIPE
 from typing import Any
 
 import pytest
@@ -314,7 +320,7 @@ def generic(*threads: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-JSON_THREAD_1 = {
+JSON_THREAD_1: dict[str, Any] = {
     "thread": {"page_id": "essay-1", "url": "https://example.com/essay", "title": "An essay"},
     "comments": [
         {
@@ -451,7 +457,7 @@ def test_a_wordpress_export_keeps_threading_order_dates_and_states(
     )
     assert "Imported 2 threads, 7 comments" in ran.stdout
     assert "skipped: pingback 1, spam 1, trash 1" in ran.stdout
-    assert "'9' (line" in ran.stderr and "'404'" in ran.stderr and "top level" in ran.stderr
+    assert "line 141: comment '9' replies to '404'" in ran.stderr and "top level" in ran.stderr
     assert "comment_karma" in ran.stderr
     for email in EMAILS:
         assert email not in ran.stdout + ran.stderr
@@ -800,3 +806,176 @@ def test_two_blogs_with_the_same_comment_ids_both_come_in(served: App, tmp_path:
     ran = run_import(served.db_url, "wordpress", str(write(tmp_path, "two.xml", other)))
     assert "Imported 2 threads, 7 comments" in ran.stdout
     assert len(stored(served.db_url)) == 14
+
+
+def test_comments_added_to_an_imported_thread_number_on_and_link_to_their_parents(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A thread's comments are written in one statement: replies to comments of the same
+    statement, and to comments stored by an earlier import, get their parent, branch and
+    depth, and numbers count on from the discussion's."""
+    first: dict[str, Any] = {
+        "thread": {"page_id": "essay-9"},
+        "comments": JSON_THREAD_1["comments"][:2],
+    }
+    run_import(db_url, "json", str(write(tmp_path, "one.jsonl", generic(first))))
+    more = [
+        {"id": "k1", "parent": "j1", "created_at": "2021-04-01T10:00:00Z", "body": "Under Ann"},
+        {"id": "k2", "created_at": "2021-04-02T10:00:00Z", "body": "Top again"},
+        {"id": "k3", "parent": "k1", "created_at": "2021-04-03T10:00:00Z", "body": "Deeper"},
+        {"id": "k4", "parent": "k3", "created_at": "2021-04-04T10:00:00Z", "body": "Deepest"},
+        {
+            "id": "k5",
+            "parent": "k2",
+            "created_at": "2021-04-05T10:00:00Z",
+            "status": "pending",
+            "body": "Waits",
+        },
+        {"id": "k6", "parent": "k5", "created_at": "2021-04-06T10:00:00Z", "body": "Waits too"},
+    ]
+    second = {"thread": {"page_id": "essay-9"}, "comments": [*first["comments"], *more]}
+    ran = run_import(db_url, "json", str(write(tmp_path, "two.jsonl", generic(second))))
+    assert "Imported 1 threads, 6 comments; 2 already imported" in ran.stdout
+    rows = stored(db_url)
+    by_text = {row["body_markdown"]: row for row in rows}
+    ann = by_text["Hello *there*"]
+    assert [row["id"] for row in rows] == sorted(row["id"] for row in rows)
+    assert [row["body_markdown"] for row in rows][2:] == [c["body"] for c in more]
+
+    def link(text: str) -> tuple[Any, ...]:
+        row = by_text[text]
+        return (row["parent_id"], row["root_id"], row["depth"], row["number"], row["status"])
+
+    assert link("Under Ann") == (ann["id"], ann["id"], 1, 2, "published")  # Bob's reply is 1
+    assert link("Top again") == (None, None, 0, 2, "published")
+    assert link("Deeper") == (by_text["Under Ann"]["id"], ann["id"], 2, 1, "published")
+    assert link("Deepest") == (by_text["Deeper"]["id"], ann["id"], 3, 1, "published")
+    top = by_text["Top again"]["id"]
+    assert link("Waits") == (top, top, 1, 0, "held")
+    assert link("Waits too") == (by_text["Waits"]["id"], top, 2, 0, "held")  # with its parent
+
+
+def test_a_thread_the_database_refuses_keeps_the_threads_before_it(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Threads are written a group to a transaction; a refused thread (here its discussion's
+    address is taken by a hosted article) still leaves the threads before it stored."""
+    taken = page_slug(page_ref("page-b", "B", None))
+    article = write(tmp_path, "b.md", f"---\ntitle: Hosted\nslug: {taken}\n---\nBody.\n")
+    cli("article", "add", str(article), db_url=db_url)
+    threads = [
+        {
+            "thread": {"page_id": f"page-{key}", "title": key.upper()},
+            "comments": [{"id": f"{key}1", "created_at": "2022-01-01T10:00:00Z", "body": key}],
+        }
+        for key in ("a", "b", "c")
+    ]
+    ran = run_import(
+        db_url, "json", str(write(tmp_path, "t.jsonl", generic(*threads))), check=False
+    )
+    assert ran.returncode == 1
+    assert taken in ran.stderr and "already exists" in ran.stderr
+    assert [row["body_markdown"] for row in stored(db_url)] == ["a"]
+
+
+def _counts_by_discussion(db: Database) -> list[int]:
+    with db.read() as conn:
+        rows = conn.execute(select(func.count(comments.c.id)).group_by(comments.c.article_id)).all()
+    return [row[0] for row in rows]
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill"])
+def test_an_import_stopped_half_way_keeps_whole_threads_and_resumes(
+    db_url: str, tmp_path: Path, stop: signal.Signals
+) -> None:
+    """The real command, stopped while it writes (Ctrl-C, or killed outright): each thread
+    is there whole or not at all, and running it again brings in the rest, once."""
+    per_thread = 20
+    threads: list[dict[str, Any]] = [
+        {
+            "thread": {"page_id": f"page-{n}"},
+            "comments": [
+                {
+                    "id": f"{n}-{k}",
+                    "parent": f"{n}-{k - 1}" if k % 3 else None,
+                    "created_at": f"2022-01-01T10:{k:02d}:00Z",
+                    "body": f"Comment {k} of thread {n}",
+                }
+                for k in range(per_thread)
+            ],
+        }
+        for n in range(800)
+    ]
+    file = write(tmp_path, "many.jsonl", generic(*threads))
+    total = len(threads) * per_thread
+    cli("db", "upgrade", db_url=db_url)
+    command = [sys.executable, "-m", "rejoinder", "import", "json", str(file)]
+    env = {**os.environ, "REJOINDER_DATABASE_URL": db_url}
+    db = Database(db_url)
+    try:
+        process = subprocess.Popen(command, env=env, stdout=PIPE, stderr=PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not _counts_by_discussion(db):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        process.send_signal(stop)
+        out, err = process.communicate(timeout=60)
+        counts = _counts_by_discussion(db)
+        assert counts and set(counts) == {per_thread}  # no thread in part
+        assert sum(counts) < total, "the import ended before it was stopped"
+        if stop is signal.SIGINT:
+            assert process.returncode == 130
+            assert "Stopped." in err and "run the same import again" in err
+            # (the summary may miss the last group when the stop came just after its commit)
+            assert "Imported " in out and "comments" in out
+            assert "Traceback" not in err
+        resumed = run_import(db_url, "json", str(file))
+        assert f"{sum(counts)} already imported" in resumed.stdout
+        assert _counts_by_discussion(db) == [per_thread] * len(threads)
+    finally:
+        db.dispose()
+
+
+def test_on_a_terminal_progress_is_a_bar(db_url: str, tmp_path: Path) -> None:
+    """The real command with its standard error on a terminal (a pseudo-terminal here)
+    draws rich's bar there, and prints no plain progress lines."""
+    import pty
+
+    threads = [
+        {
+            "thread": {"page_id": f"page-{n}"},
+            "comments": [{"id": f"c{n}", "created_at": "2022-01-01T10:00:00Z", "body": "Hi"}],
+        }
+        for n in range(150)
+    ]
+    file = write(tmp_path, "many.jsonl", generic(*threads))
+    cli("db", "upgrade", db_url=db_url)
+    leader, follower = pty.openpty()
+    try:
+        ran = subprocess.run(
+            [sys.executable, "-m", "rejoinder", "import", "json", str(file)],
+            env={**os.environ, "REJOINDER_DATABASE_URL": db_url, "COLUMNS": "100"},
+            stdout=PIPE,
+            stderr=follower,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                piece = os.read(leader, 65536)
+            except OSError:  # the terminal is closed once everything is read
+                break
+            if not piece:
+                break
+            drawn += piece
+    finally:
+        os.close(leader)
+    assert ran.returncode == 0
+    assert "Imported 150 threads, 150 comments" in ran.stdout
+    text = drawn.decode("utf-8", "replace")
+    assert "Importing" in text and "\x1b[" in text  # the bar, drawn with terminal codes
+    assert "... 100 threads" not in text

@@ -493,3 +493,206 @@ def test_comentarios_spelling_of_the_commento_export(served: App, tmp_path: Path
         (2, "Ann", "2022-02-01T12:00:00Z", False, ()),
     ]
     assert page["comments"][1]["author"]["website"] == "https://ann.example.org"
+
+
+# --- Comentario's own export, version 3: pages, comments by UUID, commenters --------------
+
+PAGE_POST = "6f1c3e52-0d7a-4b8e-9c41-2a5d7e9f0b13"
+PAGE_ABOUT = "0b9e4d21-7c3a-4f65-8e12-5d6c7b8a9f04"
+ANN_ID = "3a7d9c1e-52b4-4e8f-a6d0-1c2b3e4f5a6b"
+BOB_ID = "9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4"
+GUEST = "00000000-0000-0000-0000-000000000000"
+
+
+def cv3(
+    number: int,
+    page: str,
+    created: str,
+    markdown: str,
+    *,
+    parent: int | None = None,
+    user: str | None = ANN_ID,
+    approved: bool = True,
+    pending: bool = False,
+    deleted: bool = False,
+    author_name: str = "",
+) -> dict[str, Any]:
+    """A comment as Comentario 3 writes it (Go's json.Marshal of its Comment model: empty
+    strings and null ids left out, the booleans and score always there)."""
+    comment_id = f"c0000000-0000-4000-8000-{number:012d}"
+    path = "/blog/first-post/" if page == PAGE_POST else "/about"
+    comment: dict[str, Any] = {
+        "createdTime": created,
+        "html": f"<p>{markdown}</p>" if markdown else "",
+        "id": comment_id,
+        "isApproved": approved,
+        "isDeleted": deleted,
+        "isPending": pending,
+        "isSticky": False,
+        "markdown": markdown,
+        "pageId": page,
+        "score": 2,
+        "url": f"https://blog.example.org{path}#comentario-{comment_id}",
+    }
+    if not markdown:
+        del comment["markdown"], comment["html"]
+    if parent is not None:
+        comment["parentId"] = f"c0000000-0000-4000-8000-{parent:012d}"
+    if user is not None:
+        comment["userCreated"] = user
+    if author_name:
+        comment["authorName"] = author_name
+    if deleted:
+        comment["deletedTime"] = "2023-03-05T09:00:00Z"
+        comment["userDeleted"] = user
+    if not pending:
+        comment["moderatedTime"] = created
+    return comment
+
+
+COMENTARIO_V3: dict[str, Any] = {
+    "version": 3,
+    "pages": [
+        {
+            "countComments": 6,
+            "countViews": 40,
+            "createdTime": "2023-03-01T08:00:00.123456Z",
+            "domainId": "d1d2d3d4-0000-4000-8000-000000000001",
+            "id": PAGE_POST,
+            "isReadonly": False,
+            "path": "/blog/first-post/",
+            "title": "My first post",
+        },
+        {
+            "countComments": 1,
+            "countViews": -1,
+            "createdTime": "2023-03-02T08:00:00Z",
+            "domainId": "d1d2d3d4-0000-4000-8000-000000000001",
+            "id": PAGE_ABOUT,
+            "isReadonly": True,
+            "path": "/about",
+            "title": "About",
+        },
+    ],
+    "comments": [
+        cv3(1, PAGE_POST, "2023-03-01T10:00:00.5+02:00", "Hello **world**"),
+        cv3(2, PAGE_ABOUT, "2023-03-02T09:00:00Z", "About you", user=BOB_ID),
+        cv3(3, PAGE_POST, "2023-03-01T11:00:00Z", "A reply", parent=1, user=BOB_ID),
+        cv3(
+            4,
+            PAGE_POST,
+            "2023-03-01T12:00:00Z",
+            "As a guest",
+            parent=3,
+            user=GUEST,
+            author_name="Passer-by",
+        ),
+        cv3(5, PAGE_POST, "2023-03-02T10:00:00Z", "", user=ANN_ID, deleted=True),
+        cv3(6, PAGE_POST, "2023-03-02T11:00:00Z", "Under a deleted one", parent=5, user=BOB_ID),
+        cv3(7, PAGE_POST, "2023-03-03T10:00:00Z", "Waiting", approved=False, pending=True),
+        cv3(
+            8,
+            PAGE_POST,
+            "2023-03-03T11:00:00Z",
+            "Turned down",
+            approved=False,
+            user=None,
+            author_name="Rude",
+        ),
+    ],
+    "commenters": [
+        {
+            "colourIndex": 12,
+            "createdTime": "2022-12-01T00:00:00Z",
+            "email": "ann@example.com",
+            "hasAvatar": False,
+            "id": ANN_ID,
+            "isCommenter": True,
+            "isModerator": True,
+            "name": "Ann",
+            "websiteUrl": "https://ann.example.org",
+        },
+        {
+            "colourIndex": 40,
+            "createdTime": "2022-12-02T00:00:00Z",
+            "email": "bob@example.net",
+            "federatedIdP": "github",
+            "hasAvatar": True,
+            "id": BOB_ID,
+            "isCommenter": True,
+            "isModerator": False,
+            "name": "Bob",
+        },
+    ],
+}
+
+
+def test_comentarios_own_export_version_3(served: App, tmp_path: Path) -> None:
+    raw = gzip.compress(json.dumps(COMENTARIO_V3, separators=(",", ":")).encode())
+    file = write(tmp_path, "comentario-export.json.gz", raw)
+    ran = run_import(served.db_url, "commento", str(file))
+    assert "Imported 2 threads, 8 comments; 0 warnings" in ran.stdout
+    post = thread_of(served, None, "https://blog.example.org/blog/first-post/", "My first post")
+    assert [shape(c) for c in post["comments"]] == [
+        (
+            1,
+            "Ann",
+            "2023-03-01T08:00:00.500000Z",
+            False,
+            (
+                (
+                    1,
+                    "Bob",
+                    "2023-03-01T11:00:00Z",
+                    False,
+                    ((1, "Passer-by", "2023-03-01T12:00:00Z", False, ()),),
+                ),
+            ),
+        ),
+        (
+            2,
+            "[deleted]",
+            "2023-03-02T10:00:00Z",
+            True,
+            ((1, "Bob", "2023-03-02T11:00:00Z", False, ()),),
+        ),
+    ]
+    first = post["comments"][0]
+    assert first["body_html"] == "<p>Hello <strong>world</strong></p>"
+    assert first["author"]["website"] == "https://ann.example.org"
+    assert first["replies"][0]["author"]["website"] is None
+    about = thread_of(served, None, "https://blog.example.org/about", "About")
+    assert [(c["author"]["name"], c["body_html"]) for c in about["comments"]] == [
+        ("Bob", "<p>About you</p>")
+    ]
+    rows = {row["body_markdown"]: row for row in stored(served.db_url)}
+    assert rows["Waiting"]["status"] == "held"
+    assert rows["Turned down"]["status"] == "rejected"
+    assert rows["Turned down"]["author_name"] == "Rude"
+    assert rows["Hello **world**"]["author_email"] == "ann@example.com"
+    assert rows["A reply"]["author_email"] == "bob@example.net"
+    assert rows["As a guest"]["author_email"] == ""
+    assert all(row["imported"] for row in rows.values())
+    _no_email_in(json.dumps(post), json.dumps(about), ran.stdout, ran.stderr)
+    again = run_import(served.db_url, "commento", str(file))
+    assert "Imported 0 threads, 0 comments; 8 already imported" in again.stdout
+
+
+def test_a_comentario_export_of_an_unknown_version_is_refused(db_url: str, tmp_path: Path) -> None:
+    document = {**COMENTARIO_V3, "version": 2}
+    ran = run_import(
+        db_url, "commento", str(write(tmp_path, "v2.json", json.dumps(document))), check=False
+    )
+    assert ran.returncode == 1 and "version 2" in ran.stderr and "versions 1" in ran.stderr
+    broken = {
+        **COMENTARIO_V3,
+        "comments": [
+            *COMENTARIO_V3["comments"],
+            {"id": "x", "pageId": PAGE_POST, "createdTime": "soon", "markdown": "m"},
+        ],
+    }
+    ran = run_import(
+        db_url, "commento", str(write(tmp_path, "v3.json", json.dumps(broken))), check=False
+    )
+    assert ran.returncode == 1 and "comments[8] (x): 'createdTime' 'soon'" in ran.stderr
+    assert stored(db_url) == []

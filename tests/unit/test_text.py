@@ -7,6 +7,8 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rejoinder.core.text import plain_excerpt, render_article, render_comment
 
@@ -266,3 +268,34 @@ def test_plain_excerpt_strips_markup_and_cuts_with_an_ellipsis() -> None:
     cut = plain_excerpt("word " * 100, length=20)
     assert len(cut) <= 20
     assert cut.endswith("…")
+
+
+_PLAIN = "ab Zé日 .,;:!?'\"()-#=+1|~\n\n   "
+_MARKUP_TOO = _PLAIN + "*_[]`\\<>&\t\r\x0b\u00a0\u2028"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=_PLAIN, max_size=40) | st.text(alphabet=_MARKUP_TOO, max_size=40))
+def test_plain_text_renders_as_the_markdown_parser_renders_it(value: str) -> None:
+    """Text without markup takes a short way past the parser: it must come out the same."""
+    from rejoinder.core.text import _clean_comment, _comment_parser
+
+    assert render_comment(value) == _clean_comment(_comment_parser().render(value))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "one\ntwo",
+        "one  \ntwo ",
+        "  indented\n      more\n\n\n  next paragraph  ",
+        "\n \n",
+        "\"quoted\" and 'single' (brackets) - # = + 1. | ~",
+        "a \n \n b",
+    ],
+)
+def test_plain_text_examples_render_as_the_parser_renders_them(value: str) -> None:
+    from rejoinder.core.text import _MARKUP, _clean_comment, _comment_parser
+
+    assert not _MARKUP.search(value)
+    assert render_comment(value) == _clean_comment(_comment_parser().render(value))

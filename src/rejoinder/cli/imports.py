@@ -33,7 +33,7 @@ class Format(enum.StrEnum):
 
 class _Progress:
     """Bytes read so far, shown as a rich bar on a terminal, and as a line every
-    PLAIN_EVERY threads otherwise."""
+    PLAIN_EVERY threads read otherwise (threads are stored a group at a time)."""
 
     def __init__(self, total: int) -> None:
         self.total = total
@@ -142,7 +142,7 @@ def import_comments(
     from rejoinder.core.imports.remark42 import read_remark42
     from rejoinder.core.imports.wordpress import read_wordpress
     from rejoinder.runtime import utcnow
-    from rejoinder.usecases.imports import Options, Summary, import_thread, isso_threads
+    from rejoinder.usecases.imports import Importer, Options, Summary, isso_threads
 
     if not file.is_file():
         fail(f"No such file: {file}")
@@ -153,7 +153,7 @@ def import_comments(
         dry_run=dry_run,
     )
     size = file.stat().st_size
-    progress = _Progress(size * 2 if format is Format.disqus else size)
+    progress = _Progress(size * 2 if format in (Format.disqus, Format.commento) else size)
     opened: list[IO[bytes]] = []
     opener: Callable[[], Iterable[bytes]] = lambda: _chunks(file, progress, opened)  # noqa: E731
     items: Iterator[ThreadBatch | Problem]
@@ -166,44 +166,51 @@ def import_comments(
     elif format is Format.remark42:
         items = read_remark42(opener())
     elif format is Format.commento:
-        items = read_commento(opener())
+        items = read_commento(opener)
     else:
         items = read_generic(opener())
     summary = Summary()
     runtime = runtime_for(database_url)
     broken: ImportFileError | None = None
     refused: str | None = None
+    stopped = False
     try:
         target = runtime.site_named(site)
-        moderator = runtime.moderator if moderate else None
-        for item in items:
-            if isinstance(item, Problem):
-                summary.warnings.append(item)
-                _warn(item)
-                continue
-            before = len(summary.warnings)
-            outcome = import_thread(
-                runtime.db,
-                runtime.events,
-                target.id,
-                item,
-                options,
-                summary,
-                utcnow(),
-                moderator=moderator,
-            )
-            for problem in summary.warnings[before:]:
-                _warn(problem)
-            if dry_run and outcome is not None:
-                typer.echo(
-                    f"{outcome.title}: {outcome.comments} comments to import"
-                    f" ({outcome.already} already there) -> /articles/{outcome.slug}"
-                )
-            progress.thread(summary.threads, summary.comments)
-    except ImportFileError as error:
-        broken = error
+        importer = Importer(
+            runtime.db,
+            runtime.events,
+            target.id,
+            options,
+            summary,
+            utcnow,
+            moderator=runtime.moderator if moderate else None,
+        )
+        read_threads = read_comments = 0
+        try:
+            for item in items:
+                if isinstance(item, Problem):
+                    summary.warnings.append(item)
+                    _warn(item)
+                    continue
+                before = len(summary.warnings)
+                outcome = importer.add(item)
+                for problem in summary.warnings[before:]:
+                    _warn(problem)
+                if dry_run and outcome is not None:
+                    typer.echo(
+                        f"{outcome.title}: {outcome.comments} comments to import"
+                        f" ({outcome.already} already there) -> /articles/{outcome.slug}"
+                    )
+                read_threads += 1
+                read_comments += len(item.comments)
+                progress.thread(read_threads, read_comments)
+        except ImportFileError as error:
+            broken = error
+        importer.flush()  # the threads read whole before a break are stored too
     except RejoinderError as error:
         refused = error.message
+    except KeyboardInterrupt:  # Ctrl-C: the group being written is rolled back, whole
+        stopped = True
     finally:
         for stream in opened:
             stream.close()
@@ -212,10 +219,19 @@ def import_comments(
     if refused is not None:
         fail(f"{file}: {refused}")
     typer.echo(_summary(summary, dry_run))
-    if format is Format.isso and summary.skipped["thread without page id or URL"]:
+    if stopped:
         typer.echo(
-            "Isso names most pages by their path: give the site's address with"
-            " --rewrite-url /=https://example.com/ (your site's) to import them.",
+            "Stopped. Each thread is imported whole or not at all; run the same import again"
+            " to bring in the rest.",
+            err=True,
+        )
+        raise typer.Exit(130)
+    paths = format in (Format.isso, Format.commento)
+    if paths and summary.skipped["thread without page id or URL"]:
+        typer.echo(
+            f"{'Isso' if format is Format.isso else 'This export'} names pages by their path:"
+            " give the site's address with --rewrite-url /=https://example.com/ (your site's)"
+            " to import them.",
             err=True,
         )
     if broken is not None:

@@ -43,6 +43,15 @@ _BY_SLUG = select(*_COLUMNS).where(
     articles.c.site_id == bindparam("b_site"), articles.c.slug == bindparam("b_slug")
 )
 _BY_SLUG_LOCKED = _BY_SLUG.with_for_update()
+_BY_PAGE = select(*_COLUMNS).where(
+    articles.c.site_id == bindparam("b_site"), articles.c.page_id == bindparam("b_page")
+)
+_BY_ID = select(*_COLUMNS).where(articles.c.id == bindparam("b_id"))
+_SLUG_TAKEN = select(articles.c.id).where(
+    articles.c.site_id == bindparam("b_site"), articles.c.slug == bindparam("b_slug")
+)
+_ADD = insert(articles).returning(articles.c.id)
+_LOCK_SITE = select(sites.c.id).where(sites.c.id == bindparam("b_site")).with_for_update()
 _TOUCH = (
     update(articles)
     .where(articles.c.id == bindparam("b_id"))
@@ -61,9 +70,7 @@ def _article(row: RowMapping) -> Article:
 def add_article(
     conn: Connection, site_id: int, draft: ArticleDraft, body_html: str, now: datetime
 ) -> Article:
-    exists = conn.execute(
-        select(articles.c.id).where(articles.c.site_id == site_id, articles.c.slug == draft.slug)
-    ).first()
+    exists = conn.execute(_SLUG_TAKEN, {"b_site": site_id, "b_slug": draft.slug}).first()
     if exists:
         raise Conflict(f"An article with the slug {draft.slug!r} already exists.")
     values = {
@@ -85,7 +92,7 @@ def add_article(
         "page_id": draft.page_id,
         "page_url": draft.page_url,
     }
-    article_id = conn.execute(insert(articles).values(values).returning(articles.c.id)).scalar_one()
+    article_id = conn.execute(_ADD, values).scalar_one()
     return get_article_by_id(conn, article_id)  # type: ignore[return-value]
 
 
@@ -97,7 +104,7 @@ def add_page_article(
     locked for the rest of the transaction: two first loads take turns, not both inserting."""
     assert draft.page_id is not None
     if conn.dialect.name != "sqlite":
-        conn.execute(select(sites.c.id).where(sites.c.id == site_id).with_for_update())
+        conn.execute(_LOCK_SITE, {"b_site": site_id})
     found = get_article_by_page(conn, site_id, draft.page_id)
     if found is not None:
         return found, False
@@ -120,13 +127,7 @@ def get_article_by_page(conn: Connection, site_id: int, page_id: str) -> Article
     """The discussion of a page hosted elsewhere, by its page id on the site."""
     if not _can_exist(page_id):
         return None
-    row = (
-        conn.execute(
-            select(*_COLUMNS).where(articles.c.site_id == site_id, articles.c.page_id == page_id)
-        )
-        .mappings()
-        .first()
-    )
+    row = conn.execute(_BY_PAGE, {"b_site": site_id, "b_page": page_id}).mappings().first()
     return _article(row) if row else None
 
 
@@ -136,7 +137,7 @@ _MAX_ID = 2**31 - 1  # an id the column cannot hold names no article (as in stor
 def get_article_by_id(conn: Connection, article_id: int) -> Article | None:
     if not 0 < article_id <= _MAX_ID:
         return None
-    row = conn.execute(select(*_COLUMNS).where(articles.c.id == article_id)).mappings().first()
+    row = conn.execute(_BY_ID, {"b_id": article_id}).mappings().first()
     return _article(row) if row else None
 
 

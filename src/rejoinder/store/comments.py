@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     union_all,
     update,
 )
@@ -158,6 +160,120 @@ def add_comment(
         imported=imported,
         notify_replies=notify_replies,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class NewComment:
+    """A comment to add with others in one statement (`add_comments`). Its parent is a
+    stored comment, or the index of an earlier comment of the same list."""
+
+    parent: Comment | int | None
+    number: int
+    name: str
+    email: str
+    website: str | None
+    body_markdown: str
+    body_html: str
+    status: Status
+    created_at: datetime
+    imported: bool = False
+    fingerprint: str | None = None
+    moderation: str | None = None
+
+
+_ADD_MANY = insert(comments)
+_TOP_ID = select(func.coalesce(func.max(comments.c.id), 0))
+_PG_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('comments', 'id')) FROM generate_series(1, :n)"
+)
+
+
+def _reserve_ids(conn: Connection, count: int) -> list[int]:
+    """`count` new comment ids, ascending. On SQLite the writer holds the database's lock
+    (BEGIN IMMEDIATE), so the ids after the highest are free, as SQLite itself would give
+    them; on PostgreSQL the sequence hands them out."""
+    if conn.dialect.name == "sqlite":
+        top = int(conn.execute(_TOP_ID).scalar_one())
+        return list(range(top + 1, top + 1 + count))
+    return sorted(int(row[0]) for row in conn.execute(_PG_IDS, {"n": count}))
+
+
+def add_comments(conn: Connection, article_id: int, new: Sequence[NewComment]) -> list[Comment]:
+    """Add the comments in list order (their ids follow it) in one statement, where one
+    statement per comment costs more than the row it writes: the ids are taken first, so a
+    reply to a comment of the same list is written with its parent's id."""
+    if not new:
+        return []
+    ids = _reserve_ids(conn, len(new))
+    added: list[Comment] = []
+    for index, item in enumerate(new):
+        parent = item.parent
+        if isinstance(parent, int):
+            if not 0 <= parent < index:
+                raise ValueError(f"comment {index}'s parent {parent} is not an earlier one")
+            parent = added[parent]
+        added.append(
+            Comment(
+                id=ids[index],
+                article_id=article_id,
+                parent_id=None if parent is None else parent.id,
+                root_id=None if parent is None else (parent.root_id or parent.id),
+                depth=0 if parent is None else parent.depth + 1,
+                number=item.number,
+                author_name=item.name,
+                author_email=item.email,
+                author_website=item.website,
+                body_markdown=item.body_markdown,
+                body_html=item.body_html,
+                status=item.status,
+                created_at=item.created_at,
+                edited_at=None,
+                imported=item.imported,
+                notify_replies=False,
+            )
+        )
+    conn.execute(
+        _ADD_MANY,
+        [
+            dict(
+                id=c.id,
+                article_id=article_id,
+                parent_id=c.parent_id,
+                root_id=c.root_id,
+                depth=c.depth,
+                number=c.number,
+                author_name=c.author_name,
+                author_email=c.author_email,
+                email_key=normal_address(c.author_email),
+                author_website=c.author_website,
+                body_markdown=c.body_markdown,
+                body_html=c.body_html,
+                status=c.status.value,
+                created_at=c.created_at,
+                imported=c.imported,
+                notify_replies=False,
+                fingerprint=item.fingerprint,
+                moderation=item.moderation,
+                awaiting_address=False,
+            )
+            for c, item in zip(added, new, strict=True)
+        ],
+    )
+    return added
+
+
+_LAST_NUMBERS = (
+    select(comments.c.parent_id, func.max(comments.c.number))
+    .where(comments.c.article_id == bindparam("b_article"))
+    .group_by(comments.c.parent_id)
+)
+
+
+def last_numbers(conn: Connection, article_id: int) -> dict[int | None, int]:
+    """The highest number among each set of siblings of the discussion, by parent id (None:
+    the top level), in one query: what `next_number` gives one at a time."""
+    rows = conn.execute(_LAST_NUMBERS, {"b_article": article_id})
+    return {row[0]: int(row[1] or 0) for row in rows}
 
 
 # Ids come from URLs and forms; one the id column cannot hold (INTEGER is 32-bit on

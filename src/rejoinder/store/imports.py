@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
-from sqlalchemy import Connection, create_engine, insert, select, text
+from sqlalchemy import Connection, bindparam, create_engine, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
@@ -18,6 +18,11 @@ from rejoinder.store.comments import get_comments_by_ids
 from rejoinder.store.schema import imported_comments
 
 _CHUNK = 500  # ids per query: well under every backend's parameter limit
+_FIND = select(imported_comments.c.source_id, imported_comments.c.comment_id).where(
+    imported_comments.c.article_id == bindparam("b_article"),
+    imported_comments.c.source == bindparam("b_source"),
+    imported_comments.c.source_id.in_(bindparam("b_ids", expanding=True)),
+)
 
 
 def find_imported(
@@ -28,11 +33,8 @@ def find_imported(
     found: dict[int, str] = {}
     for start in range(0, len(ids), _CHUNK):
         rows = conn.execute(
-            select(imported_comments.c.source_id, imported_comments.c.comment_id).where(
-                imported_comments.c.article_id == article_id,
-                imported_comments.c.source == source,
-                imported_comments.c.source_id.in_(ids[start : start + _CHUNK]),
-            )
+            _FIND,
+            {"b_article": article_id, "b_source": source, "b_ids": ids[start : start + _CHUNK]},
         )
         chunk = {row.comment_id: row.source_id for row in rows}
         found.update(chunk)

@@ -1,5 +1,5 @@
 """`rejoinder import`: threads read from another system's export stored as the discussions
-of the site's pages, one transaction per thread, so a thread is whole or absent and a
+of the site's pages, whole threads to a transaction, so a thread is whole or absent and a
 broken import resumes where it stopped (comments already brought in are known by their
 source id and skipped).
 
@@ -10,7 +10,7 @@ URL), made here when the site has none.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from rejoinder.core.embed import PageRef, page_draft, page_ref, page_slug
-from rejoinder.core.errors import Invalid
+from rejoinder.core.errors import Invalid, RejoinderError
 from rejoinder.core.imports.isso import read_isso
 from rejoinder.core.imports.plan import PlannedComment, plan_thread, rewrite_url
 from rejoinder.core.imports.records import Problem, ThreadBatch
@@ -99,135 +99,250 @@ def _body(planned: PlannedComment) -> tuple[str, str]:
     return text, render_comment(text) if text else ""
 
 
-def import_thread(
-    db: Database,
-    events: Events,
-    site_id: int,
-    batch: ThreadBatch,
-    options: Options,
-    summary: Summary,
-    now: datetime,
-    *,
-    moderator: Moderator | None = None,
-) -> ThreadOutcome | None:
-    """Store one thread (or, dry, count what would be stored); None when nothing of it is."""
-    plan = plan_thread(batch, with_pingbacks=options.with_pingbacks)
-    summary.skipped.update(plan.skipped)
-    warnings = list(plan.warnings)
-    try:
-        ref = _ref(batch, options)
-    except Invalid as error:
-        line = f" (line {batch.thread.line})" if batch.thread.line else ""
-        warnings.append(
-            Problem(f"thread {batch.thread.title!r}{line}: {error.message.rstrip('.')}; skipped")
-        )
-        summary.skipped["thread without page id or URL"] += len(plan.comments)
-        summary.warnings.extend(warnings)
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """A thread planned, its bodies rendered and its comments judged: what a write needs."""
+
+    ref: PageRef
+    plan: list[PlannedComment]
+    bodies: dict[str, tuple[str, str]]
+    judgements: dict[str, Judgement]
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    article: Article
+    made: bool
+    added: int
+    already: int
+    held_by_moderation: int
+
+
+# A write takes threads until it holds this many comments or threads: a commit per thread
+# cost more than the thread itself where threads are short, and a write this size keeps
+# the database's lock for a fraction of a second only.
+GROUP_COMMENTS = 1000
+GROUP_THREADS = 200
+
+
+class Importer:
+    """Stores the threads it is given (or, dry, counts what would be stored). Threads are
+    written in groups, each group in one transaction, so a thread is whole or absent; a
+    group a write refuses is written again a thread at a time, so the threads before the
+    refused one are stored, as they would be one by one. `flush` writes what is waiting:
+    call it at the end, and when the file breaks off."""
+
+    def __init__(
+        self,
+        db: Database,
+        events: Events,
+        site_id: int,
+        options: Options,
+        summary: Summary,
+        clock: Callable[[], datetime],
+        *,
+        moderator: Moderator | None = None,
+    ) -> None:
+        self.db = db
+        self.events = events
+        self.site_id = site_id
+        self.options = options
+        self.summary = summary
+        self.clock = clock
+        self.moderator = moderator
+        self.waiting: list[_Ready] = []
+        self.waiting_comments = 0
+
+    def add(self, batch: ThreadBatch) -> ThreadOutcome | None:
+        """Take one thread; dry, what would be stored of it (None when nothing would)."""
+        ready = self._prepare(batch)
+        if ready is None or isinstance(ready, ThreadOutcome):
+            return ready
+        self.waiting.append(ready)
+        self.waiting_comments += len(ready.plan)
+        if self.waiting_comments >= GROUP_COMMENTS or len(self.waiting) >= GROUP_THREADS:
+            self.flush()
         return None
-    summary.warnings.extend(warnings)
-    if not plan.comments:
-        return None
-    with db.read() as conn:
-        article = article_store.get_article_by_page(conn, site_id, ref.page_id)
-        known = (
-            import_store.find_imported(
-                conn, article.id, options.source, [p.source.source_id for p in plan.comments]
-            )
-            if article is not None
-            else {}
-        )
-    new = [p for p in plan.comments if p.source.source_id not in known]
-    summary.already += len(plan.comments) - len(new)
-    if options.dry_run or not new:
-        summary.comments += len(new)
-        summary.threads += 1 if new else 0
-        slug = article.slug if article else page_slug(ref)
-        return ThreadOutcome(ref.title, slug, len(new), len(plan.comments) - len(new), ())
-    judgements: dict[str, Judgement] = {}
-    if moderator is not None:
-        for planned in new:
-            if planned.status is Status.PUBLISHED:
-                judgements[planned.source.source_id] = moderator.check(
-                    site_id=site_id,
-                    text=_body(planned)[0],
-                    name=planned.source.name,
-                    email=planned.source.email,
-                    website=planned.source.website or "",
-                    now=now,
+
+    def flush(self) -> None:
+        waiting, self.waiting, self.waiting_comments = self.waiting, [], 0
+        if not waiting:
+            return
+        try:
+            self._write(waiting)
+        except RejoinderError:
+            if len(waiting) == 1:
+                raise
+            for ready in waiting:  # up to the refused one, whose error goes on up
+                self._write([ready])
+
+    def _prepare(self, batch: ThreadBatch) -> _Ready | ThreadOutcome | None:
+        options, summary, site_id = self.options, self.summary, self.site_id
+        plan = plan_thread(batch, with_pingbacks=options.with_pingbacks)
+        summary.skipped.update(plan.skipped)
+        warnings = list(plan.warnings)
+        try:
+            ref = _ref(batch, options)
+        except Invalid as error:
+            line = f" (line {batch.thread.line})" if batch.thread.line else ""
+            warnings.append(
+                Problem(
+                    f"thread {batch.thread.title!r}{line}: {error.message.rstrip('.')}; skipped"
                 )
-    made = False
-    with db.write() as conn:
-        article, made = article_store.add_page_article(conn, site_id, page_draft(ref, now), now)
-        stored = import_store.find_imported(
-            conn, article.id, options.source, [p.source.source_id for p in plan.comments]
+            )
+            summary.skipped["thread without page id or URL"] += len(plan.comments)
+            summary.warnings.extend(warnings)
+            return None
+        summary.warnings.extend(warnings)
+        if not plan.comments:
+            return None
+        article: Article | None = None
+        known: dict[str, Comment] = {}
+        if options.dry_run or self.moderator is not None:  # what is new, to count or judge
+            with self.db.read() as conn:
+                article = article_store.get_article_by_page(conn, site_id, ref.page_id)
+                if article is not None:
+                    known = import_store.find_imported(
+                        conn,
+                        article.id,
+                        options.source,
+                        [p.source.source_id for p in plan.comments],
+                    )
+        new = [p for p in plan.comments if p.source.source_id not in known]
+        if options.dry_run:
+            summary.already += len(plan.comments) - len(new)
+            summary.comments += len(new)
+            summary.threads += 1 if new else 0
+            slug = article.slug if article else page_slug(ref)
+            return ThreadOutcome(ref.title, slug, len(new), len(plan.comments) - len(new), ())
+        bodies = {p.source.source_id: _body(p) for p in new}  # rendered once, judged and stored
+        judgements: dict[str, Judgement] = {}
+        if self.moderator is not None:
+            now = self.clock()
+            for planned in new:
+                if planned.status is Status.PUBLISHED:
+                    judgements[planned.source.source_id] = self.moderator.check(
+                        site_id=site_id,
+                        text=bodies[planned.source.source_id][0],
+                        name=planned.source.name,
+                        email=planned.source.email,
+                        website=planned.source.website or "",
+                        now=now,
+                    )
+        return _Ready(ref, plan.comments, bodies, judgements)
+
+    def _write(self, group: list[_Ready]) -> None:
+        now = self.clock()
+        with self.db.write() as conn:
+            stored = [self._store(conn, ready, now) for ready in group]
+        summary = self.summary
+        for result in stored:
+            if result.made:
+                self.events.fire(ARTICLE_PUBLISHED, article=result.article)
+            summary.threads += 1 if result.added else 0
+            summary.comments += result.added
+            summary.already += result.already
+            summary.held_by_moderation += result.held_by_moderation
+
+    def _store(self, conn: Connection, ready: _Ready, now: datetime) -> _Stored:
+        site_id, source = self.site_id, self.options.source
+        article, made = article_store.add_page_article(
+            conn, site_id, page_draft(ready.ref, now), now
         )
-        added = 0
-        shown = 0
-        recorded: list[tuple[Comment, str]] = []
-        for planned in plan.comments:
-            source_id = planned.source.source_id
-            if source_id in stored:
-                continue
-            parent = stored.get(planned.parent_id) if planned.parent_id else None
-            judgement = judgements.get(source_id)
-            comment = _store_one(conn, article, parent, planned, judgement, now)
-            if judgement is not None and comment.status is Status.HELD:
-                summary.held_by_moderation += judgement.decision.verdict is not Verdict.PUBLISH
-            recorded.append((comment, source_id))
-            stored[source_id] = comment
-            added += 1
-            shown += comment.status is Status.PUBLISHED
-        import_store.record_imported(conn, site_id, options.source, recorded)
-        article_store.touch_article(conn, article.id, shown, now)
-    if made:
-        events.fire(ARTICLE_PUBLISHED, article=article)
-    summary.threads += 1
-    summary.comments += added
-    summary.already += len(new) - added
-    return ThreadOutcome(ref.title, article.slug, added, len(plan.comments) - added, ())
+        stored: dict[str, Comment] = {}
+        last: dict[int | None, int] = {}
+        if not made:  # numbers are counted on from the discussion's, which a post could move
+            article_store.lock_article(conn, site_id, article.slug)
+            stored = import_store.find_imported(
+                conn, article.id, source, [p.source.source_id for p in ready.plan]
+            )
+            last = comment_store.last_numbers(conn, article.id)
+        rows = _rows(ready.plan, stored, last, ready.bodies, ready.judgements, article)
+        added = comment_store.add_comments(conn, article.id, [r.comment for r in rows])
+        held = 0
+        for comment, row in zip(added, rows, strict=True):
+            if row.judgement is not None:  # audited as a posted comment's verdict is
+                outcome = Verdict.HOLD if comment.status is Status.HELD else Verdict.PUBLISH
+                audit_import_verdict(conn, site_id, comment, row.judgement, outcome, now)
+                if comment.status is Status.HELD:
+                    held += row.judgement.decision.verdict is not Verdict.PUBLISH
+        import_store.record_imported(
+            conn, site_id, source, [(c, r.source_id) for c, r in zip(added, rows, strict=True)]
+        )
+        if added:
+            shown = sum(c.status is Status.PUBLISHED for c in added)
+            article_store.touch_article(conn, article.id, shown, now)
+        return _Stored(article, made, len(added), len(ready.plan) - len(added), held)
 
 
-def _store_one(
-    conn: Connection,
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """A comment of the thread ready to store (its parent a stored comment or the index of
+    an earlier row, stored in the same statement), with its source id and verdict."""
+
+    source_id: str
+    comment: comment_store.NewComment
+    judgement: Judgement | None
+
+
+def _rows(
+    planned_comments: list[PlannedComment],
+    stored: dict[str, Comment],
+    last_numbers: dict[int | None, int],
+    bodies: dict[str, tuple[str, str]],
+    judgements: dict[str, Judgement],
     article: Article,
-    parent: Comment | None,
-    planned: PlannedComment,
-    judgement: Judgement | None,
-    now: datetime,
-) -> Comment:
-    source = planned.source
-    status = planned.status
-    if status is Status.PUBLISHED and (
-        (judgement is not None and judgement.decision.verdict is not Verdict.PUBLISH)
-        or (parent is not None and parent.status in (Status.HELD, Status.REJECTED))
-    ):
-        status = Status.HELD
-    numbered = status in (Status.PUBLISHED, Status.DELETED)
-    number = comment_store.next_number(conn, article.id, parent.id if parent else None)
-    if status is Status.DELETED:  # a place holder: nothing of its writer is kept
-        name, email, website, text, html = "", "", None, "", ""
-    else:
-        name = clean_line(source.name)[:100] or ANONYMOUS
-        email = clean_line(source.email)[:254]
-        website = _website(source.website)
-        text, html = _body(planned)
-    comment = comment_store.add_comment(
-        conn,
-        article_id=article.id,
-        parent=parent,
-        number=number if numbered else 0,
-        name=name,
-        email=email,
-        website=website,
-        body_markdown=text,
-        body_html=html,
-        status=status,
-        created_at=source.created_at or article.published_at,
-        imported=True,
-        fingerprint=judgement.fingerprint if judgement else None,
-        moderation=judgement.record() if judgement else None,
-    )
-    if judgement is not None:  # audited as a posted comment's verdict is
-        outcome = Verdict.HOLD if status is Status.HELD else Verdict.PUBLISH
-        audit_import_verdict(conn, article.site_id, comment, judgement, outcome, now)
-    return comment
+) -> list[_Row]:
+    """The thread's comments not stored yet, in the plan's order (each after its parent),
+    with their statuses (held where moderation would not publish them or their parent
+    waits; a "[deleted]" place holder keeps nothing of its writer) and their numbers among
+    their siblings, counted on from `last_numbers` (the discussion's, by parent id)."""
+    rows: list[_Row] = []
+    index: dict[str, int] = {}
+    last: dict[int | tuple[str, int] | None, int] = {k: n for k, n in last_numbers.items()}
+    status_of: dict[str, Status] = {key: c.status for key, c in stored.items()}
+    for planned in planned_comments:
+        source = planned.source
+        source_id = source.source_id
+        if source_id in stored:
+            continue
+        parent: Comment | int | None = None
+        if planned.parent_id is not None:
+            parent = stored.get(planned.parent_id) or index.get(planned.parent_id)
+        parent_status = status_of.get(planned.parent_id) if planned.parent_id else None
+        judgement = judgements.get(source_id)
+        status = planned.status
+        if status is Status.PUBLISHED and (
+            (judgement is not None and judgement.decision.verdict is not Verdict.PUBLISH)
+            or parent_status in (Status.HELD, Status.REJECTED)
+        ):
+            status = Status.HELD
+        status_of[source_id] = status
+        if status is Status.DELETED:
+            name, email, website, text, html = "", "", None, "", ""
+        else:
+            name = clean_line(source.name)[:100] or ANONYMOUS
+            email = clean_line(source.email)[:254]
+            website = _website(source.website)
+            text, html = bodies.get(source_id) or _body(planned)
+        number = 0
+        if status in (Status.PUBLISHED, Status.DELETED):
+            key = ("new", parent) if isinstance(parent, int) else parent.id if parent else None
+            number = last[key] = last.get(key, 0) + 1
+        comment = comment_store.NewComment(
+            parent=parent,
+            number=number,
+            name=name,
+            email=email,
+            website=website,
+            body_markdown=text,
+            body_html=html,
+            status=status,
+            created_at=source.created_at or article.published_at,
+            imported=True,
+            fingerprint=judgement.fingerprint if judgement else None,
+            moderation=judgement.record() if judgement else None,
+        )
+        index[source_id] = len(rows)
+        rows.append(_Row(source_id, comment, judgement))
+    return rows

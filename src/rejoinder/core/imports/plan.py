@@ -48,8 +48,8 @@ class ThreadPlan:
 
 
 def _where(comment: SourceComment) -> str:
-    line = f" (line {comment.line})" if comment.line else ""
-    return f"comment {comment.source_id!r}{line}"
+    """The comment, by its id (its line goes with the Problem, which says it first)."""
+    return f"comment {comment.source_id!r}"
 
 
 def plan_thread(batch: ThreadBatch, *, with_pingbacks: bool = False) -> ThreadPlan:
@@ -79,7 +79,9 @@ def plan_thread(batch: ThreadBatch, *, with_pingbacks: bool = False) -> ThreadPl
             plan.skipped[comment.status.value] += 1
         elif comment.created_at is None:
             plan.skipped["no date"] += 1
-            plan.warnings.append(Problem(f"{_where(comment)} has no readable date; skipped"))
+            plan.warnings.append(
+                Problem(f"{_where(comment)} has no readable date; skipped", comment.line)
+            )
         else:
             kept.add(comment.source_id)
 
@@ -132,7 +134,10 @@ def _kept_ancestor(
             return None
         if parent_id in seen:
             plan.warnings.append(
-                Problem(f"{_where(comment)} is in a loop of replies; imported at top level")
+                Problem(
+                    f"{_where(comment)} is in a loop of replies; imported at top level",
+                    comment.line,
+                )
             )
             return None
         if parent_id in kept:
