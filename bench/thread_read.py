@@ -594,15 +594,17 @@ def print_table(threads: dict[str, Any], report: dict[str, Any]) -> None:
 
 
 def count_workers(pid: int) -> int:
-    """uvicorn's worker processes: children of the server that run the app (one process
-    serves by itself when there is a single worker)."""
+    """uvicorn's worker processes: the server's children other than multiprocessing's
+    resource tracker (forked workers carry the server's command line, spawned ones
+    multiprocessing's); one process serves by itself when there is a single worker."""
     workers = 0
     for child in descendants(pid)[1:]:
         try:
             command = Path(f"/proc/{child}/cmdline").read_bytes()
+            parent = int(Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[1])
         except OSError:
             continue
-        if b"multiprocessing.spawn" in command and b"resource_tracker" not in command:
+        if parent == pid and b"resource_tracker" not in command:
             workers += 1
     return workers or 1
 
