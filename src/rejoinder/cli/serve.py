@@ -85,7 +85,7 @@ def _serve(settings: Settings) -> None:
     workers = f"{settings.workers} worker" + ("s" if settings.workers != 1 else "")
     typer.echo(f"Rejoinder on http://{settings.host}:{settings.port}/ ({workers})")
     if settings.workers > 1:
-        _fork_workers()
+        _fork_workers(settings)
     uvicorn.run(
         APP,
         factory=True,
@@ -109,20 +109,29 @@ def _serve(settings: Settings) -> None:
 APP = "rejoinder.web.app:create_app"
 
 
-def _fork_workers() -> None:
-    """Have uvicorn fork its workers from this process, with the app's modules imported once
-    here, instead of spawning fresh interpreters that each import them again (as much work as
-    the rest of a worker's start). Nothing here holds a thread, a connection or a model yet;
-    each worker makes its own app, database pool and model. Where fork is missing, or
-    uvicorn keeps its workers' start method elsewhere, they are spawned as before."""
+def _fork_workers(settings: Settings) -> None:
+    """Have uvicorn fork its workers from this process, with the app's modules imported and
+    what judging needs loaded once here (`runtime.preload_moderation`), instead of spawning
+    fresh interpreters that each import and load them again. The workers share those pages
+    with this process (copy-on-write) as long as nothing writes to them: the model's weights
+    are only read, and the objects made so far are frozen out of the garbage collector, whose
+    passes would otherwise write to every one of them in every worker. Nothing here holds a
+    thread or a connection yet; each worker makes its own app and database pool. Where fork
+    is missing, or uvicorn keeps its workers' start method elsewhere, they are spawned as
+    before (and each loads its own model on its first comment)."""
+    import gc
     import importlib
     import multiprocessing
 
     from uvicorn import _subprocess
 
+    from rejoinder.runtime import preload_moderation
+
     if "fork" not in multiprocessing.get_all_start_methods() or not hasattr(_subprocess, "spawn"):
         return
     importlib.import_module(APP.partition(":")[0])
+    preload_moderation(settings)
+    gc.freeze()
     _subprocess.spawn = multiprocessing.get_context("fork")  # type: ignore[assignment]
 
 
