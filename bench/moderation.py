@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -65,12 +66,15 @@ OPEN_LIMITS = dict.fromkeys(LIMIT_NAMES.split(), None)
 
 LUA = textwrap.dedent("""
     -- thread_id is a global that setup() gives each wrk thread, so no two threads repeat.
-    -- and init() gets a run number from the command line, so no two runs repeat either.
+    -- and init() gets a run number from the command line, so no two runs repeat either,
+    -- and the form token of the article's page, which every post carries as a page would.
     local counter = 0
     local next_id = 0
     local run = 0
+    local extra = ""
     init = function(args)
       run = tonumber(args[1]) or 0
+      if args[2] then extra = ', "form_token": "' .. args[2] .. '"' end
     end
     setup = function(thread)
       next_id = next_id + 1
@@ -82,19 +86,21 @@ LUA = textwrap.dedent("""
       local body = string.format(
         '{"body": "Comment %d on the council vote: the bus lane pilot deserves a fair test, '
         .. 'and the figures in the report should be published before anyone decides.", '
-        .. '"name": "Reader %d", "email": "reader%d@example.org"}', n, n, n)
+        .. '"name": "Reader %d", "email": "reader%d@example.org"%s}', n, n, n, extra)
       return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
     end
 """)
 
 LUA_TEXTS = textwrap.dedent("""
-    -- the same numbering as above; the bodies come from a table the bench writes in, and
+    -- the same numbering and token as above; the bodies come from a table the bench writes in, and
     -- the field names (Rejoinder's or Isso's) from the bench too
     local counter = 0
     local next_id = 0
     local run = 0
+    local extra = ""
     init = function(args)
       run = tonumber(args[1]) or 0
+      if args[2] then extra = ', "form_token": "' .. args[2] .. '"' end
     end
     setup = function(thread)
       next_id = next_id + 1
@@ -104,8 +110,8 @@ LUA_TEXTS = textwrap.dedent("""
       counter = counter + 1
       local n = run * 1000000000 + (thread_id or 0) * 10000000 + counter
       local body = string.format('{"' .. text_field .. '": %s (%d)", "' .. name_field
-        .. '": "Reader %d", "email": "reader%d@example.org"}', texts[counter % #texts + 1],
-        n, n, n)
+        .. '": "Reader %d", "email": "reader%d@example.org"%s}', texts[counter % #texts + 1],
+        n, n, n, extra)
       return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
     end
 """)
@@ -327,20 +333,31 @@ def bench_isso(gunicorn: Path, wrk: str, workdir: Path, lua: str, duration: int)
 
 
 def run_wrk(
-    wrk: str, workdir: Path, name: str, lua: str, duration: int, target: str, pid: int
+    wrk: str,
+    workdir: Path,
+    name: str,
+    lua: str,
+    duration: int,
+    target: str,
+    pid: int,
+    token: str = "",
 ) -> dict[str, Any]:
-    """A 1-second warm-up, then the timed run; wrk's figures, the server's CPU time per
-    post and the peak memory of the server's processes during the run (sum of Pss)."""
+    """A 1-second warm-up, then the timed run (posting `token` as the form's, if given);
+    wrk's figures, the server's CPU time per post and the peak memory of the server's
+    processes during the run (sum of Pss)."""
     script = workdir / f"{name}.lua"
     script.write_text(lua)
     base = [wrk, "-t2", "-c8", "--timeout", "10s", "-s", str(script)]
-    subprocess.run([*base, "-d1s", target, "--", "1"], capture_output=True, timeout=60, check=True)
+    extra = [token] if token else []
+    subprocess.run(
+        [*base, "-d1s", target, "--", "1", *extra], capture_output=True, timeout=60, check=True
+    )
     memory = thread_read.MemorySampler(pid)
     memory.start()
     cpu_before = thread_read.cpu_seconds(pid)
     try:
         result = subprocess.run(
-            [*base, f"-d{duration}s", "--latency", target, "--", "2"],
+            [*base, f"-d{duration}s", "--latency", target, "--", "2", *extra],
             capture_output=True,
             text=True,
             timeout=duration + 60,
@@ -354,6 +371,18 @@ def run_wrk(
     figures["peak_pss_mb"] = round(memory.peak_pss_kb / 1024, 1)
     figures["processes"] = memory.processes
     return figures
+
+
+FORM_SECONDS = 3.5  # older than the bots phase's default minimum (3 s), as a person's form is
+
+
+def form_token(page: str) -> str:
+    """The signed form token of an article page (its form's `issued` field), which the
+    widget posts as `form_token`."""
+    found = re.search(r'name="issued" value="([^"]+)"', httpx.get(page, timeout=30).text)
+    if not found:
+        raise RuntimeError(f"no form token on {page}")
+    return found[1]
 
 
 def bench_posting(
@@ -372,7 +401,9 @@ def bench_posting(
     port = thread_read.free_port()
     server = start(url, port, workdir, moderation, workers)
     try:
-        target = f"http://127.0.0.1:{port}/api/v1/articles/{slug}/comments"
+        base = f"http://127.0.0.1:{port}"
+        target = f"{base}/api/v1/articles/{slug}/comments"
+        token, issued = form_token(f"{base}/articles/{slug}"), time.monotonic()
         if moderation:  # the model loads in the background at start: wait until it judges
             check = f"http://127.0.0.1:{port}/api/v1/moderation/check"
             deadline = time.monotonic() + 60
@@ -381,7 +412,9 @@ def bench_posting(
                 if scores.get("scores"):
                     break
                 time.sleep(0.2)
-        figures = run_wrk(wrk, workdir, name, lua, duration, target, server.pid)
+        # A person takes longer than the bots phase's 3 s to write; so must the bench.
+        time.sleep(max(0.0, issued + FORM_SECONDS - time.monotonic()))
+        figures = run_wrk(wrk, workdir, name, lua, duration, target, server.pid, token)
         counts = httpx.get(f"http://127.0.0.1:{port}/api/v1/counts", params={"slug": slug}).json()
         figures["published_total"] = counts["counts"].get(slug, 0)
         figures["workers"] = thread_read.count_workers(server.pid)
