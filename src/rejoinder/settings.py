@@ -51,8 +51,7 @@ class Settings(BaseSettings):
     workers: int = Field(
         default_factory=lambda: _default_workers(os.cpu_count() or 1),
         ge=1,
-        description="Worker processes for `rejoinder serve` (default: 1 on 2 cores or fewer, "
-        "else one per core up to 4).",
+        description="Worker processes for `rejoinder serve` (default: one per core, up to 4).",
     )
     body_max: int = Field(5000, ge=1, description="Longest comment, in characters.")
     display_depth: int = Field(
@@ -278,9 +277,13 @@ class Settings(BaseSettings):
 
 
 def _default_workers(cores: int) -> int:
-    # Measured with bench/thread_read.py on 2 cores: two workers serve more requests at 8
-    # clients but take 342 MB against 136 (each loads the model): over the 150 MB memory goal.
-    return 1 if cores <= 2 else min(cores, 4)
+    # A worker per core, up to 4. The model is loaded once, before the workers fork, and its
+    # pages are shared (`cli/serve.py`), so a second worker no longer costs a second model:
+    # bench/moderation.py on 2 cores, posting, two workers took 317 MB (sum of Pss) where
+    # each loading its own model took 384, and one worker alone about 200 (docs/MODEL.md,
+    # "Speed", for the rates). Without Redis, live updates reach only the readers on the
+    # worker that took the post (docs/DEPLOYMENT.md).
+    return max(1, min(cores, 4))
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -21,7 +21,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Worker processes (default: cores, at most 4).")
+        int | None, typer.Option(help="Worker processes (default: one per core, at most 4).")
     ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
