@@ -84,6 +84,12 @@ def _serve(settings: Settings) -> None:
     os.environ["REJOINDER_MAX_CONNECTIONS"] = str(_connection_cap(settings.max_connections))
     workers = f"{settings.workers} worker" + ("s" if settings.workers != 1 else "")
     typer.echo(f"Rejoinder on http://{settings.host}:{settings.port}/ ({workers})")
+    if settings.workers > 1 and not settings.redis_url:
+        typer.echo(
+            "Without REJOINDER_REDIS_URL, live updates reach only the pages on the worker that "
+            "took the post: set it, or REJOINDER_WORKERS=1 (docs/DEPLOYMENT.md).",
+            err=True,
+        )
     if settings.workers > 1:
         _fork_workers(settings)
     uvicorn.run(
@@ -185,6 +191,9 @@ def demo(
         host="127.0.0.1",
         base_url=f"http://127.0.0.1:{port}",
         site_title="The Callowmere Ledger",
+        # One worker unless asked for more: without Redis, live updates reach only the pages
+        # on the worker that took the post, and the demo shows them off.
+        workers=None if os.environ.get("REJOINDER_WORKERS") else 1,
     )
     runtime = open_runtime(settings)
     try:
