@@ -128,17 +128,32 @@ def _fork_workers(settings: Settings) -> None:
     import gc
     import importlib
     import multiprocessing
+    import threading
 
     from uvicorn import _subprocess
 
-    from rejoinder.runtime import preload_moderation
-
     if "fork" not in multiprocessing.get_all_start_methods() or not hasattr(_subprocess, "spawn"):
         return
+    # The model loads while the app's modules are imported (much of its loading runs in
+    # onnxruntime and the tokenizer, outside the GIL), so the workers start little later than
+    # without it; the thread has ended before anything forks.
+    loading = threading.Thread(target=_preload, args=(settings,), name="preload")
+    loading.start()
     importlib.import_module(APP.partition(":")[0])
-    preload_moderation(settings)
+    loading.join()
     gc.freeze()
     _subprocess.spawn = multiprocessing.get_context("fork")  # type: ignore[assignment]
+
+
+def _preload(settings: Settings) -> None:
+    from rejoinder.runtime import preload_moderation
+
+    try:
+        preload_moderation(settings)
+    except Exception as error:  # each worker loads what it lacks on its own, as before
+        typer.echo(
+            f"The moderation model could not be loaded before the workers: {error}", err=True
+        )
 
 
 # Descriptors a worker needs beside its clients: the listening socket, the database and its
