@@ -42,6 +42,9 @@ RING_SECONDS = 600
 PENDING_MAX = 256  # frames are shared bytes: a queue is pointers to them
 TOPICS_MAX = 2000
 HEARTBEAT_SECONDS = 15.0
+# How long a local topic is still published to after its last stream left: a page that
+# reconnects within it (after a network blip, a proxy's restart) gets what it missed.
+LISTENED_GRACE_SECONDS = 120.0
 HEARTBEAT = b": keep-alive\n\n"
 
 
@@ -210,6 +213,14 @@ class Hub:
         topic, on every worker; from any thread. Returns its id."""
         raise NotImplementedError
 
+    def wanted(self, topic: str) -> bool:
+        """Whether an event of `topic` may reach anyone, so that it is worth making (reading
+        and rendering it costs a post more than the rest of its live update); from any
+        thread. Where it says no, the event is skipped as if published and missed: a stream
+        that later asks to replay past it is told to reset. Every hub but the local one
+        says yes: streams on other workers and hosts cannot be seen from here."""
+        return True
+
     async def subscribe(self, topic: str, last: int | None) -> Opened:
         """Open a stream of `topic` for a client that has everything up to `last`."""
         raise NotImplementedError
@@ -225,34 +236,67 @@ class LocalHub(Hub):
         self._epoch = int(time.time() * 1000)
         self._heads: OrderedDict[str, int] = OrderedDict()
         self._rings: dict[str, deque[Event]] = {}
+        self._left: OrderedDict[str, float] = OrderedDict()  # topic -> when its last stream left
 
     def _head(self, topic: str) -> int:
         return self._heads.get(topic, self._epoch)
 
+    def _advance(self, topic: str) -> int:
+        """The topic's next id, now its head (under the lock)."""
+        event_id = self._head(topic) + 1
+        self._heads[topic] = event_id
+        self._heads.move_to_end(topic)
+        while len(self._heads) > TOPICS_MAX:
+            # A topic forgotten starts again at the epoch: its old ids earn a reset.
+            old, _ = self._heads.popitem(last=False)
+            self._rings.pop(old, None)
+        return event_id
+
     def publish(self, topic: str, kind: str, data: Mapping[str, Any]) -> int:
         with self._lock:
-            event_id = self._head(topic) + 1
-            self._heads[topic] = event_id
-            self._heads.move_to_end(topic)
+            event_id = self._advance(topic)
             event = Event(event_id, time.time(), frame(event_id, kind, data))
             self._rings.setdefault(topic, deque(maxlen=self._ring_size)).append(event)
-            while len(self._heads) > TOPICS_MAX:
-                # A topic forgotten starts again at the epoch: its old ids earn a reset.
-                old, _ = self._heads.popitem(last=False)
-                self._rings.pop(old, None)
             loop = self._loop
             # Inside the lock, so the loop receives a topic's events in id order.
             if loop is not None and not loop.is_closed():
                 loop.call_soon_threadsafe(self._deliver, topic, event)
         return event_id
 
+    def wanted(self, topic: str) -> bool:
+        """Yes while a stream of this worker follows `topic`, or left it less than
+        `LISTENED_GRACE_SECONDS` ago (it may come back for what it missed); else the event
+        is skipped: the topic's id moves on and its ring is emptied, so a stream that comes
+        back with an older id resets (reloads) rather than replays with a hole in it."""
+        with self._lock:
+            if self._streams.get(topic):
+                return True
+            left = self._left.get(topic)
+            if left is not None and time.monotonic() - left < LISTENED_GRACE_SECONDS:
+                return True
+            self._left.pop(topic, None)
+            self._advance(topic)
+            self._rings.pop(topic, None)
+            return False
+
     async def subscribe(self, topic: str, last: int | None) -> Opened:
+        # Registered under the lock: `wanted`, in another thread, sees either this stream or
+        # the head it opens at, never neither.
         with self._lock:
             head = self._head(topic)
             events = list(self._rings.get(topic, ()))
+            subscription = self._register(topic, head)
         missed, reset = replay(events, head, last, time.time() - RING_SECONDS)
-        subscription = self._register(topic, head)
         return Opened(subscription, [e.data for e in missed], reset, head)
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        with self._lock:
+            super().unsubscribe(subscription)
+            if subscription.topic not in self._streams:
+                self._left[subscription.topic] = time.monotonic()
+                self._left.move_to_end(subscription.topic)
+                while len(self._left) > TOPICS_MAX:
+                    self._left.popitem(last=False)
 
 
 # KEYS: sequence, ring. ARGV: channel, topic, the frame after its id line, ring size, ring

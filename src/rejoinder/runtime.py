@@ -29,7 +29,7 @@ from rejoinder.store.budgets import Budgets, MemoryBudgets, RedisBudgets
 from rejoinder.store.database import Database, SqliteChangeCounter
 from rejoinder.store.ratebook import RedisRates
 from rejoinder.usecases.mail import Mail
-from rejoinder.usecases.moderation import Moderator, Scorer
+from rejoinder.usecases.moderation import Moderator, Scorer, prepare_phrasebooks, warm_phases
 from rejoinder.usecases.notify import Notifier
 from rejoinder.usecases.policy import ModelPresets
 
@@ -189,6 +189,22 @@ def model_scorer(blind_groups: bool = False) -> Scorer:
         return scores_from(get_classifier().score(text, heads, preset, holds, blind), text)
 
     return score
+
+
+def preload_moderation(settings: Settings) -> None:
+    """Load what judging needs into this process now: every phrase pattern, the phases'
+    word lists and, with the model on, the model (its onnxruntime session, tokenizer and
+    n-gram weights). `rejoinder serve` calls it before it forks its workers, so that they
+    share these pages instead of each loading a copy of its own (the session makes no
+    thread that a fork would lose: it runs on the calling thread, `classifier.encoder`)."""
+    if not settings.moderation:
+        return
+    prepare_phrasebooks(phrasebook_shelf(settings))
+    warm_phases(utcnow())
+    if settings.moderation_model:
+        from rejoinder.classifier.model import get_classifier
+
+        get_classifier()
 
 
 def model_presets(weights: Traversable | None = None) -> ModelPresets:

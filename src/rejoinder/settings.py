@@ -51,8 +51,8 @@ class Settings(BaseSettings):
     workers: int = Field(
         default_factory=lambda: _default_workers(os.cpu_count() or 1),
         ge=1,
-        description="Worker processes for `rejoinder serve` (default: 1 on 2 cores or fewer, "
-        "else one per core up to 4).",
+        description="Worker processes for `rejoinder serve` (default: one per core, up to 4; "
+        "one on two cores or fewer).",
     )
     body_max: int = Field(5000, ge=1, description="Longest comment, in characters.")
     display_depth: int = Field(
@@ -287,8 +287,12 @@ class Settings(BaseSettings):
 
 
 def _default_workers(cores: int) -> int:
-    # Measured with bench/thread_read.py on 2 cores: two workers serve more requests at 8
-    # clients but take 342 MB against 136 (each loads the model): over the 150 MB memory goal.
+    # A worker per core, up to 4, except on two cores or fewer, where one serves. There a
+    # second worker posts faster (bench/moderation.py: 128 against 77 comments/s, the model
+    # shared between forked workers, `cli/serve.py`), but a server takes about 300 MB (sum of
+    # Pss) against 110-125, over the 150 MB goal; it starts later; and without Redis, which
+    # the default SQLite setup does not have, live updates would reach only the readers on
+    # the worker that took the post (docs/DEPLOYMENT.md).
     return 1 if cores <= 2 else min(cores, 4)
 
 

@@ -94,6 +94,9 @@ def demo(workdir: Path) -> Iterator[Demo]:
 
 def test_the_demo_serves_its_articles_with_their_discussions(demo: Demo) -> None:
     assert "Demo content written to rejoinder-demo.db" in demo.output
+    # One worker whatever the cores: without Redis, a second would miss the first's live
+    # updates, which the demo's pages show.
+    assert "(1 worker)" in demo.output and "REJOINDER_REDIS_URL" not in demo.output
     home = httpx.get(demo.url + "/")
     titles = parse_html(home.text).xpath('//ol[@class="article-list"]//h2/a/text()')
     assert len(titles) == 3

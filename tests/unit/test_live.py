@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
+
+from rejoinder import live
 from rejoinder.live import PENDING_MAX, Event, LocalHub, replay
 
 
@@ -94,5 +97,51 @@ def test_an_id_from_before_a_restart_earns_a_reset() -> None:
         opened = await after.subscribe("article:1", event_id)
         assert opened.reset
         await after.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_event_no_stream_follows_is_skipped_and_a_replay_across_it_resets() -> None:
+    async def scenario() -> None:
+        hub = LocalHub()
+        await hub.start()
+        assert not hub.wanted("article:1")  # nobody follows it: nothing to make
+        opened = await hub.subscribe("article:1", None)
+        assert hub.wanted("article:1")
+        first = hub.publish("article:1", "count", {"n": 1})
+        assert hub.wanted("article:2") is False  # another topic is still nobody's
+        hub.unsubscribe(opened.subscription)
+        # Just left: a page that reconnects soon gets what it missed, so events are made.
+        assert hub.wanted("article:1")
+        second = hub.publish("article:1", "count", {"n": 2})
+        back = await hub.subscribe("article:1", first)
+        assert [b'"n":2' in frame for frame in back.replay] == [True] and not back.reset
+        hub.unsubscribe(back.subscription)
+        await hub.close()
+        assert second == first + 1
+
+    asyncio.run(scenario())
+
+
+def test_after_the_grace_a_skipped_event_makes_a_returning_stream_reset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def scenario() -> None:
+        hub = LocalHub()
+        await hub.start()
+        opened = await hub.subscribe("article:1", None)
+        last = hub.publish("article:1", "count", {"n": 1})
+        hub.unsubscribe(opened.subscription)
+        monkeypatch.setattr(live, "LISTENED_GRACE_SECONDS", 0.0)
+        assert not hub.wanted("article:1")  # the comment it stands for is not sent
+        back = await hub.subscribe("article:1", last)
+        assert back.reset and back.replay == []  # the page reloads rather than miss it
+        assert back.head > last
+        hub.unsubscribe(back.subscription)
+        # A stream that opened after the skip, with nothing to replay, follows on normally.
+        again = await hub.subscribe("article:1", back.head)
+        assert not again.reset and hub.wanted("article:1")
+        hub.unsubscribe(again.subscription)
+        await hub.close()
 
     asyncio.run(scenario())

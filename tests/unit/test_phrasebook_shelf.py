@@ -14,7 +14,7 @@ import pytest
 from rejoinder.core.moderation.matching import lexicon, phrasebook
 from rejoinder.core.moderation.matching.folding import fold
 from rejoinder.runtime import FileShelf
-from rejoinder.usecases.moderation import Moderator
+from rejoinder.usecases.moderation import prepare_phrasebooks
 
 BOOKS = ("threats", "insults", "identity")
 DIGEST = "0123456789abcdef" * 4
@@ -97,14 +97,29 @@ class _Shelf:
 
 
 def test_prepare_keeps_what_it_built_and_a_later_start_takes_it(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shelf = _Shelf()
     caplog.set_level("INFO", logger="rejoinder.usecases.moderation")
-    Moderator.prepare(None, shelf)  # type: ignore[arg-type]  # prepare reads no attribute
+    monkeypatch.setattr(phrasebook, "_PHRASEBOOKS", {})  # a fresh process: nothing built
+    prepare_phrasebooks(shelf)
     assert set(shelf.kept) == set(BOOKS)
     assert shelf.asked == [lexicon.digest()]
     assert "built" in caplog.text
     caplog.clear()
-    Moderator.prepare(None, shelf)  # type: ignore[arg-type]  # as above
+    monkeypatch.setattr(phrasebook, "_PHRASEBOOKS", {})  # a later start
+    prepare_phrasebooks(shelf)
     assert "took the phrase patterns" in caplog.text
+    assert phrasebook.all_built()
+
+
+def test_a_worker_forked_with_the_phrasebooks_built_neither_reads_nor_builds() -> None:
+    # runtime.preload_moderation builds them before the workers fork: each worker's own
+    # prepare must keep those shared pages rather than read a private copy off the shelf.
+    phrasebook.build_all()
+    books = phrasebook.built()
+    shelf = _Shelf()
+    prepare_phrasebooks(shelf)
+    assert shelf.asked == []
+    assert shelf.kept == {}
+    assert all(phrasebook.phrasebook(name) is books[name] for name in BOOKS)

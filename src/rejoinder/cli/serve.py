@@ -22,7 +22,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Worker processes (default: cores, at most 4).")
+        int | None, typer.Option(help="Worker processes (default: one per core, at most 4).")
     ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -91,8 +91,14 @@ def _serve(settings: Settings) -> None:
     os.environ["REJOINDER_MAX_CONNECTIONS"] = str(_connection_cap(settings.max_connections))
     workers = f"{settings.workers} worker" + ("s" if settings.workers != 1 else "")
     typer.echo(f"Rejoinder on http://{settings.host}:{settings.port}/ ({workers})")
+    if settings.workers > 1 and not settings.redis_url:
+        typer.echo(
+            "Without REJOINDER_REDIS_URL, live updates reach only the pages on the worker that "
+            "took the post: set it, or REJOINDER_WORKERS=1 (docs/DEPLOYMENT.md).",
+            err=True,
+        )
     if settings.workers > 1:
-        _fork_workers()
+        _fork_workers(settings)
     uvicorn.run(
         APP,
         factory=True,
@@ -116,25 +122,48 @@ def _serve(settings: Settings) -> None:
 APP = "rejoinder.web.app:create_app"
 
 
-def _fork_workers() -> None:
-    """Have uvicorn fork its workers from this process, with the app's modules imported once
-    here, instead of spawning fresh interpreters that each import them again (as much work as
-    the rest of a worker's start). Nothing here holds a thread, a connection or a model yet;
-    each worker makes its own app, database pool and model. Where fork is missing, or
-    uvicorn keeps its workers' start method elsewhere, they are spawned as before."""
+def _fork_workers(settings: Settings) -> None:
+    """Have uvicorn fork its workers from this process, with the app's modules imported and
+    what judging needs loaded once here (`runtime.preload_moderation`), instead of spawning
+    fresh interpreters that each import and load them again. The workers share those pages
+    with this process (copy-on-write) as long as nothing writes to them: the model's weights
+    are only read, and the objects made so far are frozen out of the garbage collector, whose
+    passes would otherwise write to every one of them in every worker. Nothing here holds a
+    thread or a connection yet; each worker makes its own app and database pool. Where fork
+    is missing, or uvicorn keeps its workers' start method elsewhere, they are spawned as
+    before (and each loads its own model on its first comment)."""
     import importlib
     import multiprocessing
+    import threading
 
     from uvicorn import _subprocess
 
     if "fork" not in multiprocessing.get_all_start_methods() or not hasattr(_subprocess, "spawn"):
+        gc.enable()  # the workers are fresh interpreters: this process only watches them
         return
+    # The model loads while the app's modules are imported (much of its loading runs in
+    # onnxruntime and the tokenizer, outside the GIL), so the workers start little later than
+    # without it; the thread has ended before anything forks.
+    loading = threading.Thread(target=_preload, args=(settings,), name="preload")
+    loading.start()
     importlib.import_module(APP.partition(":")[0])
-    # What the import made is kept out of every later collection, in this process and in
-    # the workers, whose copies of those pages then stay shared with this one.
+    loading.join()
+    # What the import and the model made is kept out of every later collection, in this
+    # process and in the workers, whose copies of those pages then stay shared with this one.
     gc.freeze()
     gc.enable()
     _subprocess.spawn = multiprocessing.get_context("fork")  # type: ignore[assignment]
+
+
+def _preload(settings: Settings) -> None:
+    from rejoinder.runtime import preload_moderation
+
+    try:
+        preload_moderation(settings)
+    except Exception as error:  # each worker loads what it lacks on its own, as before
+        typer.echo(
+            f"The moderation model could not be loaded before the workers: {error}", err=True
+        )
 
 
 # Descriptors a worker needs beside its clients: the listening socket, the database and its
@@ -187,6 +216,9 @@ def demo(
         host="127.0.0.1",
         base_url=f"http://127.0.0.1:{port}",
         site_title="The Callowmere Ledger",
+        # One worker unless asked for more: without Redis, live updates reach only the pages
+        # on the worker that took the post, and the demo shows them off.
+        workers=None if os.environ.get("REJOINDER_WORKERS") else 1,
     )
     runtime = open_runtime(settings)
     try:

@@ -181,25 +181,14 @@ class Moderator:
         return active
 
     def prepare(self, kept: PhrasebookShelf | None = None) -> None:
-        """Make every phrasebook (threats, insults, attacks on groups) ready now, so that no
-        comment waits for one: from `kept` when an earlier start of the same code and data
-        left them there, else built (several times longer) and left there for the next."""
-        started = time.perf_counter()
-        digest = lexicon.digest() if kept else ""
-        if kept and phrasebook.adopt(kept.take(digest)):
-            log.info("took the phrase patterns kept by an earlier start")
-            return
-        count = phrasebook.build_all()
-        log.info("built %d phrase patterns in %.2f s", count, time.perf_counter() - started)
-        if kept:
-            kept.keep(digest, phrasebook.built())
+        """`prepare_phrasebooks`: every phrase pattern ready before the first comment."""
+        prepare_phrasebooks(kept)
 
     def warm(self, now: datetime) -> None:
-        """Compile the other phases' word lists now rather than on the first comment. The
-        model itself loads on the first comment it scores: its ONNX session takes about
-        160 MB, which a worker that only serves readers never needs."""
-        text = "A first comment, to load what judging needs."
-        decide(Submission(text=text, name="A reader", email="", article=ArticleRef(0), now=now))
+        """`warm_phases`: the other phases' word lists compiled before the first comment.
+        The model itself loads on the first comment it scores (unless the process this
+        worker was forked from loaded it: `runtime.preload_moderation`)."""
+        warm_phases(now)
 
     def scores(
         self, text: str, heads: SiteHeads | None = None, policy: Policy | None = None
@@ -369,6 +358,31 @@ class Moderator:
             fingerprint=fingerprint(comment.body),
             model_version=active.version if active and heads and scores else None,
         )
+
+
+def prepare_phrasebooks(kept: PhrasebookShelf | None = None) -> None:
+    """Make every phrasebook (threats, insults, attacks on groups) ready now, so that no
+    comment waits for one: nothing to do where they are built already (in this process, or
+    in the one it was forked from); else from `kept` when an earlier start of the same code
+    and data left them there, else built (several times longer) and left there for the next.
+    """
+    if phrasebook.all_built():
+        return
+    started = time.perf_counter()
+    digest = lexicon.digest() if kept else ""
+    if kept and phrasebook.adopt(kept.take(digest)):
+        log.info("took the phrase patterns kept by an earlier start")
+        return
+    count = phrasebook.build_all()
+    log.info("built %d phrase patterns in %.2f s", count, time.perf_counter() - started)
+    if kept:
+        kept.keep(digest, phrasebook.built())
+
+
+def warm_phases(now: datetime) -> None:
+    """Compile the other phases' word lists now rather than on the first comment."""
+    text = "A first comment, to load what judging needs."
+    decide(Submission(text=text, name="A reader", email="", article=ArticleRef(0), now=now))
 
 
 class PhrasebookShelf(Protocol):

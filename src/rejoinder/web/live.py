@@ -230,9 +230,12 @@ class LiveFeed:
         events.connect(COMMENT_REPORTED, self.reported)
 
     def posted(self, _name: str, *, comment: Comment, article: Article) -> None:
+        # The path of every post: nothing is read or rendered for a discussion (or a desk)
+        # that no stream follows (`Hub.wanted`).
         if comment.status is Status.HELD:  # for the desk only
-            self._queue(article.site_id, "held", comment.id)
-        else:
+            if self.hub.wanted(desk_topic(article.site_id)):
+                self._queue(article.site_id, "held", comment.id)
+        elif self.hub.wanted(article_topic(article.id)):
             self._comment("comment", comment.id)
 
     def approved(self, _name: str, *, comment: Comment, article: Article) -> None:

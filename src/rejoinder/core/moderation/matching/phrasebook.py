@@ -187,6 +187,11 @@ def patterns_ready() -> int:
     return sum(len(phrasebook(name).patterns) for name in _BOOKS if _built(name))
 
 
+def all_built() -> bool:
+    """Whether every phrasebook is built in this process (or was, in the one it forked from)."""
+    return all(_built(name) for name in _BOOKS)
+
+
 def patterns_total() -> int:
     """How many patterns the shipped phrasebooks hold (read from the files, built or not)."""
     books = (lexicon.load(name)["patterns"] for name in _BOOKS)
