@@ -1,4 +1,4 @@
-"""Browser-test fixtures: one chromium per test process, a site with every kind of page."""
+"""Browser-test fixtures: one chromium per module, and a site that shows every kind of page."""
 
 from __future__ import annotations
 
@@ -50,11 +50,11 @@ def require_axe() -> None:
         )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless chromium for all the browser tests of a process (each test opens its own
-    contexts): a chromium and Playwright's driver per module cost a second or two of CPU
-    apiece."""
+    """One headless chromium for all the tests of a module. Not for the whole session:
+    Playwright's sync API keeps its event loop marked as running in this thread while it is
+    open, and every later test that runs a loop of its own (asyncio.run) would fail."""
     require_chromium()
     with sync_playwright() as playwright:
         running = launch(playwright)

@@ -73,11 +73,11 @@ def _serve(settings: Settings) -> None:
     # lifespan resumes it) or, with several workers, until the app is imported here, just
     # before they are forked.
     gc.disable()
+    _require_httptools()  # first: the runtime's webhook client needs it too
     import uvicorn
 
     from rejoinder.runtime import migrate
 
-    _require_httptools()
     migrate(settings)  # once, here, before the workers start
     # Workers build their own settings from the environment: hand ours over through it.
     os.environ["REJOINDER_DATABASE_URL"] = settings.database_url
