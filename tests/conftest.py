@@ -32,6 +32,12 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from tests import ADMIN_HEADERS, PASSWORD, log_in
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# scripts/test starts its pytest processes in the background, and bash has a background
+# command ignore Ctrl-C; an ignored signal stays ignored in every child, so a real command
+# that a test stops with Ctrl-C would never hear it. Caught here, it is the default again
+# in every child.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 SEED = ROOT.parent / "shared" / "seed" / "000_bd5f883b5d055f83.txt"
 PG_URL = os.environ.get("REJOINDER_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("REJOINDER_TEST_REDIS_URL")
