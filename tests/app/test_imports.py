@@ -912,6 +912,7 @@ def test_an_import_stopped_half_way_keeps_whole_threads_and_resumes(
     command = [sys.executable, "-m", "rejoinder", "import", "json", str(file)]
     env = {**os.environ, "REJOINDER_DATABASE_URL": db_url}
     db = Database(db_url)
+    process: subprocess.Popen[str] | None = None
     try:
         process = subprocess.Popen(command, env=env, stdout=PIPE, stderr=PIPE, text=True)
         deadline = time.monotonic() + 60
@@ -934,6 +935,9 @@ def test_an_import_stopped_half_way_keeps_whole_threads_and_resumes(
         assert f"{sum(counts)} already imported" in resumed.stdout
         assert _counts_by_discussion(db) == [per_thread] * len(threads)
     finally:
+        if process is not None and process.poll() is None:  # a failed check left it running
+            process.kill()
+            process.communicate()
         db.dispose()
 
 
