@@ -188,6 +188,13 @@ class Settings(BaseSettings):
         description="How long a worker holds a message it is sending; a message still held "
         "after that (its worker died) is tried again. Keep it above smtp_timeout.",
     )
+    outbox_sender: Literal["worker", "process"] = Field(
+        "worker",
+        description="Where the outbox's messages are delivered from. worker: each app process "
+        "runs a sender of its own (an app served without `rejoinder serve`). process: the "
+        "workers only queue them; `rejoinder serve` sets this and runs one sender process for "
+        "the host beside its workers.",
+    )
     webhooks_allow_private: bool = Field(
         False,
         description="Let webhook endpoints be on this host or a private network (loopback, "

@@ -40,7 +40,9 @@ def _workers(server: Server) -> list[int]:
     parent = server.process.pid
     found = []
     for entry in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
-        if b"resource_tracker" not in Path(f"/proc/{entry}/cmdline").read_bytes():
+        command = Path(f"/proc/{entry}/cmdline").read_bytes()
+        # Not multiprocessing's helper, nor the outbox's sender process (web/sender.py).
+        if b"resource_tracker" not in command and b"rejoinder.web.sender" not in command:
             found.append(int(entry))
     return found
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -89,6 +93,8 @@ def _serve(settings: Settings) -> None:
     os.environ["REJOINDER_BODY_TIMEOUT"] = str(settings.body_timeout)
     os.environ["REJOINDER_KEEPALIVE_TIMEOUT"] = str(settings.keepalive_timeout)
     os.environ["REJOINDER_MAX_CONNECTIONS"] = str(_connection_cap(settings.max_connections))
+    # The workers only queue the outbox's messages: the host's one sender process delivers.
+    os.environ["REJOINDER_OUTBOX_SENDER"] = "process"
     workers = f"{settings.workers} worker" + ("s" if settings.workers != 1 else "")
     typer.echo(f"Rejoinder on http://{settings.host}:{settings.port}/ ({workers})")
     if settings.workers > 1 and not settings.redis_url:
@@ -99,27 +105,102 @@ def _serve(settings: Settings) -> None:
         )
     if settings.workers > 1:
         _fork_workers(settings)
-    uvicorn.run(
-        APP,
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        http=HTTP_PROTOCOL,
-        timeout_keep_alive=settings.keepalive_timeout,
-        # Live streams never finish on their own: at a restart they are cut after this many
-        # seconds and their pages reconnect (to another worker or host) with their last id.
-        timeout_graceful_shutdown=5,
-        ws="none",  # no route takes a WebSocket
-        log_level="warning",
-        access_log=False,
-        server_header=False,
-        # The app reads forwarding headers itself, from REJOINDER_TRUSTED_PROXIES only.
-        proxy_headers=False,
-    )
+    sender = SenderProcess()
+    sender.start()
+    # uvicorn, serving in this process, ends by raising the signal that stopped it again with
+    # the handlers it found: let those only remember it, stop the sender, then raise it.
+    stopped_by: list[int] = []
+    handlers = {
+        signum: signal.signal(signum, lambda signum, _frame: stopped_by.append(signum))
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        uvicorn.run(
+            APP,
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            http=HTTP_PROTOCOL,
+            timeout_keep_alive=settings.keepalive_timeout,
+            # Live streams never finish on their own: at a restart they are cut after this many
+            # seconds and their pages reconnect (to another worker or host) with their last id.
+            timeout_graceful_shutdown=5,
+            ws="none",  # no route takes a WebSocket
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            # The app reads forwarding headers itself, from REJOINDER_TRUSTED_PROXIES only.
+            proxy_headers=False,
+        )
+    finally:
+        sender.stop()
+        for which, handler in handlers.items():
+            signal.signal(which, handler)
+        for number in stopped_by:
+            signal.raise_signal(number)
 
 
 APP = "rejoinder.web.app:create_app"
+# By name, as the app is: the CLI does not import the web layer.
+SENDER_MODULE = "rejoinder.web.sender"
+RESTART_PAUSE_SECONDS = 1.0
+STOP_PATIENCE_SECONDS = 10.0
+
+
+class SenderProcess:
+    """The host's one outbox sender (`rejoinder.web.sender`), a fresh interpreter beside the
+    workers with their environment (settings, the metrics folder), watched by a thread:
+    started again, a second later, when it dies. Not when it ends by itself with status 0:
+    it was told to stop by a SIGTERM or SIGINT that reached the whole process group (Ctrl+C,
+    or the server being stopped), and `stop` follows."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._watcher = threading.Thread(target=self._watch, name="sender-watch", daemon=True)
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", SENDER_MODULE], stdin=subprocess.DEVNULL)
+
+    def start(self) -> None:
+        self._process = self._spawn()
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        while True:
+            with self._lock:
+                process = self._process
+            if process is None:
+                return
+            status = process.wait()
+            if status == 0 or self._stopping.wait(RESTART_PAUSE_SECONDS):
+                return
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                typer.echo(
+                    f"The outbox sender (process {process.pid}) ended with status {status}: "
+                    "starting another",
+                    err=True,
+                )
+                self._process = self._spawn()
+
+    def stop(self) -> None:
+        """End the sender (SIGTERM: it finishes its round) and wait for it; no restart."""
+        with self._lock:
+            self._stopping.set()
+            process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+        try:
+            process.wait(timeout=STOP_PATIENCE_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _fork_workers(settings: Settings) -> None:

@@ -22,11 +22,7 @@ from rejoinder.core.articlefile import ARTICLE_BODY_MAX
 from rejoinder.live import make_hub
 from rejoinder.runtime import Runtime, open_runtime, phrasebook_shelf, utcnow
 from rejoinder.settings import Settings, load_settings
-from rejoinder.usecases.mail import MAIL, smtp_deliverer
-from rejoinder.usecases.outbox import Sender
 from rejoinder.usecases.privacy import purge
-from rejoinder.usecases.webhooks import WEBHOOK
-from rejoinder.usecases.webhooks import deliverer as webhook_deliverer
 from rejoinder.web import (
     api_docs,
     desk,
@@ -46,14 +42,14 @@ from rejoinder.web.deps import LoginRequired
 from rejoinder.web.errors import install_error_handlers
 from rejoinder.web.hardening import BodyLimit, SecurityHeaders, body_limits
 from rejoinder.web.i18n import load_languages, script_messages
-from rejoinder.web.mail import MailComposer
 from rejoinder.web.metrics import RequestMetrics
 from rejoinder.web.metrics import router as metrics_router
 from rejoinder.web.origins import EmbedCors
 from rejoinder.web.params import QueryWithoutNul
 from rejoinder.web.readcache import ReadCache
-from rejoinder.web.rendering import Renderer
+from rejoinder.web.rendering import site_renderer
 from rejoinder.web.reports import router as reports_router
+from rejoinder.web.sender import Elsewhere, flush_notices, make_outbox
 
 STATIC = Path(__file__).with_name("static")
 log = logging.getLogger("rejoinder.web")
@@ -71,25 +67,6 @@ async def _purge_daily(rt: Runtime) -> None:
         except Exception:
             log.exception("daily purge of expired personal data failed")
         await asyncio.sleep(24 * 3600 - 60)
-
-
-NOTICES_POLL_SECONDS = 15.0
-
-
-async def _flush_notices(rt: Runtime, sender: Sender) -> None:
-    """Reply notifications and alerts whose digest interval has passed become mail."""
-    notifier = rt.notifier
-    if notifier is None:
-        return
-    while True:
-        await asyncio.sleep(NOTICES_POLL_SECONDS)
-        try:
-            added = await run_in_threadpool(notifier.flush_due)
-        except Exception:
-            log.exception("the notices could not be made into mail")
-            continue
-        if added:
-            sender.wake()
 
 
 async def _to_login(_request: Request, exc: LoginRequired) -> Response:
@@ -171,31 +148,34 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         warm = threading.Thread(target=warm_up, name="warm", daemon=True)
         asyncio.get_running_loop().call_later(WARM_AFTER_SECONDS, warm.start)
         purging = asyncio.create_task(_purge_daily(rt))
-        sending = asyncio.create_task(sender.run())
-        loop = asyncio.get_running_loop()
+        if outbox is not None:
+            sender = outbox.sender
+            sending = asyncio.create_task(sender.run())
+            loop = asyncio.get_running_loop()
 
-        def wake(_name: str, **_: Any) -> None:
-            # A write in this worker may have put something in the outbox: look at once
-            # rather than at the next poll (events fire in the request's thread).
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(sender.wake)
+            def wake(_name: str, **_: Any) -> None:
+                # A write in this worker may have put something in the outbox: look at once
+                # rather than at the next poll (events fire in the request's thread).
+                if not loop.is_closed():
+                    loop.call_soon_threadsafe(sender.wake)
 
-        rt.events.connect_all(wake)
-        flushing = asyncio.create_task(_flush_notices(rt, sender))
+            rt.events.connect_all(wake)
+            flushing = asyncio.create_task(flush_notices(rt, sender))
         await hub.start()
         yield
         await hub.close()
         purging.cancel()
-        flushing.cancel()
-        with suppress(asyncio.CancelledError):
-            await flushing  # its transaction ends before the runtime closes
-        # A delivery cut short stays claimed until its lease ends, then is tried again.
-        sender.stop()
-        sending.cancel()
-        with suppress(asyncio.CancelledError):
-            await sending
-        await sender.finish()  # its last transaction, before the runtime closes
-        await hooks.close()
+        if outbox is not None:
+            flushing.cancel()
+            with suppress(asyncio.CancelledError):
+                await flushing  # its transaction ends before the runtime closes
+            # A delivery cut short stays claimed until its lease ends, then is tried again.
+            sender.stop()
+            sending.cancel()
+            with suppress(asyncio.CancelledError):
+                await sending
+            await sender.finish()  # its last transaction, before the runtime closes
+            await outbox.close()
         metrics.worker_exited(os.getpid())
         if runtime is None:
             rt.close()
@@ -211,48 +191,24 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.languages = load_languages()
     app.state.script_messages = script_messages()
-    # Every absolute link a page gives out is made by `site_url(site, path)`: the site's own
-    # base URL, else the server's.
-    render = Renderer(
-        app.state.languages,
-        {
-            "asset_version": __version__,
-            "site_url": rt.site_url,
-            "mail_enabled": rt.mail is not None,
-        },
-        app.state.script_messages,
-    )
+    render = site_renderer(rt, app.state.languages, app.state.script_messages)
     app.state.runtime = rt
 
     def render_page(template: str, /, **ctx: Any) -> str:
         return render(template, **{"site": rt.default_site, **ctx})
 
     app.state.render = render_page
-    # Every worker sends: webhooks whenever a site has some, mail when SMTP is set.
-    hooks = webhook_deliverer(
-        rt.db,
-        settings,
-        clock=utcnow,
-        site_of=lambda site_id: next((s for s in rt.sites.all() if s.id == site_id), None),
-        link=rt.site_url,
-        mail=rt.mail,
-    )
-    deliverers = {WEBHOOK: hooks.deliver}
-    if rt.mail is not None:
-        compose = MailComposer(rt, render, app.state.languages)
-        deliverers[MAIL] = smtp_deliverer(settings, compose)
-    sender = Sender(
-        rt.db,
-        deliverers,
-        clock=utcnow,
-        attempts=settings.outbox_attempts,
-        lease_seconds=settings.outbox_lease_seconds,
-        settle=[hooks.settle],
-        prepare=[hooks.prepare],
-    )
-    app.state.sender = sender
-    # The deliverers by kind, kept for whatever else sends the outbox's messages.
-    app.state.deliverers = deliverers
+    # Each worker sends, unless `rejoinder serve` runs the host's one sender process
+    # (web/sender.py): then a worker only queues messages.
+    outbox = None
+    if settings.outbox_sender == "worker":
+        outbox = make_outbox(rt, render, app.state.languages)
+        app.state.sender = outbox.sender
+        # The deliverers by kind, kept for whatever else sends the outbox's messages.
+        app.state.deliverers = dict(outbox.deliverers)
+    else:
+        app.state.sender = Elsewhere()
+        app.state.deliverers = {}
     hub = make_hub(settings.redis_url, rt.secret_key)
     app.state.hub = hub
     live.LiveFeed(rt, hub, render_page, tuple(app.state.languages)).connect(rt.events)

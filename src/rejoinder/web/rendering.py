@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from rejoinder import __version__
 from rejoinder.web.i18n import SOURCE_LANGUAGE, Language, ScriptMessage, script_strings
+
+if TYPE_CHECKING:
+    from rejoinder.runtime import Runtime
 
 
 def iso(value: datetime) -> str:
@@ -78,3 +82,20 @@ class Renderer:
 
     def __call__(self, template: str, /, lang: str = SOURCE_LANGUAGE, **context: Any) -> str:
         return self.environment(lang).get_template(template).render(**context)
+
+
+def site_renderer(
+    rt: Runtime, languages: Mapping[str, Language], scripts: tuple[ScriptMessage, ...] = ()
+) -> Renderer:
+    """The renderer of the app's pages and mail: every absolute link it gives out is made by
+    `site_url(site, path)` (the site's own base URL, else the server's). The app and the
+    outbox's sender process make theirs here, so that a mail reads the same from either."""
+    return Renderer(
+        languages,
+        {
+            "asset_version": __version__,
+            "site_url": rt.site_url,
+            "mail_enabled": rt.mail is not None,
+        },
+        scripts,
+    )
