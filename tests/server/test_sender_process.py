@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 from rejoinder.core import webhooks as rules
+from rejoinder.store.database import Database
+from rejoinder.usecases.outbox import outbox_messages
 from rejoinder.usecases.webhooks import WEBHOOK
 from tests import post
 from tests.conftest import Databases, Server, add_staff, add_token
@@ -46,6 +48,17 @@ def _one_sender(server: Server, other_than: int | None = None) -> int:
         time.sleep(0.1)
 
 
+def _all_sent(db_url: str) -> None:
+    db = Database(db_url, pool_size=1)
+    try:
+        deadline = time.monotonic() + PATIENCE
+        while not all(row.state == "sent" for row in outbox_messages(db)):
+            assert time.monotonic() < deadline, outbox_messages(db)
+            time.sleep(0.05)
+    finally:
+        db.dispose()
+
+
 def test_one_sender_process_delivers_and_comes_back_when_killed(
     databases: Databases, tmp_path: Path
 ) -> None:
@@ -74,6 +87,7 @@ def test_one_sender_process_delivers_and_comes_back_when_killed(
             assert receiver.received == []
             os.kill(sender, signal.SIGCONT)
             receiver.wait_for(lambda r: len(r) == 1, "the delivery once the sender resumed")
+            _all_sent(db_url)  # settled, before the sender is stopped again
 
             # The sender killed with deliveries pending: another starts and sends them.
             os.kill(sender, signal.SIGSTOP)
@@ -82,6 +96,7 @@ def test_one_sender_process_delivers_and_comes_back_when_killed(
             os.kill(sender, signal.SIGKILL)
             restarted = _one_sender(server, other_than=sender)
             receiver.wait_for(lambda r: len(r) >= 4, "the pending deliveries after a restart")
+            _all_sent(db_url)
             time.sleep(1.5)  # a sender's next round, should it wrongly send one again
             assert _senders(server) == [restarted]
             # The sender processes' counts reach the workers' /metrics (one metrics folder).
