@@ -118,3 +118,26 @@ def test_one_sender_process_delivers_and_comes_back_when_killed(
     assert f"outbox sender (process {sender}) ended" in log.read_text()
     # The server's stop ended its sender too: nothing of the process group is left.
     assert _senders(server) == []
+
+
+def test_a_server_stopped_alone_stops_its_sender(databases: Databases) -> None:
+    """SIGTERM to `rejoinder serve` only (as a service manager may send it), not its group:
+    serve ends its sender before it exits itself."""
+    server = Server(databases.new()).start()
+    try:
+        sender = _one_sender(server)
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=PATIENCE)
+        # Already ended and reaped by serve, not left to notice its parent's end later.
+        assert not _running(sender)
+    finally:
+        server.stop()
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
