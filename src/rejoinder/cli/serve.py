@@ -6,10 +6,12 @@ import gc
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -105,7 +107,7 @@ def _serve(settings: Settings) -> None:
         )
     if settings.workers > 1:
         _fork_workers(settings)
-    sender = SenderProcess()
+    sender = SenderProcess(settings.host, settings.port)
     sender.start()
     # uvicorn, serving in this process, ends by raising the signal that stopped it again with
     # the handlers it found: let those only remember it, stop the sender, then raise it.
@@ -145,17 +147,26 @@ APP = "rejoinder.web.app:create_app"
 # By name, as the app is: the CLI does not import the web layer.
 SENDER_MODULE = "rejoinder.web.sender"
 RESTART_PAUSE_SECONDS = 1.0
+# The sender starts once the server answers (or after this long, whatever the reason it
+# does not): its start, imports and all, would otherwise take CPU from the worker's own.
+START_PATIENCE_SECONDS = 30.0
 STOP_PATIENCE_SECONDS = 10.0
 
 
 class SenderProcess:
     """The host's one outbox sender (`rejoinder.web.sender`), a fresh interpreter beside the
     workers with their environment (settings, the metrics folder), watched by a thread:
-    started again, a second later, when it dies. Not when it ends by itself with status 0:
-    it was told to stop by a SIGTERM or SIGINT that reached the whole process group (Ctrl+C,
-    or the server being stopped), and `stop` follows."""
+    started once the server takes connections, and again, a second later, when it dies. Not
+    when it ends by itself with status 0: it was told to stop by a SIGTERM or SIGINT that
+    reached the whole process group (Ctrl+C, or the server being stopped), and `stop`
+    follows."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str, port: int) -> None:
+        # Where to knock to learn that the server listens (an address it listens on).
+        self._address = (
+            "127.0.0.1" if host in ("", "0.0.0.0") else "::1" if host == "::" else host,
+            port,
+        )
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._process: subprocess.Popen[bytes] | None = None
@@ -165,10 +176,24 @@ class SenderProcess:
         return subprocess.Popen([sys.executable, "-m", SENDER_MODULE], stdin=subprocess.DEVNULL)
 
     def start(self) -> None:
-        self._process = self._spawn()
         self._watcher.start()
 
+    def _listening(self) -> bool:
+        try:
+            with socket.create_connection(self._address, timeout=1):
+                return True
+        except OSError:
+            return False
+
     def _watch(self) -> None:
+        deadline = time.monotonic() + START_PATIENCE_SECONDS
+        while not self._listening() and time.monotonic() < deadline:
+            if self._stopping.wait(0.05):
+                return
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            self._process = self._spawn()
         while True:
             with self._lock:
                 process = self._process
