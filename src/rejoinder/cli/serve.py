@@ -107,7 +107,10 @@ def _serve(settings: Settings) -> None:
         )
     if settings.workers > 1:
         _fork_workers(settings)
-    sender = SenderProcess(settings.host, settings.port)
+    # With one worker (this process) the sender starts once the worker takes connections;
+    # with several, now, before uvicorn forks them: a thread at work (connecting, starting a
+    # process) while a worker is forked can leave the worker holding a lock nobody releases.
+    sender = SenderProcess(settings.host, settings.port, knock=settings.workers == 1)
     sender.start()
     # uvicorn, serving in this process, ends by raising the signal that stopped it again with
     # the handlers it found: let those only remember it, stop the sender, then raise it.
@@ -161,7 +164,8 @@ class SenderProcess:
     reached the whole process group (Ctrl+C, or the server being stopped), and `stop`
     follows."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, *, knock: bool) -> None:
+        self._knock = knock
         # Where to knock to learn that the server listens (an address it listens on).
         self._address = (
             "127.0.0.1" if host in ("", "0.0.0.0") else "::1" if host == "::" else host,
@@ -176,6 +180,8 @@ class SenderProcess:
         return subprocess.Popen([sys.executable, "-m", SENDER_MODULE], stdin=subprocess.DEVNULL)
 
     def start(self) -> None:
+        if not self._knock:
+            self._process = self._spawn()
         self._watcher.start()
 
     def _listening(self) -> bool:
@@ -186,14 +192,15 @@ class SenderProcess:
             return False
 
     def _watch(self) -> None:
-        deadline = time.monotonic() + START_PATIENCE_SECONDS
-        while not self._listening() and time.monotonic() < deadline:
-            if self._stopping.wait(0.05):
-                return
-        with self._lock:
-            if self._stopping.is_set():
-                return
-            self._process = self._spawn()
+        if self._knock:
+            deadline = time.monotonic() + START_PATIENCE_SECONDS
+            while not self._listening() and time.monotonic() < deadline:
+                if self._stopping.wait(0.05):
+                    return
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                self._process = self._spawn()
         while True:
             with self._lock:
                 process = self._process
