@@ -1,7 +1,8 @@
 """The outbox's sender: one per host under `rejoinder serve` (a process of its own,
 `web/sender.py`), else one per app. It claims due messages with a lease (so two senders or
 hosts never deliver one message at once), hands each to the deliverer of its kind, then
-marks it sent, or due again after a growing, jittered pause, or failed after the last try. Posting only adds rows; it never waits for a delivery.
+marks it sent, or due again after a growing, jittered pause, or failed after the last try.
+Posting only adds rows; it never waits for a delivery.
 
 A sender killed mid-delivery leaves its message claimed until the lease runs out; another
 sender then tries it again with the same message id, so a receiver that already took it can
