@@ -247,7 +247,6 @@ def _fork_workers(settings: Settings) -> None:
     before (and each loads its own model on its first comment)."""
     import importlib
     import multiprocessing
-    import threading
 
     from uvicorn import _subprocess
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -115,39 +115,10 @@ def add_comment(
     moderation: str | None = None,
     awaiting_address: bool = False,
 ) -> Comment:
-    root_id = None if parent is None else (parent.root_id or parent.id)
-    comment_id = conn.execute(
-        _ADD_COMMENT,
-        dict(
-            article_id=article_id,
-            parent_id=None if parent is None else parent.id,
-            root_id=root_id,
-            depth=0 if parent is None else parent.depth + 1,
-            number=number,
-            author_name=name,
-            author_email=email,
-            email_key=normal_address(email),
-            author_website=website,
-            body_markdown=body_markdown,
-            body_html=body_html,
-            status=status.value,
-            created_at=created_at,
-            imported=imported,
-            notify_replies=notify_replies,
-            ip_hash=ip_hash,
-            ip_group_hash=ip_group_hash,
-            fingerprint=fingerprint,
-            moderation=moderation,
-            awaiting_address=awaiting_address,
-        ),
-    ).scalar_one()
-    # Built from what was written rather than read back: one query less on every post.
-    return Comment(
-        id=comment_id,
+    comment = _placed(
+        parent,
+        id=0,  # the database gives it
         article_id=article_id,
-        parent_id=None if parent is None else parent.id,
-        root_id=root_id,
-        depth=0 if parent is None else parent.depth + 1,
         number=number,
         author_name=name,
         author_email=email,
@@ -159,6 +130,48 @@ def add_comment(
         edited_at=None,
         imported=imported,
         notify_replies=notify_replies,
+    )
+    row = _row(comment, fingerprint, moderation, awaiting_address)
+    del row["id"]
+    row.update(ip_hash=ip_hash, ip_group_hash=ip_group_hash)
+    # Built from what was written rather than read back: one query less on every post.
+    return replace(comment, id=conn.execute(_ADD_COMMENT, row).scalar_one())
+
+
+def _placed(parent: Comment | None, **fields: Any) -> Comment:
+    """A comment with its place in the thread (parent, root and depth) taken from `parent`."""
+    return Comment(
+        parent_id=None if parent is None else parent.id,
+        root_id=None if parent is None else (parent.root_id or parent.id),
+        depth=0 if parent is None else parent.depth + 1,
+        **fields,
+    )
+
+
+def _row(
+    c: Comment, fingerprint: str | None, moderation: str | None, awaiting_address: bool
+) -> dict[str, Any]:
+    """The comments table's row for `c` (with what the model does not carry)."""
+    return dict(
+        id=c.id,
+        article_id=c.article_id,
+        parent_id=c.parent_id,
+        root_id=c.root_id,
+        depth=c.depth,
+        number=c.number,
+        author_name=c.author_name,
+        author_email=c.author_email,
+        email_key=normal_address(c.author_email),
+        author_website=c.author_website,
+        body_markdown=c.body_markdown,
+        body_html=c.body_html,
+        status=c.status.value,
+        created_at=c.created_at,
+        imported=c.imported,
+        notify_replies=c.notify_replies,
+        fingerprint=fingerprint,
+        moderation=moderation,
+        awaiting_address=awaiting_address,
     )
 
 
@@ -213,12 +226,10 @@ def add_comments(conn: Connection, article_id: int, new: Sequence[NewComment]) -
                 raise ValueError(f"comment {index}'s parent {parent} is not an earlier one")
             parent = added[parent]
         added.append(
-            Comment(
+            _placed(
+                parent,
                 id=ids[index],
                 article_id=article_id,
-                parent_id=None if parent is None else parent.id,
-                root_id=None if parent is None else (parent.root_id or parent.id),
-                depth=0 if parent is None else parent.depth + 1,
                 number=item.number,
                 author_name=item.name,
                 author_email=item.email,
@@ -235,27 +246,7 @@ def add_comments(conn: Connection, article_id: int, new: Sequence[NewComment]) -
     conn.execute(
         _ADD_MANY,
         [
-            dict(
-                id=c.id,
-                article_id=article_id,
-                parent_id=c.parent_id,
-                root_id=c.root_id,
-                depth=c.depth,
-                number=c.number,
-                author_name=c.author_name,
-                author_email=c.author_email,
-                email_key=normal_address(c.author_email),
-                author_website=c.author_website,
-                body_markdown=c.body_markdown,
-                body_html=c.body_html,
-                status=c.status.value,
-                created_at=c.created_at,
-                imported=c.imported,
-                notify_replies=False,
-                fingerprint=item.fingerprint,
-                moderation=item.moderation,
-                awaiting_address=False,
-            )
+            _row(c, item.fingerprint, item.moderation, False)
             for c, item in zip(added, new, strict=True)
         ],
     )
