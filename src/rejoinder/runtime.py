@@ -270,13 +270,19 @@ def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
         from rejoinder.store.migrate import upgrade
 
         upgrade(db)
-    now = utcnow()
-    with db.write() as conn:
-        site_store.ensure_default_site(conn, settings.site_title, now)
-        secret = settings.secret_key or site_store.get_or_add_secret(
-            conn, "cookie_key", lambda: secrets.token_urlsafe(32)
-        )
+    # A read where the database is set up already (every start but a new database's first):
+    # a worker or the outbox's sender that starts then takes no write lock, so it neither
+    # waits behind the posts under way nor, stalled at that moment, holds them up.
+    with db.read() as conn:
         sites = site_store.list_sites(conn)
+        secret = settings.secret_key or site_store.get_secret(conn, "cookie_key")
+    if secret is None or not any(site.name == site_store.DEFAULT_SITE for site in sites):
+        with db.write() as conn:
+            site_store.ensure_default_site(conn, settings.site_title, utcnow())
+            secret = settings.secret_key or site_store.get_or_add_secret(
+                conn, "cookie_key", lambda: secrets.token_urlsafe(32)
+            )
+            sites = site_store.list_sites(conn)
     events = Events()
     changes: ChangeCounter
     if settings.redis_url:

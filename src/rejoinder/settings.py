@@ -151,8 +151,8 @@ class Settings(BaseSettings):
         "",
         description="Folder where a start keeps what the next start can reuse (the compiled "
         "phrase patterns, about 1 MB; after a site model's first training, the shipped "
-        "examples' features, about 5 MB). Empty: $XDG_CACHE_HOME/rejoinder or "
-        "~/.cache/rejoinder; 'off': keep nothing.",
+        "examples' features, about 5 MB; `rejoinder moderation prepare` makes both ahead). "
+        "Empty: $XDG_CACHE_HOME/rejoinder or ~/.cache/rejoinder; 'off': keep nothing.",
     )
     smtp_host: str | None = Field(
         None,

@@ -21,6 +21,8 @@ dependencies is needed at run time.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import io
@@ -29,7 +31,7 @@ import os
 import stat
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -169,32 +171,64 @@ def replay_features(
     They depend on the shipped weights and examples only, yet encoding 3,266 texts is most of
     a training's time; so they are kept in the cache folder as an .npz (read without pickle),
     one per digest of the weights and the texts. A file this user does not own, or that
-    others may write, or that fails to read, is ignored and the features computed again."""
+    others may write, or that fails to read, is ignored and the features computed again.
+    Trainings that start together on one host compute them once: the first holds a lock on
+    the folder's `replay-features.lock` while it computes, and the others wait for it and
+    read what it kept."""
     digest = hashlib.sha256(
         "\n".join([f"replay-features-{FORMAT}", clf.base, *replay.texts]).encode()
     ).hexdigest()[:32]
-    path = folder / f"replay-features-{digest}.npz" if folder else None
-    if path is not None:
+    if folder is None:
+        return clf.features(list(replay.texts))
+    path = folder / f"replay-features-{digest}.npz"
+    kept = _read_features(path, len(replay.texts))
+    if kept is not None:
+        return kept
+    with _folder_lock(folder):
+        kept = _read_features(path, len(replay.texts))  # kept by the one we waited for
+        if kept is not None:
+            return kept
+        zn, pooled = clf.features(list(replay.texts))
         try:
-            with path.open("rb") as file:
-                if _private(os.fstat(file.fileno())) and _private(path.parent.stat()):
-                    kept = np.load(file, allow_pickle=False)
-                    zn, pooled = kept["zn"], kept["pooled"]
-                    if zn.shape[0] == pooled.shape[0] == len(replay.texts):
-                        return zn.astype(np.float64), pooled.astype(np.float32)
-        except (OSError, ValueError, KeyError):
-            pass
-    zn, pooled = clf.features(list(replay.texts))
-    if path is not None:
-        try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             # Written whole under another name, then renamed: a reader never sees half a file.
-            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".npz") as f:
+            with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".npz") as f:
                 np.savez(f, zn=zn, pooled=pooled)
             os.replace(f.name, path)
         except OSError:  # a read-only home, a full disk: the next training computes them again
             pass
     return zn, pooled
+
+
+def _read_features(
+    path: Path, rows: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]] | None:
+    try:
+        with path.open("rb") as file:
+            if _private(os.fstat(file.fileno())) and _private(path.parent.stat()):
+                kept = np.load(file, allow_pickle=False)
+                zn, pooled = kept["zn"], kept["pooled"]
+                if zn.shape[0] == pooled.shape[0] == rows:
+                    return zn.astype(np.float64), pooled.astype(np.float32)
+    except (OSError, ValueError, KeyError):
+        pass
+    return None
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive lock on the cache folder's replay lock file, held until the block ends;
+    none (the block runs unlocked) where the folder cannot be made or the file opened."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(folder / "replay-features.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the file lets the lock go
 
 
 def _private(status: os.stat_result) -> bool:

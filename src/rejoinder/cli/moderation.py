@@ -1,4 +1,4 @@
-"""`rejoinder moderation` (check, eval, train, models, activate) and `rejoinder purge`."""
+"""`rejoinder moderation` (check, eval, train, prepare, models, activate) and `rejoinder purge`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from rejoinder.cli.options import DatabaseOption, SiteOption, fail, opened, runtime_for
+from rejoinder.cli.options import (
+    DatabaseOption,
+    SiteOption,
+    fail,
+    opened,
+    runtime_for,
+    settings_for,
+)
 from rejoinder.core.moderation.fairness import CIVIL, EXPECTED, HATEFUL
 
 if TYPE_CHECKING:
@@ -213,6 +220,29 @@ def moderation_train(
     typer.echo(
         json.dumps({"version": trained.version, "active": trained.active, **trained.metrics})
     )
+
+
+@app.command("prepare")
+def moderation_prepare() -> None:
+    """Build now, and keep in the cache folder (REJOINDER_CACHE_DIR), what a server's first
+    start and a site's first training would otherwise build then: the phrase patterns and
+    the shipped examples' features. Run it once where a host or an image is set up."""
+    import time
+
+    from rejoinder.runtime import phrasebook_shelf
+    from rejoinder.usecases import site_models
+    from rejoinder.usecases.moderation import prepare_phrasebooks
+
+    settings = settings_for()
+    folder = settings.cache_folder
+    if folder is None:
+        fail("The cache is switched off (REJOINDER_CACHE_DIR=off): there is nowhere to keep it.")
+    started = time.monotonic()
+    prepare_phrasebooks(phrasebook_shelf(settings))
+    typer.echo(f"phrase patterns: ready in {time.monotonic() - started:.1f} s")
+    seconds = site_models.prepare_training(folder)
+    typer.echo(f"the shipped examples' features: ready in {seconds:.1f} s")
+    typer.echo(f"kept in {folder}")
 
 
 @app.command("models")

@@ -174,6 +174,14 @@ def get_or_add_secret(conn: Connection, name: str, make: Callable[[], str]) -> s
     return value
 
 
+def get_secret(conn: Connection, name: str) -> str | None:
+    """The named secret, or None where none is made yet (`get_or_add_secret` makes it)."""
+    value = conn.execute(
+        select(server_secrets.c.value).where(server_secrets.c.name == name)
+    ).scalar_one_or_none()
+    return None if value is None else str(value)
+
+
 _SETTINGS = select(sites.c.settings).where(sites.c.id == bindparam("b_site"))
 
 

@@ -232,6 +232,18 @@ def fit_decisions(
     return heads, metrics
 
 
+def prepare_training(cache_folder: Path) -> float:
+    """Compute the replayed examples' features and keep them in `cache_folder`, so that the
+    first training on this host does not spend its time encoding them; the seconds it took
+    (next to nothing when they were kept already)."""
+    from rejoinder.classifier import site_models as sm
+    from rejoinder.classifier.model import get_classifier
+
+    started = time.monotonic()
+    sm.replay_features(get_classifier(), sm.load_replay(), cache_folder)
+    return time.monotonic() - started
+
+
 def train(
     db: Database,
     site_id: int,
