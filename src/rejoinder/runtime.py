@@ -28,6 +28,7 @@ from rejoinder.store import sites as site_store
 from rejoinder.store.budgets import Budgets, MemoryBudgets, RedisBudgets
 from rejoinder.store.database import Database, SqliteChangeCounter
 from rejoinder.store.ratebook import RedisRates
+from rejoinder.usecases.accounts import use_password_hashing
 from rejoinder.usecases.mail import Mail
 from rejoinder.usecases.moderation import Moderator, Scorer, prepare_phrasebooks, warm_phases
 from rejoinder.usecases.notify import Notifier
@@ -265,6 +266,11 @@ def schema_revision(settings: Settings) -> str | None:
 
 def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
     """Open the database (migrating it if asked), the default site, the secret and the signals."""
+    use_password_hashing(settings.password_hashing)
+    if settings.password_hashing != "standard":
+        log.warning(
+            "REJOINDER_PASSWORD_HASHING=%s: passwords are not protected", settings.password_hashing
+        )
     db = open_database(settings)
     if settings.migrate_on_start if migrate is None else migrate:
         from rejoinder.store.migrate import upgrade

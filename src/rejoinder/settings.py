@@ -147,6 +147,12 @@ class Settings(BaseSettings):
     config_file: Path | None = Field(
         None, description="Optional TOML file with any of these settings (lower-case keys)."
     )
+    password_hashing: Literal["standard", "test-only"] = Field(
+        "standard",
+        description="How desk passwords are hashed: 'standard' is argon2id with RFC 9106's "
+        "low-memory parameters (64 MiB, 3 passes; about 0.25 s of CPU per log-in); "
+        "'test-only' is argon2's cheapest, for test suites, and protects nothing.",
+    )
     cache_dir: str = Field(
         "",
         description="Folder where a start keeps what the next start can reuse (the compiled "

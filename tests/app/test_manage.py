@@ -57,15 +57,17 @@ def world(databases: Databases) -> Iterator[World]:
     """The app with moderation's rule phases on (bans are one), an admin of every site
     ("boss"), a moderator ("mod"), and an admin limited to the site "other"."""
     url = databases.new()
+    # All made before the app starts: a site another process adds reaches a running app
+    # within a second (tests/app/test_sites.py), not at once.
+    cli("site", "add", "other", "--title", "Other", "--domain", "other.test", db_url=url)
+    allow_origins(url, policy=RELAXED)
+    add_staff(url, "boss", "admin")
+    add_staff(url, "mod", "moderator")
+    add_staff(url, "other-admin", "admin")
+    cli("user", "sites", "other-admin", "--site", "other", db_url=url)
+    tokens = {name: add_token(url, name) for name in ("boss", "mod", "other-admin")}
     app = App(url, env=MODERATION_ON).start()
     try:
-        allow_origins(url, policy=RELAXED)
-        cli("site", "add", "other", "--title", "Other", "--domain", "other.test", db_url=url)
-        add_staff(url, "boss", "admin")
-        add_staff(url, "mod", "moderator")
-        add_staff(url, "other-admin", "admin")
-        cli("user", "sites", "other-admin", "--site", "other", db_url=url)
-        tokens = {name: add_token(url, name) for name in ("boss", "mod", "other-admin")}
         yield World(app, tokens)
     finally:
         app.stop()

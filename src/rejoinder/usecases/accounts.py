@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from rejoinder.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -54,14 +54,48 @@ LOGIN_LIMIT_ACCOUNT_ALL = 50
 # Attempts older than LOGIN_WINDOW count for nothing: each login deletes up to this many of
 # the oldest (it adds 5), so the table holds about one window's attempts, never more.
 LOGIN_PURGE_BATCH = 50
-_hasher = PasswordHasher()
+#: How passwords are hashed (REJOINDER_PASSWORD_HASHING): argon2id with RFC 9106's
+#: low-memory parameters (64 MiB, 3 passes, 4 lanes: about a quarter of a second of CPU per
+#: hash or check), or, for test suites alone, argon2-cffi's cheapest parameters, which
+#: protect nothing. A hash carries its parameters, so either kind is checked under either.
+PASSWORD_HASHING = {"standard": profiles.RFC_9106_LOW_MEMORY, "test-only": profiles.CHEAPEST}
+
+
+@dataclass(frozen=True)
+class _Hashing:
+    profile: str  # a key of PASSWORD_HASHING
+    parameters: Parameters
+    hasher: PasswordHasher
+
+
+def _hashing_by(profile: str) -> _Hashing:
+    parameters = PASSWORD_HASHING[profile]
+    return _Hashing(profile, parameters, PasswordHasher.from_parameters(parameters))
+
+
+_hashing = _hashing_by("standard")
+
+
+def use_password_hashing(name: str) -> None:
+    """Hash new passwords in this process with the named parameters (`PASSWORD_HASHING`)."""
+    global _hashing
+    _hashing = _hashing_by(name)
+
+
+def password_parameters() -> Parameters:
+    """The parameters new passwords are hashed with in this process."""
+    return _hashing.parameters
+
+
+def _hash(password: str) -> str:
+    return _hashing.hasher.hash(_check_password(password))
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def _dummy_hash(profile: str) -> str:
     """A real hash to verify against when the account does not exist, so that the answer
     takes as long; made on the first such login, not when the module is imported."""
-    return _hasher.hash("not a password anyone has")
+    return PasswordHasher.from_parameters(PASSWORD_HASHING[profile]).hash("not a password")
 
 
 def _digest(token: str) -> str:
@@ -82,7 +116,7 @@ def add_user(
     """A desk account; `sites` limits it to those sites (none: it acts on every site)."""
     if not _NAME.match(name):
         raise Invalid("name", "A user name is letters, digits, dots, hyphens or underscores.")
-    hashed = _hasher.hash(_check_password(password))
+    hashed = _hash(password)
     with db.write() as conn:
         if account_store.get_user(conn, name):
             raise Conflict(f"There is already a user named {name!r}.")
@@ -151,7 +185,7 @@ def _existing(conn: Connection, name: str) -> User:
 
 
 def set_password(db: Database, name: str, password: str, now: datetime) -> None:
-    hashed = _hasher.hash(_check_password(password))
+    hashed = _hash(password)
     with db.write() as conn:
         user = _existing(conn, name)
         account_store.update_user(conn, user.id, now, password_hash=hashed)
@@ -225,7 +259,8 @@ def log_in(
     if refused:
         raise Forbidden("Too many failed attempts; wait 15 minutes and try again.")
     try:
-        _hasher.verify(found[1] if found else _dummy_hash(), password)
+        hashing = _hashing
+        hashing.hasher.verify(found[1] if found else _dummy_hash(hashing.profile), password)
         ok = found is not None and not found[0].disabled
     except (VerificationError, InvalidHashError):
         ok = False
