@@ -20,7 +20,7 @@ STATES = (PENDING, SENDING, SENT, FAILED)
 
 def _row(values: RowMapping) -> OutboxMessage:
     fields = dict(values)
-    fields["payload"] = json.loads(fields["payload"])
+    fields["payload"] = orjson.loads(fields["payload"])
     return OutboxMessage(**{name: fields[name] for name in OutboxMessage.__dataclass_fields__})
 
 
