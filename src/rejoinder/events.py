@@ -12,6 +12,15 @@
     site_changed(site: Site)           a site was added, changed or removed
 
 A listener that raises is logged and skipped: the write it follows has already happened.
+
+Some listeners write with the change itself: connected with `connect_within`, they are called
+by `within(conn, name, ...)` inside the write's transaction, before it commits, with the
+connection as `conn` (so what they add commits, or not, with it: a reply's notices with the
+reply). One that raises rolls the write back. Only these are fired so:
+
+    comment_posted(conn, comment: Comment, article: Article, parent: Comment | None)
+                                published or held, as after the commit; `parent` as the
+                                write read it (None: not read, or no parent)
 """
 
 from __future__ import annotations
@@ -50,11 +59,24 @@ class Events:
 
     def __init__(self) -> None:
         self._listeners: dict[str, list[Listener]] = defaultdict(list)
+        self._within: dict[str, list[Listener]] = defaultdict(list)
 
     def connect(self, name: str, listener: Listener) -> None:
         if name not in NAMES:
             raise ValueError(f"unknown event {name!r}")
         self._listeners[name].append(listener)
+
+    def connect_within(self, name: str, listener: Listener) -> None:
+        """A listener called inside the write's transaction (`within`)."""
+        if name not in NAMES:
+            raise ValueError(f"unknown event {name!r}")
+        self._within[name].append(listener)
+
+    def within(self, conn: Any, name: str, **arguments: Any) -> None:
+        """Inside a write's transaction: its listeners, with the connection; an exception
+        goes up to the write, which rolls back."""
+        for listener in self._within.get(name, ()):
+            listener(name, conn=conn, **arguments)
 
     def connect_all(self, listener: Listener) -> None:
         for name in NAMES:

@@ -14,6 +14,7 @@ from sqlalchemy import event, func, inspect, select
 
 from rejoinder.core.errors import Closed, Forbidden, Invalid, NotFound
 from rejoinder.core.models import Article, ArticleDraft, Comment, CommentInput, Status
+from rejoinder.events import COMMENT_POSTED, Events
 from rejoinder.runtime import Runtime, open_runtime
 from rejoinder.settings import Settings
 from rejoinder.store import articles as article_store
@@ -210,6 +211,38 @@ def _status(rt: Runtime, comment: Comment) -> Status:
         found = comment_store.get_comment(conn, comment.id)
     assert found is not None
     return found.status
+
+
+def test_a_listener_within_the_post_that_fails_leaves_no_comment(runtime: Runtime) -> None:
+    """What listens `within` a post (a reply's notices) commits with it, or neither does."""
+    article = _article(runtime, "within-fails")
+    parent = _post(runtime, article.slug, "First.")
+
+    def broken(_name: str, **_arguments: Any) -> None:
+        raise RuntimeError("the notice could not be written")
+
+    failing = Events()
+    failing.connect_within(COMMENT_POSTED, broken)
+    raw = CommentInput(
+        body="A reply not stored.", name="Ada", email="a@example.org", parent_id=parent.id
+    )
+    with pytest.raises(RuntimeError, match="notice"):
+        discussion.post_comment(
+            runtime.db,
+            failing,
+            site_id=runtime.default_site.id,
+            slug=article.slug,
+            raw=raw,
+            limits=runtime.limits,
+            now=datetime.now(UTC),
+        )
+    with runtime.db.read() as conn:
+        stored = conn.execute(
+            select(func.count()).select_from(comments).where(comments.c.article_id == article.id)
+        ).scalar_one()
+        counted = article_store.get_article_by_id(conn, article.id)
+    assert stored == 1
+    assert counted is not None and counted.comment_count == 1
 
 
 def test_the_count_follows_posts_replies_edits_and_deletes(runtime: Runtime) -> None:

@@ -115,3 +115,30 @@ def test_a_listener_with_the_wrong_signature_is_logged_not_raised(
         registry.fire(events.COMMENT_EDITED, comment=1, article=2)
     assert len(after.calls) == 1
     assert any(isinstance(r.exc_info[1], TypeError) for r in caplog.records if r.exc_info)
+
+
+def test_a_listener_within_gets_the_connection_and_is_not_fired_after_commit() -> None:
+    registry, within, after = Events(), Recorder(), Recorder()
+    registry.connect_within(events.COMMENT_POSTED, within)
+    registry.connect(events.COMMENT_POSTED, after)
+    conn = object()
+    registry.within(conn, events.COMMENT_POSTED, comment=1, article=2, parent=None)
+    assert within.calls == [
+        ("comment_posted", {"conn": conn, "comment": 1, "article": 2, "parent": None})
+    ]
+    assert after.calls == []
+    registry.fire(events.COMMENT_POSTED, comment=1, article=2)
+    assert len(within.calls) == 1 and len(after.calls) == 1
+
+
+def test_a_listener_within_that_raises_raises_to_the_write() -> None:
+    registry = Events()
+
+    def broken(name: str, **arguments: Any) -> None:
+        raise RuntimeError("the notice could not be written")
+
+    registry.connect_within(events.COMMENT_POSTED, broken)
+    with pytest.raises(RuntimeError, match="notice"):
+        registry.within(object(), events.COMMENT_POSTED, comment=1, article=2, parent=None)
+    with pytest.raises(ValueError, match="unknown event"):
+        registry.connect_within("comment_created", broken)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -20,6 +20,7 @@ from rejoinder.store.schema import (
     staff_alerts,
     staff_sites,
     users,
+    verified_addresses,
 )
 
 EVERY_DISCUSSION = 0  # notify_optouts.article_id of an unsubscription from the whole site
@@ -55,6 +56,22 @@ class AlertChoice:
     address: str
 
 
+# A notice joins its group's time: the group's earliest due_at, else its own. One statement,
+# built once (it is on the posting path).
+_GROUP_DUE = (
+    select(func.min(notices.c.due_at))
+    .where(
+        notices.c.site_id == bindparam("group_site"),
+        notices.c.topic == bindparam("group_topic"),
+        notices.c.recipient == bindparam("group_recipient"),
+    )
+    .scalar_subquery()
+)
+_ADD_NOTICE = insert(notices).values(
+    due_at=func.coalesce(_GROUP_DUE, bindparam("own_due", type_=notices.c.due_at.type))
+)
+
+
 def add_notice(
     conn: Connection,
     *,
@@ -69,24 +86,21 @@ def add_notice(
 ) -> None:
     """A notice joins its group; the group's first notice set when the group is due, so later
     ones wait with it rather than each starting their own interval."""
-    pending = conn.execute(
-        select(func.min(notices.c.due_at)).where(
-            notices.c.site_id == site_id,
-            notices.c.topic == topic,
-            notices.c.recipient == recipient,
-        )
-    ).scalar_one_or_none()
     conn.execute(
-        insert(notices).values(
-            site_id=site_id,
-            topic=topic,
-            recipient=recipient,
-            address=address,
-            comment_id=comment_id,
-            reason=reason,
-            due_at=pending if pending is not None else due_at,
-            created_at=now,
-        )
+        _ADD_NOTICE,
+        {
+            "site_id": site_id,
+            "topic": topic,
+            "recipient": recipient,
+            "address": address,
+            "comment_id": comment_id,
+            "reason": reason,
+            "created_at": now,
+            "group_site": site_id,
+            "group_topic": topic,
+            "group_recipient": recipient,
+            "own_due": due_at,
+        },
     )
 
 
@@ -189,14 +203,46 @@ def add_follow(
     )
 
 
+# On the posting path: built once.
+_FOLLOWERS = (
+    select(discussion_follows.c.recipient, discussion_follows.c.address)
+    .where(discussion_follows.c.article_id == bindparam("article_id"))
+    .order_by(discussion_follows.c.recipient)
+)
+
+
 def followers(conn: Connection, article_id: int) -> list[tuple[str, str]]:
     """(normal address, address as typed) of the discussion's followers."""
-    query = (
-        select(discussion_follows.c.recipient, discussion_follows.c.address)
-        .where(discussion_follows.c.article_id == article_id)
-        .order_by(discussion_follows.c.recipient)
+    found = conn.execute(_FOLLOWERS, {"article_id": article_id})
+    return [(str(r.recipient), str(r.address)) for r in found]
+
+
+_REACHABLE = select(verified_addresses.c.address).where(
+    verified_addresses.c.address.in_(bindparam("addresses", expanding=True)),
+    ~exists().where(
+        notify_optouts.c.recipient_id == mail_recipients.c.id,
+        mail_recipients.c.address == verified_addresses.c.address,
+        notify_optouts.c.site_id == bindparam("site_id"),
+        or_(
+            notify_optouts.c.article_id == bindparam("article_id"),
+            notify_optouts.c.article_id == EVERY_DISCUSSION,
+        ),
+    ),
+)
+
+
+def reachable(
+    conn: Connection, addresses: Sequence[str], *, site_id: int, article_id: int
+) -> set[str]:
+    """Those of the normalised `addresses` that reply notifications of the discussion may go
+    to: confirmed, and not unsubscribed from it or from the site (`opted_out`). One read."""
+    if not addresses:
+        return set()
+    found = conn.execute(
+        _REACHABLE,
+        {"addresses": sorted(set(addresses)), "site_id": site_id, "article_id": article_id},
     )
-    return [(str(r.recipient), str(r.address)) for r in conn.execute(query)]
+    return {str(address) for address in found.scalars()}
 
 
 def get_alert_choice(conn: Connection, user_id: int, site_id: int) -> AlertChoice | None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, RowMapping, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, and_, bindparam, func, insert, or_, select, update
 
 from rejoinder.core.outbox import OutboxMessage
 from rejoinder.store.schema import outbox
@@ -20,7 +20,7 @@ STATES = (PENDING, SENDING, SENT, FAILED)
 
 def _row(values: RowMapping) -> OutboxMessage:
     fields = dict(values)
-    fields["payload"] = json.loads(fields["payload"])
+    fields["payload"] = orjson.loads(fields["payload"])
     return OutboxMessage(**{name: fields[name] for name in OutboxMessage.__dataclass_fields__})
 
 
@@ -88,7 +88,7 @@ def add_many(
     conn.execute(_ADD, rows)
 
 
-def _claimable(now: datetime) -> Any:
+def _claimable(now: Any) -> Any:
     # Due and waiting, or held by a worker whose lease ran out (it died mid-send).
     return or_(
         and_(outbox.c.state == PENDING, outbox.c.next_attempt_at <= now),
@@ -96,15 +96,53 @@ def _claimable(now: datetime) -> Any:
     )
 
 
+# What each round of a sender runs: built once, with the time and the limit as parameters.
+_NOW = bindparam("now", type_=outbox.c.next_attempt_at.type)
+_DUE = (
+    select(outbox.c.id)
+    .where(_claimable(_NOW))
+    .order_by(outbox.c.next_attempt_at, outbox.c.id)
+    .limit(bindparam("limit"))
+)
+
+
+def _claim_due(due: Any) -> Any:
+    return (
+        update(outbox)
+        .where(outbox.c.id.in_(due.scalar_subquery()), _claimable(_NOW))
+        .values(
+            state=SENDING,
+            claim=bindparam("mark"),
+            lease_until=bindparam("lease", type_=outbox.c.lease_until.type),
+            attempts=outbox.c.attempts + 1,
+        )
+        .returning(*outbox.c)
+    )
+
+
+# On PostgreSQL, rows another sender is claiming at the same moment are skipped.
+_CLAIM_DUE = {"postgresql": _claim_due(_DUE.with_for_update(skip_locked=True))}
+_CLAIM_DUE_ELSEWHERE = _claim_due(_DUE)
+_MARK_ALL_SENT = (
+    update(outbox)
+    .where(
+        outbox.c.id.in_(bindparam("ids", expanding=True)),
+        outbox.c.state == SENDING,
+        outbox.c.claim == bindparam("held_by"),
+    )
+    .values(
+        state=SENT,
+        sent_at=bindparam("at", type_=outbox.c.sent_at.type),
+        lease_until=None,
+        claim=None,
+        last_error=None,
+    )
+)
+
+
 def due_ids(conn: Connection, now: datetime, limit: int) -> list[int]:
     """Messages a sender could claim now, oldest due first."""
-    query = (
-        select(outbox.c.id)
-        .where(_claimable(now))
-        .order_by(outbox.c.next_attempt_at, outbox.c.id)
-        .limit(limit)
-    )
-    return [int(row) for row in conn.execute(query).scalars()]
+    return [int(row) for row in conn.execute(_DUE, {"now": now, "limit": limit}).scalars()]
 
 
 def claim(
@@ -155,19 +193,9 @@ def claim_due(
     """Take up to `limit` of the messages claimable now, oldest due first (each attempt
     counted), in one UPDATE; those taken. On PostgreSQL, rows another sender is claiming at
     the same moment are skipped rather than waited for."""
-    due = (
-        select(outbox.c.id)
-        .where(_claimable(now))
-        .order_by(outbox.c.next_attempt_at, outbox.c.id)
-        .limit(limit)
-    )
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+    statement = _CLAIM_DUE.get(conn.dialect.name, _CLAIM_DUE_ELSEWHERE)
     taken = conn.execute(
-        update(outbox)
-        .where(outbox.c.id.in_(due.scalar_subquery()), _claimable(now))
-        .values(state=SENDING, claim=claim, lease_until=lease_until, attempts=outbox.c.attempts + 1)
-        .returning(*outbox.c)
+        statement, {"now": now, "limit": limit, "mark": claim, "lease": lease_until}
     )
     return sorted((_row(row) for row in taken.mappings()), key=lambda message: message.id)
 
@@ -190,11 +218,7 @@ def mark_all_sent(conn: Connection, row_ids: list[int], *, claim: str, now: date
     """`mark_sent` for several messages in one statement; how many were still held."""
     if not row_ids:
         return 0
-    done = conn.execute(
-        update(outbox)
-        .where(outbox.c.id.in_(row_ids), outbox.c.state == SENDING, outbox.c.claim == claim)
-        .values(state=SENT, sent_at=now, lease_until=None, claim=None, last_error=None)
-    )
+    done = conn.execute(_MARK_ALL_SENT, {"ids": list(row_ids), "held_by": claim, "at": now})
     return int(done.rowcount)
 
 

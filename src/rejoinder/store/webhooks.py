@@ -83,14 +83,20 @@ def delete_endpoint(conn: Connection, webhook_id: int) -> bool:
     return conn.execute(delete(webhooks).where(webhooks.c.id == webhook_id)).rowcount == 1
 
 
+# Each round of the outbox's sender runs these: built once.
+_ENDPOINTS = select(webhooks).where(webhooks.c.id.in_(bindparam("ids", expanding=True)))
+_ENDPOINTS_LOCKED = _ENDPOINTS.with_for_update()
+
+
 def get_endpoints(
     conn: Connection, webhook_ids: list[int], *, lock: bool = True
 ) -> dict[int, Endpoint]:
     """Several endpoints by id, in one query (locked on PostgreSQL unless `lock` is off)."""
-    query = select(webhooks).where(webhooks.c.id.in_(webhook_ids))
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return {int(row["id"]): _endpoint(row) for row in conn.execute(query).mappings()}
+    if not webhook_ids:
+        return {}
+    query = _ENDPOINTS_LOCKED if lock and conn.dialect.name == "postgresql" else _ENDPOINTS
+    found = conn.execute(query, {"ids": list(webhook_ids)}).mappings()
+    return {int(row["id"]): _endpoint(row) for row in found}
 
 
 def delete_site_endpoints(conn: Connection, site_id: int) -> None:
@@ -100,32 +106,30 @@ def delete_site_endpoints(conn: Connection, site_id: int) -> None:
     conn.execute(delete(webhooks).where(webhooks.c.site_id == site_id))
 
 
+_LOG = insert(webhook_deliveries)
+# When fewer than `keep` are logged, the subquery is NULL and "id < NULL" deletes nothing.
+_OLDEST_KEPT = (
+    select(webhook_deliveries.c.id)
+    .where(webhook_deliveries.c.webhook_id == bindparam("webhook_id"))
+    .order_by(webhook_deliveries.c.id.desc())
+    .offset(bindparam("skip"))
+    .limit(1)
+    .scalar_subquery()
+)
+_PRUNE = delete(webhook_deliveries).where(
+    webhook_deliveries.c.webhook_id == bindparam("webhook_id"),
+    webhook_deliveries.c.id < _OLDEST_KEPT,
+)
+
+
 def add_deliveries(conn: Connection, rows: list[dict[str, Any]], *, keep: int) -> None:
     """Log several tries in one statement (each row: webhook_id, message_id, event, attempt,
     status_code, ok, error, at), then forget all but each endpoint's latest `keep`."""
     if not rows:
         return
-    conn.execute(insert(webhook_deliveries), rows)
+    conn.execute(_LOG, rows)
     for webhook_id in sorted({int(row["webhook_id"]) for row in rows}):
-        _prune(conn, webhook_id, keep)
-
-
-def _prune(conn: Connection, webhook_id: int, keep: int) -> None:
-    # One statement: when fewer than `keep` are logged, the subquery is NULL and "id < NULL"
-    # deletes nothing.
-    oldest_kept = (
-        select(webhook_deliveries.c.id)
-        .where(webhook_deliveries.c.webhook_id == webhook_id)
-        .order_by(webhook_deliveries.c.id.desc())
-        .offset(keep - 1)
-        .limit(1)
-        .scalar_subquery()
-    )
-    conn.execute(
-        delete(webhook_deliveries).where(
-            webhook_deliveries.c.webhook_id == webhook_id, webhook_deliveries.c.id < oldest_kept
-        )
-    )
+        conn.execute(_PRUNE, {"webhook_id": webhook_id, "skip": keep - 1})
 
 
 def list_deliveries(conn: Connection, webhook_id: int, limit: int) -> list[Delivery]:

@@ -199,6 +199,9 @@ def post_comment(
                 comment=comment,
                 article=article,
             )
+            # Reply notices are written with the reply (`Notifier`): no transaction of their
+            # own after it, and none lost between the two.
+            events.within(conn, COMMENT_POSTED, comment=comment, article=article, parent=parent)
     if moderator is not None:
         moderator.accepted(site_id, comment.id, screening, clean.email, now)
     count_comment("published" if published else "held")

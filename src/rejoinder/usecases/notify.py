@@ -11,10 +11,12 @@ mail with a one-click unsubscribe (RFC 8058) for the discussion and one for the 
 A staff member chooses per site: no alerts, each held or much-reported comment at once, or an
 hourly or daily digest of them.
 
-Notices are written in a transaction of their own right after the write that causes them
-(they listen to its event), and made into mail by `flush_due`, which every server worker
-calls every few seconds: a group's notices are taken (deleted) and its mail is added in one
-transaction, so two workers never send one notice twice.
+A reply's notices are written in the transaction that publishes it (they listen to its event
+`within` it: posted, or released by its writer's confirmation), so a reply and its notices
+are stored together or not at all; a comment approved at the desk gets its in a transaction
+of its own right after. They are made into mail by `flush_due`, which the outbox's sender
+calls every 15 seconds: a group's notices are taken (deleted) and its mail is added in one
+transaction, so two senders never send one notice twice.
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ from rejoinder.store import comments as comment_store
 from rejoinder.store import notify as notify_store
 from rejoinder.store import reports as report_store
 from rejoinder.store import sites as site_store
-from rejoinder.store import verification as verification_store
 from rejoinder.store.database import Database
 from rejoinder.store.notify import EVERY_DISCUSSION as EVERY_DISCUSSION
 from rejoinder.store.notify import AlertChoice as AlertChoice
@@ -131,14 +132,26 @@ class Notifier:
         self._clock = clock
 
     def connect(self, events: Events) -> None:
+        events.connect_within(COMMENT_POSTED, self._posted_within)
         events.connect(COMMENT_POSTED, self._posted)
         events.connect(COMMENT_APPROVED, self._approved)
         events.connect(COMMENT_REPORTED, self._reported)
 
-    def _posted(self, _name: str, *, comment: Comment, article: Article) -> None:
+    def _posted_within(
+        self,
+        _name: str,
+        *,
+        conn: Connection,
+        comment: Comment,
+        article: Article,
+        parent: Comment | None,
+    ) -> None:
+        # A published comment's notices are written in its own transaction.
         if comment.status is Status.PUBLISHED:
-            self.reply_published(comment, article)
-        elif comment.status is Status.HELD:
+            self._reply_notices(conn, comment, article, parent, self._clock())
+
+    def _posted(self, _name: str, *, comment: Comment, article: Article) -> None:
+        if comment.status is Status.HELD:
             self.alert(article.site_id, comment.id, "held")
 
     def _approved(self, _name: str, *, comment: Comment, article: Article) -> None:
@@ -154,45 +167,61 @@ class Notifier:
             self.alert(article.site_id, comment_id, "reported")
 
     def reply_published(self, comment: Comment, article: Article) -> None:
-        """A published comment: a notice to the writer of the comment it answers, if they
-        asked, and to each reader who follows the discussion; only at confirmed addresses
-        that did not unsubscribe, never to its own writer. Checked in a read first: most
-        comments notify nobody, and need no write."""
-        wanted: dict[str, tuple[str, str]] = {}  # normal address: (as typed, reason)
+        """A comment published after it was written (approved at the desk): its notices, in
+        a transaction of their own; who wants them is read first, since most comments notify
+        nobody and need no write."""
         with self._db.read() as conn:
-            if comment.parent_id is not None:
+            wanted = self._wanted(conn, comment, article, None)
+        if wanted:
+            with self._db.write() as conn:
+                self._reply_notices(conn, comment, article, None, self._clock())
+
+    def _reply_notices(
+        self,
+        conn: Connection,
+        comment: Comment,
+        article: Article,
+        parent: Comment | None,
+        now: datetime,
+    ) -> None:
+        """In a write's transaction: a notice about the published comment to each reader who
+        wants one (`_wanted`)."""
+        for recipient, (address, reason) in self._wanted(conn, comment, article, parent).items():
+            self._notice(
+                conn,
+                Group(article.site_id, _reply_topic(article.id), recipient),
+                address=address,
+                comment_id=comment.id,
+                reason=reason,
+                wait=self._digest,
+                now=now,
+            )
+
+    def _wanted(
+        self, conn: Connection, comment: Comment, article: Article, parent: Comment | None
+    ) -> dict[str, tuple[str, str]]:
+        """Who hears of the published comment, by normal address: (address as typed,
+        reason). The writer of the comment it answers, if they asked, and each reader who
+        follows the discussion; only at confirmed addresses that did not unsubscribe, never
+        its own writer. `parent` as the caller read it (None: read here, when it has one)."""
+        wanted: dict[str, tuple[str, str]] = {}
+        if comment.parent_id is not None:
+            if parent is None or parent.id != comment.parent_id:
                 parent = comment_store.get_comment(conn, comment.parent_id)
-                asked = parent is not None and parent.notify_replies
-                if parent is not None and asked and parent.status is Status.PUBLISHED:
-                    wanted[normal_address(parent.author_email)] = (parent.author_email, "reply")
-            for recipient, address in notify_store.followers(conn, article.id):
-                wanted.setdefault(recipient, (address, "follow"))
-            wanted.pop(normal_address(comment.author_email), None)
-            wanted.pop("", None)
-            # An unconfirmed address is sent its confirmation only.
-            confirmed = verification_store.verified_among(conn, wanted)
-            wanted = {
-                recipient: found
-                for recipient, found in wanted.items()
-                if recipient in confirmed
-                and not notify_store.opted_out(
-                    conn, address=recipient, site_id=article.site_id, article_id=article.id
-                )
-            }
+            asked = parent is not None and parent.notify_replies
+            if parent is not None and asked and parent.status is Status.PUBLISHED:
+                wanted[normal_address(parent.author_email)] = (parent.author_email, "reply")
+        for recipient, address in notify_store.followers(conn, article.id):
+            wanted.setdefault(recipient, (address, "follow"))
+        wanted.pop(normal_address(comment.author_email), None)
+        wanted.pop("", None)
         if not wanted:
-            return
-        now = self._clock()
-        with self._db.write() as conn:
-            for recipient, (address, reason) in wanted.items():
-                self._notice(
-                    conn,
-                    Group(article.site_id, _reply_topic(article.id), recipient),
-                    address=address,
-                    comment_id=comment.id,
-                    reason=reason,
-                    wait=self._digest,
-                    now=now,
-                )
+            return wanted
+        # An unconfirmed address is sent its confirmation only.
+        reachable = notify_store.reachable(
+            conn, list(wanted), site_id=article.site_id, article_id=article.id
+        )
+        return {recipient: found for recipient, found in wanted.items() if recipient in reachable}
 
     def alert(self, site_id: int, comment_id: int, reason: str) -> None:
         """A comment waits for a moderator: a notice to each staff member who wants alerts

@@ -164,7 +164,9 @@ class Sender:
         try:
             if deliver is None:
                 raise LookupError(f"no deliverer for messages of kind {message.kind!r}")
-            await asyncio.wait_for(deliver(message), self._lease.total_seconds() / 2)
+            # (asyncio.timeout, unlike wait_for, makes no task of its own per delivery)
+            async with asyncio.timeout(self._lease.total_seconds() / 2):
+                await deliver(message)
         except Undeliverable as failure:
             return _described(failure), True
         except Exception as failure:  # (cancelled: the lease runs out, another sender tries)

@@ -14,7 +14,7 @@ from rejoinder.core import webhooks as webhook_rules
 from rejoinder.core.emails import normal_address
 from rejoinder.core.errors import Invalid
 from rejoinder.core.messages import N_
-from rejoinder.core.models import Article, Status
+from rejoinder.core.models import Article, Comment, Status
 from rejoinder.core.moderation import Verdict
 from rejoinder.events import COMMENT_POSTED, Events
 from rejoinder.store import articles as article_store
@@ -84,7 +84,7 @@ def confirm_address(
     at their thread's next number, or handed to the desk's queue (a reply to a comment that
     is not published waits there too)."""
     confirmed = confirmation_details(db, secret, token)
-    released: list[int] = []
+    announced: list[tuple[Comment, Article]] = []
     with db.write() as conn:
         verification_store.mark_verified(conn, confirmed.address, now)
         for waiting in verification_store.awaiting_comments(
@@ -100,7 +100,6 @@ def confirm_address(
                 after = Status.PUBLISHED
             elif not verification_store.hand_to_desk(conn, waiting.id):
                 continue
-            released.append(waiting.id)
             # The pipeline's verdict was recorded when it was posted; this is when it applied.
             audit_store.add_entry(
                 conn,
@@ -120,13 +119,15 @@ def confirm_address(
                 comment_id=waiting.id,
                 now=now,
             )
-    # Readers (published) or moderators (held) hear of each now, as of a new post.
-    for comment_id in released:
-        with db.read() as conn:
-            comment = comment_store.get_comment(conn, comment_id)
-            article = article_store.get_article_by_id(conn, comment.article_id) if comment else None
-        if comment is not None and article is not None:
-            events.fire(COMMENT_POSTED, comment=comment, article=article)
+            # Readers (published) or moderators (held) hear of each now, as of a new post:
+            # its notices written with its release, the rest once it commits.
+            comment = comment_store.get_comment(conn, waiting.id)
+            article = article_store.get_article_by_id(conn, waiting.article_id)
+            if comment is not None and article is not None:
+                events.within(conn, COMMENT_POSTED, comment=comment, article=article, parent=None)
+                announced.append((comment, article))
+    for comment, article in announced:
+        events.fire(COMMENT_POSTED, comment=comment, article=article)
     return confirmed
 
 

@@ -12,6 +12,7 @@ when a round of deliveries went out at once (`docs/WEBHOOKS.md`, "What it costs"
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 import ssl
 import time
@@ -69,6 +70,10 @@ class Target:
             shown = f"{shown}:{parts.port}"
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         return cls(parts.scheme, host, port, shown, path)
+
+
+# A sender posts to the same few URLs over and over: each is split once.
+_target_of = functools.lru_cache(maxsize=1024)(Target.of)
 
 
 async def system_resolve(host: str, port: int) -> list[str]:
@@ -195,7 +200,7 @@ class WebhookClient:
         """POST `body` to `url` with `headers`; the answer's status. Raises `PrivateTarget`,
         `BadAnswer`, `TimeoutError` (after the client's timeout, connecting included) or the
         connection's own `OSError`. Redirects are not followed."""
-        target = Target.of(url)
+        target = _target_of(url)
         request = _request(target, body, headers)
         origin = (target.scheme, target.host, target.port)
         slots = self._slots.setdefault(origin, asyncio.Semaphore(PER_ORIGIN))
