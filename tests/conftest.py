@@ -57,16 +57,25 @@ def free_port() -> int:
 
 
 class Databases:
-    """Makes fresh databases, at the newest schema or empty, and drops them at the end.
+    """Makes fresh databases, at the newest schema or empty, and drops them when done.
 
     A migrated one is a copy of a template migrated once per session (a file copy on SQLite,
     `CREATE DATABASE ... TEMPLATE` on PostgreSQL): migrating each of the suite's databases
     through Alembic cost a few tenths of a second apiece. Nothing but the schema is in the
-    template; a runtime opened on a copy makes its own default site and secret."""
+    template; a runtime opened on a copy makes its own default site and secret.
+
+    On PostgreSQL a database is dropped, in a thread of its own, once the module whose tests
+    or fixtures made it is done (`module_done`), while the next module runs; those made for
+    session-wide fixtures (`lasting`) and the template go at the end. Dropping a run's few
+    hundred at the end instead took 20-50 s, all of it after the last test."""
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.made: list[str] = []
+        self.lasting = 0  # above 0 while session-wide fixtures are being made
+        self._kept: set[str] = set()  # made for session-wide fixtures
+        self._pending: list[str] = []  # made since the last module ended
+        self._dropper: ThreadPoolExecutor | None = None
         self._template: str | None = None
 
     def new(self, *, empty: bool = False) -> str:
@@ -83,6 +92,10 @@ class Databases:
             copy = f' TEMPLATE "{template}"' if template else ""
             conn.execute(f'CREATE DATABASE "{name}"{copy}')
         self.made.append(name)
+        if self.lasting:
+            self._kept.add(name)
+        else:
+            self._pending.append(name)
         return PG_URL.rsplit("/", 1)[0] + "/" + name
 
     def _migrated_template(self) -> str:
@@ -108,35 +121,78 @@ class Databases:
             self._template = path
         return self._template
 
+    def module_done(self) -> None:
+        """Drop, in the background, what was made since the last module ended (but for the
+        session-wide fixtures' databases and the template)."""
+        pending = [n for n in self._pending if n not in self._kept and n != self._template]
+        self._pending = []
+        if not PG_URL or not pending:
+            return
+        if self._dropper is None:
+            self._dropper = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dropper")
+        self._dropper.submit(_drop, pending)
+
     def drop_all(self) -> None:
-        """Drop every database made, several at once: one at a time, a run's few hundred
-        took most of a minute, nearly all of it PostgreSQL waiting on its files."""
+        """Drop every database made: the background drops finished, then the rest."""
         if not PG_URL:
             return
-        import psycopg
-
-        def drop(names: list[str]) -> None:
-            with psycopg.connect(_libpq(PG_URL), autocommit=True) as conn:
-                for name in names:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-        # The template last: the others were copied from it, none is made from it any more.
+        if self._dropper is not None:
+            self._dropper.shutdown(wait=True)
         template = [self._template] if self._template in self.made else []
         rest = [name for name in self.made if name not in template]
+        # Several at once; the template last: the others were copied from it.
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(drop, [rest[i::8] for i in range(8)]))
-        drop(template)
+            list(pool.map(_drop, [rest[i::8] for i in range(8)]))
+        _drop(template)
+
+
+def _drop(names: list[str]) -> None:
+    """DROP DATABASE for each name (one that is gone already is no error)."""
+    if not names or not PG_URL:
+        return
+    import psycopg
+
+    with psycopg.connect(_libpq(PG_URL), autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
+_DATABASES: list[Databases] = []  # the session's, for the hooks below
+
+
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
     made = Databases(tmp_path_factory.mktemp("db"))
+    _DATABASES.append(made)
     yield made
+    _DATABASES.remove(made)
     made.drop_all()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Any:
+    """Databases made while a session-wide fixture is set up live to the session's end."""
+    if fixturedef.scope != "session" or not _DATABASES:
+        return (yield)
+    _DATABASES[0].lasting += 1
+    try:
+        return (yield)
+    finally:
+        _DATABASES[0].lasting -= 1
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """After the last test of a module (its module-wide fixtures torn down with it), its
+    databases are dropped in the background."""
+    result = yield
+    if _DATABASES and (nextitem is None or nextitem.module is not item.module):  # type: ignore[attr-defined]
+        _DATABASES[0].module_done()
+    return result
 
 
 @pytest.fixture
