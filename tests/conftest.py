@@ -66,19 +66,20 @@ class Databases:
 
     On PostgreSQL a database is dropped, in a thread of its own, once the module whose tests
     or fixtures made it is done (`module_done`), while the next module runs; those made for
-    session-wide fixtures (`lasting`) and the template go at the end. Dropping a run's few
+    session-wide fixtures (`new(lasting=True)`) and the template go at the end. Dropping a run's few
     hundred at the end instead took 20-50 s, all of it after the last test."""
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.made: list[str] = []
-        self.lasting = 0  # above 0 while session-wide fixtures are being made
         self._kept: set[str] = set()  # made for session-wide fixtures
         self._pending: list[str] = []  # made since the last module ended
         self._dropper: ThreadPoolExecutor | None = None
         self._template: str | None = None
 
-    def new(self, *, empty: bool = False) -> str:
+    def new(self, *, empty: bool = False, lasting: bool = False) -> str:
+        """A new database's URL; `lasting`: for a session-wide fixture, dropped at the end
+        (else once the module that made it is done)."""
         name = f"rj_{uuid.uuid4().hex[:12]}"
         template = None if empty else self._migrated_template()
         if not PG_URL:
@@ -92,7 +93,7 @@ class Databases:
             copy = f' TEMPLATE "{template}"' if template else ""
             conn.execute(f'CREATE DATABASE "{name}"{copy}')
         self.made.append(name)
-        if self.lasting:
+        if lasting:
             self._kept.add(name)
         else:
             self._pending.append(name)
@@ -171,18 +172,6 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
     yield made
     _DATABASES.remove(made)
     made.drop_all()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Any:
-    """Databases made while a session-wide fixture is set up live to the session's end."""
-    if fixturedef.scope != "session" or not _DATABASES:
-        return (yield)
-    _DATABASES[0].lasting += 1
-    try:
-        return (yield)
-    finally:
-        _DATABASES[0].lasting -= 1
 
 
 @pytest.hookimpl(wrapper=True)
@@ -538,7 +527,7 @@ class App(Service):
 def server(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One real server for the session, on its own fresh database, with one worker."""
     log = tmp_path_factory.mktemp("server") / "server.log"
-    running = Server(databases.new(), log=log).start()
+    running = Server(databases.new(lasting=True), log=log).start()
     try:
         yield running
     finally:
@@ -548,7 +537,7 @@ def server(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> It
 @pytest.fixture(scope="session")
 def app(databases: Databases) -> Iterator[App]:
     """The app in this process for the session, on its own fresh database."""
-    running = App(databases.new()).start()
+    running = App(databases.new(lasting=True)).start()
     try:
         yield running
     finally:

@@ -152,7 +152,7 @@ def seed_server(
     if not SEED.is_file():
         yield None  # the seed's page kind is left out; its tests say so
         return
-    db_url = databases.new()
+    db_url = databases.new(lasting=True)
     output = cli("import-page", str(SEED), db_url=db_url).stdout
     match = re.search(r"Imported /articles/(\S+)", output)
     assert match, output
