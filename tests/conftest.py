@@ -66,13 +66,12 @@ class Databases:
 
     On PostgreSQL a database is dropped, in a thread of its own, once the module whose tests
     or fixtures made it is done (`module_done`), while the next module runs; those made for
-    session-wide fixtures (`new(lasting=True)`) and the template go at the end. Dropping a run's few
-    hundred at the end instead took 20-50 s, all of it after the last test."""
+    session-wide fixtures (`new(lasting=True)`) and the template go at the end. Dropping a
+    run's few hundred at the end instead took 20-50 s, all of it after the last test."""
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
-        self.made: list[str] = []
-        self._kept: set[str] = set()  # made for session-wide fixtures
+        self._kept: list[str] = []  # made for session-wide fixtures
         self._pending: list[str] = []  # made since the last module ended
         self._dropper: ThreadPoolExecutor | None = None
         self._template: str | None = None
@@ -92,9 +91,8 @@ class Databases:
         with psycopg.connect(_libpq(PG_URL), autocommit=True) as conn:
             copy = f' TEMPLATE "{template}"' if template else ""
             conn.execute(f'CREATE DATABASE "{name}"{copy}')
-        self.made.append(name)
         if lasting:
-            self._kept.add(name)
+            self._kept.append(name)
         else:
             self._pending.append(name)
         return PG_URL.rsplit("/", 1)[0] + "/" + name
@@ -125,7 +123,7 @@ class Databases:
     def module_done(self) -> None:
         """Drop, in the background, what was made since the last module ended (but for the
         session-wide fixtures' databases and the template)."""
-        pending = [n for n in self._pending if n not in self._kept and n != self._template]
+        pending = [name for name in self._pending if name != self._template]
         self._pending = []
         if not PG_URL or not pending:
             return
@@ -139,8 +137,8 @@ class Databases:
             return
         if self._dropper is not None:
             self._dropper.shutdown(wait=True)
-        template = [self._template] if self._template in self.made else []
-        rest = [name for name in self.made if name not in template]
+        template = [self._template] if self._template else []
+        rest = [name for name in [*self._kept, *self._pending] if name not in template]
         # Several at once; the template last: the others were copied from it.
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(_drop, [rest[i::8] for i in range(8)]))

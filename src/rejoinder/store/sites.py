@@ -160,14 +160,10 @@ def ensure_default_site(conn: Connection, title: str, now: datetime) -> Site:
 
 def get_or_add_secret(conn: Connection, name: str, make: Callable[[], str]) -> str:
     """The named secret, created on first use and shared by every worker from then on."""
-    value = conn.execute(
-        select(server_secrets.c.value).where(server_secrets.c.name == name)
-    ).scalar_one_or_none()
+    value = get_secret(conn, name)
     if value is None:
         _one_at_a_time(conn)
-        value = conn.execute(
-            select(server_secrets.c.value).where(server_secrets.c.name == name)
-        ).scalar_one_or_none()
+        value = get_secret(conn, name)  # another worker may have just made it
     if value is None:
         value = make()
         conn.execute(insert(server_secrets).values(name=name, value=value))

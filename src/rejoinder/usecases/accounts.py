@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from argon2 import Parameters, PasswordHasher, profiles
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from rejoinder.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -64,13 +64,11 @@ PASSWORD_HASHING = {"standard": profiles.RFC_9106_LOW_MEMORY, "test-only": profi
 @dataclass(frozen=True)
 class _Hashing:
     profile: str  # a key of PASSWORD_HASHING
-    parameters: Parameters
     hasher: PasswordHasher
 
 
 def _hashing_by(profile: str) -> _Hashing:
-    parameters = PASSWORD_HASHING[profile]
-    return _Hashing(profile, parameters, PasswordHasher.from_parameters(parameters))
+    return _Hashing(profile, PasswordHasher.from_parameters(PASSWORD_HASHING[profile]))
 
 
 _hashing = _hashing_by("standard")
@@ -80,11 +78,6 @@ def use_password_hashing(name: str) -> None:
     """Hash new passwords in this process with the named parameters (`PASSWORD_HASHING`)."""
     global _hashing
     _hashing = _hashing_by(name)
-
-
-def password_parameters() -> Parameters:
-    """The parameters new passwords are hashed with in this process."""
-    return _hashing.parameters
 
 
 def _hash(password: str) -> str:

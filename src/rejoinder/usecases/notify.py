@@ -148,7 +148,8 @@ class Notifier:
     ) -> None:
         # A published comment's notices are written in its own transaction.
         if comment.status is Status.PUBLISHED:
-            self._reply_notices(conn, comment, article, parent, self._clock())
+            wanted = self._wanted(conn, comment, article, parent)
+            self._reply_notices(conn, comment, article, wanted, self._clock())
 
     def _posted(self, _name: str, *, comment: Comment, article: Article) -> None:
         if comment.status is Status.HELD:
@@ -174,19 +175,19 @@ class Notifier:
             wanted = self._wanted(conn, comment, article, None)
         if wanted:
             with self._db.write() as conn:
-                self._reply_notices(conn, comment, article, None, self._clock())
+                self._reply_notices(conn, comment, article, wanted, self._clock())
 
     def _reply_notices(
         self,
         conn: Connection,
         comment: Comment,
         article: Article,
-        parent: Comment | None,
+        wanted: dict[str, tuple[str, str]],
         now: datetime,
     ) -> None:
-        """In a write's transaction: a notice about the published comment to each reader who
-        wants one (`_wanted`)."""
-        for recipient, (address, reason) in self._wanted(conn, comment, article, parent).items():
+        """In a write's transaction: a notice about the published comment to each reader
+        `_wanted` found."""
+        for recipient, (address, reason) in wanted.items():
             self._notice(
                 conn,
                 Group(article.site_id, _reply_topic(article.id), recipient),
